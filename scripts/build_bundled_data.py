@@ -1,0 +1,269 @@
+"""Build the bundled tables in data/ from the project's reference facts.
+
+Run once by a maintainer when ../shared/reference or ../shared/external/china_io_tables change:
+
+    .venv/bin/python scripts/build_bundled_data.py
+
+It reads only ../shared/reference/*.csv and the China input-output tables, adds stable ids and the
+fields the engine needs, and writes data/clusters.csv, data/markets.csv, data/chain_stages.csv,
+data/chain_links.csv and data/policy_pairings.csv. Every derived field is derived by a rule written
+here, and data/README.md documents each rule. Nothing is invented: where the reference gives no fact
+the cell stays empty (unknown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from matcher.columns import CLUSTERS, MARKETS
+from matcher.vocab import PROVINCES, STAGE_ORDER, STAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+E09_URL = "http://www.hometex114.com/news/235581.html"
+# Parks named "textile industry transfer pilot park" in known_dockings.md item E09 (and seed_context.md §3).
+E09_PARKS = {
+    "Langxi (Jingdu Industrial Park)", "Aksu Textile Industrial City", "Chongqing Hechuan",
+    "Fushun (Zigong) textile & apparel park", "Pengzhou", "Fengxin", "Suzhou (Anhui) textile & apparel city",
+    "Huangmei textile & apparel park", "Xiangyang (Fancheng)", "Wangjiang",
+    "Xianyang Xinxing Textile Industrial Park", "Guangyuan Lizhou", "Wannian", "Yining County (Ili)",
+}
+# Flag rules: a flag is set to true only where the designation or specialty text says so;
+# otherwise it stays empty (unknown), never false.
+FLAG_PATTERNS = {
+    "transfer_park": r"transfer (?:pilot|demonstration) park|transfer base|transfer pilot|"
+    r"demonstration park for eastern industrial transfer|转移试点",
+    "innovation_platform": r"innovation service platform|innovation demonstration cluster|创新服务平台",
+    "public_service_platform": r"public service platform|公共服务平台",
+    "effluent_treatment": r"dyeing park|dyeing control zone|dyeing & printing demonstration base|"
+    r"printing & dyeing control zone",
+}
+
+# Market categories -> the chain stages whose goods the market trades, and its role in the chain.
+MARKET_STAGE_WORDS = {
+    "fiber": r"fibre|fiber|raw cashmere|dehaired|raw material",
+    "spinning": r"yarn",
+    "weaving": r"fabric|cloth|greige|textile city",
+    "knitting": r"knit|sweater|sock|hosiery",
+    "apparel": r"apparel|garment|wear|trousers|fashion|leather|fur|shoes",
+    "home_textile": r"home textile|home-textile|bedding|towel|blanket|quilt",
+    "accessories": r"accessor",
+    "machinery": r"machinery",
+}
+MARKET_ROLE_STAGES = {
+    "raw_materials": {"fiber", "spinning"},
+    "fabrics": {"weaving"},
+    "finished_goods": {"knitting", "apparel", "home_textile", "accessories"},
+}
+
+# How input-output sectors (153-sector table, 2020) map to chain stages. Spinning, weaving and
+# dyeing & finishing share the textile sectors 027-029 (the IO table does not split them), so a
+# stage pair inside that group takes the group's own intra-sector coefficient.
+TEXTILE = ("027", "028", "029")
+STAGE_EDGES = [
+    # supplier stage, buyer stage, supplier sectors, buyer sectors, basis
+    ("fiber", "spinning", ("001", "003", "051"), TEXTILE, "agriculture (cotton), livestock (wool), chemical fibres -> textiles"),
+    ("fiber", "weaving", ("051",), TEXTILE, "chemical fibres (filament) -> textiles"),
+    ("fiber", "knitting", ("051",), ("030",), "chemical fibres -> knitting"),
+    ("fiber", "industrial_textile", ("051",), ("031",), "chemical fibres -> made-up textiles (nonwovens)"),
+    ("fiber", "home_textile", ("001", "003", "051"), ("031",), "fibres (down, silk, cotton) -> made-up textiles"),
+    ("spinning", "weaving", TEXTILE, TEXTILE, "intra-sector flow of textiles 027-029"),
+    ("spinning", "knitting", TEXTILE, ("030",), "textiles (yarn) -> knitting"),
+    ("spinning", "industrial_textile", TEXTILE, ("031",), "textiles (yarn) -> made-up textiles"),
+    ("weaving", "dyeing_finishing", TEXTILE, TEXTILE, "intra-sector flow of textiles 027-029"),
+    ("knitting", "dyeing_finishing", ("030",), TEXTILE, "knitting -> textiles incl. dyeing"),
+    ("weaving", "apparel", TEXTILE, ("032", "033"), "textiles (fabric) -> apparel, leather & fur"),
+    ("dyeing_finishing", "apparel", TEXTILE, ("032", "033"), "textiles (finished fabric) -> apparel"),
+    ("knitting", "apparel", ("030",), ("032", "033"), "knitting -> apparel"),
+    ("weaving", "home_textile", TEXTILE, ("031",), "textiles -> made-up textiles"),
+    ("dyeing_finishing", "home_textile", TEXTILE, ("031",), "textiles (finished) -> made-up textiles"),
+    ("knitting", "home_textile", ("030",), ("031",), "knitting -> made-up textiles"),
+    ("weaving", "industrial_textile", TEXTILE, ("031",), "textiles -> made-up textiles"),
+    ("knitting", "industrial_textile", ("030",), ("031",), "knitting -> made-up textiles"),
+    ("accessories", "apparel", ("031",), ("032",), "proxy: made-up textiles -> apparel (no accessory sector)"),
+    ("machinery", "spinning", ("078",), TEXTILE, "other special machinery -> textiles"),
+    ("machinery", "weaving", ("078",), TEXTILE, "other special machinery -> textiles"),
+    ("machinery", "knitting", ("078",), ("030",), "other special machinery -> knitting"),
+    ("machinery", "dyeing_finishing", ("078",), TEXTILE, "other special machinery -> textiles"),
+    ("machinery", "apparel", ("078",), ("032",), "other special machinery -> apparel"),
+]
+IO_FILE = "textile_chain_links_china_2020_153.csv"
+IO_SOURCE = ("NBS China input-output table 2020 (153 sectors), via ionet R package data "
+             "(github.com/Carol-seven/ionet); strength = sum of flows / buyer sectors' total input")
+
+# Provincial pairing policies that shape textile transfer. 'source' is a URL where a page was seen,
+# or 'general knowledge' where none was.
+SEED_URL_XJ = "http://info1.texnet.com.cn/content/2010-03-17/283702.html"
+POLICIES = [
+    # province_a (east, giver), province_b (receiver), area_b, policy, source
+    ("Zhejiang", "Xinjiang", "Aksu", "counterpart_aid_xinjiang", "http://tex-asia.com/news/201811/21/45535.html"),
+    ("Zhejiang", "Xinjiang", "Alar", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Shandong", "Xinjiang", "Kashgar", "counterpart_aid_xinjiang", "http://www.tex-asia.com/news/201811/21/47525.html"),
+    ("Guangdong", "Xinjiang", "Kashgar", "counterpart_aid_xinjiang", "http://m.de.chinaxinrunju.com/info/kashgar-has-become-a-cluster-of-textile-and-cl-28078729.html"),
+    ("Shanghai", "Xinjiang", "Kashgar", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Jiangsu", "Xinjiang", "Ili", "counterpart_aid_xinjiang", "general knowledge (seed_context.md: Jiangsu -> Ili)"),
+    ("Jiangsu", "Xinjiang", "Kizilsu", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Beijing", "Xinjiang", "Hotan", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Tianjin", "Xinjiang", "Hotan", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Hebei", "Xinjiang", "Bayingolin", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Liaoning", "Xinjiang", "Tacheng", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Fujian", "Xinjiang", "Changji", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Anhui", "Xinjiang", "Hotan", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Jiangxi", "Xinjiang", "Kizilsu", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Henan", "Xinjiang", "Hami", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Hubei", "Xinjiang", "Bortala", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Hunan", "Xinjiang", "Turpan", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Shanxi", "Xinjiang", "Changji", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Jilin", "Xinjiang", "Altay", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Heilongjiang", "Xinjiang", "Altay", "counterpart_aid_xinjiang", "general knowledge"),
+    ("Beijing", "Inner Mongolia", "", "east_west_cooperation", "general knowledge"),
+    ("Tianjin", "Gansu", "", "east_west_cooperation", "general knowledge"),
+    ("Shanghai", "Yunnan", "", "east_west_cooperation", "general knowledge"),
+    ("Jiangsu", "Shaanxi", "", "east_west_cooperation", "general knowledge"),
+    ("Jiangsu", "Qinghai", "", "east_west_cooperation", "general knowledge"),
+    ("Zhejiang", "Sichuan", "", "east_west_cooperation", "general knowledge"),
+    ("Zhejiang", "Guizhou", "", "east_west_cooperation", "general knowledge (2016-2020 round)"),
+    ("Fujian", "Ningxia", "", "east_west_cooperation", "general knowledge"),
+    ("Shandong", "Chongqing", "", "east_west_cooperation", "general knowledge"),
+    ("Shandong", "Gansu", "Dingxi", "east_west_cooperation", "https://ldg9.com/a/nvxing/shishangchaoliu/21559.html"),
+    ("Guangdong", "Guangxi", "", "east_west_cooperation", "general knowledge"),
+    ("Guangdong", "Guizhou", "", "east_west_cooperation", "general knowledge"),
+    ("Guangdong", "Sichuan", "", "east_west_cooperation", "general knowledge (2016-2020 round)"),
+    ("Guangdong", "Yunnan", "", "east_west_cooperation", "general knowledge (2016-2020 round)"),
+]
+
+
+def _stages(text: str) -> str:
+    stages = {s.strip() for s in str(text).split(";") if s.strip()}
+    unknown = stages - set(STAGES)
+    if unknown:
+        raise ValueError(f"unknown stages {unknown}")
+    return ";".join(sorted(stages, key=STAGE_ORDER.get))
+
+
+def build_clusters(reference: Path) -> pd.DataFrame:
+    raw = pd.read_csv(reference / "clusters.csv", dtype=str, keep_default_na=False)
+    out = pd.DataFrame({
+        "id": [f"C{i:03d}" for i in range(1, len(raw) + 1)],
+        "name_zh": raw["name_zh"],
+        "name_en": raw["name_en"],
+        "province": raw["province"],
+        "city": raw["city_or_county"],
+        "region": raw["region"],
+        "lat": raw["approx_lat"],
+        "lon": raw["approx_lon"],
+        "stages": raw["chain_stage"].map(_stages),
+        "buys": "",
+        "products": raw["specialty"],
+        "designations": raw["title"],
+    })
+    text = (raw["title"] + " | " + raw["specialty"]).str.lower()
+    for flag, pattern in FLAG_PATTERNS.items():
+        out[flag] = text.str.contains(pattern, regex=True).map({True: "true", False: ""})
+    in_e09 = raw["name_en"].isin(E09_PARKS)
+    missing = E09_PARKS - set(raw["name_en"])
+    if missing:
+        raise ValueError(f"E09 parks not in clusters.csv: {missing}")
+    out.loc[in_e09, "transfer_park"] = "true"
+    for col in ("capacity", "output_value_cny_m", "n_firms", "labour_cost_cny_month"):
+        out[col] = ""
+    out["synthetic"] = "false"
+    out["provenance"] = raw["source_url"].where(~in_e09, raw["source_url"] + " ; transfer park: " + E09_URL)
+    for region, province in zip(out["region"], out["province"]):
+        if PROVINCES[province][1] != region:
+            raise ValueError(f"{province} is {PROVINCES[province][1]}, reference says {region}")
+    return out[CLUSTERS.names]
+
+
+def build_markets(reference: Path) -> pd.DataFrame:
+    raw = pd.read_csv(reference / "markets.csv", dtype=str, keep_default_na=False)
+    text = raw["categories"].str.lower()
+    buys = []
+    roles = []
+    for t in text:
+        stages = [s for s, pat in MARKET_STAGE_WORDS.items() if re.search(pat, t)]
+        buys.append(";".join(sorted(stages, key=STAGE_ORDER.get)))
+        roles.append(";".join(r for r, st in MARKET_ROLE_STAGES.items() if st & set(stages)))
+    out = pd.DataFrame({
+        "id": [f"M{i:03d}" for i in range(1, len(raw) + 1)],
+        "name_zh": raw["name_zh"],
+        "name_en": raw["name_en"],
+        "province": raw["province"],
+        "city": raw["city"],
+        "region": raw["province"].map(lambda p: PROVINCES[p][1]),
+        "lat": raw["approx_lat"],
+        "lon": raw["approx_lon"],
+        "stages": "trading",
+        "buys": buys,
+        "roles": roles,
+        "products": raw["categories"],
+        "designations": "",
+        "output_value_cny_m": "",
+        "n_firms": "",
+        "labour_cost_cny_month": "",
+        "synthetic": "false",
+        "provenance": raw["source_url"],
+    })
+    return out[MARKETS.names]
+
+
+def build_chain(io_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    io = pd.read_csv(io_dir / IO_FILE, dtype={"supplier_code": str, "buyer_code": str})
+    # total input of each buyer sector, recovered from any flow: TI_j = z_ij / a_ij
+    positive = io[io["direct_input_coef_a_ij"] > 0]
+    total_input = (positive["flow_10k_cny"] / positive["direct_input_coef_a_ij"]).groupby(positive["buyer_code"]).median()
+    rows = []
+    for supplier, buyer, s_codes, b_codes, basis in STAGE_EDGES:
+        flows = io[io["supplier_code"].isin(s_codes) & io["buyer_code"].isin(b_codes)]["flow_10k_cny"].sum()
+        denominator = total_input.reindex(list(b_codes)).sum()
+        rows.append({
+            "supplier_stage": supplier,
+            "buyer_stage": buyer,
+            "strength": round(float(flows / denominator), 6),
+            "io_supplier_sectors": ";".join(s_codes),
+            "io_buyer_sectors": ";".join(b_codes),
+            "basis": basis,
+            "provenance": IO_SOURCE,
+        })
+    links = pd.DataFrame(rows)
+    links["strength_norm"] = (links["strength"] / links["strength"].max()).round(6)
+    stages = pd.DataFrame(
+        [{"stage": s, "name_zh": zh, "name_en": en, "order": STAGE_ORDER[s]} for s, (zh, en) in STAGES.items()]
+    )
+    return stages, links
+
+
+def build_policies() -> pd.DataFrame:
+    rows = []
+    for a, b, area, policy, source in POLICIES:
+        rows.append({
+            "province_a": a, "province_b": b, "area_b": area, "policy": policy,
+            "general_knowledge": "true" if source.startswith("general knowledge") else "false",
+            "source": source,
+        })
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", type=Path, default=SHARED / "reference")
+    parser.add_argument("--io", type=Path, default=SHARED / "external" / "china_io_tables")
+    parser.add_argument("--out", type=Path, default=ROOT / "data")
+    args = parser.parse_args()
+    args.out.mkdir(exist_ok=True)
+    build_clusters(args.reference).to_csv(args.out / "clusters.csv", index=False)
+    build_markets(args.reference).to_csv(args.out / "markets.csv", index=False)
+    stages, links = build_chain(args.io)
+    stages.to_csv(args.out / "chain_stages.csv", index=False)
+    links.to_csv(args.out / "chain_links.csv", index=False)
+    build_policies().to_csv(args.out / "policy_pairings.csv", index=False)
+    print(f"wrote data to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
