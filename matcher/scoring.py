@@ -1,0 +1,157 @@
+"""Scorers: turn a pair-feature table into scores and explanations.
+
+Scorers follow the scikit-learn estimator contract (``__init__`` only stores arguments, ``fit``
+returns ``self``, fitted state ends in ``_``), so a weighted preset and a learned model are
+interchangeable. ``explain`` returns the explanation as data: ``f_<feature>`` (value),
+``w_<feature>`` (weight) and ``c_<feature>`` (contribution) columns whose ``c_`` sum to ``score``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> X = pd.DataFrame({"chain": [1.0, 0.5], "distance": [float("nan"), 0.2]})
+>>> WeightedScorer({"chain": 0.6, "distance": 0.4}).fit(X).predict(X).round(2).tolist()
+[0.6, 0.38]
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from matcher.exceptions import MatcherError
+
+KINDS = ("east_west", "cluster_market", "cluster_cluster", "enterprise", "peer_learning")
+
+
+@lru_cache(maxsize=1)
+def _bundled_presets() -> dict:
+    text = resources.files("matcher").joinpath("presets/presets.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def presets(kind: str) -> dict:
+    """The preset block of a kind: ``{"default": name, "params": {...}, "presets": {...}}``."""
+    check_kind(kind)
+    return _bundled_presets()[kind]
+
+
+def preset_weights(kind: str, preset: str | None = None) -> dict[str, float]:
+    """Weights of a named preset (the kind's default when ``preset`` is None)."""
+    block = presets(kind)
+    name = preset or block["default"]
+    if name not in block["presets"]:
+        raise MatcherError(
+            f"kind {kind!r} has no preset {name!r}; valid presets: {', '.join(sorted(block['presets']))}"
+        )
+    return dict(block["presets"][name]["weights"])
+
+
+def kind_params(kind: str) -> dict:
+    return dict(presets(kind).get("params", {}))
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise MatcherError(f"unknown docking kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+    return kind
+
+
+def read_weights(path: str | Path, kind: str) -> dict[str, float]:
+    """Weights from a JSON file: ``{"weights": {...}}`` or a plain ``{feature: weight}``."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise MatcherError(f"{path}: weights file not found") from None
+    except json.JSONDecodeError as err:
+        raise MatcherError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+    weights = data.get("weights", data) if isinstance(data, dict) else None
+    if not isinstance(weights, dict):
+        raise MatcherError(f"{path}: expected an object of feature weights, e.g. {{\"weights\": {{\"chain\": 0.5}}}}")
+    valid = set(preset_weights(kind))
+    unknown = sorted(set(weights) - valid)
+    if unknown:
+        raise MatcherError(f"{path}: unknown features {unknown} for kind {kind!r}; valid: {', '.join(sorted(valid))}")
+    out = {}
+    for name, value in weights.items():
+        try:
+            out[name] = float(value)
+        except (TypeError, ValueError):
+            raise MatcherError(f"{path}: weight of {name!r} must be a number, got {value!r}") from None
+        if not np.isfinite(out[name]) or out[name] < 0:
+            raise MatcherError(f"{path}: weight of {name!r} must be a number >= 0, got {value!r}")
+    return out
+
+
+class WeightedScorer(BaseEstimator):
+    """Score = sum of weight x feature; unknown (NaN) features contribute nothing.
+
+    Parameters
+    ----------
+    weights : dict[str, float] or None
+        Weight per feature. Features in ``X`` without a weight get weight 0.
+    """
+
+    def __init__(self, weights: dict[str, float] | None = None):
+        self.weights = weights
+
+    def fit(self, X: pd.DataFrame, y=None) -> WeightedScorer:
+        """Check the features and freeze the weights; ``y`` is ignored (no learning)."""
+        X = _as_frame(X)
+        weights = dict(self.weights or {})
+        unknown = sorted(set(weights) - set(X.columns))
+        if unknown:
+            raise MatcherError(f"weights name features the data does not have: {unknown}; features: {list(X.columns)}")
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.weights_ = np.array([float(weights.get(f, 0.0)) for f in self.feature_names_in_], dtype=np.float64)
+        return self
+
+    def _values(self, X) -> np.ndarray:
+        check_is_fitted(self, "weights_")
+        X = _as_frame(X)
+        missing = [f for f in self.feature_names_in_ if f not in X.columns]
+        if missing:
+            raise MatcherError(f"features missing for scoring: {missing}")
+        return X[list(self.feature_names_in_)].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def contributions(self, X) -> np.ndarray:
+        """Contribution matrix (pairs x features): weight x value, 0 where unknown."""
+        return np.nan_to_num(self._values(X), nan=0.0) * self.weights_
+
+    def predict(self, X) -> np.ndarray:
+        """Scores, one per row of ``X``."""
+        return self.contributions(X).sum(axis=1)
+
+    decision_function = predict
+
+    def explain(self, X) -> pd.DataFrame:
+        """``f_``/``w_``/``c_`` columns per feature and ``score`` (the sum of the ``c_``)."""
+        values = self._values(X)
+        contrib = np.nan_to_num(values, nan=0.0) * self.weights_
+        return explanation_frame(self.feature_names_in_, values, self.weights_, contrib, index=_as_frame(X).index)
+
+
+def explanation_frame(names, values, weights, contrib, index=None) -> pd.DataFrame:
+    """Assemble ``f_/w_/c_`` columns and ``score`` = sum of ``c_`` (shared by all scorers)."""
+    cols = {}
+    for j, name in enumerate(names):
+        cols[f"f_{name}"] = values[:, j]
+        cols[f"w_{name}"] = np.full(len(values), weights[j]) if np.ndim(weights) == 1 else weights[:, j]
+        cols[f"c_{name}"] = contrib[:, j]
+    out = pd.DataFrame(cols, index=index)
+    out["score"] = contrib.sum(axis=1)
+    return out
+
+
+def _as_frame(X) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    raise MatcherError("scorers take a DataFrame of named features")
