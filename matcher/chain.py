@@ -179,14 +179,15 @@ def chain_gaps(
     threshold: float = 0.2,
     partners: int = 5,
     candidates: list[str] | None = None,
+    partner_scores: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Stages an entity's products need that it lacks, with the best partners to fill each gap.
 
     A gap is an input stage whose IO strength into one of the entity's stages is at least
     ``threshold`` and which the entity does not work in itself. Partners are other entities
-    (clusters and markets, or ``candidates``) working in the gap stage, ranked by how strongly
-    the gap stage feeds the entity, then by the partner's number of stages (broader base first),
-    then by id.
+    (clusters and markets, or ``candidates``) working in the gap stage, ranked by
+    ``partner_scores`` (e.g. the engine's cluster_cluster docking score with this entity) when
+    given, then by the partner's number of stages (broader base first), then by id.
 
     Returns
     -------
@@ -218,7 +219,8 @@ def chain_gaps(
             n for n in G.predecessors(f"stage:{stage}")
             if n != entity_id and n in pool and G.edges[n, f"stage:{stage}"]["relation"] == "works_in"
         ]
-        workers.sort(key=lambda n: (-len(entity_stages(G, n)), n))
+        scores = partner_scores or {}
+        workers.sort(key=lambda n: (-scores.get(n, 0.0), -len(entity_stages(G, n)), n))
         base = {"id": entity_id, "gap_stage": stage, "feeds": feeds, "need": round(need, 4)}
         if not workers:
             rows.append({**base, "partner_rank": pd.NA, "partner_id": "", "partner_name_zh": "",

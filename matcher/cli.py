@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         if problems is not None and len(problems):
             print(problems.to_string(index=False), file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

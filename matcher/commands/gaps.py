@@ -1,0 +1,71 @@
+"""``python -m matcher gaps``: chain position and chain gaps, with partners to fill each gap."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from matcher.chain import build_chain_graph, chain_gaps, chain_position
+import pandas as pd
+
+from matcher.dataset import load_dataset
+from matcher.engine import DockingEngine
+from matcher.exceptions import MatcherError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "gaps",
+        help="show an entity's position in the chain and the stages it lacks, with partners to fill them",
+        description="For each cluster (or only --for ID): the stages it works in, its position on the "
+        "fibre-to-garment chain, and its chain gaps: input stages its products need that it does not have, "
+        "with the best partners (clusters and markets) working in each gap stage.",
+    )
+    p.add_argument("--data", metavar="DIR", help="dataset folder (default: the bundled data)")
+    p.add_argument("--for", dest="for_id", metavar="ID", help="only this entity (e.g. C056 for Xintang)")
+    p.add_argument("--partners", type=int, default=5, help="partners listed per gap (default 5)")
+    p.add_argument("--threshold", type=float, default=0.2,
+                   help="minimum IO supply strength (0..1) for an input stage to count as needed (default 0.2)")
+    p.add_argument("--out", metavar="FILE", help="write the table as .csv (UTF-8 with BOM) instead of printing")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    dataset = load_dataset(args.data)
+    G = build_chain_graph(dataset, include_enterprises=bool(args.for_id))
+    ids = [args.for_id] if args.for_id else list(dataset.clusters["id"])
+    for entity_id in ids:
+        if entity_id not in G:
+            raise MatcherError(f"no cluster, market or enterprise has the id {entity_id!r}")
+    # partners for each gap are ranked by their cluster_cluster docking score with the entity
+    scored = DockingEngine(dataset).score("cluster_cluster")
+    frames = []
+    for entity_id in ids:
+        mine = scored[(scored["left_id"] == entity_id) | (scored["right_id"] == entity_id)]
+        other = mine["right_id"].where(mine["left_id"] == entity_id, mine["left_id"])
+        partner_scores = dict(zip(other, mine["score"], strict=True))
+        frames.append(chain_gaps(G, entity_id, threshold=args.threshold, partners=args.partners,
+                                 partner_scores=partner_scores))
+
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if args.out:
+        from matcher.export import write_csv
+
+        write_csv(table, args.out)
+        print(f"wrote {len(table)} rows to {args.out}", file=sys.stderr)
+        return 0
+    for entity_id in ids:
+        pos = chain_position(G, entity_id)
+        node = G.nodes[entity_id]
+        print(f"{entity_id} {node.get('name_zh', '')} {node.get('name_en', '')}: works in {', '.join(pos['stages'])}"
+              f" (chain position {pos['position']:.2f}, 0 = fibre, 1 = garments)")
+        rows = table[table["id"] == entity_id]
+        if rows.empty:
+            print("  no chain gaps above the threshold")
+        for stage, group in rows.groupby("gap_stage", sort=False):
+            first = group.iloc[0]
+            partners = ", ".join(
+                f"{r.partner_id} {r.partner_name_en}" for r in group.itertuples() if r.partner_id
+            ) or "nobody in this dataset"
+            print(f"  lacks {stage} (feeds its {first['feeds']}, need {first['need']:.2f}): {partners}")
+    return 0

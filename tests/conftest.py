@@ -1,0 +1,19 @@
+"""Shared fixtures: the bundled dataset and an engine over it, built once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def bundled():
+    from matcher.dataset import load_dataset
+
+    return load_dataset()
+
+
+@pytest.fixture(scope="session")
+def engine(bundled):
+    from matcher.engine import DockingEngine
+
+    return DockingEngine(bundled)

@@ -1,0 +1,153 @@
+"""The docking engine on the bundled data: every kind ranks and explains, deterministically."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matcher.engine import SUGGESTION_COLUMNS, DockingEngine
+from matcher.exceptions import MatcherError
+from matcher.kinds import KIND_FEATURES
+
+BUNDLED_KINDS = ["east_west", "cluster_market", "cluster_cluster", "peer_learning"]
+
+
+@pytest.mark.parametrize("kind", BUNDLED_KINDS)
+def test_every_kind_returns_ranked_explained_suggestions(engine, kind):
+    s = engine.suggest(kind, top=5)
+    assert len(s) > 50
+    assert list(s.columns[: len(SUGGESTION_COLUMNS)]) == SUGGESTION_COLUMNS
+    for feature in KIND_FEATURES[kind]:
+        for prefix in ("f_", "w_", "c_"):
+            assert f"{prefix}{feature}" in s.columns
+    # ranks 1..k per entity, scores non-increasing, ties broken by partner id
+    for _, group in s.groupby("left_id"):
+        assert list(group["rank"]) == list(range(1, len(group) + 1))
+        key = list(zip(-group["score"].round(12), group["right_id"], strict=True))
+        assert key == sorted(key)
+    assert s["reason_zh"].str.len().gt(0).all() and s["reason_en"].str.len().gt(0).all()
+    assert (s["left_id"] != s["right_id"]).all()
+
+
+@pytest.mark.parametrize("kind", BUNDLED_KINDS)
+def test_contributions_sum_to_score(engine, kind):
+    s = engine.suggest(kind, top=None)
+    c = s[[f"c_{f}" for f in KIND_FEATURES[kind]]].sum(axis=1)
+    np.testing.assert_allclose(c.to_numpy(), s["score"].to_numpy(), atol=1e-9)
+    # each contribution is weight x value, unknown values contributing nothing
+    for f in KIND_FEATURES[kind]:
+        expected = (s[f"w_{f}"] * s[f"f_{f}"].fillna(0.0)).to_numpy()
+        np.testing.assert_allclose(s[f"c_{f}"].to_numpy(), expected, atol=1e-9)
+
+
+def test_unknown_attribute_contributes_nothing_and_is_named(engine):
+    s = engine.suggest("east_west", top=None)
+    unknown = s[s["f_transfer_park"].isna()]
+    assert len(unknown) > 0
+    assert (unknown["c_transfer_park"] == 0).all()
+    assert unknown["reason_en"].str.contains("unknown: transfer pilot park").all()
+    assert unknown["reason_zh"].str.contains("未知：转移试点园区").all()
+
+
+def test_same_input_gives_byte_identical_output(bundled):
+    def digest() -> str:
+        s = DockingEngine(bundled).suggest("east_west", top=10)
+        return hashlib.sha256(s.to_csv(index=False).encode()).hexdigest()
+
+    assert digest() == digest()
+
+
+def test_ties_are_broken_by_partner_id(engine):
+    weights = {f: 0.0 for f in KIND_FEATURES["east_west"]}  # every score 0: a pure tie
+    s = engine.suggest("east_west", top=None, for_id="C056", weights=weights)
+    assert (s["score"] == 0).all()
+    assert list(s["right_id"]) == sorted(s["right_id"])
+
+
+def test_east_west_pairs_east_with_central_or_west(engine):
+    s = engine.suggest("east_west", top=10)
+    east_left = s[s["left_region"] == "east"]
+    assert east_left["right_region"].isin(["central", "west"]).all()
+    assert s[s["left_region"] != "east"]["right_region"].eq("east").all()
+
+
+def test_reciprocity_both_directions_shown_and_fused(engine):
+    s = engine.suggest("east_west", top=None, for_id="C025")  # Keqiao
+    assert {"lr_chain", "rl_chain"} <= set(s.columns)
+    np.testing.assert_allclose(s["f_chain"], np.maximum(s["lr_chain"], s["rl_chain"]), atol=1e-6)
+    # seen from the other side, the directions swap and the score stays the same
+    aksu = engine.suggest("east_west", top=None, for_id="C123")
+    a = s[s["right_id"] == "C123"].iloc[0]
+    b = aksu[aksu["right_id"] == "C025"].iloc[0]
+    assert a["score"] == pytest.approx(b["score"])
+    assert a["lr_chain"] == pytest.approx(b["rl_chain"]) and a["rl_chain"] == pytest.approx(b["lr_chain"])
+
+
+def test_counterpart_aid_named_in_reason(engine):
+    s = engine.suggest("east_west", top=None, for_id="C025")  # Keqiao, Zhejiang
+    aksu = s[s["right_id"] == "C123"].iloc[0]  # Aksu, paired with Zhejiang by counterpart aid
+    assert aksu["f_policy"] == pytest.approx(1.0)
+    assert "对口援疆省份" in aksu["reason_zh"] and "counterpart-aid provinces" in aksu["reason_en"]
+    assert " km" in aksu["reason_en"] and "公里" in aksu["reason_zh"]
+
+
+def test_candidate_report_has_counts_and_reduction_ratio(engine):
+    for kind in BUNDLED_KINDS:
+        report = engine.candidate_report(kind)
+        assert {"rule", "pairs", "all_pairs", "reduction_ratio"} <= set(report.columns)
+        union = report[report["rule"] == "candidates (union)"].iloc[0]
+        assert union["pairs"] == len(engine.features(kind).pairs)
+        assert 0 <= union["reduction_ratio"] < 1
+        assert (report["pairs"] <= union["pairs"]).all()
+
+
+def test_weights_change_the_ranking(engine):
+    base = engine.suggest("east_west", top=3, for_id="C056")
+    distance_only = engine.suggest("east_west", top=3, for_id="C056",
+                                   weights={f: (1.0 if f == "distance" else 0.0) for f in KIND_FEATURES["east_west"]})
+    assert list(base["right_id"]) != list(distance_only["right_id"])
+    km = engine.suggest("east_west", top=None, for_id="C056")["d_km"]
+    assert distance_only["d_km"].iloc[0] == pytest.approx(km.min())
+
+
+def test_rescore_matches_full_scoring(engine):
+    weights = {"chain": 0.1, "transfer": 0.5, "product": 0.1, "policy": 0.1, "transfer_park": 0.1, "distance": 0.1}
+    fast = engine.rescore("east_west", weights)
+    full = engine.score("east_west", weights=weights)["score"].to_numpy()
+    np.testing.assert_allclose(fast, full, atol=1e-5)
+
+
+def test_bad_requests_get_clear_messages(engine):
+    with pytest.raises(MatcherError, match="unknown docking kind"):
+        engine.suggest("west_east")
+    with pytest.raises(MatcherError, match="no cluster, market or enterprise has the id 'C999'"):
+        engine.suggest("east_west", for_id="C999")
+    with pytest.raises(MatcherError, match="unknown features"):
+        engine.suggest("east_west", weights={"charm": 1.0})
+    with pytest.raises(MatcherError, match="has no enterprises"):
+        engine.suggest("enterprise")
+
+
+def test_peer_learning_teacher_has_what_learner_lacks(engine):
+    s = engine.suggest("peer_learning", top=None)
+    assert (s["f_peer"] > 0).all()
+    keqiao = s[s["left_id"] == "C001"]  # Jiangyin has no flags: can learn from platforms and parks
+    assert keqiao["reason_en"].str.contains("can learn from its").all()
+
+
+def test_cluster_market_explains_market_role(engine):
+    s = engine.suggest("cluster_market", top=3, for_id="C029")  # Zhili kidswear
+    assert (s["right_type"] == "market").all()
+    assert s["reason_en"].str.contains("market").any()
+    # the Zhili kidswear market is next door and trades its products
+    assert "M007" in set(s["right_id"])
+
+
+def test_suggestions_keep_names_and_regions(engine, bundled):
+    s = engine.suggest("cluster_market", top=2)
+    names = pd.concat([bundled.clusters, bundled.markets]).set_index("id")["name_zh"]
+    assert (s["left_name_zh"].to_numpy() == names.loc[s["left_id"]].to_numpy()).all()
+    assert (s["right_name_zh"].to_numpy() == names.loc[s["right_id"]].to_numpy()).all()
