@@ -160,23 +160,29 @@ class DockingEngine:
         zh, en = reasons(out, feats)
         out["reason_zh"], out["reason_en"] = zh, en
         out["kind"] = kind
+        stage_names = np.array([*F.STAGE_NAMES, ""], dtype=object)  # index -1 -> ""
+        for col in ("lr_from", "lr_to", "rl_from", "rl_to", "d_channel_stage", "d_sourcing_stage"):
+            if col in out.columns:
+                out[col] = stage_names[out[col].to_numpy(dtype=np.int64)]
         fwc = [f"{p}_{f}" for f in feats for p in ("f", "w", "c")]
         rest = [c for c in out.columns if c not in SUGGESTION_COLUMNS and c not in fwc and c not in ("li", "ri")]
         return out[SUGGESTION_COLUMNS + fwc + rest]
 
 
-def run_metadata(dataset, kind: str, weights: dict, planner: str = "") -> dict:
-    """What every export carries: run id, data version, kind, weights and time."""
+def new_run(dataset, kind: str, weights: dict, planner: str = "", preset: str | None = None) -> dict:
+    """A run record, carried by every export and kept in the store: run id, data version, kind,
+    weights and time."""
     return {
         "run_id": uuid.uuid4().hex[:12],
         "data_version": getattr(dataset, "version", ""),
         "data_name": getattr(dataset, "name", ""),
         "kind": kind,
-        "weights": json.dumps(weights, sort_keys=True),
+        "preset": preset or "",
+        "weights": dict(sorted(weights.items())),
         "weights_hash": weights_hash(weights),
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "planner": planner,
     }
 
 
-__all__ = ["DockingEngine", "KINDS", "SUGGESTION_COLUMNS", "kind_params", "run_metadata", "weights_hash"]
+__all__ = ["DockingEngine", "KINDS", "SUGGESTION_COLUMNS", "kind_params", "new_run", "weights_hash"]
