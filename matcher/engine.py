@@ -102,9 +102,8 @@ class DockingEngine:
     def rescore(self, kind: str, weights: dict[str, float]) -> np.ndarray:
         """Scores of every cached candidate pair under new weights (the fast path for sliders)."""
         pf = self.features(kind)
-        X = pf.X.to_numpy(dtype=np.float32, na_value=np.nan)
         w = np.array([weights.get(f, 0.0) for f in pf.features], dtype=np.float32)
-        return np.nan_to_num(X, nan=0.0) @ w
+        return pf.matrix @ w
 
     # -- suggestions ---------------------------------------------------------------------
     def suggest(

@@ -14,6 +14,7 @@ produced. Orientation of canonical pairs:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,11 @@ class PairFeatures:
     @property
     def X(self) -> pd.DataFrame:
         return self.pairs[self.features]
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        """Features as a float32 matrix with unknown (NaN) as 0: the fast path for re-scoring."""
+        return np.nan_to_num(self.X.to_numpy(dtype=np.float32, na_value=np.nan), nan=0.0)
 
 
 def build(kind: str, E: F.Entities, policies: pd.DataFrame, params: dict | None = None) -> PairFeatures:
