@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from matcher.chain import build_chain_graph, chain_gaps, chain_position
 import pandas as pd
 
+from matcher.chain import build_chain_graph, chain_gaps, chain_position
 from matcher.dataset import load_dataset
 from matcher.engine import DockingEngine
 from matcher.exceptions import MatcherError
