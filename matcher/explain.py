@@ -36,6 +36,23 @@ FEATURE_LABEL = {
 MIN_CONTRIBUTION = 0.005
 
 
+STAGE_NAMES = list(STAGES)
+ROLE_OF_STAGE = {
+    "fiber": "raw_materials", "spinning": "raw_materials",
+    "weaving": "fabrics", "knitting": "fabrics", "dyeing_finishing": "fabrics",
+    "apparel": "finished_goods", "home_textile": "finished_goods", "industrial_textile": "finished_goods",
+    "accessories": "finished_goods",
+}
+
+
+def _role_of_stage(stage: str, roles: str) -> str:
+    """The market role that trades a stage's goods, when the market has that role."""
+    role = ROLE_OF_STAGE.get(stage, "")
+    if stage == "knitting" and "finished_goods" in roles.split(";"):
+        return "finished_goods"
+    return role if role in roles.split(";") else ""
+
+
 def _stage(i: int, lang: int) -> str:
     return (STAGE_ZH if lang == 0 else STAGE_EN)[int(i)] if i >= 0 else ""
 
@@ -63,11 +80,12 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
         return "承接方为纺织产业转移试点园区" if zh else "receiver is a textile transfer pilot park"
     if feature == "channel":
         stage = int(row.get("d_channel_stage", -1))
-        roles = [r for r in str(row.get("d_roles", "") or "").split(";") if r in MARKET_ROLES]
-        role = ("、".join(MARKET_ROLES[r][0] for r in roles) + "市场") if zh else (
-            "/".join(MARKET_ROLES[r][1] for r in roles) + " market")
         if stage >= 0:
-            return f"{role}销售其{_stage(stage, 0)}产品" if zh else f"{role} sells its {_stage(stage, 1)} goods"
+            role = _role_of_stage(STAGE_NAMES[stage], str(row.get("d_roles", "") or ""))
+            label = MARKET_ROLES[role][lang] if role else ""
+            if zh:
+                return f"{label}市场销售其{_stage(stage, 0)}产品"
+            return f"{label + ' ' if label else ''}market for its {_stage(stage, 1)} products"
         return FEATURE_LABEL[feature][lang]
     if feature == "sourcing":
         stage = int(row.get("d_sourcing_stage", -1))

@@ -271,11 +271,16 @@ def flag(E: Entities, name: str, rows: np.ndarray) -> np.ndarray:
 def peer_gain(E: Entities, learner: np.ndarray, teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share of the capability flags the teacher has (true) and the learner does not.
 
+    Transfer-park experience counts only for learners in central and western regions.
+
     Returns ``(value, flags_text)`` with the flags named ``;``-joined.
     """
     names = list(FLAGS)
     has = np.stack([np.nan_to_num(E.flags[f][teacher], nan=0.0) for f in names], axis=1) > 0
     lacks = np.stack([np.nan_to_num(E.flags[f][learner], nan=0.0) for f in names], axis=1) <= 0
+    # transfer-park experience is for receiving regions: an eastern cluster sends, it does not receive
+    receiving = E.table["region"].astype(str).to_numpy()[learner] != "east"
+    lacks[:, names.index("transfer_park")] &= receiving
     gain = has & lacks
     text = np.array([";".join(n for n, g in zip(names, row, strict=True) if g) for row in gain], dtype=object)
     return (gain.sum(axis=1) / len(names)).astype(np.float32), text
