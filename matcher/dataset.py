@@ -1,0 +1,274 @@
+"""A validated data set: clusters, markets, enterprises, chain links and policy pairings.
+
+:func:`load_dataset` reads a folder of tables (or the data bundled with the repository), checks
+every file in one pass and either returns a :class:`Dataset` or raises one
+:class:`~matcher.exceptions.ValidationError` whose ``problems`` cover all files. Nothing is
+cached here; callers that want caching (the app) do it in one place of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from matcher.columns import SPECS
+from matcher.exceptions import MatcherError, ValidationError
+from matcher.io import PROBLEM_COLUMNS, read_table
+from matcher.validate import check_table, empty_table, parse_cells, summarize
+from matcher.vocab import STAGE_ORDER
+
+#: The repository's bundled data folder (``data/`` next to the package).
+BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
+
+#: Entity tables in load order (clusters first: enterprises refer to them).
+ENTITY_TABLES = ("clusters", "markets", "enterprises")
+#: Reference tables, read from the folder if present, else from the bundled data.
+REFERENCE_TABLES = ("chain_links", "policy_pairings")
+#: ``entity_type`` value of each entity table.
+ENTITY_TYPES = {"clusters": "cluster", "markets": "market", "enterprises": "enterprise"}
+
+_CHAIN_LINK_COLUMNS = {"supplier_stage": "stages", "buyer_stage": "stages", "strength": "share"}
+_POLICY_COLUMNS = {"province_a": "province", "province_b": "province", "policy": "text"}
+_REFERENCE_EXTRA_KINDS = {"strength_norm": "number", "general_knowledge": "flag"}
+_REFERENCE_REASONS = {
+    "stages": "must be one chain stage: " + ", ".join(STAGE_ORDER),
+    "province": "unknown province; use the English or Chinese name of a mainland province",
+    "share": "must be a number between 0 and 1",
+    "number": "not a number",
+    "flag": "not a yes/no flag",
+    "text": "required cell is empty",
+}
+
+
+@dataclass
+class Dataset:
+    """Everything the engine reads, validated and in memory types.
+
+    Attributes
+    ----------
+    clusters, markets, enterprises : pandas.DataFrame
+        Entity tables with the columns of ``matcher.columns`` (empty tables when a file is absent).
+    chain_links : pandas.DataFrame
+        ``supplier_stage, buyer_stage, strength`` (0..1) and any further columns of the file.
+    policies : pandas.DataFrame
+        ``province_a, province_b, policy`` (provinces as English names) and further columns.
+    name : str
+        The folder's name, or ``"bundled"``.
+    version : str
+        First 12 hex digits of the SHA-256 of the files' bytes, in a fixed order.
+    """
+
+    clusters: pd.DataFrame
+    markets: pd.DataFrame
+    enterprises: pd.DataFrame
+    chain_links: pd.DataFrame
+    policies: pd.DataFrame
+    name: str
+    version: str
+
+    def _tables(self) -> dict[str, pd.DataFrame]:
+        return {"clusters": self.clusters, "markets": self.markets, "enterprises": self.enterprises}
+
+    def entity(self, entity_id: str) -> pd.Series:
+        """The row of the cluster, market or enterprise with this id, with its ``entity_type``.
+
+        Raises
+        ------
+        MatcherError
+            No entity has this id.
+        """
+        for table, frame in self._tables().items():
+            hit = frame.index[frame["id"].eq(str(entity_id)).fillna(False).to_numpy()]
+            if len(hit):
+                row = frame.loc[hit[0]].copy()
+                row["entity_type"] = ENTITY_TYPES[table]
+                return row
+        raise MatcherError(
+            f"no cluster, market or enterprise has the id '{entity_id}' in data set {self.name}"
+        )
+
+    def entities(self) -> pd.DataFrame:
+        """Clusters, markets and enterprises stacked, with an ``entity_type`` column first.
+
+        Columns missing from a table are filled with NA of the column's dtype, so the dtypes of the
+        stacked table are the in-memory types.
+        """
+        tables = self._tables()
+        columns: dict[str, object] = {}
+        for frame in tables.values():
+            for name in frame.columns:
+                columns.setdefault(name, frame[name].dtype)
+        parts = []
+        for table, frame in tables.items():
+            part = frame.copy()
+            for name, dtype in columns.items():
+                if name not in part.columns:
+                    part[name] = pd.Series(pd.NA, index=part.index, dtype=dtype)
+            part.insert(0, "entity_type", ENTITY_TYPES[table])
+            parts.append(part[["entity_type", *columns]])
+        stacked = pd.concat(parts, ignore_index=True)
+        stacked["entity_type"] = stacked["entity_type"].astype("string")
+        return stacked
+
+
+def _find(folder: Path, table: str) -> Path | None:
+    for suffix in (".csv", ".xlsx"):
+        candidate = folder / f"{table}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _problems_of(err: ValidationError, file: Path) -> pd.DataFrame:
+    if err.problems is not None and len(err.problems):
+        return err.problems
+    return pd.DataFrame([{"file": str(file), "row": 0, "column": "", "value": "", "reason": str(err)}])
+
+
+def _reference_table(raw: pd.DataFrame, kinds: dict[str, str], file: str) -> tuple[pd.DataFrame, list]:
+    """Light checks of a reference table: needed columns present, stages/provinces known, shares 0..1."""
+    found = []
+    missing = [c for c in kinds if c not in raw.columns]
+    if missing:
+        found.append(
+            pd.DataFrame(
+                [
+                    {
+                        "file": file,
+                        "row": 1,
+                        "column": c,
+                        "value": "",
+                        "reason": f"required column '{c}' is missing; needed columns: {', '.join(kinds)}",
+                    }
+                    for c in missing
+                ]
+            )
+        )
+    typed = {}
+    for name in raw.columns:
+        kind = kinds.get(name) or _REFERENCE_EXTRA_KINDS.get(name, "text")
+        values, bad = parse_cells(raw[name], "number" if kind == "share" else kind)
+        reason = _REFERENCE_REASONS.get(kind, "not valid")
+        if kind == "share":
+            bad = bad | ~values.between(0, 1).fillna(False)
+        elif name in kinds:
+            bad = bad | values.isna()  # every named column of a reference table is required
+        if kind == "stages":
+            bad = bad | values.str.contains(";").fillna(False)
+        typed[name] = values
+        if bad.any():
+            found.append(
+                pd.DataFrame(
+                    {
+                        "file": file,
+                        "row": raw.index[bad.to_numpy()],
+                        "column": name,
+                        "value": raw[name][bad].to_numpy(),
+                        "reason": reason,
+                    }
+                )
+            )
+    return pd.DataFrame(typed).reset_index(drop=True), found
+
+
+def _empty_reference(kinds: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series([], dtype="Float64" if k == "share" else "string") for c, k in kinds.items()}
+    )
+
+
+def load_dataset(path: str | Path | None = None) -> Dataset:
+    """Load and validate a data set.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        ``None`` loads the data bundled in the repository's ``data/`` folder. A folder must hold
+        ``clusters.csv`` (or ``.xlsx``); ``markets`` and ``enterprises`` are optional (empty
+        tables when absent). ``chain_links.csv`` and ``policy_pairings.csv`` come from the folder
+        when present, else from the bundled data.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    ValidationError
+        Any file is unreadable or breaks its schema. ``problems`` lists the problems of all files
+        together; nothing is loaded.
+    MatcherError
+        The folder does not exist or has no clusters file.
+    """
+    folder = BUNDLED_DATA if path is None else Path(path)
+    if not folder.is_dir():
+        raise MatcherError(f"data folder not found: {folder}")
+    if _find(folder, "clusters") is None:
+        raise MatcherError(f"{folder} has no clusters.csv (or clusters.xlsx); it is required")
+
+    found: list[pd.DataFrame] = []
+    tables: dict[str, pd.DataFrame] = {}
+    read_ok: set[str] = set()
+    digest = hashlib.sha256()
+    for table in ENTITY_TABLES:
+        file = _find(folder, table)
+        digest.update(f"{table}\0".encode())
+        if file is None:
+            tables[table] = empty_table(SPECS[table])
+            digest.update(b"<absent>\0")
+            continue
+        digest.update(file.read_bytes())
+        digest.update(b"\0")
+        try:
+            raw = read_table(file, SPECS[table].aliases)
+        except ValidationError as err:
+            found.append(_problems_of(err, file))
+            tables[table] = empty_table(SPECS[table])
+            continue
+        # Enterprises must point at clusters of this data set (ids that parsed, even if other cells
+        # failed); when the clusters file could not be read at all, that check would only add noise.
+        clusters_read = "clusters" in read_ok
+        cluster_ids = tables["clusters"]["id"].dropna() if table == "enterprises" and clusters_read else None
+        typed, problems = check_table(raw, SPECS[table], file, cluster_ids=cluster_ids)
+        read_ok.add(table)
+        found.append(problems)
+        tables[table] = typed.reset_index(drop=True)
+
+    references: dict[str, pd.DataFrame] = {}
+    for table, kinds in (("chain_links", _CHAIN_LINK_COLUMNS), ("policy_pairings", _POLICY_COLUMNS)):
+        file = folder / f"{table}.csv"
+        if not file.is_file():
+            file = BUNDLED_DATA / f"{table}.csv"
+        digest.update(f"{table}\0".encode())
+        if not file.is_file():
+            references[table] = _empty_reference(kinds)
+            digest.update(b"<absent>\0")
+            continue
+        digest.update(file.read_bytes())
+        digest.update(b"\0")
+        try:
+            raw = read_table(file, common_aliases=False)
+        except ValidationError as err:
+            found.append(_problems_of(err, file))
+            references[table] = _empty_reference(kinds)
+            continue
+        references[table], problems = _reference_table(raw, kinds, str(file))
+        found.extend(problems)
+
+    found = [f for f in found if len(f)]
+    if found:
+        problems = pd.concat(found, ignore_index=True)[PROBLEM_COLUMNS]
+        files = problems["file"].nunique()
+        raise ValidationError(summarize(problems, f"{folder} ({files} file(s) with problems)"), problems)
+    return Dataset(
+        clusters=tables["clusters"],
+        markets=tables["markets"],
+        enterprises=tables["enterprises"],
+        chain_links=references["chain_links"],
+        policies=references["policy_pairings"],
+        name="bundled" if path is None else folder.name,
+        version=digest.hexdigest()[:12],
+    )

@@ -1,0 +1,392 @@
+"""Read planners' CSV and Excel files as text, exactly as they were typed.
+
+This is the very edge of the pipeline: bytes come in, a table of stripped text cells comes out,
+with canonical column names and the row numbers a user sees in Excel (header = row 1). Nothing
+here interprets a cell; :mod:`matcher.validate` does that. Every cell stays text so that ids such
+as ``00123`` keep their zeros.
+
+Chinese CSV files arrive as UTF-8, UTF-8 with a BOM, GBK or GB18030. We try strict decodes in
+the order ``utf-8-sig`` then ``gb18030`` (GBK is a subset of GB18030) and only fall back to
+charset detection when both fail. Files that cannot be read (empty, binary, UTF-16, NUL bytes,
+an unterminated quote, duplicate headers, a text file named ``.xlsx``) raise
+:class:`~matcher.exceptions.ValidationError` naming the file, with a one-row problems table so
+that callers can collect the problems of several files before reporting.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from matcher.exceptions import ValidationError
+
+#: Problems tables always have these columns (see ``ValidationError``).
+PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
+
+#: Header aliases: a name found in files -> the canonical column name of ``matcher.columns``.
+#: Keys are compared after stripping and lower-casing. Only obvious synonyms belong here.
+COLUMN_ALIASES: dict[str, str] = {
+    # identifiers and names
+    "编号": "id",
+    "name_cn": "name_zh",
+    "name_chinese": "name_zh",
+    "chinese_name": "name_zh",
+    "中文名称": "name_zh",
+    "中文名": "name_zh",
+    "name_english": "name_en",
+    "english_name": "name_en",
+    "英文名称": "name_en",
+    "英文名": "name_en",
+    # place
+    "省份": "province",
+    "省": "province",
+    "city_or_county": "city",
+    "county": "city",
+    "城市": "city",
+    "地区": "region",
+    "区域": "region",
+    "latitude": "lat",
+    "approx_lat": "lat",
+    "纬度": "lat",
+    "longitude": "lon",
+    "approx_lon": "lon",
+    "lng": "lon",
+    "long": "lon",
+    "经度": "lon",
+    # chain position
+    "chain_stage": "stages",
+    "chain_stages": "stages",
+    "stage": "stages",
+    "产业链环节": "stages",
+    "环节": "stages",
+    "role": "roles",
+    "market_roles": "roles",
+    # descriptions
+    "specialty": "products",
+    "categories": "products",
+    "product": "products",
+    "主导产品": "products",
+    "产品": "products",
+    "title": "designations",
+    "titles": "designations",
+    "designation": "designations",
+    "称号": "designations",
+    "source_url": "provenance",
+    "source": "provenance",
+    "来源": "provenance",
+    "cluster": "cluster_id",
+    "workers": "n_workers",
+}
+
+_NUL = "\x00"
+# C0 control characters other than tab, LF, CR (and form feed, which some exports emit).
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL_SHARE_BINARY = 0.01  # more than 1 % control characters: not a text table
+
+
+def problems_frame(rows: list[dict] | None = None) -> pd.DataFrame:
+    """An empty (or given) problems table with the standard columns and dtypes."""
+    frame = pd.DataFrame(rows or [], columns=PROBLEM_COLUMNS)
+    frame["row"] = frame["row"].astype("int64")
+    for col in ("file", "column", "value", "reason"):
+        frame[col] = frame[col].astype(object)
+    return frame
+
+
+def file_error(
+    file: str | Path, reason: str, *, row: int = 0, column: str = "", value: str = ""
+) -> ValidationError:
+    """A ``ValidationError`` for a whole-file problem, with a one-row problems table."""
+    problems = problems_frame(
+        [{"file": str(file), "row": row, "column": column, "value": value, "reason": reason}]
+    )
+    return ValidationError(f"{file}: {reason}", problems)
+
+
+def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
+    """Decode the bytes of a text table, returning ``(text, encoding)``.
+
+    Tries strict ``utf-8-sig`` then ``gb18030`` and only then asks charset-normalizer.
+
+    Raises
+    ------
+    ValidationError
+        The file is empty, UTF-16, contains NUL bytes or is binary.
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise file_error(file, "the file is UTF-16 encoded; save it as UTF-8 (CSV UTF-8 in Excel) or GBK")
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise file_error(file, "the file is empty; it needs at least a header row")
+    if b"\x00" in data:
+        # UTF-16 without a BOM shows as every other byte NUL.
+        hint = "it looks like UTF-16" if data.count(b"\x00") > len(data) // 4 else "it looks binary"
+        raise file_error(file, f"the file contains NUL bytes ({hint}); save it as a UTF-8 or GBK CSV")
+    text = encoding = None
+    for candidate in ("utf-8-sig", "gb18030"):
+        try:
+            text, encoding = data.decode(candidate), candidate
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None or best.encoding.lower().startswith("utf_16"):
+            raise file_error(file, "the file is not a text table in a known encoding (UTF-8, GBK, GB18030)")
+        text, encoding = str(best), best.encoding
+    if len(_CONTROL.findall(text[:200_000])) > _CONTROL_SHARE_BINARY * min(len(text), 200_000):
+        raise file_error(file, "the file looks binary, not a CSV text table")
+    return text, encoding
+
+
+def _check_header(header: list[str], header_raw: list[str], file: str | Path) -> None:
+    """Reject empty headers over data and duplicate column names (after aliasing)."""
+    problems = []
+    seen: dict[str, int] = {}
+    for position, (name, raw) in enumerate(zip(header, header_raw, strict=True), start=1):
+        if not name:
+            problems.append((position, "", f"column {position} has no header name but holds data"))
+            continue
+        if name in seen:
+            first = seen[name]
+            same = f"'{header_raw[first - 1].strip()}' and '{raw.strip()}' both mean '{name}'"
+            problems.append(
+                (
+                    position,
+                    name,
+                    f"duplicate column '{name}' (columns {first} and {position}: {same}); "
+                    "each column may appear once",
+                )
+            )
+        else:
+            seen[name] = position
+    if problems:
+        frame = problems_frame(
+            [
+                {"file": str(file), "row": 1, "column": name, "value": name, "reason": reason}
+                for _, name, reason in problems
+            ]
+        )
+        raise ValidationError(f"{file}: the header row has {len(problems)} problem(s)", frame)
+
+
+def canonical_header(
+    names: list[str], aliases: Mapping[str, str] | None = None, *, common_aliases: bool = True
+) -> list[str]:
+    """Strip, lower-case and resolve aliases of header names.
+
+    Parameters
+    ----------
+    names : list of str
+        Header cells as read.
+    aliases : mapping, optional
+        Extra aliases (e.g. ``TableSpec.aliases``) that take precedence over ``COLUMN_ALIASES``.
+    common_aliases : bool
+        Apply ``COLUMN_ALIASES`` (entity tables); False keeps names as they are (reference tables).
+
+    Examples
+    --------
+    >>> canonical_header([" Approx_Lat ", "ID", "chain_stage"])
+    ['lat', 'id', 'stages']
+    """
+    table = {
+        **(COLUMN_ALIASES if common_aliases else {}),
+        **{k.lower(): v for k, v in (aliases or {}).items()},
+    }
+    out = []
+    for name in names:
+        key = str(name).strip().lower()
+        out.append(table.get(key, key))
+    return out
+
+
+def _finish(
+    cells: pd.DataFrame, header_raw: list[str], file: str | Path, aliases, common_aliases
+) -> pd.DataFrame:
+    """Shared tail of CSV and XLSX reading: header checks, stripping, row numbers."""
+    # Excel often carries empty trailing columns; drop header-less columns that hold nothing.
+    keep = []
+    for position, name in enumerate(header_raw):
+        empty_header = not str(name).strip()
+        if empty_header and not cells.iloc[:, position].str.strip().ne("").any():
+            continue
+        keep.append(position)
+    cells = cells.iloc[:, keep]
+    header_raw = [str(header_raw[p]) for p in keep]
+    header = canonical_header(header_raw, aliases, common_aliases=common_aliases)
+    _check_header(header, header_raw, file)
+    cells.columns = header
+    for col in cells.columns:
+        cells[col] = cells[col].str.strip()
+    # Blank lines are not records, but they keep their place in the row numbering.
+    if len(cells.columns):
+        cells = cells[cells.ne("").any(axis=1)]
+    cells.index.name = "row"
+    return cells
+
+
+def read_csv_text(
+    text: str,
+    file: str | Path = "<text>",
+    aliases: Mapping[str, str] | None = None,
+    *,
+    common_aliases: bool = True,
+) -> pd.DataFrame:
+    """Parse CSV text into stripped text cells indexed by Excel row number.
+
+    Raises
+    ------
+    ValidationError
+        Unterminated quote, a row with more cells than the header, duplicate headers.
+    """
+    first_line = text.split("\n", 1)[0]
+    if not text.strip():
+        raise file_error(file, "the file is empty; it needs at least a header row")
+    if not first_line.strip(" \t\r,;"):
+        raise file_error(file, "the first row is empty; the first row must be the header", row=1)
+    sep = "\t" if "\t" in first_line and "," not in first_line else ","
+    try:
+        raw = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        raise file_error(file, "the file is empty; it needs at least a header row") from None
+    except pd.errors.ParserError as err:
+        message = str(err)
+        if "EOF inside string" in message or "EOF" in message:
+            match = re.search(r"row (\d+)", message)
+            where = f" (a quote opened in row {int(match.group(1)) + 1} is never closed)" if match else ""
+            raise file_error(file, f'unterminated quote{where}; every opening " needs a closing "') from None
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+        if match:
+            n_header, line, n_cells = (int(g) for g in match.groups())
+            raise file_error(
+                file,
+                f"row {line} has {n_cells} cells but the header has {n_header}; "
+                "quote cells that contain the separator",
+                row=line,
+            ) from None
+        raise file_error(file, f"the file cannot be read as CSV ({message})") from None
+    raw = raw.fillna("")
+    if len(raw) and not raw.iloc[0].str.strip().ne("").any():
+        raise file_error(file, "the first row is empty; the first row must be the header", row=1)
+    header_raw = [str(v) for v in raw.iloc[0].tolist()]
+    cells = raw.iloc[1:].copy()
+    # pandas counts records from 0; Excel counts rows from 1 and the header is row 1.
+    cells.index = pd.RangeIndex(2, 2 + len(cells))
+    return _finish(cells, header_raw, file, aliases, common_aliases)
+
+
+def _cell_text(value) -> str:
+    """An Excel cell's value as the text a user sees (integers without ``.0``)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def read_xlsx(
+    path: str | Path,
+    aliases: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+    *,
+    common_aliases: bool = True,
+) -> pd.DataFrame:
+    """Read the first (or the named) sheet of an ``.xlsx`` workbook as text cells.
+
+    Raises
+    ------
+    ValidationError
+        The file is not a real workbook, or the sheet is empty or malformed.
+    """
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != b"PK\x03\x04":
+        kind = (
+            "an old .xls workbook" if magic == b"\xd0\xcf\x11\xe0" else "not an Excel workbook (maybe a CSV?)"
+        )
+        raise file_error(path, f"the file is named .xlsx but is {kind}; save it as .xlsx or .csv")
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        raise file_error(path, f"the workbook cannot be opened ({err}); save it again as .xlsx") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise file_error(path, f"no sheet named '{sheet}'; sheets: {', '.join(book.sheetnames)}")
+        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    while rows and not any(c.strip() for c in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise file_error(path, "the sheet is empty; it needs at least a header row")
+    if not any(c.strip() for c in rows[0]):
+        raise file_error(path, "the first row is empty; the first row must be the header", row=1)
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    cells = pd.DataFrame(rows[1:], columns=range(width), dtype=str, index=pd.RangeIndex(2, 1 + len(rows)))
+    if not len(cells):
+        cells = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(width)}, index=pd.RangeIndex(2, 2))
+    return _finish(cells, rows[0], path, aliases, common_aliases)
+
+
+def read_table(
+    path: str | Path, aliases: Mapping[str, str] | None = None, *, common_aliases: bool = True
+) -> pd.DataFrame:
+    """Read a CSV (``.csv``, ``.txt``, ``.tsv``) or Excel (``.xlsx``) table as text cells.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    aliases : mapping, optional
+        Extra header aliases for this table.
+    common_aliases : bool
+        Resolve ``COLUMN_ALIASES`` too (default); False for reference tables such as chain links.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One text column per header (stripped, lower-cased, aliases resolved); empty cells are
+        ``""``; the index, named ``row``, is the row number in Excel (first data row = 2).
+
+    Raises
+    ------
+    ValidationError
+        The file is missing or cannot be read; the message and ``problems`` name the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise file_error(path, "file not found" if not path.exists() else "not a file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(path, aliases, common_aliases=common_aliases)
+    if suffix == ".xls":
+        raise file_error(path, "old .xls workbooks are not supported; save it as .xlsx or CSV")
+    data = path.read_bytes()
+    if data[:4] == b"PK\x03\x04":
+        raise file_error(path, "the file is an Excel workbook or zip archive; name it .xlsx")
+    text, _ = decode_text(data, path)
+    return read_csv_text(text, path, aliases, common_aliases=common_aliases)

@@ -1,0 +1,158 @@
+"""Loading a whole data set: bundled data, folders, optional tables, versions, entity lookup."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from matcher.columns import CLUSTERS, ENTERPRISES, MARKETS
+from matcher.dataset import BUNDLED_DATA, Dataset, load_dataset
+from matcher.exceptions import MatcherError, ValidationError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    target = tmp_path / "planning_2024"
+    shutil.copytree(FIXTURES / "dataset_ok", target)
+    return target
+
+
+def test_bundled_data_loads():
+    data = load_dataset()
+    assert isinstance(data, Dataset)
+    assert (len(data.clusters), len(data.markets), len(data.enterprises)) == (163, 41, 0)
+    assert data.name == "bundled" and len(data.version) == 12
+    assert data.clusters["id"].is_unique and data.clusters["region"].notna().all()
+    assert set(data.clusters["region"]) == {"east", "central", "west"}
+    assert data.markets["stages"].notna().all()
+    assert list(data.enterprises.columns) == ENTERPRISES.names
+    assert (
+        data.chain_links["strength"].dtype == "Float64" and data.chain_links["strength"].between(0, 1).all()
+    )
+    assert {"province_a", "province_b", "policy"} <= set(data.policies.columns)
+    assert data.policies["general_knowledge"].dtype == "boolean"
+
+
+def test_folder_loads_with_types_and_references_from_bundled(folder):
+    data = load_dataset(folder)
+    assert data.name == "planning_2024"
+    assert data.clusters["id"].tolist() == ["00123", "C002", "C003"]
+    assert data.clusters["province"].tolist() == ["Zhejiang", "Xinjiang", "Guangdong"]
+    assert data.clusters["region"].tolist() == ["east", "west", "east"]
+    assert data.clusters["stages"].tolist() == [
+        "weaving;dyeing_finishing",
+        "fiber;spinning",
+        "weaving;apparel",
+    ]
+    assert data.clusters["transfer_park"].tolist() == [pd.NA, True, False]
+    assert data.clusters["n_firms"].dtype == "Int64" and data.clusters["lat"].dtype == "Float64"
+    assert data.markets["stages"].tolist() == ["trading", "trading"]
+    assert data.enterprises["cluster_id"].tolist() == ["00123", "C002"]
+    # chain links and policies come from the bundled data when the folder has none
+    bundled = load_dataset()
+    pd.testing.assert_frame_equal(data.chain_links, bundled.chain_links)
+    pd.testing.assert_frame_equal(data.policies, bundled.policies)
+
+
+def test_optional_tables_are_empty_with_right_columns_and_dtypes(folder):
+    (folder / "markets.csv").unlink()
+    (folder / "enterprises.csv").unlink()
+    data = load_dataset(folder)
+    assert len(data.markets) == 0 and list(data.markets.columns) == MARKETS.names
+    assert data.markets["lat"].dtype == "Float64" and data.enterprises["n_workers"].dtype == "Int64"
+
+
+def test_folder_chain_links_override_bundled(folder):
+    (folder / "chain_links.csv").write_text("supplier_stage,buyer_stage,strength\nfiber,spinning,0.5\n")
+    data = load_dataset(folder)
+    assert data.chain_links.to_dict("list") == {
+        "supplier_stage": ["fiber"],
+        "buyer_stage": ["spinning"],
+        "strength": [0.5],
+    }
+
+
+def test_version_is_deterministic_and_follows_the_bytes(folder):
+    first = load_dataset(folder).version
+    assert load_dataset(folder).version == first
+    path = folder / "clusters.csv"
+    path.write_bytes(path.read_bytes().replace(b"Keqiao", b"Keqiao district"))
+    assert load_dataset(folder).version != first
+
+
+def test_problems_of_all_files_collected_and_nothing_loaded(folder):
+    clusters = folder / "clusters.csv"
+    clusters.write_text(clusters.read_text(encoding="utf-8").replace("30.08", "95"), encoding="utf-8")
+    (folder / "markets.csv").write_bytes(b"")
+    enterprises = folder / "enterprises.csv"
+    enterprises.write_text(
+        enterprises.read_text(encoding="utf-8").replace(",C002,", ",C999,"), encoding="utf-8"
+    )
+    (folder / "chain_links.csv").write_text("supplier_stage,buyer_stage,strength\nfiber,silk,1.5\n")
+    with pytest.raises(ValidationError) as caught:
+        load_dataset(folder)
+    problems = caught.value.problems
+    found = {(Path(f).name, c) for f, c in zip(problems["file"], problems["column"], strict=True)}
+    assert found == {
+        ("clusters.csv", "lat"),
+        ("markets.csv", ""),
+        ("enterprises.csv", "cluster_id"),
+        ("chain_links.csv", "buyer_stage"),
+        ("chain_links.csv", "strength"),
+    }
+    assert "nothing was loaded" in str(caught.value)
+
+
+def test_enterprises_in_an_xlsx_folder(folder):
+    from openpyxl import Workbook
+
+    (folder / "enterprises.csv").unlink()
+    book = Workbook()
+    book.active.append(["id", "name_zh", "province", "cluster_id", "stages"])
+    book.active.append(["000042", "柯桥织造", "浙江", "00123", "织造"])
+    book.save(folder / "enterprises.xlsx")
+    data = load_dataset(folder)
+    assert data.enterprises[["id", "cluster_id", "stages"]].values.tolist() == [
+        ["000042", "00123", "weaving"]
+    ]
+
+
+def test_missing_folder_or_clusters_file(tmp_path):
+    with pytest.raises(MatcherError, match="not found"):
+        load_dataset(tmp_path / "nowhere")
+    with pytest.raises(MatcherError, match="clusters.csv"):
+        load_dataset(tmp_path)
+
+
+def test_entity_and_entities(folder):
+    data = load_dataset(folder)
+    market = data.entity("M002")
+    assert market["entity_type"] == "market" and market["name_en"] == "Changshu Garment City"
+    assert data.entity("00123")["entity_type"] == "cluster"
+    assert data.entity("E0002")["cluster_id"] == "C002"
+    with pytest.raises(MatcherError, match="'E404'"):
+        data.entity("E404")
+    stacked = data.entities()
+    assert stacked["entity_type"].tolist() == ["cluster"] * 3 + ["market"] * 2 + ["enterprise"] * 2
+    assert stacked.columns[0] == "entity_type"
+    assert set(CLUSTERS.names) | set(MARKETS.names) | set(ENTERPRISES.names) <= set(stacked.columns)
+    assert stacked["roles"].dtype == "string" and stacked["n_workers"].dtype == "Int64"
+    assert stacked["transfer_park"].dtype == "boolean" and stacked["capacity"].dtype == "Float64"
+
+
+def test_bundled_folder_is_the_repository_data():
+    assert BUNDLED_DATA == Path(__file__).resolve().parent.parent / "data"
+
+
+def test_unreadable_clusters_file_does_not_flood_enterprise_problems(folder):
+    (folder / "clusters.csv").write_bytes("id,name_zh\n".encode("utf-16"))
+    with pytest.raises(ValidationError) as caught:
+        load_dataset(folder)
+    problems = caught.value.problems
+    assert problems["file"].map(lambda f: Path(f).name).tolist() == ["clusters.csv"]
+    assert "UTF-16" in problems["reason"].iloc[0]
