@@ -26,8 +26,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from matcher.exceptions import MatcherError
-
-KINDS = ("east_west", "cluster_market", "cluster_cluster", "enterprise", "peer_learning")
+from matcher.vocab import KINDS
 
 
 @lru_cache(maxsize=1)

@@ -82,4 +82,7 @@ MARKET_ROLES: dict[str, tuple[str, str]] = {
     "finished_goods": ("成品", "finished goods"),
 }
 
+#: Docking kinds the engine proposes (see docs/scoring.md).
+KINDS = ("east_west", "cluster_market", "cluster_cluster", "enterprise", "peer_learning")
+
 LIST_SEPARATOR = ";"

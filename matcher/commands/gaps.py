@@ -5,11 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import pandas as pd
-
-from matcher.chain import build_chain_graph, chain_gaps, chain_position
-from matcher.dataset import load_dataset
-from matcher.engine import DockingEngine
 from matcher.exceptions import MatcherError
 
 
@@ -31,6 +26,12 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from matcher.chain import build_chain_graph, chain_gaps, chain_position
+    from matcher.dataset import load_dataset
+    from matcher.engine import DockingEngine
+
     dataset = load_dataset(args.data)
     G = build_chain_graph(dataset, include_enterprises=bool(args.for_id))
     ids = [args.for_id] if args.for_id else list(dataset.clusters["id"])

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from matcher.chain import build_chain_graph, export_graph
-from matcher.dataset import load_dataset
-
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -23,6 +20,9 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from matcher.chain import build_chain_graph, export_graph
+    from matcher.dataset import load_dataset
+
     dataset = load_dataset(args.data)
     G = build_chain_graph(dataset, include_enterprises=not args.no_enterprises)
     path = export_graph(G, args.out)

@@ -6,11 +6,8 @@ import argparse
 import sys
 import time
 
-from matcher.dataset import load_dataset
-from matcher.engine import DockingEngine, new_run
 from matcher.exceptions import MatcherError
-from matcher.export import write_shortlist
-from matcher.scoring import KINDS, read_weights
+from matcher.vocab import KINDS
 
 OUTPUT_TYPES = (".csv", ".xlsx", ".json")
 
@@ -39,6 +36,11 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from matcher.dataset import load_dataset
+    from matcher.engine import DockingEngine, new_run
+    from matcher.export import write_shortlist
+    from matcher.scoring import read_weights
+
     if not args.out.lower().endswith(OUTPUT_TYPES):
         raise MatcherError(f"--out {args.out}: use a .csv, .xlsx or .json file")
     started = time.perf_counter()
