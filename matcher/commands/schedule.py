@@ -1,0 +1,234 @@
+"""``python -m matcher schedule``: put shortlisted pairs into time slots and at tables."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from matcher.exceptions import MatcherError
+
+EXAMPLES = """examples:
+  python -m matcher schedule --shortlist out/shortlist.xlsx --slots 12 --tables 20 --out out/meeting.xlsx
+  python -m matcher schedule --data data --shortlist out/shortlist.csv --slots 12 --tables 20 \\
+      --date 2026-05-20 --start 09:00 --minutes 20 --out out/agendas.pdf
+  python -m matcher schedule --shortlist s.csv --slots 12 --tables 20 --availability avail.csv \\
+      --locks locks.csv --date 2026-05-20 --out out/meetings.ics --ics-dir out/calendars
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "schedule",
+        help="schedule shortlisted pairs into time slots and tables; write XLSX, PDF, ICS or CSV",
+        description="Give every shortlisted pair a slot and a table with no double booking, "
+        "respecting availability windows and locked meetings, and using as few slots as König's "
+        "theorem allows. Meetings that cannot fit are listed with the reason. The shortlist may be "
+        "the output of `suggest` or `shortlist` (CSV, XLSX or JSON). Output by extension: .xlsx "
+        "(shortlist, schedule, grid, agendas, participants, run), .csv (UTF-8 with BOM), .pdf "
+        "(bilingual agenda page per participant) or .ics (calendar entries per participant).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        default=None,
+        help="data folder with clusters.csv / markets.csv / enterprises.csv, for names",
+    )
+    parser.add_argument(
+        "--shortlist",
+        required=True,
+        metavar="FILE",
+        help="pairs to schedule (.csv, .xlsx or .json) with left_id, right_id[, score]",
+    )
+    parser.add_argument("--slots", required=True, type=int, help="number of time slots")
+    parser.add_argument("--tables", required=True, type=int, help="number of tables")
+    parser.add_argument(
+        "--availability",
+        metavar="FILE",
+        default=None,
+        help="participant_id,slots (e.g. C001,1-4;7); participants not listed: any slot",
+    )
+    parser.add_argument(
+        "--locks", metavar="FILE", default=None, help="locked meetings: left_id,right_id,slot[,table]"
+    )
+    parser.add_argument("--date", default=None, help="meeting date YYYY-MM-DD (needed for .ics)")
+    parser.add_argument("--start", default="09:00", help="start of slot 1, HH:MM (default 09:00)")
+    parser.add_argument("--minutes", type=int, default=20, help="slot length in minutes (default 20)")
+    parser.add_argument("--timezone", default="Asia/Shanghai", help="time zone of calendar entries")
+    parser.add_argument(
+        "--ics-dir",
+        metavar="DIR",
+        default=None,
+        help="also write one <participant_id>.ics per participant into DIR",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with an error (code 2) when any meeting cannot be scheduled",
+    )
+    parser.add_argument("--run-id", default=None, help="run id for the run sheet (default: from the inputs)")
+    parser.add_argument(
+        "--data-version",
+        default=None,
+        help="data version for the run sheet (default: a digest of the --data files)",
+    )
+    parser.add_argument("--out", required=True, metavar="FILE", help="output .xlsx, .csv, .pdf or .ics")
+    parser.set_defaults(func=run)
+
+
+def read_participants(data_dir: str | Path) -> pd.DataFrame:
+    """``id, name_zh, name_en`` of every cluster, market and enterprise in a data folder."""
+    from matcher.select import read_table
+
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise MatcherError(f"data folder not found: {folder}")
+    frames = []
+    for name in ("clusters.csv", "markets.csv", "enterprises.csv"):
+        path = folder / name
+        if path.is_file():
+            frame = read_table(path, what=name)
+            if "id" not in frame.columns:
+                raise MatcherError(f"{path} has no id column")
+            frames.append(frame.reindex(columns=["id", "name_zh", "name_en"]))
+    if not frames:
+        raise MatcherError(f"{folder} holds none of clusters.csv, markets.csv, enterprises.csv")
+    return pd.concat(frames, ignore_index=True).drop_duplicates("id")
+
+
+def data_digest(data_dir: str | Path | None) -> str | None:
+    if not data_dir:
+        return None
+    digest = hashlib.sha1()
+    for path in sorted(Path(data_dir).glob("*.csv")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def read_run_sheet(path: str | Path) -> dict[str, Any]:
+    """The ``run`` metadata of a shortlist written by ``shortlist`` (XLSX sheet or JSON key)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                if "run" not in book.sheet_names:
+                    return {}
+                frame = pd.read_excel(book, sheet_name="run", dtype=str)
+            pairs = dict(zip(frame.get("key", []), frame.get("value", []), strict=False))
+        elif path.suffix.lower() == ".json":
+            import json
+
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            pairs = data.get("run", {}) if isinstance(data, dict) else {}
+        else:
+            return {}
+    except (ValueError, OSError):
+        return {}
+    meta: dict[str, Any] = {}
+    weights = {}
+    for key, value in pairs.items():
+        if isinstance(value, dict) and key == "weights":
+            weights.update(value)
+        elif str(key).startswith("weights."):
+            weights[str(key)[8:]] = value
+        elif key in ("run_id", "data_version", "method", "solver"):
+            meta[f"shortlist_{key}"] = value
+    if weights:
+        meta["weights"] = weights
+    return meta
+
+
+def run(args: argparse.Namespace) -> int:
+    from matcher.commands.shortlist import input_digest
+    from matcher.export import run_metadata, write_ics_per_participant, write_schedule
+    from matcher.schedule import SlotClock, schedule
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".xlsx", ".csv", ".pdf", ".ics"):
+        raise MatcherError(
+            f"unknown output type {out.suffix!r} for {out.name}; use .xlsx, .csv, .pdf or .ics"
+        )
+    clock = SlotClock.parse(args.date, args.start, args.minutes)
+    if clock is None and (out.suffix.lower() == ".ics" or args.ics_dir):
+        raise MatcherError("calendar entries need the meeting date: add --date YYYY-MM-DD")
+    print(f"reading {args.shortlist} …", file=sys.stderr)
+    shortlist = read_shortlist(args.shortlist)
+    participants = read_participants(args.data) if args.data else None
+    print(
+        f"scheduling {len(shortlist)} meeting(s) into {args.slots} slots x {args.tables} tables …",
+        file=sys.stderr,
+    )
+    plan = schedule(
+        shortlist,
+        args.slots,
+        args.tables,
+        availability=args.availability,
+        locks=args.locks,
+        participants=participants,
+    )
+    plan.check_validity()
+    if args.strict:
+        plan.raise_if_incomplete()
+    settings = [
+        f"slots={args.slots}",
+        f"tables={args.tables}",
+        f"date={args.date}",
+        f"start={args.start}",
+        f"minutes={args.minutes}",
+    ]
+    run_id = args.run_id or "schedule-" + input_digest(
+        [args.shortlist, args.availability, args.locks], settings
+    )
+    carried = read_run_sheet(args.shortlist)
+    metadata = run_metadata(
+        shortlist,
+        run_id=run_id,
+        data_version=args.data_version or data_digest(args.data),
+        created_at=dt.datetime.now().replace(microsecond=0).isoformat(),
+        source=str(args.shortlist),
+        slots=args.slots,
+        tables=args.tables,
+        date=args.date,
+        start=args.start if clock else None,
+        minutes=args.minutes if clock else None,
+        slots_used=plan.slots_used,
+        lower_bound=plan.lower_bound,
+        scheduled=len(plan.meetings),
+        unscheduled=len(plan.unscheduled),
+        idle_slots=plan.idle_slots_total,
+    )
+    for key, value in carried.items():
+        metadata.setdefault(key, value)
+    print(f"writing {out} …", file=sys.stderr)
+    write_schedule(plan, out, clock=clock, metadata=metadata, shortlist=shortlist, tz=args.timezone)
+    if args.ics_dir:
+        files = write_ics_per_participant(plan, args.ics_dir, clock, metadata=metadata, tz=args.timezone)
+        print(f"wrote {len(files)} calendar file(s) to {args.ics_dir}", file=sys.stderr)
+    print(
+        f"{len(plan.meetings)} meeting(s) in {plan.slots_used} slot(s) (lower bound {plan.lower_bound}); "
+        f"{plan.idle_slots_total} idle slot(s) in participants' agendas",
+        file=sys.stderr,
+    )
+    for line in plan.explanation:
+        print(line, file=sys.stderr)
+    if len(plan.unscheduled):
+        print("not scheduled:", file=sys.stderr)
+        print(plan.unscheduled[["left_id", "right_id", "reason"]].to_string(index=False), file=sys.stderr)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def read_shortlist(path: str | Path) -> pd.DataFrame:
+    """Pairs to schedule from a suggestions/shortlist file; the score column is optional."""
+    from matcher.select import prepare_suggestions, read_table
+
+    frame = read_table(path, what="shortlist", sheets=("shortlist", "suggestions"))
+    return prepare_suggestions(frame, source=Path(path).name, require_score="score" in frame.columns)

@@ -1,0 +1,159 @@
+"""Exports: no formulas anywhere, BOM CSV, Chinese in the PDF, calendars, the run sheet."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+
+import openpyxl
+import pandas as pd
+import pytest
+from icalendar import Calendar
+
+from matcher.export import (
+    FORMULA_START,
+    neutralise_cell,
+    neutralise_frame,
+    run_metadata,
+    write_csv,
+    write_ics,
+    write_ics_per_participant,
+    write_json,
+    write_pdf,
+    write_schedule,
+    write_xlsx,
+)
+from matcher.schedule import SlotClock, schedule
+from matcher.select import read_suggestions, select
+
+NASTY = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+86 571", "-1+1", "\tTAB", "\rCR"]
+CLOCK = SlotClock.parse("2026-05-20", "09:00", 20)
+META = {
+    "weights": {"supply": 0.4, "policy": 0.2},
+    "data_version": "data-2026-05",
+    "run_id": "run-42",
+    "created_at": "2026-05-01T10:00:00",
+}
+
+
+@pytest.fixture()
+def suggestions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "kind": ["cluster_market"] * 4,
+            "rank": [1, 2, 1, 1],
+            "left_id": ["C001", "C001", "C002", "00123"],
+            "right_id": ["M001", "M002", "M001", "M002"],
+            "left_name_zh": [NASTY[0], NASTY[0], "常熟", "柯桥"],
+            "left_name_en": [NASTY[1], NASTY[1], "Changshu", NASTY[3]],
+            "right_name_zh": ["中国轻纺城", NASTY[2], "中国轻纺城", NASTY[2]],
+            "right_name_en": ["China Textile City", NASTY[4], "China Textile City", NASTY[5]],
+            "score": [0.9, 0.8, 0.85, 0.5],
+            "reason_zh": ["供应互补", "=1+1", "市场渠道", "政策"],
+            "reason_en": ["supply", "@x", "channel", "policy"],
+            "w_supply": [0.4] * 4,
+        }
+    )
+
+
+@pytest.fixture()
+def plan(suggestions):
+    return schedule(select(suggestions, "capacity", cap=2), n_slots=3, n_tables=2)
+
+
+def test_neutralise_cell():
+    for text in NASTY:
+        assert neutralise_cell(text) == "'" + text
+    assert neutralise_cell("常熟") == "常熟" and neutralise_cell("'=x") == "'=x"
+    assert neutralise_cell(-1.5) == -1.5 and neutralise_cell(None) is None
+    frame = neutralise_frame(pd.DataFrame({"=a": ["=b", "c"], "n": [-1, 2]}))
+    assert list(frame.columns) == ["'=a", "n"] and frame["=a" if False else "'=a"].tolist() == ["'=b", "c"]
+
+
+def test_xlsx_has_no_formula_and_every_sheet(tmp_path, plan, suggestions):
+    path = write_xlsx(tmp_path / "m.xlsx", shortlist=suggestions, plan=plan, clock=CLOCK, metadata=META)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[:6] == ["shortlist", "schedule", "grid", "agendas", "participants", "run"]
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert not [c.value for c in cells if isinstance(c.value, str) and c.value.startswith(FORMULA_START)]
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert "'" + NASTY[0] in texts and "'@SUM(A1)" in texts and "常熟" in texts
+    header = [c.value for c in book["shortlist"][1]]
+    assert "reason_zh" in header and "reason_en" in header
+    schedule_header = [c.value for c in book["schedule"][1]]
+    assert schedule_header[:6] == ["slot", "start", "end", "table", "left_id", "right_id"]
+    run = {r[0]: r[1] for r in book["run"].iter_rows(min_row=2, values_only=True)}
+    assert run["weights.supply"] == 0.4 and run["run_id"] == "run-42"
+    assert run["data_version"] == "data-2026-05" and run["created_at"] == "2026-05-01T10:00:00"
+    ids = [c.value for c in book["shortlist"]["C"][1:]]
+    assert "00123" in ids  # leading zeros kept as text
+    again = write_xlsx(tmp_path / "m2.xlsx", shortlist=suggestions, plan=plan, clock=CLOCK, metadata=META)
+    assert again.read_bytes() == path.read_bytes()  # same input, same file
+
+
+def test_csv_has_bom_and_no_formula_cell(tmp_path, plan):
+    path = write_schedule(plan, tmp_path / "m.csv", clock=CLOCK)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:4] == ["slot", "start", "end", "table"]
+    assert not [cell for row in rows for cell in row if cell.startswith(FORMULA_START)]
+    assert any(cell == "'" + NASTY[0] for row in rows for cell in row)
+
+
+def test_shortlist_round_trip_csv_and_json(tmp_path, suggestions):
+    for path in (
+        write_csv(suggestions, tmp_path / "s.csv"),
+        write_json(suggestions, tmp_path / "s.json", META),
+    ):
+        back = read_suggestions(path)
+        assert back["left_id"].tolist() == suggestions["left_id"].tolist()
+        assert back["left_name_zh"].tolist() == suggestions["left_name_zh"].tolist()  # quote undone
+    raw = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert raw["run"]["run_id"] == "run-42" and raw["shortlist"][0]["left_name_zh"].startswith("'=")
+
+
+def pdf_text(path) -> str:
+    if shutil.which("pdftotext"):
+        return subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        pytest.fail("extracting PDF text needs pdftotext (apt-get install poppler-utils) or pypdf")
+    return "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+
+
+def test_pdf_has_a_page_per_participant_with_chinese_text(tmp_path, plan):
+    path = write_pdf(plan, tmp_path / "agendas.pdf", clock=CLOCK, metadata=META)
+    text = pdf_text(path)
+    for name in ("常熟", "柯桥", "中国轻纺城", "对接洽谈会议日程", "Docking meeting agenda", "run-42"):
+        assert name in text
+    assert text.count("Docking meeting agenda") == len(plan.participants())
+    assert "'=HYPERLINK" in text  # shown, neutralised, like every export
+
+
+def test_ics_entries_per_participant(tmp_path, plan):
+    path = write_ics(plan, tmp_path / "all.ics", CLOCK, metadata=META)
+    cal = Calendar.from_ical(path.read_bytes())
+    events = [c for c in cal.walk("VEVENT")]
+    assert len(events) == 2 * len(plan.meetings)
+    first = plan.meetings.iloc[0]
+    starts = {(str(e.get("categories").cats[0]), e.decoded("dtstart").strftime("%H:%M")) for e in events}
+    assert (first.left_id, CLOCK.starts(int(first.slot)).strftime("%H:%M")) in starts
+    assert all(not str(e.get("summary")).startswith(FORMULA_START) for e in events)
+    files = write_ics_per_participant(plan, tmp_path / "cals", CLOCK, metadata=META)
+    assert len(files) == len(plan.participants())
+    mine = Calendar.from_ical((tmp_path / "cals" / "C002.ics").read_bytes())
+    assert len(list(mine.walk("VEVENT"))) == int(
+        (plan.meetings[["left_id", "right_id"]] == "C002").sum().sum()
+    )
+
+
+def test_run_metadata_reads_weights_from_suggestions(suggestions):
+    meta = run_metadata(suggestions, run_id="r1", data_version=None)
+    assert meta == {"weights": {"supply": 0.4}, "run_id": "r1"}
