@@ -1,0 +1,839 @@
+"""Measured match quality: rank known dockings with the engine and with baselines.
+
+A *known docking* is a pair of bundled entities that really docked (``data/known_dockings.csv``,
+or any CSV with columns ``left, right[, date]`` holding ids or names). For every known pair each
+method ranks, for one side of the pair (the *query* entity), all entities that could be its
+partner in this kind; the better the true partner's rank, the better the method.
+
+Metrics (per query, then averaged):
+
+- ``hits@K``: the true partner is in the top K;
+- ``mrr``: mean of 1 / rank;
+- ``ndcg@K``: 1 / log2(rank + 1) when rank <= K, else 0 (one relevant partner);
+- ``auc_hard``: share of *hard negatives* the true partner outranks (ties count one half). Hard
+  negatives are the query's other possible partners that share a chain stage or the region with
+  the true partner, so a method cannot win by region or stage alone.
+
+Ranks are *filtered*: the query's other known partners are left out of its list. Ties are broken
+by id, as in the engine. Pairs the engine's candidate rules never generate rank after every
+candidate (score minus infinity) and are counted in ``in_candidates``.
+
+Methods: ``engine`` (the kind's weighted preset, or a given scorer), ``random`` (seeded),
+``product`` (product-text similarity only), ``distance`` (nearest first), ``stage_adamic_adar``
+(Adamic-Adar over the entity-stage bipartite graph), and over the known-docking graph itself
+``docking_popularity`` (partners with more other known dockings first) and ``docking_path3``
+(bipartite analogue of common neighbours: paths query - partner' - query' - candidate). The
+docking-graph methods only see the other known pairs (leave one out), or with dates only the
+pairs dated before the test pairs (temporal split).
+
+Name resolution (:class:`EntityResolver`): exact id, exact ``name_en``/``name_zh``, then a
+normalised match (case, spaces and punctuation ignored; bracketed parts dropped) and a
+"contains" match; several hits are reported as ambiguous, none as unresolved, never dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from matcher import features as F
+from matcher import kinds as K
+from matcher.exceptions import MatcherError
+from matcher.scoring import check_kind
+
+#: Methods in the order they are printed.
+METHODS = ("engine", "random", "product", "distance", "stage_adamic_adar", "docking_popularity", "docking_path3")
+METRIC_COLUMNS = ("queries", "in_candidates", "hits@K", "mrr", "ndcg@K", "auc_hard")
+#: Repository's bundled known dockings.
+KNOWN_DOCKINGS = Path(__file__).resolve().parent.parent / "data" / "known_dockings.csv"
+
+
+# --- name resolution -------------------------------------------------------------------------
+
+def normalise_name(text: str) -> str:
+    """Lower-case, full-width folded, without bracketed parts, spaces or punctuation."""
+    text = unicodedata.normalize("NFKC", str(text)).lower()
+    text = re.sub(r"[(（][^)）]*[)）]", "", text)
+    return re.sub(r"[\W_]+", "", text)
+
+
+@dataclass
+class Resolution:
+    """How one name was resolved: ``id`` (None when not), ``how`` and the ids it could mean."""
+
+    name: str
+    id: str | None
+    how: str
+    candidates: list[str] = field(default_factory=list)
+
+
+class EntityResolver:
+    """Map ids or English/Chinese names onto entity ids.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Entities with ``id``, ``name_en``, ``name_zh`` and ``entity_type`` columns.
+    """
+
+    def __init__(self, table: pd.DataFrame):
+        self.table = table.reset_index(drop=True)
+        self.ids = self.table["id"].astype(str).to_numpy()
+        self.types = self.table["entity_type"].astype(str).to_numpy()
+        en = self.table["name_en"].fillna("").astype(str)
+        zh = self.table["name_zh"].fillna("").astype(str)
+        self._exact: dict[str, set[int]] = {}
+        for i, (a, b) in enumerate(zip(en, zh, strict=True)):
+            for name in (a.strip().lower(), b.strip()):
+                if name:
+                    self._exact.setdefault(name, set()).add(i)
+        # normalised forms: the whole name and its bracket-free form
+        self._norm = [
+            {n for n in (normalise_name(a), normalise_name(re.sub(r"[()（）]", " ", a)), normalise_name(b)) if n}
+            for a, b in zip(en, zh, strict=True)
+        ]
+        self._by_id = {i: n for n, i in enumerate(self.ids)}
+
+    def resolve(self, name: str, types: tuple[str, ...] | None = None) -> Resolution:
+        """Resolve one id or name, only among entities of ``types`` when given."""
+        text = str(name).strip()
+        allowed = np.ones(len(self.ids), bool) if types is None else np.isin(self.types, list(types))
+        if not text:
+            return Resolution(text, None, "empty")
+        if text in self._by_id and allowed[self._by_id[text]]:
+            return Resolution(text, text, "id")
+        hits = sorted(i for i in self._exact.get(text.lower(), set()) | self._exact.get(text, set()) if allowed[i])
+        if hits:
+            return self._pick(text, hits, "exact name")
+        key = normalise_name(text)
+        if not key:
+            return Resolution(text, None, "unresolved")
+        hits = [i for i, forms in enumerate(self._norm) if allowed[i] and key in forms]
+        if hits:
+            return self._pick(text, hits, "normalised name")
+        # contains, either way round; short keys would match too much
+        hits = [i for i, forms in enumerate(self._norm) if allowed[i]
+                and any((len(key) >= 2 and key in f) or (len(f) >= 2 and f in key) for f in forms)]
+        if hits:
+            return self._pick(text, hits, "partial name")
+        return Resolution(text, None, "unresolved")
+
+    def _pick(self, text: str, hits: list[int], how: str) -> Resolution:
+        ids = sorted(self.ids[i] for i in hits)
+        if len(ids) == 1:
+            return Resolution(text, ids[0], how, ids)
+        return Resolution(text, None, "ambiguous", ids)
+
+
+# --- known pairs -----------------------------------------------------------------------------
+
+#: Entity types of the left and right side of each kind's canonical pair.
+SIDE_TYPES = {
+    "east_west": (("cluster",), ("cluster",)),
+    "cluster_market": (("cluster",), ("market",)),
+    "cluster_cluster": (("cluster",), ("cluster",)),
+    "peer_learning": (("cluster",), ("cluster",)),
+    "enterprise": (("enterprise",), ("enterprise",)),
+}
+
+
+@dataclass
+class KnownPairs:
+    """Resolved known pairs of one kind and every row that could not be used, with the reason."""
+
+    kind: str
+    pairs: pd.DataFrame
+    problems: pd.DataFrame
+    other_kinds: int = 0
+
+
+def parse_date(value: str) -> pd.Timestamp | None:
+    """``2014``, ``2014-09`` or ``2014-09-26`` as a timestamp (start of the period); None if empty."""
+    text = str(value).strip()
+    if not text or text.lower() in ("nan", "none", "?"):
+        return None
+    if re.fullmatch(r"\d{4}", text):
+        text += "-01-01"
+    elif re.fullmatch(r"\d{4}-\d{1,2}", text):
+        text += "-01"
+    stamp = pd.to_datetime(text, errors="coerce")
+    return None if pd.isna(stamp) else stamp
+
+
+def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
+    """Read a known-dockings CSV (``left, right[, date][, kind]``) and resolve it onto ``table``.
+
+    Rows of another ``kind`` (when the file has a kind column) are skipped and counted. Every row
+    that cannot be used is listed in ``problems`` (row as in Excel, side, value, reason).
+    """
+    from matcher.io import read_table
+
+    check_kind(kind)
+    raw = read_table(path, common_aliases=False)
+    missing = [c for c in ("left", "right") if c not in raw.columns]
+    if missing:
+        raise MatcherError(f"{path}: missing column(s) {', '.join(missing)}; a known-dockings file needs "
+                           "columns left, right and optionally date, kind, item, source")
+    other = 0
+    if "kind" in raw.columns:
+        kinds = raw["kind"].str.strip()
+        other = int(((kinds != "") & (kinds != kind)).sum())
+        raw = raw[(kinds == "") | (kinds == kind)]
+    return resolve_known(raw, kind, table, file=str(path), other_kinds=other)
+
+
+def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str = "<pairs>",
+                  other_kinds: int = 0) -> KnownPairs:
+    """Resolve rows with ``left``/``right`` (and optional ``date``, ``item``) onto canonical pairs."""
+    resolver = EntityResolver(table)
+    left_types, right_types = SIDE_TYPES[kind]
+    region = dict(zip(table["id"].astype(str), table["region"].astype(object), strict=True))
+    problems, rows = [], []
+    for row, record in raw.iterrows():
+        got = {}
+        for side in ("left", "right"):
+            # either column may hold either role: orientation is fixed below
+            res = resolver.resolve(record[side], tuple(sorted(set(left_types) | set(right_types))))
+            got[side] = res
+            if res.id is None:
+                reason = {"ambiguous": "ambiguous name; could be " + ", ".join(res.candidates),
+                          "empty": "empty cell"}.get(res.how, "no bundled entity has this id or name")
+                problems.append({"file": file, "row": row, "column": side, "value": record[side], "reason": reason})
+        if any(r.id is None for r in got.values()):
+            continue
+        a, b = got["left"].id, got["right"].id
+        pair = _orient(kind, a, b, region, resolver)
+        if pair is None:
+            problems.append({"file": file, "row": row, "column": "left,right", "value": f"{a} - {b}",
+                             "reason": f"not a {kind} pair ({_describe(kind)})"})
+            continue
+        date = parse_date(record["date"]) if "date" in raw.columns else None
+        rows.append({"row": row, "left_id": pair[0], "right_id": pair[1], "date": date,
+                     "item": str(record.get("item", "")) if "item" in raw.columns else "",
+                     "left_how": got["left"].how, "right_how": got["right"].how})
+    pairs = pd.DataFrame(rows, columns=["row", "left_id", "right_id", "date", "item", "left_how", "right_how"])
+    dup = pairs.duplicated(["left_id", "right_id"], keep="first")
+    for record in pairs[dup].itertuples():
+        problems.append({"file": file, "row": record.row, "column": "left,right",
+                         "value": f"{record.left_id} - {record.right_id}", "reason": "repeats an earlier row"})
+    pairs = pairs[~dup].reset_index(drop=True)
+    problem_frame = pd.DataFrame(problems, columns=["file", "row", "column", "value", "reason"])
+    return KnownPairs(kind, pairs, problem_frame, other_kinds)
+
+
+def _describe(kind: str) -> str:
+    return {
+        "east_west": "an eastern cluster and a central or western one",
+        "cluster_market": "a cluster and a market",
+        "cluster_cluster": "two different clusters",
+        "peer_learning": "a learning cluster and another cluster",
+        "enterprise": "two different enterprises",
+    }[kind]
+
+
+def _orient(kind: str, a: str, b: str, region: dict, resolver: EntityResolver) -> tuple[str, str] | None:
+    types = dict(zip(resolver.ids, resolver.types, strict=True))
+    if a == b:
+        return None
+    if kind == "east_west":
+        inland = ("central", "west")
+        if region.get(a) == "east" and region.get(b) in inland:
+            return a, b
+        if region.get(b) == "east" and region.get(a) in inland:
+            return b, a
+        return None
+    if kind == "cluster_market":
+        if types[a] == "cluster" and types[b] == "market":
+            return a, b
+        if types[b] == "cluster" and types[a] == "market":
+            return b, a
+        return None
+    if kind in ("cluster_cluster", "enterprise"):
+        return (a, b) if a < b else (b, a)
+    return a, b  # peer_learning: left learns from right, as written
+
+
+# --- the ranking universe and the methods ---------------------------------------------------
+
+def partner_mask(kind: str, table: pd.DataFrame) -> np.ndarray:
+    """``mask[u, v]``: v may be u's partner in this kind (both directions for two-sided kinds)."""
+    types = table["entity_type"].astype(str).to_numpy()
+    region = table["region"].astype(object).to_numpy()
+    n = len(table)
+    cluster = types == "cluster"
+    if kind == "east_west":
+        east = cluster & (region == "east")
+        inland = cluster & np.isin(region, ["central", "west"])
+        m = np.outer(east, inland)
+        return m | m.T
+    if kind == "cluster_market":
+        m = np.outer(cluster, types == "market")
+        return m | m.T
+    if kind in ("cluster_cluster", "peer_learning"):
+        m = np.outer(cluster, cluster)
+    else:
+        ent = types == "enterprise"
+        m = np.outer(ent, ent)
+    m[np.arange(n), np.arange(n)] = False
+    return m
+
+
+def engine_matrix(pf: K.PairFeatures, scores: np.ndarray, n: int, kind: str) -> np.ndarray:
+    """Dense score matrix from canonical candidate pairs; non-candidates are minus infinity."""
+    S = np.full((n, n), -np.inf)
+    li, ri = pf.pairs["li"].to_numpy(), pf.pairs["ri"].to_numpy()
+    S[li, ri] = scores
+    if kind in K.BOTH_SIDES:
+        S[ri, li] = scores
+    return S
+
+
+def product_matrix(E: F.Entities) -> np.ndarray:
+    """Cosine similarity of product texts; -1 where a text is empty (unknown ranks last)."""
+    S = np.asarray((E.text @ E.text.T).todense(), dtype=np.float64)
+    empty = np.asarray(E.text.getnnz(axis=1) == 0)
+    S[empty, :] = -1.0
+    S[:, empty] = -1.0
+    return S
+
+
+def distance_matrix(E: F.Entities) -> np.ndarray:
+    """Minus great-circle km (nearest first); minus infinity where a coordinate is unknown."""
+    km = F.haversine_km(E.lat[:, None], E.lon[:, None], E.lat[None, :], E.lon[None, :])
+    return np.where(np.isnan(km), -np.inf, -km)
+
+
+def stage_adamic_adar(E: F.Entities) -> np.ndarray:
+    """Adamic-Adar over the entity-stage bipartite graph: shared stages, rare ones weigh more."""
+    degree = E.stages.sum(axis=0)
+    weight = np.where(degree > 1, 1.0 / np.log(np.maximum(degree, 2)), 0.0)
+    return (E.stages * weight) @ E.stages.T
+
+
+def docking_scores(edges: list[tuple[int, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Popularity (partner's degree) and path-3 counts over a docking graph given as index pairs."""
+    if not edges:
+        return np.zeros((n, n)), np.zeros((n, n))
+    a = np.array(edges)
+    A = sparse.coo_matrix((np.ones(len(a) * 2), (np.r_[a[:, 0], a[:, 1]], np.r_[a[:, 1], a[:, 0]])),
+                          shape=(n, n)).tocsr()
+    A.data[:] = 1.0
+    degree = np.asarray(A.sum(axis=1)).ravel()
+    popularity = np.broadcast_to(degree, (n, n)).copy()
+    path3 = np.asarray((A @ A @ A).todense(), dtype=np.float64)
+    return popularity, path3
+
+
+def rank_of(scores: np.ndarray, ids: np.ndarray, target: int, candidates: np.ndarray) -> int:
+    """1-based rank of ``target`` among ``candidates`` by score descending, ties by id ascending."""
+    s = scores[candidates]
+    t = scores[target]
+    better = (s > t) | ((s == t) & (ids[candidates] < ids[target]))
+    return int(better.sum()) + 1
+
+
+def hard_auc(scores: np.ndarray, target: int, negatives: np.ndarray) -> float:
+    if len(negatives) == 0:
+        return float("nan")
+    s, t = scores[negatives], scores[target]
+    return float(((t > s).sum() + 0.5 * (t == s).sum()) / len(negatives))
+
+
+@dataclass
+class Evaluation:
+    """Metrics per method (``metrics``), ranks per query (``ranks``) and what could not be used."""
+
+    kind: str
+    k: int
+    metrics: pd.DataFrame
+    ranks: pd.DataFrame
+    temporal: pd.DataFrame | None = None
+    temporal_note: str = ""
+    problems: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+    protocol: str = "all known pairs (docking-graph methods leave out the pair and its item)"
+
+    def report(self) -> str:
+        """The evaluation as plain text, as the CLI prints it."""
+        fmt = {"float_format": lambda v: f"{v:.3f}", "index": False}
+        lines = [f"kind {self.kind}: {len(self.ranks) // max(self.ranks['method'].nunique(), 1) if len(self.ranks) else 0}"
+                 " queries (a query = one side of a known pair asking for partners)"]
+        lines += self.notes
+        if len(self.problems):
+            lines.append(f"{len(self.problems)} row(s) not used:")
+            lines.append(self.problems.to_string(index=False))
+        lines.append(f"\n{self.protocol}, K={self.k}:")
+        lines.append(_rename_k(self.metrics, self.k).to_string(**fmt))
+        if self.temporal is not None:
+            lines.append(f"\ntemporal split: {self.temporal_note}")
+            lines.append(_rename_k(self.temporal, self.k).to_string(**fmt))
+        elif self.temporal_note:
+            lines.append(f"\ntemporal split: {self.temporal_note}")
+        if len(self.ranks):
+            wide = self.ranks.pivot_table(index=["query", "partner", "item"], columns="method", values="rank",
+                                          aggfunc="first", sort=True)
+            wide = wide[[m for m in METHODS if m in wide.columns]
+                        + [m for m in wide.columns if m not in METHODS]].reset_index()
+            lines.append("\nrank of the true partner per query (lower is better):")
+            lines.append(wide.to_string(index=False))
+        return "\n".join(lines)
+
+
+def _rename_k(frame: pd.DataFrame, k: int) -> pd.DataFrame:
+    return frame.rename(columns={"hits@K": f"hits@{k}", "ndcg@K": f"ndcg@{k}"})
+
+
+def summarise(ranks: pd.DataFrame, k: int, methods: list[str]) -> pd.DataFrame:
+    """Average the per-query ranks into one row per method."""
+    rows = []
+    for method in methods:
+        mine = ranks[ranks["method"] == method]
+        r = mine["rank"].to_numpy(dtype=np.float64)
+        rows.append({
+            "method": method,
+            "queries": len(mine),
+            "in_candidates": int(mine["candidate"].sum()),
+            "hits@K": float(np.mean(r <= k)) if len(r) else np.nan,
+            "mrr": float(np.mean(1.0 / r)) if len(r) else np.nan,
+            "ndcg@K": float(np.mean(np.where(r <= k, 1.0 / np.log2(r + 1), 0.0))) if len(r) else np.nan,
+            "auc_hard": float(np.nanmean(mine["auc_hard"])) if mine["auc_hard"].notna().any() else np.nan,
+        })
+    return pd.DataFrame(rows, columns=["method", *METRIC_COLUMNS])
+
+
+def _queries(kind: str, pairs: pd.DataFrame, sides: str) -> list[tuple[str, str, str]]:
+    """(query, partner, item) for each pair and side asked for."""
+    out = []
+    for p in pairs.itertuples():
+        if sides in ("left", "both"):
+            out.append((p.left_id, p.right_id, p.item))
+        if sides in ("right", "both") and kind in K.BOTH_SIDES:
+            out.append((p.right_id, p.left_id, p.item))
+    return out
+
+
+def rank_queries(
+    kind: str,
+    E: F.Entities,
+    mask: np.ndarray,
+    matrices: dict[str, np.ndarray],
+    graph_edges: Callable[[tuple[str, str]], list[tuple[int, int]]] | None,
+    queries: list[tuple[str, str, str]],
+    known: set[tuple[str, str]],
+    candidate: np.ndarray,
+) -> pd.DataFrame:
+    """Per query and method: rank of the true partner, hard-negative AUC and whether it is a candidate."""
+    ids = E.table["id"].astype(str).to_numpy()
+    region = E.table["region"].astype(object).to_numpy()
+    n = len(ids)
+    partners_of: dict[str, set[str]] = {}
+    for a, b in known:
+        partners_of.setdefault(a, set()).add(b)
+        if kind in K.BOTH_SIDES:
+            partners_of.setdefault(b, set()).add(a)
+    rows = []
+    for query, partner, item in queries:
+        u, v = E.index[query], E.index[partner]
+        others = [E.index[p] for p in partners_of.get(query, set()) if p != partner and p in E.index]
+        allowed = mask[u].copy()
+        allowed[others] = False
+        allowed[v] = True
+        cand = np.flatnonzero(allowed & (np.arange(n) != v))
+        shares_stage = (E.stages[cand] * E.stages[v]).sum(axis=1) > 0
+        same_region = region[cand] == region[v]
+        hard = cand[shares_stage | same_region]
+        method_mats = dict(matrices)
+        if graph_edges is not None:
+            pop, path3 = docking_scores(graph_edges((query, partner)), n)
+            method_mats["docking_popularity"] = pop
+            method_mats["docking_path3"] = path3
+        for method, S in method_mats.items():
+            row = S[u]
+            rows.append({"query": query, "partner": partner, "item": item, "method": method,
+                         "rank": rank_of(row, ids, v, cand), "auc_hard": hard_auc(row, v, hard),
+                         "candidate": bool(candidate[u, v]), "of": len(cand) + 1})
+    return pd.DataFrame(rows, columns=["query", "partner", "item", "method", "rank", "auc_hard", "candidate", "of"])
+
+
+def evaluate_pairs(
+    engine,
+    known: KnownPairs,
+    k: int = 10,
+    seed: int = 0,
+    sides: str = "both",
+    scorers: dict | None = None,
+) -> Evaluation:
+    """Rank every known pair with the engine, extra ``scorers`` (name -> fitted scorer) and baselines.
+
+    Parameters
+    ----------
+    engine : DockingEngine
+    known : KnownPairs
+        From :func:`read_known` or :func:`resolve_known`.
+    k : int
+        Cut-off of hits@K and NDCG@K.
+    seed : int
+        Seed of the random baseline.
+    sides : {"both", "left", "right"}
+        Which side of each pair asks for partners (``right`` only for two-sided kinds).
+    scorers : dict, optional
+        Further scorers to rank with (e.g. ``{"learned": load_model(path)}``).
+    """
+    kind = known.kind
+    if k < 1:
+        raise MatcherError("--k must be at least 1")
+    if sides not in ("both", "left", "right"):
+        raise MatcherError(f"sides must be both, left or right, not {sides!r}")
+    E = engine.entities(include_enterprises=(kind == "enterprise"))
+    pf = engine.features(kind)
+    n = len(E.table)
+    mask = partner_mask(kind, E.table)
+    candidate = engine_matrix(pf, np.ones(len(pf.pairs)), n, kind) > 0
+    matrices = {"engine": engine_matrix(pf, engine.score(kind)["score"].to_numpy(dtype=np.float64), n, kind)}
+    for name, scorer in (scorers or {}).items():
+        matrices[name] = engine_matrix(pf, np.asarray(scorer.predict(pf.X), dtype=np.float64), n, kind)
+    rng = np.random.default_rng(seed)
+    R = rng.random((n, n))
+    matrices["random"] = (R + R.T) / 2 if kind in K.BOTH_SIDES else R
+    matrices["product"] = product_matrix(E)
+    matrices["distance"] = distance_matrix(E)
+    matrices["stage_adamic_adar"] = stage_adamic_adar(E)
+    methods = list(matrices) + ["docking_popularity", "docking_path3"]
+
+    pairs = known.pairs
+    index_pairs = {(a, b): (E.index[a], E.index[b]) for a, b in zip(pairs["left_id"], pairs["right_id"], strict=True)}
+    known_set = set(index_pairs)
+
+    item_of = dict(zip(zip(pairs["left_id"], pairs["right_id"], strict=True), pairs["item"].fillna("").astype(str), strict=True))
+
+    def leave_one_out(pair: tuple[str, str]) -> list[tuple[int, int]]:
+        # pairs reported by the same item (one page, one event) are not independent: leave them all out
+        key = pair if pair in index_pairs else pair[::-1]
+        item = item_of.get(key, "")
+        return [e for p, e in index_pairs.items() if p != key and not (item and item_of.get(p) == item)]
+
+    notes = [f"{len(pairs)} known {kind} pair(s) resolved"]
+    if known.other_kinds:
+        notes.append(f"{known.other_kinds} row(s) of other kinds skipped")
+    ranks = rank_queries(kind, E, mask, matrices, leave_one_out, _queries(kind, pairs, sides), known_set, candidate)
+    metrics = summarise(ranks, k, methods)
+
+    temporal, note = None, ""
+    dated = pairs[pairs["date"].notna()] if len(pairs) else pairs
+    if "date" in pairs.columns and len(dated) >= 2 and dated["date"].nunique() >= 2:
+        cut = _temporal_cut(dated["date"])
+        train = dated[dated["date"] < cut]
+        test = dated[dated["date"] >= cut]
+        train_edges = [index_pairs[(a, b)] for a, b in zip(train["left_id"], train["right_id"], strict=True)]
+        t_ranks = rank_queries(kind, E, mask, matrices, lambda pair: train_edges, _queries(kind, test, sides),
+                               known_set, candidate)
+        temporal = summarise(t_ranks, k, methods)
+        note = (f"{len(test)} pair(s) dated from {cut.date()} are tested; the docking graph holds the "
+                f"{len(train)} earlier pair(s)")
+        undated = len(pairs) - len(dated)
+        if undated:
+            note += f"; {undated} undated pair(s) are left out"
+    elif len(pairs):
+        note = "not possible: fewer than two distinct dates"
+    return Evaluation(kind, k, metrics, ranks, temporal, note, known.problems, notes)
+
+
+def _temporal_cut(dates: pd.Series) -> pd.Timestamp:
+    """The earliest date such that about the later half of the pairs are on or after it."""
+    ordered = dates.sort_values().reset_index(drop=True)
+    cut = ordered.iloc[len(ordered) // 2]
+    if cut == ordered.iloc[0]:  # everything on one date up to the middle: test the later dates
+        later = ordered[ordered > cut]
+        cut = later.iloc[0]
+    return cut
+
+
+def evaluate_known(engine, path: str | Path, kind: str, k: int = 10, seed: int = 0, sides: str = "both",
+                   scorers: dict | None = None) -> Evaluation:
+    """Read, resolve and evaluate a known-dockings file in one call."""
+    table = engine.entities(include_enterprises=(kind == "enterprise")).table
+    known = read_known(path, kind, table)
+    if known.pairs.empty:
+        detail = f" ({len(known.problems)} row(s) could not be used)" if len(known.problems) else ""
+        ev = Evaluation(kind, k, summarise(pd.DataFrame(columns=["method", "rank", "auc_hard", "candidate"]), k,
+                                           []), pd.DataFrame(columns=["query", "partner", "item", "method", "rank"]),
+                        problems=known.problems, notes=[f"no known {kind} pairs to evaluate in {path}{detail}"])
+        return ev
+    return evaluate_pairs(engine, known, k=k, seed=seed, sides=sides, scorers=scorers)
+
+
+# --- Benetton: real vendor -> production-site links ------------------------------------------
+
+#: Where the Benetton supplier list sits next to the repository (read in place, never copied).
+BENETTON_FOLDER = Path(__file__).resolve().parent.parent.parent / "shared" / "external" / "benetton_supplier_list"
+#: Benetton production phases -> chain stages. Benetton's WEAVING covers knitted fabric too; printing
+#: is part of dyeing & finishing in the Chinese classification (印染); OTHER PROCESSING says nothing.
+PHASE_STAGES = {
+    "SPINNING": ("spinning",),
+    "WEAVING": ("weaving", "knitting"),
+    "WET_PROCESS": ("dyeing_finishing",),
+    "PRINTING": ("dyeing_finishing",),
+    "MANUFACTURING": ("apparel",),
+}
+PRODUCT_FLAGS = {"APPAREL": "apparel garments", "ACCESSORIES": "accessories", "SHOES": "shoes footwear"}
+
+
+@dataclass
+class BenettonData:
+    """Benetton vendors and sites as an in-memory dataset, with the vendor -> site links."""
+
+    dataset: object
+    links: pd.DataFrame
+    sites: pd.DataFrame
+
+
+def load_benetton(folder: str | Path | None = None, country: str | None = None) -> BenettonData:
+    """Build an enterprise dataset from the Benetton supplier list, in memory only.
+
+    Sites (``COMPANY NAME``) become enterprises ``S0001...`` with stages from their production
+    phases, products from the apparel/accessories/shoes flags and phases, and the midpoint of the
+    employees range as capacity. Each vendor becomes an enterprise ``V001...``: a tier-1 apparel
+    vendor (stage ``apparel``), with its own site's phases and products when it also appears as a
+    site. The source has no coordinates, so ``lat``/``lon`` stay unknown. ``country`` keeps only
+    sites in that country (e.g. ``"China"``).
+
+    Raises
+    ------
+    MatcherError
+        The folder or its ``BenettonData_enriched.csv`` is missing.
+    """
+    from matcher.columns import CLUSTERS, ENTERPRISES, MARKETS
+    from matcher.dataset import Dataset, load_dataset
+    from matcher.validate import empty_table
+
+    folder = Path(folder) if folder is not None else BENETTON_FOLDER
+    file = folder / "BenettonData_enriched.csv"
+    if not file.is_file():
+        raise MatcherError(f"Benetton supplier list not found: {file} is missing")
+    raw = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8")
+    raw = raw.apply(lambda s: s.str.strip())
+    if country:
+        wanted = normalise_name(country)
+        hit = raw["COUNTRY"].map(lambda c: bool(wanted) and wanted in normalise_name(c))
+        if not hit.any():
+            countries = ", ".join(sorted(raw["COUNTRY"].unique()))
+            raise MatcherError(f"no Benetton sites in country {country!r}; countries in the list: {countries}")
+        raw = raw[hit]
+
+    def stages_of(frame: pd.DataFrame) -> pd.Series:
+        out = []
+        for _, r in frame.iterrows():
+            found = {s for phase, stages in PHASE_STAGES.items() if r.get(phase, "").lower() == "true" for s in stages}
+            out.append(";".join(s for s in F.STAGE_NAMES if s in found) if found else pd.NA)
+        return pd.Series(out, index=frame.index, dtype="string")
+
+    def products_of(frame: pd.DataFrame) -> pd.Series:
+        words = []
+        for _, r in frame.iterrows():
+            parts = [w for flag, w in PRODUCT_FLAGS.items() if r.get(flag, "").lower() == "true"]
+            parts += [p.lower().replace("_", " ") for p in PHASE_STAGES if r.get(p, "").lower() == "true"]
+            words.append(" ".join(parts) or pd.NA)
+        return pd.Series(words, index=frame.index, dtype="string")
+
+    sites = raw.drop_duplicates("COMPANY NAME").sort_values("COMPANY NAME").reset_index(drop=True)
+    sites["id"] = [f"S{i + 1:04d}" for i in range(len(sites))]
+    sites["stages"] = stages_of(sites)
+    sites["products"] = products_of(sites)
+    lo = pd.to_numeric(sites["MIN_EMPLOYEES"], errors="coerce")
+    hi = pd.to_numeric(sites["MAX_EMPLOYEES"], errors="coerce")
+    sites["capacity"] = ((lo + hi) / 2).astype("Float64")
+    site_of = dict(zip(sites["COMPANY NAME"].str.lower(), sites.index, strict=True))
+
+    vendors = sorted(raw["VENDOR"].unique())
+    vendor_rows = []
+    for i, vendor in enumerate(vendors):
+        own = site_of.get(vendor.lower())
+        stages = {"apparel"}
+        products = "apparel garments"
+        capacity = pd.NA
+        if own is not None:
+            if not pd.isna(sites.at[own, "stages"]):
+                stages |= set(str(sites.at[own, "stages"]).split(";"))
+            if not pd.isna(sites.at[own, "products"]):
+                products = str(sites.at[own, "products"])
+            capacity = sites.at[own, "capacity"]
+        vendor_rows.append({"id": f"V{i + 1:03d}", "name_en": vendor, "country": "",
+                            "stages": ";".join(s for s in F.STAGE_NAMES if s in stages), "products": products,
+                            "capacity": capacity, "own_site": sites.at[own, "id"] if own is not None else pd.NA})
+    vendor_frame = pd.DataFrame(vendor_rows)
+    vendor_id = dict(zip(vendor_frame["name_en"], vendor_frame["id"], strict=True))
+
+    columns = ENTERPRISES.names
+    ent = pd.DataFrame({
+        "id": list(vendor_frame["id"]) + list(sites["id"]),
+        "name_en": list(vendor_frame["name_en"]) + list(sites["COMPANY NAME"]),
+        "stages": list(vendor_frame["stages"]) + list(sites["stages"]),
+        "products": list(vendor_frame["products"]) + list(sites["products"]),
+        "capacity": list(vendor_frame["capacity"]) + list(sites["capacity"]),
+    })
+    template = empty_table(ENTERPRISES)
+    enterprises = pd.DataFrame({c: pd.Series([pd.NA] * len(ent), dtype=template[c].dtype) for c in columns})
+    for c in ("id", "name_en", "stages", "products"):
+        enterprises[c] = ent[c].astype("string")
+    enterprises["capacity"] = pd.to_numeric(ent["capacity"], errors="coerce").astype("Float64")
+    enterprises["province"] = pd.NA
+    enterprises["synthetic"] = pd.array([False] * len(ent), dtype="boolean")
+    enterprises["provenance"] = "Benetton Group supplier list (via github.com/AlessioNar/PW4)"
+
+    links = raw[["VENDOR", "COMPANY NAME", "COUNTRY"]].drop_duplicates(["VENDOR", "COMPANY NAME"])
+    links = pd.DataFrame({
+        "vendor_id": links["VENDOR"].map(vendor_id).to_numpy(),
+        "site_id": links["COMPANY NAME"].str.lower().map(lambda s: sites.at[site_of[s], "id"]).to_numpy(),
+        "country": links["COUNTRY"].to_numpy(),
+    })
+    own = dict(zip(vendor_frame["id"], vendor_frame["own_site"], strict=True))
+    links["self_link"] = [own.get(v) == s for v, s in zip(links["vendor_id"], links["site_id"], strict=True)]
+    links = links.sort_values(["vendor_id", "site_id"]).reset_index(drop=True)
+
+    bundled = load_dataset()
+    dataset = Dataset(
+        clusters=empty_table(CLUSTERS), markets=empty_table(MARKETS), enterprises=enterprises,
+        chain_links=bundled.chain_links, policies=bundled.policies, name="benetton",
+        version=f"benetton-{len(sites)}-{len(links)}",
+    )
+    site_table = sites[["id", "COMPANY NAME", "COUNTRY", "stages"]].rename(
+        columns={"COMPANY NAME": "name", "COUNTRY": "country"})
+    return BenettonData(dataset, links, site_table)
+
+
+def enterprise_feature_frame(E: F.Entities, li: np.ndarray, ri: np.ndarray, scale_km: float) -> pd.DataFrame:
+    """The enterprise kind's features for given pairs, computed as ``matcher.kinds`` does.
+
+    Used where the kind's candidate rule cannot run (no coordinates): every vendor x site pair is
+    scored instead of the nearest chain-adjacent ones.
+    """
+    lr, _, _ = F.supply(E, li, ri)
+    rl, _, _ = F.supply(E, ri, li)
+    km = F.distance_km(E, li, ri)
+    cluster = E.table["cluster_id"].astype(object).to_numpy()
+    same = np.array([(a == b) if isinstance(a, str) and isinstance(b, str) else np.nan
+                     for a, b in zip(cluster[li], cluster[ri], strict=True)], dtype=np.float32)
+    frame = pd.DataFrame({
+        "chain": np.maximum(lr, rl),
+        "product": F.saturate(F.product_similarity(E, li, ri)),
+        "distance": F.distance_decay(km, scale_km),
+        "capacity": F.capacity_fit(E, li, ri),
+        "same_cluster": same,
+    })
+    return frame[K.KIND_FEATURES["enterprise"]].astype(np.float32)
+
+
+def evaluate_benetton(
+    folder: str | Path | None = None,
+    k: int = 10,
+    seed: int = 0,
+    country: str | None = None,
+    scorers: dict | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Evaluation:
+    """Hold out one site per vendor and rank it among all sites, for the engine and baselines.
+
+    Only vendors with at least two links to sites other than their own are asked. The held-out
+    site is chosen with ``seed``. The vendor's other (training) sites feed the graph and location
+    baselines: ``same_country`` (share of the vendor's training sites in the candidate's country),
+    ``site_popularity`` (vendors using the site) and ``vendor_path3`` (sites of vendors that share
+    a training site with this one). The engine scores every vendor x site pair with the enterprise
+    features (its nearest-supplier candidate rule needs coordinates, which the list lacks).
+    """
+    from matcher.engine import DockingEngine
+    from matcher.scoring import WeightedScorer, kind_params, preset_weights
+
+    say = progress or (lambda message: None)
+    data = load_benetton(folder, country)
+    engine = DockingEngine(data.dataset)
+    E = engine.entities(include_enterprises=True)
+    ids = E.table["id"].astype(str).to_numpy()
+    links = data.links[~data.links["self_link"]]
+    vendors = sorted(links["vendor_id"].unique())
+    site_ids = data.sites["id"].to_numpy()
+    site_pos = np.array([E.index[s] for s in site_ids])
+    country_of = dict(zip(data.sites["id"], data.sites["country"], strict=True))
+    stage_of = dict(zip(data.sites["id"], data.sites["stages"].fillna(""), strict=True))
+    rng = np.random.default_rng(seed)
+    held = {}
+    for vendor in vendors:
+        mine = sorted(links.loc[links["vendor_id"] == vendor, "site_id"])
+        if len(mine) >= 2:
+            held[vendor] = mine[int(rng.integers(len(mine)))]
+    say(f"scoring {len(held)} vendors x {len(site_ids)} sites")
+    train = links[[held.get(v) != s for v, s in zip(links["vendor_id"], links["site_id"], strict=True)]]
+    # bipartite vendor-site graph of training links
+    v_index = {v: i for i, v in enumerate(vendors)}
+    s_index = {s: i for i, s in enumerate(site_ids)}
+    B = sparse.csr_matrix((np.ones(len(train)), ([v_index[v] for v in train["vendor_id"]],
+                                                 [s_index[s] for s in train["site_id"]])),
+                          shape=(len(vendors), len(site_ids)))
+    B.data[:] = 1.0
+    popularity = np.asarray(B.sum(axis=0)).ravel()
+    path3 = np.asarray((B @ B.T @ B).todense())
+    params = kind_params("enterprise")
+    weighted = WeightedScorer(preset_weights("enterprise")).fit(
+        pd.DataFrame(columns=K.KIND_FEATURES["enterprise"], dtype=np.float32))
+    all_scorers = {"engine": weighted, **(scorers or {})}
+    site_countries = np.array([country_of[s] for s in site_ids])
+    site_stage_sets = [set(stage_of[s].split(";")) - {""} for s in site_ids]
+    rows = []
+    for vendor, target in held.items():
+        u = E.index[vendor]
+        training = set(train.loc[train["vendor_id"] == vendor, "site_id"])
+        own = data.links.loc[(data.links["vendor_id"] == vendor) & data.links["self_link"], "site_id"]
+        keep = np.array([s not in training and s not in set(own) for s in site_ids])
+        cand_sites = site_ids[keep]
+        cand = site_pos[keep]
+        X = enterprise_feature_frame(E, np.full(len(cand), u), cand, params["distance_scale_km"])
+        tcountry = _country_share(train.loc[train["vendor_id"] == vendor, "country"])
+        scores = {name: np.asarray(s.predict(X), dtype=np.float64) for name, s in all_scorers.items()}
+        scores["random"] = rng.random(len(cand))
+        scores["product"] = np.nan_to_num(X["product"].to_numpy(dtype=np.float64), nan=-1.0)
+        scores["chain"] = X["chain"].to_numpy(dtype=np.float64)
+        scores["same_country"] = np.array([tcountry.get(c, 0.0) for c in site_countries[keep]])
+        scores["site_popularity"] = popularity[keep]
+        scores["vendor_path3"] = path3[v_index[vendor]][keep]
+        t = int(np.flatnonzero(cand_sites == target)[0])
+        t_stages = site_stage_sets[s_index[target]]
+        hard = np.array([j != t and (bool(site_stage_sets[s_index[s]] & t_stages)
+                                     or site_countries[s_index[s]] == country_of[target])
+                         for j, s in enumerate(cand_sites)])
+        local_ids = ids[cand]
+        others = np.flatnonzero(np.arange(len(cand)) != t)
+        for method, s in scores.items():
+            rows.append({"query": vendor, "partner": target, "item": country_of[target], "method": method,
+                         "rank": rank_of(s, local_ids, t, others), "auc_hard": hard_auc(s, t, np.flatnonzero(hard)),
+                         "candidate": True, "of": len(cand)})
+    ranks = pd.DataFrame(rows)
+    methods = list(ranks["method"].unique()) if len(ranks) else []
+    metrics = summarise(ranks, k, methods) if len(ranks) else pd.DataFrame()
+    notes = [
+        f"Benetton supplier list{' (' + country + ')' if country else ''}: {len(vendors)} vendors, "
+        f"{len(site_ids)} sites, {len(links)} vendor -> other-site links; {len(held)} vendors with 2+ links "
+        "each hold out one site (seed " + str(seed) + ")",
+        "no coordinates in the source: the distance feature is unknown for every pair, and the engine "
+        "scores every vendor x site pair (its nearest-supplier candidate rule needs lat/lon)",
+    ]
+    return Evaluation("enterprise", k, metrics, ranks, None, "", pd.DataFrame(), notes,
+                      protocol="one held-out site per vendor, ranked among all sites the vendor does not use")
+
+
+def _country_share(values: pd.Series) -> dict[str, float]:
+    """Share of each value in a series (e.g. the countries of a vendor's training sites)."""
+    counts = values.value_counts()
+    return (counts / max(counts.sum(), 1)).to_dict()
+
+
+__all__ = [
+    "BenettonData", "EntityResolver", "Evaluation", "KnownPairs", "METHODS", "evaluate_benetton",
+    "evaluate_known", "evaluate_pairs", "load_benetton", "normalise_name", "read_known", "resolve_known",
+]

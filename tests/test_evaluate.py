@@ -1,0 +1,135 @@
+"""Evaluation: name resolution, metrics against a hand-computed oracle, known dockings, Benetton links."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matcher import evaluate as ev
+from matcher.cli import main
+from matcher.exceptions import MatcherError
+
+
+@pytest.fixture(scope="module")
+def table(engine):
+    return engine.entities().table
+
+
+def test_resolver_id_exact_normalised_partial_and_ambiguous(table):
+    r = ev.EntityResolver(table)
+    assert r.resolve("C056").id == "C056" and r.resolve("C056").how == "id"
+    assert r.resolve("新塘").id == "C056"
+    assert r.resolve("xintang").how == "exact name"
+    assert r.resolve("  XINTANG ").id == "C056"
+    # bracketed part dropped: "Keqiao (Shaoxing County)" answers to "Keqiao"
+    assert r.resolve("Keqiao").id == "C025"
+    assert r.resolve("Aksu Textile Industrial City").id == "C123"
+    amb = r.resolve("Shishi")  # exact: the Shishi cluster, not its towns or markets
+    assert amb.id == "C045"
+    amb = r.resolve("Changle")
+    assert amb.id == "C042"
+    many = r.resolve("Humen Fumin")  # two markets start so
+    assert many.id is None and many.how == "ambiguous" and set(many.candidates) >= {"M016", "M019"}
+    assert r.resolve("Atlantis").how == "unresolved"
+    assert r.resolve("Xintang", types=("market",)).id is None or r.resolve("Xintang", types=("market",)).id == "M022"
+
+
+def test_metrics_match_a_hand_computed_oracle():
+    ranks = pd.DataFrame({"method": ["m"] * 3, "rank": [1, 4, 20], "auc_hard": [1.0, 0.5, np.nan],
+                          "candidate": [True, True, False]})
+    row = ev.summarise(ranks, 5, ["m"]).iloc[0]
+    assert row["hits@K"] == pytest.approx(2 / 3)
+    assert row["mrr"] == pytest.approx((1 + 1 / 4 + 1 / 20) / 3)
+    assert row["ndcg@K"] == pytest.approx((1 + 1 / np.log2(5) + 0) / 3)
+    assert row["auc_hard"] == pytest.approx(0.75)
+    assert row["in_candidates"] == 2
+
+
+def test_rank_breaks_ties_by_id_and_auc_counts_ties_half():
+    ids = np.array(["A", "B", "C", "D"])
+    scores = np.array([0.5, 0.5, 0.9, 0.1])
+    assert ev.rank_of(scores, ids, 1, np.array([0, 2, 3])) == 3  # C better, A ties but sorts first
+    assert ev.rank_of(scores, ids, 0, np.array([1, 2, 3])) == 2
+    assert ev.hard_auc(scores, 1, np.array([0, 3])) == pytest.approx(0.75)
+
+
+def test_bundled_known_dockings_resolve_and_are_valid_pairs(engine, table):
+    raw = pd.read_csv(ev.KNOWN_DOCKINGS, dtype=str, keep_default_na=False)
+    assert list(raw.columns) == ["left", "right", "kind", "date", "item", "source"]
+    assert (raw["source"].str.startswith("http")).all() and raw["item"].str.match(r"^[DME]\d\d$").all()
+    for kind in ("east_west", "cluster_market"):
+        known = ev.read_known(ev.KNOWN_DOCKINGS, kind, table)
+        assert known.problems.empty, known.problems
+        assert len(known.pairs) == (raw["kind"] == kind).sum()
+
+
+def test_evaluate_known_prints_engine_and_every_baseline(engine):
+    result = ev.evaluate_known(engine, ev.KNOWN_DOCKINGS, "east_west", k=10, seed=0)
+    assert list(result.metrics["method"]) == list(ev.METHODS)
+    assert (result.metrics["queries"] == 2 * 5).all()
+    assert result.temporal is not None and "undated" in result.temporal_note
+    m = result.metrics.set_index("method")
+    assert ((m["mrr"] > 0) & (m["mrr"] <= 1)).all()
+    # the random baseline is seeded: same seed, same figures; another seed, others
+    again = ev.evaluate_known(engine, ev.KNOWN_DOCKINGS, "east_west", k=10, seed=0)
+    pd.testing.assert_frame_equal(result.metrics, again.metrics)
+    text = result.report()
+    for method in ev.METHODS:
+        assert method in text
+    assert "hits@10" in text and "temporal split" in text
+
+
+def test_names_in_any_language_and_unresolvable_names_are_listed(engine, tmp_path):
+    f = tmp_path / "mine.csv"
+    f.write_text("left,right,date\n新塘,Guang'an,2012\nAksu Textile Industrial City,Ningbo,2014-09\n"
+                 "Atlantis,C123,\nChongqing,C020,\nC001,C002,\n", encoding="gbk")
+    result = ev.evaluate_known(engine, f, "east_west")
+    assert set(zip(result.ranks["query"], result.ranks["partner"], strict=True)) >= {("C056", "C154"), ("C039", "C123")}
+    problems = result.problems.set_index("row")
+    assert "no bundled entity" in problems.loc[4, "reason"]
+    assert "ambiguous" in problems.loc[5, "reason"] and "C141" in problems.loc[5, "reason"]
+    assert "not a east_west pair" in problems.loc[6, "reason"]
+    assert "Atlantis" in result.report()
+
+
+def test_cli_evaluate(capsys, tmp_path):
+    assert main(["evaluate", "--kind", "cluster_market", "--k", "5", "--out", str(tmp_path / "r.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "hits@5" in out and "docking_popularity" in out and "engine" in out
+    assert (tmp_path / "r.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["evaluate", "--kind", "east_west", "--known", str(bad)]) == 2
+    assert "missing column(s) left, right" in capsys.readouterr().err
+    assert main(["evaluate", "--known", str(bad)]) == 2
+
+
+needs_benetton = pytest.mark.skipif(not ev.BENETTON_FOLDER.is_dir(),
+                                    reason=f"Benetton supplier list not present at {ev.BENETTON_FOLDER}")
+
+
+@needs_benetton
+def test_benetton_dataset_in_memory():
+    data = ev.load_benetton(country="China")
+    ent = data.dataset.enterprises
+    assert ent["id"].is_unique and ent["lat"].isna().all()
+    assert ent["stages"].notna().sum() > 0.9 * len(ent)
+    assert data.links["site_id"].isin(ent["id"]).all() and data.links["vendor_id"].isin(ent["id"]).all()
+    with pytest.raises(MatcherError, match="countries in the list"):
+        ev.load_benetton(country="Atlantis")
+
+
+@needs_benetton
+def test_benetton_holdout_reports_engine_and_baselines():
+    result = ev.evaluate_benetton(country="China", k=10, seed=0)
+    m = result.metrics.set_index("method")
+    assert {"engine", "random", "product", "chain", "same_country", "site_popularity", "vendor_path3"} <= set(m.index)
+    assert (m["queries"] > 10).all() and m["mrr"].between(0, 1).all()
+
+
+def test_benetton_absent_folder_is_a_clear_message(tmp_path, capsys):
+    with pytest.raises(MatcherError, match="not found"):
+        ev.load_benetton(tmp_path)
+    assert main(["evaluate", "--benetton", str(tmp_path / "nowhere")]) == 2
+    assert "Benetton supplier list not found" in capsys.readouterr().err
