@@ -7,7 +7,7 @@ import sys
 import time
 
 from matcher.exceptions import MatcherError
-from matcher.scoring import KINDS
+from matcher.vocab import KINDS
 
 
 def register(sub) -> None:

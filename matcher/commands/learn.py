@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from matcher.exceptions import MatcherError
-from matcher.scoring import KINDS
+from matcher.vocab import KINDS
 
 
 def register(sub) -> None:

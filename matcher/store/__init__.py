@@ -1,0 +1,37 @@
+"""The store that keeps planners' judgement: runs, shortlists, decisions, meetings, outcomes.
+
+SQLite file in the workspace by default, PostgreSQL when ``MATCHER_DB_URL`` is set; schema
+migrations run on open. See ``docs/store.md``.
+
+>>> from matcher.store import Store
+>>> store = Store()  # doctest: +SKIP
+"""
+
+from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES, REJECT_REASONS
+from matcher.store.store import (
+    ENV_DB_URL,
+    ENV_WORKSPACE,
+    ITEM_FIELDS,
+    Store,
+    default_url,
+    describe_url,
+    head_revision,
+    make_engine,
+    workspace_dir,
+)
+
+__all__ = [
+    "DECISIONS",
+    "ENV_DB_URL",
+    "ENV_WORKSPACE",
+    "ITEM_FIELDS",
+    "ITEM_STATUSES",
+    "OUTCOMES",
+    "REJECT_REASONS",
+    "Store",
+    "default_url",
+    "describe_url",
+    "head_revision",
+    "make_engine",
+    "workspace_dir",
+]
