@@ -857,7 +857,8 @@ class Store:
         Adds (or replaces) ``decision`` (``accept``/``reject``/NA), ``reject_reason``,
         ``decided_by`` and ``status``: ``rejected``/``accepted`` from a decision, else the status of
         the pair's newest shortlist item, else ``new``. Pairs match on ``(left_id, right_id, kind)``
-        as text, so a rejected pair stays rejected after a rerun on changed data. Row order and
+        as text, in either order except for the directed ``peer_learning`` kind, so a rejected pair
+        stays rejected after a rerun on changed data and in the partner's list too. Row order and
         index are kept.
         """
         _require_columns(suggestions, ("left_id", "right_id", "kind"), "suggestions")
@@ -882,6 +883,12 @@ class Store:
             ).all()
         by_pair = {(d.left_id, d.right_id, d.kind): d for d in decided}
         item_status = {(i.left_id, i.right_id, i.kind): i.status for i in listed}  # newest wins
+        # suggestions list a pair in both entities' lists: a decision on A-B holds for B-A too,
+        # except for peer_learning, whose pairs are directed (learner, teacher)
+        for table in (by_pair, item_status):
+            for (left, right, kind), value in list(table.items()):
+                if kind != "peer_learning":
+                    table.setdefault((right, left, kind), value)
         keys = list(
             zip(
                 suggestions["left_id"].astype("string"),

@@ -270,3 +270,19 @@ def test_a_meeting_plan_is_booked_whole_and_may_swap_tables(store: Store) -> Non
     ]
     with pytest.raises(ConflictError, match="already taken by C009 <-> M009"):
         store.update_meeting(a["id"], {"slot": "2", "table_label": "1"}, expected_version=2, planner="li")
+
+
+def test_a_decision_holds_in_the_partners_list_too(store: Store, make_suggestions) -> None:
+    # suggestions list each pair in both entities' lists (C002's and M002's): one decision covers both
+    store.decide("C002", "M002", "cluster_market", "reject", reason="wrong_fit", planner="li")
+    store.decide("C005", "C006", "peer_learning", "reject", reason="other", planner="li")
+    rerun = pd.concat(
+        [
+            make_suggestions([("M002", "C002"), ("C002", "M002")]).assign(kind="cluster_market"),
+            make_suggestions([("C006", "C005")]).assign(kind="peer_learning"),
+        ],
+        ignore_index=True,
+    )
+    marked = store.annotate(rerun)
+    # peer_learning pairs are directed (learner, teacher): the reverse pair is a different suggestion
+    assert marked["status"].tolist() == ["rejected", "rejected", "new"]
