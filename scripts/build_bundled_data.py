@@ -174,7 +174,7 @@ def build_clusters(reference: Path) -> pd.DataFrame:
         out[col] = ""
     out["synthetic"] = "false"
     out["provenance"] = raw["source_url"].where(~in_e09, raw["source_url"] + " ; transfer park: " + E09_URL)
-    for region, province in zip(out["region"], out["province"]):
+    for region, province in zip(out["region"], out["province"], strict=True):
         if PROVINCES[province][1] != region:
             raise ValueError(f"{province} is {PROVINCES[province][1]}, reference says {region}")
     return out[CLUSTERS.names]
