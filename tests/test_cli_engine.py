@@ -1,0 +1,69 @@
+"""The engine's commands as a planner runs them: suggest, gaps, graph."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from matcher.cli import main
+
+
+def test_suggest_writes_csv_xlsx_json(tmp_path, capsys):
+    csv_path = tmp_path / "xintang.csv"
+    assert main(["suggest", "--kind", "east_west", "--for", "C056", "--top", "10", "--out", str(csv_path)]) == 0
+    raw = csv_path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM so Chinese opens in Excel
+    table = pd.read_csv(csv_path, dtype=str, encoding="utf-8-sig")
+    assert len(table) == 10 and set(table["left_id"]) == {"C056"}
+    for col in ("rank", "left_name_zh", "right_name_en", "left_region", "right_region", "score", "reason_zh",
+                "reason_en", "f_chain", "w_chain", "c_chain", "run_id", "data_version"):
+        assert col in table.columns
+    xlsx = tmp_path / "all.xlsx"
+    assert main(["suggest", "--kind", "cluster_market", "--top", "3", "--out", str(xlsx)]) == 0
+    book = openpyxl.load_workbook(xlsx)
+    assert {"shortlist", "run", "candidates"} <= set(book.sheetnames)
+    js = tmp_path / "peer.json"
+    assert main(["suggest", "--kind", "peer_learning", "--top", "2", "--out", str(js)]) == 0
+    payload = json.loads(js.read_text(encoding="utf-8"))
+    assert payload["run"]["kind"] == "peer_learning" and payload["shortlist"]
+
+
+def test_suggest_with_weights_file_and_bad_input(tmp_path, capsys):
+    weights = tmp_path / "w.json"
+    weights.write_text(json.dumps({"weights": {"distance": 1.0, "chain": 0, "transfer": 0, "product": 0,
+                                               "policy": 0, "transfer_park": 0}}), encoding="utf-8")
+    out = tmp_path / "near.csv"
+    assert main(["suggest", "--kind", "east_west", "--for", "C056", "--top", "3", "--weights", str(weights),
+                 "--out", str(out)]) == 0
+    near = pd.read_csv(out, encoding="utf-8-sig")
+    assert near["d_km"].is_monotonic_increasing
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"weights": {"charm": 1}}', encoding="utf-8")
+    assert main(["suggest", "--kind", "east_west", "--weights", str(bad), "--out", str(out)]) == 2
+    assert "unknown features ['charm']" in capsys.readouterr().err
+    assert main(["suggest", "--kind", "east_west", "--for", "C999", "--out", str(out)]) == 2
+    assert "no cluster, market or enterprise has the id 'C999'" in capsys.readouterr().err
+    assert main(["suggest", "--kind", "east_west", "--out", str(tmp_path / "x.txt")]) == 2
+
+
+def test_gaps_and_graph_commands(tmp_path, capsys):
+    assert main(["gaps", "--for", "C025"]) == 0
+    printed = capsys.readouterr().out
+    assert "lacks spinning" in printed and "Keqiao" in printed
+    out = tmp_path / "gaps.csv"
+    assert main(["gaps", "--out", str(out)]) == 0
+    gaps = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+    assert gaps["id"].nunique() > 100
+    assert main(["graph", "--out", str(tmp_path / "g.graphml")]) == 0
+    assert (tmp_path / "g.graphml").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("command", ["suggest", "gaps", "graph", "bench"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert "usage:" in capsys.readouterr().out
