@@ -61,7 +61,22 @@ def test_gaps_and_graph_commands(tmp_path, capsys):
     assert (tmp_path / "g.graphml").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("command", ["suggest", "gaps", "graph", "bench"])
+def _commands() -> list[str]:
+    import pkgutil
+
+    from matcher import commands
+
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+
+
+def test_top_level_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    printed = capsys.readouterr().out
+    assert all(name in printed for name in _commands())
+
+
+@pytest.mark.parametrize("command", _commands())
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as done:
         main([command, "--help"])
