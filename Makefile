@@ -48,10 +48,10 @@ bench: setup  ## run the benchmarks and print their figures
 	$(PY) -m matcher bench
 
 lint: setup  ## ruff checks
-	$(VENV)/bin/ruff check matcher tests app.py
+	$(VENV)/bin/ruff check matcher tests benchmarks scripts app.py app_pages app_components
 
 format: setup
-	$(VENV)/bin/ruff format matcher tests app.py
+	$(VENV)/bin/ruff format matcher tests app.py app_pages app_components
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
