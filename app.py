@@ -1,0 +1,45 @@
+"""The planners' app: a router. Run with ``streamlit run app.py`` (``make run``).
+
+The sidebar carries what every page shares: the language (中文 / English), the planner's name and
+the data set in use. Pages live in ``app_pages/`` and call the library through ``app_components``.
+(Not ``pages/``: Streamlit treats a ``pages/`` folder next to the entry script as the old
+multipage mode, so the first request after the server starts would run a page without this
+router and its sidebar.)
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_components import context
+from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, t
+
+st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=":material/hub:", layout="wide")
+
+st.session_state.setdefault(LANG_KEY, "zh")
+st.session_state.setdefault(context.DATASET_KEY, "")
+with st.sidebar:
+    st.segmented_control(t("language"), LANGS, key=LANG_KEY, format_func=lambda code: LANG_LABEL[code], required=True)
+    st.text_input(t("planner"), key=context.PLANNER_KEY, help=t("planner_help"), placeholder="planner")
+
+PAGES = [
+    ("app_pages/overview.py", "page_overview", ":material/map:", "overview"),
+    ("app_pages/explore.py", "page_explore", ":material/compare_arrows:", "explore"),
+    ("app_pages/profile.py", "page_profile", ":material/account_tree:", "profile"),
+    ("app_pages/shortlist.py", "page_shortlist", ":material/checklist:", "shortlist"),
+    ("app_pages/meetings.py", "page_meetings", ":material/event:", "meetings"),
+    ("app_pages/outcomes.py", "page_outcomes", ":material/insights:", "outcomes"),
+    ("app_pages/data.py", "page_data", ":material/upload_file:", "data"),
+]
+page = st.navigation(
+    [st.Page(path, title=t(title), icon=icon, url_path=url, default=(url == "overview"))
+     for path, title, icon, url in PAGES]
+)
+
+with st.sidebar:
+    data = context.data()
+    name = t("bundled") if data.name == "bundled" else data.name
+    st.caption(t("dataset_active", name=name, version=data.version))
+    st.caption(t("store_at", where=context.store().location))
+
+page.run()

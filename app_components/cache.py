@@ -1,0 +1,84 @@
+"""The only place that caches: data sets, engines, chain graphs and the store connection.
+
+Everything is keyed by the data version (the SHA-256 prefix that ``load_dataset`` computes from the
+files' bytes), so a new upload or an edited file never serves stale results, and the engine (which
+keeps the candidate features of each kind, making slider changes a matrix-vector product) is
+built once per data version and shared by every session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import streamlit as st
+
+from matcher.chain import build_chain_graph
+from matcher.dataset import BUNDLED_DATA, Dataset, load_dataset
+from matcher.engine import DockingEngine
+from matcher.store import Store, default_url
+
+
+def _fingerprint(folder: Path) -> str:
+    """Names, sizes and modification times of a data folder's files: cheap, changes with any edit."""
+    parts = []
+    for file in sorted(folder.glob("*")):
+        if file.is_file():
+            stat = file.stat()
+            parts.append(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "|".join(parts)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _load(path: str, fingerprint: str) -> Dataset:
+    return load_dataset(None if path == "" else path)
+
+
+def dataset(path: str = "") -> Dataset:
+    """The validated data set in ``path`` ("" = bundled); read once per version of its files.
+
+    Raises ``ValidationError``/``MatcherError`` like ``load_dataset`` (errors are not cached).
+    """
+    folder = BUNDLED_DATA if path == "" else Path(path)
+    return _load(path, _fingerprint(folder) if folder.is_dir() else "")
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _engine(version: str, _data: Dataset) -> DockingEngine:
+    return DockingEngine(_data)
+
+
+def engine(data: Dataset) -> DockingEngine:
+    """The docking engine of a data version (candidate features are cached on it)."""
+    return _engine(data.version, data)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _graph(version: str, _data: Dataset) -> nx.DiGraph:
+    return build_chain_graph(_data)
+
+
+def chain_graph(data: Dataset) -> nx.DiGraph:
+    """The chain graph of a data version."""
+    return _graph(data.version, data)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _entities(version: str, _data: Dataset) -> pd.DataFrame:
+    return _data.entities()
+
+
+def entities(data: Dataset) -> pd.DataFrame:
+    """Clusters, markets and enterprises stacked (a fresh copy each call)."""
+    return _entities(data.version, data)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store(url: str) -> Store:
+    return Store(url)
+
+
+def store() -> Store:
+    """The workspace store (``MATCHER_DB_URL`` or ``$MATCHER_WORKSPACE/matcher.db``), opened once."""
+    return _store(default_url())

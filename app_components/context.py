@@ -1,0 +1,58 @@
+"""What every page needs from the session: the planner, the data set in use, its engine, the store.
+
+Errors a planner can act on (a data folder that no longer validates, a store that cannot be
+opened) are shown as a message and stop the page; they never surface as a traceback.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_components import cache
+from app_components.i18n import t
+from matcher.dataset import Dataset
+from matcher.engine import DockingEngine
+from matcher.exceptions import MatcherError
+from matcher.store import Store
+
+DATASET_KEY = "dataset_path"
+PLANNER_KEY = "planner"
+
+
+def planner() -> str:
+    return (st.session_state.get(PLANNER_KEY) or "").strip() or "planner"
+
+
+def active_path() -> str:
+    return st.session_state.get(DATASET_KEY, "")
+
+
+def use_dataset(path: str) -> None:
+    st.session_state[DATASET_KEY] = path
+
+
+def data() -> Dataset:
+    """The data set in use; falls back to the bundled data when an upload no longer loads."""
+    path = active_path()
+    try:
+        with st.spinner(t("loading_data"), show_time=True):
+            return cache.dataset(path)
+    except MatcherError as err:
+        st.error(t("data_error", error=str(err)))
+        if path == "":
+            st.stop()
+        use_dataset("")
+        return cache.dataset("")
+
+
+def engine(dataset: Dataset | None = None) -> DockingEngine:
+    return cache.engine(dataset or data())
+
+
+def store() -> Store:
+    try:
+        return cache.store()
+    except MatcherError as err:
+        st.error(t("store_error", error=str(err)))
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run

@@ -1,0 +1,101 @@
+"""Data sets a planner can switch between: the bundled one and valid uploads in the workspace.
+
+An upload is staged in a fresh folder next to the accepted ones: the data set in use is copied
+there with the uploaded table in place of its own, and the whole folder is validated with
+``load_dataset``. Only a folder that loads becomes a data set; a bad file leaves nothing behind,
+so nothing that was in use is ever replaced by an invalid upload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+
+from matcher.dataset import BUNDLED_DATA, ENTITY_TABLES, REFERENCE_TABLES, Dataset, load_dataset
+from matcher.exceptions import MatcherError, ValidationError
+from matcher.store import workspace_dir
+
+UPLOAD_TYPES = ("csv", "xlsx")
+
+
+def datasets_dir() -> Path:
+    """``$MATCHER_WORKSPACE/datasets``: one folder per accepted upload."""
+    return workspace_dir() / "datasets"
+
+
+def available() -> list[str]:
+    """Paths of the data sets a planner can use: "" (bundled) first, then uploads, newest first."""
+    folder = datasets_dir()
+    uploads = sorted((p for p in folder.glob("*") if p.is_dir() and not p.name.startswith(".")), reverse=True) \
+        if folder.is_dir() else []
+    return [""] + [str(p) for p in uploads]
+
+
+def folder_of(path: str) -> Path:
+    return BUNDLED_DATA if path == "" else Path(path)
+
+
+def stage_upload(file_name: str, content: bytes, table: str, base: str = "") -> Dataset:
+    """Validate an uploaded table together with the rest of the data set ``base``.
+
+    Parameters
+    ----------
+    file_name : str
+        The uploaded file's name (its suffix says CSV or XLSX).
+    content : bytes
+        The file's bytes.
+    table : str
+        ``clusters``, ``markets`` or ``enterprises``.
+    base : str
+        The data set whose other tables complete the new one ("" = bundled).
+
+    Returns
+    -------
+    Dataset
+        The new data set, loaded from its own folder under :func:`datasets_dir`.
+
+    Raises
+    ------
+    ValidationError
+        The file (or the data set it makes) breaks the schema; ``problems`` lists every problem
+        and no folder is left behind.
+    """
+    if table not in ENTITY_TABLES:
+        raise MatcherError(f"unknown table {table!r}; choose one of {', '.join(ENTITY_TABLES)}")
+    suffix = Path(file_name).suffix.lower().lstrip(".")
+    if suffix not in UPLOAD_TYPES:
+        raise MatcherError(f"{file_name}: only .csv and .xlsx files can be uploaded")
+    root = datasets_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    try:
+        source = folder_of(base)
+        for name in ENTITY_TABLES:
+            if name == table:
+                continue
+            for ext in UPLOAD_TYPES:
+                if (source / f"{name}.{ext}").is_file():
+                    shutil.copy2(source / f"{name}.{ext}", staging / f"{name}.{ext}")
+                    break
+        for name in REFERENCE_TABLES:
+            if (source / f"{name}.csv").is_file():
+                shutil.copy2(source / f"{name}.csv", staging / f"{name}.csv")
+        (staging / f"{table}.{suffix}").write_bytes(content)
+        try:
+            load_dataset(staging)
+        except ValidationError as err:  # name the planner's file, not the staging path
+            if err.problems is not None and len(err.problems):
+                err.problems["file"] = [
+                    file_name if Path(str(f)).name == f"{table}.{suffix}" else Path(str(f)).name
+                    for f in err.problems["file"]
+                ]
+            raise
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        final = root / f"{stamp}-{table}"
+        staging.rename(final)
+        return load_dataset(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

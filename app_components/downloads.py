@@ -1,0 +1,61 @@
+"""Export files as bytes for ``st.download_button`` (written by ``matcher.export``), and the buttons.
+
+Buttons use ``on_click="ignore"``: downloading does not rerun the page, so nothing on it is lost.
+Column headers of the tables the app builds follow the session's language; the PDF agendas and
+calendars are bilingual by design.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from matcher import export
+from matcher.schedule import Schedule, SlotClock
+
+MIME = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv",
+    "pdf": "application/pdf",
+    "ics": "text/calendar",
+}
+
+
+def _bytes(suffix: str, write: Callable[[Path], object]) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"export.{suffix}"
+        write(path)
+        return path.read_bytes()
+
+
+def shortlist_xlsx(frame: pd.DataFrame, metadata: dict) -> bytes:
+    return _bytes("xlsx", lambda p: export.write_shortlist(frame, p, metadata=metadata))
+
+
+def shortlist_csv(frame: pd.DataFrame) -> bytes:
+    return _bytes("csv", lambda p: export.write_csv(frame, p))
+
+
+def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFrame, metadata: dict,
+                   headers: dict[str, str]) -> dict[str, bytes]:
+    """XLSX workbook, PDF agendas, ICS calendar (when a date is set) and CSV of one schedule."""
+    files = {
+        "xlsx": _bytes("xlsx", lambda p: export.write_xlsx(p, shortlist=shortlist, plan=plan, clock=clock,
+                                                           metadata=metadata)),
+        "pdf": _bytes("pdf", lambda p: export.write_pdf(plan, p, clock=clock, metadata=metadata)),
+        "csv": _bytes("csv", lambda p: export.write_csv(
+            export.schedule_table(plan, clock).rename(columns=headers), p)),
+    }
+    if clock is not None:
+        files["ics"] = _bytes("ics", lambda p: export.write_ics(plan, p, clock, metadata=metadata))
+    return files
+
+
+def button(label: str, data: bytes, file_name: str, key: str) -> None:
+    suffix = file_name.rsplit(".", 1)[-1]
+    st.download_button(label, data, file_name=file_name, mime=MIME.get(suffix), key=key, on_click="ignore",
+                       icon=":material/download:")

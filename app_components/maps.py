@@ -1,0 +1,117 @@
+"""Maps (pydeck): entities coloured by region, and arcs between docking pairs.
+
+Tooltips use pydeck's ``text`` form, never ``html``: names are data and must not become markup.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from app_components.i18n import entity_type_label, fmt_score, name_of, region_label
+
+REGION_COLOUR: dict[str, list[int]] = {
+    "east": [31, 119, 180],
+    "central": [255, 127, 14],
+    "west": [44, 160, 44],
+}
+UNKNOWN_COLOUR = [150, 150, 150]
+CHINA_VIEW = pdk.ViewState(latitude=34.0, longitude=106.0, zoom=3.2, pitch=0)
+
+
+def _colour(region) -> list[int]:
+    return REGION_COLOUR.get(region if isinstance(region, str) else "", UNKNOWN_COLOUR)
+
+
+def entity_points(entities: pd.DataFrame) -> pd.DataFrame:
+    """Plottable rows (known coordinates) with colour, radius and tooltip label."""
+    known = entities.dropna(subset=["lat", "lon"])
+    return pd.DataFrame(
+        {
+            "lat": known["lat"].astype(float).to_numpy(),
+            "lon": known["lon"].astype(float).to_numpy(),
+            "colour": [_colour(r) for r in known["region"]],
+            "radius": [9000 if e == "market" else 14000 for e in known["entity_type"]],
+            "label": [
+                f"{name_of(zh, en, i)} ({i})"
+                for zh, en, i in zip(known["name_zh"], known["name_en"], known["id"], strict=True)
+            ],
+            "detail": [
+                f"{entity_type_label(e)} · {region_label(r)}"
+                for e, r in zip(known["entity_type"], known["region"], strict=True)
+            ],
+        }
+    )
+
+
+def _deck(layers: list[pdk.Layer], tooltip: dict | None = None) -> pdk.Deck:
+    return pdk.Deck(layers=layers, initial_view_state=CHINA_VIEW, map_provider="carto",
+                    map_style=pdk.map_styles.CARTO_LIGHT, tooltip=tooltip)
+
+
+def entity_deck(entities: pd.DataFrame) -> pdk.Deck:
+    points = entity_points(entities)
+    layer = pdk.Layer(
+        "ScatterplotLayer", data=points, get_position=["lon", "lat"], get_fill_color="colour",
+        get_radius="radius", radius_min_pixels=3, radius_max_pixels=12, opacity=0.8, pickable=True,
+        stroked=True, get_line_color=[255, 255, 255], line_width_min_pixels=1,
+    )
+    return _deck([layer], tooltip={"text": "{label}\n{detail}"})
+
+
+def arc_rows(pairs: pd.DataFrame, entities: pd.DataFrame, highlight: set[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """One arc per pair with known coordinates on both sides; highlighted pairs drawn wider in red."""
+    where = entities.set_index("id")[["lat", "lon"]].astype(float)
+    rows = []
+    top = float(pairs["score"].max()) if len(pairs) else 1.0
+    for rec in pairs.itertuples(index=False):
+        if rec.left_id not in where.index or rec.right_id not in where.index:
+            continue
+        a, b = where.loc[rec.left_id], where.loc[rec.right_id]
+        if pd.isna(a["lat"]) or pd.isna(b["lat"]):
+            continue
+        hot = bool(highlight and (rec.left_id, rec.right_id) in highlight)
+        strength = float(rec.score) / top if top > 0 else 0.0
+        rows.append({
+            "slon": a["lon"], "slat": a["lat"], "tlon": b["lon"], "tlat": b["lat"],
+            "width": 6.0 if hot else 1.0 + 3.0 * strength,
+            "source_colour": [214, 39, 40] if hot else _colour(rec.left_region) + [160],
+            "target_colour": [214, 39, 40] if hot else _colour(rec.right_region) + [160],
+            "label": f"{name_of(rec.left_name_zh, rec.left_name_en, rec.left_id)} ↔ "
+                     f"{name_of(rec.right_name_zh, rec.right_name_en, rec.right_id)}",
+            "detail": fmt_score(rec.score),
+        })
+    columns = ["slon", "slat", "tlon", "tlat", "width", "source_colour", "target_colour", "label", "detail"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def arc_deck(pairs: pd.DataFrame, entities: pd.DataFrame, highlight: set[tuple[str, str]] | None = None) -> pdk.Deck:
+    arcs = arc_rows(pairs, entities, highlight)
+    layer = pdk.Layer(
+        "ArcLayer", data=arcs, get_source_position=["slon", "slat"], get_target_position=["tlon", "tlat"],
+        get_source_color="source_colour", get_target_color="target_colour", get_width="width",
+        width_units="pixels", pickable=True, auto_highlight=True,
+    )
+    ids = set(pairs["left_id"]) | set(pairs["right_id"]) if len(pairs) else set()
+    ends = entity_deck(entities[entities["id"].isin(ids)]).layers
+    return _deck([*ends, layer], tooltip={"text": "{label}\n{detail}"})
+
+
+def legend() -> None:
+    """Region colours in words (the map itself has no legend)."""
+    cols = st.columns(len(REGION_COLOUR))
+    for col, region in zip(cols, REGION_COLOUR, strict=True):
+        col.caption(f":{'blue' if region == 'east' else 'orange' if region == 'central' else 'green'}[●] "
+                    f"{region_label(region)}")
+
+
+def show_entities(key: str, entities: pd.DataFrame) -> None:
+    st.pydeck_chart(entity_deck(entities), key=key, height=460)
+    legend()
+
+
+def show_arcs(key: str, pairs: pd.DataFrame, entities: pd.DataFrame,
+              highlight: set[tuple[str, str]] | None = None) -> None:
+    st.pydeck_chart(arc_deck(pairs, entities, highlight), key=key, height=420)
+    legend()

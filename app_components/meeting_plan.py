@@ -1,0 +1,135 @@
+"""Meeting planning around ``matcher.schedule``: requests from a shortlist, stored bookings as
+locks, the slot x table grid with conflicts marked, and saving bookings to the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pandas as pd
+
+from app_components.i18n import name_of
+from matcher.exceptions import ConflictError
+from matcher.schedule import Schedule
+from matcher.store import Store
+
+
+def requests(items: pd.DataFrame, entities: pd.DataFrame, statuses: list[str]) -> pd.DataFrame:
+    """Meetings to hold: the shortlist items with one of ``statuses``, with both names."""
+    chosen = items[items["status"].isin(statuses)]
+    names = entities.set_index("id")[["name_zh", "name_en"]]
+    out = pd.DataFrame({
+        "left_id": chosen["left_id"].astype(str).to_numpy(),
+        "right_id": chosen["right_id"].astype(str).to_numpy(),
+        "kind": chosen["kind"].to_numpy(),
+        "score": pd.to_numeric(chosen["score"], errors="coerce").to_numpy(),
+        "item_id": chosen["id"].astype(int).to_numpy(),
+        "item_locked": chosen["locked"].astype(bool).to_numpy(),
+    })
+    for side in ("left", "right"):
+        found = names.reindex(out[f"{side}_id"])
+        out[f"{side}_name_zh"] = found["name_zh"].astype(object).where(found["name_zh"].notna(), "").to_numpy()
+        out[f"{side}_name_en"] = found["name_en"].astype(object).where(found["name_en"].notna(), "").to_numpy()
+    return out.drop_duplicates(["left_id", "right_id"]).reset_index(drop=True)
+
+
+def _number(text) -> int | None:
+    try:
+        return int(str(text))
+    except ValueError:
+        return None
+
+
+def booked_locks(meetings: pd.DataFrame, wanted: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """Stored bookings of the requested pairs, as scheduler locks ``(left, right) -> (slot, table)``."""
+    pairs = set(zip(wanted["left_id"], wanted["right_id"], strict=True))
+    locks = {}
+    for m in meetings.itertuples(index=False):
+        slot, table = _number(m.slot), _number(m.table_label)
+        if (m.left_id, m.right_id) in pairs and slot is not None and table is not None:
+            locks[(m.left_id, m.right_id)] = (slot, table)
+    return locks
+
+
+def grid(plan: Schedule, meetings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The slot x table grid (names in the session's language) and a same-shaped mark per cell:
+    ``"conflict"`` (someone twice in a slot, or the table is held in the store by another pair),
+    ``"booked"`` (this pair's stored booking) or ``""``."""
+    slots = range(1, max(plan.slots_used, 1) + 1)
+    columns = list(range(1, plan.n_tables + 1))
+    cells = pd.DataFrame("", index=pd.Index(list(slots), name="slot"), columns=columns)
+    marks = pd.DataFrame("", index=cells.index, columns=columns)
+    held = {(str(m.slot), str(m.table_label)): (m.left_id, m.right_id) for m in meetings.itertuples(index=False)}
+    def label(pid: str) -> str:
+        zh, en = plan.names.get(pid, ("", ""))
+        return name_of(zh, en, pid)
+    seen: dict[tuple[int, str], list[int]] = {}
+    for m in plan.meetings.itertuples(index=False):
+        slot, table = int(m.slot), int(m.table)
+        cells.loc[slot, table] = f"{label(m.left_id)} – {label(m.right_id)}"
+        holder = held.get((str(slot), str(table)))
+        if holder == (m.left_id, m.right_id):
+            marks.loc[slot, table] = "booked"
+        elif holder is not None:
+            marks.loc[slot, table] = "conflict"
+        for pid in (m.left_id, m.right_id):
+            seen.setdefault((slot, pid), []).append(table)
+    for (slot, _), tables in seen.items():
+        if len(tables) > 1:
+            for table in tables:
+                marks.loc[slot, table] = "conflict"
+    return cells, marks
+
+
+def save_bookings(store: Store, plan: Schedule, wanted: pd.DataFrame, planner: str) -> int:
+    """Book every scheduled meeting in the store (moving a pair's earlier booking); items become
+    ``scheduled``. Returns how many bookings changed. Raises ``ConflictError`` when a table is
+    held by a meeting outside this schedule."""
+    stored = store.meetings()
+    by_pair = {(m.left_id, m.right_id): m for m in stored.itertuples(index=False)}
+    item_of = dict(zip(zip(wanted["left_id"], wanted["right_id"], strict=True), wanted["item_id"], strict=True))
+    kind_of = dict(zip(zip(wanted["left_id"], wanted["right_id"], strict=True), wanted["kind"], strict=True))
+    changed = 0
+    for m in plan.meetings.itertuples(index=False):
+        pair = (m.left_id, m.right_id)
+        slot, table = str(int(m.slot)), str(int(m.table))
+        old = by_pair.get(pair)
+        if old is not None:
+            if (str(old.slot), str(old.table_label)) != (slot, table):
+                store.update_meeting(int(old.id), {"slot": slot, "table_label": table}, int(old.version), planner)
+                changed += 1
+            continue
+        if pair not in kind_of:
+            raise ConflictError(f"{pair[0]}–{pair[1]} is not on the shortlist")
+        item = item_of.get(pair)
+        store.schedule_meeting(pair[0], pair[1], kind_of[pair], slot=slot, table=table, planner=planner,
+                               item_id=int(item) if item is not None else None)
+        changed += 1
+    items = store.items()
+    updates = [(int(r.id), {"status": "scheduled"}, int(r.version)) for r in items.itertuples(index=False)
+               if int(r.id) in set(int(i) for i in item_of.values()) and r.status != "scheduled"
+               and (r.left_id, r.right_id) in set(zip(plan.meetings["left_id"], plan.meetings["right_id"], strict=False))]
+    if updates:
+        store.update_many(updates, planner=planner)
+    return changed
+
+
+def metadata(data, runs: pd.DataFrame, kinds: list[str], planner: str, n_slots: int, n_tables: int) -> dict:
+    """What the meeting files carry: run id, data version, weights of the runs behind the pairs, time."""
+    weights = {}
+    for kind in kinds:
+        mine = runs[runs["kind"] == kind] if len(runs) else runs
+        if len(mine):
+            for feature, value in dict(mine["weights"].iloc[-1]).items():
+                weights[f"{kind}.{feature}"] = value
+    return {
+        "run_id": uuid.uuid4().hex[:12],
+        "data_version": data.version,
+        "data_name": data.name,
+        "kinds": ", ".join(kinds),
+        "weights": weights,
+        "n_slots": n_slots,
+        "n_tables": n_tables,
+        "planner": planner,
+        "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
+    }

@@ -1,0 +1,121 @@
+"""The editable shortlist: status, notes and lock per pair, saved to the store with version checks."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_components.i18n import kind_label, name_of, status_label, t
+from matcher.exceptions import ConflictError, MatcherError
+from matcher.store import ITEM_STATUSES, Store
+
+EDITABLE = ("status", "notes", "locked")
+
+
+def frame(items: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
+    """Store items with names in the session's language, ready for the editor."""
+    names = {i: name_of(zh, en, i) for i, zh, en in zip(entities["id"], entities["name_zh"], entities["name_en"], strict=True)}
+    return pd.DataFrame({
+        "select": False,
+        "id": items["id"].astype(int).to_numpy(),
+        "kind": [kind_label(k) for k in items["kind"]],
+        "left": [names.get(i, i) for i in items["left_id"]],
+        "right": [names.get(i, i) for i in items["right_id"]],
+        "score": pd.to_numeric(items["score"], errors="coerce").round(3).to_numpy(),
+        "status": items["status"].astype(str).to_numpy(),
+        "notes": items["notes"].fillna("").astype(str).to_numpy(),
+        "locked": items["locked"].astype(bool).to_numpy(),
+        "missing": items["missing_ids"].fillna("").astype(str).to_numpy() if "missing_ids" in items else "",
+        "version": items["version"].astype(int).to_numpy(),
+        "left_id": items["left_id"].to_numpy(),
+        "right_id": items["right_id"].to_numpy(),
+        "kind_code": items["kind"].to_numpy(),
+    })
+
+
+def filtered(view: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Status, kind and text filters. Session-state keys: ``{key}.status``, ``{key}.kind``, ``{key}.search``."""
+    cols = st.columns(3)
+    statuses = cols[0].multiselect(t("filter_status"), list(ITEM_STATUSES), format_func=status_label,
+                                   placeholder=t("choose"), key=f"{key}.status", persist_state="session")
+    kinds = cols[1].multiselect(t("filter_kind"), sorted(view["kind_code"].unique()), format_func=kind_label,
+                                placeholder=t("choose"), key=f"{key}.kind", persist_state="session")
+    text = cols[2].text_input(t("search"), key=f"{key}.search", persist_state="session").strip().lower()
+    keep = pd.Series(True, index=view.index)
+    if statuses:
+        keep &= view["status"].isin(statuses)
+    if kinds:
+        keep &= view["kind_code"].isin(kinds)
+    if text:
+        hay = (view["left"] + " " + view["right"] + " " + view["left_id"] + " " + view["right_id"]).str.lower()
+        keep &= hay.str.contains(text, regex=False)
+    return view[keep].reset_index(drop=True)
+
+
+def editor_key(key: str, shortlist_id: int) -> str:
+    """The data editor's key; it changes after every save so old edits never apply to new rows."""
+    return f"{key}.editor.{shortlist_id}.{st.session_state.get(f'{key}.saves', 0)}"
+
+
+def snapshot(key: str, store: Store, shortlist_id: int) -> pd.DataFrame:
+    """The items as they were when the planner started editing.
+
+    While edits are pending the editor keeps showing (and saving against) the versions it was
+    started with, so a change another planner saves meanwhile is reported as a conflict instead of
+    being overwritten. With no pending edit the items are read afresh.
+    """
+    editor = editor_key(key, shortlist_id)
+    base = f"{key}.base.{editor}"
+    pending = (st.session_state.get(editor) or {}).get("edited_rows")
+    if not pending or base not in st.session_state:
+        st.session_state[base] = store.items(shortlist_id)
+    return st.session_state[base]
+
+
+def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
+    """The editor over ``view``; returns the edited table."""
+    return st.data_editor(
+        view, key=editor_key(key, shortlist_id), hide_index=True, num_rows="fixed",
+        column_order=["select", "kind", "left", "right", "score", "status", "notes", "locked", "missing"],
+        disabled=["kind", "left", "right", "score", "missing"],
+        column_config={
+            "select": st.column_config.CheckboxColumn(t("col_select"), width="small"),
+            "kind": st.column_config.TextColumn(t("col_kind")),
+            "left": st.column_config.TextColumn(t("col_left")),
+            "right": st.column_config.TextColumn(t("col_right")),
+            "score": st.column_config.NumberColumn(t("col_score"), format="%.3f", width="small"),
+            "status": st.column_config.SelectboxColumn(t("col_status"), options=list(ITEM_STATUSES),
+                                                       format_func=status_label, required=True),
+            "notes": st.column_config.TextColumn(t("col_notes"), width="large"),
+            "locked": st.column_config.CheckboxColumn(t("col_locked"), width="small"),
+            "missing": st.column_config.TextColumn(t("col_missing"), width="small"),
+        },
+    )
+
+
+def changes(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[int, dict, int]]:
+    """``(item_id, changed fields, version seen)`` for every row the planner changed."""
+    out = []
+    for (_, old), (_, new) in zip(before.iterrows(), after.iterrows(), strict=True):
+        changed = {f: (bool(new[f]) if f == "locked" else new[f]) for f in EDITABLE if new[f] != old[f]}
+        if changed:
+            out.append((int(old["id"]), changed, int(old["version"])))
+    return out
+
+
+def save(key: str, store: Store, updates: list[tuple[int, dict, int]], planner: str) -> bool:
+    """Save all updates or none; a conflict or store error is shown, never raised."""
+    if not updates:
+        st.info(t("nothing_changed"))
+        return False
+    try:
+        store.update_many(updates, planner=planner)
+    except ConflictError as err:
+        st.error(t("conflict", error=str(err)))
+        return False
+    except MatcherError as err:
+        st.error(str(err))
+        return False
+    st.session_state[f"{key}.saves"] = st.session_state.get(f"{key}.saves", 0) + 1
+    st.session_state[f"{key}.flash"] = t("saved", n=len(updates))
+    return True

@@ -1,0 +1,66 @@
+"""The shortlist a planner is working on, and adding engine rows to it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_components.i18n import t
+from matcher.engine import new_run
+from matcher.store import Store
+
+CURRENT_KEY = "shortlist_id"
+
+
+def current(store: Store, planner: str) -> int:
+    """Id of the shortlist in use (the newest one; a default one is created when there is none)."""
+    lists = store.shortlists()
+    chosen = st.session_state.get(CURRENT_KEY)
+    if chosen is not None and chosen in set(lists["id"].astype(int)):
+        return int(chosen)
+    if len(lists):
+        st.session_state[CURRENT_KEY] = int(lists["id"].iloc[-1])
+    else:
+        st.session_state[CURRENT_KEY] = int(store.create_shortlist(t("default_shortlist"), planner=planner)["id"])
+    return int(st.session_state[CURRENT_KEY])
+
+
+def show_picker(key: str, store: Store, planner: str) -> int:
+    """Pick or create the shortlist in use; returns its id. Session-state keys start with ``key``."""
+    current(store, planner)
+    lists = store.shortlists()
+    names = dict(zip(lists["id"].astype(int), lists["name"], strict=True))
+    ids = list(names)
+    st.session_state[f"{key}.pick"] = st.session_state.get(CURRENT_KEY, ids[-1])
+
+    def _picked() -> None:
+        st.session_state[CURRENT_KEY] = st.session_state[f"{key}.pick"]
+
+    st.selectbox(t("shortlist"), ids, format_func=lambda i: names.get(i, str(i)), key=f"{key}.pick",
+                 on_change=_picked)
+    with st.popover(t("create_shortlist")):
+        name = st.text_input(t("new_shortlist"), key=f"{key}.new")
+        if st.button(t("create_shortlist"), key=f"{key}.create") and name.strip():
+            made = store.create_shortlist(name, planner=planner)
+            st.session_state[CURRENT_KEY] = int(made["id"])
+            st.toast(t("shortlist_created", name=made["name"]))
+            st.rerun()
+    return int(st.session_state[CURRENT_KEY])
+
+
+def add(store: Store, shortlist_id: int, rows: pd.DataFrame, *, dataset, kind: str, weights: dict,
+        preset: str, planner: str) -> tuple[int, int]:
+    """Add suggestion rows to a shortlist, skipping pairs it already holds; records the run
+    (data version, kind, weights) just before, so outcomes can be traced to the preset.
+
+    Returns (added, skipped).
+    """
+    held = store.items(shortlist_id)
+    have = set(zip(held["left_id"], held["right_id"], held["kind"], strict=True)) if len(held) else set()
+    fresh = rows[[(a, b, kind) not in have for a, b in zip(rows["left_id"], rows["right_id"], strict=True)]]
+    if len(fresh):
+        run = new_run(dataset, kind, weights, planner=planner, preset=preset)
+        store.record_run(run["run_id"], data_version=run["data_version"], kind=kind, weights=weights,
+                         planner=planner)
+        store.add_items(shortlist_id, fresh[["left_id", "right_id", "kind", "score"]], planner=planner)
+    return len(fresh), len(rows) - len(fresh)

@@ -1,0 +1,53 @@
+"""Weight sliders with presets and a reset, one set of sliders per docking kind."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_components.i18n import feature_label, preset_label, t
+from matcher.kinds import KIND_FEATURES
+from matcher.scoring import preset_weights, presets
+
+
+def _slider_key(key: str, kind: str, feature: str) -> str:
+    return f"{key}.{kind}.w.{feature}"
+
+
+def _apply_preset(key: str, kind: str) -> None:
+    preset = st.session_state[f"{key}.{kind}.preset"]
+    for feature, weight in preset_weights(kind, preset).items():
+        st.session_state[_slider_key(key, kind, feature)] = float(weight)
+
+
+def preset_of(kind: str, weights: dict[str, float]) -> str:
+    """The preset these weights are, or ``"custom"``."""
+    for name in presets(kind)["presets"]:
+        base = preset_weights(kind, name)
+        if all(abs(base.get(f, 0.0) - weights.get(f, 0.0)) < 1e-9 for f in KIND_FEATURES[kind]):
+            return name
+    return "custom"
+
+
+def show(key: str, kind: str) -> dict[str, float]:
+    """Preset picker, reset button and one slider per feature of ``kind``; returns the weights.
+
+    Session-state keys: ``{key}.{kind}.preset`` and ``{key}.{kind}.w.<feature>``.
+    """
+    block = presets(kind)
+    names = list(block["presets"])
+    preset_key = f"{key}.{kind}.preset"
+    if preset_key not in st.session_state:
+        st.session_state[preset_key] = block["default"]
+    for feature, weight in preset_weights(kind, st.session_state[preset_key]).items():
+        st.session_state.setdefault(_slider_key(key, kind, feature), float(weight))
+    st.selectbox(t("preset"), names, key=preset_key, format_func=preset_label,
+                 on_change=_apply_preset, args=(key, kind), persist_state="session")
+    st.button(t("reset_weights"), key=f"{key}.{kind}.reset", on_click=_apply_preset, args=(key, kind))
+    st.caption(t("weights_help"))
+    weights = {}
+    for feature in KIND_FEATURES[kind]:
+        weights[feature] = st.slider(
+            feature_label(feature), 0.0, 1.0, step=0.05, key=_slider_key(key, kind, feature),
+            persist_state="session",
+        )
+    return weights

@@ -1,0 +1,72 @@
+"""Data: upload a table (checked before use), see its problems, switch between data sets."""
+
+import pandas as pd
+import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
+
+from app_components import context, datasets
+from app_components.i18n import fmt_number, t, table_label
+from matcher.dataset import ENTITY_TABLES
+from matcher.exceptions import MatcherError, ValidationError
+
+st.title(t("page_data"))
+st.caption(t("data_intro"))
+limit = st.get_option("server.maxUploadSize")
+
+table = st.selectbox(t("which_table"), ENTITY_TABLES, format_func=table_label, key="data.table")
+upload = st.file_uploader(t("upload"), type=list(datasets.UPLOAD_TYPES), key="data.upload",
+                          help=t("limits", mb=limit))
+st.caption(t("limits", mb=limit))
+if upload is not None and st.button(t("validate_upload"), key="data.validate", type="primary"):
+    with st.status(t("validating"), expanded=True) as progress:
+        try:
+            fresh = datasets.stage_upload(upload.name, upload.getvalue(), table, base=context.active_path())
+        except ValidationError as err:
+            progress.update(state="error")
+            st.session_state["data.problems"] = err.problems
+        except MatcherError as err:
+            progress.update(state="error")
+            st.session_state["data.problems"] = pd.DataFrame(
+                [{"file": upload.name, "row": 0, "column": "", "value": "", "reason": str(err)}])
+        else:
+            progress.update(state="complete")
+            st.session_state.pop("data.problems", None)
+            context.use_dataset(str(datasets.datasets_dir() / fresh.name))
+            flagged = context.store().flag_missing(fresh.entities()["id"], planner=context.planner(),
+                                                   data_version=fresh.version)
+            st.session_state["data.flash"] = t("upload_ok", name=fresh.name, version=fresh.version) + (
+                " " + t("flagged_items", n=flagged) if flagged else "")
+            st.rerun()
+
+problems = st.session_state.get("data.problems")
+if problems is not None and len(problems):
+    st.error(t("upload_bad", n=len(problems)))
+    st.dataframe(pd.DataFrame({
+        t("col_file"): problems["file"].astype(str), t("col_row"): problems["row"],
+        t("col_column"): problems["column"].astype(str), t("col_cell"): problems["value"].astype(str),
+        t("col_problem"): problems["reason"].astype(str),
+    }), hide_index=True, key="data.problems_table")
+if flash := st.session_state.pop("data.flash", None):
+    st.success(flash)
+
+st.subheader(t("datasets"))
+paths = datasets.available()
+if context.active_path() not in paths:
+    context.use_dataset("")
+
+
+def _switch() -> None:
+    context.use_dataset(st.session_state["data.use"])
+    st.session_state.pop("data.problems", None)
+
+
+st.session_state["data.use"] = context.active_path()
+st.radio(t("use_dataset"), paths, key="data.use", on_change=_switch,
+         format_func=lambda p: t("bundled") if p == "" else p.rsplit("/", 1)[-1])
+
+data = context.data()
+st.subheader(t("current_tables"))
+st.dataframe(pd.DataFrame({
+    t("col_type"): [table_label(n) for n in ENTITY_TABLES],
+    t("col_rows"): [fmt_number(len(getattr(data, n))) for n in ENTITY_TABLES],
+    t("col_version"): data.version,
+}), hide_index=True, key="data.tables")

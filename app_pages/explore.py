@@ -1,0 +1,67 @@
+"""Explore docking: choose a kind, filter, re-weight; the ranked list, why a pair ranks, the arc map."""
+
+import time
+
+import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
+
+from app_components import cache, context, maps, pairs, shortlists
+from app_components import weights as weight_sliders
+from app_components.i18n import kind_label, name_of, region_label, t
+from app_components.ranking import ranked_pairs
+from matcher.scoring import KINDS
+from matcher.vocab import REGIONS
+
+data = context.data()
+engine = context.engine(data)
+st.title(t("page_explore"))
+kinds = [k for k in KINDS if k != "enterprise" or len(data.enterprises)]
+
+controls, main = st.columns([1, 3], gap="large")
+with controls:
+    kind = st.selectbox(t("kind"), kinds, format_func=kind_label, key="explore.kind", persist_state="session")
+    with st.spinner(t("building_engine"), show_time=True):
+        features = engine.features(kind)
+    everyone = cache.entities(data).set_index("id")
+    ids = sorted(set(features.pairs["left_id"]) | set(features.pairs["right_id"]))
+    focus = st.selectbox(
+        t("focus_entity"), [""] + ids, key="explore.focus", persist_state="session",
+        format_func=lambda i: t("focus_all") if i == "" else
+        f"{name_of(everyone.at[i, 'name_zh'], everyone.at[i, 'name_en'], i)} ({i})",
+    )
+    regions = list(REGIONS)
+    left_regions = st.multiselect(t("left_region"), regions, format_func=region_label,
+                                  placeholder=t("choose"), key="explore.left_regions", persist_state="session")
+    right_regions = st.multiselect(t("right_region"), regions, format_func=region_label,
+                                   placeholder=t("choose"), key="explore.right_regions", persist_state="session")
+    min_score = st.slider(t("min_score"), 0.0, 1.0, 0.0, 0.05, key="explore.min_score", persist_state="session")
+    top = st.number_input(t("top_n"), 5, 500, 30, 5, key="explore.top", persist_state="session")
+    st.divider()
+    st.markdown(f"**{t('weights')}**")
+    weights = weight_sliders.show("explore.weights", kind)
+
+with main:
+    started = time.perf_counter()
+    ranked = ranked_pairs(engine, kind, weights, for_id=focus or None, left_regions=left_regions,
+                          right_regions=right_regions, min_score=min_score or None, top=int(top))
+    st.subheader(t("ranked_title"))
+    if ranked.empty:
+        st.info(t("no_pairs"))
+        st.stop()
+    selected = pairs.show_table(f"explore.table.{kind}", ranked)
+    st.caption(t("rerank_time", ms=f"{(time.perf_counter() - started) * 1000:,.0f}"))
+    chosen = ranked.iloc[selected]
+    if st.button(t("add_selected"), key="explore.add", type="primary", disabled=chosen.empty,
+                 help=None if len(chosen) else t("select_rows_first")):
+        store = context.store()
+        sid = shortlists.current(store, context.planner())
+        added, skipped = shortlists.add(store, sid, chosen, dataset=data, kind=kind, weights=weights,
+                                        preset=weight_sliders.preset_of(kind, weights), planner=context.planner())
+        name = store.shortlists().set_index("id").at[sid, "name"]
+        st.success(t("added", n=added, name=name))
+        if skipped:
+            st.info(t("already_listed", n=skipped))
+    if not chosen.empty:
+        pairs.show_explanation(chosen.iloc[0], kind)
+    st.subheader(t("arc_title"))
+    highlight = set(zip(chosen["left_id"], chosen["right_id"], strict=True))
+    maps.show_arcs(f"explore.arcs.{kind}", ranked, cache.entities(data), highlight)

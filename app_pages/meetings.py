@@ -1,0 +1,99 @@
+"""Meeting planner: slots and tables, run the scheduler, the grid with conflicts, downloads."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
+
+from app_components import cache, context, downloads, meeting_plan, shortlists
+from app_components.i18n import fmt_date, lang, name_of, status_label, t
+from matcher.exceptions import MatcherError
+from matcher.schedule import SlotClock, schedule
+from matcher.store import ITEM_STATUSES
+
+PLAN = "meetings.plan"
+data = context.data()
+store = context.store()
+planner = context.planner()
+st.title(t("page_meetings"))
+sid = shortlists.show_picker("meetings.pick", store, planner)
+
+st.subheader(t("meeting_setup"))
+cols = st.columns(4)
+n_slots = cols[0].number_input(t("n_slots"), 1, 200, 12, key="meetings.slots", persist_state="session")
+n_tables = cols[1].number_input(t("n_tables"), 1, 200, 8, key="meetings.tables", persist_state="session")
+minutes = cols[2].number_input(t("slot_minutes"), 5, 240, 20, 5, key="meetings.minutes", persist_state="session")
+start = cols[3].time_input(t("meeting_start"), dt.time(9, 0), key="meetings.start", persist_state="session")
+cols = st.columns([1, 2, 1])
+day = cols[0].date_input(t("meeting_date"), dt.date.today() + dt.timedelta(days=14), key="meetings.date",
+                         persist_state="session")
+statuses = cols[1].multiselect(t("include_status"), [s for s in ITEM_STATUSES if s != "rejected"],
+                               default=["proposed", "accepted", "scheduled"], format_func=status_label,
+                               placeholder=t("choose"), key="meetings.statuses", persist_state="session")
+keep_booked = cols[2].checkbox(t("keep_booked"), True, key="meetings.keep_booked")
+
+if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
+    wanted = meeting_plan.requests(store.items(sid), cache.entities(data), statuses)
+    if wanted.empty:
+        st.warning(t("no_requests"))
+        st.session_state.pop(PLAN, None)
+    else:
+        with st.status(t("scheduling"), expanded=False) as progress:
+            # booked meetings stay put; without "keep booked", only locked pairs keep their booking
+            booked = meeting_plan.booked_locks(store.meetings(), wanted if keep_booked else wanted[wanted["item_locked"]])
+            plan = schedule(wanted, int(n_slots), int(n_tables), locks=booked)
+            clock = SlotClock(day, start, int(minutes))
+            meta = meeting_plan.metadata(data, store.runs(), sorted(wanted["kind"].unique()), planner,
+                                         int(n_slots), int(n_tables))
+            progress.update(label=t("scheduled_summary", n=len(plan.meetings), slots=plan.slots_used,
+                                    bound=plan.lower_bound, idle=plan.idle_slots_total), state="complete")
+        st.session_state[PLAN] = {"plan": plan, "clock": clock, "wanted": wanted, "meta": meta, "files": {}}
+
+held = st.session_state.get(PLAN)
+if held is None:
+    st.info(t("run_first"))
+    st.stop()
+plan, clock, wanted = held["plan"], held["clock"], held["wanted"]
+st.success(t("scheduled_summary", n=len(plan.meetings), slots=plan.slots_used, bound=plan.lower_bound,
+             idle=plan.idle_slots_total))
+if len(plan.unscheduled):
+    st.subheader(t("unscheduled_title"))
+    st.dataframe(pd.DataFrame({
+        t("col_left"): [name_of(a, b, c) for a, b, c in plan.unscheduled[["left_name_zh", "left_name_en", "left_id"]].itertuples(index=False)],
+        t("col_right"): [name_of(a, b, c) for a, b, c in plan.unscheduled[["right_name_zh", "right_name_en", "right_id"]].itertuples(index=False)],
+        t("col_reason_unscheduled"): plan.unscheduled["reason"].tolist(),
+    }), hide_index=True, key="meetings.unscheduled")
+
+st.subheader(t("grid_title"))
+cells, marks = meeting_plan.grid(plan, store.meetings())
+conflicts = int((marks == "conflict").to_numpy().sum())
+(st.error if conflicts else st.caption)(t("conflicts", n=conflicts) if conflicts else t("no_conflicts"))
+cells.index = [f"{s} · {clock.label(s)}" for s in cells.index]
+cells.columns = [f"{t('col_table')} {c}" for c in cells.columns]
+colour = {"conflict": "background-color: #f8d0d0", "booked": "background-color: #d6e6f7", "": ""}
+styled = cells.style.apply(lambda _: pd.DataFrame(marks.map(colour.get).to_numpy(), index=cells.index,
+                                                  columns=cells.columns), axis=None)
+st.dataframe(styled, key="meetings.grid")
+
+if st.button(t("save_bookings"), key="meetings.save"):
+    try:
+        n = meeting_plan.save_bookings(store, plan, wanted, planner)
+        st.success(t("bookings_saved", n=n))
+    except MatcherError as err:
+        st.error(t("conflict", error=str(err)))
+
+st.subheader(t("downloads"))
+if lang() not in held["files"]:  # built once per schedule and language, so downloads never recompute
+    with st.spinner(t("preparing_files"), show_time=True):
+        headers = {c: t(k) for c, k in (("slot", "col_slot"), ("table", "col_table"), ("left_id", "col_left"),
+                                        ("right_id", "col_right"), ("score", "col_score"), ("locked", "col_locked"))}
+        held["files"][lang()] = downloads.schedule_files(plan, clock, wanted, held["meta"], headers)
+files = held["files"][lang()]
+stamp = clock.date.isoformat()
+cols = st.columns(4)
+for col, (fmt, key) in zip(cols, (("xlsx", "download_xlsx"), ("pdf", "download_pdf"), ("ics", "download_ics"),
+                                  ("csv", "download_csv")), strict=False):
+    if fmt in files:
+        with col:
+            downloads.button(t(key), files[fmt], f"docking-meeting-{stamp}.{fmt}", key=f"meetings.download_{fmt}")
+st.caption(fmt_date(clock.date))

@@ -1,0 +1,99 @@
+"""Outcomes: record what came of a pair at the meeting and months later; conversion by kind and preset."""
+
+import pandas as pd
+import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
+
+from app_components import cache, charts, context, conversion
+from app_components.i18n import (
+    fmt_date,
+    kind_label,
+    name_of,
+    outcome_label,
+    outcome_stage_label,
+    preset_label,
+    t,
+)
+from matcher.exceptions import MatcherError
+from matcher.store import OUTCOMES
+
+data = context.data()
+store = context.store()
+planner = context.planner()
+st.title(t("page_outcomes"))
+items = store.items()
+everyone = cache.entities(data).set_index("id")
+
+
+def who(entity_id: str) -> str:
+    if entity_id in everyone.index:
+        return name_of(everyone.at[entity_id, "name_zh"], everyone.at[entity_id, "name_en"], entity_id)
+    return entity_id
+
+
+st.subheader(t("record_title"))
+if items.empty:
+    st.info(t("no_pairs_to_record"))
+else:
+    pairs = items.drop_duplicates(["left_id", "right_id", "kind"])
+    keys = [f"{a}|{b}|{k}" for a, b, k in zip(pairs["left_id"], pairs["right_id"], pairs["kind"], strict=False)]
+    cols = st.columns([3, 1, 2])
+    chosen = cols[0].selectbox(t("pick_pair"), keys, key="outcomes.pair", persist_state="session",
+                               format_func=lambda s: f"{who(s.split('|')[0])} ↔ {who(s.split('|')[1])} · "
+                                                     f"{kind_label(s.split('|')[2])}")
+    stage = cols[1].radio(t("col_stage"), list(OUTCOMES), format_func=outcome_stage_label, key="outcomes.stage")
+    value = cols[2].selectbox(t("col_outcome"), list(OUTCOMES[stage]), key=f"outcomes.value.{stage}",
+                              format_func=lambda v: outcome_label(stage, v))
+    cols = st.columns([1, 3, 1])
+    rating = cols[0].slider(t("rating"), 1, 5, 3, key="outcomes.rating",
+                            disabled=not (stage == "meeting" and value == "met"))
+    note = cols[1].text_input(t("note"), key="outcomes.note")
+    replace = cols[2].checkbox(t("replace_existing"), key="outcomes.replace")
+    if st.button(t("record"), key="outcomes.record", type="primary"):
+        left, right, kind = chosen.split("|")
+        version = None
+        if replace:
+            old = store.outcomes()
+            old = old[(old["left_id"] == left) & (old["right_id"] == right) & (old["kind"] == kind)
+                      & (old["stage"] == stage)] if len(old) else old
+            version = int(old["version"].iloc[0]) if len(old) else None
+        try:
+            store.record_outcome(left, right, kind, stage=stage, value=value, planner=planner, note=note,
+                                 rating=rating if stage == "meeting" and value == "met" else None,
+                                 expected_version=version)
+            st.success(t("recorded"))
+        except MatcherError as err:
+            st.error(str(err))
+
+st.subheader(t("outcomes_table"))
+recorded = store.outcomes()
+if recorded.empty:
+    st.caption(t("no_outcomes"))
+else:
+    st.dataframe(pd.DataFrame({
+        t("col_left"): [who(i) for i in recorded["left_id"]],
+        t("col_right"): [who(i) for i in recorded["right_id"]],
+        t("col_kind"): [kind_label(k) for k in recorded["kind"]],
+        t("col_stage"): [outcome_stage_label(s) for s in recorded["stage"]],
+        t("col_outcome"): [outcome_label(s, v) for s, v in zip(recorded["stage"], recorded["value"], strict=False)],
+        t("col_rating"): recorded["rating"].astype("Int64"),
+        t("col_note"): recorded["note"].tolist(),
+        t("col_planner"): recorded["planner"].tolist(),
+        t("col_recorded"): [fmt_date(x) for x in recorded["recorded_at"]],
+    }), hide_index=True, key="outcomes.table")
+
+traced = conversion.pair_table(items, store.runs(), recorded)
+for by, title, label in (("kind", "conversion_kind", kind_label), ("preset", "conversion_preset", preset_label)):
+    st.subheader(t(title))
+    table = conversion.summary(traced, by)
+    if table.empty:
+        st.caption(t("no_pairs_to_record"))
+        continue
+    table[by] = [label(v) for v in table[by]]
+    st.plotly_chart(charts.conversion(table, by), key=f"outcomes.chart.{by}")
+    st.dataframe(table.rename(columns={
+        by: t("col_kind") if by == "kind" else t("col_preset"), "shortlisted": t("col_shortlisted"),
+        "met": t("col_met"), "valuable": t("col_valuable"), "agreement": t("col_agreement"),
+        "met_rate": t("col_rate_met"), "valuable_rate": t("col_rate_valuable")}),
+        hide_index=True, key=f"outcomes.summary.{by}",
+        column_config={t("col_rate_met"): st.column_config.NumberColumn(format="percent"),
+                       t("col_rate_valuable"): st.column_config.NumberColumn(format="percent")})

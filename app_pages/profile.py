@@ -1,0 +1,90 @@
+"""Cluster profile: position in the chain, its gaps and who could fill them, top partners, history."""
+
+import pandas as pd
+import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
+
+from app_components import cache, charts, context, history, pairs
+from app_components.i18n import (
+    flag_label,
+    fmt_number,
+    kind_label,
+    name_of,
+    plain,
+    province_label,
+    region_label,
+    stage_label,
+    stages_label,
+    t,
+)
+from matcher.chain import chain_gaps, chain_position
+from matcher.exceptions import MatcherError
+from matcher.scoring import KINDS
+from matcher.vocab import FLAGS
+
+data = context.data()
+engine = context.engine(data)
+st.title(t("page_profile"))
+clusters = data.clusters.set_index("id")
+cluster_id = st.selectbox(
+    t("pick_cluster"), list(clusters.index), key="profile.cluster", persist_state="session",
+    format_func=lambda i: f"{name_of(clusters.at[i, 'name_zh'], clusters.at[i, 'name_en'], i)} ({i})",
+)
+me = clusters.loc[cluster_id]
+st.header(plain(name_of(me["name_zh"], me["name_en"], cluster_id)))
+st.caption(plain(f"{province_label(me['province'])} · {region_label(me['region'])} · {me.get('city') or ''}"))
+
+facts, position_col = st.columns([1, 2])
+with facts:
+    st.subheader(t("facts_title"))
+    st.dataframe(pd.DataFrame({
+        t("col_feature"): [t("col_stages"), t("col_products"), t("col_designations")]
+        + [flag_label(f) for f in FLAGS],
+        t("col_value"): [stages_label(me["stages"]), me.get("products") or "", me.get("designations") or ""]
+        + [t("unknown") if pd.isna(me[f]) else t("yes") if me[f] else t("no") for f in FLAGS],
+    }), hide_index=True, key="profile.facts")
+with position_col:
+    st.subheader(t("position_title"))
+    G = cache.chain_graph(data)
+    position = chain_position(G, cluster_id)
+    scores = engine.score("cluster_cluster", engine.weights("cluster_cluster"))
+    mine = scores[(scores["left_id"] == cluster_id) | (scores["right_id"] == cluster_id)]
+    partner_scores = {(b if a == cluster_id else a): s for a, b, s in zip(mine["left_id"], mine["right_id"], mine["score"], strict=False)}
+    gaps = chain_gaps(G, cluster_id, partner_scores=partner_scores)
+    st.plotly_chart(charts.chain_position(position, list(gaps["gap_stage"].unique())), key="profile.chain")
+    st.caption(t("position_caption") + " " + t("position_value", value=fmt_number(position["position"], 2)))
+
+st.subheader(t("gaps_title"))
+if gaps.empty:
+    st.info(t("no_gaps"))
+else:
+    st.dataframe(pd.DataFrame({
+        t("col_gap_stage"): [stage_label(s) for s in gaps["gap_stage"]],
+        t("col_feeds"): [stage_label(s) for s in gaps["feeds"]],
+        t("col_need"): gaps["need"].round(2).tolist(),
+        t("col_partner"): [name_of(zh, en, i) for zh, en, i in
+                           zip(gaps["partner_name_zh"], gaps["partner_name_en"], gaps["partner_id"], strict=False)],
+        t("col_partner_region"): [region_label(r) if r else "" for r in gaps["partner_region"]],
+    }), hide_index=True, key="profile.gaps")
+
+st.subheader(t("partners_title"))
+kinds = [k for k in KINDS if k != "enterprise"]
+for tab, kind in zip(st.tabs([kind_label(k) for k in kinds]), kinds, strict=False):
+    with tab:
+        try:
+            top = engine.suggest(kind, top=5, for_id=cluster_id)
+        except MatcherError:
+            top = pd.DataFrame()
+        if top.empty:
+            st.caption(t("not_in_kind"))
+            continue
+        view = pairs.table_view(top)
+        st.dataframe(view[["rank", "right", "right_region", "score", "reason"]].rename(columns={
+            "rank": t("col_rank"), "right": t("col_partner"), "right_region": t("col_region"),
+            "score": t("col_score"), "reason": t("col_reason")}), hide_index=True, key=f"profile.top.{kind}")
+
+st.subheader(t("history_title"))
+past = history.table(context.store(), cluster_id)
+if past.empty:
+    st.caption(t("no_history"))
+else:
+    st.dataframe(past, hide_index=True, key="profile.history")

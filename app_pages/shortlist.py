@@ -1,0 +1,66 @@
+"""Shortlist: the pairs planners keep, with status, notes and lock; filters, bulk actions, downloads."""
+
+import pandas as pd
+import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
+
+from app_components import cache, context, downloads, shortlists
+from app_components import shortlist_editor as editor
+from app_components.i18n import status_label, t
+from matcher.engine import new_run
+from matcher.store import ITEM_STATUSES
+
+data = context.data()
+store = context.store()
+planner = context.planner()
+st.title(t("page_shortlist"))
+sid = shortlists.show_picker("shortlist.pick", store, planner)
+items = editor.snapshot("shortlist", store, sid)
+if flash := st.session_state.pop("shortlist.flash", None):
+    st.success(flash)
+if items.empty:
+    st.info(t("empty_shortlist"))
+    st.stop()
+if int(items["missing_ids"].notna().sum()):
+    st.warning(t("missing_flag", n=int(items["missing_ids"].notna().sum())))
+
+view = editor.filtered(editor.frame(items, cache.entities(data)), "shortlist")
+edited = editor.show("shortlist", view, sid)
+ticked = edited[edited["select"]]
+if st.button(t("save_changes"), key="shortlist.save", type="primary"):
+    if editor.save("shortlist", store, editor.changes(view, edited), planner):
+        st.rerun()
+
+st.markdown(f"**{t('bulk_title')}**")
+bulk = st.columns([2, 2, 2, 2])
+status = bulk[0].selectbox(t("bulk_status"), list(ITEM_STATUSES), format_func=status_label,
+                           key="shortlist.bulk_status", label_visibility="collapsed")
+actions = {
+    "apply": bulk[1].button(t("bulk_apply"), key="shortlist.bulk_apply"),
+    "lock": bulk[2].button(t("bulk_lock"), key="shortlist.bulk_lock"),
+    "unlock": bulk[3].button(t("bulk_unlock"), key="shortlist.bulk_unlock"),
+}
+if any(actions.values()):
+    if ticked.empty:
+        st.warning(t("none_ticked"))
+    else:
+        change = {"status": status} if actions["apply"] else {"locked": actions["lock"]}
+        updates = [(int(r.id), change, int(r.version)) for r in ticked.itertuples()]
+        if editor.save("shortlist", store, updates, planner):
+            st.rerun()
+
+st.subheader(t("downloads"))
+export = items.merge(
+    pd.DataFrame({"left_id": view["left_id"], "right_id": view["right_id"], t("col_left"): view["left"],
+                  t("col_right"): view["right"]}), on=["left_id", "right_id"], how="inner",
+)[["kind", "left_id", t("col_left"), "right_id", t("col_right"), "score", "status", "notes", "locked"]]
+export["status"] = export["status"].map(status_label)
+export = export.rename(columns={"kind": t("col_kind"), "score": t("col_score"), "status": t("col_status"),
+                                "notes": t("col_notes"), "locked": t("col_locked")})
+meta = new_run(data, "shortlist", {}, planner=planner)
+cols = st.columns(2)
+with cols[0]:
+    downloads.button(t("download_shortlist_xlsx"), downloads.shortlist_xlsx(export, meta), "shortlist.xlsx",
+                     key="shortlist.download_xlsx")
+with cols[1]:
+    downloads.button(t("download_shortlist_csv"), downloads.shortlist_csv(export), "shortlist.csv",
+                     key="shortlist.download_csv")

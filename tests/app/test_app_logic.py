@@ -1,0 +1,97 @@
+"""The app's non-UI helpers: the fast ranked list agrees with the engine, directional scores,
+conversion tracing, the meeting grid's conflict marks, uploads staging, and the benchmark runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app_components import conversion, datasets, meeting_plan
+from app_components.ranking import direction_scores, ranked_pairs
+from matcher.exceptions import ValidationError
+from matcher.schedule import schedule
+
+
+def test_ranked_pairs_agree_with_engine_suggest(engine):
+    weights = engine.weights("east_west")
+    mine = ranked_pairs(engine, "east_west", weights, for_id="C001", top=None)
+    theirs = engine.suggest("east_west", top=None, for_id="C001", weights=weights)
+    pairs = {frozenset(p) for p in zip(mine["left_id"], mine["right_id"], strict=True)}
+    assert pairs == {frozenset(p) for p in zip(theirs["left_id"], theirs["right_id"], strict=True)}
+    np.testing.assert_allclose(np.sort(mine["score"].to_numpy()), np.sort(theirs["score"].to_numpy()), rtol=1e-6)
+    assert mine["reason_zh"].str.len().min() > 0 and mine["reason_en"].str.len().min() > 0
+    # c_ columns sum to the score, and the list is ordered by score then ids
+    c_cols = [c for c in mine.columns if c.startswith("c_")]
+    np.testing.assert_allclose(mine[c_cols].sum(axis=1), mine["score"], rtol=1e-6)
+    assert mine["score"].is_monotonic_decreasing
+
+
+def test_ranked_pairs_filters_and_reweighting(engine):
+    west = ranked_pairs(engine, "east_west", engine.weights("east_west"), right_regions=["west"], top=20)
+    assert set(west["right_region"]) == {"west"} and set(west["left_region"]) == {"east"}
+    chain_only = {f: 0.0 for f in engine.weights("east_west")} | {"chain": 1.0}
+    ranked = ranked_pairs(engine, "east_west", chain_only, top=10)
+    np.testing.assert_allclose(ranked["score"], ranked["f_chain"].fillna(0), rtol=1e-6)
+
+
+def test_direction_scores_replace_the_directional_feature(engine):
+    row = ranked_pairs(engine, "east_west", engine.weights("east_west"), top=1).iloc[0]
+    both = direction_scores(row, "east_west").set_index("feature")
+    w = row["w_chain"]
+    assert both.loc["score", "lr"] == pytest.approx(row["score"] - row["c_chain"] + w * row["lr_chain"])
+    assert both.loc["score", "rl"] == pytest.approx(row["score"] - row["c_chain"] + w * row["rl_chain"])
+    assert max(both.loc["chain", "lr"], both.loc["chain", "rl"]) == pytest.approx(row["f_chain"])
+
+
+def test_conversion_traces_items_to_the_preset_of_their_run():
+    runs = pd.DataFrame({
+        "kind": ["east_west", "east_west"], "created_at": ["2026-01-01T00:00", "2026-02-01T00:00"],
+        "weights": [{"chain": 0.2, "transfer": 0.2, "product": 0.25, "policy": 0.15, "transfer_park": 0.1,
+                     "distance": 0.1},
+                    {"chain": 0.9, "transfer": 0.0, "product": 0.0, "policy": 0.0, "transfer_park": 0.0,
+                     "distance": 0.1}],
+    })
+    items = pd.DataFrame({"id": [1, 2, 3], "left_id": ["A", "B", "C"], "right_id": ["X", "Y", "Z"],
+                          "kind": "east_west",
+                          "created_at": ["2026-01-02T00:00", "2026-02-02T00:00", "2026-02-03T00:00"]})
+    outcomes = pd.DataFrame({"left_id": ["A", "A", "B"], "right_id": ["X", "X", "Y"], "kind": "east_west",
+                             "stage": ["meeting", "followup", "meeting"],
+                             "value": ["met", "agreement_reached", "no_show"]})
+    traced = conversion.pair_table(items, runs, outcomes)
+    assert list(traced["preset"]) == ["balanced", "custom", "custom"]
+    assert list(traced["met"]) == [True, False, False] and list(traced["agreement"]) == [True, False, False]
+    summary = conversion.summary(traced, "preset").set_index("preset")
+    assert summary.loc["balanced", "valuable_rate"] == 1.0 and summary.loc["custom", "shortlisted"] == 2
+
+
+def test_grid_marks_bookings_and_conflicts():
+    wanted = pd.DataFrame({"left_id": ["C1", "C2"], "right_id": ["M1", "M2"], "score": [0.9, 0.8]})
+    plan = schedule(wanted, n_slots=2, n_tables=2)
+    first = plan.meetings.iloc[0]
+    other = plan.meetings.iloc[1]
+    stored = pd.DataFrame({
+        "left_id": [first.left_id, "C9"], "right_id": [first.right_id, "M9"],
+        "slot": [str(first.slot), str(other.slot)], "table_label": [str(first.table), str(other.table)],
+    })
+    cells, marks = meeting_plan.grid(plan, stored)
+    assert marks.loc[int(first.slot), int(first.table)] == "booked"
+    assert marks.loc[int(other.slot), int(other.table)] == "conflict"  # table held by another pair
+    assert (cells != "").to_numpy().sum() == 2
+
+
+def test_stage_upload_leaves_nothing_behind_when_bad(tmp_path, monkeypatch):
+    monkeypatch.setenv("MATCHER_WORKSPACE", str(tmp_path))
+    with pytest.raises(ValidationError) as err:
+        datasets.stage_upload("坏.csv", b"id,name_zh,province,stages\nX1,a,Nowhere,spinning\n", "clusters")
+    assert set(err.value.problems["file"]) == {"坏.csv"}
+    assert list(datasets.datasets_dir().iterdir()) == []
+    assert datasets.available() == [""]
+
+
+def test_benchmark_runs_and_prints_its_figure(capsys):
+    from benchmarks.bench_app_rerank import main
+
+    assert main(["--repeats", "2", "--no-page"]) == 0
+    out = capsys.readouterr().out
+    assert "rerank (library, east_west" in out and "target under 1 s: OK" in out

@@ -1,0 +1,172 @@
+"""End to end in a real browser: the running app driven by Playwright in the system Chromium.
+
+Explore east-west docking, add a pair to the shortlist, schedule it, download the XLSX (the page
+keeps its grid), and upload a cluster named ``<script>alert(1)</script>``, which must show as text
+and never run. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import SCRIPT_NAME, clusters_with_script_name
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``streamlit run app.py`` on a free port with a fresh workspace; stopped after the module."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: the browser test needs the system Chromium; `make setup` installs it")
+    port = _free_port()
+    workspace = tmp_path_factory.mktemp("browser-workspace")
+    env = {**os.environ, "MATCHER_WORKSPACE": str(workspace)}
+    env.pop("MATCHER_DB_URL", None)
+    log = open(workspace / "streamlit.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "streamlit"), "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            log.close()
+            pytest.fail("streamlit did not start: " + (workspace / "streamlit.log").read_text(errors="replace")[-2000:])
+        time.sleep(0.3)
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=False)
+
+
+def _idle(page) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=60_000)
+
+
+def _nav(page, label: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(label, exact=True).click()
+    _idle(page)
+
+
+def test_explore_shortlist_schedule_download(server, page):
+    page.goto(server)
+    page.get_by_role("heading", name="概览").wait_for()
+    page.get_by_test_id("stMetricValue").first.wait_for()
+    page.get_by_test_id("stDeckGlJsonChart").wait_for()
+    _idle(page)
+    page.wait_for_timeout(2000)  # let deck.gl draw the points
+    _shot(page, "01-overview.png")
+    _nav(page, "对接探索")
+    page.get_by_role("heading", name="对接排名（点选一行查看解释）").wait_for()
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.wait_for()
+    _idle(page)
+    box = grid.bounding_box()
+    # the row-selection column is the left edge of the grid; the first row sits under the header
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+    page.get_by_text("对接解释：").wait_for()
+    _idle(page)
+    _shot(page, "02-explore-selected.png")
+    page.get_by_role("button", name="加入候选清单").click()
+    page.get_by_text("已加入 1 对到清单").wait_for()
+    _nav(page, "洽谈会排期")
+    page.get_by_role("button", name="生成排期").click()
+    page.get_by_text("已安排 1 场会谈").first.wait_for()
+    _idle(page)
+    _shot(page, "03-meetings-grid.png")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Excel 工作簿").click()
+    download = download_info.value
+    target = ARTIFACTS / "docking-meeting.xlsx"
+    download.save_as(target)
+    from openpyxl import load_workbook
+
+    book = load_workbook(target)
+    assert {"shortlist", "schedule", "grid", "agendas", "run"} <= set(book.sheetnames)
+    assert book["schedule"].max_row == 2  # header + the one meeting
+    # the download did not rerun or reset the page: the grid and summary are still there
+    page.wait_for_timeout(800)
+    assert page.get_by_text("已安排 1 场会谈").first.is_visible()
+    assert page.get_by_role("button", name="Excel 工作簿").is_visible()
+    _shot(page, "04-after-download.png")
+    assert not page.dialogs
+
+
+def test_script_named_cluster_shows_as_text(server, page, tmp_path):
+    upload = tmp_path / "clusters.csv"
+    upload.write_bytes(clusters_with_script_name())
+    page.goto(server)
+    page.get_by_role("heading", name="概览").wait_for()
+    _idle(page)
+    _nav(page, "数据")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
+    page.get_by_role("button", name="校验并启用").click()
+    page.get_by_text("文件有效").wait_for()
+    _nav(page, "集群画像")
+    page.get_by_role("heading", name=SCRIPT_NAME).wait_for()
+    page.get_by_text("产业链缺口及可补链伙伴").wait_for()
+    _idle(page)
+    _shot(page, "05-script-name-as-text.png")
+    assert page.get_by_role("heading", name=SCRIPT_NAME).is_visible()
+    assert page.locator("script", has_text="alert(1)").count() == 0
+    assert not page.dialogs

@@ -1,0 +1,70 @@
+"""The data page: a bad upload shows its problems and replaces nothing; a good one is used; a
+cluster named ``<script>`` shows as text; switching back to the bundled data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import BAD_CLUSTERS, SCRIPT_NAME, clusters_with_script_name, go, table
+
+SOURCES = [Path(__file__).resolve().parents[2] / d for d in ("app.py", "app_pages", "app_components")]
+
+
+def test_bad_upload_shows_problem_table_and_replaces_nothing(app, workspace):
+    go(app, "data")
+    app.file_uploader(key="data.upload").upload("我的集群.csv", BAD_CLUSTERS, "text/csv").run()
+    app.button(key="data.validate").click().run()
+    assert not app.exception
+    assert app.error and "未做任何替换" in app.error[0].value
+    problems = table(app, "问题")
+    assert len(problems) == 4
+    assert set(problems["文件"]) == {"我的集群.csv"}
+    assert {"province", "id", "stages"} <= set(problems["列"])
+    assert app.session_state["dataset_path"] == ""
+    assert not (workspace / "datasets").exists() or not any((workspace / "datasets").iterdir())
+    go(app, "overview")
+    assert {m.label: m.value for m in app.metric}["集群"] == "163"
+
+
+def test_upload_not_csv_is_refused_with_message(app):
+    go(app, "data")
+    assert app.file_uploader(key="data.upload").allowed_type == [".csv", ".xlsx"]
+    app.file_uploader(key="data.upload").upload("clusters.xlsx", b"this is not a workbook", "application/octet-stream").run()
+    app.button(key="data.validate").click().run()
+    assert app.error and len(table(app, "问题")) >= 1
+
+
+def test_good_upload_is_used_and_script_name_shows_as_text(app, workspace):
+    go(app, "data")
+    app.file_uploader(key="data.upload").upload("clusters.csv", clusters_with_script_name(), "text/csv").run()
+    app.button(key="data.validate").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert any("文件有效" in s.value for s in app.success)
+    assert app.session_state["dataset_path"].startswith(str(workspace / "datasets"))
+    go(app, "overview")
+    directory = table(app, "称号")
+    assert SCRIPT_NAME in set(directory["名称"])
+    go(app, "profile")
+    app.selectbox(key="profile.cluster").set_value("C001").run()
+    # shown literally: Markdown-escaped, never as markup
+    assert app.header[0].value == "\\<script\\>alert\\(1\\)\\</script\\>"
+    go(app, "explore")
+    app.selectbox(key="explore.focus").set_value("C001").run()
+    ranked = app.dataframe(key="explore.table.east_west").value
+    assert (ranked["left"] == SCRIPT_NAME).any()
+    # back to the bundled data
+    go(app, "data")
+    app.radio(key="data.use").set_value("").run()
+    assert app.session_state["dataset_path"] == ""
+    go(app, "overview")
+    assert SCRIPT_NAME not in set(table(app, "称号")["名称"])
+
+
+def test_no_unsafe_html_anywhere_in_the_app():
+    for root in SOURCES:
+        files = [root] if root.is_file() else sorted(root.rglob("*.py"))
+        for file in files:
+            text = file.read_text(encoding="utf-8")
+            assert "unsafe_allow_html" not in text, file
+            assert "st.html(" not in text, file
+            assert '"html":' not in text, file  # pydeck tooltips use "text", never "html"

@@ -1,0 +1,190 @@
+"""AppTest of every page on the bundled data: overview, explore, profile, shortlist, meetings,
+outcomes. Uploads and the language switch are in ``test_data_page.py`` and ``test_i18n.py``."""
+
+from __future__ import annotations
+
+import pandas as pd
+from conftest import go, table
+
+from matcher.store import Store
+
+
+def test_overview_counts_map_and_filters(app):
+    go(app, "overview")
+    assert app.title[0].value == "概览"
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["集群"] == "163" and metrics["专业市场"] == "41"
+    assert len(app.get("deck_gl_json_chart")) == 1
+    assert len(app.get("plotly_chart")) == 1  # stage coverage by region
+    app.multiselect(key="overview.filters.region").set_value(["west"]).run()
+    directory = table(app, "称号")
+    assert 0 < len(directory) < 204
+    assert set(directory["区域"]) == {"西部"}
+    app.multiselect(key="overview.filters.stage").set_value(["spinning"]).run()
+    assert {m.label: m.value for m in app.metric}["集群"] != "38"
+
+
+def _ranked(at):
+    return at.dataframe(key="explore.table.east_west").value
+
+
+def test_explore_ranks_explains_reweights_and_shortlists(app, workspace):
+    go(app, "explore")
+    first = _ranked(app)
+    assert len(first) == 30 and list(first["rank"][:3]) == [1, 2, 3]
+    assert first["score"].is_monotonic_decreasing
+    assert first["reason"].str.len().min() > 0
+    # select a pair: waterfall, both directions, what holds it back, and the arc map
+    app.session_state["explore.table.east_west"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    app.run()
+    assert any("对接解释" in s.value for s in app.subheader)
+    assert len(app.get("plotly_chart")) == 1
+    assert len(app.get("deck_gl_json_chart")) == 1
+    # a slider re-ranks the list; the reset puts the preset back
+    app.slider(key="explore.weights.east_west.w.chain").set_value(1.0).run()
+    moved = _ranked(app)
+    assert list(moved["score"]) != list(first["score"])
+    app.button(key="explore.weights.east_west.reset").click().run()
+    assert list(_ranked(app)["score"]) == list(first["score"])
+    # a preset moves every slider
+    app.selectbox(key="explore.weights.east_west.preset").set_value("supply").run()
+    assert app.slider(key="explore.weights.east_west.w.chain").value == 0.45
+    # add two selected pairs to the shortlist
+    app.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    app.run()
+    app.button(key="explore.add").click().run()
+    assert any("已加入 2 对" in s.value for s in app.success)
+    items = Store().items()
+    assert len(items) == 2 and set(items["kind"]) == {"east_west"}
+    app.button(key="explore.add").click().run()  # the same pairs again are skipped, not duplicated
+    assert len(Store().items()) == 2
+    # another kind
+    app.selectbox(key="explore.kind").set_value("cluster_market").run()
+    assert len(app.dataframe(key="explore.table.cluster_market").value) == 30
+
+
+def test_explore_focus_on_one_cluster(app):
+    go(app, "explore")
+    app.selectbox(key="explore.focus").set_value("C001").run()
+    ranked = _ranked(app)
+    assert len(ranked) > 0
+    assert ((ranked["left"] == "江阴") | (ranked["right"] == "江阴")).all()
+
+
+def test_profile_chain_gaps_partners_history(app):
+    store = Store()
+    sid = store.create_shortlist("t", planner="li")["id"]
+    store.add_items(sid, pd.DataFrame({"left_id": ["C001"], "right_id": ["C093"], "kind": ["east_west"]}),
+                    planner="li")
+    go(app, "profile")
+    app.selectbox(key="profile.cluster").set_value("C001").run()
+    assert app.header[0].value == "江阴"
+    assert len(app.get("plotly_chart")) == 1  # chain position graph
+    gaps = table(app, "缺失环节")
+    assert len(gaps) > 0 and gaps["可补链伙伴"].str.len().min() > 0
+    assert len(table(app, "可补链伙伴")) > 0
+    history = table(app, "内容")
+    assert history["内容"].str.contains("C093").any()
+
+
+def _shortlist_with(pairs: int) -> Store:
+    store = Store()
+    sid = store.create_shortlist("会议清单", planner="li")["id"]
+    rows = pd.DataFrame({"left_id": ["C001", "C002", "C003"][:pairs], "right_id": ["C093", "C094", "C095"][:pairs],
+                         "kind": "east_west", "score": [0.9, 0.8, 0.7][:pairs]})
+    store.add_items(sid, rows, planner="li")
+    return store
+
+
+def test_shortlist_edit_save_bulk_and_conflict(app):
+    store = _shortlist_with(3)
+    go(app, "shortlist")
+    editor = app.data_editor[0]
+    assert len(editor.value) == 3
+    app.session_state[editor.key] = {"edited_rows": {0: {"notes": "先电话联系", "status": "accepted"}},
+                                     "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="shortlist.save").click().run()
+    assert not app.exception
+    first = store.items().iloc[0]
+    assert first["notes"] == "先电话联系" and first["status"] == "accepted"
+    assert any("已保存 1 项" in s.value for s in app.success)
+    # bulk: tick two rows and lock them
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {1: {"select": True}, 2: {"select": True}},
+                                     "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="shortlist.bulk_lock").click().run()
+    assert list(store.items()["locked"]) == [False, True, True]
+    # someone else changes item 1 meanwhile: saving over it is refused with both values shown
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {0: {"notes": "我的备注"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    item = store.item(int(first["id"]))
+    store.update(item["id"], {"notes": "别人的备注"}, item["version"], planner="wang")
+    app.button(key="shortlist.save").click().run()
+    assert app.error and "别人的备注" in app.error[0].value
+    assert store.item(item["id"])["notes"] == "别人的备注"
+    # downloads do not rerun the page
+    assert len(app.get("download_button")) == 2
+
+
+def test_meetings_schedule_grid_download_keeps_state(app):
+    store = _shortlist_with(3)
+    go(app, "meetings")
+    assert app.info and "先生成排期" in app.info[0].value
+    app.number_input(key="meetings.tables").set_value(2).run()
+    app.button(key="meetings.run").click().run()
+    grid = table(app, "桌号 1")
+    assert grid.shape == (2, 2)  # 3 meetings, 2 tables: 2 slots
+    assert sum(cell != "" for cell in grid.to_numpy().ravel()) == 3
+    xlsx = app.download_button(key="meetings.download_xlsx")
+    assert xlsx.proto.label == "Excel 工作簿"
+    # a download keeps the page as it was: same plan, same grid, no reset to "run first"
+    before = app.session_state["meetings.plan"]["plan"]
+    xlsx.click().run()
+    assert not app.info or "先生成排期" not in app.info[0].value
+    assert app.session_state["meetings.plan"]["plan"] is before
+    assert table(app, "桌号 1").equals(grid)
+    for fmt in ("pdf", "ics", "csv"):
+        app.download_button(key=f"meetings.download_{fmt}").click().run()
+        assert table(app, "桌号 1").equals(grid)
+    files = app.session_state["meetings.plan"]["files"]["zh"]
+    assert files["xlsx"][:2] == b"PK" and files["pdf"][:4] == b"%PDF" and b"BEGIN:VCALENDAR" in files["ics"]
+    # save the bookings; a re-run keeps them where they are and marks them booked
+    app.button(key="meetings.save").click().run()
+    assert len(store.meetings()) == 3
+    assert set(store.items()["status"]) == {"scheduled"}
+    app.button(key="meetings.run").click().run()
+    assert not app.error and any("没有冲突" in c.value for c in app.caption)
+    assert app.dataframe[-1].value.equals(grid) or table(app, "桌号 1").equals(grid)  # kept in place
+
+
+def test_outcomes_record_both_stages_and_conversion(app):
+    go(app, "explore")
+    app.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    app.run()
+    app.button(key="explore.add").click().run()
+    go(app, "outcomes")
+    app.radio(key="outcomes.stage").set_value("meeting").run()
+    app.selectbox(key="outcomes.value.meeting").set_value("met").run()
+    app.slider(key="outcomes.rating").set_value(4).run()
+    app.button(key="outcomes.record").click().run()
+    assert any("已记录" in s.value for s in app.success)
+    app.radio(key="outcomes.stage").set_value("followup").run()
+    app.selectbox(key="outcomes.value.followup").set_value("agreement_reached").run()
+    app.button(key="outcomes.record").click().run()
+    recorded = Store().outcomes()
+    assert sorted(recorded["stage"]) == ["followup", "meeting"]
+    assert int(recorded.loc[recorded["stage"] == "meeting", "rating"].iloc[0]) == 4
+    by_kind = table(app, "列入清单")
+    assert by_kind.iloc[0]["列入清单"] == 2 and by_kind.iloc[0]["达成协议"] == 1
+    by_preset = table(app, "权重方案")
+    assert by_preset.iloc[0]["权重方案"] == "均衡"
+    # recording a different value over an outcome needs "replace"
+    app.selectbox(key="outcomes.value.followup").set_value("no_further_contact").run()
+    app.button(key="outcomes.record").click().run()
+    assert app.error
+    app.checkbox(key="outcomes.replace").check().run()
+    app.button(key="outcomes.record").click().run()
+    assert "no_further_contact" in set(Store().outcomes()["value"])
