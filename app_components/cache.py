@@ -74,6 +74,23 @@ def entities(data: Dataset) -> pd.DataFrame:
     return _entities(data.version, data)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _learned(path: str, mtime_ns: int):
+    from matcher.learn import load_model
+
+    return load_model(path)
+
+
+def learned_model(kind: str):
+    """The learned scorer saved for ``kind`` in the workspace, or None (re-read when the file changes)."""
+    from app_components.models import model_path
+
+    path = model_path(kind)
+    if not path.exists():
+        return None
+    return _learned(str(path), path.stat().st_mtime_ns)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _store(url: str) -> Store:
     return Store(url)

@@ -27,6 +27,7 @@ def ranked_pairs(
     right_regions: Iterable[str] | None = None,
     min_score: float | None = None,
     top: int | None = 50,
+    scorer=None,
 ) -> pd.DataFrame:
     """The best canonical pairs of ``kind`` under ``weights``, one row per pair, explained.
 
@@ -43,6 +44,8 @@ def ranked_pairs(
     min_score : float, optional
     top : int or None
         How many rows to return (None = all).
+    scorer : fitted scorer, optional
+        Rank with this scorer (e.g. a learned one) instead of ``weights``.
 
     Returns
     -------
@@ -50,7 +53,7 @@ def ranked_pairs(
         Columns of the engine's suggestions (``SUGGESTION_COLUMNS``, ``f_/w_/c_`` per feature and the
         kind's detail columns); ``rank`` is the position in this list. Ties are broken by ids.
     """
-    scored = engine.score(kind, weights)
+    scored = engine.score(kind, weights, scorer=scorer)
     table = engine.entities(include_enterprises=(kind == "enterprise")).table
     li, ri = scored["li"].to_numpy(), scored["ri"].to_numpy()
     keep = np.ones(len(scored), dtype=bool)

@@ -38,11 +38,15 @@ with controls:
     st.divider()
     st.markdown(f"**{t('weights')}**")
     weights = weight_sliders.show("explore.weights", kind)
+    model = cache.learned_model(kind)
+    use_model = model is not None and st.toggle(t("use_learned"), key=f"explore.learned.{kind}",
+                                                help=t("use_learned_help"))
 
 with main:
     started = time.perf_counter()
     ranked = ranked_pairs(engine, kind, weights, for_id=focus or None, left_regions=left_regions,
-                          right_regions=right_regions, min_score=min_score or None, top=int(top))
+                          right_regions=right_regions, min_score=min_score or None, top=int(top),
+                          scorer=model if use_model else None)
     st.subheader(t("ranked_title"))
     if ranked.empty:
         st.info(t("no_pairs"))

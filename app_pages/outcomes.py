@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, charts, context, conversion
+from app_components import cache, charts, context, conversion, models
 from app_components.i18n import (
     fmt_date,
     kind_label,
@@ -15,6 +15,7 @@ from app_components.i18n import (
 )
 from matcher.exceptions import MatcherError
 from matcher.store import OUTCOMES
+from matcher.vocab import KINDS
 
 data = context.data()
 store = context.store()
@@ -97,3 +98,21 @@ for by, title, label in (("kind", "conversion_kind", kind_label), ("preset", "co
         hide_index=True, key=f"outcomes.summary.{by}",
         column_config={t("col_rate_met"): st.column_config.NumberColumn(format="percent"),
                        t("col_rate_valuable"): st.column_config.NumberColumn(format="percent")})
+
+st.subheader(t("retrain_title"))
+st.caption(t("retrain_help"))
+retrain_kind = st.selectbox(t("kind"), [k for k in KINDS if k != "enterprise" or len(data.enterprises)],
+                            format_func=kind_label, key="outcomes.retrain_kind")
+if st.button(t("retrain"), key="outcomes.retrain"):
+    with st.status(t("retraining"), expanded=True) as status:
+        try:
+            result = models.retrain(context.engine(data), store, retrain_kind, planner)
+        except MatcherError as err:
+            status.update(label=t("retrain_failed"), state="error")
+            st.error(str(err))
+        else:
+            status.update(label=t("retrained") if not result.scorer.fallback_ else t("retrain_cold"),
+                          state="complete")
+            st.text(result.summary())
+            if not result.comparison.empty:
+                st.dataframe(result.comparison, hide_index=True, key="outcomes.retrain_report")

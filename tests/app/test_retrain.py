@@ -1,0 +1,49 @@
+"""Retraining from the app: outcomes in the store -> a learned model -> ranking with it on explore."""
+
+from __future__ import annotations
+
+from conftest import go, table
+
+from app_components.models import model_path
+from matcher.dataset import load_dataset
+from matcher.engine import DockingEngine
+from matcher.learn import simulate_outcomes
+from matcher.store import Store
+
+
+def _record_simulated_outcomes(n: int) -> None:
+    store = Store()
+    outcomes = simulate_outcomes(DockingEngine(load_dataset()), "east_west", n_pairs=n, seed=3)
+    for row in outcomes.itertuples():
+        value = "no_further_contact" if row.outcome == "declined" else row.outcome
+        store.record_outcome(row.left_id, row.right_id, row.kind, stage="followup", value=value, planner="li")
+
+
+def test_too_few_outcomes_keep_the_preset(app, workspace):
+    _record_simulated_outcomes(10)
+    go(app, "outcomes")
+    app.button(key="outcomes.retrain").click().run()
+    assert not app.exception
+    assert any("cold start" in text.value for text in app.text)
+    assert not model_path("east_west").exists()
+    go(app, "explore")
+    assert not [w for w in app.toggle if w.key == "explore.learned.east_west"]
+
+
+def test_retrain_saves_a_model_that_explore_ranks_with(app, workspace):
+    _record_simulated_outcomes(120)
+    go(app, "outcomes")
+    app.selectbox(key="outcomes.retrain_kind").set_value("east_west").run()
+    app.button(key="outcomes.retrain").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("learned scorer" in text.value for text in app.text)
+    report = table(app, "auc")  # held-out comparison: weighted preset vs learned
+    assert list(report["scorer"]) == ["weighted preset", "learned"]
+    assert model_path("east_west").exists()
+    go(app, "explore")
+    preset_order = list(app.dataframe(key="explore.table.east_west").value["score"])
+    app.toggle(key="explore.learned.east_west").set_value(True).run()
+    assert not app.exception
+    learned = app.dataframe(key="explore.table.east_west").value
+    assert list(learned["score"]) != preset_order
+    assert learned["score"].is_monotonic_decreasing
