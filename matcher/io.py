@@ -124,8 +124,23 @@ def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
         raise file_error(file, "the file is empty; it needs at least a header row")
     if b"\x00" in data:
         # UTF-16 without a BOM shows as every other byte NUL.
-        hint = "it looks like UTF-16" if data.count(b"\x00") > len(data) // 4 else "it looks binary"
-        raise file_error(file, f"the file contains NUL bytes ({hint}); save it as a UTF-8 or GBK CSV")
+        if data.count(b"\x00") > len(data) // 4:
+            raise file_error(
+                file, "the file contains NUL bytes (it looks like UTF-16); save it as a UTF-8 or GBK CSV"
+            )
+        head = data[:200_000]
+        controls = sum(head.count(bytes([b])) for b in (*range(0, 9), 11, *range(14, 32), 127))
+        if controls > _CONTROL_SHARE_BINARY * len(head):
+            raise file_error(file, "the file contains NUL bytes (it looks binary, not a CSV text table)")
+        # A few NULs in a text table: say where the first one is, so it can be found and deleted.
+        row, column = _nul_cell(data)
+        where = f"row {row}, column {column}" if column else f"row {row}"
+        raise file_error(
+            file,
+            f"the file contains NUL bytes (first in {where}; it looks binary); save it as a UTF-8 or GBK CSV",
+            row=row,
+            column=column,
+        )
     text = encoding = None
     for candidate in ("utf-8-sig", "gb18030"):
         try:
@@ -267,9 +282,11 @@ def read_csv_text(
     except pd.errors.ParserError as err:
         message = str(err)
         if "EOF inside string" in message or "EOF" in message:
-            match = re.search(r"row (\d+)", message)
-            where = f" (a quote opened in row {int(match.group(1)) + 1} is never closed)" if match else ""
-            raise file_error(file, f'unterminated quote{where}; every opening " needs a closing "') from None
+            row, column = _open_quote_cell(text, sep)
+            where = f" (a quote opened in row {row}, column {column or '?'}, is never closed)" if row else ""
+            raise file_error(
+                file, f'unterminated quote{where}; every opening " needs a closing "', row=row, column=column
+            ) from None
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
         if match:
             n_header, line, n_cells = (int(g) for g in match.groups())
@@ -288,6 +305,38 @@ def read_csv_text(
     # pandas counts records from 0; Excel counts rows from 1 and the header is row 1.
     cells.index = pd.RangeIndex(2, 2 + len(cells))
     return _finish(cells, header_raw, file, aliases, common_aliases)
+
+
+def _open_quote_cell(text: str, sep: str) -> tuple[int, str]:
+    """Excel row and header name of the cell whose opening quote is never closed.
+
+    The csv module reads such a cell to the end of the file, so the last record it returns is the
+    broken one: its number is the row (blank lines count, as in Excel), its length the column.
+    ``(0, "")`` when the text parses without that symptom.
+    """
+    import csv
+
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+    if len(records) < 2 or not records[-1]:
+        return 0, ""
+    header = [name.strip() for name in records[0]]
+    position = len(records[-1])
+    column = header[position - 1] if position <= len(header) else f"cell {position}"
+    return len(records), column
+
+
+def _nul_cell(data: bytes) -> tuple[int, str]:
+    """Row (counting LF, CRLF and CR line breaks, as Excel does) and header name of the first NUL."""
+    at = data.index(b"\x00")
+    before = data[:at]
+    row = len(re.split(rb"\r\n|\r|\n", before))
+    line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    first_line = re.split(rb"\r\n|\r|\n", data, maxsplit=1)[0]
+    sep = b"\t" if b"\t" in first_line and b"," not in first_line else b","
+    position = before[line_start:].count(sep)
+    header = first_line.decode("utf-8", errors="replace").lstrip("\ufeff").split(sep.decode())
+    column = header[position].strip() if row > 1 and position < len(header) else ""
+    return row, column
 
 
 def _cell_text(value) -> str:

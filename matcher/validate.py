@@ -68,6 +68,12 @@ FLAG_VALUES: dict[str, bool] = {
     "否": False,
 }
 
+#: Longest text a cell may hold: Excel's own limit, so every value exports to a workbook unchanged
+#: (a longer cell would be cut silently there) and a pasted megabyte never reaches the engine.
+MAX_CELL_CHARS = 32_767
+#: Cell values quoted in problems are cut to this many characters (a 2 MB cell must not flood a terminal).
+MAX_SHOWN_CHARS = 200
+
 #: Separators accepted between list items (stages, buys, roles); output always uses ";".
 LIST_SEPARATORS = re.compile(r"[;,|，；、]")
 
@@ -148,8 +154,26 @@ def schema(spec: TableSpec, columns: Iterable[str] | None = None) -> pa.DataFram
 # --- cell parsers: each takes stripped text ("" = empty) and returns (values, bad mask, reasons) ---
 
 
+def clip(value: object, limit: int = MAX_SHOWN_CHARS) -> object:
+    """A long text cut for showing in a problem, saying how long it was; other values unchanged.
+
+    Examples
+    --------
+    >>> clip("x" * 300, 10)
+    'xxxxxxxxxx… (300 characters)'
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}… ({len(value):,} characters)"
+    return value
+
+
 def _parse_text(text: pd.Series, col: Column):
-    return text.mask(text.eq("")).astype("string"), None, None
+    values = text.mask(text.eq("")).astype("string")
+    too_long = text.str.len().gt(MAX_CELL_CHARS)
+    if too_long.any():
+        reason = f"longer than {MAX_CELL_CHARS:,} characters, the most a spreadsheet cell holds; shorten it"
+        return values.mask(too_long), too_long, reason
+    return values, None, None
 
 
 def _parse_numeric(text: pd.Series, col: Column):
@@ -196,7 +220,7 @@ def _parse_list_value(value: str, lookup: dict[str, str], order: dict[str, int])
         else:
             items.add(item)
     if unknown or not items:
-        return None, ", ".join(unknown)
+        return None, str(clip(", ".join(unknown), 60))
     return LIST_SEPARATOR.join(sorted(items, key=order.__getitem__)), ""
 
 
@@ -281,7 +305,7 @@ def _cell_problems(file: str, column: str, mask: pd.Series, values: pd.Series, r
             "file": file,
             "row": np.asarray(rows, dtype="int64"),
             "column": column,
-            "value": values.reindex(rows).to_numpy(dtype=object),
+            "value": [clip(v) for v in values.reindex(rows).to_numpy(dtype=object)],
             "reason": np.asarray(reason, dtype=object) if not isinstance(reason, str) else reason,
         }
     )
@@ -349,7 +373,7 @@ def _schema_problems(file: str, spec: TableSpec, typed: pd.DataFrame, raw: pd.Da
             [f"required cell is empty ({docs[c]})" for c in columns],
             cases["check"].astype(str).to_numpy(),
         )
-        values = [raw[c].get(r, "") for c, r in zip(columns, rows, strict=True)]
+        values = [clip(raw[c].get(r, "")) for c, r in zip(columns, rows, strict=True)]
         return pd.DataFrame(
             {"file": file, "row": rows, "column": columns, "value": values, "reason": reasons}
         )

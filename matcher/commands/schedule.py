@@ -97,7 +97,9 @@ def read_participants(data_dir: str | Path) -> pd.DataFrame:
             frame = read_table(path, what=name)
             if "id" not in frame.columns:
                 raise MatcherError(f"{path} has no id column")
-            frames.append(frame.reindex(columns=["id", "name_zh", "name_en"]))
+            frame = frame.reindex(columns=["id", "name_zh", "name_en"])
+            # Strip like the importer, so names match those in suggestions made from this folder.
+            frames.append(frame.apply(lambda col: col.map(lambda v: v.strip() if isinstance(v, str) else v)))
     if not frames:
         raise MatcherError(f"{folder} holds none of clusters.csv, markets.csv, enterprises.csv")
     return pd.concat(frames, ignore_index=True).drop_duplicates("id")

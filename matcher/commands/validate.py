@@ -152,11 +152,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     problems = pd.concat(found, ignore_index=True)
     if args.problems_csv:
-        # Values are user input: neutralise cells Excel would run as formulas.
-        safe = problems.astype({"value": str})
-        risky = safe["value"].str.match(r"[=+\-@\t\r]")
-        safe.loc[risky, "value"] = "'" + safe.loc[risky, "value"]
-        safe.to_csv(args.problems_csv, index=False, encoding="utf-8-sig")
+        from matcher.export import write_csv
+
+        # Every text cell is user input (a hostile header lands in `column`, a file name in `file`):
+        # the shared CSV writer neutralises all of them, not just `value`.
+        write_csv(problems.astype({"value": str}), args.problems_csv)
     print(
         f"\n{len(problems)} problem(s) in {problems['file'].nunique()} file(s); nothing was loaded.",
         file=sys.stderr,

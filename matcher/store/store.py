@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -236,6 +237,17 @@ def _reason(err: BaseException) -> str:
     return f"reported an error: {first}"
 
 
+def _disk_full(url: str) -> bool:
+    """Whether the file system of an SQLite store's folder has (next to) no room left."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return False
+    try:
+        return shutil.disk_usage(Path(database).parent).free < 256 * 1024
+    except OSError:
+        return False
+
+
 def _pair(row: Mapping[str, Any]) -> str:
     return f"{row['left_id']} <-> {row['right_id']} ({row['kind']})"
 
@@ -359,8 +371,12 @@ class Store:
                 f"({str(err.orig).strip().splitlines()[0]}). Nothing was saved; reload and try again."
             ) from None
         except exc.DBAPIError as err:
+            reason = _reason(err)
+            if self.backend == "sqlite" and "disk i/o error" in reason.lower() and _disk_full(self.url):
+                # A full disk often shows as a bare I/O error: SQLite cannot create its WAL index.
+                reason = "is out of disk space; free some space and try again"
             raise StoreUnavailableError(
-                f"Could not {action}: the store ({self.location}) {_reason(err)}. Nothing was written."
+                f"Could not {action}: the store ({self.location}) {reason}. Nothing was written."
             ) from None
         except OSError as err:
             raise StoreUnavailableError(
