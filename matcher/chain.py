@@ -235,8 +235,19 @@ def chain_gaps(
 
 
 def export_graph(G: nx.DiGraph, path: str | Path) -> Path:
-    """Write the graph as GraphML (``.graphml``) or node-link JSON (``.json``)."""
+    """Write the graph as GraphML (``.graphml``) or node-link JSON (``.json``).
+
+    Text attributes are neutralised like every export (a name starting with ``=`` gets a leading
+    quote), because graph tools such as Gephi can re-export them to spreadsheets.
+    """
+    from matcher.export import neutralise_cell
+
     path = Path(path)
+    G = G.copy()
+    for _, attrs in G.nodes(data=True):
+        for key, value in attrs.items():
+            if isinstance(value, str):
+                attrs[key] = neutralise_cell(value)
     if path.suffix == ".graphml":
         nx.write_graphml(G, path)
     elif path.suffix == ".json":

@@ -415,11 +415,6 @@ def test_store_backup_is_a_faithful_copy(tmp_path: Path, monkeypatch: pytest.Mon
     capsys.readouterr()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap, reported to the lead: `graph --out .json/.graphml` (matcher/chain.py export_graph) "
-    "writes names as typed; graph tools, not spreadsheets, read it, but Gephi can re-export it as CSV",
-)
 def test_graph_export_is_neutralised(exports: dict[str, Path], tmp_path: Path) -> None:
     run("graph", "--data", str(exports["data"]), "--out", str(tmp_path / "graph.json"))
     bad, _ = scan_json(tmp_path / "graph.json")
