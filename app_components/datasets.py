@@ -68,8 +68,12 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "") -> 
     if suffix not in UPLOAD_TYPES:
         raise MatcherError(f"{file_name}: only .csv and .xlsx files can be uploaded")
     root = datasets_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    except OSError as err:
+        raise MatcherError(f"the workspace folder {root} cannot be written ({err.strerror}); "
+                           "nothing was changed") from None
     try:
         source = folder_of(base)
         for name in ENTITY_TABLES:
@@ -96,6 +100,10 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "") -> 
         final = root / f"{stamp}-{table}"
         staging.rename(final)
         return load_dataset(final)
+    except OSError as err:  # a full or read-only workspace: say so, keep the data set in use
+        shutil.rmtree(staging, ignore_errors=True)
+        raise MatcherError(f"the upload could not be stored in {root} ({err.strerror}); "
+                           "nothing was changed") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
