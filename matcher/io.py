@@ -352,6 +352,10 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+#: Largest number of cells read from one worksheet (1.1 million enterprises x 40 columns).
+MAX_XLSX_CELLS = 45_000_000
+
+
 def read_xlsx(
     path: str | Path,
     aliases: Mapping[str, str] | None = None,
@@ -384,7 +388,15 @@ def read_xlsx(
         if sheet is not None and sheet not in book.sheetnames:
             raise file_error(path, f"no sheet named '{sheet}'; sheets: {', '.join(book.sheetnames)}")
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
-        rows = [[_cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+        rows = []
+        cells_read = 0
+        # a few KB of zipped XML can claim millions of cells: stop before memory runs out
+        for row in worksheet.iter_rows(values_only=True):
+            cells_read += len(row)
+            if cells_read > MAX_XLSX_CELLS:
+                raise file_error(path, f"the sheet has more than {MAX_XLSX_CELLS:,} cells; split it or save "
+                                 "it as CSV", row=len(rows) + 1)
+            rows.append([_cell_text(v) for v in row])
     finally:
         book.close()
     while rows and not any(c.strip() for c in rows[-1]):

@@ -273,3 +273,21 @@ def test_docs_table_lists_every_case() -> None:
     assert len([name for name in documented if name.startswith("fuzz:")]) == 3  # the three fuzz tests
     for name in SUBPROCESS_CASES:
         assert any(line.startswith(f"| {name} |") and "*sub*" in line for line in section.splitlines())
+
+
+def test_xlsx_claiming_too_many_cells_is_refused(tmp_path, monkeypatch):
+    """A small zipped workbook can unpack into millions of cells: reading stops at the cap."""
+    import openpyxl
+
+    from matcher import io as matcher_io
+
+    path = tmp_path / "clusters.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "name_zh", "province", "stages"])
+    for i in range(300):
+        sheet.append([f"C{i:03d}", "集群", "Zhejiang", "spinning"])
+    book.save(path)
+    monkeypatch.setattr(matcher_io, "MAX_XLSX_CELLS", 1_000)
+    with pytest.raises(ValidationError, match="more than 1,000 cells"):
+        matcher_io.read_xlsx(path)
