@@ -32,8 +32,8 @@ def _bytes(suffix: str, write: Callable[[Path], object]) -> bytes:
         return path.read_bytes()
 
 
-def shortlist_xlsx(frame: pd.DataFrame, metadata: dict) -> bytes:
-    return _bytes("xlsx", lambda p: export.write_shortlist(frame, p, metadata=metadata))
+def shortlist_xlsx(frame: pd.DataFrame, metadata: dict, lang: str) -> bytes:
+    return _bytes("xlsx", lambda p: export.write_shortlist(frame, p, metadata=metadata, lang=lang))
 
 
 def shortlist_csv(frame: pd.DataFrame) -> bytes:
@@ -41,14 +41,17 @@ def shortlist_csv(frame: pd.DataFrame) -> bytes:
 
 
 def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFrame, metadata: dict,
-                   headers: dict[str, str]) -> dict[str, bytes]:
-    """XLSX workbook, PDF agendas, ICS calendar (when a date is set) and CSV of one schedule."""
+                   lang: str) -> dict[str, bytes]:
+    """XLSX workbook, PDF agendas, ICS calendar (when a date is set) and CSV of one schedule.
+
+    Sheet names and headers of the workbook and CSV are in ``lang``; PDF and ICS are bilingual.
+    """
     files = {
         "xlsx": _bytes("xlsx", lambda p: export.write_xlsx(p, shortlist=shortlist, plan=plan, clock=clock,
-                                                           metadata=metadata)),
+                                                           metadata=metadata, lang=lang)),
         "pdf": _bytes("pdf", lambda p: export.write_pdf(plan, p, clock=clock, metadata=metadata)),
         "csv": _bytes("csv", lambda p: export.write_csv(
-            export.schedule_table(plan, clock).rename(columns=headers), p)),
+            export.schedule_table(plan, clock).rename(columns=lambda c: export.header_label(c, lang)), p)),
     }
     if clock is not None:
         files["ics"] = _bytes("ics", lambda p: export.write_ics(plan, p, clock, metadata=metadata))

@@ -85,9 +85,7 @@ if st.button(t("save_bookings"), key="meetings.save"):
 st.subheader(t("downloads"))
 if lang() not in held["files"]:  # built once per schedule and language, so downloads never recompute
     with st.spinner(t("preparing_files"), show_time=True):
-        headers = {c: t(k) for c, k in (("slot", "col_slot"), ("table", "col_table"), ("left_id", "col_left"),
-                                        ("right_id", "col_right"), ("score", "col_score"), ("locked", "col_locked"))}
-        held["files"][lang()] = downloads.schedule_files(plan, clock, wanted, held["meta"], headers)
+        held["files"][lang()] = downloads.schedule_files(plan, clock, wanted, held["meta"], lang())
 files = held["files"][lang()]
 stamp = clock.date.isoformat()
 cols = st.columns(4)

@@ -5,7 +5,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, downloads, shortlists
 from app_components import shortlist_editor as editor
-from app_components.i18n import status_label, t
+from app_components.i18n import lang, status_label, t
 from matcher.engine import new_run
 from matcher.store import ITEM_STATUSES
 
@@ -59,7 +59,7 @@ export = export.rename(columns={"kind": t("col_kind"), "score": t("col_score"), 
 meta = new_run(data, "shortlist", {}, planner=planner)
 cols = st.columns(2)
 with cols[0]:
-    downloads.button(t("download_shortlist_xlsx"), downloads.shortlist_xlsx(export, meta), "shortlist.xlsx",
+    downloads.button(t("download_shortlist_xlsx"), downloads.shortlist_xlsx(export, meta, lang()), "shortlist.xlsx",
                      key="shortlist.download_xlsx")
 with cols[1]:
     downloads.button(t("download_shortlist_csv"), downloads.shortlist_csv(export), "shortlist.csv",

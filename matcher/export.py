@@ -53,6 +53,48 @@ CJK_FONT_PATHS: tuple[str, ...] = (
 )
 FALLBACK_CID_FONT = "STSong-Light"
 
+#: Column headers of exported tables in Chinese and English, for workbooks written for people
+#: (``lang="zh"``/``"en"``); without ``lang`` the headers stay the machine-readable column ids.
+HEADER_LABELS: dict[str, tuple[str, str]] = {
+    "rank": ("排名", "Rank"), "kind": ("对接类型", "Kind"), "score": ("得分", "Score"),
+    "slot": ("时段", "Slot"), "start": ("开始", "Start"), "end": ("结束", "End"), "time": ("时间", "Time"),
+    "table": ("桌号", "Table"), "locked": ("锁定", "Locked"),
+    "left_id": ("甲方编号", "Left ID"), "right_id": ("乙方编号", "Right ID"),
+    "left_name_zh": ("甲方（中文）", "Left (Chinese)"), "left_name_en": ("甲方（英文）", "Left (English)"),
+    "right_name_zh": ("乙方（中文）", "Right (Chinese)"), "right_name_en": ("乙方（英文）", "Right (English)"),
+    "left_region": ("甲方区域", "Left region"), "right_region": ("乙方区域", "Right region"),
+    "reason_zh": ("理由（中文）", "Reason (Chinese)"), "reason_en": ("理由（英文）", "Reason (English)"),
+    "item_id": ("清单条目", "Item"), "item_locked": ("条目锁定", "Item locked"),
+    "participant_id": ("参会方编号", "Participant ID"),
+    "participant_name_zh": ("参会方（中文）", "Participant (Chinese)"),
+    "participant_name_en": ("参会方（英文）", "Participant (English)"),
+    "partner_id": ("对方编号", "Partner ID"), "partner_name_zh": ("对方（中文）", "Partner (Chinese)"),
+    "partner_name_en": ("对方（英文）", "Partner (English)"),
+    "name_zh": ("中文名", "Chinese name"), "name_en": ("英文名", "English name"), "side": ("一方", "Side"),
+    "requested": ("申请会谈", "Requested"), "scheduled": ("已安排", "Scheduled"),
+    "first_slot": ("首个时段", "First slot"), "last_slot": ("末个时段", "Last slot"),
+    "idle_slots": ("空档时段", "Idle slots"), "available_slots": ("可用时段", "Available slots"),
+    "reason": ("原因", "Reason"), "key": ("项目", "Item"), "value": ("值", "Value"),
+}
+SHEET_LABELS: dict[str, tuple[str, str]] = {
+    "shortlist": ("候选清单", "Shortlist"), "schedule": ("日程", "Schedule"), "grid": ("时段×桌号", "Slot x table"),
+    "agendas": ("个人日程", "Agendas"), "participants": ("参会方", "Participants"),
+    "unscheduled": ("未安排", "Unscheduled"), "run": ("运行信息", "Run"), "candidates": ("候选规则", "Candidates"),
+}
+
+
+def header_label(column: str, lang: str | None) -> str:
+    """The header of ``column`` for people reading ``lang`` ("zh"/"en"); the id itself without ``lang``."""
+    if lang not in ("zh", "en"):
+        return str(column)
+    i = 0 if lang == "zh" else 1
+    column = str(column)
+    if column in HEADER_LABELS:
+        return HEADER_LABELS[column][i]
+    if column.startswith("table ") and column[6:].isdigit():  # slot x table grid
+        return f"{HEADER_LABELS['table'][i]} {column[6:]}"
+    return column
+
 
 def neutralise_cell(value: Any) -> Any:
     """Make a cell safe for spreadsheets: prefix ``'`` to text starting with a formula character.
@@ -186,9 +228,10 @@ def _cell_kind(value: Any) -> str:
     return "string"
 
 
-def _write_sheet(book: Any, name: str, frame: pd.DataFrame, header_fmt: Any) -> None:
-    sheet = book.add_worksheet(name)
-    safe = neutralise_frame(frame)
+def _write_sheet(book: Any, name: str, frame: pd.DataFrame, header_fmt: Any, lang: str | None = None) -> None:
+    sheet_name = SHEET_LABELS[name][0 if lang == "zh" else 1] if lang in ("zh", "en") and name in SHEET_LABELS else name
+    sheet = book.add_worksheet(sheet_name[:31])
+    safe = neutralise_frame(frame.rename(columns=lambda c: header_label(c, lang)))
     for j, col in enumerate(safe.columns):
         sheet.write_string(0, j, str(col), header_fmt)
         texts = [len(str(col))] + [len(str(v)) for v in safe[col].head(200) if _cell_kind(v) != "blank"]
@@ -215,6 +258,7 @@ def write_xlsx(
     clock: SlotClock | None = None,
     metadata: Mapping[str, Any] | None = None,
     extra_sheets: Mapping[str, pd.DataFrame] | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Write the meeting workbook.
 
@@ -232,6 +276,9 @@ def write_xlsx(
         Adds wall-clock times next to slot numbers.
     metadata : mapping, optional
         ``weights`` (mapping), ``data_version``, ``run_id``, ``created_at`` and anything else.
+    lang : {"zh", "en"}, optional
+        Sheet names and column headers for people reading this language (``HEADER_LABELS``);
+        without it they are the column ids that ``shortlist``/``schedule`` read back.
     """
     import xlsxwriter
 
@@ -252,17 +299,17 @@ def write_xlsx(
         for col in ("reason_zh", "reason_en"):
             if col not in frame.columns:
                 frame[col] = pd.NA
-        _write_sheet(book, "shortlist", frame, header)
+        _write_sheet(book, "shortlist", frame, header, lang)
     if plan is not None:
-        _write_sheet(book, "schedule", schedule_table(plan, clock), header)
-        _write_sheet(book, "grid", grid_table(plan, clock), header)
-        _write_sheet(book, "agendas", _with_times(plan.agendas(), clock), header)
-        _write_sheet(book, "participants", plan.participants(), header)
+        _write_sheet(book, "schedule", schedule_table(plan, clock), header, lang)
+        _write_sheet(book, "grid", grid_table(plan, clock), header, lang)
+        _write_sheet(book, "agendas", _with_times(plan.agendas(), clock), header, lang)
+        _write_sheet(book, "participants", plan.participants(), header, lang)
         if len(plan.unscheduled):
-            _write_sheet(book, "unscheduled", plan.unscheduled, header)
+            _write_sheet(book, "unscheduled", plan.unscheduled, header, lang)
     for name, frame in (extra_sheets or {}).items():
-        _write_sheet(book, name[:31], frame, header)
-    _write_sheet(book, "run", _metadata_rows(metadata), header)
+        _write_sheet(book, name[:31], frame, header, lang)
+    _write_sheet(book, "run", _metadata_rows(metadata), header, lang)
     book.close()
     return path
 
@@ -547,14 +594,18 @@ def write_shortlist(
     *,
     metadata: Mapping[str, Any] | None = None,
     extra_sheets: Mapping[str, pd.DataFrame] | None = None,
+    lang: str | None = None,
 ) -> Path:
-    """Write a shortlist as .csv (UTF-8 BOM), .xlsx (with a ``run`` sheet) or .json."""
+    """Write a shortlist as .csv (UTF-8 BOM), .xlsx (with a ``run`` sheet) or .json.
+
+    ``lang`` ("zh"/"en") labels an XLSX's sheets and headers for people (see ``write_xlsx``).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return write_csv(frame, path)
     if suffix == ".xlsx":
-        return write_xlsx(path, shortlist=frame, metadata=metadata, extra_sheets=extra_sheets)
+        return write_xlsx(path, shortlist=frame, metadata=metadata, extra_sheets=extra_sheets, lang=lang)
     if suffix == ".json":
         return write_json(frame, path, metadata)
     raise MatcherError(f"unknown output type {suffix!r} for {path.name}; use .csv, .xlsx or .json")
@@ -576,4 +627,5 @@ __all__: Iterable[str] = (
     "schedule_table",
     "grid_table",
     "cjk_font",
+    "header_label",
 )

@@ -157,3 +157,21 @@ def test_ics_entries_per_participant(tmp_path, plan):
 def test_run_metadata_reads_weights_from_suggestions(suggestions):
     meta = run_metadata(suggestions, run_id="r1", data_version=None)
     assert meta == {"weights": {"supply": 0.4}, "run_id": "r1"}
+
+
+def test_workbook_for_people_speaks_their_language(tmp_path):
+    """``lang`` labels sheets and headers for people; without it they stay machine-readable ids."""
+    import openpyxl
+
+    from matcher.export import header_label, write_shortlist
+
+    frame = pd.DataFrame({"left_id": ["C001"], "right_id": ["M001"], "score": [0.5], "reason_zh": ["理由"],
+                          "custom": ["x"]})
+    zh = write_shortlist(frame, tmp_path / "zh.xlsx", metadata={"run_id": "r1"}, lang="zh")
+    book = openpyxl.load_workbook(zh)
+    assert book.sheetnames == ["候选清单", "运行信息"]
+    assert [c.value for c in book["候选清单"][1]] == ["甲方编号", "乙方编号", "得分", "理由（中文）", "custom",
+                                                    "理由（英文）"]
+    plain = openpyxl.load_workbook(write_shortlist(frame, tmp_path / "ids.xlsx", metadata={}))
+    assert plain.sheetnames == ["shortlist", "run"] and plain["shortlist"]["A1"].value == "left_id"
+    assert header_label("table 3", "en") == "Table 3" and header_label("table 3", None) == "table 3"

@@ -142,8 +142,10 @@ def test_explore_shortlist_schedule_download(server, page):
     from openpyxl import load_workbook
 
     book = load_workbook(target)
-    assert {"shortlist", "schedule", "grid", "agendas", "run"} <= set(book.sheetnames)
-    assert book["schedule"].max_row == 2  # header + the one meeting
+    # the workbook speaks the page's language: Chinese sheet names and headers
+    assert {"候选清单", "日程", "时段×桌号", "个人日程", "运行信息"} <= set(book.sheetnames)
+    assert book["日程"].max_row == 2  # header + the one meeting
+    assert [c.value for c in book["日程"][1]][:2] == ["时段", "开始"]
     # the download did not rerun or reset the page: the grid and summary are still there
     page.wait_for_timeout(800)
     assert page.get_by_text("已安排 1 场会谈").first.is_visible()
