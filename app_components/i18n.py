@@ -9,6 +9,7 @@ bilingual tables so that the app and the exports say the same thing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import math
 from typing import Any
 
@@ -456,3 +457,56 @@ def plain(text: Any) -> str:
 def column_labels(keys: dict[str, str]) -> dict[str, str]:
     """``{column: text key}`` -> ``{column: label}`` for renaming a table's headers."""
     return {column: t(key) for column, key in keys.items()}
+
+
+#: Problems the importer reports (English, from ``matcher.validate``/``matcher.io``) in Chinese:
+#: (pattern, Chinese template using the pattern's groups). Unmatched text is shown as it is.
+PROBLEM_ZH: list[tuple[str, str]] = [
+    (r"^latitude must be between -90 and 90$", "纬度须在 -90 到 90 之间"),
+    (r"^longitude must be between -180 and 180$", "经度须在 -180 到 180 之间"),
+    (r"^must be 0 or more \(leave the cell empty when unknown\)$", "须为 0 或正数（未知请留空）"),
+    (r"^not a number \(leave the cell empty when unknown\)$", "不是数字（未知请留空）"),
+    (r"^not a whole number.*$", "不是整数"),
+    (r"^not a yes/no flag.*$", "不是“是/否”值；请用 是、否、yes、no、1、0（未知请留空）"),
+    (r"^unknown (stage|role) '(.*)'; valid \w+: (.*)$", "未知的{0}“{1}”；可用：{2}"),
+    (r"^unknown province.*$", "未知省份；请用大陆省份的中文或英文名，如 浙江 或 Zhejiang"),
+    (r"^unknown region.*$", "未知区域；可用 east、central、west（留空则按省份推断）"),
+    (r"^required column '(.*)' is missing.*$", "缺少必填列“{0}”"),
+    (r"^unknown column '(.*)'; valid columns: (.*)$", "未知列“{0}”；可用列：{1}"),
+    (r"^(\w+) '(.*)' is used more than once \(rows (.*)\); ids must be unique$", "{0}“{1}”重复出现（第 {2} 行）；编号必须唯一"),
+    (r"^required cell is empty.*$", "必填单元格为空"),
+    (r"^region does not match province.*$", "区域与省份不符"),
+    (r"^give name_zh or name_en.*$", "中文名或英文名至少填一个"),
+    (r"^unknown cluster_id.*$", "未知的集群编号：集群表中没有该编号"),
+    (r"^longer than ([\d,]+) characters.*$", "超过 {0} 个字符（电子表格单元格的上限），请缩短"),
+    (r"^the file is UTF-16 encoded.*$", "文件为 UTF-16 编码；请另存为 UTF-8（Excel 的“CSV UTF-8”）或 GBK"),
+    (r"^the file is empty.*$", "文件为空；至少需要一行表头"),
+    (r"^the file contains NUL bytes.*$", "文件含有空字节（像是二进制文件）；请另存为 UTF-8 或 GBK 的 CSV"),
+    (r"^the file is not a text table in a known encoding.*$", "文件不是已知编码（UTF-8、GBK、GB18030）的文本表格"),
+    (r"^the file looks binary.*$", "文件像是二进制文件，不是 CSV 文本表格"),
+    (r"^the first row is empty.*$", "第一行为空；第一行必须是表头"),
+    (r"^row (\d+) has (\d+) cells but the header has (\d+).*$", "第 {0} 行有 {1} 个单元格，但表头只有 {2} 列"),
+    (r"^the file cannot be read as CSV.*$", "无法按 CSV 读取该文件"),
+    (r"^the file is named \.xlsx but is .*$", "文件扩展名为 .xlsx，但不是 Excel 工作簿；请另存为 .xlsx 或 .csv"),
+    (r"^the workbook cannot be opened.*$", "无法打开该工作簿；请重新另存为 .xlsx"),
+    (r"^the sheet has more than ([\d,]+) cells.*$", "工作表超过 {0} 个单元格；请拆分或另存为 CSV"),
+    (r"^the sheet is empty.*$", "工作表为空；至少需要一行表头"),
+    (r"^old \.xls workbooks are not supported.*$", "不支持旧版 .xls 工作簿；请另存为 .xlsx 或 CSV"),
+    (r"^duplicate column '(.*)'.*$", "列“{0}”重复"),
+    (r"^unterminated quote \(a quote opened in row (\d+).*$", "第 {0} 行的引号没有闭合；每个左引号都需要右引号"),
+    (r"^unterminated quote.*$", "引号没有闭合；每个左引号都需要右引号"),
+    (r"^no (stage|role) given$", "未填写{0}"),
+]
+_PROBLEM_ZH = [(re.compile(p, re.DOTALL), zh) for p, zh in PROBLEM_ZH]
+_WHAT_ZH = {"stage": "产业链环节", "role": "市场角色"}
+
+
+def problem_reason(text: str) -> str:
+    """An importer problem in the session's language (Chinese templates for known problems)."""
+    if lang() != "zh":
+        return text
+    for pattern, zh in _PROBLEM_ZH:
+        match = pattern.match(str(text))
+        if match:
+            return zh.format(*(_WHAT_ZH.get(g, g) for g in match.groups()))
+    return text

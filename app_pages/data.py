@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import context, datasets
-from app_components.i18n import fmt_number, t, table_label
+from app_components.i18n import fmt_number, problem_reason, t, table_label
 from matcher.dataset import ENTITY_TABLES
 from matcher.exceptions import MatcherError, ValidationError
 
@@ -43,7 +43,7 @@ if problems is not None and len(problems):
     st.dataframe(pd.DataFrame({
         t("col_file"): problems["file"].astype(str), t("col_row"): problems["row"],
         t("col_column"): problems["column"].astype(str), t("col_cell"): problems["value"].astype(str),
-        t("col_problem"): problems["reason"].astype(str),
+        t("col_problem"): problems["reason"].astype(str).map(problem_reason),
     }), hide_index=True, key="data.problems_table")
 if flash := st.session_state.pop("data.flash", None):
     st.success(flash)

@@ -20,6 +20,9 @@ def test_bad_upload_shows_problem_table_and_replaces_nothing(app, workspace):
     assert len(problems) == 4
     assert set(problems["文件"]) == {"我的集群.csv"}
     assert {"province", "id", "stages"} <= set(problems["列"])
+    # the reasons speak the page's language
+    reasons = set(problems["问题"])
+    assert any(r.startswith("未知省份") for r in reasons) and any(r.startswith("未知的产业链环节“bogus”") for r in reasons)
     assert app.session_state["dataset_path"] == ""
     assert not (workspace / "datasets").exists() or not any((workspace / "datasets").iterdir())
     go(app, "overview")

@@ -56,3 +56,15 @@ def test_english_tables_and_numbers(app):
     go(app, "explore")
     ranked = app.dataframe(key="explore.table.east_west").value
     assert not ranked["reason"].str.contains(CJK).any()
+
+
+def test_importer_problems_in_chinese_and_as_given_in_english(monkeypatch):
+    monkeypatch.setattr(i18n, "lang", lambda: "zh")
+    assert i18n.problem_reason("latitude must be between -90 and 90") == "纬度须在 -90 到 90 之间"
+    assert i18n.problem_reason("unknown stage 'silk'; valid stages: fiber, spinning") == \
+        "未知的产业链环节“silk”；可用：fiber, spinning"
+    assert i18n.problem_reason("id 'C1' is used more than once (rows 2, 3); ids must be unique") == \
+        "id“C1”重复出现（第 2, 3 行）；编号必须唯一"
+    assert i18n.problem_reason("something new") == "something new"  # unknown text stays readable
+    monkeypatch.setattr(i18n, "lang", lambda: "en")
+    assert i18n.problem_reason("latitude must be between -90 and 90") == "latitude must be between -90 and 90"
