@@ -9,8 +9,8 @@ bilingual tables so that the app and the exports say the same thing.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import math
+import re
 from typing import Any
 
 import pandas as pd
