@@ -1,0 +1,248 @@
+"""Enterprise scale: top-20 docking partners for 10k, 100k and 1M enterprises, and a naive cross join.
+
+Targets (enterprise-scale issue, 2 cores / 24 GB): 100k in <= 60 s and <= 4 GB peak; 1M in <= 15 min
+and <= 12 GB, in process and on a local Dask cluster; >= 20x faster than a pandas cross join on
+2,000 enterprises with the same top K; 1M at most ~12x the time of 100k.
+
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 10000,100000,1000000] [--dask] [--seed 1]
+
+Each size runs the command line end to end (load, rank, explain, write the CSV) in a child process;
+its wall time and peak resident memory (of the child, plus the Dask workers with --dask) are printed.
+Synthetic data sets are generated with ``python -m matcher synth`` into --cache (kept for re-runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from matcher import features as F  # noqa: E402
+from matcher import scale  # noqa: E402
+
+# --- the naive reference: a pandas cross join -----------------------------------------------
+
+def cross_join_top_k(A: scale.EnterpriseArrays, top: int = 20, neighbours: int = 50,
+                     weights: dict | None = None, distance_scale_km: float = 300.0,
+                     min_need: float = scale.DEFAULT_MIN_NEED) -> pd.DataFrame:
+    """Every ordered pair of enterprises in one DataFrame, the candidate rule and ranking applied
+    by plain sorting: ``left_id, right_id, rank, score``. O(N^2) time and memory."""
+    from matcher.scoring import preset_weights
+
+    weights = {**preset_weights("enterprise"), **(weights or {})}
+    n = len(A)
+    left = pd.DataFrame({"li": np.arange(n)})
+    pairs = left.merge(left.rename(columns={"li": "ri"}), how="cross")
+    pairs = pairs[pairs["li"] != pairs["ri"]]
+    li, ri = pairs["li"].to_numpy(), pairs["ri"].to_numpy()
+    works_l, works_r = A.stages[li] > 0, A.stages[ri] > 0
+    adjacent = ((works_r & (A.need[li] >= min_need)) | (works_l & (A.need[ri] >= min_need))).any(axis=1)
+    pairs = pairs.assign(km=F.haversine_km(A.lat[li], A.lon[li], A.lat[ri], A.lon[ri]))
+    pairs = pairs[adjacent & pairs["km"].notna().to_numpy()]
+    # as the engine does for clusters: features of every pair of the cross join, then the rule
+    li, ri = pairs["li"].to_numpy(), pairs["ri"].to_numpy()
+    lr = F.supply(A, li, ri)[0]
+    rl = F.supply(A, ri, li)[0]
+    texts = A.texts[A.text_id]
+    cos = np.empty(len(li), dtype=np.float32)
+    for start in range(0, len(li), 200_000):
+        part = slice(start, start + 200_000)
+        cos[part] = np.asarray(texts[li[part]].multiply(texts[ri[part]]).sum(axis=1)).ravel()
+    cos[(texts.getnnz(axis=1) == 0)[li] | (texts.getnnz(axis=1) == 0)[ri]] = np.nan
+    pairs = pairs.assign(chain=np.maximum(lr, rl).astype(np.float32), cos=cos)
+    pairs = pairs.sort_values(["li", "km", "ri"], kind="stable")
+    pairs = pairs[pairs.groupby("li").cumcount() < neighbours]
+    li, ri, cos = pairs["li"].to_numpy(), pairs["ri"].to_numpy(), pairs["cos"].to_numpy()
+    hi = np.fmax(A.capacity[li], A.capacity[ri])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        capacity = np.where(hi > 0, np.fmin(A.capacity[li], A.capacity[ri]) / hi, np.nan)
+    cl, cr = A.cluster[li], A.cluster[ri]
+    feats = pd.DataFrame({
+        "chain": pairs["chain"].to_numpy(),
+        "product": F.saturate(cos),
+        "distance": F.distance_decay(pairs["km"].to_numpy().astype(np.float32), distance_scale_km),
+        "capacity": capacity.astype(np.float32),
+        "same_cluster": np.where((cl >= 0) & (cr >= 0), (cl == cr), np.nan).astype(np.float32),
+    })
+    values = feats[scale.FEATURES].to_numpy(dtype=np.float64)
+    w = np.array([weights.get(f, 0.0) for f in scale.FEATURES])
+    out = pd.DataFrame({"left_id": A.ids[li], "right_id": A.ids[ri],
+                        "score": (np.nan_to_num(values, nan=0.0) * w).sum(axis=1)})
+    out = out.sort_values(["left_id", "score", "right_id"], ascending=[True, False, True], kind="stable")
+    out["rank"] = out.groupby("left_id").cumcount() + 1
+    return out[out["rank"] <= top].reset_index(drop=True)[["left_id", "right_id", "rank", "score"]]
+
+
+def compare_cross_join(dataset, n: int = 2000, top: int = 20) -> dict:
+    """Time the scale path and the cross join on the first ``n`` enterprises; check equal top K."""
+    from matcher.dataset import Dataset
+
+    small = Dataset(dataset.clusters, dataset.markets, dataset.enterprises.iloc[:n].reset_index(drop=True),
+                    dataset.chain_links, dataset.policies, dataset.name, dataset.version)
+    t0 = time.perf_counter()
+    fast = scale.suggest_enterprises(small, top)
+    fast_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    A = scale.prepare_enterprises(small)
+    naive = cross_join_top_k(A, top)
+    naive_s = time.perf_counter() - t0
+    got = fast[["left_id", "right_id", "rank", "score"]].reset_index(drop=True)
+    same = (len(got) == len(naive)
+            and (got["left_id"].to_numpy() == naive["left_id"].to_numpy()).all()
+            and (got["right_id"].to_numpy() == naive["right_id"].to_numpy()).all()
+            and (got["rank"].to_numpy() == naive["rank"].to_numpy()).all()
+            and np.array_equal(got["score"].to_numpy(), naive["score"].to_numpy()))
+    return {"n": n, "fast_s": fast_s, "naive_s": naive_s, "ratio": naive_s / fast_s, "same_top_k": bool(same),
+            "rows": len(got)}
+
+
+# --- end-to-end runs of the command line -------------------------------------------------------
+
+def cli_command(data: Path, out: Path, top: int, scheduler: str | None) -> list[str]:
+    """The suggest command when it routes enterprises to matcher.scale, else matcher.scale's own."""
+    help_text = subprocess.run([sys.executable, "-m", "matcher", "suggest", "--help"], cwd=ROOT,
+                               capture_output=True, text=True).stdout
+    if "--scheduler" in help_text:
+        cmd = [sys.executable, "-m", "matcher", "suggest", "--kind", "enterprise", "--data", str(data),
+               "--top", str(top), "--out", str(out)]
+    else:
+        cmd = [sys.executable, "-m", "matcher.scale", "--data", str(data), "--top", str(top), "--out", str(out)]
+    return cmd + (["--scheduler", scheduler] if scheduler else [])
+
+
+def _tree_rss(pids: list[int]) -> int:
+    import psutil
+
+    total = 0
+    for pid in pids:
+        try:
+            total += psutil.Process(pid).memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_cli(cmd: list[str], extra_pids: list[int] | None = None) -> dict:
+    """Wall time and peak RSS of a child process (plus ``extra_pids``, sampled every 0.2 s)."""
+    import psutil
+
+    started = time.perf_counter()
+    child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            pids = [child.pid]
+            try:
+                pids += [p.pid for p in psutil.Process(child.pid).children(recursive=True)]
+            except psutil.Error:
+                pass
+            peak[0] = max(peak[0], _tree_rss(pids + list(extra_pids or [])))
+            stop.wait(0.2)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    stop.set()
+    thread.join()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    err = child.stderr.read()
+    seconds = time.perf_counter() - started
+    if child.returncode:
+        raise SystemExit(f"command failed ({child.returncode}): {' '.join(cmd)}\n{err}")
+    # ru_maxrss (KB on Linux) is exact for the child; the sampled peak adds Dask workers
+    return {"seconds": seconds, "peak_bytes": max(usage.ru_maxrss * 1024, peak[0]), "log": err}
+
+
+def ensure_data(cache: Path, n: int, seed: int) -> Path:
+    folder = cache / f"enterprises_{n}_seed{seed}"
+    if not (folder / "enterprises.csv").is_file():
+        subprocess.run([sys.executable, "-m", "matcher", "synth", "--enterprises", str(n), "--seed", str(seed),
+                        "--out", str(folder), "--force"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GB RAM, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated enterprise counts")
+    parser.add_argument("--top", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dask", action="store_true", help="also run each size on a local Dask cluster "
+                        "(2 worker processes, 1 thread each)")
+    parser.add_argument("--cross-join", type=int, default=2000, help="enterprises in the naive comparison (0: skip)")
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "matcher_bench_scale"))
+    # `python -m matcher bench --only scale -- --sizes ...` passes the "--" through
+    args = parser.parse_args([a for a in sys.argv[1:] if a != "--"])
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start")
+    ok = True
+    cluster = None
+    if args.dask:
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    timings = {}
+    try:
+        for n in sizes:
+            data = ensure_data(cache, n, args.seed)
+            backends = [("in process", None)] + ([("dask", cluster.scheduler_address)] if cluster else [])
+            for label, address in backends:
+                out = cache / f"suggestions_{n}.csv"
+                worker_pids = [w.process.pid for w in cluster.workers.values()] if address else []
+                r = run_cli(cli_command(data, out, args.top, address), worker_pids)
+                out.unlink(missing_ok=True)
+                rows = n * args.top
+                timings[n, label] = r["seconds"]
+                found = re.search(r"([\d,]+) candidate pairs", r["log"])
+                pairs = int(found.group(1).replace(",", "")) if found else n * 50
+                print(f"  {n:>9,d} enterprises, {label:10s}: {r['seconds']:7.1f} s wall, "
+                      f"{pairs:,} candidate pairs, {pairs / r['seconds']:>9,.0f} scored/s end to end, "
+                      f"peak RSS {r['peak_bytes'] / 2**30:5.2f} GB, ~{rows:,} rows written", flush=True)
+                target = {100_000: (60, 4), 1_000_000: (900, 12)}.get(n)
+                if target and (r["seconds"] > target[0] or r["peak_bytes"] > target[1] * 2**30):
+                    print(f"    over target ({target[0]} s, {target[1]} GB)")
+                    ok = False
+        if (100_000, "in process") in timings and (1_000_000, "in process") in timings:
+            growth = timings[1_000_000, "in process"] / timings[100_000, "in process"]
+            print(f"  1M / 100k time ratio: {growth:.1f}x (target <= ~12x)")
+            ok &= growth <= 12.5
+        if args.cross_join:
+            from matcher.dataset import load_dataset
+
+            dataset = load_dataset(ensure_data(cache, max(args.cross_join, 10_000), args.seed))
+            c = compare_cross_join(dataset, args.cross_join, args.top)
+            print(f"  cross join on {c['n']:,} x {c['n']:,} enterprises: pandas {c['naive_s']:.2f} s, "
+                  f"scale path {c['fast_s']:.2f} s, {c['ratio']:.0f}x faster (target >= 20x); "
+                  f"same top {args.top}: {c['same_top_k']} ({c['rows']:,} rows)")
+            ok &= c["same_top_k"] and c["ratio"] >= 20
+    finally:
+        if cluster is not None:
+            cluster.close()
+    print("RESULT", "PASS" if ok else "FAIL")
+
+
+if __name__ == "__main__":
+    main()
