@@ -31,7 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not getattr(args, "pass_through", False):
+            parser.parse_args(argv)  # reports the unknown options and exits 2, as argparse does
+        args.args = [*getattr(args, "args", []), *unknown]
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -82,3 +82,32 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert done.value.code == 0
     assert "usage:" in capsys.readouterr().out
+
+
+def test_suggest_enterprise_kind_at_scale_path(tmp_path, capsys):
+    from matcher.synth import write_synthetic_dataset
+
+    data = tmp_path / "firms"
+    write_synthetic_dataset(data, 1500, seed=5)
+    out = tmp_path / "firms.csv"
+    assert main(["suggest", "--kind", "enterprise", "--data", str(data), "--top", "5", "--out", str(out)]) == 0
+    table = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert table.groupby("left_id").size().max() == 5
+    assert {"reason_zh", "reason_en", "f_chain", "c_same_cluster", "run_id", "data_version"} <= set(table.columns)
+    xlsx = tmp_path / "one.xlsx"
+    first = table["left_id"].iloc[0]
+    assert main(["suggest", "--kind", "enterprise", "--data", str(data), "--for", first, "--top", "3",
+                 "--out", str(xlsx)]) == 0
+    shortlist = pd.read_excel(xlsx, sheet_name="shortlist", dtype=str)
+    assert list(shortlist["left_id"].unique()) == [first] and len(shortlist) == 3
+    assert main(["suggest", "--kind", "east_west", "--scheduler", "tcp://127.0.0.1:1", "--out",
+                 str(tmp_path / "x.csv")]) == 2
+    assert "--scheduler runs the enterprise kind" in capsys.readouterr().err
+
+
+def test_bench_passes_options_to_the_script(capfd):
+    assert main(["bench", "--only", "rescore", "--", "--repeats", "2"]) == 0
+    assert "over 2 weight changes" in capfd.readouterr().out  # the child process got --repeats 2
+    with pytest.raises(SystemExit) as done:
+        main(["suggest", "--kind", "east_west", "--out", "x.csv", "--no-such-option"])
+    assert done.value.code == 2

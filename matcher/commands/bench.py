@@ -23,13 +23,15 @@ def register(sub) -> None:
     )
     p.add_argument("--only", action="append", metavar="NAME",
                    help="run only this benchmark (repeat for several); one of: " + ", ".join(available()))
-    p.add_argument("args", nargs=argparse.REMAINDER, help="extra arguments passed to each benchmark script")
-    p.set_defaults(func=run)
+    p.add_argument("args", nargs=argparse.REMAINDER,
+                   help="extra arguments passed to each benchmark script (after --, or any unknown option)")
+    p.set_defaults(func=run, pass_through=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from matcher.exceptions import MatcherError
 
+    extra = [a for a in args.args if a != "--"]
     names = args.only or available()
     unknown = sorted(set(names) - set(available()))
     if unknown:
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     failed = []
     for name in names:
         print(f"== {name}", flush=True)
-        code = subprocess.call([sys.executable, str(BENCH_DIR / f"bench_{name}.py"), *args.args])
+        code = subprocess.call([sys.executable, str(BENCH_DIR / f"bench_{name}.py"), *extra])
         if code:
             failed.append(name)
     if failed:

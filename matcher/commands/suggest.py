@@ -31,6 +31,11 @@ def register(sub) -> None:
     p.add_argument("--preset", help="named weight preset of the kind (see docs/scoring.md)")
     p.add_argument("--min-score", type=float, help="drop pairs scoring below this")
     p.add_argument("--report", action="store_true", help="also print the candidate rules' pair counts")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="enterprise kind: run the job on this Dask scheduler (e.g. tcp://10.0.0.5:8786); "
+                   "results are identical to the in-process run")
+    p.add_argument("--block-size", type=int, default=20_000, metavar="N",
+                   help="enterprise kind: enterprises ranked per block; bounds memory (default 20000)")
     p.add_argument("--out", metavar="FILE", required=True, help="output file: .csv (UTF-8 with BOM), .xlsx or .json")
     p.set_defaults(func=run)
 
@@ -50,8 +55,12 @@ def run(args: argparse.Namespace) -> int:
 
     progress("loading data")
     dataset = load_dataset(args.data)
-    engine = DockingEngine(dataset, progress=progress)
     weights = read_weights(args.weights, args.kind) if args.weights else None
+    if args.kind == "enterprise":
+        return _enterprises(args, dataset, weights, progress)
+    if args.scheduler:
+        raise MatcherError("--scheduler runs the enterprise kind on Dask; the other kinds run in one process")
+    engine = DockingEngine(dataset, progress=progress)
     suggestions = engine.suggest(args.kind, top=args.top, for_id=args.for_id, weights=weights,
                                  preset=args.preset, min_score=args.min_score)
     run_info = new_run(dataset, args.kind, engine.weights(args.kind, weights, args.preset), preset=args.preset)
@@ -65,4 +74,33 @@ def run(args: argparse.Namespace) -> int:
     union = report.iloc[-1]
     progress(f"wrote {args.out}: {suggestions['left_id'].nunique():,} entities, {len(suggestions):,} rows; "
              f"{int(union['pairs']):,} candidate pairs (reduction ratio {union['reduction_ratio']:.3f})")
+    return 0
+
+
+def _enterprises(args: argparse.Namespace, dataset, weights, progress) -> int:
+    """The enterprise kind at registry scale: bounded candidates, block-wise ranking, optional Dask."""
+    from matcher.engine import new_run
+    from matcher.export import write_shortlist
+    from matcher.scale import suggest_enterprises
+    from matcher.scoring import preset_weights
+
+    used = {**preset_weights("enterprise", args.preset), **(weights or {})}
+    run_info = new_run(dataset, "enterprise", used, preset=args.preset)
+    extra = {"run_id": run_info["run_id"], "data_version": run_info["data_version"]}
+    options = dict(weights=weights, preset=args.preset, for_id=args.for_id, min_score=args.min_score,
+                   scheduler=args.scheduler, block_size=args.block_size, progress=progress)
+    if args.out.lower().endswith(".csv"):  # streamed block by block: memory stays bounded
+        summary = suggest_enterprises(dataset, args.top, out=args.out, extra_columns=extra, **options)
+        report, rows = summary["report"], summary["rows"]
+    else:
+        frame = suggest_enterprises(dataset, args.top, **options)
+        report, rows = frame.attrs.get("report"), len(frame)
+        for name, value in extra.items():
+            frame[name] = value
+        progress(f"writing {rows:,} suggestions")
+        write_shortlist(frame, args.out, metadata=run_info,
+                        extra_sheets={"candidates": report} if report is not None else None)
+    if args.report and report is not None:
+        print(report.to_string(index=False), file=sys.stderr)
+    progress(f"wrote {args.out}: {rows:,} rows")
     return 0
