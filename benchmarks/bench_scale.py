@@ -112,14 +112,9 @@ def compare_cross_join(dataset, n: int = 2000, top: int = 20) -> dict:
 # --- end-to-end runs of the command line -------------------------------------------------------
 
 def cli_command(data: Path, out: Path, top: int, scheduler: str | None) -> list[str]:
-    """The suggest command when it routes enterprises to matcher.scale, else matcher.scale's own."""
-    help_text = subprocess.run([sys.executable, "-m", "matcher", "suggest", "--help"], cwd=ROOT,
-                               capture_output=True, text=True).stdout
-    if "--scheduler" in help_text:
-        cmd = [sys.executable, "-m", "matcher", "suggest", "--kind", "enterprise", "--data", str(data),
-               "--top", str(top), "--out", str(out)]
-    else:
-        cmd = [sys.executable, "-m", "matcher.scale", "--data", str(data), "--top", str(top), "--out", str(out)]
+    """The planner's command: ``python -m matcher suggest --kind enterprise ...``."""
+    cmd = [sys.executable, "-m", "matcher", "suggest", "--kind", "enterprise", "--data", str(data),
+           "--top", str(top), "--out", str(out)]
     return cmd + (["--scheduler", scheduler] if scheduler else [])
 
 

@@ -715,20 +715,10 @@ def enterprise_feature_frame(E: F.Entities, li: np.ndarray, ri: np.ndarray, scal
     Used where the kind's candidate rule cannot run (no coordinates): every vendor x site pair is
     scored instead of the nearest chain-adjacent ones.
     """
-    lr, _, _ = F.supply(E, li, ri)
-    rl, _, _ = F.supply(E, ri, li)
-    km = F.distance_km(E, li, ri)
-    cluster = E.table["cluster_id"].astype(object).to_numpy()
-    same = np.array([(a == b) if isinstance(a, str) and isinstance(b, str) else np.nan
-                     for a, b in zip(cluster[li], cluster[ri], strict=True)], dtype=np.float32)
-    frame = pd.DataFrame({
-        "chain": np.maximum(lr, rl),
-        "product": F.saturate(F.product_similarity(E, li, ri)),
-        "distance": F.distance_decay(km, scale_km),
-        "capacity": F.capacity_fit(E, li, ri),
-        "same_cluster": same,
-    })
-    return frame[K.KIND_FEATURES["enterprise"]].astype(np.float32)
+    from matcher.scale import enterprise_feature_columns
+
+    columns = enterprise_feature_columns(E, li, ri, scale_km)
+    return pd.DataFrame({f: columns[f] for f in K.KIND_FEATURES["enterprise"]}).astype(np.float32)
 
 
 def evaluate_benetton(

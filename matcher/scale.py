@@ -62,6 +62,8 @@ FEATURES = ["chain", "product", "distance", "capacity", "same_cluster"]
 DEFAULT_NEIGHBOURS = 50
 #: Input need (0..1) from which a stage counts as needed for chain adjacency.
 DEFAULT_MIN_NEED = 0.05
+#: Threads for k-d tree queries (-1 = every core of the machine or Dask worker running the block).
+QUERY_WORKERS = -1
 DEFAULT_BLOCK_SIZE = 20_000
 #: Leading output columns (the engine's SUGGESTION_COLUMNS), then f_/w_/c_ triples, then details.
 SUGGESTION_COLUMNS = [
@@ -293,7 +295,7 @@ def candidate_pairs(stages, need, lat, lon, trees: dict, focal: np.ndarray, neig
             if tree is None or not asks.any():
                 continue
             k = min(neighbours + 1, len(members))  # +1: the focal itself may be in the tree
-            chord, idx = tree.query(xyz[asks], k=k)
+            chord, idx = tree.query(xyz[asks], k=k, workers=QUERY_WORKERS)
             idx = np.asarray(idx).reshape(int(asks.sum()), k)
             found_f.append(np.repeat(focal[asks], k))
             found_p.append(members[idx].ravel())
@@ -882,9 +884,24 @@ def enterprise_candidates(E: F.Entities, neighbours: int, min_need: float = DEFA
     return pairs[:, 0], pairs[:, 1], report
 
 
+def enterprise_feature_columns(E: F.Entities, li: np.ndarray, ri: np.ndarray, distance_scale_km: float) -> dict:
+    """The enterprise kind's features (and detail columns) for given pairs of ``Entities`` rows."""
+    from matcher.kinds import _chain_columns
+
+    km = F.distance_km(E, li, ri)
+    cluster = E.table["cluster_id"].astype(object).to_numpy()
+    same = np.array([(a == b) if isinstance(a, str) and isinstance(b, str) else np.nan
+                     for a, b in zip(cluster[li], cluster[ri], strict=True)], dtype=np.float32)
+    return {
+        **_chain_columns(E, li, ri), "product": F.saturate(F.product_similarity(E, li, ri)),
+        "distance": F.distance_decay(km, distance_scale_km),
+        "capacity": F.capacity_fit(E, li, ri), "same_cluster": same, "d_km": km,
+    }
+
+
 def enterprise_pair_features(E: F.Entities, params: dict):
     """Candidate pairs and features of the ``enterprise`` kind (a ``kinds.PairFeatures``)."""
-    from matcher.kinds import _chain_columns, _frame
+    from matcher.kinds import _frame
 
     if not (E.table["entity_type"] == "enterprise").any():
         raise MatcherError(
@@ -892,54 +909,5 @@ def enterprise_pair_features(E: F.Entities, params: dict):
             "(for a synthetic one: python -m matcher synth --enterprises 10000 --seed 1 --out DIR)"
         )
     li, ri, report = enterprise_candidates(E, int(params.get("neighbours", DEFAULT_NEIGHBOURS)))
-    chain = _chain_columns(E, li, ri)
-    km = F.distance_km(E, li, ri)
-    cluster = E.table["cluster_id"].astype(object).to_numpy()
-    same = np.array([(a == b) if isinstance(a, str) and isinstance(b, str) else np.nan
-                     for a, b in zip(cluster[li], cluster[ri], strict=True)], dtype=np.float32)
-    columns = {
-        **chain, "product": F.saturate(F.product_similarity(E, li, ri)),
-        "distance": F.distance_decay(km, params["distance_scale_km"]),
-        "capacity": F.capacity_fit(E, li, ri), "same_cluster": same, "d_km": km,
-    }
+    columns = enterprise_feature_columns(E, li, ri, params["distance_scale_km"])
     return _frame("enterprise", E, li, ri, columns, report)
-
-
-# --- command line (until ``python -m matcher suggest --kind enterprise`` calls suggest_enterprises) --
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m matcher.scale --data DIR --top 20 --out FILE.csv [--scheduler ADDRESS]``."""
-    import argparse
-    import sys
-
-    from matcher.dataset import load_dataset
-
-    parser = argparse.ArgumentParser(prog="python -m matcher.scale",
-                                     description="Each enterprise's top K docking partners, at registry scale.")
-    parser.add_argument("--data", metavar="DIR", required=True, help="dataset folder with enterprises.csv")
-    parser.add_argument("--top", type=int, default=20, metavar="K", help="partners per enterprise (default 20)")
-    parser.add_argument("--out", metavar="FILE", required=True, help="output CSV (UTF-8 with BOM)")
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: in process)")
-    parser.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_SIZE, help="enterprises per block")
-    parser.add_argument("--neighbours", type=int, help="candidates per enterprise (default: preset's, 50)")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-
-    def progress(message: str) -> None:
-        print(f"[{time.perf_counter() - started:5.1f}s] {message}", file=sys.stderr, flush=True)
-
-    try:
-        progress("loading data")
-        dataset = load_dataset(args.data)
-        summary = suggest_enterprises(dataset, args.top, scheduler=args.scheduler, block_size=args.block_size,
-                                      neighbours=args.neighbours, out=args.out, progress=progress)
-    except MatcherError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    progress(f"wrote {args.out}: {summary['enterprises']:,} enterprises, {summary['rows']:,} rows; "
-             f"{summary['candidates']:,} candidate pairs")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
