@@ -48,7 +48,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from matcher.exceptions import MatcherError, ValidationError
-from matcher.scoring import WeightedScorer, check_kind, explanation_frame, preset_weights
+from matcher.scoring import WeightedScorer, check_kind, explanation_frame, feature_values, preset_weights
 
 #: Outcomes that make a pair a good one (label 1).
 POSITIVE_OUTCOMES = ("agreement_reached", "negotiation_started")
@@ -211,11 +211,7 @@ class LearnedScorer(BaseEstimator):
     # -- scoring --------------------------------------------------------------------------
     def _values(self, X) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        X = _as_frame(X)
-        missing = [f for f in self.feature_names_in_ if f not in X.columns]
-        if missing:
-            raise MatcherError(f"features missing for scoring: {missing}")
-        return X[list(self.feature_names_in_)].to_numpy(dtype=np.float64, na_value=np.nan)
+        return feature_values(X, self.feature_names_in_)
 
     def predict(self, X) -> np.ndarray:
         """Scores, one per row: log-odds of a good outcome (the weighted score when ``fallback_``)."""

@@ -115,11 +115,7 @@ class WeightedScorer(BaseEstimator):
 
     def _values(self, X) -> np.ndarray:
         check_is_fitted(self, "weights_")
-        X = _as_frame(X)
-        missing = [f for f in self.feature_names_in_ if f not in X.columns]
-        if missing:
-            raise MatcherError(f"features missing for scoring: {missing}")
-        return X[list(self.feature_names_in_)].to_numpy(dtype=np.float64, na_value=np.nan)
+        return feature_values(X, self.feature_names_in_)
 
     def contributions(self, X) -> np.ndarray:
         """Contribution matrix (pairs x features): weight x value, 0 where unknown."""
@@ -148,6 +144,15 @@ def explanation_frame(names, values, weights, contrib, index=None) -> pd.DataFra
     out = pd.DataFrame(cols, index=index)
     out["score"] = contrib.sum(axis=1)
     return out
+
+
+def feature_values(X, names) -> np.ndarray:
+    """The ``names`` columns of a feature frame as float64, unknown as NaN (shared by all scorers)."""
+    X = _as_frame(X)
+    missing = [f for f in names if f not in X.columns]
+    if missing:
+        raise MatcherError(f"features missing for scoring: {missing}")
+    return X[list(names)].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _as_frame(X) -> pd.DataFrame:
