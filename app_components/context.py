@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_components import cache
-from app_components.i18n import t
+from app_components.i18n import message, t
 from matcher.dataset import Dataset
 from matcher.engine import DockingEngine
 from matcher.exceptions import MatcherError
@@ -53,6 +53,6 @@ def store() -> Store:
     try:
         return cache.store()
     except MatcherError as err:
-        st.error(t("store_error", error=str(err)))
+        st.error(t("store_error", error=message(str(err))))
         st.stop()
         raise  # unreachable: st.stop() ends the script run

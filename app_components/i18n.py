@@ -510,3 +510,41 @@ def problem_reason(text: str) -> str:
         if match:
             return zh.format(*(_WHAT_ZH.get(g, g) for g in match.groups()))
     return text
+
+
+#: Messages of the library's errors (store conflicts and faults, uploads) in Chinese, line by line:
+#: (pattern, Chinese template using the pattern's groups). Lines that match nothing stay as they are.
+MESSAGE_ZH: list[tuple[str, str]] = [
+    (r"^(.*) was changed by (.*) at (.*) since you loaded it: yours is based on version (\d+), theirs is now "
+     r"version (\d+)\.$", "{0} 在你载入后已被 {1} 于 {2} 修改：你的基于第 {3} 版，对方的已是第 {4} 版。"),
+    (r"^(.*) is already recorded by (.*) at (.*) \(version (\d+)\), and you did not name the version you "
+     r"replace\.$", "{0} 已由 {1} 于 {2} 记录（第 {3} 版），而你没有指明要替换的版本。"),
+    (r"^  (\w+): yours (.*), theirs (.*)$", "  {0}：你的 {1}，对方的 {2}"),
+    (r"^Nothing was saved\. Reload it, then apply your change again if it still holds\.$",
+     "未保存任何内容。请重新载入，如仍需要，再修改一次。"),
+    (r"^To replace it deliberately, pass expected version (\d+)\.$", "如确需替换，请注明当前版本 {0}。"),
+    (r"^Table (.*) at slot (.*) is already taken by (.*?) \(.*\)\. Pick another table or slot\.$",
+     "时段 {1} 的 {0} 号桌已被 {2} 占用。请换一张桌或换一个时段。"),
+    (r"^Pair (.*) is already on shortlist (.*); nothing was added\.$", "{0} 已在候选清单 {1} 中；未重复加入。"),
+    (r"^Could not (.*): another planner saved the same thing at the same moment .*$",
+     "未能保存：另一位规划人员同时保存了同一内容。未保存任何内容；请刷新后重试。"),
+    (r"^Could not (.*): the store \((.*)\) (.*)\. Nothing was written\.$", "未能完成操作：存储（{1}）不可用（{2}）。未写入任何内容。"),
+    (r"^the upload could not be stored in (.*) \((.*)\); nothing was changed$", "上传的文件无法保存到 {0}（{1}）；未做任何更改"),
+    (r"^the workspace folder (.*) cannot be written \((.*)\); nothing was changed$", "工作目录 {0} 无法写入（{1}）；未做任何更改"),
+]
+_MESSAGE_ZH = [(re.compile(p), zh) for p, zh in MESSAGE_ZH]
+
+
+def message(text: str) -> str:
+    """A library message in the session's language (known lines translated, the rest as given)."""
+    if lang() != "zh":
+        return str(text)
+    out = []
+    for line in str(text).split("\n"):
+        for pattern, zh in _MESSAGE_ZH:
+            match = pattern.match(line)
+            if match:
+                line = zh.format(*match.groups())
+                break
+        out.append(line)
+    return "\n".join(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_components.i18n import kind_label, name_of, status_label, t
+from app_components.i18n import kind_label, message, name_of, status_label, t
 from matcher.exceptions import ConflictError, MatcherError
 from matcher.store import ITEM_STATUSES, Store
 
@@ -111,10 +111,10 @@ def save(key: str, store: Store, updates: list[tuple[int, dict, int]], planner: 
     try:
         store.update_many(updates, planner=planner)
     except ConflictError as err:
-        st.error(t("conflict", error=str(err)))
+        st.error(t("conflict", error=message(str(err))))
         return False
     except MatcherError as err:
-        st.error(str(err))
+        st.error(message(str(err)))
         return False
     st.session_state[f"{key}.saves"] = st.session_state.get(f"{key}.saves", 0) + 1
     st.session_state[f"{key}.flash"] = t("saved", n=len(updates))

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import context, datasets
-from app_components.i18n import fmt_number, problem_reason, t, table_label
+from app_components.i18n import fmt_number, message, problem_reason, t, table_label
 from matcher.dataset import ENTITY_TABLES
 from matcher.exceptions import MatcherError, ValidationError
 
@@ -26,7 +26,7 @@ if upload is not None and st.button(t("validate_upload"), key="data.validate", t
         except MatcherError as err:
             progress.update(state="error")
             st.session_state["data.problems"] = pd.DataFrame(
-                [{"file": upload.name, "row": 0, "column": "", "value": "", "reason": str(err)}])
+                [{"file": upload.name, "row": 0, "column": "", "value": "", "reason": message(str(err))}])
         else:
             progress.update(state="complete")
             st.session_state.pop("data.problems", None)

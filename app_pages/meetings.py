@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, downloads, meeting_plan, shortlists
-from app_components.i18n import fmt_date, lang, name_of, status_label, t
+from app_components.i18n import fmt_date, lang, message, name_of, status_label, t
 from matcher.exceptions import MatcherError
 from matcher.schedule import SlotClock, schedule
 from matcher.store import ITEM_STATUSES
@@ -80,7 +80,7 @@ if st.button(t("save_bookings"), key="meetings.save"):
         n = meeting_plan.save_bookings(store, plan, wanted, planner)
         st.success(t("bookings_saved", n=n))
     except MatcherError as err:
-        st.error(t("conflict", error=str(err)))
+        st.error(t("conflict", error=message(str(err))))
 
 st.subheader(t("downloads"))
 if lang() not in held["files"]:  # built once per schedule and language, so downloads never recompute

@@ -7,6 +7,7 @@ from app_components import cache, charts, context, conversion, models
 from app_components.i18n import (
     fmt_date,
     kind_label,
+    message,
     name_of,
     outcome_label,
     outcome_stage_label,
@@ -63,7 +64,7 @@ else:
                                  expected_version=version)
             st.success(t("recorded"))
         except MatcherError as err:
-            st.error(str(err))
+            st.error(message(str(err)))
 
 st.subheader(t("outcomes_table"))
 recorded = store.outcomes()
@@ -109,7 +110,7 @@ if st.button(t("retrain"), key="outcomes.retrain"):
             result = models.retrain(context.engine(data), store, retrain_kind, planner)
         except MatcherError as err:
             status.update(label=t("retrain_failed"), state="error")
-            st.error(str(err))
+            st.error(message(str(err)))
         else:
             status.update(label=t("retrained") if not result.scorer.fallback_ else t("retrain_cold"),
                           state="complete")

@@ -68,3 +68,17 @@ def test_importer_problems_in_chinese_and_as_given_in_english(monkeypatch):
     assert i18n.problem_reason("something new") == "something new"  # unknown text stays readable
     monkeypatch.setattr(i18n, "lang", lambda: "en")
     assert i18n.problem_reason("latitude must be between -90 and 90") == "latitude must be between -90 and 90"
+
+
+def test_store_messages_in_chinese(monkeypatch):
+    conflict = ("Shortlist item 3 was changed by wang at 2026-11-26T08:00 since you loaded it: yours is based on "
+                "version 1, theirs is now version 2.\n  status: yours 'accepted', theirs 'rejected'\n"
+                "Nothing was saved. Reload it, then apply your change again if it still holds.")
+    monkeypatch.setattr(i18n, "lang", lambda: "zh")
+    assert i18n.message(conflict).splitlines() == [
+        "Shortlist item 3 在你载入后已被 wang 于 2026-11-26T08:00 修改：你的基于第 1 版，对方的已是第 2 版。",
+        "  status：你的 'accepted'，对方的 'rejected'",
+        "未保存任何内容。请重新载入，如仍需要，再修改一次。",
+    ]
+    monkeypatch.setattr(i18n, "lang", lambda: "en")
+    assert i18n.message(conflict) == conflict
