@@ -25,7 +25,7 @@ from matcher import features as F
 from matcher import kinds as K
 from matcher.exceptions import MatcherError
 from matcher.explain import reasons
-from matcher.scoring import KINDS, WeightedScorer, check_kind, kind_params, preset_weights
+from matcher.scoring import KINDS, WeightedScorer, check_kind, kind_params, merge_weights
 
 NAME_COLUMNS = ["name_zh", "name_en", "region", "province", "entity_type"]
 #: Leading columns of every suggestions table, in order.
@@ -79,13 +79,8 @@ class DockingEngine:
 
     # -- scoring -------------------------------------------------------------------------
     def weights(self, kind: str, weights: dict[str, float] | None = None, preset: str | None = None) -> dict:
-        base = preset_weights(kind, preset)
-        if weights:
-            unknown = sorted(set(weights) - set(base))
-            if unknown:
-                raise MatcherError(f"unknown features {unknown} for {kind}; valid: {', '.join(base)}")
-            base.update({k: float(v) for k, v in weights.items()})
-        return base
+        """The preset's weights with ``weights`` overriding some (see ``scoring.merge_weights``)."""
+        return merge_weights(kind, weights, preset)
 
     def scorer(self, kind: str, weights: dict | None = None, preset: str | None = None) -> WeightedScorer:
         pf = self.features(kind)

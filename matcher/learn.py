@@ -48,7 +48,14 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from matcher.exceptions import MatcherError, ValidationError
-from matcher.scoring import WeightedScorer, check_kind, explanation_frame, feature_values, preset_weights
+from matcher.scoring import (
+    WeightedScorer,
+    check_kind,
+    explanation_frame,
+    feature_values,
+    preset_weights,
+    read_json,
+)
 
 #: Outcomes that make a pair a good one (label 1).
 POSITIVE_OUTCOMES = ("agreement_reached", "negotiation_started")
@@ -342,12 +349,7 @@ def save_model(scorer: LearnedScorer, path: str | Path, metadata: dict | None = 
 def load_model(path: str | Path, kind: str | None = None) -> LearnedScorer:
     """Read a model written by :func:`save_model`; with ``kind``, check it was trained for it."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise MatcherError(f"{path}: model file not found") from None
-    except json.JSONDecodeError as err:
-        raise MatcherError(f"{path}: not valid JSON (line {err.lineno}): {err.msg}") from None
+    data = read_json(path, "model")
     scorer = model_from_dict(data, source=str(path))
     if kind is not None and scorer.kind is not None and scorer.kind != kind:
         raise MatcherError(f"{path} was trained for kind {scorer.kind!r}, not {kind!r}")

@@ -805,7 +805,7 @@ def suggest_enterprises(
         Without ``out``: the suggestions (``output_columns()``), ordered by enterprise id then rank.
         With ``out``: ``{"path", "rows", "enterprises", "candidates", "report", "seconds"}``.
     """
-    from matcher.scoring import check_kind, kind_params, preset_weights
+    from matcher.scoring import check_kind, kind_params, merge_weights
 
     check_kind(KIND)
     started = time.perf_counter()
@@ -819,12 +819,7 @@ def suggest_enterprises(
     if backend not in ("local", "dask"):
         raise MatcherError(f"unknown backend {backend!r}; use 'local' or 'dask'")
     params = kind_params(KIND)
-    base = preset_weights(KIND, preset)
-    if weights:
-        unknown = sorted(set(weights) - set(base))
-        if unknown:
-            raise MatcherError(f"unknown features {unknown} for {KIND}; valid: {', '.join(base)}")
-        base.update({k: float(v) for k, v in weights.items()})
+    base = merge_weights(KIND, weights, preset)
     neighbours = int(neighbours or params.get("neighbours", DEFAULT_NEIGHBOURS))
     if neighbours < 1:
         raise MatcherError("neighbours (candidates per enterprise) must be at least 1")

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.exceptions import InfeasibleError, MatcherError, ValidationError
-from matcher.select import Selection, prepare_suggestions, read_table
+from matcher.select import Selection, prepare_suggestions, table_source
 
 NAME_COLUMNS: tuple[str, ...] = ("left_name_zh", "left_name_en", "right_name_zh", "right_name_en")
 MEETING_COLUMNS: list[str] = ["slot", "table", "left_id", "right_id", *NAME_COLUMNS, "score", "locked"]
@@ -156,12 +156,7 @@ def read_availability(
             )
             for k, v in source.items()
         }
-    name = Path(source).name if isinstance(source, (str, Path)) else "availability"
-    frame = (
-        read_table(source, what="availability", sheets=("availability",))
-        if isinstance(source, (str, Path))
-        else source
-    )
+    frame, name = table_source(source, "availability", "availability", "availability")
     id_col = next((c for c in ("participant_id", "id", "entity_id") if c in frame.columns), None)
     slot_col = next((c for c in ("slots", "slot", "available_slots") if c in frame.columns), None)
     if id_col is None or slot_col is None:
@@ -213,12 +208,7 @@ def read_locks(
             slot, table = value if isinstance(value, (tuple, list)) else (value, None)
             out[(str(a), str(b))] = (int(slot), None if table is None else int(table))
         return out
-    name = Path(source).name if isinstance(source, (str, Path)) else "locks"
-    frame = (
-        read_table(source, what="locked meetings", sheets=("locks",))
-        if isinstance(source, (str, Path))
-        else source
-    )
+    frame, name = table_source(source, "locked meetings", "locks", "locks")
     missing = [c for c in ("left_id", "right_id", "slot") if c not in frame.columns]
     if missing:
         raise ValidationError(

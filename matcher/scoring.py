@@ -62,15 +62,32 @@ def check_kind(kind: str) -> str:
     return kind
 
 
+def merge_weights(kind: str, weights: dict[str, float] | None = None, preset: str | None = None) -> dict:
+    """The preset's weights of ``kind`` with ``weights`` overriding some; unknown features refused."""
+    base = preset_weights(kind, preset)
+    if weights:
+        unknown = sorted(set(weights) - set(base))
+        if unknown:
+            raise MatcherError(f"unknown features {unknown} for {kind}; valid: {', '.join(base)}")
+        base.update({k: float(v) for k, v in weights.items()})
+    return base
+
+
+def read_json(path: str | Path, what: str):
+    """A JSON file's content; a missing or malformed file is a planner-readable error naming it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise MatcherError(f"{path}: {what} file not found") from None
+    except json.JSONDecodeError as err:
+        raise MatcherError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+
+
 def read_weights(path: str | Path, kind: str) -> dict[str, float]:
     """Weights from a JSON file: ``{"weights": {...}}`` or a plain ``{feature: weight}``."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise MatcherError(f"{path}: weights file not found") from None
-    except json.JSONDecodeError as err:
-        raise MatcherError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+    data = read_json(path, "weights")
     weights = data.get("weights", data) if isinstance(data, dict) else None
     if not isinstance(weights, dict):
         raise MatcherError(f"{path}: expected an object of feature weights, e.g. {{\"weights\": {{\"chain\": 0.5}}}}")

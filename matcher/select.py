@@ -221,6 +221,14 @@ def read_suggestions(path: str | Path) -> pd.DataFrame:
     return prepare_suggestions(frame, source=Path(path).name)
 
 
+def table_source(source: pd.DataFrame | str | Path, what: str, sheet: str, default_name: str
+                 ) -> tuple[pd.DataFrame, str]:
+    """A side table given as a frame or a CSV/XLSX/JSON file: ``(frame, name for messages)``."""
+    if isinstance(source, (str, Path)):
+        return read_table(source, what=what, sheets=(sheet,)), Path(source).name
+    return source, default_name
+
+
 def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]] | None) -> pd.DataFrame:
     """Forbidden pairs as a frame ``left_id, right_id, reason``.
 
@@ -231,11 +239,9 @@ def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]]
     if source is None:
         return pd.DataFrame({c: pd.Series(dtype=str) for c in cols})
     name = "forbidden pairs"
-    if isinstance(source, (str, Path)):
-        name = Path(source).name
-        frame = read_table(source, what="forbidden pairs", sheets=("forbidden",))
-    elif isinstance(source, pd.DataFrame):
-        frame = source.copy()
+    if isinstance(source, (str, Path, pd.DataFrame)):
+        frame, name = table_source(source, "forbidden pairs", "forbidden", name)
+        frame = frame.copy()
     else:
         rows = [tuple(r) for r in source]
         frame = pd.DataFrame([(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], columns=cols)
@@ -271,12 +277,7 @@ def read_capacities(source: Mapping[str, int] | pd.DataFrame | str | Path | None
         items = list(source.items())
         name = "capacities"
     else:
-        name = Path(source).name if isinstance(source, (str, Path)) else "capacities"
-        frame = (
-            read_table(source, what="capacities", sheets=("capacities",))
-            if isinstance(source, (str, Path))
-            else source
-        )
+        frame, name = table_source(source, "capacities", "capacities", "capacities")
         id_col = next((c for c in ("id", "entity_id", "participant_id") if c in frame.columns), None)
         if id_col is None or "capacity" not in frame.columns:
             raise ValidationError(

@@ -199,10 +199,17 @@ def _parse_numeric(text: pd.Series, col: Column):
     return values.astype("Float64"), bad, reason
 
 
+def _lookup(text: pd.Series, table: dict) -> tuple[pd.Series, pd.Series]:
+    """Each cell looked up (case-insensitive) in ``table``; ``bad`` = non-empty and not found.
+
+    Few distinct spellings even in a million rows: each is looked up once.
+    """
+    values = text.map({v: table.get(v.lower()) for v in text.unique()})
+    return values, text.ne("") & values.isna()
+
+
 def _parse_flag(text: pd.Series, col: Column):
-    # Few distinct spellings even in a million rows: look each up once.
-    values = text.map({v: FLAG_VALUES.get(v.lower()) for v in text.unique()})
-    bad = text.ne("") & values.isna()
+    values, bad = _lookup(text, FLAG_VALUES)
     reason = "not a yes/no flag; use yes, no, true, false, 1, 0, 是 or 否 (empty = unknown)"
     return values.astype("boolean"), bad, reason
 
@@ -244,15 +251,13 @@ def _parse_list(text: pd.Series, col: Column):
 
 
 def _parse_province(text: pd.Series, col: Column):
-    values = text.map({v: PROVINCE_LOOKUP.get(v.lower()) for v in text.unique()})
-    bad = text.ne("") & values.isna()
+    values, bad = _lookup(text, PROVINCE_LOOKUP)
     reason = "unknown province; use the English or Chinese name of a mainland province, e.g. Zhejiang or 浙江"
     return values.astype("string"), bad, reason
 
 
 def _parse_region(text: pd.Series, col: Column):
-    values = text.map({v: _REGION_WORDS.get(v.lower()) for v in text.unique()})
-    bad = text.ne("") & values.isna()
+    values, bad = _lookup(text, _REGION_WORDS)
     reason = (
         "unknown region; valid regions: east, central, west (or leave empty to derive it from the province)"
     )

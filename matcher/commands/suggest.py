@@ -82,9 +82,9 @@ def _enterprises(args: argparse.Namespace, dataset, weights, progress) -> int:
     from matcher.engine import new_run
     from matcher.export import write_shortlist
     from matcher.scale import suggest_enterprises
-    from matcher.scoring import preset_weights
+    from matcher.scoring import merge_weights
 
-    used = {**preset_weights("enterprise", args.preset), **(weights or {})}
+    used = merge_weights("enterprise", weights, args.preset)
     run_info = new_run(dataset, "enterprise", used, preset=args.preset)
     extra = {"run_id": run_info["run_id"], "data_version": run_info["data_version"]}
     options = dict(weights=weights, preset=args.preset, for_id=args.for_id, min_score=args.min_score,
