@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import pair_tables
 
 from matcher.cli import main
 from matcher.exceptions import InfeasibleError, ValidationError
@@ -19,20 +20,9 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@st.composite
-def requests(draw, max_side: int = 6, max_pairs: int = 18):
-    n_left = draw(st.integers(1, max_side))
-    n_right = draw(st.integers(1, max_side))
-    pairs = [(f"C{i}", f"M{j}") for i in range(n_left) for j in range(n_right)]
-    chosen = draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=max_pairs, unique=True))
-    scores = draw(st.lists(st.integers(0, 9), min_size=len(chosen), max_size=len(chosen)))
-    return pd.DataFrame(
-        {
-            "left_id": [a for a, _ in chosen],
-            "right_id": [b for _, b in chosen],
-            "score": [s / 10 for s in scores],
-        }
-    )
+def requests(max_side: int = 6, max_pairs: int = 18):
+    """Meeting requests between clusters (C...) and markets (M...)."""
+    return pair_tables("C", "M", max_side=max_side, max_pairs=max_pairs, top_score=9)
 
 
 def max_load(frame: pd.DataFrame) -> int:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment, linprog
+from strategies import pair_tables
 
 from matcher.cli import main
 from matcher.exceptions import MatcherError, ValidationError
@@ -19,21 +20,9 @@ from matcher.select import read_suggestions, select
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@st.composite
-def bipartite_suggestions(draw, max_side: int = 5, max_pairs: int = 12):
+def bipartite_suggestions(max_side: int = 5, max_pairs: int = 12):
     """Small two-sided suggestion tables; scores on a coarse grid so ties happen."""
-    n_left = draw(st.integers(1, max_side))
-    n_right = draw(st.integers(1, max_side))
-    pairs = [(f"L{i}", f"R{j}") for i in range(n_left) for j in range(n_right)]
-    chosen = draw(st.lists(st.sampled_from(pairs), min_size=1, max_size=max_pairs, unique=True))
-    scores = draw(st.lists(st.integers(0, 10), min_size=len(chosen), max_size=len(chosen)))
-    return pd.DataFrame(
-        {
-            "left_id": [a for a, _ in chosen],
-            "right_id": [b for _, b in chosen],
-            "score": [s / 10 for s in scores],
-        }
-    )
+    return pair_tables("L", "R", max_side=max_side, max_pairs=max_pairs)
 
 
 def pair_set(selection) -> set[tuple[str, str]]:
