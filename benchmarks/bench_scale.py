@@ -37,9 +37,12 @@ from matcher import scale  # noqa: E402
 
 def cross_join_top_k(A: scale.EnterpriseArrays, top: int = 20, neighbours: int = 50,
                      weights: dict | None = None, distance_scale_km: float = 300.0,
-                     min_need: float = scale.DEFAULT_MIN_NEED) -> pd.DataFrame:
-    """Every ordered pair of enterprises in one DataFrame, the candidate rule and ranking applied
-    by plain sorting: ``left_id, right_id, rank, score``. O(N^2) time and memory."""
+                     min_need: float = scale.DEFAULT_MIN_NEED,
+                     product_neighbours: int = scale.DEFAULT_PRODUCT_NEIGHBOURS,
+                     similar: int = scale.DEFAULT_SIMILAR_TEXTS,
+                     min_similarity: float = scale.DEFAULT_MIN_TEXT_SIMILARITY) -> pd.DataFrame:
+    """Every ordered pair of enterprises in one DataFrame, the candidate rules and ranking applied
+    by plain sorting and grouping: ``left_id, right_id, rank, score``. O(N^2) time and memory."""
     from matcher.scoring import preset_weights
 
     weights = {**preset_weights("enterprise"), **(weights or {})}
@@ -51,8 +54,8 @@ def cross_join_top_k(A: scale.EnterpriseArrays, top: int = 20, neighbours: int =
     works_l, works_r = A.stages[li] > 0, A.stages[ri] > 0
     adjacent = ((works_r & (A.need[li] >= min_need)) | (works_l & (A.need[ri] >= min_need))).any(axis=1)
     pairs = pairs.assign(km=F.haversine_km(A.lat[li], A.lon[li], A.lat[ri], A.lon[ri]))
-    pairs = pairs[adjacent & pairs["km"].notna().to_numpy()]
-    # as the engine does for clusters: features of every pair of the cross join, then the rule
+    pairs = pairs[adjacent].reset_index(drop=True)
+    # as the engine does for clusters: features of every pair of the cross join, then the rules
     li, ri = pairs["li"].to_numpy(), pairs["ri"].to_numpy()
     lr = F.supply(A, li, ri)[0]
     rl = F.supply(A, ri, li)[0]
@@ -63,8 +66,12 @@ def cross_join_top_k(A: scale.EnterpriseArrays, top: int = 20, neighbours: int =
         cos[part] = np.asarray(texts[li[part]].multiply(texts[ri[part]]).sum(axis=1)).ravel()
     cos[(texts.getnnz(axis=1) == 0)[li] | (texts.getnnz(axis=1) == 0)[ri]] = np.nan
     pairs = pairs.assign(chain=np.maximum(lr, rl).astype(np.float32), cos=cos)
-    pairs = pairs.sort_values(["li", "km", "ri"], kind="stable")
-    pairs = pairs[pairs.groupby("li").cumcount() < neighbours]
+    # rule 1: the nearest `neighbours` chain-adjacent enterprises (with a known place), ties by id
+    near = pairs[pairs["km"].notna()].sort_values(["li", "km", "ri"], kind="stable")
+    near = near[near.groupby("li").cumcount() < neighbours]
+    by_product = _similar_products(A, pairs, product_neighbours, similar, min_similarity, min_need)
+    chosen = pd.concat([near[["li", "ri"]], by_product[["li", "ri"]]]).drop_duplicates()
+    pairs = pairs.merge(chosen, on=["li", "ri"]).sort_values(["li", "ri"], kind="stable")
     li, ri, cos = pairs["li"].to_numpy(), pairs["ri"].to_numpy(), pairs["cos"].to_numpy()
     hi = np.fmax(A.capacity[li], A.capacity[ri])
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -84,6 +91,49 @@ def cross_join_top_k(A: scale.EnterpriseArrays, top: int = 20, neighbours: int =
     out = out.sort_values(["left_id", "score", "right_id"], ascending=[True, False, True], kind="stable")
     out["rank"] = out.groupby("left_id").cumcount() + 1
     return out[out["rank"] <= top].reset_index(drop=True)[["left_id", "right_id", "rank", "score"]]
+
+
+def _similar_products(A, pairs: pd.DataFrame, k: int, similar: int, min_similarity: float,
+                      min_need: float) -> pd.DataFrame:
+    """Rule 2 on the cross join, written out step by step: for each text the ``similar`` most similar
+    texts held by enterprises (cosine >= min_similarity, sharing a term held by at most
+    ``scale.MAX_TERM_TEXTS`` texts; itself always); for each of those and each (role, stage) group the
+    focal asks for, the ``2 x scale.WINDOW`` members around its place in the group's (Z-order, id)
+    sequence; then the ``k`` best by cosine, distance (unknown last), id."""
+    if k < 1:
+        return pairs.iloc[:0]
+    # similar texts: every pair of distinct texts, similarity over the terms held by at most
+    # scale.MAX_TERM_TEXTS texts (one sparse product of the whole matrix); itself first, with 1
+    nonempty = A.texts.getnnz(axis=1) > 0
+    held = np.unique(A.text_id[nonempty[A.text_id]])
+    rare = A.texts[:, np.flatnonzero(A.texts.getnnz(axis=0) <= scale.MAX_TERM_TEXTS)]
+    everything = (rare @ rare.T).toarray()
+    texts = pd.DataFrame({"t": np.flatnonzero(nonempty)}).merge(pd.DataFrame({"t2": held}), how="cross")
+    ta, tb = texts["t"].to_numpy(), texts["t2"].to_numpy()
+    texts = texts.assign(cos=np.where(ta == tb, np.float32(1), everything[ta, tb]), own=ta == tb)
+    texts = texts[texts["own"] | (texts["cos"] >= min_similarity)]
+    texts = texts.sort_values(["t", "own", "cos", "t2"], ascending=[True, False, False, True], kind="stable")
+    texts = texts[texts.groupby("t").cumcount() < similar]
+    # groups: role 0 = works in stage s (asked for by a focal needing s), role 1 = needs s
+    has = np.c_[A.stages > 0, A.need >= min_need]
+    asks = np.c_[A.need >= min_need, A.stages > 0]
+    z = A.products.z
+    members = pd.DataFrame([(j, A.text_id[e], e, z[e]) for e in range(len(A)) if nonempty[A.text_id[e]]
+                            for j in np.flatnonzero(has[e])], columns=["j", "t2", "ri", "z"])
+    members = members.sort_values(["j", "t2", "z", "ri"], kind="stable")
+    members["place"] = members.groupby(["j", "t2"]).cumcount()
+    members["size"] = members.groupby(["j", "t2"])["ri"].transform("size")
+    focal = pd.DataFrame([(e, A.text_id[e], j, z[e]) for e in range(len(A)) for j in np.flatnonzero(asks[e])],
+                         columns=["li", "t", "j", "zf"])
+    rows = focal.merge(texts, on="t").merge(members, on=["j", "t2"])
+    rows["before"] = (rows["z"] < rows["zf"]).astype(int)
+    pos = rows.groupby(["li", "j", "t2"])["before"].transform("sum")
+    start = np.clip(pos - scale.WINDOW, 0, np.maximum(0, rows["size"] - 2 * scale.WINDOW))
+    rows = rows[(rows["place"] >= start) & (rows["place"] < start + 2 * scale.WINDOW) & (rows["li"] != rows["ri"])]
+    rows = rows.merge(pairs[["li", "ri", "km"]], on=["li", "ri"])
+    rows = rows.assign(far=rows["km"].fillna(np.inf)).drop_duplicates(["li", "ri"])
+    rows = rows.sort_values(["li", "cos", "far", "ri"], ascending=[True, False, True, True], kind="stable")
+    return rows[rows.groupby("li").cumcount() < k]
 
 
 def compare_cross_join(dataset, n: int = 2000, top: int = 20) -> dict:

@@ -2,13 +2,21 @@
 
 A national registry has up to a million firms, so nothing here looks at all N^2 pairs:
 
-1. **Candidates** (bounded work). An enterprise's candidates are its ``neighbours`` nearest
-   chain-adjacent enterprises (great-circle distance, ties by id), optionally within
-   ``radius_km``. Chain-adjacent: one side works in a stage the other needs (input need >=
-   ``min_need``). Per stage there is one k-d tree of the enterprises that work in it and one of
-   those that need it; an enterprise queries only the trees of its stages and needs and keeps the
-   ``neighbours`` nearest of the merged answers, so the TOTAL per enterprise is bounded (not per
-   stage) and candidates never exceed N x ``neighbours``.
+1. **Candidates** (bounded work), from two sources, optionally within ``radius_km``.
+   Chain-adjacent: one side works in a stage the other needs (input need >= ``min_need``).
+
+   - *Nearest*: the ``neighbours`` nearest chain-adjacent enterprises (great-circle distance, ties
+     by id). Per stage there is one k-d tree of the enterprises that work in it and one of those
+     that need it; an enterprise queries only the trees of its stages and needs and keeps the
+     ``neighbours`` nearest of the merged answers, so the TOTAL per enterprise is bounded.
+   - *Similar products*, anywhere: the ``product_neighbours`` chain-adjacent enterprises whose
+     products are most similar. Each distinct product text gets its ``similar`` most similar texts
+     once (sparse TF-IDF products in chunks, ``similar_texts``); an enterprise then looks, in each
+     (stage role, similar text) group it asks for, at the ``2 x WINDOW`` members around its place
+     in the group's spatial (Z-order) sequence, and keeps the best by similarity, then distance.
+     Enterprises without a place take part (their distance is unknown).
+
+   So candidates never exceed N x (``neighbours`` + ``product_neighbours``).
 2. **Features and scores**, vectorised over row blocks of ``block_size`` enterprises: the same
    feature functions as the engine (``matcher.features``); product similarity is computed once per
    distinct pair of product texts in the block (sparse TF-IDF rows multiplied in chunks).
@@ -65,6 +73,17 @@ DEFAULT_MIN_NEED = 0.05
 #: Threads for k-d tree queries (-1 = every core of the machine or Dask worker running the block).
 QUERY_WORKERS = -1
 DEFAULT_BLOCK_SIZE = 20_000
+#: Candidates per enterprise from product similarity, on top of the ``neighbours`` nearest.
+DEFAULT_PRODUCT_NEIGHBOURS = 10
+#: Distinct product texts an enterprise looks in: its own and the most similar ones.
+DEFAULT_SIMILAR_TEXTS = 5
+#: Cosine (product TF-IDF) from which another text counts as similar.
+DEFAULT_MIN_TEXT_SIMILARITY = 0.2
+#: Members taken on each side of an enterprise's place in a group's spatial (Z-order) sequence.
+WINDOW = 2
+#: Terms held by more distinct texts than this do not propose similar texts: their pairs would grow
+#: with the square of the number of texts (texts sharing only such terms are rarely similar).
+MAX_TERM_TEXTS = 1000
 #: Leading output columns (the engine's SUGGESTION_COLUMNS), then f_/w_/c_ triples, then details.
 SUGGESTION_COLUMNS = [
     "kind", "rank", "left_id", "right_id", "left_name_zh", "left_name_en", "right_name_zh", "right_name_en",
@@ -102,6 +121,7 @@ class EnterpriseArrays:
     texts: sparse.csr_matrix
     names: dict[str, np.ndarray] = field(default_factory=dict)
     trees: dict | None = None
+    products: ProductIndex | None = None
     profile: np.ndarray | None = None
     profiles: object = None
     text_columns: dict = field(default_factory=dict)
@@ -139,7 +159,8 @@ def text_features_distinct(texts: pd.Series, n_focus: int) -> tuple[np.ndarray, 
     L2-normalised rows of those ids.
     """
     texts = texts.fillna("").astype(str).str.lower()
-    codes, uniques = pd.factorize(texts, sort=False)
+    # ids in string order: the same ids whatever the row order (the engine's path builds the same)
+    codes, uniques = pd.factorize(texts, sort=True)
     counts = np.bincount(codes, minlength=len(uniques))
     uniques = pd.Series(uniques, dtype=object)
     if not uniques.str.strip().any():
@@ -166,8 +187,9 @@ def _neutral(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def prepare_enterprises(dataset, min_need: float = DEFAULT_MIN_NEED) -> EnterpriseArrays:
-    """Arrays of a dataset's enterprises, sorted by id, and the per-stage k-d trees.
+def prepare_enterprises(dataset, min_need: float = DEFAULT_MIN_NEED, similar: int = DEFAULT_SIMILAR_TEXTS,
+                        min_similarity: float = DEFAULT_MIN_TEXT_SIMILARITY) -> EnterpriseArrays:
+    """Arrays of a dataset's enterprises, sorted by id, the per-stage k-d trees and the product index.
 
     Raises
     ------
@@ -217,8 +239,10 @@ def prepare_enterprises(dataset, min_need: float = DEFAULT_MIN_NEED) -> Enterpri
     arrays.text_columns = {"id": pa.array(ids, pa.string())} | {
         c: pa.array(v, pa.string()) for c, v in arrays.names.items()}
     arrays.profile, arrays.profiles = chain_profiles(arrays)
-    arrays.trees = stage_trees(arrays.stages, arrays.need, arrays.lat, arrays.lon,
-                               np.arange(len(arrays)), min_need)
+    pool = np.arange(len(arrays))
+    arrays.trees = stage_trees(arrays.stages, arrays.need, arrays.lat, arrays.lon, pool, min_need)
+    arrays.products = product_index(arrays.stages, arrays.need, arrays.text_id, arrays.texts, arrays.lat,
+                                    arrays.lon, pool, pool, similar, min_similarity, min_need)
     return arrays
 
 
@@ -340,6 +364,180 @@ def _rank_within(groups: np.ndarray) -> np.ndarray:
     return np.arange(len(groups)) - np.repeat(start, lengths)
 
 
+# --- candidates: similar products ---------------------------------------------------------
+
+@dataclass
+class ProductIndex:
+    """Where to find enterprises with similar products, in bounded work.
+
+    ``offsets``/``similar``/``similar_cos``: for each distinct text, its most similar texts (CSR rows:
+    ``similar[offsets[t]:offsets[t + 1]]``, cosine descending, then text id). ``keys``/``members``:
+    every (role, stage, text) group's members sorted by ``group << z_bits | z`` then tie order, so a
+    group is one contiguous run and, within it, members are in spatial (Z-order) sequence. Role 0:
+    works in the stage; role 1: needs the stage. ``z``: each entity's Z-order code.
+    """
+
+    offsets: np.ndarray
+    similar: np.ndarray
+    similar_cos: np.ndarray
+    keys: np.ndarray
+    members: np.ndarray
+    z: np.ndarray
+    z_bits: int
+    n_texts: int
+    min_need: float
+
+
+def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For runs ``[starts[i], starts[i] + counts[i])``: the run of each element and the element."""
+    counts = np.asarray(counts, dtype=np.int64)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    first = np.cumsum(counts) - counts
+    return owner, np.repeat(np.asarray(starts, dtype=np.int64), counts) + np.arange(int(counts.sum())) - first[owner]
+
+
+def rowwise_cosine(texts: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+    """Cosine of rows ``a[i]`` and ``b[i]`` of L2-normalised rows (float32, chunked)."""
+    out = np.empty(len(a), dtype=np.float32)
+    for start in range(0, len(a), chunk):
+        part = slice(start, start + chunk)
+        out[part] = np.asarray(texts[a[part]].multiply(texts[b[part]]).sum(axis=1)).ravel()
+    return out
+
+
+def similar_texts(texts: sparse.csr_matrix, eligible: np.ndarray, m: int, min_similarity: float,
+                  max_term_texts: int = MAX_TERM_TEXTS, pairs_per_chunk: int = 4_000_000
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each text's ``m`` most similar eligible texts, its own first, by sparse products in chunks.
+
+    Similarity is the cosine over the terms held by at most ``max_term_texts`` distinct texts (all
+    terms while there are fewer texts than that): terms almost every text holds say little and would
+    make the product quadratic in the number of texts; without them it is bounded by
+    ``max_term_texts`` x the matrix's non-zeros. A chunk of rows is multiplied at a time (each
+    value is the same as in the whole product). Other texts must reach ``min_similarity``; order:
+    similarity descending, then text id. Returns CSR arrays ``(offsets, similar, similarity)``; a
+    text's own entry has similarity 1.
+
+    >>> from sklearn.preprocessing import normalize
+    >>> t = normalize(sparse.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [0, 0, 1]], dtype=np.float32)))
+    >>> offsets, similar, _ = similar_texts(t, np.array([True, True, True]), 5, 0.5)
+    >>> [similar[offsets[i]:offsets[i + 1]].tolist() for i in range(3)]
+    [[0, 1], [1, 0], [2]]
+    """
+    n = texts.shape[0]
+    nonempty = texts.getnnz(axis=1) > 0
+    rare = texts[:, np.flatnonzero(texts.getnnz(axis=0) <= max_term_texts)].tocsr()
+    cols = np.flatnonzero(eligible & nonempty)
+    rows = np.flatnonzero(nonempty)
+    a_parts, b_parts, v_parts = [cols], [cols], [np.ones(len(cols), dtype=np.float32)]  # itself
+    if len(cols) and rare.shape[1]:
+        by_col = rare[cols].T.tocsc()
+        step = max(1, pairs_per_chunk // max(1, len(cols)))
+        for start in range(0, len(rows), step):
+            chunk = rows[start:start + step]
+            found = (rare[chunk] @ by_col).tocoo()
+            a, b = chunk[found.row], cols[found.col]
+            ok = (found.data >= min_similarity) & (a != b)
+            a_parts.append(a[ok])
+            b_parts.append(b[ok])
+            v_parts.append(found.data[ok].astype(np.float32))
+    a, b = np.concatenate(a_parts).astype(np.int64), np.concatenate(b_parts).astype(np.int64)
+    value = np.concatenate(v_parts)
+    order = np.lexsort((b, -value, a != b, a))  # per text: itself, then most similar, then id
+    a, b, value = a[order], b[order], value[order]
+    keep = _rank_within(a) < m
+    a, b, value = a[keep], b[keep], value[keep]
+    return np.searchsorted(a, np.arange(n + 1)), b, value
+
+
+def product_index(stages, need, text_id, texts, lat, lon, pool: np.ndarray, tie: np.ndarray,
+                  similar: int, min_similarity: float, min_need: float) -> ProductIndex:
+    """The ``ProductIndex`` of the ``pool`` entities (positions; ``tie``: their order among equals)."""
+    n_texts = texts.shape[0]
+    n_groups = 2 * stages.shape[1] * n_texts
+    z_bits = min(24, (62 - max(1, int(n_groups).bit_length())) // 2)
+    if z_bits < 4:
+        raise MatcherError("too many distinct product texts for the product index")
+    z = _z_order(lat, lon, z_bits).astype(np.int64)
+    with_text = np.asarray(texts.getnnz(axis=1) > 0)
+    pool = pool[with_text[text_id[pool]]]
+    eligible = np.zeros(n_texts, dtype=bool)
+    eligible[text_id[pool]] = True
+    offsets, sim, sim_cos = similar_texts(texts, eligible, similar, min_similarity)
+    groups, members = [], []
+    for role, has in enumerate((stages[pool] > 0, need[pool] >= min_need)):
+        r, s = np.nonzero(has)
+        members.append(pool[r])
+        groups.append((role * stages.shape[1] + s) * n_texts + text_id[pool[r]])
+    member = np.concatenate(members).astype(np.int64)
+    key = (np.concatenate(groups).astype(np.int64) << (2 * z_bits)) | z[member]
+    order = np.lexsort((tie[member], key))
+    return ProductIndex(offsets, sim, sim_cos, key[order], member[order], z, z_bits, n_texts, min_need)
+
+
+def product_candidates(stages, need, text_id, lat, lon, index: ProductIndex, focal: np.ndarray, k: int,
+                       radius_km: float | None = None, tie: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each focal entity's ``k`` chain-adjacent partners with the most similar products.
+
+    The partner pool: for each of the focal's similar texts (``index.similar``) and each stage it
+    needs (partners working in it) or works in (partners needing it), the ``2 x WINDOW`` members of
+    that group around the focal's place in the group's spatial sequence. From the pool: cosine
+    descending, then distance (unknown last), then ``tie``. Work per entity is bounded by
+    similar texts x stages x 2 x WINDOW, whatever the registry's size. Entities without a place
+    take part too (their distance is unknown). Returns ``(focal, partner, km)`` sorted by focal.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    if k < 1 or len(focal) == 0:
+        return empty, empty, np.zeros(0, dtype=np.float64)
+    tie = np.arange(len(lat)) if tie is None else tie
+    t = text_id[focal]
+    # focal x similar text
+    row, at = _expand(index.offsets[t], index.offsets[t + 1] - index.offsets[t])
+    sim, cos = index.similar[at], index.similar_cos[at]
+    # x (role, stage) groups the focal asks for: role 0 (works in s) for the stages it needs,
+    # role 1 (needs s) for the stages it works in
+    asks = np.c_[need[focal] >= index.min_need, stages[focal] > 0]
+    ask_row, ask_col = np.nonzero(asks)
+    ask_start = np.searchsorted(ask_row, np.arange(len(focal) + 1))
+    sub, j = _expand(ask_start[row], ask_start[row + 1] - ask_start[row])
+    f = focal[row[sub]]
+    group = ask_col[j].astype(np.int64) * index.n_texts + sim[sub]
+    cos = cos[sub]
+    shift = 2 * index.z_bits
+    lo = np.searchsorted(index.keys, group << shift)
+    hi = np.searchsorted(index.keys, (group + 1) << shift)
+    pos = np.searchsorted(index.keys, (group << shift) | index.z[f])
+    start = np.clip(pos - WINDOW, lo, np.maximum(lo, hi - 2 * WINDOW))
+    end = np.minimum(start + 2 * WINDOW, hi)
+    owner, at = _expand(start, end - start)
+    f, p, cos = f[owner], index.members[at], cos[owner]
+    keep = f != p
+    f, p, cos = f[keep], p[keep], cos[keep]
+    km = F.haversine_km(lat[f], lon[f], lat[p], lon[p])
+    if radius_km is not None:
+        near = km <= radius_km
+        f, p, cos, km = f[near], p[near], cos[near], km[near]
+    order = np.lexsort((tie[p], np.nan_to_num(km, nan=np.inf), -cos, f))
+    f, p, km = f[order], p[order], km[order]
+    first = np.ones(len(f), dtype=bool)
+    # the same partner through two groups: same cosine and distance, so the copies are adjacent
+    first[1:] = (f[1:] != f[:-1]) | (p[1:] != p[:-1])
+    f, p, km = f[first], p[first], km[first]
+    keep = _rank_within(f) < k
+    return f[keep], p[keep], km[keep]
+
+
+def union_candidates(near: tuple, similar: tuple, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Candidates of both sources, once each, sorted by focal then partner; and how many came only
+    from product similarity."""
+    f = np.concatenate([near[0], similar[0]]).astype(np.int64)
+    p = np.concatenate([near[1], similar[1]]).astype(np.int64)
+    km = np.concatenate([near[2], similar[2]])
+    key, first = np.unique(f * n + p, return_index=True)
+    return key // n, key % n, km[first], len(key) - len(near[0])
+
+
 # --- features and scores -----------------------------------------------------------------
 
 def product_cosine(text_id: np.ndarray, texts: sparse.csr_matrix, li: np.ndarray, ri: np.ndarray,
@@ -349,11 +547,7 @@ def product_cosine(text_id: np.ndarray, texts: sparse.csr_matrix, li: np.ndarray
     n_texts = texts.shape[0]
     keys, inverse = np.unique(tl * n_texts + tr, return_inverse=True)
     a_rows, b_rows = keys // n_texts, keys % n_texts
-    cos = np.empty(len(keys), dtype=np.float32)
-    for start in range(0, len(keys), chunk):
-        a = texts[a_rows[start:start + chunk]]
-        b = texts[b_rows[start:start + chunk]]
-        cos[start:start + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    cos = rowwise_cosine(texts, a_rows, b_rows, chunk)
     empty = texts.getnnz(axis=1) == 0
     cos[empty[a_rows] | empty[b_rows]] = np.nan
     return cos[inverse.ravel()]
@@ -538,13 +732,14 @@ class ScaleJob:
     distance_scale_km: float
     radius_km: float | None = None
     min_score: float | None = None
+    product_neighbours: int = DEFAULT_PRODUCT_NEIGHBOURS
 
 
 def suggest_block(A: EnterpriseArrays, focal: np.ndarray, job: ScaleJob) -> BlockResult:
     """Ranked, explained top-K suggestions of the focal enterprises (positions), one block."""
     weights = np.asarray(job.weights, dtype=np.float64)
-    li, ri, km = candidate_pairs(A.stages, A.need, A.lat, A.lon, A.trees, np.asarray(focal, dtype=np.int64),
-                                 job.neighbours, job.radius_km)
+    li, ri, km, from_products = block_candidates(A, np.asarray(focal, dtype=np.int64), job.neighbours,
+                                                 job.product_neighbours, job.radius_km)
     n_candidates = len(li)
     columns = pair_features(A, li, ri, km, job.distance_scale_km)
     values, contrib, score = score_pairs(columns, weights)
@@ -584,27 +779,40 @@ def suggest_block(A: EnterpriseArrays, focal: np.ndarray, job: ScaleJob) -> Bloc
             out[c] = stage_names.take(pa.array(np.where(v < 0, len(F.STAGE_NAMES), v)))
         else:
             out[c] = pa.array(np.asarray(v))
-    return BlockResult(pa.table(out), n_candidates)
+    return BlockResult(pa.table(out), n_candidates, from_products)
+
+
+def block_candidates(A: EnterpriseArrays, focal: np.ndarray, neighbours: int, product_neighbours: int,
+                     radius_km: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Candidates of the focal enterprises from both sources: ``(focal, partner, km, only_product)``."""
+    near = candidate_pairs(A.stages, A.need, A.lat, A.lon, A.trees, focal, neighbours, radius_km)
+    similar = product_candidates(A.stages, A.need, A.text_id, A.lat, A.lon, A.products, focal,
+                                 product_neighbours, radius_km)
+    return union_candidates(near, similar, len(A))
 
 
 @dataclass
 class BlockResult:
-    """One block's suggestions (an arrow table, cheap to ship from a worker) and candidate count."""
+    """One block's suggestions (an arrow table, cheap to ship from a worker), its candidate count
+    and how many of those only product similarity proposed."""
 
     table: object
     candidates: int
+    from_products: int = 0
 
 
-def _z_order(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Morton (Z-order) code of each point: nearby points get nearby codes; unknown places last."""
+def _z_order(lat: np.ndarray, lon: np.ndarray, bits: int = 16) -> np.ndarray:
+    """Morton (Z-order) code of each point, ``bits`` per axis: nearby points get nearby codes;
+    unknown places get the largest code (they sort last)."""
     known = ~np.isnan(lat) & ~np.isnan(lon)
-    y = np.where(known, np.clip((np.nan_to_num(lat) + 90.0) / 180.0, 0, 1) * 65535, 0).astype(np.uint64)
-    x = np.where(known, np.clip((np.nan_to_num(lon) + 180.0) / 360.0, 0, 1) * 65535, 0).astype(np.uint64)
+    top = float((1 << bits) - 1)
+    y = np.where(known, np.clip((np.nan_to_num(lat) + 90.0) / 180.0, 0, 1) * top, 0).astype(np.uint64)
+    x = np.where(known, np.clip((np.nan_to_num(lon) + 180.0) / 360.0, 0, 1) * top, 0).astype(np.uint64)
     code = np.zeros(len(lat), dtype=np.uint64)
-    for bit in range(16):
+    for bit in range(bits):
         code |= ((x >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
         code |= ((y >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
-    return np.where(known, code, np.iinfo(np.uint64).max)
+    return np.where(known, code, np.uint64((1 << (2 * bits)) - 1) if bits < 32 else np.iinfo(np.uint64).max)
 
 
 def _blocks(focal: np.ndarray, block_size: int, lat: np.ndarray | None = None,
@@ -691,19 +899,38 @@ def _neutralise_block(table):
 class CsvBlockWriter:
     """Append suggestion blocks to one CSV for Excel (UTF-8 with BOM, CRLF, text neutralised).
 
-    Written with pyarrow's CSV writer: formatting 20M rows with pandas would take longer than
-    ranking them.
+    Written with pyarrow's CSV writer (formatting 20M rows with pandas would take longer than
+    ranking them), on a background thread: pyarrow formats without holding the GIL, so one block
+    is written while the next is ranked. At most one block waits to be written (memory stays
+    bounded); blocks are written in the order given, and an error in writing is raised by the next
+    ``write`` or by ``close``. Rows go to ``FILE.partial``, renamed to ``FILE`` by a successful
+    ``close``; ``abort`` (or a failed close) removes it, so a failed run never leaves a half file.
     """
 
     def __init__(self, path: str | Path, extra: dict | None = None):
+        from concurrent.futures import ThreadPoolExecutor
+
         self.path = Path(path)
         self.extra = dict(extra or {})
         self.rows = 0
-        self._handle = self.path.open("wb")
+        self._partial = self.path.with_name(self.path.name + ".partial")
+        self._handle = self._partial.open("wb")
         self._handle.write("\ufeff".encode())
         self._writer = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-writer")
+        self._pending = None
 
     def write(self, table) -> None:
+        self._wait()
+        self._pending = self._pool.submit(self._write, table)
+        self.rows += table.num_rows
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def _write(self, table) -> None:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
@@ -715,15 +942,28 @@ class CsvBlockWriter:
             self._writer = pacsv.CSVWriter(self._handle, table.schema, write_options=pacsv.WriteOptions(
                 include_header=True, quoting_style="needed", eol="\r\n"))
         self._writer.write_table(table.cast(self._schema))
-        self.rows += table.num_rows
 
     def close(self) -> None:
-        if self._writer is None:
-            header = ",".join([*output_columns(), *self.extra]) + "\r\n"
-            self._handle.write(header.encode())
-        else:
-            self._writer.close()
+        try:
+            self._wait()
+            if self._writer is None:
+                header = ",".join([*output_columns(), *self.extra]) + "\r\n"
+                self._handle.write(header.encode())
+            else:
+                self._writer.close()
+            self._handle.close()
+        except BaseException:
+            self.abort()
+            raise
+        finally:
+            self._pool.shutdown(wait=True)
+        self._partial.replace(self.path)
+
+    def abort(self) -> None:
+        """Stop and remove the partial file (the target file, if any, is left as it was)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
         self._handle.close()
+        self._partial.unlink(missing_ok=True)
 
 
 def output_columns() -> list[str]:
@@ -733,15 +973,16 @@ def output_columns() -> list[str]:
 
 # --- the public job ----------------------------------------------------------------------
 
-def candidate_report(n: int, candidates: int, neighbours: int) -> pd.DataFrame:
-    """One row per candidate rule (here one), in the engine's report shape."""
+def candidate_report(n: int, candidates: int, neighbours: int, from_products: int = 0,
+                     product_neighbours: int = DEFAULT_PRODUCT_NEIGHBOURS) -> pd.DataFrame:
+    """One row per candidate source and their union, in the engine's report shape."""
     all_pairs = n * (n - 1)
+    rows = [(f"chain_adjacent_nearest_{neighbours}", candidates - from_products),
+            (f"similar_products_{product_neighbours} (not already nearest)", from_products),
+            ("candidates (union)", candidates)]
     return pd.DataFrame([
-        {"rule": f"chain_adjacent_nearest_{neighbours}", "pairs": candidates, "all_pairs": all_pairs,
-         "reduction_ratio": 1.0 - candidates / max(all_pairs, 1), "universe": "all ordered pairs of enterprises"},
-        {"rule": "candidates (union)", "pairs": candidates, "all_pairs": all_pairs,
-         "reduction_ratio": 1.0 - candidates / max(all_pairs, 1), "universe": "all ordered pairs of enterprises"},
-    ])
+        {"rule": rule, "pairs": pairs, "all_pairs": all_pairs, "reduction_ratio": 1.0 - pairs / max(all_pairs, 1),
+         "universe": "all ordered pairs of enterprises"} for rule, pairs in rows])
 
 
 def suggest_enterprises(
@@ -756,6 +997,7 @@ def suggest_enterprises(
     for_id: str | Iterable[str] | None = None,
     min_score: float | None = None,
     neighbours: int | None = None,
+    product_neighbours: int | None = None,
     radius_km: float | None = None,
     out: str | Path | None = None,
     extra_columns: dict | None = None,
@@ -785,7 +1027,10 @@ def suggest_enterprises(
     min_score : float, optional
         Drop pairs scoring below this before ranking.
     neighbours : int, optional
-        Candidates per enterprise (default: the preset's ``neighbours`` param, 50).
+        Nearest chain-adjacent candidates per enterprise (default: the preset's ``neighbours``, 50).
+    product_neighbours : int, optional
+        Further candidates per enterprise with the most similar products, anywhere (default: the
+        preset's ``product_neighbours``, 10; 0 turns this source off).
     radius_km : float, optional
         Only partners within this distance.
     out : path, optional
@@ -820,14 +1065,23 @@ def suggest_enterprises(
         raise MatcherError(f"unknown backend {backend!r}; use 'local' or 'dask'")
     params = kind_params(KIND)
     base = merge_weights(KIND, weights, preset)
-    neighbours = int(neighbours or params.get("neighbours", DEFAULT_NEIGHBOURS))
+    neighbours = int(params.get("neighbours", DEFAULT_NEIGHBOURS) if neighbours is None else neighbours)
     if neighbours < 1:
         raise MatcherError("neighbours (candidates per enterprise) must be at least 1")
+    if product_neighbours is None:
+        product_neighbours = params.get("product_neighbours", DEFAULT_PRODUCT_NEIGHBOURS)
+    if int(product_neighbours) < 0:
+        raise MatcherError("product neighbours (candidates by similar products) must be 0 or more")
+    if radius_km is not None and not radius_km > 0:
+        raise MatcherError(f"the radius must be a positive number of km, not {radius_km}")
     job = ScaleJob(top=int(top), weights=tuple(float(base.get(f, 0.0)) for f in FEATURES), neighbours=neighbours,
-                   distance_scale_km=float(params["distance_scale_km"]), radius_km=radius_km, min_score=min_score)
+                   distance_scale_km=float(params["distance_scale_km"]), radius_km=radius_km, min_score=min_score,
+                   product_neighbours=int(product_neighbours))
     if arrays is None:
         say(f"preparing {len(dataset.enterprises):,} enterprises (stages, product texts, k-d trees)")
-        arrays = prepare_enterprises(dataset)
+        arrays = prepare_enterprises(dataset, similar=int(params.get("similar_texts", DEFAULT_SIMILAR_TEXTS)),
+                                     min_similarity=float(params.get("min_text_similarity",
+                                                                     DEFAULT_MIN_TEXT_SIMILARITY)))
     focal = np.arange(len(arrays), dtype=np.int64)
     if for_id is not None:
         wanted = [for_id] if isinstance(for_id, str) else list(for_id)
@@ -840,65 +1094,82 @@ def suggest_enterprises(
     results = _local_results(arrays, blocks, job) if backend == "local" else _dask_results(
         arrays, blocks, job, scheduler)
     writer = CsvBlockWriter(out, extra_columns) if out is not None else None
-    kept, rows, done, candidates = [], 0, 0, 0
+    kept, rows, done, candidates, from_products = [], 0, 0, 0, 0
     try:
         for n, result in enumerate(results, start=1):
             done += len(blocks[n - 1])
             rows += result.table.num_rows
             candidates += result.candidates
+            from_products += result.from_products
             if writer is not None:
                 writer.write(result.table)
             else:
                 kept.append(result.table)
             if n == len(blocks) or n % max(1, len(blocks) // 20) == 0:
                 say(f"{backend}: {done:,} / {len(focal):,} enterprises ranked, {rows:,} suggestions")
-    finally:
+    except BaseException:
         if writer is not None:
-            writer.close()
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    report = candidate_report(len(arrays), candidates, neighbours, from_products, job.product_neighbours)
     if writer is None:
         import pyarrow as pa
 
         frame = pa.concat_tables(kept).to_pandas() if kept else pd.DataFrame(columns=output_columns())
         # blocks are spatial tiles: put the rows back in enterprise id order (ids are unique, so stable)
         frame = frame.sort_values(["left_id", "rank"], kind="stable", ignore_index=True)
-        frame.attrs = {"candidates": candidates, "report": candidate_report(len(arrays), candidates, neighbours)}
+        frame.attrs = {"candidates": candidates, "report": report}
         return frame
     return {
-        "path": str(out), "rows": rows, "enterprises": len(focal), "candidates": candidates,
-        "report": candidate_report(len(arrays), candidates, neighbours),
+        "path": str(out), "rows": rows, "enterprises": len(focal), "candidates": candidates, "report": report,
         "seconds": time.perf_counter() - started,
     }
 
 
-def count_candidates(A: EnterpriseArrays, neighbours: int, radius_km: float | None = None,
-                     focal: np.ndarray | None = None, block_size: int = DEFAULT_BLOCK_SIZE) -> int:
-    """Number of candidate pairs (at most len(focal) x neighbours); for reports and tests."""
+def count_candidates(A: EnterpriseArrays, neighbours: int, product_neighbours: int = DEFAULT_PRODUCT_NEIGHBOURS,
+                     radius_km: float | None = None, focal: np.ndarray | None = None,
+                     block_size: int = DEFAULT_BLOCK_SIZE) -> int:
+    """Number of candidate pairs (at most len(focal) x (neighbours + product_neighbours))."""
     focal = np.arange(len(A)) if focal is None else focal
     total = 0
     for block in _blocks(focal, block_size):
-        f, _, _ = candidate_pairs(A.stages, A.need, A.lat, A.lon, A.trees, block, neighbours, radius_km)
-        total += len(f)
+        total += len(block_candidates(A, block, neighbours, product_neighbours, radius_km)[0])
     return total
 
 
 # --- the engine's path (small data, the app) -------------------------------------------------
 
-def enterprise_candidates(E: F.Entities, neighbours: int, min_need: float = DEFAULT_MIN_NEED
+def enterprise_candidates(E: F.Entities, neighbours: int, product_neighbours: int = DEFAULT_PRODUCT_NEIGHBOURS,
+                          similar: int = DEFAULT_SIMILAR_TEXTS,
+                          min_similarity: float = DEFAULT_MIN_TEXT_SIMILARITY, min_need: float = DEFAULT_MIN_NEED
                           ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """The same bounded candidates over prepared entities, as unordered pairs (li < ri).
 
-    Every enterprise contributes at most ``neighbours`` pairs (its nearest chain-adjacent
-    enterprises), so there are at most N x ``neighbours`` pairs.
+    Every enterprise contributes at most ``neighbours`` nearest chain-adjacent enterprises and
+    ``product_neighbours`` with similar products (the scale path's rules, with ties in id order), so
+    there are at most N x (``neighbours`` + ``product_neighbours``) pairs.
     """
     ent = np.flatnonzero(E.table["entity_type"].to_numpy() == "enterprise")
     trees = stage_trees(E.stages, E.need, E.lat, E.lon, ent, min_need)
-    f, p, _ = candidate_pairs(E.stages, E.need, E.lat, E.lon, trees, ent, neighbours)
+    near = candidate_pairs(E.stages, E.need, E.lat, E.lon, trees, ent, neighbours)
+    # the scale path's text ids and TF-IDF rows (same corpus, so the same values); ties in id order
+    corpus = E.table["products"].fillna("").astype(str) + " " + E.table["designations"].fillna("").astype(str)
+    text_id, texts = text_features_distinct(corpus, len(E.table))
+    tie = np.zeros(len(E.table), dtype=np.int64)
+    tie[ent] = np.argsort(np.argsort(E.table["id"].astype(str).to_numpy()[ent], kind="stable"), kind="stable")
+    index = product_index(E.stages, E.need, text_id, texts, E.lat, E.lon, ent, tie, similar, min_similarity,
+                          min_need)
+    by_product = product_candidates(E.stages, E.need, text_id, E.lat, E.lon, index, ent, product_neighbours,
+                                    tie=tie)
+    f, p, _, _ = union_candidates(near, by_product, len(E.table))
     lo, hi = np.minimum(f, p), np.maximum(f, p)
     pairs = np.unique(np.c_[lo, hi], axis=0) if len(lo) else np.zeros((0, 2), dtype=np.int64)
     n_ent = len(ent)
     report = pd.DataFrame([{
-        "rule": f"chain_adjacent_nearest_{neighbours}", "pairs": len(pairs),
-        "all_pairs": _n_unordered(n_ent), "universe": "all pairs of enterprises",
+        "rule": f"chain_adjacent_nearest_{neighbours} + similar_products_{product_neighbours}",
+        "pairs": len(pairs), "all_pairs": _n_unordered(n_ent), "universe": "all pairs of enterprises",
     }])
     report["reduction_ratio"] = 1.0 - report["pairs"] / max(_n_unordered(n_ent), 1)
     return pairs[:, 0], pairs[:, 1], report
@@ -928,6 +1199,10 @@ def enterprise_pair_features(E: F.Entities, params: dict):
             "this dataset has no enterprises: load a dataset with enterprises.csv "
             "(for a synthetic one: python -m matcher synth --enterprises 10000 --seed 1 --out DIR)"
         )
-    li, ri, report = enterprise_candidates(E, int(params.get("neighbours", DEFAULT_NEIGHBOURS)))
+    li, ri, report = enterprise_candidates(
+        E, int(params.get("neighbours", DEFAULT_NEIGHBOURS)),
+        int(params.get("product_neighbours", DEFAULT_PRODUCT_NEIGHBOURS)),
+        int(params.get("similar_texts", DEFAULT_SIMILAR_TEXTS)),
+        float(params.get("min_text_similarity", DEFAULT_MIN_TEXT_SIMILARITY)))
     columns = enterprise_feature_columns(E, li, ri, params["distance_scale_km"])
     return _frame("enterprise", E, li, ri, columns, report)

@@ -102,7 +102,18 @@ def test_suggest_enterprise_kind_at_scale_path(tmp_path, capsys):
     assert list(shortlist["left_id"].unique()) == [first] and len(shortlist) == 3
     assert main(["suggest", "--kind", "east_west", "--scheduler", "tcp://127.0.0.1:1", "--out",
                  str(tmp_path / "x.csv")]) == 2
-    assert "--scheduler runs the enterprise kind" in capsys.readouterr().err
+    assert "--scheduler is for the enterprise kind only" in capsys.readouterr().err
+    # the candidate options reach the scale path: no similar-products source, a radius
+    near = tmp_path / "near.csv"
+    assert main(["suggest", "--kind", "enterprise", "--data", str(data), "--top", "5", "--neighbours", "8",
+                 "--product-neighbours", "0", "--radius-km", "50", "--report", "--out", str(near)]) == 0
+    err = capsys.readouterr().err
+    assert "chain_adjacent_nearest_8" in err and "similar_products_0" in err
+    nearby = pd.read_csv(near, encoding="utf-8-sig")
+    assert len(nearby) and (nearby["d_km"] <= 50 + 1e-3).all()
+    assert main(["suggest", "--kind", "enterprise", "--data", str(data), "--radius-km", "0",
+                 "--out", str(near)]) == 2
+    assert "radius must be a positive number" in capsys.readouterr().err
 
 
 def test_bench_passes_options_to_the_script(capfd):

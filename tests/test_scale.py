@@ -116,7 +116,7 @@ def test_candidates_are_bounded_per_enterprise_not_per_stage(bundled):
         # enterprises with several stages and needs still get at most `neighbours`
         many = np.flatnonzero((A.stages.sum(axis=1) + (A.need >= 0.05).sum(axis=1)) >= 4)
         assert len(many) and np.bincount(f, minlength=len(A))[many].max() <= neighbours
-    assert scale.count_candidates(A, 20) == len(f)
+    assert scale.count_candidates(A, 20, product_neighbours=0) == len(f)
 
 
 def test_radius_keeps_only_nearby_partners(bundled):
@@ -151,7 +151,7 @@ def test_engine_path_still_builds_enterprise_pairs(bundled):
     s = DockingEngine(data).suggest("enterprise", top=3)
     assert len(s) and (s["rank"] <= 3).all()
     report = DockingEngine(data).candidate_report("enterprise")
-    assert report["pairs"].iloc[-1] <= 60 * 50
+    assert report["pairs"].iloc[-1] <= 60 * (50 + 10)
 
 
 def test_csv_written_in_blocks_is_safe_for_excel(bundled, tmp_path):
@@ -172,7 +172,7 @@ def test_csv_written_in_blocks_is_safe_for_excel(bundled, tmp_path):
     assert in_id_order["right_id"].tolist() == frame["right_id"].tolist()
     assert not back["left_name_en"].str.startswith("=").any()
     assert back["left_name_en"].str.startswith("'=HYPERLINK").any()
-    assert summary["candidates"] <= 120 * 50
+    assert summary["candidates"] <= 120 * (50 + 10)
 
 
 def test_only_some_enterprises_and_clear_errors(bundled):
@@ -188,3 +188,91 @@ def test_only_some_enterprises_and_clear_errors(bundled):
         scale.suggest_enterprises(data, 5, weights={"charm": 1})
     with pytest.raises(MatcherError, match="has no enterprises"):
         scale.suggest_enterprises(bundled, 5)
+
+
+def _far_cashmere(bundled) -> Dataset:
+    """A cashmere spinner in Qinghe, 60 cotton weavers around it, a cashmere knitter 600 km away."""
+    rows = [{"id": "S", "name_en": "cashmere spinner", "province": "Hebei", "lat": 37.05, "lon": 115.65,
+             "stages": "spinning", "products": "cashmere yarn", "capacity": 100.0}]
+    for i in range(60):
+        rows.append({"id": f"W{i:02d}", "name_en": f"weaver {i}", "province": "Hebei", "lat": 37.05 + i / 1000,
+                     "lon": 115.66, "stages": "weaving", "products": "cotton fabric", "capacity": 100.0})
+    rows.append({"id": "K", "name_en": "cashmere knitter", "province": "Inner Mongolia", "lat": 39.6,
+                 "lon": 109.8, "stages": "knitting", "products": "cashmere sweaters; cashmere yarn",
+                 "capacity": 100.0})
+    rows.append({"id": "U", "name_en": "knitter, place unknown", "province": "Hebei", "stages": "knitting",
+                 "products": "cashmere knitwear; cashmere yarn", "capacity": 90.0})
+    return with_enterprises(bundled, enterprises(rows))
+
+
+def test_similar_products_bring_far_partners_the_nearest_rule_misses(bundled):
+    data = _far_cashmere(bundled)
+    weights = {"product": 1.0, "distance": 0.01}
+    nearest_only = scale.suggest_enterprises(data, 5, neighbours=50, product_neighbours=0, weights=weights)
+    both = scale.suggest_enterprises(data, 5, neighbours=50, weights=weights)
+    spinner = both[both["left_id"] == "S"]
+    assert "K" not in set(nearest_only.loc[nearest_only["left_id"] == "S", "right_id"])
+    assert spinner["right_id"].tolist()[:2] == ["K", "U"]  # most similar products first
+    far = spinner[spinner["right_id"] == "K"].iloc[0]
+    assert far["d_km"] > 500 and "similar products" in far["reason_en"]
+    # an enterprise without a place is found by its products too; its distance is named unknown
+    unknown = spinner[spinner["right_id"] == "U"].iloc[0]
+    assert np.isnan(unknown["d_km"]) and "unknown: distance" in unknown["reason_en"]
+    # ... and gets partners itself (the nearest rule needs a place)
+    assert set(both.loc[both["left_id"] == "U", "right_id"]) >= {"S"}
+    report = both.attrs["report"]
+    assert report["rule"].tolist()[1].startswith("similar_products_10")
+    assert report["pairs"].iloc[1] > 0 and report["pairs"].iloc[-1] == both.attrs["candidates"]
+
+
+def test_similar_product_candidates_are_bounded(bundled):
+    data = with_enterprises(bundled, random_enterprises(bundled, 400, seed=23))
+    A = scale.prepare_enterprises(data)
+    for k in (1, 4, 10):
+        f, p, km = scale.product_candidates(A.stages, A.need, A.text_id, A.lat, A.lon, A.products,
+                                            np.arange(len(A)), k)
+        assert len(f) and np.bincount(f).max() <= k
+        assert (f != p).all() and not pd.DataFrame({"f": f, "p": p}).duplicated().any()
+    f, p, km, only = scale.block_candidates(A, np.arange(len(A)), 20, 10)
+    assert np.bincount(f).max() <= 30 and 0 < only <= len(f)
+    # each distinct text looks in at most `similar` texts, all reaching the minimum cosine
+    index = A.products
+    assert (np.diff(index.offsets) <= scale.DEFAULT_SIMILAR_TEXTS).all()
+    assert (index.similar_cos >= scale.DEFAULT_MIN_TEXT_SIMILARITY).all()
+
+
+def test_similar_texts_skip_terms_held_by_too_many_texts():
+    from scipy import sparse
+    from sklearn.preprocessing import normalize
+
+    # texts 0 and 1 share only term 0, which all four texts hold
+    rows = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 0, 0, 1], [1, 0, 0, 0]], dtype=np.float32)
+    t = normalize(sparse.csr_matrix(rows))
+    every = np.ones(4, dtype=bool)
+    offsets, similar, _ = scale.similar_texts(t, every, 5, 0.1)
+    assert set(similar[offsets[0]:offsets[1]]) == {0, 1, 2, 3}
+    offsets, similar, _ = scale.similar_texts(t, every, 5, 0.1, max_term_texts=3)
+    assert similar[offsets[0]:offsets[1]].tolist() == [0]  # only itself: the shared term is too common
+
+
+def test_a_failed_run_leaves_no_half_written_csv(bundled, tmp_path, monkeypatch):
+    data = with_enterprises(bundled, random_enterprises(bundled, 120, seed=29))
+    target = tmp_path / "s.csv"
+    target.write_text("the planner's earlier file")
+    calls = []
+
+    def fail_on_third(A, focal, job):
+        calls.append(1)
+        if len(calls) == 3:
+            raise MatcherError("simulated failure in block 3")
+        return real(A, focal, job)
+
+    real = scale.suggest_block
+    monkeypatch.setattr(scale, "suggest_block", fail_on_third)
+    with pytest.raises(MatcherError, match="block 3"):
+        scale.suggest_enterprises(data, 4, out=target, block_size=20)
+    assert target.read_text() == "the planner's earlier file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv"]
+    monkeypatch.setattr(scale, "suggest_block", real)
+    summary = scale.suggest_enterprises(data, 4, out=target, block_size=20)
+    assert summary["rows"] == len(pd.read_csv(target, encoding="utf-8-sig")) > 0

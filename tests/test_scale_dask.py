@@ -49,7 +49,8 @@ def test_dask_backend_with_a_client_and_csv_output(synthetic, cluster, tmp_path)
     local = scale.suggest_enterprises(data, 5, out=tmp_path / "local.csv", block_size=700)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert remote["rows"] == local["rows"] and remote["candidates"] == local["candidates"]
-    assert local["candidates"] <= 3000 * 50
+    assert local["candidates"] <= 3000 * (50 + 10)
+    assert remote["report"].equals(local["report"])
 
 
 def test_unreachable_scheduler_is_a_clear_error(synthetic):

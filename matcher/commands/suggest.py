@@ -36,6 +36,13 @@ def register(sub) -> None:
                    "results are identical to the in-process run")
     p.add_argument("--block-size", type=int, default=20_000, metavar="N",
                    help="enterprise kind: enterprises ranked per block; bounds memory (default 20000)")
+    p.add_argument("--neighbours", type=int, metavar="N",
+                   help="enterprise kind: nearest chain-adjacent candidates per enterprise (default 50)")
+    p.add_argument("--product-neighbours", type=int, metavar="N",
+                   help="enterprise kind: further candidates with the most similar products, anywhere "
+                   "(default 10; 0 = off)")
+    p.add_argument("--radius-km", type=float, metavar="KM",
+                   help="enterprise kind: only partners within this distance")
     p.add_argument("--out", metavar="FILE", required=True, help="output file: .csv (UTF-8 with BOM), .xlsx or .json")
     p.set_defaults(func=run)
 
@@ -58,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
     weights = read_weights(args.weights, args.kind) if args.weights else None
     if args.kind == "enterprise":
         return _enterprises(args, dataset, weights, progress)
-    if args.scheduler:
-        raise MatcherError("--scheduler runs the enterprise kind on Dask; the other kinds run in one process")
+    for option in ("scheduler", "neighbours", "product_neighbours", "radius_km"):
+        if getattr(args, option) is not None:
+            raise MatcherError(f"--{option.replace('_', '-')} is for the enterprise kind only")
     engine = DockingEngine(dataset, progress=progress)
     suggestions = engine.suggest(args.kind, top=args.top, for_id=args.for_id, weights=weights,
                                  preset=args.preset, min_score=args.min_score)
@@ -88,7 +96,8 @@ def _enterprises(args: argparse.Namespace, dataset, weights, progress) -> int:
     run_info = new_run(dataset, "enterprise", used, preset=args.preset)
     extra = {"run_id": run_info["run_id"], "data_version": run_info["data_version"]}
     options = dict(weights=weights, preset=args.preset, for_id=args.for_id, min_score=args.min_score,
-                   scheduler=args.scheduler, block_size=args.block_size, progress=progress)
+                   scheduler=args.scheduler, block_size=args.block_size, progress=progress,
+                   neighbours=args.neighbours, product_neighbours=args.product_neighbours, radius_km=args.radius_km)
     if args.out.lower().endswith(".csv"):  # streamed block by block: memory stays bounded
         summary = suggest_enterprises(dataset, args.top, out=args.out, extra_columns=extra, **options)
         report, rows = summary["report"], summary["rows"]
@@ -102,5 +111,7 @@ def _enterprises(args: argparse.Namespace, dataset, weights, progress) -> int:
                         extra_sheets={"candidates": report} if report is not None else None)
     if args.report and report is not None:
         print(report.to_string(index=False), file=sys.stderr)
-    progress(f"wrote {args.out}: {rows:,} rows")
+    union = report.iloc[-1] if report is not None else None
+    found = f"; {int(union['pairs']):,} candidate pairs" if union is not None else ""
+    progress(f"wrote {args.out}: {rows:,} rows{found}")
     return 0
