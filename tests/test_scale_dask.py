@@ -64,3 +64,25 @@ def test_candidates_of_synthetic_registry_are_bounded(synthetic):
     A = scale.prepare_enterprises(data)
     f, _, _ = scale.candidate_pairs(A.stages, A.need, A.lat, A.lon, A.trees, np.arange(len(A)), 50)
     assert len(f) <= len(A) * 50 and np.bincount(f).max() <= 50
+
+
+def test_scale_benchmark_runs_both_backends_and_checks_the_cross_join(tmp_path):
+    """The benchmark's own checks on a small size (the figures come from `python -m matcher bench`)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_scale.py"), "--sizes", "1500", "--dask",
+                           "--cross-join", "300", "--cache", str(tmp_path)], cwd=root, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    in_process = [x for x in lines if "1,500 enterprises, in process" in x]
+    on_dask = [x for x in lines if "1,500 enterprises, dask" in x]
+    assert len(in_process) == len(on_dask) == 1
+    # both backends report the same candidate count (bounded by 1,500 x (50 + 10))
+    pairs = {x.split("wall, ")[1].split(" candidate")[0] for x in in_process + on_dask}
+    assert len(pairs) == 1 and 0 < int(pairs.pop().replace(",", "")) <= 1500 * 60
+    assert any("same top 20: True" in x for x in lines)
+    assert lines[-1] in ("RESULT PASS", "RESULT FAIL")  # 300 firms is too few for the 20x speed target
