@@ -484,7 +484,7 @@ def product_candidates(stages, need, text_id, lat, lon, index: ProductIndex, foc
     needs (partners working in it) or works in (partners needing it), the ``2 x WINDOW`` members of
     that group around the focal's place in the group's spatial sequence. From the pool: cosine
     descending, then distance (unknown last), then ``tie``. Work per entity is bounded by
-    similar texts x stages x 2 x WINDOW, whatever the registry's size. Entities without a place
+    similar texts x (stages worked in + stages needed) x 2 x WINDOW, whatever the registry's size. Entities without a place
     take part too (their distance is unknown). Returns ``(focal, partner, km)`` sorted by focal.
     """
     empty = np.zeros(0, dtype=np.int64)
