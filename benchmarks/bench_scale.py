@@ -239,6 +239,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dask", action="store_true", help="also run each size on a local Dask cluster "
                         "(2 worker processes, 1 thread each)")
+    parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                        help="output file type of the command (default csv)")
     parser.add_argument("--cross-join", type=int, default=2000, help="enterprises in the naive comparison (0: skip)")
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "matcher_bench_scale"))
     # `python -m matcher bench --only scale -- --sizes ...` passes the "--" through
@@ -246,7 +248,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start; output .{args.format}")
     ok = True
     cluster = None
     timings = {}
@@ -254,7 +256,7 @@ def main() -> None:
     def run_size(n: int, label: str, address: str | None) -> None:
         nonlocal ok
         data = ensure_data(cache, n, args.seed)
-        out = cache / f"suggestions_{n}.csv"
+        out = cache / f"suggestions_{n}.{args.format}"
         worker_pids = [w.process.pid for w in cluster.workers.values()] if address else []
         r = run_cli(cli_command(data, out, args.top, address), worker_pids)
         out.unlink(missing_ok=True)

@@ -596,7 +596,7 @@ def write_shortlist(
     extra_sheets: Mapping[str, pd.DataFrame] | None = None,
     lang: str | None = None,
 ) -> Path:
-    """Write a shortlist as .csv (UTF-8 BOM), .xlsx (with a ``run`` sheet) or .json.
+    """Write a shortlist as .csv (UTF-8 BOM), .xlsx (with a ``run`` sheet), .json or .parquet.
 
     ``lang`` ("zh"/"en") labels an XLSX's sheets and headers for people (see ``write_xlsx``).
     """
@@ -608,7 +608,10 @@ def write_shortlist(
         return write_xlsx(path, shortlist=frame, metadata=metadata, extra_sheets=extra_sheets, lang=lang)
     if suffix == ".json":
         return write_json(frame, path, metadata)
-    raise MatcherError(f"unknown output type {suffix!r} for {path.name}; use .csv, .xlsx or .json")
+    if suffix == ".parquet":
+        neutralise_frame(frame).to_parquet(path, index=False, compression="zstd")
+        return path
+    raise MatcherError(f"unknown output type {suffix!r} for {path.name}; use .csv, .xlsx, .json or .parquet")
 
 
 __all__: Iterable[str] = (

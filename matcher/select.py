@@ -82,7 +82,7 @@ def restore_cell(value: Any) -> Any:
 
 
 def read_table(path: str | Path, *, what: str = "table", sheets: Iterable[str] = ()) -> pd.DataFrame:
-    """Read a CSV, XLSX or JSON table with every column as text (ids keep leading zeros).
+    """Read a CSV, XLSX, JSON or Parquet table with every column as text (ids keep leading zeros).
 
     Parameters
     ----------
@@ -118,9 +118,11 @@ def read_table(path: str | Path, *, what: str = "table", sheets: Iterable[str] =
                 frame = pd.read_excel(book, sheet_name=names[0], dtype=str)
         elif suffix == ".json":
             frame = _read_json_records(path)
+        elif suffix == ".parquet":
+            frame = pd.read_parquet(path).astype("string")
         else:
             raise MatcherError(
-                f"{what} file {path.name}: unknown file type {suffix!r}; use .csv, .xlsx or .json"
+                f"{what} file {path.name}: unknown file type {suffix!r}; use .csv, .xlsx, .json or .parquet"
             )
     except MatcherError:
         raise

@@ -282,3 +282,49 @@ def test_a_failed_run_leaves_no_half_written_csv(bundled, tmp_path, monkeypatch)
     monkeypatch.setattr(scale, "suggest_block", real)
     summary = scale.suggest_enterprises(data, 4, out=target, block_size=20)
     assert summary["rows"] == len(pd.read_csv(target, encoding="utf-8-sig")) > 0
+
+
+def test_parquet_output_streams_the_same_rows_and_feeds_the_shortlist(bundled, tmp_path):
+    import pyarrow.parquet as pq
+
+    from matcher.cli import main
+    from matcher.select import read_table
+
+    table = random_enterprises(bundled, 120, seed=31)
+    table.loc[0, "name_en"] = "=HYPERLINK(\"x\")"
+    data = with_enterprises(bundled, table)
+    frame = scale.suggest_enterprises(data, 4)
+    summary = scale.suggest_enterprises(data, 4, out=tmp_path / "s.parquet", block_size=17,
+                                        extra_columns={"run_id": "r1"})
+    back = pq.read_table(tmp_path / "s.parquet").to_pandas()
+    assert summary["rows"] == len(back) == len(frame)
+    assert list(back.columns) == [*scale.output_columns(), "run_id"]
+    in_id_order = back.sort_values(["left_id", "rank"], kind="stable", ignore_index=True)
+    assert in_id_order["right_id"].tolist() == frame["right_id"].tolist()
+    np.testing.assert_array_equal(in_id_order["score"].to_numpy(), frame["score"].to_numpy())  # typed, exact
+    assert back["left_name_en"].str.startswith("'=HYPERLINK").any()  # neutralised as in every export
+    assert not (tmp_path / "s.parquet.partial").exists()
+    # the text reader takes it, ids as text, missing values missing
+    text = read_table(tmp_path / "s.parquet", what="suggestions")
+    assert text["left_id"].tolist() == back["left_id"].tolist() and text["rl_from"].isna().sum() == 0
+    # and the planner's commands: suggest to Parquet, then a shortlist from it
+    folder = tmp_path / "firms"
+    folder.mkdir()
+    data.enterprises.to_csv(folder / "enterprises.csv", index=False)
+    for name in ("clusters", "markets"):
+        getattr(bundled, name).to_csv(folder / f"{name}.csv", index=False)
+    assert main(["suggest", "--kind", "enterprise", "--data", str(folder), "--top", "3",
+                 "--out", str(tmp_path / "cli.parquet")]) == 0
+    assert main(["shortlist", "--suggestions", str(tmp_path / "cli.parquet"), "--method", "top_k", "--k", "2",
+                 "--out", str(tmp_path / "short.csv")]) == 0
+    short = pd.read_csv(tmp_path / "short.csv", encoding="utf-8-sig", dtype=str)
+    assert len(short) and short.groupby("left_id").size().max() <= 2
+
+
+def test_a_writer_given_no_blocks_writes_the_header_only(tmp_path):
+    for name in ("none.csv", "none.parquet"):
+        writer = scale.block_writer(tmp_path / name, {"run_id": "r"})
+        writer.close()
+        path = tmp_path / name
+        back = pd.read_parquet(path) if name.endswith("parquet") else pd.read_csv(path, encoding="utf-8-sig")
+        assert len(back) == 0 and list(back.columns) == [*scale.output_columns(), "run_id"]

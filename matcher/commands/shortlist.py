@@ -23,8 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "shortlist",
         help="choose which suggested docking pairs get a meeting (top k, Hungarian, stable, capacity)",
-        description="Select docking pairs from a suggestions file (the output of `suggest`: CSV, XLSX "
-        "or JSON). Filters first drop self-pairs, forbidden pairs (either orientation) and pairs below "
+        description="Select docking pairs from a suggestions file (the output of `suggest`: CSV, XLSX, "
+        "JSON or Parquet). Filters first drop self-pairs, forbidden pairs (either orientation) and pairs below "
         "--min-score; then the method chooses. Writes the shortlist as .csv (UTF-8 with BOM), .xlsx "
         "(with not_selected, unmatched and run sheets) or .json.",
         epilog=EXAMPLES,
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--suggestions",
         required=True,
         metavar="FILE",
-        help="suggestions file (.csv, .xlsx or .json) with left_id, right_id, score",
+        help="suggestions file (.csv, .xlsx, .json or .parquet) with left_id, right_id, score",
     )
     parser.add_argument(
         "--method",

@@ -9,7 +9,7 @@ import time
 from matcher.exceptions import MatcherError
 from matcher.vocab import KINDS
 
-OUTPUT_TYPES = (".csv", ".xlsx", ".json")
+OUTPUT_TYPES = (".csv", ".xlsx", ".json", ".parquet")
 
 
 def register(sub) -> None:
@@ -43,7 +43,8 @@ def register(sub) -> None:
                    "(default 10; 0 = off)")
     p.add_argument("--radius-km", type=float, metavar="KM",
                    help="enterprise kind: only partners within this distance")
-    p.add_argument("--out", metavar="FILE", required=True, help="output file: .csv (UTF-8 with BOM), .xlsx or .json")
+    p.add_argument("--out", metavar="FILE", required=True, help="output file: .csv (UTF-8 with BOM), .xlsx, .json "
+                   "or .parquet (registry-scale runs: a fraction of the CSV's size)")
     p.set_defaults(func=run)
 
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from matcher.scoring import read_weights
 
     if not args.out.lower().endswith(OUTPUT_TYPES):
-        raise MatcherError(f"--out {args.out}: use a .csv, .xlsx or .json file")
+        raise MatcherError(f"--out {args.out}: use a .csv, .xlsx, .json or .parquet file")
     started = time.perf_counter()
 
     def progress(message: str) -> None:
@@ -98,7 +99,7 @@ def _enterprises(args: argparse.Namespace, dataset, weights, progress) -> int:
     options = dict(weights=weights, preset=args.preset, for_id=args.for_id, min_score=args.min_score,
                    scheduler=args.scheduler, block_size=args.block_size, progress=progress,
                    neighbours=args.neighbours, product_neighbours=args.product_neighbours, radius_km=args.radius_km)
-    if args.out.lower().endswith(".csv"):  # streamed block by block: memory stays bounded
+    if args.out.lower().endswith((".csv", ".parquet")):  # streamed block by block: memory stays bounded
         summary = suggest_enterprises(dataset, args.top, out=args.out, extra_columns=extra, **options)
         report, rows = summary["report"], summary["rows"]
     else:
