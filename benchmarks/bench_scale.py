@@ -259,6 +259,7 @@ def main() -> None:
         out = cache / f"suggestions_{n}.{args.format}"
         worker_pids = [w.process.pid for w in cluster.workers.values()] if address else []
         r = run_cli(cli_command(data, out, args.top, address), worker_pids)
+        size = out.stat().st_size
         out.unlink(missing_ok=True)
         rows = n * args.top
         timings[n, label] = r["seconds"]
@@ -266,7 +267,8 @@ def main() -> None:
         pairs = int(found.group(1).replace(",", "")) if found else n * 50
         print(f"  {n:>9,d} enterprises, {label:10s}: {r['seconds']:7.1f} s wall, "
               f"{pairs:,} candidate pairs, {pairs / r['seconds']:>9,.0f} scored/s end to end, "
-              f"peak RSS {r['peak_bytes'] / 2**30:5.2f} GB, ~{rows:,} rows written", flush=True)
+              f"peak RSS {r['peak_bytes'] / 2**30:5.2f} GB, ~{rows:,} rows written ({size / 2**30:.2f} GB)",
+              flush=True)
         target = {100_000: (60, 4), 1_000_000: (900, 12)}.get(n)
         if target and (r["seconds"] > target[0] or r["peak_bytes"] > target[1] * 2**30):
             print(f"    over target ({target[0]} s, {target[1]} GB)")

@@ -157,7 +157,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
         files[name] = out / name
         return str(out / name)
 
-    for ext in ("csv", "xlsx", "json"):
+    for ext in ("csv", "xlsx", "json", "parquet"):
         run(
             "suggest",
             "--kind",
@@ -258,6 +258,11 @@ def scan_csv(path: Path) -> tuple[list, int]:
 
 
 def scan_json(path: Path) -> tuple[list, int]:
+    return scan_node(json.loads(path.read_text(encoding="utf-8")))
+
+
+def scan_node(root: object) -> tuple[list, int]:
+    """Every string in nested dicts and lists (keys too), checked as a cell of its column."""
     bad: list = []
     marks = 0
 
@@ -275,7 +280,7 @@ def scan_json(path: Path) -> tuple[list, int]:
                 bad.append((where, node))
             marks += neutralised_marks(node)
 
-    walk(json.loads(path.read_text(encoding="utf-8")), "")
+    walk(root, "")
     return bad, marks
 
 
@@ -309,11 +314,18 @@ def scan_pdf(path: Path) -> tuple[list, int]:
     return bad, marks
 
 
-SCANNERS = {".xlsx": scan_xlsx, ".csv": scan_csv, ".json": scan_json, ".ics": scan_ics, ".pdf": scan_pdf}
+def scan_parquet(path: Path) -> tuple[list, int]:
+    """Parquet is read by analysis tools that may hand cells to a spreadsheet: the same check as JSON."""
+    return scan_node(pd.read_parquet(path).to_dict(orient="records"))
+
+
+SCANNERS = {".xlsx": scan_xlsx, ".csv": scan_csv, ".json": scan_json, ".ics": scan_ics, ".pdf": scan_pdf,
+            ".parquet": scan_parquet}
 OUTPUTS = [
     "suggest.csv",
     "suggest.xlsx",
     "suggest.json",
+    "suggest.parquet",
     "shortlist.xlsx",
     "shortlist.csv",
     "shortlist.json",
