@@ -160,13 +160,18 @@ def test_engine_path_still_builds_enterprise_pairs(bundled):
     assert report["pairs"].iloc[-1] <= 60 * (50 + 10)
 
 
-def test_csv_written_in_blocks_is_safe_for_excel(bundled, tmp_path):
-    table = random_enterprises(bundled, 120, seed=13)
+def _hostile_run(bundled, path, seed: int):
+    """120 firms, one named like a formula: the rows in memory, and the same run written to ``path``."""
+    table = random_enterprises(bundled, 120, seed=seed)
     table.loc[0, "name_en"] = "=HYPERLINK(\"x\")"
     data = with_enterprises(bundled, table)
     frame = scale.suggest_enterprises(data, 4)
-    summary = scale.suggest_enterprises(data, 4, out=tmp_path / "s.csv", block_size=17,
-                                        extra_columns={"run_id": "r1"})
+    summary = scale.suggest_enterprises(data, 4, out=path, block_size=17, extra_columns={"run_id": "r1"})
+    return data, frame, summary
+
+
+def test_csv_written_in_blocks_is_safe_for_excel(bundled, tmp_path):
+    _, frame, summary = _hostile_run(bundled, tmp_path / "s.csv", seed=13)
     raw = (tmp_path / "s.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     back = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig", keep_default_na=False)
@@ -290,12 +295,7 @@ def test_parquet_output_streams_the_same_rows_and_feeds_the_shortlist(bundled, t
     from matcher.cli import main
     from matcher.select import read_table
 
-    table = random_enterprises(bundled, 120, seed=31)
-    table.loc[0, "name_en"] = "=HYPERLINK(\"x\")"
-    data = with_enterprises(bundled, table)
-    frame = scale.suggest_enterprises(data, 4)
-    summary = scale.suggest_enterprises(data, 4, out=tmp_path / "s.parquet", block_size=17,
-                                        extra_columns={"run_id": "r1"})
+    data, frame, summary = _hostile_run(bundled, tmp_path / "s.parquet", seed=31)
     back = pq.read_table(tmp_path / "s.parquet").to_pandas()
     assert summary["rows"] == len(back) == len(frame)
     assert list(back.columns) == [*scale.output_columns(), "run_id"]
