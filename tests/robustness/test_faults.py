@@ -172,13 +172,20 @@ def _remount(folder: Path, mode: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_read_only_workspace(tmp_path: Path, monkeypatch, capsys) -> None:
+@contextlib.contextmanager
+def workspace_with_one_outcome(tmp_path: Path, monkeypatch, capsys, size: str) -> Iterator[tuple[Path, bool, dict]]:
+    """The store's workspace on a tmpfs of ``size`` (when mounting is allowed) holding one outcome:
+    yields the folder, whether it is mounted, and a backup taken before the fault."""
     workspace = tmp_path / "workspace"
     monkeypatch.delenv("MATCHER_DB_URL", raising=False)
     monkeypatch.setenv("MATCHER_WORKSPACE", str(workspace))
-    with tiny_filesystem(workspace, "4m") as mounted:
+    with tiny_filesystem(workspace, size) as mounted:
         assert run(capsys, outcome("C001", "kept"))[0] == 0
-        before = backup(capsys, tmp_path / "before.json")
+        yield workspace, mounted, backup(capsys, tmp_path / "before.json")
+
+
+def test_read_only_workspace(tmp_path: Path, monkeypatch, capsys) -> None:
+    with workspace_with_one_outcome(tmp_path, monkeypatch, capsys, "4m") as (workspace, mounted, before):
         if mounted:
             _remount(workspace, "ro")  # a read-only file system: even root cannot write
         elif os.geteuid() != 0:
@@ -203,12 +210,7 @@ def test_read_only_workspace(tmp_path: Path, monkeypatch, capsys) -> None:
 
 
 def test_full_workspace(tmp_path: Path, monkeypatch, capsys) -> None:
-    workspace = tmp_path / "workspace"
-    monkeypatch.delenv("MATCHER_DB_URL", raising=False)
-    monkeypatch.setenv("MATCHER_WORKSPACE", str(workspace))
-    with tiny_filesystem(workspace, "2m") as mounted:
-        assert run(capsys, outcome("C001", "kept"))[0] == 0
-        before = backup(capsys, tmp_path / "before.json")
+    with workspace_with_one_outcome(tmp_path, monkeypatch, capsys, "2m") as (workspace, mounted, before):
         big_note = "满" * 400_000  # 1.2 MB: more than the room left
         if mounted:
             filler = workspace / "filler"

@@ -12,6 +12,7 @@ that cannot be had fails the PostgreSQL tests with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
@@ -259,39 +260,44 @@ def new_db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
     ``new_db_url()`` is empty; ``new_db_url(migrated=True)`` is already at the newest schema
     (on PostgreSQL a copy of a template, which saves a migration per test).
     """
-    drops: list[Callable[[], None]] = []
     reused: list[bool] = []
     counter = itertools.count(1)
+    with _pg_databases(request) as create_pg:
 
-    def make(migrated: bool = False) -> str:
-        if backend == "sqlite":
-            return f"sqlite:///{tmp_path / f'workspace{next(counter)}' / 'matcher.db'}"
-        if migrated and not reused:
-            reused.append(True)  # the first ready store of a test: the shared one, emptied
-            return _emptied(request.getfixturevalue("pg_reused_store_url"))
-        template = request.getfixturevalue("pg_migrated_template") if migrated else None
-        url, drop = _create_pg_database(request.getfixturevalue("pg_admin_url"), template)
-        drops.append(drop)
-        return url
+        def make(migrated: bool = False) -> str:
+            if backend == "sqlite":
+                return f"sqlite:///{tmp_path / f'workspace{next(counter)}' / 'matcher.db'}"
+            if migrated and not reused:
+                reused.append(True)  # the first ready store of a test: the shared one, emptied
+                return _emptied(request.getfixturevalue("pg_reused_store_url"))
+            return create_pg(request.getfixturevalue("pg_migrated_template") if migrated else None)
 
-    yield make
-    for drop in drops:
-        drop()
+        yield make
 
 
 @pytest.fixture
 def make_pg_database(request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
     """Make an empty PostgreSQL database whatever the test's backend (for tests that use both)."""
+    with _pg_databases(request) as create_pg:
+        yield create_pg
+
+
+@contextlib.contextmanager
+def _pg_databases(request: pytest.FixtureRequest) -> Iterator[Callable[..., str]]:
+    """``create(template=None)`` makes a PostgreSQL database and returns its URL; every database
+    made is dropped when the block ends."""
     drops: list[Callable[[], None]] = []
 
-    def make() -> str:
-        url, drop = _create_pg_database(request.getfixturevalue("pg_admin_url"))
+    def create(template: str | None = None) -> str:
+        url, drop = _create_pg_database(request.getfixturevalue("pg_admin_url"), template)
         drops.append(drop)
         return url
 
-    yield make
-    for drop in drops:
-        drop()
+    try:
+        yield create
+    finally:
+        for drop in drops:
+            drop()
 
 
 @pytest.fixture
