@@ -14,9 +14,9 @@ import networkx as nx
 import pandas as pd
 import streamlit as st
 
-from matcher.chain import build_chain_graph
-from matcher.dataset import BUNDLED_DATA, Dataset, load_dataset
-from matcher.engine import DockingEngine
+from matcher.docking.chain import build_chain_graph
+from matcher.docking.engine import DockingEngine
+from matcher.ingest.dataset import BUNDLED_DATA, Dataset, load_dataset
 from matcher.store import Store, default_url
 
 
@@ -76,7 +76,7 @@ def entities(data: Dataset) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _learned(path: str, mtime_ns: int):
-    from matcher.learn import load_model
+    from matcher.learning.learn import load_model
 
     return load_model(path)
 

@@ -10,9 +10,9 @@ import streamlit as st
 
 from app_components import cache
 from app_components.i18n import message, t
-from matcher.dataset import Dataset
-from matcher.engine import DockingEngine
+from matcher.docking.engine import DockingEngine
 from matcher.exceptions import MatcherError
+from matcher.ingest.dataset import Dataset
 from matcher.store import Store
 
 DATASET_KEY = "dataset_path"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from matcher.kinds import KIND_FEATURES
-from matcher.scoring import KINDS, preset_weights, presets
+from matcher.docking.kinds import KIND_FEATURES
+from matcher.docking.scoring import KINDS, preset_weights, presets
 
 VALUABLE = ("valuable_contact", "negotiation_started", "agreement_reached")
 

@@ -13,8 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from matcher.dataset import BUNDLED_DATA, ENTITY_TABLES, REFERENCE_TABLES, Dataset, load_dataset
 from matcher.exceptions import MatcherError, ValidationError
+from matcher.ingest.dataset import BUNDLED_DATA, ENTITY_TABLES, REFERENCE_TABLES, Dataset, load_dataset
 from matcher.store import workspace_dir
 
 UPLOAD_TYPES = ("csv", "xlsx")

@@ -1,4 +1,4 @@
-"""Export files as bytes for ``st.download_button`` (written by ``matcher.export``), and the buttons.
+"""Export files as bytes for ``st.download_button`` (written by ``matcher.outputs.export``), and the buttons.
 
 Buttons use ``on_click="ignore"``: downloading does not rerun the page, so nothing on it is lost.
 Column headers of the tables the app builds follow the session's language; the PDF agendas and
@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from matcher import export
-from matcher.schedule import Schedule, SlotClock
+from matcher.meetings.schedule import Schedule, SlotClock
+from matcher.outputs import export
 
 MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

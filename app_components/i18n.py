@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from matcher.explain import FEATURE_LABEL
+from matcher.docking.explain import FEATURE_LABEL
 from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES, REJECT_REASONS
 from matcher.vocab import FLAGS, PROVINCES, REGIONS, STAGES
 
@@ -459,7 +459,7 @@ def column_labels(keys: dict[str, str]) -> dict[str, str]:
     return {column: t(key) for column, key in keys.items()}
 
 
-#: Problems the importer reports (English, from ``matcher.validate``/``matcher.io``) in Chinese:
+#: Problems the importer reports (English, from ``matcher.ingest.validate``/``matcher.ingest.read``) in Chinese:
 #: (pattern, Chinese template using the pattern's groups). Unmatched text is shown as it is.
 PROBLEM_ZH: list[tuple[str, str]] = [
     (r"^latitude must be between -90 and 90$", "纬度须在 -90 到 90 之间"),

@@ -1,4 +1,4 @@
-"""Meeting planning around ``matcher.schedule``: requests from a shortlist, stored bookings as
+"""Meeting planning around ``matcher.meetings.schedule``: requests from a shortlist, stored bookings as
 locks, the slot x table grid with conflicts marked, and saving bookings to the store."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pandas as pd
 
 from app_components.i18n import name_of
 from matcher.exceptions import ConflictError
-from matcher.schedule import Schedule
+from matcher.meetings.schedule import Schedule
 from matcher.store import Store
 
 

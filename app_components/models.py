@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matcher.learn import TrainingResult, save_model, train_from_outcomes
+from matcher.learning.learn import TrainingResult, save_model, train_from_outcomes
 from matcher.store.store import workspace_dir
 
 

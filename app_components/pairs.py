@@ -8,8 +8,8 @@ import streamlit as st
 from app_components import charts
 from app_components.i18n import feature_label, fmt_score, name_of, plain, reason_column, region_label, t
 from app_components.ranking import direction_scores
-from matcher.explain import holding_back
-from matcher.kinds import KIND_FEATURES
+from matcher.docking.explain import holding_back
+from matcher.docking.kinds import KIND_FEATURES
 
 
 def table_view(ranked: pd.DataFrame) -> pd.DataFrame:

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from matcher.engine import SUGGESTION_COLUMNS, DockingEngine
-from matcher.explain import reasons
-from matcher.kinds import KIND_FEATURES
+from matcher.docking.engine import SUGGESTION_COLUMNS, DockingEngine
+from matcher.docking.explain import reasons
+from matcher.docking.kinds import KIND_FEATURES
 
 
 def ranked_pairs(

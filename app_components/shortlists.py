@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_components.i18n import t
-from matcher.engine import new_run
+from matcher.docking.engine import new_run
 from matcher.store import Store
 
 CURRENT_KEY = "shortlist_id"

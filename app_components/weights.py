@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_components.i18n import feature_label, preset_label, t
-from matcher.kinds import KIND_FEATURES
-from matcher.scoring import preset_weights, presets
+from matcher.docking.kinds import KIND_FEATURES
+from matcher.docking.scoring import preset_weights, presets
 
 
 def _slider_key(key: str, kind: str, feature: str) -> str:

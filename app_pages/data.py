@@ -5,8 +5,8 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import context, datasets
 from app_components.i18n import fmt_number, message, problem_reason, t, table_label
-from matcher.dataset import ENTITY_TABLES
 from matcher.exceptions import MatcherError, ValidationError
+from matcher.ingest.dataset import ENTITY_TABLES
 
 st.title(t("page_data"))
 st.caption(t("data_intro"))

@@ -8,7 +8,7 @@ from app_components import cache, context, maps, pairs, shortlists
 from app_components import weights as weight_sliders
 from app_components.i18n import kind_label, name_of, region_label, t
 from app_components.ranking import ranked_pairs
-from matcher.scoring import KINDS
+from matcher.docking.scoring import KINDS
 from matcher.vocab import REGIONS
 
 data = context.data()

@@ -16,9 +16,9 @@ from app_components.i18n import (
     stages_label,
     t,
 )
-from matcher.chain import chain_gaps, chain_position
+from matcher.docking.chain import chain_gaps, chain_position
+from matcher.docking.scoring import KINDS
 from matcher.exceptions import MatcherError
-from matcher.scoring import KINDS
 from matcher.vocab import FLAGS
 
 data = context.data()

@@ -6,7 +6,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 from app_components import cache, context, downloads, shortlists
 from app_components import shortlist_editor as editor
 from app_components.i18n import lang, status_label, t
-from matcher.engine import new_run
+from matcher.docking.engine import new_run
 from matcher.store import ITEM_STATUSES
 
 data = context.data()

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app_components.ranking import ranked_pairs  # noqa: E402
-from matcher.dataset import load_dataset  # noqa: E402
-from matcher.engine import DockingEngine  # noqa: E402
+from matcher.docking.engine import DockingEngine  # noqa: E402
+from matcher.ingest.dataset import load_dataset  # noqa: E402
 
 TARGET_S = 1.0
 SLIDER = "explore.weights.east_west.w.chain"

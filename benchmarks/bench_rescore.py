@@ -13,9 +13,9 @@ import time
 
 import numpy as np
 
-from matcher.dataset import load_dataset
-from matcher.engine import DockingEngine
-from matcher.kinds import KIND_FEATURES
+from matcher.docking.engine import DockingEngine
+from matcher.docking.kinds import KIND_FEATURES
+from matcher.ingest.dataset import load_dataset
 
 BUNDLED_KINDS = ["east_west", "cluster_market", "cluster_cluster", "peer_learning"]
 

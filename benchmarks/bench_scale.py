@@ -30,8 +30,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matcher import features as F  # noqa: E402
-from matcher import scale  # noqa: E402
+from matcher.docking import features as F  # noqa: E402
+from matcher.docking import scale  # noqa: E402
 
 # --- the naive reference: a pandas cross join -----------------------------------------------
 
@@ -43,7 +43,7 @@ def cross_join_top_k(A: scale.EnterpriseArrays, top: int = 20, neighbours: int =
                      min_similarity: float = scale.DEFAULT_MIN_TEXT_SIMILARITY) -> pd.DataFrame:
     """Every ordered pair of enterprises in one DataFrame, the candidate rules and ranking applied
     by plain sorting and grouping: ``left_id, right_id, rank, score``. O(N^2) time and memory."""
-    from matcher.scoring import preset_weights
+    from matcher.docking.scoring import preset_weights
 
     weights = {**preset_weights("enterprise"), **(weights or {})}
     n = len(A)
@@ -139,7 +139,7 @@ def _similar_products(A, pairs: pd.DataFrame, k: int, similar: int, min_similari
 def compare_cross_join(dataset, n: int = 2000, top: int = 20) -> dict:
     """Time the scale path and the cross join on the first ``n`` enterprises (best of 3 each);
     check they give the same top K."""
-    from matcher.dataset import Dataset
+    from matcher.ingest.dataset import Dataset
 
     small = Dataset(dataset.clusters, dataset.markets, dataset.enterprises.iloc[:n].reset_index(drop=True),
                     dataset.chain_links, dataset.policies, dataset.name, dataset.version)
@@ -292,7 +292,7 @@ def main() -> None:
             print(f"  1M / 100k time ratio: {growth:.1f}x (target <= ~12x)")
             ok &= growth <= 12.5
         if args.cross_join:
-            from matcher.dataset import load_dataset
+            from matcher.ingest.dataset import load_dataset
 
             dataset = load_dataset(ensure_data(cache, max(args.cross_join, 10_000), args.seed))
             c = compare_cross_join(dataset, args.cross_join, args.top)

@@ -1,7 +1,7 @@
 """The columns of each table the product reads, as data.
 
 One place says which columns exist, what they hold and whether they are required; the
-importer (``matcher.io``) builds its pandera schemas from these specs and the synthetic
+importer (``matcher.ingest.read``) builds its pandera schemas from these specs and the synthetic
 generator and the bundled data write exactly these columns.
 """
 

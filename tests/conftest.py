@@ -7,13 +7,13 @@ import pytest
 
 @pytest.fixture(scope="session")
 def bundled():
-    from matcher.dataset import load_dataset
+    from matcher.ingest.dataset import load_dataset
 
     return load_dataset()
 
 
 @pytest.fixture(scope="session")
 def engine(bundled):
-    from matcher.engine import DockingEngine
+    from matcher.docking.engine import DockingEngine
 
     return DockingEngine(bundled)

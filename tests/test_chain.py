@@ -7,7 +7,7 @@ import json
 import networkx as nx
 import pytest
 
-from matcher.chain import build_chain_graph, chain_gaps, chain_position, export_graph, stage_strength
+from matcher.docking.chain import build_chain_graph, chain_gaps, chain_position, export_graph, stage_strength
 from matcher.exceptions import MatcherError
 from matcher.vocab import STAGE_ORDER
 

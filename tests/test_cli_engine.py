@@ -85,7 +85,7 @@ def test_every_command_has_help(command, capsys):
 
 
 def test_suggest_enterprise_kind_at_scale_path(tmp_path, capsys):
-    from matcher.synth import write_synthetic_dataset
+    from matcher.ingest.synth import write_synthetic_dataset
 
     data = tmp_path / "firms"
     write_synthetic_dataset(data, 1500, seed=5)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from matcher.columns import CLUSTERS, ENTERPRISES, MARKETS
-from matcher.dataset import BUNDLED_DATA, Dataset, load_dataset
 from matcher.exceptions import MatcherError, ValidationError
+from matcher.ingest.dataset import BUNDLED_DATA, Dataset, load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 

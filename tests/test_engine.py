@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.engine import SUGGESTION_COLUMNS, DockingEngine
+from matcher.docking.engine import SUGGESTION_COLUMNS, DockingEngine
+from matcher.docking.kinds import KIND_FEATURES
 from matcher.exceptions import MatcherError
-from matcher.kinds import KIND_FEATURES
 
 BUNDLED_KINDS = ["east_west", "cluster_market", "cluster_cluster", "peer_learning"]
 

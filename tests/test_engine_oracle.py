@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.columns import CLUSTERS, MARKETS
-from matcher.dataset import Dataset
-from matcher.engine import DockingEngine
+from matcher.docking.engine import DockingEngine
+from matcher.ingest.dataset import Dataset
 from matcher.vocab import PROVINCES, STAGE_ORDER, STAGES
 
 MAKING = [s for s in STAGES if s not in ("trading", "machinery")]
@@ -151,7 +151,7 @@ _bundled_cache = {}
 
 def _bundled():
     if "d" not in _bundled_cache:
-        from matcher.dataset import load_dataset
+        from matcher.ingest.dataset import load_dataset
 
         _bundled_cache["d"] = load_dataset()
     return _bundled_cache["d"]

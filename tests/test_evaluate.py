@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher import evaluate as ev
 from matcher.cli import main
 from matcher.exceptions import MatcherError
+from matcher.learning import evaluate as ev
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 from icalendar import Calendar
 
-from matcher.export import (
+from matcher.meetings.schedule import SlotClock, schedule
+from matcher.meetings.select import read_suggestions, select
+from matcher.outputs.export import (
     FORMULA_START,
     neutralise_cell,
     neutralise_frame,
@@ -25,8 +27,6 @@ from matcher.export import (
     write_schedule,
     write_xlsx,
 )
-from matcher.schedule import SlotClock, schedule
-from matcher.select import read_suggestions, select
 
 NASTY = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+86 571", "-1+1", "\tTAB", "\rCR"]
 CLOCK = SlotClock.parse("2026-05-20", "09:00", 20)
@@ -163,7 +163,7 @@ def test_workbook_for_people_speaks_their_language(tmp_path):
     """``lang`` labels sheets and headers for people; without it they stay machine-readable ids."""
     import openpyxl
 
-    from matcher.export import header_label, write_shortlist
+    from matcher.outputs.export import header_label, write_shortlist
 
     frame = pd.DataFrame({"left_id": ["C001"], "right_id": ["M001"], "score": [0.5], "reason_zh": ["理由"],
                           "custom": ["x"]})

@@ -13,15 +13,15 @@ import pytest
 
 from matcher.columns import ENTERPRISES
 from matcher.exceptions import MatcherError
-from matcher.io import PROBLEM_COLUMNS
-from matcher.mappings import (
+from matcher.ingest.mappings import (
     import_external,
     import_nike_adidas,
     import_oar_list,
     province_from_text,
     stages_from_text,
 )
-from matcher.validate import schema
+from matcher.ingest.read import PROBLEM_COLUMNS
+from matcher.ingest.validate import schema
 
 EXTERNAL = Path(__file__).resolve().parent.parent.parent / "shared" / "external"
 NIKE = EXTERNAL / "nike_adidas_factories" / "merged_adidas_nike.csv"

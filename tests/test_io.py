@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from matcher.exceptions import MatcherError, ValidationError
-from matcher.io import COLUMN_ALIASES, PROBLEM_COLUMNS, canonical_header, read_table
+from matcher.ingest.read import COLUMN_ALIASES, PROBLEM_COLUMNS, canonical_header, read_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 HEADER = "id,name_zh,province,stages\n"

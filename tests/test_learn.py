@@ -11,10 +11,10 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from matcher import learn
 from matcher.cli import main
+from matcher.docking.scoring import WeightedScorer, preset_weights
 from matcher.exceptions import MatcherError, ValidationError
-from matcher.scoring import WeightedScorer, preset_weights
+from matcher.learning import learn
 
 
 @pytest.fixture(scope="module")

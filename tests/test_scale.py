@@ -1,4 +1,4 @@
-"""Enterprise scale (matcher.scale): bounded candidates, exact top K, ties by id, reasons, CSV output."""
+"""Enterprise scale (matcher.docking.scale): bounded candidates, exact top K, ties by id, reasons, CSV output."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matcher import scale
 from matcher.columns import ENTERPRISES
-from matcher.dataset import Dataset
-from matcher.engine import DockingEngine
+from matcher.docking import scale
+from matcher.docking.engine import DockingEngine
+from matcher.docking.explain import reasons
 from matcher.exceptions import MatcherError
-from matcher.explain import reasons
+from matcher.ingest.dataset import Dataset
 from matcher.vocab import STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,7 +293,7 @@ def test_parquet_output_streams_the_same_rows_and_feeds_the_shortlist(bundled, t
     import pyarrow.parquet as pq
 
     from matcher.cli import main
-    from matcher.select import read_table
+    from matcher.meetings.select import read_table
 
     data, frame, summary = _hostile_run(bundled, tmp_path / "s.parquet", seed=31)
     back = pq.read_table(tmp_path / "s.parquet").to_pandas()

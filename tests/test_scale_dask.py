@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher import scale
-from matcher.dataset import load_dataset
+from matcher.docking import scale
 from matcher.exceptions import MatcherError
-from matcher.synth import write_synthetic_dataset
+from matcher.ingest.dataset import load_dataset
+from matcher.ingest.synth import write_synthetic_dataset
 
 
 @pytest.fixture(scope="module")

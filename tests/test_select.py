@@ -15,7 +15,7 @@ from strategies import pair_tables
 
 from matcher.cli import main
 from matcher.exceptions import MatcherError, ValidationError
-from matcher.select import read_suggestions, select
+from matcher.meetings.select import read_suggestions, select
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

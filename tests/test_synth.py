@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import matcher.synth as synth
+import matcher.ingest.synth as synth
 from matcher.cli import main
 from matcher.columns import ENTERPRISES
-from matcher.dataset import BUNDLED_DATA, load_dataset
 from matcher.exceptions import MatcherError
+from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
 from matcher.vocab import LIST_SEPARATOR, STAGE_ORDER
 
 REPO = Path(__file__).resolve().parents[1]

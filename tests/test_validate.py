@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from matcher.columns import CLUSTERS, ENTERPRISES, MARKETS, Column, TableSpec
 from matcher.exceptions import ValidationError
-from matcher.io import PROBLEM_COLUMNS, read_table
-from matcher.validate import check_table, empty_table, load_table, schema, validate_table
+from matcher.ingest.read import PROBLEM_COLUMNS, read_table
+from matcher.ingest.validate import check_table, empty_table, load_table, schema, validate_table
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "import"

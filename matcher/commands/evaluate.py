@@ -45,7 +45,7 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matcher import evaluate as ev
+    from matcher.learning import evaluate as ev
 
     started = time.monotonic()
     scorers = {}
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                   "project; pass --benetton FOLDER where you keep it)")
             return 0
         if args.model:
-            from matcher.learn import load_model
+            from matcher.learning.learn import load_model
 
             scorers["learned"] = load_model(args.model, "enterprise")
         result = ev.evaluate_benetton(folder, k=args.k, seed=args.seed, country=args.country, scorers=scorers,
@@ -69,13 +69,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.kind:
             raise MatcherError("--kind is required: one of " + ", ".join(KINDS))
-        from matcher.dataset import load_dataset
-        from matcher.engine import DockingEngine
+        from matcher.docking.engine import DockingEngine
+        from matcher.ingest.dataset import load_dataset
 
         _progress("loading data and building candidates")
         engine = DockingEngine(load_dataset(args.data), progress=_progress)
         if args.model:
-            from matcher.learn import load_model
+            from matcher.learning.learn import load_model
 
             scorers["learned"] = load_model(args.model, args.kind)
         known = args.known or ev.KNOWN_DOCKINGS
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                                    scorers=scorers)
     print(result.report())
     if args.out:
-        from matcher.export import write_csv
+        from matcher.outputs.export import write_csv
 
         write_csv(result.ranks, args.out)
         _progress(f"wrote {len(result.ranks)} rows to {args.out}")

@@ -28,9 +28,9 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from matcher.chain import build_chain_graph, chain_gaps, chain_position
-    from matcher.dataset import load_dataset
-    from matcher.engine import DockingEngine
+    from matcher.docking.chain import build_chain_graph, chain_gaps, chain_position
+    from matcher.docking.engine import DockingEngine
+    from matcher.ingest.dataset import load_dataset
 
     dataset = load_dataset(args.data)
     G = build_chain_graph(dataset, include_enterprises=bool(args.for_id))
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if args.out:
-        from matcher.export import write_csv
+        from matcher.outputs.export import write_csv
 
         write_csv(table, args.out)
         print(f"wrote {len(table)} rows to {args.out}", file=sys.stderr)

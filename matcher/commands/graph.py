@@ -20,8 +20,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matcher.chain import build_chain_graph, export_graph
-    from matcher.dataset import load_dataset
+    from matcher.docking.chain import build_chain_graph, export_graph
+    from matcher.ingest.dataset import load_dataset
 
     dataset = load_dataset(args.data)
     G = build_chain_graph(dataset, include_enterprises=not args.no_enterprises)

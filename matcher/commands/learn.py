@@ -38,9 +38,9 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matcher.dataset import load_dataset
-    from matcher.engine import DockingEngine, weights_hash
-    from matcher.learn import (
+    from matcher.docking.engine import DockingEngine, weights_hash
+    from matcher.ingest.dataset import load_dataset
+    from matcher.learning.learn import (
         outcomes_from_store,
         read_outcomes_csv,
         save_model,

@@ -85,7 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_participants(data_dir: str | Path) -> pd.DataFrame:
     """``id, name_zh, name_en`` of every cluster, market and enterprise in a data folder."""
-    from matcher.select import read_table
+    from matcher.meetings.select import read_table
 
     folder = Path(data_dir)
     if not folder.is_dir():
@@ -150,8 +150,8 @@ def read_run_sheet(path: str | Path) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from matcher.commands.shortlist import input_digest
-    from matcher.export import run_metadata, write_ics_per_participant, write_schedule
-    from matcher.schedule import SlotClock, schedule
+    from matcher.meetings.schedule import SlotClock, schedule
+    from matcher.outputs.export import run_metadata, write_ics_per_participant, write_schedule
 
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".csv", ".pdf", ".ics"):
@@ -230,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
 
 def read_shortlist(path: str | Path) -> pd.DataFrame:
     """Pairs to schedule from a suggestions/shortlist file; the score column is optional."""
-    from matcher.select import prepare_suggestions, read_table
+    from matcher.meetings.select import prepare_suggestions, read_table
 
     frame = read_table(path, what="shortlist", sheets=("shortlist", "suggestions"))
     return prepare_suggestions(frame, source=Path(path).name, require_score="score" in frame.columns)

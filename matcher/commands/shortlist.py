@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from matcher.exceptions import InfeasibleError
-from matcher.select import METHODS, SIDES, read_suggestions, select
+from matcher.meetings.select import METHODS, SIDES, read_suggestions, select
 
 EXAMPLES = """examples:
   python -m matcher shortlist --suggestions out/suggestions.csv --k 5 --cap 3 --out out/shortlist.xlsx
@@ -90,7 +90,7 @@ def input_digest(paths: list[str | None], args: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matcher.export import run_metadata, write_shortlist
+    from matcher.outputs.export import run_metadata, write_shortlist
 
     print(f"reading {args.suggestions} …", file=sys.stderr)
     suggestions = read_suggestions(args.suggestions)

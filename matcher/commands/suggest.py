@@ -49,10 +49,10 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matcher.dataset import load_dataset
-    from matcher.engine import DockingEngine, new_run
-    from matcher.export import write_shortlist
-    from matcher.scoring import read_weights
+    from matcher.docking.engine import DockingEngine, new_run
+    from matcher.docking.scoring import read_weights
+    from matcher.ingest.dataset import load_dataset
+    from matcher.outputs.export import write_shortlist
 
     if not args.out.lower().endswith(OUTPUT_TYPES):
         raise MatcherError(f"--out {args.out}: use a .csv, .xlsx, .json or .parquet file")
@@ -88,10 +88,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _enterprises(args: argparse.Namespace, dataset, weights, progress) -> int:
     """The enterprise kind at registry scale: bounded candidates, block-wise ranking, optional Dask."""
-    from matcher.engine import new_run
-    from matcher.export import write_shortlist
-    from matcher.scale import suggest_enterprises
-    from matcher.scoring import merge_weights
+    from matcher.docking.engine import new_run
+    from matcher.docking.scale import suggest_enterprises
+    from matcher.docking.scoring import merge_weights
+    from matcher.outputs.export import write_shortlist
 
     used = merge_weights("enterprise", weights, args.preset)
     run_info = new_run(dataset, "enterprise", used, preset=args.preset)

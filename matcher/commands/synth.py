@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from matcher.synth import BLOCK_ROWS, provenance, write_synthetic_dataset
+from matcher.ingest.synth import BLOCK_ROWS, provenance, write_synthetic_dataset
 
 #: Below this many enterprises the job takes about a second: no progress lines.
 PROGRESS_FROM = BLOCK_ROWS

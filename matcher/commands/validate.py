@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from matcher.columns import SPECS
-from matcher.dataset import BUNDLED_DATA, load_dataset
 from matcher.exceptions import MatcherError, ValidationError
-from matcher.io import PROBLEM_COLUMNS, read_table
-from matcher.validate import check_table
+from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
+from matcher.ingest.read import PROBLEM_COLUMNS, read_table
+from matcher.ingest.validate import check_table
 
 #: Words in a file name that say which table it holds (checked in this order).
 TABLE_WORDS: dict[str, tuple[str, ...]] = {
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     problems = pd.concat(found, ignore_index=True)
     if args.problems_csv:
-        from matcher.export import write_csv
+        from matcher.outputs.export import write_csv
 
         # Every text cell is user input (a hostile header lands in `column`, a file name in `file`):
         # the shared CSV writer neutralises all of them, not just `value`.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from matcher.dataset import BUNDLED_DATA
+from matcher.ingest.dataset import BUNDLED_DATA
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 SCRIPT_NAME = "<script>alert(1)</script>"

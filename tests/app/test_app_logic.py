@@ -10,7 +10,7 @@ import pytest
 from app_components import conversion, datasets, meeting_plan
 from app_components.ranking import direction_scores, ranked_pairs
 from matcher.exceptions import ValidationError
-from matcher.schedule import schedule
+from matcher.meetings.schedule import schedule
 
 
 def test_ranked_pairs_agree_with_engine_suggest(engine):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from conftest import go, table
 
 from app_components.models import model_path
-from matcher.dataset import load_dataset
-from matcher.engine import DockingEngine
-from matcher.learn import simulate_outcomes
+from matcher.docking.engine import DockingEngine
+from matcher.ingest.dataset import load_dataset
+from matcher.learning.learn import simulate_outcomes
 from matcher.store import Store
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app_components import datasets
-from matcher.dataset import BUNDLED_DATA
 from matcher.exceptions import MatcherError
+from matcher.ingest.dataset import BUNDLED_DATA
 
 
 def test_full_workspace_upload_is_refused_cleanly(workspace, monkeypatch):

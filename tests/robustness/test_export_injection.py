@@ -45,7 +45,7 @@ from icalendar.prop import vCategory
 from openpyxl.utils.escape import unescape
 
 from matcher.cli import main
-from matcher.dataset import BUNDLED_DATA, load_dataset
+from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Hostile cell texts as typed in the data files (the importer strips the tab and CR ones).

@@ -26,10 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.cli import main
-from matcher.dataset import load_dataset
 from matcher.exceptions import ValidationError
-from matcher.io import PROBLEM_COLUMNS
-from matcher.validate import MAX_CELL_CHARS, load_table
+from matcher.ingest.dataset import load_dataset
+from matcher.ingest.read import PROBLEM_COLUMNS
+from matcher.ingest.validate import MAX_CELL_CHARS, load_table
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET_OK = ROOT / "tests" / "fixtures" / "import" / "dataset_ok"
@@ -279,7 +279,7 @@ def test_xlsx_claiming_too_many_cells_is_refused(tmp_path, monkeypatch):
     """A small zipped workbook can unpack into millions of cells: reading stops at the cap."""
     import openpyxl
 
-    from matcher import io as matcher_io
+    from matcher.ingest import read as matcher_io
 
     path = tmp_path / "clusters.xlsx"
     book = openpyxl.Workbook()

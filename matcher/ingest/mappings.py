@@ -28,8 +28,8 @@ import pandas as pd
 
 from matcher.columns import ENTERPRISES
 from matcher.exceptions import MatcherError
-from matcher.io import PROBLEM_COLUMNS, problems_frame, read_table
-from matcher.validate import check_table
+from matcher.ingest.read import PROBLEM_COLUMNS, problems_frame, read_table
+from matcher.ingest.validate import check_table
 from matcher.vocab import LIST_SEPARATOR, PROVINCES, STAGE_ORDER
 
 #: Free-text keyword (regular expression, matched in lower case) -> chain stage. A text may hit

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.exceptions import InfeasibleError, MatcherError, ValidationError
-from matcher.select import Selection, prepare_suggestions, table_source
+from matcher.meetings.select import Selection, prepare_suggestions, table_source
 
 NAME_COLUMNS: tuple[str, ...] = ("left_name_zh", "left_name_en", "right_name_zh", "right_name_en")
 MEETING_COLUMNS: list[str] = ["slot", "table", "left_id", "right_id", *NAME_COLUMNS, "score", "locked"]
@@ -851,7 +851,7 @@ def schedule(
     ----------
     shortlist : pandas.DataFrame or Selection
         Meetings to hold: ``left_id, right_id`` (``score`` and name columns are used when
-        present). A suggestions or shortlist file read with :func:`matcher.select.read_suggestions`
+        present). A suggestions or shortlist file read with :func:`matcher.meetings.select.read_suggestions`
         fits as is.
     n_slots, n_tables : int
         Time slots (numbered from 1) and tables (numbered from 1).

@@ -2,8 +2,8 @@
 
 Outcomes recorded months after a docking meeting say which suggested pairs were worth it. A
 :class:`LearnedScorer` turns them into a calibrated logistic model over the kind's features and
-plugs into :meth:`matcher.engine.DockingEngine.suggest` exactly like the
-:class:`~matcher.scoring.WeightedScorer` does (same estimator contract, same ``f_/w_/c_``
+plugs into :meth:`matcher.docking.engine.DockingEngine.suggest` exactly like the
+:class:`~matcher.docking.scoring.WeightedScorer` does (same estimator contract, same ``f_/w_/c_``
 explanation columns).
 
 Labels (:data:`POSITIVE_OUTCOMES`, :data:`NEGATIVE_OUTCOMES`): an agreement or a started
@@ -47,8 +47,7 @@ from sklearn.metrics import average_precision_score, ndcg_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
-from matcher.exceptions import MatcherError, ValidationError
-from matcher.scoring import (
+from matcher.docking.scoring import (
     WeightedScorer,
     check_kind,
     explanation_frame,
@@ -56,6 +55,7 @@ from matcher.scoring import (
     preset_weights,
     read_json,
 )
+from matcher.exceptions import MatcherError, ValidationError
 
 #: Outcomes that make a pair a good one (label 1).
 POSITIVE_OUTCOMES = ("agreement_reached", "negotiation_started")
@@ -369,7 +369,7 @@ def read_outcomes_csv(path: str | Path) -> pd.DataFrame:
     ValidationError
         A column is missing or an outcome is not a known value; ``problems`` lists every bad row.
     """
-    from matcher.io import read_table
+    from matcher.ingest.read import read_table
 
     raw = read_table(path, common_aliases=False)
     missing = [c for c in OUTCOME_COLUMNS if c not in raw.columns]

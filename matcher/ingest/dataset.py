@@ -16,12 +16,12 @@ import pandas as pd
 
 from matcher.columns import SPECS
 from matcher.exceptions import MatcherError, ValidationError
-from matcher.io import PROBLEM_COLUMNS, read_table
-from matcher.validate import check_table, empty_table, parse_cells, summarize
+from matcher.ingest.read import PROBLEM_COLUMNS, read_table
+from matcher.ingest.validate import check_table, empty_table, parse_cells, summarize
 from matcher.vocab import STAGE_ORDER
 
 #: The repository's bundled data folder (``data/`` next to the package).
-BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
+BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data"
 
 #: Entity tables in load order (clusters first: enterprises refer to them).
 ENTITY_TABLES = ("clusters", "markets", "enterprises")

@@ -1,6 +1,6 @@
 """The docking engine: the public facade over candidates, features, scoring and explanations.
 
->>> from matcher.dataset import load_dataset
+>>> from matcher.ingest.dataset import load_dataset
 >>> engine = DockingEngine(load_dataset())
 >>> top = engine.suggest("east_west", top=3, for_id="C056")
 >>> list(top["rank"])
@@ -21,11 +21,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from matcher import features as F
-from matcher import kinds as K
+from matcher.docking import features as F
+from matcher.docking import kinds as K
+from matcher.docking.explain import reasons
+from matcher.docking.scoring import KINDS, WeightedScorer, check_kind, kind_params, merge_weights
 from matcher.exceptions import MatcherError
-from matcher.explain import reasons
-from matcher.scoring import KINDS, WeightedScorer, check_kind, kind_params, merge_weights
 
 NAME_COLUMNS = ["name_zh", "name_en", "region", "province", "entity_type"]
 #: Leading columns of every suggestions table, in order.
@@ -45,7 +45,7 @@ class DockingEngine:
 
     Parameters
     ----------
-    dataset : matcher.dataset.Dataset
+    dataset : matcher.ingest.dataset.Dataset
         The loaded, validated data.
     progress : callable, optional
         ``progress(message)`` is called before each step that may take a while.

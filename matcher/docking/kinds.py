@@ -19,8 +19,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from matcher import features as F
-from matcher.scoring import check_kind, kind_params
+from matcher.docking import features as F
+from matcher.docking.scoring import check_kind, kind_params
 
 #: Features of each kind, in display order.
 KIND_FEATURES: dict[str, list[str]] = {
@@ -233,7 +233,7 @@ def _peer_learning(E: F.Entities, policies: pd.DataFrame, params: dict) -> PairF
 
 
 def _enterprise(E: F.Entities, policies: pd.DataFrame, params: dict) -> PairFeatures:
-    from matcher.scale import enterprise_pair_features  # enterprise scale lives in its own module
+    from matcher.docking.scale import enterprise_pair_features  # enterprise scale lives in its own module
 
     return enterprise_pair_features(E, params)
 

@@ -6,7 +6,7 @@ from (``buys_from``). Functions take the graph ``G`` first, like networkx.
 
 Examples
 --------
->>> from matcher.dataset import load_dataset
+>>> from matcher.ingest.dataset import load_dataset
 >>> G = build_chain_graph(load_dataset())
 >>> chain_position(G, "C056")["stages"]
 ['spinning', 'weaving', 'dyeing_finishing', 'apparel']
@@ -81,7 +81,7 @@ def build_chain_graph(dataset, include_enterprises: bool = True) -> nx.DiGraph:
 
     Parameters
     ----------
-    dataset : matcher.dataset.Dataset
+    dataset : matcher.ingest.dataset.Dataset
         Clusters, markets, enterprises and chain links.
     include_enterprises : bool
         Add enterprise nodes (skip for very large registries).
@@ -240,7 +240,7 @@ def export_graph(G: nx.DiGraph, path: str | Path) -> Path:
     Text attributes are neutralised like every export (a name starting with ``=`` gets a leading
     quote), because graph tools such as Gephi can re-export them to spreadsheets.
     """
-    from matcher.export import neutralise_cell
+    from matcher.outputs.export import neutralise_cell
 
     path = Path(path)
     G = G.copy()

@@ -2,7 +2,7 @@
 
 This is the very edge of the pipeline: bytes come in, a table of stripped text cells comes out,
 with canonical column names and the row numbers a user sees in Excel (header = row 1). Nothing
-here interprets a cell; :mod:`matcher.validate` does that. Every cell stays text so that ids such
+here interprets a cell; :mod:`matcher.ingest.validate` does that. Every cell stays text so that ids such
 as ``00123`` keep their zeros.
 
 Chinese CSV files arrive as UTF-8, UTF-8 with a BOM, GBK or GB18030. We try strict decodes in

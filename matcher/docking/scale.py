@@ -18,7 +18,7 @@ A national registry has up to a million firms, so nothing here looks at all N^2 
 
    So candidates never exceed N x (``neighbours`` + ``product_neighbours``).
 2. **Features and scores**, vectorised over row blocks of ``block_size`` enterprises: the same
-   feature functions as the engine (``matcher.features``); product similarity is computed once per
+   feature functions as the engine (``matcher.docking.features``); product similarity is computed once per
    distinct pair of product texts in the block (sparse TF-IDF rows multiplied in chunks).
 3. **Top K** per enterprise by partial selection (``np.argpartition``) and the engine's stable
    order: score descending, then partner id ascending.
@@ -59,10 +59,10 @@ from scipy.spatial import cKDTree
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
-from matcher import features as F
-from matcher.chain import input_needs, stage_matrix, stage_strength
+from matcher.docking import features as F
+from matcher.docking.chain import input_needs, stage_matrix, stage_strength
+from matcher.docking.explain import FEATURE_LABEL, MIN_CONTRIBUTION, STAGE_EN, STAGE_ZH
 from matcher.exceptions import MatcherError
-from matcher.explain import FEATURE_LABEL, MIN_CONTRIBUTION, STAGE_EN, STAGE_ZH
 
 KIND = "enterprise"
 FEATURES = ["chain", "product", "distance", "capacity", "same_cluster"]
@@ -105,7 +105,7 @@ class EnterpriseArrays:
     """Everything the block job reads, as compact arrays in id order (row position = id rank).
 
     Picklable: broadcast once to every Dask worker. ``stages``/``buys``/``need``/``strength`` carry
-    the names ``matcher.features.supply`` expects, so chain values are the engine's own.
+    the names ``matcher.docking.features.supply`` expects, so chain values are the engine's own.
     """
 
     ids: np.ndarray
@@ -1045,7 +1045,7 @@ def suggest_enterprises(
 
     Parameters
     ----------
-    dataset : matcher.dataset.Dataset
+    dataset : matcher.ingest.dataset.Dataset
         Data with enterprises.
     top : int
         Partners per enterprise.
@@ -1088,7 +1088,7 @@ def suggest_enterprises(
         Without ``out``: the suggestions (``output_columns()``), ordered by enterprise id then rank.
         With ``out``: ``{"path", "rows", "enterprises", "candidates", "report", "seconds"}``.
     """
-    from matcher.scoring import check_kind, kind_params, merge_weights
+    from matcher.docking.scoring import check_kind, kind_params, merge_weights
 
     check_kind(KIND)
     started = time.perf_counter()
@@ -1215,7 +1215,7 @@ def enterprise_candidates(E: F.Entities, neighbours: int, product_neighbours: in
 
 def enterprise_feature_columns(E: F.Entities, li: np.ndarray, ri: np.ndarray, distance_scale_km: float) -> dict:
     """The enterprise kind's features (and detail columns) for given pairs of ``Entities`` rows."""
-    from matcher.kinds import _chain_columns
+    from matcher.docking.kinds import _chain_columns
 
     km = F.distance_km(E, li, ri)
     cluster = E.table["cluster_id"].astype(object).to_numpy()
@@ -1230,7 +1230,7 @@ def enterprise_feature_columns(E: F.Entities, li: np.ndarray, ri: np.ndarray, di
 
 def enterprise_pair_features(E: F.Entities, params: dict):
     """Candidate pairs and features of the ``enterprise`` kind (a ``kinds.PairFeatures``)."""
-    from matcher.kinds import _frame
+    from matcher.docking.kinds import _frame
 
     if not (E.table["entity_type"] == "enterprise").any():
         raise MatcherError(

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.exceptions import MatcherError
-from matcher.schedule import Schedule, SlotClock
+from matcher.meetings.schedule import Schedule, SlotClock
 
 #: First characters that make a spreadsheet treat text as a formula (OWASP CSV injection).
 FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")

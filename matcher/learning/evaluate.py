@@ -44,16 +44,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from matcher import features as F
-from matcher import kinds as K
+from matcher.docking import features as F
+from matcher.docking import kinds as K
+from matcher.docking.scoring import check_kind
 from matcher.exceptions import MatcherError
-from matcher.scoring import check_kind
 
 #: Methods in the order they are printed.
 METHODS = ("engine", "random", "product", "distance", "stage_adamic_adar", "docking_popularity", "docking_path3")
 METRIC_COLUMNS = ("queries", "in_candidates", "hits@K", "mrr", "ndcg@K", "auc_hard")
 #: Repository's bundled known dockings.
-KNOWN_DOCKINGS = Path(__file__).resolve().parent.parent / "data" / "known_dockings.csv"
+KNOWN_DOCKINGS = Path(__file__).resolve().parents[2] / "data" / "known_dockings.csv"
 
 
 # --- name resolution -------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
     Rows of another ``kind`` (when the file has a kind column) are skipped and counted. Every row
     that cannot be used is listed in ``problems`` (row as in Excel, side, value, reason).
     """
-    from matcher.io import read_table
+    from matcher.ingest.read import read_table
 
     check_kind(kind)
     raw = read_table(path, common_aliases=False)
@@ -573,7 +573,7 @@ def evaluate_known(engine, path: str | Path, kind: str, k: int = 10, seed: int =
 # --- Benetton: real vendor -> production-site links ------------------------------------------
 
 #: Where the Benetton supplier list sits next to the repository (read in place, never copied).
-BENETTON_FOLDER = Path(__file__).resolve().parent.parent.parent / "shared" / "external" / "benetton_supplier_list"
+BENETTON_FOLDER = Path(__file__).resolve().parents[3] / "shared" / "external" / "benetton_supplier_list"
 #: Benetton production phases -> chain stages. Benetton's WEAVING covers knitted fabric too; printing
 #: is part of dyeing & finishing in the Chinese classification (印染); OTHER PROCESSING says nothing.
 PHASE_STAGES = {
@@ -611,8 +611,8 @@ def load_benetton(folder: str | Path | None = None, country: str | None = None) 
         The folder or its ``BenettonData_enriched.csv`` is missing.
     """
     from matcher.columns import CLUSTERS, ENTERPRISES, MARKETS
-    from matcher.dataset import Dataset, load_dataset
-    from matcher.validate import empty_table
+    from matcher.ingest.dataset import Dataset, load_dataset
+    from matcher.ingest.validate import empty_table
 
     folder = Path(folder) if folder is not None else BENETTON_FOLDER
     file = folder / "BenettonData_enriched.csv"
@@ -710,12 +710,12 @@ def load_benetton(folder: str | Path | None = None, country: str | None = None) 
 
 
 def enterprise_feature_frame(E: F.Entities, li: np.ndarray, ri: np.ndarray, scale_km: float) -> pd.DataFrame:
-    """The enterprise kind's features for given pairs, computed as ``matcher.kinds`` does.
+    """The enterprise kind's features for given pairs, computed as ``matcher.docking.kinds`` does.
 
     Used where the kind's candidate rule cannot run (no coordinates): every vendor x site pair is
     scored instead of the nearest chain-adjacent ones.
     """
-    from matcher.scale import enterprise_feature_columns
+    from matcher.docking.scale import enterprise_feature_columns
 
     columns = enterprise_feature_columns(E, li, ri, scale_km)
     return pd.DataFrame({f: columns[f] for f in K.KIND_FEATURES["enterprise"]}).astype(np.float32)
@@ -738,8 +738,8 @@ def evaluate_benetton(
     a training site with this one). The engine scores every vendor x site pair with the enterprise
     features (its nearest-supplier candidate rule needs coordinates, which the list lacks).
     """
-    from matcher.engine import DockingEngine
-    from matcher.scoring import WeightedScorer, kind_params, preset_weights
+    from matcher.docking.engine import DockingEngine
+    from matcher.docking.scoring import WeightedScorer, kind_params, preset_weights
 
     say = progress or (lambda message: None)
     data = load_benetton(folder, country)

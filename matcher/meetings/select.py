@@ -71,7 +71,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def restore_cell(value: Any) -> Any:
-    """Undo :func:`matcher.export.neutralise_cell` on a value read back from our own export.
+    """Undo :func:`matcher.outputs.export.neutralise_cell` on a value read back from our own export.
 
     A text starting with a single quote followed by a formula character gets the quote removed,
     so a shortlist written by ``shortlist`` and read by ``schedule`` keeps its names exactly.

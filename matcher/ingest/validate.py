@@ -1,6 +1,6 @@
 """Validate text tables against the column specs and convert them to the in-memory types.
 
-:func:`check_table` turns the text cells that :mod:`matcher.io` read into typed columns and
+:func:`check_table` turns the text cells that :mod:`matcher.ingest.read` read into typed columns and
 finds every problem in one vectorised pass: cell parsing (numbers, flags, stages, provinces)
 is done here, and the typed frame is then checked with a pandera schema built from
 :mod:`matcher.columns` (required cells, coordinate ranges, non-negative numbers) with
@@ -27,7 +27,7 @@ import pandera.pandas as pa
 
 from matcher.columns import SPECS, Column, TableSpec
 from matcher.exceptions import ValidationError
-from matcher.io import PROBLEM_COLUMNS, problems_frame, read_table
+from matcher.ingest.read import PROBLEM_COLUMNS, problems_frame, read_table
 from matcher.vocab import (
     LIST_SEPARATOR,
     MARKET_ROLES,
@@ -398,7 +398,7 @@ def check_table(
     ----------
     raw : pandas.DataFrame
         Text cells with canonical column names, indexed by Excel row number in an index named
-        ``row`` (as from :func:`matcher.io.read_table`); any other index is replaced by 2, 3, ...
+        ``row`` (as from :func:`matcher.ingest.read.read_table`); any other index is replaced by 2, 3, ...
         Missing cells may be ``""`` or NA.
     spec : TableSpec or str
         The table's column spec, or its name (``"clusters"``, ``"markets"``, ``"enterprises"``).
@@ -418,7 +418,7 @@ def check_table(
     file = str(file)
     raw = raw.copy()
     if raw.index.name != "row":
-        # Not from matcher.io: number the rows as Excel would show them if this table were saved.
+        # Not from matcher.ingest.read: number the rows as Excel would show them if this table were saved.
         raw.index = pd.RangeIndex(2, 2 + len(raw), name="row")
     raw.columns = [str(c) for c in raw.columns]
     for name in raw.columns:

@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 
 from matcher.columns import ENTERPRISES
-from matcher.dataset import BUNDLED_DATA, Dataset, load_dataset
 from matcher.exceptions import MatcherError
+from matcher.ingest.dataset import BUNDLED_DATA, Dataset, load_dataset
 from matcher.vocab import LIST_SEPARATOR, STAGE_ORDER, STAGES
 
 #: Version of the generating rules; bump it whenever the same seed would give different rows.
@@ -421,7 +421,7 @@ def iter_enterprise_csv(
     seed : int
         Seed of ``numpy.random.default_rng``; the same seed gives the same text.
     clusters : pandas.DataFrame
-        Clusters as loaded by :func:`matcher.dataset.load_dataset` (canonical ``stages``, English
+        Clusters as loaded by :func:`matcher.ingest.dataset.load_dataset` (canonical ``stages``, English
         province, ``region`` filled).
     chain_links : pandas.DataFrame
         ``supplier_stage, buyer_stage, strength``.
@@ -558,7 +558,7 @@ def synthesize_enterprises(n: int, seed: int, dataset: Dataset | None = None) ->
     ----------
     n, seed : int
         Number of enterprises and the seed.
-    dataset : matcher.dataset.Dataset, optional
+    dataset : matcher.ingest.dataset.Dataset, optional
         Clusters and chain links to use (default: the bundled data).
     """
     if dataset is None:

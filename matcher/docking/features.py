@@ -18,7 +18,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from matcher.chain import MAKING_STAGES, input_needs, stage_matrix, stage_strength
+from matcher.docking.chain import MAKING_STAGES, input_needs, stage_matrix, stage_strength
 from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
 
 EARTH_RADIUS_KM = 6371.0088

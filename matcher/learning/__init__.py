@@ -1,0 +1,1 @@
+"""Learning: learned scorers from recorded outcomes, and evaluation against documented dockings."""
