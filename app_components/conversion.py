@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from matcher.docking.kinds import KIND_FEATURES
-from matcher.docking.scoring import KINDS, preset_weights, presets
+from matcher.docking.kinds import KINDS
 
 VALUABLE = ("valuable_contact", "negotiation_started", "agreement_reached")
 
@@ -18,9 +17,8 @@ VALUABLE = ("valuable_contact", "negotiation_started", "agreement_reached")
 def preset_of(kind: str, weights: dict) -> str:
     if kind not in KINDS:
         return "custom"
-    for name in presets(kind)["presets"]:
-        base = preset_weights(kind, name)
-        if all(abs(float(base.get(f, 0.0)) - float(weights.get(f, 0.0))) < 1e-9 for f in KIND_FEATURES[kind]):
+    for name, base in KINDS[kind].presets.items():
+        if all(abs(float(base.get(f, 0.0)) - float(weights.get(f, 0.0))) < 1e-9 for f in KINDS[kind].features):
             return name
     return "custom"
 

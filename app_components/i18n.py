@@ -17,21 +17,14 @@ import pandas as pd
 import streamlit as st
 
 from matcher.docking.explain import FEATURE_LABEL
+from matcher.docking.kinds import get_kind
 from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES, REJECT_REASONS
-from matcher.vocab import FLAGS, PROVINCES, REGIONS, STAGES
+from matcher.vocab import CLUSTER, ENTERPRISE, FLAGS, MARKET, PROVINCES, REGIONS, STAGES
 
 LANGS = ("zh", "en")
 LANG_LABEL = {"zh": "中文", "en": "English"}
 LANG_KEY = "lang"
 
-#: Docking kinds: (Chinese, English).
-KIND_LABEL: dict[str, tuple[str, str]] = {
-    "east_west": ("东西部对接（产能转移）", "east-west docking (capacity transfer)"),
-    "cluster_market": ("集群—市场对接", "cluster-market docking"),
-    "cluster_cluster": ("集群—集群（产业链）", "cluster-cluster along the chain"),
-    "peer_learning": ("集群互学", "peer learning between clusters"),
-    "enterprise": ("企业—企业（供需）", "enterprise-enterprise (supplier-buyer)"),
-}
 PRESET_LABEL: dict[str, tuple[str, str]] = {
     "balanced": ("均衡", "balanced"),
     "supply": ("重供应链", "supply chain first"),
@@ -40,7 +33,7 @@ PRESET_LABEL: dict[str, tuple[str, str]] = {
     "chain": ("重产业链", "chain first"),
     "custom": ("自定义", "custom"),
 }
-ENTITY_TYPE_LABEL = {"cluster": ("集群", "cluster"), "market": ("市场", "market"), "enterprise": ("企业", "enterprise")}
+ENTITY_TYPE_LABEL = {CLUSTER: ("集群", "cluster"), MARKET: ("市场", "market"), ENTERPRISE: ("企业", "enterprise")}
 TABLE_LABEL = {"clusters": ("集群", "clusters"), "markets": ("专业市场", "markets"), "enterprises": ("企业", "enterprises")}
 
 #: Designation groups: (Chinese, English, words that name them in the data's designations text).
@@ -321,7 +314,7 @@ def t(key: str, **values: Any) -> str:
 
 
 def kind_label(kind: str) -> str:
-    return _pick(KIND_LABEL.get(kind, (kind, kind)))
+    return get_kind(kind).label(lang())
 
 
 def preset_label(preset: str) -> str:

@@ -9,7 +9,7 @@ from app_components import charts
 from app_components.i18n import feature_label, fmt_score, name_of, plain, reason_column, region_label, t
 from app_components.ranking import direction_scores
 from matcher.docking.explain import holding_back
-from matcher.docking.kinds import KIND_FEATURES
+from matcher.docking.kinds import get_kind
 
 
 def table_view(ranked: pd.DataFrame) -> pd.DataFrame:
@@ -52,7 +52,7 @@ def show_table(key: str, ranked: pd.DataFrame) -> list[int]:
 
 def show_explanation(row: pd.Series, kind: str) -> None:
     """Why a pair scores what it does: waterfall, both directions, what holds it back."""
-    features = KIND_FEATURES[kind]
+    features = list(get_kind(kind).features)
     left = name_of(row["left_name_zh"], row["left_name_en"], row["left_id"])
     right = name_of(row["right_name_zh"], row["right_name_en"], row["right_id"])
     st.subheader(t("pair_title", left=plain(left), right=plain(right)))

@@ -12,9 +12,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from matcher.docking.engine import SUGGESTION_COLUMNS, DockingEngine
+from matcher.docking.engine import DockingEngine
 from matcher.docking.explain import reasons
-from matcher.docking.kinds import KIND_FEATURES
+from matcher.docking.job import SUGGESTION_COLUMNS
+from matcher.docking.kinds import get_kind
+from matcher.docking.ranking import order_pairs
 
 
 def ranked_pairs(
@@ -54,7 +56,7 @@ def ranked_pairs(
         kind's detail columns); ``rank`` is the position in this list. Ties are broken by ids.
     """
     scored = engine.score(kind, weights, scorer=scorer)
-    table = engine.entities(include_enterprises=(kind == "enterprise")).table
+    table = engine.entities(kind).table
     li, ri = scored["li"].to_numpy(), scored["ri"].to_numpy()
     keep = np.ones(len(scored), dtype=bool)
     if for_id:
@@ -66,21 +68,20 @@ def ranked_pairs(
         keep &= np.isin(region[ri], list(right_regions))
     if min_score is not None:
         keep &= scored["score"].to_numpy() >= min_score
-    chosen = scored[keep].sort_values(
-        ["score", "left_id", "right_id"], ascending=[False, True, True], kind="stable"
-    )
+    kept = scored[keep]
+    chosen = kept.iloc[order_pairs(kept["score"].to_numpy(), kept["li"].to_numpy(), kept["ri"].to_numpy())]
     if top is not None:
         chosen = chosen.head(top)
     out = chosen.reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
-    out["kind"] = kind
+    out["kind"] = get_kind(kind).name
     li, ri = out["li"].to_numpy(), out["ri"].to_numpy()
     for col, target in (("name_zh", "name_zh"), ("name_en", "name_en"), ("region", "region"),
                         ("province", "province"), ("entity_type", "type")):
         values = table[col].to_numpy()
         out[f"left_{target}"] = values[li]
         out[f"right_{target}"] = values[ri]
-    features = KIND_FEATURES[kind]
+    features = list(get_kind(kind).features)
     zh, en = reasons(out, features) if len(out) else ([], [])
     out["reason_zh"], out["reason_en"] = zh, en
     fwc = [f"{p}_{f}" for f in features for p in ("f", "w", "c")]
@@ -100,7 +101,7 @@ def direction_scores(row: pd.Series, kind: str) -> pd.DataFrame:
     pandas.DataFrame
         One row per directional feature plus a ``score`` row: ``feature, lr, rl``.
     """
-    features = KIND_FEATURES[kind]
+    features = list(get_kind(kind).features)
     rows = []
     lr_score = rl_score = float(row["score"])
     for f in features:

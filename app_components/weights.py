@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_components.i18n import feature_label, preset_label, t
-from matcher.docking.kinds import KIND_FEATURES
-from matcher.docking.scoring import preset_weights, presets
+from matcher.docking.kinds import get_kind
 
 
 def _slider_key(key: str, kind: str, feature: str) -> str:
@@ -15,15 +14,14 @@ def _slider_key(key: str, kind: str, feature: str) -> str:
 
 def _apply_preset(key: str, kind: str) -> None:
     preset = st.session_state[f"{key}.{kind}.preset"]
-    for feature, weight in preset_weights(kind, preset).items():
+    for feature, weight in get_kind(kind).preset_weights(preset).items():
         st.session_state[_slider_key(key, kind, feature)] = float(weight)
 
 
 def preset_of(kind: str, weights: dict[str, float]) -> str:
     """The preset these weights are, or ``"custom"``."""
-    for name in presets(kind)["presets"]:
-        base = preset_weights(kind, name)
-        if all(abs(base.get(f, 0.0) - weights.get(f, 0.0)) < 1e-9 for f in KIND_FEATURES[kind]):
+    for name, base in get_kind(kind).presets.items():
+        if all(abs(base.get(f, 0.0) - weights.get(f, 0.0)) < 1e-9 for f in get_kind(kind).features):
             return name
     return "custom"
 
@@ -33,19 +31,19 @@ def show(key: str, kind: str) -> dict[str, float]:
 
     Session-state keys: ``{key}.{kind}.preset`` and ``{key}.{kind}.w.<feature>``.
     """
-    block = presets(kind)
-    names = list(block["presets"])
+    docking = get_kind(kind)
+    names = list(docking.presets)
     preset_key = f"{key}.{kind}.preset"
     if preset_key not in st.session_state:
-        st.session_state[preset_key] = block["default"]
-    for feature, weight in preset_weights(kind, st.session_state[preset_key]).items():
+        st.session_state[preset_key] = docking.default_preset
+    for feature, weight in docking.preset_weights(st.session_state[preset_key]).items():
         st.session_state.setdefault(_slider_key(key, kind, feature), float(weight))
     st.selectbox(t("preset"), names, key=preset_key, format_func=preset_label,
                  on_change=_apply_preset, args=(key, kind), persist_state="session")
     st.button(t("reset_weights"), key=f"{key}.{kind}.reset", on_click=_apply_preset, args=(key, kind))
     st.caption(t("weights_help"))
     weights = {}
-    for feature in KIND_FEATURES[kind]:
+    for feature in docking.features:
         weights[feature] = st.slider(
             feature_label(feature), 0.0, 1.0, step=0.05, key=_slider_key(key, kind, feature),
             persist_state="session",

@@ -8,13 +8,13 @@ from app_components import cache, context, maps, pairs, shortlists
 from app_components import weights as weight_sliders
 from app_components.i18n import kind_label, name_of, region_label, t
 from app_components.ranking import ranked_pairs
-from matcher.docking.scoring import KINDS
+from matcher.docking.kinds import available
 from matcher.vocab import REGIONS
 
 data = context.data()
 engine = context.engine(data)
 st.title(t("page_explore"))
-kinds = [k for k in KINDS if k != "enterprise" or len(data.enterprises)]
+kinds = available(data)
 
 controls, main = st.columns([1, 3], gap="large")
 with controls:

@@ -14,9 +14,9 @@ from app_components.i18n import (
     preset_label,
     t,
 )
+from matcher.docking.kinds import available
 from matcher.exceptions import MatcherError
 from matcher.store import OUTCOMES
-from matcher.vocab import KINDS
 
 data = context.data()
 store = context.store()
@@ -102,7 +102,7 @@ for by, title, label in (("kind", "conversion_kind", kind_label), ("preset", "co
 
 st.subheader(t("retrain_title"))
 st.caption(t("retrain_help"))
-retrain_kind = st.selectbox(t("kind"), [k for k in KINDS if k != "enterprise" or len(data.enterprises)],
+retrain_kind = st.selectbox(t("kind"), available(data),
                             format_func=kind_label, key="outcomes.retrain_kind")
 if st.button(t("retrain"), key="outcomes.retrain"):
     with st.status(t("retraining"), expanded=True) as status:

@@ -17,9 +17,9 @@ from app_components.i18n import (
     t,
 )
 from matcher.docking.chain import chain_gaps, chain_position
-from matcher.docking.scoring import KINDS
+from matcher.docking.kinds import CLUSTER_CLUSTER, available
 from matcher.exceptions import MatcherError
-from matcher.vocab import FLAGS
+from matcher.vocab import CLUSTER, FLAGS
 
 data = context.data()
 engine = context.engine(data)
@@ -46,7 +46,7 @@ with position_col:
     st.subheader(t("position_title"))
     G = cache.chain_graph(data)
     position = chain_position(G, cluster_id)
-    scores = engine.score("cluster_cluster", engine.weights("cluster_cluster"))
+    scores = engine.score(CLUSTER_CLUSTER)
     mine = scores[(scores["left_id"] == cluster_id) | (scores["right_id"] == cluster_id)]
     partner_scores = {(b if a == cluster_id else a): s for a, b, s in zip(mine["left_id"], mine["right_id"], mine["score"], strict=False)}
     gaps = chain_gaps(G, cluster_id, partner_scores=partner_scores)
@@ -67,7 +67,7 @@ else:
     }), hide_index=True, key="profile.gaps")
 
 st.subheader(t("partners_title"))
-kinds = [k for k in KINDS if k != "enterprise"]
+kinds = available(data, CLUSTER)
 for tab, kind in zip(st.tabs([kind_label(k) for k in kinds]), kinds, strict=False):
     with tab:
         try:

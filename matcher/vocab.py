@@ -82,7 +82,14 @@ MARKET_ROLES: dict[str, tuple[str, str]] = {
     "finished_goods": ("成品", "finished goods"),
 }
 
-#: Docking kinds the engine proposes (see docs/scoring.md).
-KINDS = ("east_west", "cluster_market", "cluster_cluster", "enterprise", "peer_learning")
+#: Entity types. Docking kinds live in ``matcher.docking.kinds`` (the registry), not here.
+CLUSTER = "cluster"
+MARKET = "market"
+ENTERPRISE = "enterprise"
+ENTITY_TYPES: dict[str, tuple[str, str]] = {
+    CLUSTER: ("集群", "cluster"),
+    MARKET: ("专业市场", "market"),
+    ENTERPRISE: ("企业", "enterprise"),
+}
 
 LIST_SEPARATOR = ";"

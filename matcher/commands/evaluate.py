@@ -6,8 +6,8 @@ import argparse
 import sys
 import time
 
+from matcher.docking.kinds import ENTERPRISE_DOCKING, KINDS
 from matcher.exceptions import MatcherError
-from matcher.vocab import KINDS
 
 
 def register(sub) -> None:
@@ -24,7 +24,7 @@ def register(sub) -> None:
     )
     p.add_argument("--known", metavar="FILE",
                    help="known dockings CSV (default: data/known_dockings.csv)")
-    p.add_argument("--kind", choices=KINDS, default=None,
+    p.add_argument("--kind", choices=list(KINDS), default=None,
                    help="docking kind to evaluate (required with --known; enterprise with --benetton)")
     p.add_argument("--k", type=int, default=10, help="cut-off K of Hits@K and NDCG@K (default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random baseline and hold-out (default 0)")
@@ -50,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     scorers = {}
     if args.benetton is not None:
-        if args.kind not in (None, "enterprise"):
-            raise MatcherError("--benetton evaluates the enterprise kind; leave out --kind or use --kind enterprise")
+        benetton_kind = ENTERPRISE_DOCKING.name
+        if args.kind not in (None, benetton_kind):
+            raise MatcherError(f"--benetton evaluates the {benetton_kind} kind; leave out --kind or use "
+                               f"--kind {benetton_kind}")
         folder = args.benetton or None
         target = ev.BENETTON_FOLDER if folder is None else folder
         from pathlib import Path
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         if args.model:
             from matcher.learning.learn import load_model
 
-            scorers["learned"] = load_model(args.model, "enterprise")
+            scorers["learned"] = load_model(args.model, benetton_kind)
         result = ev.evaluate_benetton(folder, k=args.k, seed=args.seed, country=args.country, scorers=scorers,
                                       progress=_progress)
     else:

@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     from matcher.docking.chain import build_chain_graph, chain_gaps, chain_position
     from matcher.docking.engine import DockingEngine
+    from matcher.docking.kinds import CLUSTER_CLUSTER
     from matcher.ingest.dataset import load_dataset
 
     dataset = load_dataset(args.data)
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         if entity_id not in G:
             raise MatcherError(f"no cluster, market or enterprise has the id {entity_id!r}")
     # partners for each gap are ranked by their cluster_cluster docking score with the entity
-    scored = DockingEngine(dataset).score("cluster_cluster")
+    scored = DockingEngine(dataset).score(CLUSTER_CLUSTER)
     frames = []
     for entity_id in ids:
         mine = scored[(scored["left_id"] == entity_id) | (scored["right_id"] == entity_id)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from matcher.docking.kinds import KINDS
 from matcher.exceptions import MatcherError
-from matcher.vocab import KINDS
 
 
 def register(sub) -> None:
@@ -19,7 +19,7 @@ def register(sub) -> None:
         "--outcomes CSV with columns left_id,right_id,kind,outcome. With too few outcomes the saved model "
         "keeps the weighted preset and says so.",
     )
-    p.add_argument("--kind", choices=KINDS, required=True, help="docking kind to learn")
+    p.add_argument("--kind", choices=list(KINDS), required=True, help="docking kind to learn")
     p.add_argument("--outcomes", metavar="CSV", help="outcomes file (default: outcomes recorded in the store)")
     p.add_argument("--db", metavar="URL", help="store database URL (default: MATCHER_DB_URL or the workspace file)")
     p.add_argument("--simulate", type=int, metavar="N",

@@ -18,10 +18,11 @@ from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
 from matcher.ingest.read import PROBLEM_COLUMNS, read_table
 from matcher.ingest.validate import check_table
+from matcher.vocab import ENTERPRISE
 
 #: Words in a file name that say which table it holds (checked in this order).
 TABLE_WORDS: dict[str, tuple[str, ...]] = {
-    "enterprises": ("enterprise", "firm", "compan", "factor", "企业"),
+    "enterprises": (ENTERPRISE, "firm", "compan", "factor", "企业"),
     "clusters": ("cluster", "集群"),
     "markets": ("market", "市场"),
 }

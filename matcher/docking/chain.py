@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.exceptions import MatcherError
-from matcher.vocab import STAGE_ORDER, STAGES
+from matcher.vocab import ENTERPRISE, STAGE_ORDER, STAGES
 
 #: Stages that make goods; trading and machinery serve the chain but do not transform fibre.
 MAKING_STAGES = [s for s in STAGES if s not in ("trading", "machinery")]
@@ -102,7 +102,7 @@ def build_chain_graph(dataset, include_enterprises: bool = True) -> nx.DiGraph:
                 G.add_edge(f"stage:{s}", f"stage:{t}", relation="supplies", weight=float(strength[i, j]))
     tables = [("cluster", dataset.clusters), ("market", dataset.markets)]
     if include_enterprises:
-        tables.append(("enterprise", dataset.enterprises))
+        tables.append((ENTERPRISE, dataset.enterprises))
     for entity_type, table in tables:
         for row in table.itertuples(index=False):
             attrs = {

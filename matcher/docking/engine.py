@@ -1,4 +1,4 @@
-"""The docking engine: the public facade over candidates, features, scoring and explanations.
+"""The docking engine: the one entry point that proposes and explains pairs of every kind.
 
 >>> from matcher.ingest.dataset import load_dataset
 >>> engine = DockingEngine(load_dataset())
@@ -6,8 +6,12 @@
 >>> list(top["rank"])
 [1, 2, 3]
 
-Features are computed once per kind and cached on the engine, so re-scoring after a weight change
-is a matrix-vector product (see ``benchmarks/bench_rescore.py``).
+Every caller (app, CLI, evaluation, learning, benchmarks) goes through ``suggest`` (lists per
+entity), ``score`` (every candidate pair, explained) or ``features``. The pipeline stages live in
+their own modules: ``kinds`` (registry) -> ``entities`` -> ``candidates`` -> ``features`` ->
+``scoring`` -> ``ranking`` -> ``explain``, run block by block by ``job`` on a backend
+(``backends``: ``memory``, ``blocks`` or ``dask``, identical results). In memory the candidates'
+features are cached per kind, so re-ranking after a weight change only re-scores them.
 """
 
 from __future__ import annotations
@@ -16,28 +20,41 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from matcher.docking import features as F
-from matcher.docking import kinds as K
-from matcher.docking.explain import reasons
-from matcher.docking.scoring import KINDS, WeightedScorer, check_kind, kind_params, merge_weights
+from matcher.docking import backends as B
+from matcher.docking import candidates as C
+from matcher.docking.entities import Entities, prepare
+from matcher.docking.job import BlockFeatures, Job, block_features, output_columns, rank_block
+from matcher.docking.kinds import DockingKind, get_kind
+from matcher.docking.scoring import WeightedScorer
 from matcher.exceptions import MatcherError
 
-NAME_COLUMNS = ["name_zh", "name_en", "region", "province", "entity_type"]
-#: Leading columns of every suggestions table, in order.
-SUGGESTION_COLUMNS = [
-    "kind", "rank", "left_id", "right_id", "left_name_zh", "left_name_en", "right_name_zh", "right_name_en",
-    "left_region", "right_region", "left_province", "right_province", "left_type", "right_type",
-    "score", "reason_zh", "reason_en",
-]
+STREAMED_OUTPUTS = (".csv", ".parquet")
 
 
 def weights_hash(weights: dict[str, float]) -> str:
     return hashlib.sha256(json.dumps(weights, sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass
+class PairFeatures:
+    """Every candidate pair of one kind (canonical orientation) with its features and details."""
+
+    kind: str
+    pairs: pd.DataFrame
+    features: list[str]
+    report: pd.DataFrame
+    block: BlockFeatures
+
+    @property
+    def X(self) -> pd.DataFrame:
+        return self.block.X
 
 
 class DockingEngine:
@@ -54,39 +71,72 @@ class DockingEngine:
     def __init__(self, dataset, progress: Callable[[str], None] | None = None):
         self.dataset = dataset
         self.progress = progress or (lambda message: None)
-        self._entities: dict[bool, F.Entities] = {}
-        self._features: dict[str, K.PairFeatures] = {}
+        self._entities: dict[tuple[str, ...], Entities] = {}
+        self._features: dict[tuple, PairFeatures] = {}
 
     # -- cached building blocks ----------------------------------------------------------
-    def entities(self, include_enterprises: bool = False) -> F.Entities:
-        if include_enterprises not in self._entities:
-            self.progress("preparing entities")
-            self._entities[include_enterprises] = F.prepare(self.dataset, include_enterprises)
-        return self._entities[include_enterprises]
+    def entities(self, kind: str | DockingKind) -> Entities:
+        """The prepared entities a kind pairs (shared by kinds over the same entity types)."""
+        types = get_kind(kind).entity_types
+        if types not in self._entities:
+            self.progress(f"preparing {' and '.join(types)} entities")
+            self._entities[types] = prepare(self.dataset, types)
+        return self._entities[types]
 
-    def features(self, kind: str) -> K.PairFeatures:
-        """Candidate pairs of ``kind`` with their features (cached)."""
-        check_kind(kind)
-        if kind not in self._features:
-            E = self.entities(include_enterprises=(kind == "enterprise"))
-            self.progress(f"building {kind} candidates and features")
-            self._features[kind] = K.build(kind, E, self.dataset.policies)
-        return self._features[kind]
+    def params(self, kind: str | DockingKind, **overrides) -> dict:
+        """The kind's parameters (presets file) with the run's options that are given."""
+        kind = get_kind(kind)
+        params = kind.params
+        for name, value in overrides.items():
+            if value is not None:
+                if name not in kind.run_params:
+                    raise MatcherError(f"--{name.replace('_', '-')} is not an option of the {kind.name} kind")
+                params[name] = value
+        C.check_search_params(params)
+        return params
 
-    def candidate_report(self, kind: str) -> pd.DataFrame:
+    def listed(self, kind: str | DockingKind) -> np.ndarray:
+        """Row positions of the entities a kind makes lists for."""
+        kind = get_kind(kind)
+        E = self.entities(kind)
+        members = kind.left.members(E)
+        if kind.both_sides:
+            members = np.union1d(members, kind.right.members(E))
+        return members
+
+    def features(self, kind: str | DockingKind, **params) -> PairFeatures:
+        """Candidate pairs of ``kind`` with their features (cached; the in-memory backend)."""
+        kind = get_kind(kind)
+        params = self.params(kind, **params)
+        key = (kind.name, tuple(sorted(params.items())))
+        if key not in self._features:
+            E = self.entities(kind)
+            self.progress(f"building {kind.name} candidates and features")
+            bf = block_features(kind, E, self.listed(kind), params)
+            cand = bf.candidates
+            pairs = pd.DataFrame({"li": cand.left, "ri": cand.right, "left_id": E.ids[cand.left],
+                                  "right_id": E.ids[cand.right], **bf.columns})
+            for name in kind.features:
+                pairs[name] = pairs[name].astype(np.float32)
+            self._features[key] = PairFeatures(kind.name, pairs, list(kind.features),
+                                               C.report(kind, E, cand.counts), bf)
+        return self._features[key]
+
+    def candidate_report(self, kind: str | DockingKind) -> pd.DataFrame:
         """Pairs produced by each candidate rule and its reduction ratio against all pairs."""
         return self.features(kind).report.copy()
 
     # -- scoring -------------------------------------------------------------------------
-    def weights(self, kind: str, weights: dict[str, float] | None = None, preset: str | None = None) -> dict:
-        """The preset's weights with ``weights`` overriding some (see ``scoring.merge_weights``)."""
-        return merge_weights(kind, weights, preset)
+    def weights(self, kind, weights: dict[str, float] | None = None, preset: str | None = None) -> dict:
+        """The preset's weights with ``weights`` overriding some."""
+        return get_kind(kind).weights(weights, preset)
 
-    def scorer(self, kind: str, weights: dict | None = None, preset: str | None = None) -> WeightedScorer:
-        pf = self.features(kind)
-        return WeightedScorer(self.weights(kind, weights, preset)).fit(pf.X)
+    def scorer(self, kind, weights: dict | None = None, preset: str | None = None) -> WeightedScorer:
+        kind = get_kind(kind)
+        X = pd.DataFrame({f: pd.Series(dtype=np.float32) for f in kind.features})
+        return WeightedScorer(self.weights(kind, weights, preset)).fit(X)
 
-    def score(self, kind: str, weights: dict | None = None, preset: str | None = None, scorer=None) -> pd.DataFrame:
+    def score(self, kind, weights: dict | None = None, preset: str | None = None, scorer=None) -> pd.DataFrame:
         """All canonical candidate pairs with ``f_/w_/c_`` columns and ``score``."""
         pf = self.features(kind)
         scorer = scorer or self.scorer(kind, weights, preset)
@@ -94,83 +144,161 @@ class DockingEngine:
         detail = pf.pairs.drop(columns=pf.features)
         return pd.concat([detail, explained], axis=1)
 
-    def rescore(self, kind: str, weights: dict[str, float]) -> np.ndarray:
-        """Scores of every cached candidate pair under new weights (the fast path for sliders)."""
-        pf = self.features(kind)
-        w = np.array([weights.get(f, 0.0) for f in pf.features], dtype=np.float32)
-        return pf.matrix @ w
-
     # -- suggestions ---------------------------------------------------------------------
     def suggest(
         self,
-        kind: str,
+        kind: str | DockingKind,
         top: int | None = 10,
-        for_id: str | list[str] | None = None,
+        for_id: str | Iterable[str] | None = None,
         weights: dict | None = None,
         preset: str | None = None,
         scorer=None,
         min_score: float | None = None,
-    ) -> pd.DataFrame:
+        *,
+        backend: str | None = None,
+        scheduler=None,
+        block_size: int = B.DEFAULT_BLOCK_SIZE,
+        out: str | Path | None = None,
+        extra_columns: dict | None = None,
+        metadata: dict | None = None,
+        **params,
+    ) -> pd.DataFrame | dict:
         """For each entity (or only ``for_id``), its ``top`` partners of ``kind``, ranked and explained.
 
-        Ranking: score descending, ties broken by partner id ascending. Columns:
-        ``SUGGESTION_COLUMNS``, then ``f_/w_/c_`` per feature, directional ``lr_/rl_`` columns and
-        details. ``left_id`` is the entity whose list the row belongs to.
+        Parameters
+        ----------
+        kind : str or DockingKind
+        top : int or None
+            Partners per entity (None: all candidates).
+        for_id : str or list of str, optional
+            Only these entities' lists.
+        weights, preset
+            Feature weights over the preset's; or ``scorer``, any fitted scorer with the
+            scikit-learn contract (``predict`` and ``explain``), weighted or learned.
+        min_score : float, optional
+            Drop pairs scoring below this before ranking.
+        backend : {"memory", "blocks", "dask"}, optional
+            Where the blocks run (default: the kind's; ``scheduler`` given implies ``"dask"``).
+            Every backend gives the same rows.
+        scheduler : str or distributed.Client, optional
+        block_size : int
+            Focal entities per block (``blocks``/``dask``): bounds memory.
+        out : path, optional
+            Write ``.csv`` (UTF-8 with BOM), ``.parquet``, ``.xlsx`` or ``.json`` and return a summary
+            ``{"path", "rows", "entities", "candidates", "report", "seconds"}``. CSV and Parquet are
+            streamed block by block on the ``blocks`` and ``dask`` backends.
+        extra_columns : dict, optional
+            Constant columns appended to every row (e.g. ``run_id``, ``data_version``).
+        metadata : dict, optional
+            The run record written into an XLSX or JSON file.
+        **params
+            The kind's run options (e.g. ``neighbours``, ``product_neighbours``, ``radius_km``).
+
+        Returns
+        -------
+        DataFrame or dict
+            Without ``out``: columns ``output_columns(kind)``, entity by entity (id order), best
+            first; ties broken by partner id. With ``out``: the summary. ``attrs["report"]`` of the
+            frame holds the candidate rules' counts.
         """
-        check_kind(kind)
-        if top is not None and top < 1:
+        started = time.perf_counter()
+        kind = get_kind(kind)
+        if top is not None and int(top) < 1:
             raise MatcherError("--top must be at least 1")
-        scored = self.score(kind, weights, preset, scorer)
-        focal = K.focal_view(scored, kind)
+        backend = "dask" if scheduler is not None else B.check_backend(backend or kind.default_backend)
+        params = self.params(kind, **params)
+        scorer = scorer or self.scorer(kind, weights, preset)
+        E = self.entities(kind)
+        focal = self.listed(kind)
+        wanted = None
         if for_id is not None:
-            wanted = [for_id] if isinstance(for_id, str) else list(for_id)
-            self._check_ids(wanted, kind)
-            focal = focal[focal["left_id"].isin(wanted)]
-        if min_score is not None:
-            focal = focal[focal["score"] >= min_score]
-        focal = focal.sort_values(["left_id", "score", "right_id"], ascending=[True, False, True], kind="stable")
-        focal["rank"] = focal.groupby("left_id", sort=False).cumcount() + 1
-        if top is not None:
-            focal = focal[focal["rank"] <= top]
-        focal = focal.reset_index(drop=True)
-        return self._decorate(focal, kind)
+            ids = [for_id] if isinstance(for_id, str) else list(for_id)
+            chosen = E.positions(ids, "cluster, market or enterprise")
+            outside = [i for i, p in zip(ids, chosen, strict=True) if p not in set(focal)]
+            if outside:
+                raise MatcherError(f"{', '.join(map(repr, outside))} has no {kind.name} list "
+                                   f"(its pairs are {kind.describe})")
+            focal = np.unique(chosen)
+            wanted = np.zeros(len(E), bool)
+            wanted[focal] = True
+        if backend == "memory":
+            tables, report = self._memory(kind, params, scorer, top, min_score, wanted)
+            return self._finish(kind, tables, report, out, extra_columns, metadata, started, len(focal))
+        listed = np.zeros(len(E), bool)
+        listed[focal] = True
+        job = Job(kind.name, None if top is None else int(top), scorer, params, min_score, listed)
+        for rule in kind.rules:
+            if C.is_search(rule):
+                rule.prepare(E, params)  # built once here, broadcast with the entities
+        blocks = B.make_blocks(focal, int(block_size), E.lat, E.lon)
+        self.progress(f"{backend}: ranking {len(focal):,} {kind.name} lists in {len(blocks):,} block(s)")
+        results = B.run_local(E, blocks, job) if backend == "blocks" else B.run_dask(E, blocks, job, scheduler)
+        return self._collect(kind, E, results, blocks, out, extra_columns, metadata, started, backend, len(focal))
 
-    def _check_ids(self, ids: list[str], kind: str) -> None:
-        E = self.entities(include_enterprises=(kind == "enterprise"))
-        missing = [i for i in ids if i not in E.index]
-        if missing:
-            raise MatcherError(f"no cluster, market or enterprise has the id {', '.join(map(repr, missing))}")
+    def _memory(self, kind, params, scorer, top, min_score, wanted):
+        E = self.entities(kind)
+        pf = self.features(kind, **{k: params[k] for k in kind.run_params if k in params})
+        return [rank_block(kind, E, pf.block, scorer, top, min_score, wanted)], pf.report
 
-    def _decorate(self, rows: pd.DataFrame, kind: str) -> pd.DataFrame:
-        E = self.entities(include_enterprises=(kind == "enterprise"))
-        table = E.table
-        out = rows.copy()
-        li, ri = out["li"].to_numpy(), out["ri"].to_numpy()
-        for col in NAME_COLUMNS:
-            target = "type" if col == "entity_type" else col
-            out[f"left_{target}"] = table[col].to_numpy()[li]
-            out[f"right_{target}"] = table[col].to_numpy()[ri]
-        feats = K.KIND_FEATURES[kind]
-        zh, en = reasons(out, feats)
-        out["reason_zh"], out["reason_en"] = zh, en
-        out["kind"] = kind
-        stage_names = np.array([*F.STAGE_NAMES, ""], dtype=object)  # index -1 -> ""
-        for col in ("lr_from", "lr_to", "rl_from", "rl_to", "d_channel_stage", "d_sourcing_stage"):
-            if col in out.columns:
-                out[col] = stage_names[out[col].to_numpy(dtype=np.int64)]
-        fwc = [f"{p}_{f}" for f in feats for p in ("f", "w", "c")]
-        rest = [c for c in out.columns if c not in SUGGESTION_COLUMNS and c not in fwc and c not in ("li", "ri")]
-        return out[SUGGESTION_COLUMNS + fwc + rest]
+    def _collect(self, kind, E, results, blocks, out, extra_columns, metadata, started, backend, n_focal):
+        from matcher.outputs.writers import block_writer
+
+        streamed = out is not None and Path(out).suffix.lower() in STREAMED_OUTPUTS
+        writer = block_writer(out, extra_columns, output_columns(kind)) if streamed else None
+        kept, counts, rows, done = [], {}, 0, 0
+        try:
+            for n, result in enumerate(results, start=1):
+                done += len(blocks[n - 1])
+                rows += result.table.num_rows
+                C.add_counts(counts, result.counts)
+                if writer is not None:
+                    writer.write(result.table)
+                else:
+                    kept.append(result.table)
+                if n == len(blocks) or n % max(1, len(blocks) // 20) == 0:
+                    self.progress(f"{backend}: {done:,} / {n_focal:,} lists ranked, {rows:,} suggestions")
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        report = C.report(kind, E, counts)
+        if writer is not None:
+            writer.close()
+            return self._summary(out, rows, n_focal, report, started)
+        return self._finish(kind, kept, report, out, extra_columns, metadata, started, n_focal, by_id=True)
+
+    def _finish(self, kind, tables, report, out, extra_columns, metadata, started, n_focal, by_id=False):
+        import pyarrow as pa
+
+        columns = output_columns(kind)
+        frame = pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame(columns=columns)
+        if by_id:  # blocks are spatial tiles: rows back in entity id order (ids are unique, so stable)
+            frame = frame.sort_values(["left_id", "rank"], kind="stable", ignore_index=True)
+        for name, value in (extra_columns or {}).items():
+            frame[name] = value
+        frame.attrs = {"report": report}
+        if out is None:
+            return frame
+        from matcher.outputs.export import write_shortlist
+
+        self.progress(f"writing {len(frame):,} suggestions")
+        write_shortlist(frame, out, metadata=metadata, extra_sheets={"candidates": report})
+        return self._summary(out, len(frame), n_focal, report, started)
+
+    @staticmethod
+    def _summary(out, rows, n_focal, report, started) -> dict:
+        return {"path": str(out), "rows": rows, "entities": n_focal, "report": report,
+                "candidates": int(report["pairs"].iloc[-1]), "seconds": time.perf_counter() - started}
 
 
-def new_run(dataset, kind: str, weights: dict, planner: str = "", preset: str | None = None) -> dict:
+def new_run(dataset, kind, weights: dict, planner: str = "", preset: str | None = None) -> dict:
     """A run record, carried by every export and kept in the store: run id, data version, kind,
-    weights and time."""
+    weights, preset and time."""
     return {
         "run_id": uuid.uuid4().hex[:12],
         "data_version": getattr(dataset, "version", ""),
         "data_name": getattr(dataset, "name", ""),
-        "kind": kind,
+        "kind": get_kind(kind).name,
         "preset": preset or "",
         "weights": dict(sorted(weights.items())),
         "weights_hash": weights_hash(weights),
@@ -179,4 +307,4 @@ def new_run(dataset, kind: str, weights: dict, planner: str = "", preset: str | 
     }
 
 
-__all__ = ["DockingEngine", "KINDS", "SUGGESTION_COLUMNS", "kind_params", "new_run", "weights_hash"]
+__all__ = ["DockingEngine", "PairFeatures", "new_run", "output_columns", "weights_hash"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from matcher.docking.features import FEATURES
 from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
 
 STAGE_ZH = [zh for zh, _ in STAGES.values()]
@@ -19,20 +20,7 @@ POLICY_TEXT = {
     "counterpart_aid_xinjiang": ("对口援疆省份", "counterpart-aid provinces"),
     "east_west_cooperation": ("东西部协作省份", "east-west cooperation provinces"),
 }
-FEATURE_LABEL = {
-    "chain": ("产业链互补", "chain complementarity"),
-    "transfer": ("产能转移", "capacity transfer"),
-    "product": ("产品相近", "similar products"),
-    "policy": ("省际结对政策", "provincial pairing policy"),
-    "transfer_park": ("转移试点园区", "transfer pilot park"),
-    "distance": ("距离", "distance"),
-    "channel": ("市场销路", "market channel"),
-    "sourcing": ("市场供料", "market supplies inputs"),
-    "capacity": ("产能匹配", "capacity fit"),
-    "peer": ("可借鉴的能力", "capabilities to learn"),
-    "similar": ("业务相近", "similar activities"),
-    "same_cluster": ("同一集群", "same cluster"),
-}
+FEATURE_LABEL = {name: (f.label_zh, f.label_en) for name, f in FEATURES.items()}
 MIN_CONTRIBUTION = 0.005
 
 
@@ -99,44 +87,111 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
     return FEATURE_LABEL[feature][lang]
 
 
-def _km(value, lang: int) -> str:
-    km = int(round(float(value), -1 if value >= 100 else 0))
-    return f"{km:,} 公里" if lang == 0 else f"{km:,} km"
+def _km_text(km: np.ndarray, lang: int) -> np.ndarray:
+    """``_km`` for many values, formatted once per distinct rounded distance; "" where unknown."""
+    km = np.asarray(km, dtype=np.float64)
+    known = ~np.isnan(km)
+    rounded = np.zeros(len(km), dtype=np.int64)
+    v = km[known]
+    rounded[known] = np.where(v >= 100, np.round(v, -1), np.round(v)).astype(np.int64)
+    uniq, inv = np.unique(rounded, return_inverse=True)
+    unit = " 公里" if lang == 0 else " km"
+    out = np.array([f"{u:,}{unit}" for u in uniq], dtype=object)[inv.ravel()]
+    out[~known] = ""
+    return out
 
 
-def reasons(rows: pd.DataFrame, features: list[str], top: int = 3) -> tuple[list[str], list[str]]:
-    """Reasons (Chinese, English) for each row of an explained table.
+#: Detail columns each feature's phrase reads (besides its value).
+PHRASE_DETAILS = {
+    "chain": ("lr_chain", "rl_chain", "lr_from", "lr_to", "rl_from", "rl_to"),
+    "transfer": ("d_shared",),
+    "policy": ("d_policy",),
+    "channel": ("d_channel_stage", "d_roles"),
+    "sourcing": ("d_sourcing_stage",),
+    "peer": ("d_peer_flags",),
+}
 
-    ``rows`` holds ``f_``/``c_`` columns for ``features`` and the kind's detail columns.
+
+def _codes(columns: dict, features: list[str], n: int) -> list[np.ndarray]:
+    """Small integer codes of everything a phrase reads, per row."""
+    out = []
+    for f in features:
+        if f == "chain" and "lr_chain" in columns:
+            use_lr = np.asarray(columns["lr_chain"]) >= np.asarray(columns["rl_chain"])
+            a = np.where(use_lr, columns["lr_from"], columns["rl_from"]).astype(np.int64)
+            b = np.where(use_lr, columns["lr_to"], columns["rl_to"]).astype(np.int64)
+            out.append((a + 1) * 16 + (b + 1))
+            continue
+        for col in PHRASE_DETAILS.get(f, ()):
+            if col in columns:
+                out.append(pd.factorize(pd.Series(columns[col], dtype=object).fillna(""), sort=False)[0])
+    return out
+
+
+def _distinct_rows(parts: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct combination, combination of each row) of integer columns."""
+    if not parts:
+        return np.zeros(min(n, 1), dtype=np.int64), np.zeros(n, dtype=np.int64)
+    key = np.zeros(n, dtype=np.int64)
+    radix = 1
+    for part in parts:
+        size = int(part.max()) + 1 if len(part) else 1
+        if radix * size >= 2**62:
+            _, first, inverse = np.unique(np.stack(parts, axis=1), axis=0, return_index=True, return_inverse=True)
+            return first, inverse.ravel()
+        key = key * size + part
+        radix *= size
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
+def reasons(columns, features: list[str], top: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Reasons (Chinese, English) for each row of explained pairs, as arrays.
+
+    ``columns`` (a DataFrame or a dict of arrays) holds ``f_``/``w_``/``c_`` columns for
+    ``features`` and the kind's detail columns. A reason depends on a few small codes (which
+    features lead, their details, which are unknown) and the distance: the phrases are built once per
+    distinct combination and joined with the distance text.
     """
-    contrib = rows[[f"c_{f}" for f in features]].to_numpy(dtype=np.float64)
-    values = rows[[f"f_{f}" for f in features]].to_numpy(dtype=np.float64)
-    weights = rows[[f"w_{f}" for f in features]].to_numpy(dtype=np.float64)
-    order = np.argsort(-contrib, axis=1, kind="stable")
-    zh_out, en_out = [], []
-    records = rows.to_dict("records")
-    for i, record in enumerate(records):
-        parts = ([], [])
-        for j in order[i, :top]:
-            name = features[j]
-            if contrib[i, j] < MIN_CONTRIBUTION or name == "distance":
-                continue
-            for lang in (0, 1):
-                parts[lang].append(_phrase(name, record, lang))
-        km = record.get("d_km")
-        if km is not None and not pd.isna(km):
-            for lang in (0, 1):
-                parts[lang].append(_km(km, lang))
-        unknown = [features[j] for j in range(len(features)) if np.isnan(values[i, j]) and weights[i, j] > 0]
-        if unknown:
-            parts[0].append("未知：" + "、".join(FEATURE_LABEL[u][0] for u in unknown))
-            parts[1].append("unknown: " + ", ".join(FEATURE_LABEL[u][1] for u in unknown))
-        if not parts[0]:
-            parts[0].append("无明显对接理由")
-            parts[1].append("no strong reason")
-        zh_out.append("；".join(parts[0]))
-        en_out.append("; ".join(parts[1]))
-    return zh_out, en_out
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    features = list(features)
+    if isinstance(columns, pd.DataFrame):
+        columns = {c: columns[c].to_numpy() for c in columns.columns}
+    contrib = np.stack([np.asarray(columns[f"c_{f}"], dtype=np.float64) for f in features], axis=1)
+    values = np.stack([np.asarray(columns[f"f_{f}"], dtype=np.float64) for f in features], axis=1)
+    weights = np.stack([np.asarray(columns[f"w_{f}"], dtype=np.float64) for f in features], axis=1)
+    n = len(contrib)
+    order = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
+    rows = np.arange(n)
+    skip = features.index("distance") if "distance" in features else -1
+    tokens = [np.where((contrib[rows, order[:, s]] >= MIN_CONTRIBUTION) & (order[:, s] != skip), order[:, s] + 1, 0)
+              for s in range(order.shape[1])]
+    unknown = (np.isnan(values) & (weights > 0)).astype(np.int64) @ (1 << np.arange(len(features), dtype=np.int64))
+    first, inverse = _distinct_rows([*tokens, unknown, *_codes(columns, features, n)], n)
+    detail_cols = [c for f in features for c in PHRASE_DETAILS.get(f, ()) if c in columns]
+    out = []
+    for lang, sep, nothing in ((0, "；", "无明显对接理由"), (1, "; ", "no strong reason")):
+        head, tail = [], []
+        for r in first:
+            record = {c: columns[c][r] for c in detail_cols}
+            phrases = [_phrase(features[int(t[r]) - 1], record, lang) for t in tokens if t[r] > 0]
+            head.append(sep.join(phrases) or None)
+            names = [features[j] for j in range(len(features)) if int(unknown[r]) >> j & 1]
+            if names:
+                tail.append(("未知：" + "、".join(FEATURES[x].label_zh for x in names)) if lang == 0
+                            else "unknown: " + ", ".join(FEATURES[x].label_en for x in names))
+            else:
+                tail.append(None)
+        km = _km_text(columns["d_km"], lang) if "d_km" in columns else np.full(n, "", dtype=object)
+        km_arr = pa.array(np.where(km == "", None, km), pa.string())
+        take = pa.array(inverse)
+        text = pc.binary_join_element_wise(pc.take(pa.array(head, pa.string()), take), km_arr,
+                                           pc.take(pa.array(tail, pa.string()), take), sep,
+                                           null_handling="skip")
+        out.append(pc.if_else(pc.equal(text, ""), nothing, text).to_numpy(zero_copy_only=False))
+    return out[0], out[1]
 
 
 def holding_back(row: pd.Series, features: list[str]) -> list[tuple[str, str, float]]:

@@ -1,150 +1,42 @@
 """Pair features: vectorised numbers in 0..1 that say why two entities should dock.
 
-Every feature function takes the prepared entities and two integer arrays (row positions of the
-left and right entity of each pair) and returns a float array, NaN where an attribute is unknown.
-NaN contributes nothing to a score and is named as unknown in the explanation.
-
-Directional features come as ``lr`` (left towards right) and ``rl`` values; the pair's feature is
-their fusion, and both directions stay visible in the output.
+Every feature is one ``Feature`` in ``FEATURES``: its Chinese and English label and one function
+``compute(E, pairs, params) -> {column: array}`` over the candidate pairs (row positions ``pairs.left``
+and ``pairs.right`` in the kind's canonical orientation, distances ``pairs.km``). The dict holds
+the feature's value (NaN where an attribute is unknown: it contributes nothing and is named as
+unknown) and the detail columns its explanation reads (``lr_``/``rl_`` directions, ``d_`` details).
+A kind lists the features it uses (``matcher.docking.kinds``); adding a feature is one entry here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
-from matcher.docking.chain import MAKING_STAGES, input_needs, stage_matrix, stage_strength
-from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
+from matcher.docking.chain import MAKING_STAGES
+from matcher.vocab import FLAGS, STAGES
 
 EARTH_RADIUS_KM = 6371.0088
 MAKING_MASK = np.array([s in MAKING_STAGES for s in STAGES], dtype=np.float32)
-ROLE_SELLER_STAGES = {
-    "raw_materials": ("fiber", "spinning"),
-    "fabrics": ("weaving", "knitting", "dyeing_finishing"),
-    "finished_goods": ("knitting", "apparel", "home_textile", "industrial_textile", "accessories"),
-}
-
-ENTITY_COLUMNS = [
-    "id", "entity_type", "name_zh", "name_en", "province", "city", "region", "lat", "lon", "stages", "buys",
-    "roles", "products", "designations", "capacity", "cluster_id", *FLAGS,
-]
+STAGE_NAMES = list(STAGES)
+PRODUCT_SATURATION = 0.4
+POLICY_LEVEL = {"area": 1.0, "province": 0.6}
 
 
-@dataclass
-class Entities:
-    """Clusters, markets and (optionally) enterprises stacked, with their arrays precomputed.
+# --- building blocks ---------------------------------------------------------------------------
 
-    Attributes
-    ----------
-    table : DataFrame
-        One row per entity, columns ``ENTITY_COLUMNS``; row position is the entity's index.
-    stages, buys, need : ndarray (n, n_stages)
-        Stages worked in (one-hot), stages declared bought (one-hot), input needs (0..1).
-    strength : ndarray (n_stages, n_stages)
-        IO supply strength between stages, max 1.
-    text : scipy.sparse.csr_matrix
-        L2-normalised TF-IDF rows of products and designations (words and character n-grams).
-    """
-
-    table: pd.DataFrame
-    stages: np.ndarray
-    buys: np.ndarray
-    need: np.ndarray
-    strength: np.ndarray
-    text: sparse.csr_matrix
-    lat: np.ndarray
-    lon: np.ndarray
-    flags: dict[str, np.ndarray] = field(default_factory=dict)
-    index: dict[str, int] = field(default_factory=dict)
-
-    def positions(self, ids) -> np.ndarray:
-        return np.fromiter((self.index[i] for i in ids), dtype=np.int64, count=len(ids))
-
-
-def stack_entities(dataset, include_enterprises: bool = False) -> pd.DataFrame:
-    """Clusters, markets (and enterprises) in one table with an ``entity_type`` column."""
-    parts = [("cluster", dataset.clusters), ("market", dataset.markets)]
-    if include_enterprises:
-        parts.append(("enterprise", dataset.enterprises))
-    frames = []
-    for entity_type, table in parts:
-        frame = pd.DataFrame(index=range(len(table)))
-        for col in ENTITY_COLUMNS:
-            if col == "entity_type":
-                frame[col] = entity_type
-            elif col in table.columns:
-                frame[col] = table[col].to_numpy()
-            else:
-                frame[col] = pd.NA
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-def text_features(texts: pd.Series) -> sparse.csr_matrix:
-    """TF-IDF of words (English) and character 1-3-grams (Chinese and English), L2-normalised.
-
-    Character n-grams make Chinese work without a segmenter; words keep English precise.
-    """
-    texts = texts.fillna("").astype(str).str.lower()
-    if not texts.str.strip().any():
-        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True,
-                            token_pattern=r"(?u)\b[a-z][a-z\-]+\b", dtype=np.float32)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), min_df=1, sublinear_tf=True,
-                            dtype=np.float32)
-    blocks = []
-    for vectorizer in (words, chars):
-        try:
-            blocks.append(vectorizer.fit_transform(texts))
-        except ValueError:  # empty vocabulary (e.g. no English words at all)
-            continue
-    return normalize(sparse.hstack(blocks).tocsr()).astype(np.float32)
-
-
-def _flag_array(series: pd.Series) -> np.ndarray:
-    """Nullable booleans as floats: 1 yes, 0 no, NaN unknown."""
-    values = pd.array(series, dtype="boolean")
-    out = np.full(len(values), np.nan, dtype=np.float32)
-    known = ~values.isna()
-    out[np.asarray(known)] = np.asarray(values[known], dtype=np.float32)
-    return out
-
-
-def prepare(dataset, include_enterprises: bool = False) -> Entities:
-    """Precompute the arrays every feature needs (done once per dataset version)."""
-    table = stack_entities(dataset, include_enterprises)
-    strength = stage_strength(dataset.chain_links)
-    stages = stage_matrix(table["stages"])
-    buys = stage_matrix(table["buys"])
-    text = text_features(table["products"].fillna("") + " " + table["designations"].fillna(""))
-    return Entities(
-        table=table,
-        stages=stages,
-        buys=buys,
-        need=input_needs(stages, buys, strength),
-        strength=strength,
-        text=text,
-        lat=pd.to_numeric(table["lat"], errors="coerce").to_numpy(dtype=np.float64),
-        lon=pd.to_numeric(table["lon"], errors="coerce").to_numpy(dtype=np.float64),
-        flags={f: _flag_array(table[f]) for f in FLAGS},
-        index={i: n for n, i in enumerate(table["id"])},
-    )
-
-
-# --- chain complementarity -------------------------------------------------------------
-
-def supply(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def supply(E, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How much of the right entity's input needs the left entity's output covers.
 
     coverage = sum over stages s of works_in(left, s) x need(right, s) / sum of need(right, .):
     1 when the left side makes every input the right side needs, 0 when it makes none.
     Returns ``(coverage, from_stage, to_stage)``: the left entity's strongest supplying stage and
-    the right entity's stage it feeds (indices into STAGES, -1 when coverage is 0).
+    the right entity's stage it feeds (indices into STAGES, -1 when coverage is 0). ``E`` is any
+    object with ``stages``, ``buys``, ``need`` and ``strength`` arrays.
     """
     rows = np.arange(len(li))
     need = E.need[ri]
@@ -159,42 +51,42 @@ def supply(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.
     return value.astype(np.float32), np.where(none, -1, best_from), np.where(none, -1, best_to)
 
 
-def capacity_transfer(E: Entities, source: np.ndarray, receiver: np.ndarray) -> np.ndarray:
-    """Share of the source's making stages the receiver already works in (activity that can move)."""
-    src = E.stages[source] * MAKING_MASK
-    both = src * E.stages[receiver]
-    total = src.sum(axis=1)
-    return np.divide(both.sum(axis=1), total, out=np.zeros(len(source), np.float32), where=total > 0)
+def chain_values(E, li: np.ndarray, ri: np.ndarray) -> tuple:
+    """``supply`` both ways, computed once per distinct pair of chain profiles:
+    ``(lr, lr_from, lr_to, rl, rl_from, rl_to)``."""
+    pl, pr = E.profile[li].astype(np.int64), E.profile[ri].astype(np.int64)
+    n = len(E.profiles.stages)
+    keys, inverse = np.unique(pl * n + pr, return_inverse=True)
+    a, b = keys // n, keys % n
+    lr = supply(E.profiles, a, b)
+    rl = supply(E.profiles, b, a)
+    inverse = inverse.ravel()
+    return tuple(v[inverse] for v in (*lr, *rl))
 
 
-def shared_stages(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-    """Jaccard overlap of making stages (how alike two entities' activities are)."""
-    a = E.stages[li] * MAKING_MASK
-    b = E.stages[ri] * MAKING_MASK
-    inter = (a * b).sum(axis=1)
-    union = np.maximum(a, b).sum(axis=1)
-    return np.divide(inter, union, out=np.zeros(len(li), np.float32), where=union > 0)
-
-
-# --- products, distance, capacity ------------------------------------------------------
-
-def product_similarity(E: Entities, li: np.ndarray, ri: np.ndarray, chunk: int = 200_000) -> np.ndarray:
-    """Cosine similarity of TF-IDF product texts; NaN when either text is empty.
-
-    Raw cosines of short texts are small (two denim clusters score ~0.3), so features use
-    ``saturate(cosine, PRODUCT_SATURATION)`` to put them on the same 0..1 footing as the others.
-    """
-    out = np.empty(len(li), dtype=np.float32)
-    for start in range(0, len(li), chunk):
-        a = E.text[li[start:start + chunk]]
-        b = E.text[ri[start:start + chunk]]
-        out[start:start + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-    empty = np.asarray(E.text.getnnz(axis=1) == 0)
-    out[empty[li] | empty[ri]] = np.nan
+def rowwise_cosine(texts: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+    """Cosine of rows ``a[i]`` and ``b[i]`` of L2-normalised rows (float32, chunked)."""
+    out = np.empty(len(a), dtype=np.float32)
+    for start in range(0, len(a), chunk):
+        part = slice(start, start + chunk)
+        out[part] = np.asarray(texts[a[part]].multiply(texts[b[part]]).sum(axis=1)).ravel()
     return out
 
 
-PRODUCT_SATURATION = 0.4
+def product_cosine(E, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """Cosine of product texts, once per distinct pair of texts; NaN where a text is empty.
+
+    Raw cosines of short texts are small (two denim clusters score ~0.3), so the ``product``
+    feature is ``saturate(cosine)``, on the same 0..1 footing as the others.
+    """
+    tl, tr = E.text_id[li].astype(np.int64), E.text_id[ri].astype(np.int64)
+    n_texts = E.texts.shape[0]
+    keys, inverse = np.unique(tl * n_texts + tr, return_inverse=True)
+    a_rows, b_rows = keys // n_texts, keys % n_texts
+    cos = rowwise_cosine(E.texts, a_rows, b_rows)
+    empty = E.texts.getnnz(axis=1) == 0
+    cos[empty[a_rows] | empty[b_rows]] = np.nan
+    return cos[inverse.ravel()]
 
 
 def saturate(values: np.ndarray, at: float = PRODUCT_SATURATION) -> np.ndarray:
@@ -209,8 +101,8 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
-def distance_km(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-    return haversine_km(E.lat[li], E.lon[li], E.lat[ri], E.lon[ri]).astype(np.float32)
+def distance_km(E, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    return haversine_km(E.lat[li], E.lon[li], E.lat[ri], E.lon[ri])
 
 
 def distance_decay(km: np.ndarray, scale_km: float) -> np.ndarray:
@@ -218,23 +110,24 @@ def distance_decay(km: np.ndarray, scale_km: float) -> np.ndarray:
     return np.exp(-np.asarray(km, dtype=np.float32) / np.float32(scale_km))
 
 
-def capacity_fit(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-    """min/max of the two capacities where both are known, else NaN."""
-    cap = pd.to_numeric(E.table["capacity"], errors="coerce").to_numpy(dtype=np.float64)
-    a, b = cap[li], cap[ri]
-    hi = np.fmax(a, b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fit = np.where(hi > 0, np.fmin(a, b) / hi, np.nan)
-    return fit.astype(np.float32)
+def capacity_transfer(E, source: np.ndarray, receiver: np.ndarray) -> np.ndarray:
+    """Share of the source's making stages the receiver already works in (activity that can move)."""
+    src = E.stages[source] * MAKING_MASK
+    both = src * E.stages[receiver]
+    total = src.sum(axis=1)
+    return np.divide(both.sum(axis=1), total, out=np.zeros(len(source), np.float32), where=total > 0)
 
 
-# --- policy ----------------------------------------------------------------------------
+def shared_stages(E, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """Jaccard overlap of making stages (how alike two entities' activities are)."""
+    a = E.stages[li] * MAKING_MASK
+    b = E.stages[ri] * MAKING_MASK
+    inter = (a * b).sum(axis=1)
+    union = np.maximum(a, b).sum(axis=1)
+    return np.divide(inter, union, out=np.zeros(len(li), np.float32), where=union > 0)
 
-POLICY_LEVEL = {"area": 1.0, "province": 0.6}
 
-
-def policy_pairing(E: Entities, policies: pd.DataFrame, li: np.ndarray, ri: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def policy_pairing(E, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Provincial pairing policy between the two sides (either orientation).
 
     1.0 when the pairing names the receiving entity's own area (e.g. Zhejiang <-> Aksu), 0.6 when
@@ -243,6 +136,7 @@ def policy_pairing(E: Entities, policies: pd.DataFrame, li: np.ndarray, ri: np.n
     n = len(li)
     value = np.zeros(n, dtype=np.float32)
     name = np.full(n, "", dtype=object)
+    policies = E.policies
     if policies is None or policies.empty:
         return value, name
     prov = E.table["province"].astype(str).to_numpy()
@@ -264,15 +158,10 @@ def policy_pairing(E: Entities, policies: pd.DataFrame, li: np.ndarray, ri: np.n
     return value, name
 
 
-def flag(E: Entities, name: str, rows: np.ndarray) -> np.ndarray:
-    return E.flags[name][rows]
-
-
-def peer_gain(E: Entities, learner: np.ndarray, teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def peer_gain(E, learner: np.ndarray, teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share of the capability flags the teacher has (true) and the learner does not.
 
     Transfer-park experience counts only for learners in central and western regions.
-
     Returns ``(value, flags_text)`` with the flags named ``;``-joined.
     """
     names = list(FLAGS)
@@ -286,9 +175,7 @@ def peer_gain(E: Entities, learner: np.ndarray, teacher: np.ndarray) -> tuple[np
     return (gain.sum(axis=1) / len(names)).astype(np.float32), text
 
 
-# --- markets ---------------------------------------------------------------------------
-
-def market_channel(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def market_channel(E, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share of the cluster's making stages whose goods the market trades; best stage index."""
     made = E.stages[cluster] * MAKING_MASK
     traded = made * E.buys[market]
@@ -298,10 +185,132 @@ def market_channel(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tupl
     return value, best
 
 
-def market_roles(E: Entities, market: np.ndarray) -> np.ndarray:
-    """The market's roles as text (for explanations)."""
-    return E.table["roles"].fillna("").astype(str).to_numpy()[market]
+def market_sourcing(E, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The market as a source of the cluster's inputs: its traded stages against the cluster's needs."""
+    prod = E.buys[market] * E.need[cluster]
+    stage = prod.argmax(axis=1)
+    value = prod[np.arange(len(cluster)), stage]
+    return value, np.where(value > 0, stage, -1)
 
 
-STAGE_NAMES = list(STAGES)
-ROLE_NAMES = list(MARKET_ROLES)
+# --- the features --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature: labels for people and the function that computes it (with its detail columns)."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    compute: Callable[..., dict]
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+
+def _chain(E, pairs, params) -> dict:
+    lr, lr_from, lr_to, rl, rl_from, rl_to = chain_values(E, pairs.left, pairs.right)
+    return {"chain": np.maximum(lr, rl).astype(np.float32), "lr_chain": lr, "rl_chain": rl,
+            "lr_from": lr_from, "lr_to": lr_to, "rl_from": rl_from, "rl_to": rl_to}
+
+
+def _transfer(E, pairs, params) -> dict:
+    both = (E.stages[pairs.left] * E.stages[pairs.right] * MAKING_MASK) > 0
+    names = np.array(STAGE_NAMES, dtype=object)
+    shared = np.array([";".join(names[row]) for row in both], dtype=object)
+    return {"transfer": capacity_transfer(E, pairs.left, pairs.right), "d_shared": shared}
+
+
+def _product(E, pairs, params) -> dict:
+    return {"product": saturate(product_cosine(E, pairs.left, pairs.right))}
+
+
+def _policy(E, pairs, params) -> dict:
+    value, name = policy_pairing(E, pairs.left, pairs.right)
+    return {"policy": value, "d_policy": name}
+
+
+def _transfer_park(E, pairs, params) -> dict:
+    return {"transfer_park": E.flags["transfer_park"][pairs.right]}
+
+
+def _distance(E, pairs, params) -> dict:
+    km = np.asarray(pairs.km, dtype=np.float32)
+    return {"distance": distance_decay(km, params["distance_scale_km"]), "d_km": km}
+
+
+def _channel(E, pairs, params) -> dict:
+    value, stage = market_channel(E, pairs.left, pairs.right)
+    roles = E.table["roles"].fillna("").astype(str).to_numpy()[pairs.right]
+    return {"channel": value, "lr_channel": value, "d_channel_stage": stage, "d_roles": roles}
+
+
+def _sourcing(E, pairs, params) -> dict:
+    value, stage = market_sourcing(E, pairs.left, pairs.right)
+    return {"sourcing": value, "rl_sourcing": value, "d_sourcing_stage": stage}
+
+
+def _capacity(E, pairs, params) -> dict:
+    a, b = E.capacity[pairs.left], E.capacity[pairs.right]
+    hi = np.fmax(a, b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fit = np.where(hi > 0, np.fmin(a, b) / hi, np.nan)
+    return {"capacity": fit.astype(np.float32)}
+
+
+def _same_cluster(E, pairs, params) -> dict:
+    cl, cr = E.cluster[pairs.left], E.cluster[pairs.right]
+    same = np.where((cl >= 0) & (cr >= 0), (cl == cr).astype(np.float32), np.float32(np.nan))
+    return {"same_cluster": same.astype(np.float32)}
+
+
+def _peer(E, pairs, params) -> dict:
+    gain, text = peer_gain(E, pairs.left, pairs.right)
+    return {"peer": gain, "d_peer_flags": text}
+
+
+def _similar(E, pairs, params) -> dict:
+    return {"similar": shared_stages(E, pairs.left, pairs.right)}
+
+
+FEATURES: dict[str, Feature] = {f.name: f for f in (
+    Feature("chain", "产业链互补", "chain complementarity", _chain),
+    Feature("transfer", "产能转移", "capacity transfer", _transfer),
+    Feature("product", "产品相近", "similar products", _product),
+    Feature("policy", "省际结对政策", "provincial pairing policy", _policy),
+    Feature("transfer_park", "转移试点园区", "transfer pilot park", _transfer_park),
+    Feature("distance", "距离", "distance", _distance),
+    Feature("channel", "市场销路", "market channel", _channel),
+    Feature("sourcing", "市场供料", "market supplies inputs", _sourcing),
+    Feature("capacity", "产能匹配", "capacity fit", _capacity),
+    Feature("peer", "可借鉴的能力", "capabilities to learn", _peer),
+    Feature("similar", "业务相近", "similar activities", _similar),
+    Feature("same_cluster", "同一集群", "same cluster", _same_cluster),
+)}
+
+
+def compute(E, pairs, names, params: dict) -> dict[str, np.ndarray]:
+    """Feature and detail columns of ``pairs`` for the features ``names`` (each computed once)."""
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        out.update(FEATURES[name].compute(E, pairs, params))
+    return out
+
+
+def feature_frame(columns: dict, names) -> pd.DataFrame:
+    """The features ``names`` as a float32 frame: what a scorer reads."""
+    return pd.DataFrame({n: np.asarray(columns[n], dtype=np.float32) for n in names})
+
+
+@dataclass
+class Pairs:
+    """Pairs given by the caller (not by candidate rules): positions and their distance."""
+
+    left: np.ndarray
+    right: np.ndarray
+    km: np.ndarray
+
+
+def pairs_of(E, li: np.ndarray, ri: np.ndarray) -> Pairs:
+    li, ri = np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64)
+    return Pairs(li, ri, distance_km(E, li, ri))

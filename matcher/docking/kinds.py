@@ -1,269 +1,275 @@
-"""Docking kinds: for each, its candidate rules (blocking) and its features.
+"""The kind registry: one ``DockingKind`` object per docking kind, and the only place a kind's name
+is written (besides the presets file).
 
-Each kind builds a ``PairFeatures``: canonical pairs (one row per unordered pair, or per ordered
-pair for ``peer_learning``) with feature columns, directional ``lr_``/``rl_`` columns, detail
-columns used by explanations (``d_``), and a report of how many pairs each candidate rule
-produced. Orientation of canonical pairs:
+A kind says who may dock with whom (its two ``Side``s and how a pair is oriented), which features
+its score reads and in what order, which detail columns its explanations carry, which candidate
+rules (blocking) propose its pairs, which backend runs it by default, and where its presets and
+parameters are (``matcher/presets/presets.json``). Everything else asks the registry:
 
-- ``east_west``: left = eastern cluster, right = central/western cluster;
-- ``cluster_market``: left = cluster, right = market;
-- ``cluster_cluster`` and ``enterprise``: left id < right id;
-- ``peer_learning``: left = the cluster that learns, right = the one that has what it lacks.
+>>> kind = get_kind("east_west")
+>>> kind.features
+('chain', 'transfer', 'product', 'policy', 'transfer_park', 'distance')
+>>> kind.label("en"), kind.default_preset
+('east-west docking (capacity transfer)', 'balanced')
+
+Adding a kind is one ``DockingKind`` entry below and one block in the presets file
+(``docs/architecture.md``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
-import pandas as pd
 
-from matcher.docking import features as F
-from matcher.docking.scoring import check_kind, kind_params
+from matcher.docking import candidates as C
+from matcher.docking.features import FEATURES
+from matcher.exceptions import MatcherError
+from matcher.vocab import CLUSTER, ENTERPRISE, MARKET
 
-#: Features of each kind, in display order.
-KIND_FEATURES: dict[str, list[str]] = {
-    "east_west": ["chain", "transfer", "product", "policy", "transfer_park", "distance"],
-    "cluster_market": ["channel", "sourcing", "product", "distance"],
-    "cluster_cluster": ["chain", "product", "distance", "policy", "capacity"],
-    "peer_learning": ["peer", "similar", "product", "distance"],
-    "enterprise": ["chain", "product", "distance", "capacity", "same_cluster"],
-}
-#: Kinds whose lists are made for both sides of a pair (the others list for the left side only).
-BOTH_SIDES = {"east_west", "cluster_market", "cluster_cluster", "enterprise"}
-PRODUCT_RULE_MIN = 0.05
+#: How a kind's canonical pair is oriented.
+#: ``oriented``: left from the left side, right from the right side (the sides differ);
+#: ``unordered``: one side, left = the lower id; ``ordered``: one side, left -> right as meant
+#: (e.g. the learner and its teacher); ``directed``: one side, each focal entity's own candidates
+#: (focal, partner) of a symmetric relation.
+PAIRINGS = ("oriented", "unordered", "ordered", "directed")
 
 
-@dataclass
-class PairFeatures:
-    """Canonical candidate pairs of one kind with their features and the blocking report."""
+@dataclass(frozen=True)
+class Side:
+    """Which entities may stand on one side of a pair: an entity type, optionally some regions."""
 
-    kind: str
-    pairs: pd.DataFrame
-    features: list[str]
-    report: pd.DataFrame
+    entity_type: str
+    regions: tuple[str, ...] = ()
+    label_zh: str = ""
+    label_en: str = ""
+
+    def mask(self, table) -> np.ndarray:
+        mask = table["entity_type"].to_numpy() == self.entity_type
+        if self.regions:
+            mask &= table["region"].isin(list(self.regions)).to_numpy()
+        return mask
+
+    def members(self, E) -> np.ndarray:
+        """Row positions of the prepared entities on this side."""
+        return np.flatnonzero(self.mask(E.table))
+
+
+@dataclass(frozen=True)
+class DockingKind:
+    """One docking kind (see the module docstring)."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    left: Side
+    right: Side
+    pairing: str
+    both_sides: bool
+    features: tuple[str, ...]
+    details: tuple[str, ...]
+    rules: tuple
+    universe: str
+    all_pairs: Callable
+    describe: str
+    entity_types: tuple[str, ...] = (CLUSTER, MARKET)
+    default_backend: str = "memory"
+    run_params: tuple[str, ...] = field(default=())
+
+    def label(self, lang: str) -> str:
+        return self.label_zh if lang == "zh" else self.label_en
+
+    def feature_labels(self, lang: str) -> dict[str, str]:
+        return {f: FEATURES[f].label(lang) for f in self.features}
+
+    # -- presets and parameters (data in presets.json) ---------------------------------------
+    @property
+    def _block(self) -> dict:
+        return _bundled_presets()[self.name]
 
     @property
-    def X(self) -> pd.DataFrame:
-        return self.pairs[self.features]
+    def default_preset(self) -> str:
+        return self._block["default"]
 
-    @cached_property
-    def matrix(self) -> np.ndarray:
-        """Features as a float32 matrix with unknown (NaN) as 0: the fast path for re-scoring."""
-        return np.nan_to_num(self.X.to_numpy(dtype=np.float32, na_value=np.nan), nan=0.0)
+    @property
+    def presets(self) -> dict[str, dict[str, float]]:
+        """Preset name -> weights."""
+        return {name: dict(p["weights"]) for name, p in self._block["presets"].items()}
 
+    @property
+    def params(self) -> dict:
+        return dict(self._block.get("params", {}))
 
-def build(kind: str, E: F.Entities, policies: pd.DataFrame, params: dict | None = None) -> PairFeatures:
-    """Candidate pairs and features of ``kind`` over prepared entities."""
-    check_kind(kind)
-    params = {**kind_params(kind), **(params or {})}
-    return _BUILDERS[kind](E, policies, params)
+    def preset_weights(self, preset: str | None = None) -> dict[str, float]:
+        """Weights of a named preset (the default when ``preset`` is None)."""
+        name = preset or self.default_preset
+        if name not in self._block["presets"]:
+            raise MatcherError(f"kind {self.name!r} has no preset {name!r}; valid presets: "
+                               f"{', '.join(sorted(self._block['presets']))}")
+        return dict(self._block["presets"][name]["weights"])
 
+    def weights(self, weights: dict[str, float] | None = None, preset: str | None = None) -> dict[str, float]:
+        """The preset's weights with ``weights`` overriding some; unknown features refused."""
+        base = self.preset_weights(preset)
+        if weights:
+            unknown = sorted(set(weights) - set(base))
+            if unknown:
+                raise MatcherError(f"unknown features {unknown} for {self.name}; valid: {', '.join(base)}")
+            base.update({k: float(v) for k, v in weights.items()})
+        return base
 
-# --- candidate rules -------------------------------------------------------------------
+    # -- who may pair with whom ---------------------------------------------------------------
+    @property
+    def two_sided(self) -> bool:
+        """Both entities of a pair see it as a partner (all kinds but the learner -> teacher one)."""
+        return self.pairing != "ordered"
 
-def _rows(E: F.Entities, mask) -> np.ndarray:
-    return np.flatnonzero(np.asarray(mask))
+    def partner_mask(self, table) -> np.ndarray:
+        """``mask[u, v]``: v may be u's partner (both directions for two-sided kinds)."""
+        left, right = self.left.mask(table), self.right.mask(table)
+        m = np.outer(left, right)
+        if self.pairing == "oriented":
+            return m | m.T
+        m[np.arange(len(table)), np.arange(len(table))] = False
+        return m
 
-
-def _cross(left: np.ndarray, right: np.ndarray, unordered: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    li, ri = np.meshgrid(left, right, indexing="ij")
-    li, ri = li.ravel(), ri.ravel()
-    keep = li < ri if unordered else li != ri
-    return li[keep], ri[keep]
-
-
-def _report(rules: dict[str, np.ndarray], all_pairs: int, universe: str) -> tuple[np.ndarray, pd.DataFrame]:
-    """Union of rule masks and a report row per rule plus the union."""
-    union = np.zeros_like(next(iter(rules.values())), dtype=bool)
-    rows = []
-    for name, mask in rules.items():
-        union |= mask
-        rows.append({"rule": name, "pairs": int(mask.sum())})
-    rows.append({"rule": "candidates (union)", "pairs": int(union.sum())})
-    report = pd.DataFrame(rows)
-    report["all_pairs"] = all_pairs
-    report["reduction_ratio"] = 1.0 - report["pairs"] / max(all_pairs, 1)
-    report["universe"] = universe
-    return union, report
-
-
-def _n_unordered(n: int) -> int:
-    return n * (n - 1) // 2
-
-
-# --- kinds -----------------------------------------------------------------------------
-
-def _chain_columns(E: F.Entities, li: np.ndarray, ri: np.ndarray) -> dict:
-    lr, lr_from, lr_to = F.supply(E, li, ri)
-    rl, rl_from, rl_to = F.supply(E, ri, li)
-    return {
-        "chain": np.maximum(lr, rl),
-        "lr_chain": lr, "rl_chain": rl,
-        "lr_from": lr_from, "lr_to": lr_to, "rl_from": rl_from, "rl_to": rl_to,
-    }
-
-
-def _shared_text(E: F.Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-    both = (E.stages[li] * E.stages[ri] * F.MAKING_MASK) > 0
-    names = np.array(F.STAGE_NAMES, dtype=object)
-    return np.array([";".join(names[row]) for row in both], dtype=object)
+    def orient(self, a: str, b: str, table) -> tuple[str, str] | None:
+        """A pair of ids in this kind's canonical orientation, or None when it is not such a pair."""
+        if a == b:
+            return None
+        row = {i: n for n, i in enumerate(table["id"].astype(str))}
+        left, right = self.left.mask(table), self.right.mask(table)
+        ia, ib = row[a], row[b]
+        if self.pairing in ("unordered", "directed"):
+            return (min(a, b), max(a, b)) if left[ia] and left[ib] else None
+        if left[ia] and right[ib]:
+            return a, b
+        if self.pairing == "oriented" and left[ib] and right[ia]:
+            return b, a
+        return None
 
 
-def _frame(kind: str, E: F.Entities, li, ri, columns: dict, report: pd.DataFrame) -> PairFeatures:
-    ids = E.table["id"].to_numpy()
-    pairs = pd.DataFrame({"li": li, "ri": ri, "left_id": ids[li], "right_id": ids[ri], **columns})
-    for name in KIND_FEATURES[kind]:
-        pairs[name] = pairs[name].astype(np.float32)
-    pairs = pairs.sort_values(["left_id", "right_id"], kind="stable").reset_index(drop=True)
-    return PairFeatures(kind, pairs, list(KIND_FEATURES[kind]), report)
+@lru_cache(maxsize=1)
+def _bundled_presets() -> dict:
+    text = resources.files("matcher").joinpath("presets/presets.json").read_text(encoding="utf-8")
+    return json.loads(text)
 
 
-def _east_west(E: F.Entities, policies: pd.DataFrame, params: dict) -> PairFeatures:
-    t = E.table
-    clusters = t["entity_type"] == "cluster"
-    east = _rows(E, clusters & (t["region"] == "east"))
-    inland = _rows(E, clusters & t["region"].isin(["central", "west"]))
-    li, ri = _cross(east, inland)
-    chain = _chain_columns(E, li, ri)
-    transfer = F.capacity_transfer(E, li, ri)
-    product = F.product_similarity(E, li, ri)
-    policy, policy_name = F.policy_pairing(E, policies, li, ri)
-    union, report = _report(
-        {
-            "chain_adjacent": chain["chain"] > 0,
-            "shared_activity": transfer > 0,
-            "policy_pairing": policy > 0,
-            "similar_products": np.nan_to_num(product) >= PRODUCT_RULE_MIN,
-        },
-        _n_unordered(int(clusters.sum())),
-        "all pairs of clusters",
-    )
-    km = F.distance_km(E, li, ri)
-    columns = {
-        **chain,
-        "transfer": transfer,
-        "product": F.saturate(product),
-        "policy": policy,
-        "transfer_park": F.flag(E, "transfer_park", ri),
-        "distance": F.distance_decay(km, params["distance_scale_km"]),
-        "d_km": km, "d_policy": policy_name, "d_shared": _shared_text(E, li, ri),
-    }
-    columns = {k: np.asarray(v)[union] for k, v in columns.items()}
-    return _frame("east_west", E, li[union], ri[union], columns, report)
+def _unordered(entity_type: str) -> Callable:
+    def count(E) -> int:
+        n = len(E.of_type(entity_type))
+        return n * (n - 1) // 2
+    return count
 
 
-def _cluster_market(E: F.Entities, policies: pd.DataFrame, params: dict) -> PairFeatures:
-    t = E.table
-    clusters = _rows(E, t["entity_type"] == "cluster")
-    markets = _rows(E, t["entity_type"] == "market")
-    li, ri = _cross(clusters, markets)
-    channel, channel_stage = F.market_channel(E, li, ri)
-    # the market as a source of the cluster's inputs: its traded stages against the cluster's needs
-    sourcing_prod = E.buys[ri] * E.need[li]
-    sourcing_stage = sourcing_prod.argmax(axis=1)
-    sourcing = sourcing_prod[np.arange(len(li)), sourcing_stage]
-    product = F.product_similarity(E, li, ri)
-    km = F.distance_km(E, li, ri)
-    union, report = _report(
-        {
-            "market_trades_cluster_stages": channel > 0,
-            "market_supplies_inputs": sourcing > 0,
-            "similar_products": np.nan_to_num(product) >= PRODUCT_RULE_MIN,
-            "within_300_km": np.nan_to_num(km, nan=np.inf) <= 300,
-        },
-        len(clusters) * len(markets),
-        "all cluster x market pairs",
-    )
-    columns = {
-        "channel": channel, "sourcing": sourcing, "product": F.saturate(product),
-        "distance": F.distance_decay(km, params["distance_scale_km"]),
-        "lr_channel": channel, "rl_sourcing": sourcing,
-        "d_channel_stage": np.where(channel > 0, channel_stage, -1),
-        "d_sourcing_stage": np.where(sourcing > 0, sourcing_stage, -1),
-        "d_roles": F.market_roles(E, ri), "d_km": km,
-    }
-    columns = {k: np.asarray(v)[union] for k, v in columns.items()}
-    return _frame("cluster_market", E, li[union], ri[union], columns, report)
+def _ordered(entity_type: str) -> Callable:
+    def count(E) -> int:
+        n = len(E.of_type(entity_type))
+        return n * (n - 1)
+    return count
 
 
-def _cluster_cluster(E: F.Entities, policies: pd.DataFrame, params: dict) -> PairFeatures:
-    clusters = _rows(E, E.table["entity_type"] == "cluster")
-    li, ri = _cross(clusters, clusters, unordered=True)
-    chain = _chain_columns(E, li, ri)
-    product = F.product_similarity(E, li, ri)
-    km = F.distance_km(E, li, ri)
-    policy, policy_name = F.policy_pairing(E, policies, li, ri)
-    union, report = _report(
-        {
-            "chain_adjacent": chain["chain"] > 0,
-            "similar_products": np.nan_to_num(product) >= PRODUCT_RULE_MIN,
-            "within_150_km": np.nan_to_num(km, nan=np.inf) <= 150,
-        },
-        _n_unordered(len(clusters)),
-        "all pairs of clusters",
-    )
-    columns = {
-        **chain, "product": F.saturate(product), "distance": F.distance_decay(km, params["distance_scale_km"]),
-        "policy": policy, "capacity": F.capacity_fit(E, li, ri),
-        "d_km": km, "d_policy": policy_name,
-    }
-    columns = {k: np.asarray(v)[union] for k, v in columns.items()}
-    return _frame("cluster_cluster", E, li[union], ri[union], columns, report)
+def _across(a: str, b: str) -> Callable:
+    def count(E) -> int:
+        return len(E.of_type(a)) * len(E.of_type(b))
+    return count
 
 
-def _peer_learning(E: F.Entities, policies: pd.DataFrame, params: dict) -> PairFeatures:
-    clusters = _rows(E, E.table["entity_type"] == "cluster")
-    li, ri = _cross(clusters, clusters)
-    gain, gain_text = F.peer_gain(E, li, ri)
-    km = F.distance_km(E, li, ri)
-    union, report = _report(
-        {"teacher_has_what_learner_lacks": gain > 0},
-        len(clusters) * (len(clusters) - 1),
-        "all ordered pairs of clusters",
-    )
-    columns = {
-        "peer": gain, "similar": F.shared_stages(E, li, ri), "product": F.saturate(F.product_similarity(E, li, ri)),
-        "distance": F.distance_decay(km, params["distance_scale_km"]),
-        "d_peer_flags": gain_text, "d_km": km,
-    }
-    columns = {k: np.asarray(v)[union] for k, v in columns.items()}
-    return _frame("peer_learning", E, li[union], ri[union], columns, report)
+_CLUSTERS = Side(CLUSTER, (), "集群", "cluster")
+_CHAIN_DETAILS = ("lr_chain", "rl_chain", "lr_from", "lr_to", "rl_from", "rl_to")
+
+EAST_WEST = DockingKind(
+    name="east_west", label_zh="东西部对接（产能转移）", label_en="east-west docking (capacity transfer)",
+    left=Side(CLUSTER, ("east",), "东部集群", "eastern cluster"),
+    right=Side(CLUSTER, ("central", "west"), "中西部集群", "central or western cluster"),
+    pairing="oriented", both_sides=True,
+    features=("chain", "transfer", "product", "policy", "transfer_park", "distance"),
+    details=(*_CHAIN_DETAILS, "d_km", "d_policy", "d_shared"),
+    rules=(C.PairRule("chain_adjacent", C.chain_adjacent), C.PairRule("shared_activity", C.shared_activity),
+           C.PairRule("policy_pairing", C.policy_paired), C.PairRule("similar_products", C.similar_products)),
+    universe="all pairs of clusters", all_pairs=_unordered(CLUSTER),
+    describe="an eastern cluster and a central or western one",
+)
+
+CLUSTER_MARKET = DockingKind(
+    name="cluster_market", label_zh="集群—市场对接", label_en="cluster-market docking",
+    left=_CLUSTERS, right=Side(MARKET, (), "专业市场", "market"),
+    pairing="oriented", both_sides=True,
+    features=("channel", "sourcing", "product", "distance"),
+    details=("lr_channel", "rl_sourcing", "d_channel_stage", "d_sourcing_stage", "d_roles", "d_km"),
+    rules=(C.PairRule("market_trades_cluster_stages", C.market_trades_cluster_stages),
+           C.PairRule("market_supplies_inputs", C.market_supplies_inputs),
+           C.PairRule("similar_products", C.similar_products),
+           C.PairRule("within_300_km", C.within_km(300))),
+    universe="all cluster x market pairs", all_pairs=_across(CLUSTER, MARKET),
+    describe="a cluster and a market",
+)
+
+CLUSTER_CLUSTER = DockingKind(
+    name="cluster_cluster", label_zh="集群—集群（产业链）", label_en="cluster-cluster along the chain",
+    left=_CLUSTERS, right=_CLUSTERS,
+    pairing="unordered", both_sides=True,
+    features=("chain", "product", "distance", "policy", "capacity"),
+    details=(*_CHAIN_DETAILS, "d_km", "d_policy"),
+    rules=(C.PairRule("chain_adjacent", C.chain_adjacent), C.PairRule("similar_products", C.similar_products),
+           C.PairRule("within_150_km", C.within_km(150))),
+    universe="all pairs of clusters", all_pairs=_unordered(CLUSTER),
+    describe="two different clusters",
+)
+
+PEER_LEARNING = DockingKind(
+    name="peer_learning", label_zh="集群互学", label_en="peer learning between clusters",
+    left=Side(CLUSTER, (), "学习方集群", "learning cluster"), right=Side(CLUSTER, (), "借鉴对象", "teacher cluster"),
+    pairing="ordered", both_sides=False,
+    features=("peer", "similar", "product", "distance"),
+    details=("d_peer_flags", "d_km"),
+    rules=(C.PairRule("teacher_has_what_learner_lacks", C.teacher_has_what_learner_lacks),),
+    universe="all ordered pairs of clusters", all_pairs=_ordered(CLUSTER),
+    describe="a learning cluster and another cluster",
+)
+
+ENTERPRISE_DOCKING = DockingKind(
+    name="enterprise", label_zh="企业—企业（供需）", label_en="enterprise-enterprise (supplier-buyer)",
+    left=Side(ENTERPRISE, (), "企业", "enterprise"), right=Side(ENTERPRISE, (), "企业", "enterprise"),
+    pairing="directed", both_sides=False,
+    features=("chain", "product", "distance", "capacity", "same_cluster"),
+    details=(*_CHAIN_DETAILS, "d_km"),
+    rules=(C.NearestRule(), C.SimilarProductsRule()),
+    universe="all ordered pairs of enterprises", all_pairs=_ordered(ENTERPRISE),
+    describe="two different enterprises",
+    entity_types=(ENTERPRISE,), default_backend="blocks",
+    run_params=("neighbours", "product_neighbours", "radius_km"),
+)
+
+#: Every kind, by name, in the order planners see them.
+KINDS: dict[str, DockingKind] = {
+    k.name: k for k in (EAST_WEST, CLUSTER_MARKET, CLUSTER_CLUSTER, ENTERPRISE_DOCKING, PEER_LEARNING)}
 
 
-def _enterprise(E: F.Entities, policies: pd.DataFrame, params: dict) -> PairFeatures:
-    from matcher.docking.scale import enterprise_pair_features  # enterprise scale lives in its own module
-
-    return enterprise_pair_features(E, params)
-
-
-_BUILDERS = {
-    "east_west": _east_west,
-    "cluster_market": _cluster_market,
-    "cluster_cluster": _cluster_cluster,
-    "peer_learning": _peer_learning,
-    "enterprise": _enterprise,
-}
-
-#: Columns that swap when a canonical pair is seen from its right side.
-SWAP = [("li", "ri"), ("left_id", "right_id"), ("lr_chain", "rl_chain"), ("lr_from", "rl_from"),
-        ("lr_to", "rl_to")]
+def get_kind(kind: str | DockingKind) -> DockingKind:
+    """The registered kind of this name (a kind object is returned as it is)."""
+    if isinstance(kind, DockingKind):
+        return kind
+    try:
+        return KINDS[kind]
+    except (KeyError, TypeError):
+        raise MatcherError(f"unknown docking kind {kind!r}; valid kinds: {', '.join(KINDS)}") from None
 
 
-def focal_view(pairs: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """Rows from each focal entity's point of view: ``left_id`` is the entity whose list it is.
+def kind_names() -> tuple[str, ...]:
+    return tuple(KINDS)
 
-    For kinds listed for both sides every canonical pair appears twice, once seen from each side,
-    with the same score; ``side`` is ``"left"`` or ``"right"`` (which side of the canonical pair
-    the focal entity was).
-    """
-    left = pairs.assign(side="left")
-    if kind not in BOTH_SIDES:
-        return left
-    right = pairs.copy()
-    for a, b in SWAP:
-        if a in right.columns and b in right.columns:
-            right[a], right[b] = pairs[b].to_numpy(), pairs[a].to_numpy()
-    right["side"] = "right"
-    return pd.concat([left, right], ignore_index=True)
+
+def available(dataset, entity_type: str | None = None) -> list[str]:
+    """Kinds the dataset has entities for (and, given ``entity_type``, whose lists it can be in)."""
+    rows = {CLUSTER: len(dataset.clusters), MARKET: len(dataset.markets), ENTERPRISE: len(dataset.enterprises)}
+    out = []
+    for kind in KINDS.values():
+        sides = {kind.left.entity_type, kind.right.entity_type}
+        if all(rows[t] for t in sides) and (entity_type is None or entity_type in sides):
+            out.append(kind.name)
+    return out

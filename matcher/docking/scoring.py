@@ -16,8 +16,6 @@ Examples
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -26,51 +24,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from matcher.exceptions import MatcherError
-from matcher.vocab import KINDS
-
-
-@lru_cache(maxsize=1)
-def _bundled_presets() -> dict:
-    text = resources.files("matcher").joinpath("presets/presets.json").read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def presets(kind: str) -> dict:
-    """The preset block of a kind: ``{"default": name, "params": {...}, "presets": {...}}``."""
-    check_kind(kind)
-    return _bundled_presets()[kind]
-
-
-def preset_weights(kind: str, preset: str | None = None) -> dict[str, float]:
-    """Weights of a named preset (the kind's default when ``preset`` is None)."""
-    block = presets(kind)
-    name = preset or block["default"]
-    if name not in block["presets"]:
-        raise MatcherError(
-            f"kind {kind!r} has no preset {name!r}; valid presets: {', '.join(sorted(block['presets']))}"
-        )
-    return dict(block["presets"][name]["weights"])
-
-
-def kind_params(kind: str) -> dict:
-    return dict(presets(kind).get("params", {}))
-
-
-def check_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise MatcherError(f"unknown docking kind {kind!r}; valid kinds: {', '.join(KINDS)}")
-    return kind
-
-
-def merge_weights(kind: str, weights: dict[str, float] | None = None, preset: str | None = None) -> dict:
-    """The preset's weights of ``kind`` with ``weights`` overriding some; unknown features refused."""
-    base = preset_weights(kind, preset)
-    if weights:
-        unknown = sorted(set(weights) - set(base))
-        if unknown:
-            raise MatcherError(f"unknown features {unknown} for {kind}; valid: {', '.join(base)}")
-        base.update({k: float(v) for k, v in weights.items()})
-    return base
 
 
 def read_json(path: str | Path, what: str):
@@ -84,17 +37,20 @@ def read_json(path: str | Path, what: str):
         raise MatcherError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
 
 
-def read_weights(path: str | Path, kind: str) -> dict[str, float]:
+def read_weights(path: str | Path, kind) -> dict[str, float]:
     """Weights from a JSON file: ``{"weights": {...}}`` or a plain ``{feature: weight}``."""
+    from matcher.docking.kinds import get_kind
+
+    kind = get_kind(kind)
     path = Path(path)
     data = read_json(path, "weights")
     weights = data.get("weights", data) if isinstance(data, dict) else None
     if not isinstance(weights, dict):
         raise MatcherError(f"{path}: expected an object of feature weights, e.g. {{\"weights\": {{\"chain\": 0.5}}}}")
-    valid = set(preset_weights(kind))
+    valid = set(kind.preset_weights())
     unknown = sorted(set(weights) - valid)
     if unknown:
-        raise MatcherError(f"{path}: unknown features {unknown} for kind {kind!r}; valid: {', '.join(sorted(valid))}")
+        raise MatcherError(f"{path}: unknown features {unknown} for kind {kind.name!r}; valid: {', '.join(sorted(valid))}")
     out = {}
     for name, value in weights.items():
         try:

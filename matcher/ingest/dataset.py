@@ -18,7 +18,7 @@ from matcher.columns import SPECS
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.read import PROBLEM_COLUMNS, read_table
 from matcher.ingest.validate import check_table, empty_table, parse_cells, summarize
-from matcher.vocab import STAGE_ORDER
+from matcher.vocab import CLUSTER, ENTERPRISE, MARKET, STAGE_ORDER
 
 #: The repository's bundled data folder (``data/`` next to the package).
 BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data"
@@ -28,7 +28,7 @@ ENTITY_TABLES = ("clusters", "markets", "enterprises")
 #: Reference tables, read from the folder if present, else from the bundled data.
 REFERENCE_TABLES = ("chain_links", "policy_pairings")
 #: ``entity_type`` value of each entity table.
-ENTITY_TYPES = {"clusters": "cluster", "markets": "market", "enterprises": "enterprise"}
+ENTITY_TYPES = {"clusters": CLUSTER, "markets": MARKET, "enterprises": ENTERPRISE}
 
 _CHAIN_LINK_COLUMNS = {"supplier_stage": "stages", "buyer_stage": "stages", "strength": "share"}
 _POLICY_COLUMNS = {"province_a": "province", "province_b": "province", "policy": "text"}

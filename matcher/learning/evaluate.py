@@ -45,8 +45,7 @@ import pandas as pd
 from scipy import sparse
 
 from matcher.docking import features as F
-from matcher.docking import kinds as K
-from matcher.docking.scoring import check_kind
+from matcher.docking.kinds import ENTERPRISE_DOCKING, get_kind
 from matcher.exceptions import MatcherError
 
 #: Methods in the order they are printed.
@@ -135,16 +134,6 @@ class EntityResolver:
 
 # --- known pairs -----------------------------------------------------------------------------
 
-#: Entity types of the left and right side of each kind's canonical pair.
-SIDE_TYPES = {
-    "east_west": (("cluster",), ("cluster",)),
-    "cluster_market": (("cluster",), ("market",)),
-    "cluster_cluster": (("cluster",), ("cluster",)),
-    "peer_learning": (("cluster",), ("cluster",)),
-    "enterprise": (("enterprise",), ("enterprise",)),
-}
-
-
 @dataclass
 class KnownPairs:
     """Resolved known pairs of one kind and every row that could not be used, with the reason."""
@@ -176,7 +165,7 @@ def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
     """
     from matcher.ingest.read import read_table
 
-    check_kind(kind)
+    kind = get_kind(kind).name
     raw = read_table(path, common_aliases=False)
     missing = [c for c in ("left", "right") if c not in raw.columns]
     if missing:
@@ -194,14 +183,14 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
                   other_kinds: int = 0) -> KnownPairs:
     """Resolve rows with ``left``/``right`` (and optional ``date``, ``item``) onto canonical pairs."""
     resolver = EntityResolver(table)
-    left_types, right_types = SIDE_TYPES[kind]
-    region = dict(zip(table["id"].astype(str), table["region"].astype(object), strict=True))
+    docking = get_kind(kind)
+    types = (docking.left.entity_type, docking.right.entity_type)
     problems, rows = [], []
     for row, record in raw.iterrows():
         got = {}
         for side in ("left", "right"):
             # either column may hold either role: orientation is fixed below
-            res = resolver.resolve(record[side], tuple(sorted(set(left_types) | set(right_types))))
+            res = resolver.resolve(record[side], tuple(sorted(set(types))))
             got[side] = res
             if res.id is None:
                 reason = {"ambiguous": "ambiguous name; could be " + ", ".join(res.candidates),
@@ -210,10 +199,10 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
         if any(r.id is None for r in got.values()):
             continue
         a, b = got["left"].id, got["right"].id
-        pair = _orient(kind, a, b, region, resolver)
+        pair = docking.orient(a, b, table)
         if pair is None:
             problems.append({"file": file, "row": row, "column": "left,right", "value": f"{a} - {b}",
-                             "reason": f"not a {kind} pair ({_describe(kind)})"})
+                             "reason": f"not a {kind} pair ({docking.describe})"})
             continue
         date = parse_date(record["date"]) if "date" in raw.columns else None
         rows.append({"row": row, "left_id": pair[0], "right_id": pair[1], "date": date,
@@ -229,89 +218,35 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
     return KnownPairs(kind, pairs, problem_frame, other_kinds)
 
 
-def _describe(kind: str) -> str:
-    return {
-        "east_west": "an eastern cluster and a central or western one",
-        "cluster_market": "a cluster and a market",
-        "cluster_cluster": "two different clusters",
-        "peer_learning": "a learning cluster and another cluster",
-        "enterprise": "two different enterprises",
-    }[kind]
-
-
-def _orient(kind: str, a: str, b: str, region: dict, resolver: EntityResolver) -> tuple[str, str] | None:
-    types = dict(zip(resolver.ids, resolver.types, strict=True))
-    if a == b:
-        return None
-    if kind == "east_west":
-        inland = ("central", "west")
-        if region.get(a) == "east" and region.get(b) in inland:
-            return a, b
-        if region.get(b) == "east" and region.get(a) in inland:
-            return b, a
-        return None
-    if kind == "cluster_market":
-        if types[a] == "cluster" and types[b] == "market":
-            return a, b
-        if types[b] == "cluster" and types[a] == "market":
-            return b, a
-        return None
-    if kind in ("cluster_cluster", "enterprise"):
-        return (a, b) if a < b else (b, a)
-    return a, b  # peer_learning: left learns from right, as written
-
-
 # --- the ranking universe and the methods ---------------------------------------------------
 
-def partner_mask(kind: str, table: pd.DataFrame) -> np.ndarray:
-    """``mask[u, v]``: v may be u's partner in this kind (both directions for two-sided kinds)."""
-    types = table["entity_type"].astype(str).to_numpy()
-    region = table["region"].astype(object).to_numpy()
-    n = len(table)
-    cluster = types == "cluster"
-    if kind == "east_west":
-        east = cluster & (region == "east")
-        inland = cluster & np.isin(region, ["central", "west"])
-        m = np.outer(east, inland)
-        return m | m.T
-    if kind == "cluster_market":
-        m = np.outer(cluster, types == "market")
-        return m | m.T
-    if kind in ("cluster_cluster", "peer_learning"):
-        m = np.outer(cluster, cluster)
-    else:
-        ent = types == "enterprise"
-        m = np.outer(ent, ent)
-    m[np.arange(n), np.arange(n)] = False
-    return m
-
-
-def engine_matrix(pf: K.PairFeatures, scores: np.ndarray, n: int, kind: str) -> np.ndarray:
+def engine_matrix(pf, scores: np.ndarray, n: int, kind: str) -> np.ndarray:
     """Dense score matrix from canonical candidate pairs; non-candidates are minus infinity."""
     S = np.full((n, n), -np.inf)
     li, ri = pf.pairs["li"].to_numpy(), pf.pairs["ri"].to_numpy()
     S[li, ri] = scores
-    if kind in K.BOTH_SIDES:
+    if get_kind(kind).two_sided:
         S[ri, li] = scores
     return S
 
 
-def product_matrix(E: F.Entities) -> np.ndarray:
+def product_matrix(E) -> np.ndarray:
     """Cosine similarity of product texts; -1 where a text is empty (unknown ranks last)."""
-    S = np.asarray((E.text @ E.text.T).todense(), dtype=np.float64)
-    empty = np.asarray(E.text.getnnz(axis=1) == 0)
+    rows = E.texts[E.text_id]
+    S = np.asarray((rows @ rows.T).todense(), dtype=np.float64)
+    empty = np.asarray(rows.getnnz(axis=1) == 0)
     S[empty, :] = -1.0
     S[:, empty] = -1.0
     return S
 
 
-def distance_matrix(E: F.Entities) -> np.ndarray:
+def distance_matrix(E) -> np.ndarray:
     """Minus great-circle km (nearest first); minus infinity where a coordinate is unknown."""
     km = F.haversine_km(E.lat[:, None], E.lon[:, None], E.lat[None, :], E.lon[None, :])
     return np.where(np.isnan(km), -np.inf, -km)
 
 
-def stage_adamic_adar(E: F.Entities) -> np.ndarray:
+def stage_adamic_adar(E) -> np.ndarray:
     """Adamic-Adar over the entity-stage bipartite graph: shared stages, rare ones weigh more."""
     degree = E.stages.sum(axis=0)
     weight = np.where(degree > 1, 1.0 / np.log(np.maximum(degree, 2)), 0.0)
@@ -415,14 +350,14 @@ def _queries(kind: str, pairs: pd.DataFrame, sides: str) -> list[tuple[str, str,
     for p in pairs.itertuples():
         if sides in ("left", "both"):
             out.append((p.left_id, p.right_id, p.item))
-        if sides in ("right", "both") and kind in K.BOTH_SIDES:
+        if sides in ("right", "both") and get_kind(kind).two_sided:
             out.append((p.right_id, p.left_id, p.item))
     return out
 
 
 def rank_queries(
     kind: str,
-    E: F.Entities,
+    E,
     mask: np.ndarray,
     matrices: dict[str, np.ndarray],
     graph_edges: Callable[[tuple[str, str]], list[tuple[int, int]]] | None,
@@ -437,7 +372,7 @@ def rank_queries(
     partners_of: dict[str, set[str]] = {}
     for a, b in known:
         partners_of.setdefault(a, set()).add(b)
-        if kind in K.BOTH_SIDES:
+        if get_kind(kind).two_sided:
             partners_of.setdefault(b, set()).add(a)
     rows = []
     for query, partner, item in queries:
@@ -492,17 +427,17 @@ def evaluate_pairs(
         raise MatcherError("--k must be at least 1")
     if sides not in ("both", "left", "right"):
         raise MatcherError(f"sides must be both, left or right, not {sides!r}")
-    E = engine.entities(include_enterprises=(kind == "enterprise"))
+    E = engine.entities(kind)
     pf = engine.features(kind)
     n = len(E.table)
-    mask = partner_mask(kind, E.table)
+    mask = get_kind(kind).partner_mask(E.table)
     candidate = engine_matrix(pf, np.ones(len(pf.pairs)), n, kind) > 0
     matrices = {"engine": engine_matrix(pf, engine.score(kind)["score"].to_numpy(dtype=np.float64), n, kind)}
     for name, scorer in (scorers or {}).items():
         matrices[name] = engine_matrix(pf, np.asarray(scorer.predict(pf.X), dtype=np.float64), n, kind)
     rng = np.random.default_rng(seed)
     R = rng.random((n, n))
-    matrices["random"] = (R + R.T) / 2 if kind in K.BOTH_SIDES else R
+    matrices["random"] = (R + R.T) / 2 if get_kind(kind).two_sided else R
     matrices["product"] = product_matrix(E)
     matrices["distance"] = distance_matrix(E)
     matrices["stage_adamic_adar"] = stage_adamic_adar(E)
@@ -559,7 +494,7 @@ def _temporal_cut(dates: pd.Series) -> pd.Timestamp:
 def evaluate_known(engine, path: str | Path, kind: str, k: int = 10, seed: int = 0, sides: str = "both",
                    scorers: dict | None = None) -> Evaluation:
     """Read, resolve and evaluate a known-dockings file in one call."""
-    table = engine.entities(include_enterprises=(kind == "enterprise")).table
+    table = engine.entities(kind).table
     known = read_known(path, kind, table)
     if known.pairs.empty:
         detail = f" ({len(known.problems)} row(s) could not be used)" if len(known.problems) else ""
@@ -709,16 +644,15 @@ def load_benetton(folder: str | Path | None = None, country: str | None = None) 
     return BenettonData(dataset, links, site_table)
 
 
-def enterprise_feature_frame(E: F.Entities, li: np.ndarray, ri: np.ndarray, scale_km: float) -> pd.DataFrame:
+def enterprise_feature_frame(E, li: np.ndarray, ri: np.ndarray, scale_km: float) -> pd.DataFrame:
     """The enterprise kind's features for given pairs, computed as ``matcher.docking.kinds`` does.
 
     Used where the kind's candidate rule cannot run (no coordinates): every vendor x site pair is
     scored instead of the nearest chain-adjacent ones.
     """
-    from matcher.docking.scale import enterprise_feature_columns
-
-    columns = enterprise_feature_columns(E, li, ri, scale_km)
-    return pd.DataFrame({f: columns[f] for f in K.KIND_FEATURES["enterprise"]}).astype(np.float32)
+    kind = ENTERPRISE_DOCKING
+    columns = F.compute(E, F.pairs_of(E, li, ri), kind.features, {"distance_scale_km": scale_km})
+    return F.feature_frame(columns, kind.features)
 
 
 def evaluate_benetton(
@@ -739,12 +673,12 @@ def evaluate_benetton(
     features (its nearest-supplier candidate rule needs coordinates, which the list lacks).
     """
     from matcher.docking.engine import DockingEngine
-    from matcher.docking.scoring import WeightedScorer, kind_params, preset_weights
 
     say = progress or (lambda message: None)
     data = load_benetton(folder, country)
     engine = DockingEngine(data.dataset)
-    E = engine.entities(include_enterprises=True)
+    kind = ENTERPRISE_DOCKING
+    E = engine.entities(kind)
     ids = E.table["id"].astype(str).to_numpy()
     links = data.links[~data.links["self_link"]]
     vendors = sorted(links["vendor_id"].unique())
@@ -769,9 +703,8 @@ def evaluate_benetton(
     B.data[:] = 1.0
     popularity = np.asarray(B.sum(axis=0)).ravel()
     path3 = np.asarray((B @ B.T @ B).todense())
-    params = kind_params("enterprise")
-    weighted = WeightedScorer(preset_weights("enterprise")).fit(
-        pd.DataFrame(columns=K.KIND_FEATURES["enterprise"], dtype=np.float32))
+    params = kind.params
+    weighted = engine.scorer(kind)
     all_scorers = {"engine": weighted, **(scorers or {})}
     site_countries = np.array([country_of[s] for s in site_ids])
     site_stage_sets = [set(stage_of[s].split(";")) - {""} for s in site_ids]
@@ -813,7 +746,7 @@ def evaluate_benetton(
         "no coordinates in the source: the distance feature is unknown for every pair, and the engine "
         "scores every vendor x site pair (its nearest-supplier candidate rule needs lat/lon)",
     ]
-    return Evaluation("enterprise", k, metrics, ranks, None, "", pd.DataFrame(), notes,
+    return Evaluation(ENTERPRISE_DOCKING.name, k, metrics, ranks, None, "", pd.DataFrame(), notes,
                       protocol="one held-out site per vendor, ranked among all sites the vendor does not use")
 
 

@@ -47,14 +47,8 @@ from sklearn.metrics import average_precision_score, ndcg_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
-from matcher.docking.scoring import (
-    WeightedScorer,
-    check_kind,
-    explanation_frame,
-    feature_values,
-    preset_weights,
-    read_json,
-)
+from matcher.docking.kinds import get_kind
+from matcher.docking.scoring import WeightedScorer, explanation_frame, feature_values, read_json
 from matcher.exceptions import MatcherError, ValidationError
 
 #: Outcomes that make a pair a good one (label 1).
@@ -165,7 +159,7 @@ class LearnedScorer(BaseEstimator):
         if self.fallback_weights is not None:
             return dict(self.fallback_weights)
         if self.kind is not None:
-            return preset_weights(check_kind(self.kind), self.preset)
+            return get_kind(self.kind).preset_weights(self.preset)
         return {}
 
     def fit(self, X: pd.DataFrame, y=None) -> LearnedScorer:
@@ -317,7 +311,7 @@ def model_from_dict(data: dict, source: str = "the model") -> LearnedScorer:
         raise MatcherError(f"{source} is incomplete or damaged ({err!s}); retrain it with python -m matcher learn") \
             from None
     if data.get("kind") is not None:
-        check_kind(data["kind"])
+        get_kind(data["kind"])
     scorer.feature_names_in_ = np.asarray(features, dtype=object)
     scorer.n_features_in_ = len(features)
     scorer.coef_ = coef
@@ -432,7 +426,7 @@ def labelled_pairs(engine, kind: str, outcomes: pd.DataFrame) -> LabelledPairs:
     returned in ``skipped`` with the reason. When a pair has several labelled outcomes the last
     one recorded counts.
     """
-    check_kind(kind)
+    kind = get_kind(kind).name
     pf = engine.features(kind)
     mine = outcomes[outcomes["kind"].astype(str) == kind].copy()
     mine["label"] = [outcome_label(v) for v in mine["outcome"]]
@@ -441,7 +435,7 @@ def labelled_pairs(engine, kind: str, outcomes: pd.DataFrame) -> LabelledPairs:
     for record in mine.itertuples(index=False):
         key = (str(record.left_id), str(record.right_id))
         pos = position.get(key)
-        if pos is None and kind != "peer_learning":
+        if pos is None and get_kind(kind).two_sided:
             pos = position.get(key[::-1])
         if np.isnan(record.label):
             skipped.append({**record._asdict(), "reason": "outcome is not used as a label"})
@@ -518,7 +512,7 @@ def train_from_outcomes(
 
     This is the function the app calls after planners record outcomes.
     """
-    check_kind(kind)
+    kind = get_kind(kind).name
     if outcomes is None:
         outcomes = outcomes_from_store(store)
     data = labelled_pairs(engine, kind, outcomes)
@@ -533,7 +527,7 @@ def train_from_outcomes(
         X_tr, X_te, y_tr, y_te = train_test_split(data.X, data.y, test_size=test_size, random_state=seed,
                                                   stratify=data.y)
         held_out = LearnedScorer(**{**params, "min_outcomes": min(min_outcomes, len(y_tr))}).fit(X_tr, y_tr)
-        weighted = WeightedScorer(preset_weights(kind, preset)).fit(data.X)
+        weighted = WeightedScorer(get_kind(kind).preset_weights(preset)).fit(data.X)
         comparison = compare_scorers({"weighted preset": weighted, "learned": held_out}, X_te, y_te)
         messages.append(f"compared on {len(y_te)} held-out pairs; the model below is refitted on all of them")
     scorer = LearnedScorer(**params).fit(data.X, data.y)
@@ -557,7 +551,7 @@ def simulate_outcomes(
     further contact or a decline. The hidden weights default to a seeded random vector that
     differs from the presets; they are returned in ``attrs["hidden_weights"]``.
     """
-    check_kind(kind)
+    kind = get_kind(kind).name
     rng = np.random.default_rng(seed)
     pf = engine.features(kind)
     n = min(n_pairs, len(pf.pairs))

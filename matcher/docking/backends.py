@@ -1,0 +1,93 @@
+"""Backends: where the blocks of one run are computed. Results are identical on every backend.
+
+- ``memory``: one block of every listed entity, its features cached by the engine (the app's
+  interactive re-ranking; the ~200 clusters and markets);
+- ``blocks``: spatial tiles of ``block_size`` focal entities in this process, so memory is bounded by
+  the block size, not by N x K (registries of 10^5-10^6 firms);
+- ``dask``: the same blocks on a Dask distributed cluster (``scheduler=ADDRESS`` or a
+  ``distributed.Client``): the prepared entities are broadcast once and blocks come back in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from matcher.docking.job import BlockResult, Job, run_block
+from matcher.docking.search import z_order
+from matcher.exceptions import MatcherError
+
+BACKENDS = ("memory", "blocks", "dask")
+DEFAULT_BLOCK_SIZE = 20_000
+
+
+def make_blocks(focal: np.ndarray, block_size: int, lat: np.ndarray | None = None,
+                lon: np.ndarray | None = None) -> list[np.ndarray]:
+    """Focal entities in blocks of ``block_size``, each block sorted by position (= id).
+
+    With coordinates, blocks are spatial tiles (Z-order): a block's k-d tree queries then touch a
+    small part of each tree, which keeps large trees in cache. The blocks depend only on the data,
+    so every backend sees the same blocks.
+    """
+    if block_size < 1:
+        raise MatcherError("block size must be at least 1")
+    if lat is not None and lon is not None and len(focal) > block_size:
+        focal = focal[np.lexsort((focal, z_order(lat[focal], lon[focal])))]
+    return [np.sort(focal[s:s + block_size]) for s in range(0, len(focal), block_size)]
+
+
+def check_backend(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise MatcherError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    return backend
+
+
+def run_local(E, blocks: list[np.ndarray], job: Job) -> Iterator[BlockResult]:
+    for block in blocks:
+        yield run_block(E, block, job)
+
+
+def _dask_client(scheduler):
+    try:
+        from distributed import Client, get_client
+    except ImportError:  # pragma: no cover - distributed is pinned in requirements.txt
+        raise MatcherError("the Dask backend needs the 'distributed' package") from None
+    if scheduler is None:
+        try:
+            return get_client(), False
+        except ValueError:
+            raise MatcherError("backend 'dask' needs a scheduler: pass scheduler=ADDRESS "
+                               "(e.g. tcp://127.0.0.1:8786) or start a distributed.Client first") from None
+    if isinstance(scheduler, str):
+        try:
+            return Client(scheduler, timeout="10s"), True
+        except (OSError, ValueError, TypeError) as err:
+            raise MatcherError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+    return scheduler, False
+
+
+def run_dask(E, blocks: list[np.ndarray], job: Job, scheduler=None) -> Iterator[BlockResult]:
+    """Blocks on a Dask cluster, yielded in block order, with a bounded number in flight."""
+    client, own = _dask_client(scheduler)
+    try:
+        shared = client.scatter(E, broadcast=True, hash=False)
+        window = 2 * max(1, len(client.scheduler_info().get("workers", {}))) + 1
+        pending = []
+        queue = iter(blocks)
+        for block in queue:
+            pending.append(client.submit(run_block, shared, block, job, pure=False))
+            if len(pending) >= window:
+                break
+        while pending:
+            future = pending.pop(0)
+            result = future.result()
+            future.release()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(client.submit(run_block, shared, nxt, job, pure=False))
+            yield result
+        del shared
+    finally:
+        if own:
+            client.close()

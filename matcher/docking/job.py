@@ -1,0 +1,158 @@
+"""One block of the pipeline: candidates -> features -> score -> top K -> explain -> output rows.
+
+Every caller runs these two functions, whatever the backend (``matcher.docking.backends``):
+``block_features`` (weight-independent, cached by the engine for interactive re-ranking) and
+``rank_block`` (a scorer, the top-K rule, reasons and the output rows of the listed entities).
+A block's rows depend only on its focal entities, so any split into blocks gives the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from matcher.docking import candidates as C
+from matcher.docking import features as F
+from matcher.docking.explain import reasons
+from matcher.docking.kinds import get_kind
+from matcher.docking.ranking import rank_within, top_k
+
+#: Leading columns of every suggestions table, in order; then f_/w_/c_ per feature, the kind's
+#: details and, for kinds listed from both sides, ``side``.
+SUGGESTION_COLUMNS = [
+    "kind", "rank", "left_id", "right_id", "left_name_zh", "left_name_en", "right_name_zh", "right_name_en",
+    "left_region", "right_region", "left_province", "right_province", "left_type", "right_type",
+    "score", "reason_zh", "reason_en",
+]
+#: Detail columns that swap when a pair is seen from its right side.
+SWAP = (("lr_chain", "rl_chain"), ("lr_from", "rl_from"), ("lr_to", "rl_to"))
+#: Detail columns holding stage indices (shown as stage names, "" for none).
+STAGE_COLUMNS = ("lr_from", "lr_to", "rl_from", "rl_to", "d_channel_stage", "d_sourcing_stage")
+
+
+def output_columns(kind) -> list[str]:
+    kind = get_kind(kind)
+    fwc = [f"{p}_{f}" for f in kind.features for p in ("f", "w", "c")]
+    return [*SUGGESTION_COLUMNS, *fwc, *kind.details, *(["side"] if _has_side(kind) else [])]
+
+
+def _has_side(kind) -> bool:
+    """Kinds with a canonical orientation say which side of the pair the listing entity is."""
+    return kind.pairing != "directed"
+
+
+@dataclass
+class BlockFeatures:
+    """A block's candidates and every feature and detail column of its canonical pairs."""
+
+    candidates: C.CandidatePairs
+    columns: dict[str, np.ndarray]
+    X: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Job:
+    """Settings of one run, sent with every block (small and picklable)."""
+
+    kind: str
+    top: int | None
+    scorer: object
+    params: dict = field(default_factory=dict)
+    min_score: float | None = None
+    listed: np.ndarray | None = None
+
+
+@dataclass
+class BlockResult:
+    """One block's output rows (an arrow table, cheap to ship from a worker) and its rule counts."""
+
+    table: object
+    counts: dict[str, int]
+
+
+def block_features(kind, E, focal: np.ndarray, params: dict, listed: np.ndarray | None = None) -> BlockFeatures:
+    """Candidates of the focal entities and the features of those pairs only."""
+    kind = get_kind(kind)
+    cand = C.generate(kind, E, focal, params, listed)
+    columns = F.compute(E, cand, kind.features, params)
+    return BlockFeatures(cand, columns, F.feature_frame(columns, kind.features))
+
+
+def rank_block(kind, E, bf: BlockFeatures, scorer, top: int | None, min_score: float | None = None,
+               wanted: np.ndarray | None = None) -> object:
+    """The listed rows of a block, ranked (score descending, partner id ascending) and explained.
+
+    ``wanted`` (bool per entity) keeps only those entities' lists. Returns a pyarrow table with
+    ``output_columns(kind)``, focal by focal, best first.
+    """
+    kind = get_kind(kind)
+    cand = bf.candidates
+    pair_score = np.asarray(scorer.predict(bf.X), dtype=np.float64)
+    focal, partner = cand.focal, cand.partner
+    rows = np.arange(len(focal))
+    if wanted is not None:
+        rows = rows[wanted[focal]]
+    if min_score is not None:
+        rows = rows[pair_score[cand.row_pair[rows]] >= min_score]
+    if top is None:
+        pick = rows[np.lexsort((partner[rows], -pair_score[cand.row_pair[rows]], focal[rows]))]
+    else:
+        pick = rows[top_k(focal[rows], partner[rows], pair_score[cand.row_pair[rows]], int(top))]
+    return _rows(kind, E, bf, scorer, pick)
+
+
+def _rows(kind, E, bf: BlockFeatures, scorer, pick: np.ndarray):
+    import pyarrow as pa
+
+    cand = bf.candidates
+    pair = cand.row_pair[pick]
+    side = cand.row_side[pick]
+    f, p = cand.focal[pick], cand.partner[pick]
+    explained = scorer.explain(bf.X.iloc[pair].reset_index(drop=True))
+    cols: dict[str, np.ndarray] = {c: explained[c].to_numpy() for c in explained.columns}
+    right = side == 1
+    for c in kind.details:
+        cols[c] = np.asarray(bf.columns[c])[pair]
+    for a, b in SWAP:
+        if a in cols and b in cols:
+            va, vb = cols[a], cols[b]
+            cols[a], cols[b] = np.where(right, vb, va), np.where(right, va, vb)
+    zh, en = reasons(cols, list(kind.features))
+    left, partner = pa.array(f), pa.array(p)
+    text = E.arrow
+    n = len(pick)
+    out = {
+        "kind": pa.array([kind.name] * n, pa.string()),
+        "rank": pa.array(rank_within(f) + 1),
+        "left_id": text["id"].take(left), "right_id": text["id"].take(partner),
+        "left_name_zh": text["name_zh"].take(left), "left_name_en": text["name_en"].take(left),
+        "right_name_zh": text["name_zh"].take(partner), "right_name_en": text["name_en"].take(partner),
+        "left_region": text["region"].take(left), "right_region": text["region"].take(partner),
+        "left_province": text["province"].take(left), "right_province": text["province"].take(partner),
+        "left_type": text["entity_type"].take(left), "right_type": text["entity_type"].take(partner),
+        "score": pa.array(cols["score"], pa.float64()),
+        "reason_zh": pa.array(zh, pa.string()), "reason_en": pa.array(en, pa.string()),
+    }
+    for name in kind.features:
+        for prefix in ("f", "w", "c"):
+            out[f"{prefix}_{name}"] = pa.array(np.asarray(cols[f"{prefix}_{name}"], dtype=np.float64))
+    stage_names = np.array([*F.STAGE_NAMES, ""], dtype=object)  # index -1 -> ""
+    for c in kind.details:
+        values = cols[c]
+        if c in STAGE_COLUMNS:
+            values = stage_names[np.asarray(values, dtype=np.int64)]
+        out[c] = pa.array(values.tolist() if values.dtype == object else values)
+    for c in explained.columns:  # a learned scorer's intercept (f_/w_/c_baseline) after the details
+        if c not in out and c != "score":
+            out[c] = pa.array(np.asarray(cols[c], dtype=np.float64))
+    if _has_side(kind):
+        out["side"] = pa.array(np.where(right, "right", "left").astype(object), pa.string())
+    return pa.table(out)
+
+
+def run_block(E, focal: np.ndarray, job: Job) -> BlockResult:
+    """The whole pipeline for one block of focal entities (what every backend runs)."""
+    bf = block_features(job.kind, E, np.asarray(focal, dtype=np.int64), job.params, job.listed)
+    return BlockResult(rank_block(job.kind, E, bf, job.scorer, job.top, job.min_score), bf.candidates.counts)

@@ -1,0 +1,66 @@
+"""Ranking: the one top-K rule of every list, score descending, then partner id ascending.
+
+Entities sit in id order (``matcher.docking.entities``), so "partner id ascending" is "partner
+position ascending". ``top_k`` selects partially (``np.argpartition``): only rows at or above each
+group's k-th best score are ordered.
+
+>>> import numpy as np
+>>> top_k(np.array([0, 0, 0]), np.array([5, 3, 9]), np.array([0.2, 0.2, 0.9]), 2).tolist()
+[2, 1]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rank_within(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within runs of equal values of a sorted array."""
+    if len(groups) == 0:
+        return np.zeros(0, dtype=np.int64)
+    start = np.r_[0, np.flatnonzero(groups[1:] != groups[:-1]) + 1]
+    lengths = np.diff(np.r_[start, len(groups)])
+    return np.arange(len(groups)) - np.repeat(start, lengths)
+
+
+def top_k(focal: np.ndarray, partner: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """Indices of each focal entity's top ``k`` rows: score descending, then partner ascending.
+
+    ``focal`` must be sorted. Partial selection (``np.argpartition``) finds each row's k-th best
+    score; only rows at or above it are ordered.
+    """
+    if len(focal) == 0:
+        return np.zeros(0, dtype=np.int64)
+    rank = rank_within(focal)
+    starts = np.flatnonzero(rank == 0)
+    row = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(focal)]))
+    width = int(rank.max()) + 1
+    S = np.full((len(starts), width), -np.inf)
+    S[row, rank] = score
+    P = np.full((len(starts), width), np.iinfo(np.int64).max, dtype=np.int64)
+    P[row, rank] = partner
+    rows_at = np.full((len(starts), width), -1, dtype=np.int64)
+    rows_at[row, rank] = np.arange(len(focal))
+    if width > k:
+        kth = -np.partition(-S, k - 1, axis=1)[:, k - 1]
+        inside = (S >= kth[:, None]) & (S > -np.inf)
+        keep = int(inside.sum(axis=1).max())
+        # stable compaction of the rows at or above the k-th score (booleans sort by radix)
+        cols = np.argsort(~inside, axis=1, kind="stable")[:, :keep]
+        S = np.where(np.take_along_axis(inside, cols, 1), np.take_along_axis(S, cols, 1), -np.inf)
+        P = np.take_along_axis(P, cols, 1)
+        rows_at = np.take_along_axis(rows_at, cols, 1)
+    by_partner = np.argsort(P, axis=1, kind="stable")
+    order = np.take_along_axis(by_partner, np.argsort(-np.take_along_axis(S, by_partner, 1), axis=1,
+                                                      kind="stable"), 1)[:, :k]
+    S, rows_at = np.take_along_axis(S, order, 1), np.take_along_axis(rows_at, order, 1)
+    return rows_at[S > -np.inf]  # row-major: focal by focal, best first
+
+
+# --- reasons -----------------------------------------------------------------------------
+
+
+def order_pairs(score: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Order of a list of pairs (not one entity's partners): score descending, then left, then right
+    position ascending (the same tie rule as ``top_k``)."""
+    return np.lexsort((right, left, -np.asarray(score, dtype=np.float64)))
