@@ -40,9 +40,21 @@ class RunsAndShortlists(StoreCore):
         kind: str,
         weights: Mapping[str, Any],
         planner: str,
+        preset: str | None = None,
     ) -> dict[str, Any]:
-        """Keep one engine run: its id, the data version hash, the kind of docking and the weights."""
+        """Keep one engine run: its id, the data version hash, the kind of docking, the weights and
+        the name of the weight preset the planner chose.
+
+        ``preset`` is what the planner picked (``"custom"`` once a weight was moved off the preset);
+        ``None`` or empty keeps it as unknown (NULL, like the runs recorded before revision 0003).
+        The store keeps the name as given: it never works a preset out from the weights.
+        """
         planner = _planner(planner)
+        preset = None if _blank(preset) or not str(preset).strip() else str(preset).strip()
+        if preset is not None and len(preset) > m.runs.c.preset.type.length:
+            raise ValidationError(
+                f"Preset name {preset[:20]!r}... is longer than {m.runs.c.preset.type.length} characters."
+            )
         values = {
             "run_id": _text_id(run_id, "run id"),
             "data_version": str(data_version),
@@ -50,6 +62,7 @@ class RunsAndShortlists(StoreCore):
             "weights_json": _json(dict(weights)),
             "created_at": self._now(),
             "planner": planner,
+            "preset": preset,
         }
         with self._write(f"record run {run_id}") as conn:
             if conn.execute(select(m.runs.c.id).where(m.runs.c.run_id == values["run_id"])).first():
@@ -57,7 +70,7 @@ class RunsAndShortlists(StoreCore):
             return self._insert(conn, m.runs, values, planner, ref=values["run_id"])
 
     def runs(self) -> pd.DataFrame:
-        """All runs, oldest first, with ``weights`` decoded from JSON."""
+        """All runs, oldest first, with ``weights`` decoded from JSON; ``preset`` is NA when unknown."""
         with self._read("list runs") as conn:
             rows = [dict(r) for r in conn.execute(select(m.runs).order_by(m.runs.c.id)).mappings()]
         for row in rows:
@@ -90,15 +103,23 @@ class RunsAndShortlists(StoreCore):
             ]
         return _frame(rows, m.shortlists)
 
-    def add_items(self, shortlist_id: int, suggestions: pd.DataFrame, *, planner: str) -> list[int]:
+    def add_items(
+        self, shortlist_id: int, suggestions: pd.DataFrame, *, planner: str, run_id: str | None = None
+    ) -> list[int]:
         """Add suggestion rows to a shortlist, all or none; returns the new item ids in row order.
 
         ``suggestions`` needs ``left_id``, ``right_id``, ``kind``; ``score``, ``notes``,
         ``status`` and ``locked`` are taken when present. A pair already on the shortlist is
         refused (it keeps its notes and status); a pair with a decision starts with that status.
+
+        Each item keeps the run that proposed it: the row's ``run_id`` column when the frame has one
+        (the engine's suggestions carry it), else the ``run_id`` argument, else unknown (NULL). The
+        run must be stored first (:meth:`record_run`); a row naming another run than ``run_id`` is
+        refused.
         """
         planner = _planner(planner)
         _require_columns(suggestions, ("left_id", "right_id", "kind"), "suggestions")
+        given = None if _blank(run_id) else _text_id(run_id, "run id")
         rows = []
         for number, rec in enumerate(suggestions.to_dict("records"), start=1):
             status = "proposed" if _blank(rec.get("status")) else rec["status"]
@@ -111,11 +132,19 @@ class RunsAndShortlists(StoreCore):
                     "status": _choice(status, m.ITEM_STATUSES, f"status of suggestion row {number}"),
                     "notes": "" if _blank(rec.get("notes")) else str(rec["notes"]),
                     "locked": False if _blank(rec.get("locked")) else bool(rec["locked"]),
+                    "run_id": _run_of(rec.get("run_id"), given, number),
                 }
             )
         with self._write(f"add {len(rows)} items to shortlist {shortlist_id}") as conn:
             if self._row(conn, m.shortlists, shortlist_id) is None:
                 raise MatcherError(f"There is no shortlist with id {shortlist_id}.")
+            named = {row["run_id"] for row in rows} - {None}
+            stored = set(conn.execute(select(m.runs.c.run_id).where(m.runs.c.run_id.in_(named))).scalars())
+            if named - stored:
+                raise MatcherError(
+                    f"There is no stored run {', '.join(map(repr, sorted(named - stored)))}; record the run "
+                    "before adding its items. Nothing was added."
+                )
             decided = {
                 (d.left_id, d.right_id, d.kind): d.decision
                 for d in conn.execute(
@@ -165,7 +194,7 @@ class RunsAndShortlists(StoreCore):
         return row
 
     def items(self, shortlist_id: int | None = None) -> pd.DataFrame:
-        """Shortlist items (of one shortlist, or all), by id."""
+        """Shortlist items (of one shortlist, or all), by id; ``run_id`` is NA when unknown."""
         query = select(m.shortlist_items).order_by(m.shortlist_items.c.id)
         if shortlist_id is not None:
             query = query.where(m.shortlist_items.c.shortlist_id == shortlist_id)
@@ -243,3 +272,16 @@ class RunsAndShortlists(StoreCore):
                 )
                 for item_id, changes, expected_version in checked
             ]
+
+
+def _run_of(value: Any, given: str | None, number: int) -> str | None:
+    """The run of suggestion row ``number``: its own ``run_id`` cell, else the one given for all."""
+    if _blank(value) or not str(value).strip():
+        return given
+    own = _text_id(value, f"run_id of suggestion row {number}")
+    if given is not None and own != given:
+        raise ValidationError(
+            f"Suggestion row {number} was proposed by run {own!r}, but the items are added for run "
+            f"{given!r}. Nothing was added."
+        )
+    return own
