@@ -1,39 +1,31 @@
 """Conversion of shortlisted pairs into meetings and deals, by docking kind and by weight preset.
 
-Each shortlisted pair is traced to the ranking run that put it there: the newest stored run of the
-same kind recorded at or before the item (the app records a run just before adding items). The
-run's weights name the preset (``custom`` when they match none).
+A shortlisted pair's preset is the one stored with the run that proposed its first item (the item
+keeps the run id, the run the preset the planner chose). An item or run with none on record (added
+before the store kept them) counts as ``unknown``: nothing is worked out from weights or times.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from matcher.docking.kinds import KINDS
+from matcher.store import UNKNOWN
 
 VALUABLE = ("valuable_contact", "negotiation_started", "agreement_reached")
 
 
-def preset_of(kind: str, weights: dict) -> str:
-    if kind not in KINDS:
-        return "custom"
-    for name, base in KINDS[kind].presets.items():
-        if all(abs(float(base.get(f, 0.0)) - float(weights.get(f, 0.0))) < 1e-9 for f in KINDS[kind].features):
-            return name
-    return "custom"
-
-
 def pair_table(items: pd.DataFrame, runs: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    """One row per shortlisted pair: kind, preset, met, valuable, agreement (booleans)."""
+    """One row per shortlisted pair: kind, preset, met, valuable, agreement (booleans).
+
+    ``items`` and ``runs`` as the store lists them (``items.run_id``, ``runs.run_id``/``preset``).
+    """
     if items.empty:
         return pd.DataFrame(columns=["left_id", "right_id", "kind", "preset", "met", "valuable", "agreement"])
     first = items.sort_values("id").drop_duplicates(["left_id", "right_id", "kind"])
-    presets_found = []
-    for item in first.itertuples(index=False):
-        mine = runs[(runs["kind"] == item.kind) & (runs["created_at"] <= item.created_at)] if len(runs) else runs
-        presets_found.append(preset_of(item.kind, dict(mine["weights"].iloc[-1])) if len(mine) else "custom")
+    preset_of_run = dict(zip(runs["run_id"], runs["preset"], strict=True)) if len(runs) else {}
+    recorded = [None if pd.isna(run) else preset_of_run.get(run) for run in first["run_id"]]
     out = first[["left_id", "right_id", "kind"]].reset_index(drop=True)
-    out["preset"] = presets_found
+    out["preset"] = [preset if isinstance(preset, str) else UNKNOWN for preset in recorded]
     key = list(zip(out["left_id"], out["right_id"], out["kind"], strict=True))
 
     def reached(stage: str, values: tuple[str, ...]) -> list[bool]:

@@ -32,6 +32,7 @@ PRESET_LABEL: dict[str, tuple[str, str]] = {
     "nearby": ("就近", "nearby first"),
     "chain": ("重产业链", "chain first"),
     "custom": ("自定义", "custom"),
+    "unknown": ("未知", "unknown"),  # runs and items recorded before the store kept presets
 }
 ENTITY_TYPE_LABEL = {CLUSTER: ("集群", "cluster"), MARKET: ("市场", "market"), ENTERPRISE: ("企业", "enterprise")}
 TABLE_LABEL = {"clusters": ("集群", "clusters"), "markets": ("专业市场", "markets"), "enterprises": ("企业", "enterprises")}

@@ -50,8 +50,9 @@ def show_picker(key: str, store: Store, planner: str) -> int:
 
 def add(store: Store, shortlist_id: int, rows: pd.DataFrame, *, dataset, kind: str, weights: dict,
         preset: str, planner: str) -> tuple[int, int]:
-    """Add suggestion rows to a shortlist, skipping pairs it already holds; records the run
-    (data version, kind, weights) just before, so outcomes can be traced to the preset.
+    """Add suggestion rows to a shortlist, skipping pairs it already holds. Records the run just
+    before (data version, kind, weights and the ``preset`` the planner chose), and every added item
+    carries that run's id, so outcomes are traced to the preset through the item's run.
 
     Returns (added, skipped).
     """
@@ -61,6 +62,7 @@ def add(store: Store, shortlist_id: int, rows: pd.DataFrame, *, dataset, kind: s
     if len(fresh):
         run = new_run(dataset, kind, weights, planner=planner, preset=preset)
         store.record_run(run["run_id"], data_version=run["data_version"], kind=kind, weights=weights,
-                         planner=planner)
-        store.add_items(shortlist_id, fresh[["left_id", "right_id", "kind", "score"]], planner=planner)
+                         planner=planner, preset=preset)
+        store.add_items(shortlist_id, fresh[["left_id", "right_id", "kind", "score"]], planner=planner,
+                        run_id=run["run_id"])
     return len(fresh), len(rows) - len(fresh)

@@ -1,4 +1,9 @@
-"""Weight sliders with presets and a reset, one set of sliders per docking kind."""
+"""Weight sliders with presets and a reset, one set of sliders per docking kind.
+
+The preset the planner chose is kept in its own session-state key, ``{key}.{kind}.chosen``: the
+preset's name when it is picked or reset, ``"custom"`` once a slider is moved. :func:`preset` reads
+it, to be recorded with the run; it is never worked out from the weights.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +12,45 @@ import streamlit as st
 from app_components.i18n import feature_label, preset_label, t
 from matcher.docking.kinds import get_kind
 
+CUSTOM = "custom"
+
 
 def _slider_key(key: str, kind: str, feature: str) -> str:
     return f"{key}.{kind}.w.{feature}"
+
+
+def _chosen_key(key: str, kind: str) -> str:
+    return f"{key}.{kind}.chosen"
 
 
 def _apply_preset(key: str, kind: str) -> None:
     preset = st.session_state[f"{key}.{kind}.preset"]
     for feature, weight in get_kind(kind).preset_weights(preset).items():
         st.session_state[_slider_key(key, kind, feature)] = float(weight)
+    st.session_state[_chosen_key(key, kind)] = preset
 
 
-def preset_of(kind: str, weights: dict[str, float]) -> str:
-    """The preset these weights are, or ``"custom"``."""
-    for name, base in get_kind(kind).presets.items():
-        if all(abs(base.get(f, 0.0) - weights.get(f, 0.0)) < 1e-9 for f in get_kind(kind).features):
-            return name
-    return "custom"
+def _slider_moved(key: str, kind: str) -> None:
+    st.session_state[_chosen_key(key, kind)] = CUSTOM
+
+
+def preset(key: str, kind: str) -> str:
+    """The preset the planner chose with :func:`show` for ``kind``, or ``"custom"`` once a slider moved."""
+    return st.session_state[_chosen_key(key, kind)]
 
 
 def show(key: str, kind: str) -> dict[str, float]:
     """Preset picker, reset button and one slider per feature of ``kind``; returns the weights.
 
-    Session-state keys: ``{key}.{kind}.preset`` and ``{key}.{kind}.w.<feature>``.
+    Session-state keys: ``{key}.{kind}.preset`` (the picker), ``{key}.{kind}.chosen`` (see
+    :func:`preset`) and ``{key}.{kind}.w.<feature>``.
     """
     docking = get_kind(kind)
     names = list(docking.presets)
     preset_key = f"{key}.{kind}.preset"
     if preset_key not in st.session_state:
         st.session_state[preset_key] = docking.default_preset
+    st.session_state.setdefault(_chosen_key(key, kind), st.session_state[preset_key])
     for feature, weight in docking.preset_weights(st.session_state[preset_key]).items():
         st.session_state.setdefault(_slider_key(key, kind, feature), float(weight))
     st.selectbox(t("preset"), names, key=preset_key, format_func=preset_label,
@@ -46,6 +61,6 @@ def show(key: str, kind: str) -> dict[str, float]:
     for feature in docking.features:
         weights[feature] = st.slider(
             feature_label(feature), 0.0, 1.0, step=0.05, key=_slider_key(key, kind, feature),
-            persist_state="session",
+            on_change=_slider_moved, args=(key, kind), persist_state="session",
         )
     return weights

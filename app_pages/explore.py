@@ -59,7 +59,8 @@ with main:
         store = context.store()
         sid = shortlists.current(store, context.planner())
         added, skipped = shortlists.add(store, sid, chosen, dataset=data, kind=kind, weights=weights,
-                                        preset=weight_sliders.preset_of(kind, weights), planner=context.planner())
+                                        preset=weight_sliders.preset("explore.weights", kind),
+                                        planner=context.planner())
         name = store.shortlists().set_index("id").at[sid, "name"]
         st.success(t("added", n=added, name=name))
         if skipped:

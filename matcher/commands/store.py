@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from matcher.store import OUTCOMES, Store, head_revision
+from matcher.store import OUTCOMES, UNKNOWN, Store, head_revision
 from matcher.store.store import ENV_DB_URL, ENV_WORKSPACE
 
 _WHERE = (
@@ -87,7 +87,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "history",
         help="show every recorded change about an entity, run or shortlist",
         description="Show the audit log entries about one entity id (as either side of a pair), run id or "
-        "shortlist name: when, who, what changed, from what to what.",
+        "shortlist name: when, who, what changed, from what to what. A run shows the weight preset it "
+        f"used ({UNKNOWN} for runs recorded before presets were kept).",
     )
     history.add_argument(
         "--for", dest="for_id", required=True, metavar="ID", help="entity id, run id or shortlist name"
@@ -177,6 +178,8 @@ def _describe(entry: dict[str, Any]) -> str:
     skip = {"version", "updated_at", "planner", "created_at", "decided_at", "recorded_at"}
     if before is None and after is not None:
         shown = {k: v for k, v in after.items() if k not in skip and k != "id" and v not in (None, "")}
+        if entry.get("table_name") == "runs":  # a run's preset always shows, "unknown" when not on record
+            shown["preset"] = after.get("preset") or UNKNOWN
         return "created " + ", ".join(f"{k}={v}" for k, v in shown.items())
     if after is None:
         return "removed"

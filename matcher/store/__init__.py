@@ -7,7 +7,7 @@ migrations run on open. See ``docs/store.md``.
 >>> store = Store()  # doctest: +SKIP
 """
 
-from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES, REJECT_REASONS
+from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES, REJECT_REASONS, UNKNOWN
 from matcher.store.store import (
     ENV_DB_URL,
     ENV_WORKSPACE,
@@ -29,6 +29,7 @@ __all__ = [
     "OUTCOMES",
     "REJECT_REASONS",
     "Store",
+    "UNKNOWN",
     "default_url",
     "describe_url",
     "head_revision",

@@ -77,6 +77,8 @@ OUTCOMES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 RATING_RANGE = (1, 5)
+#: How a run's preset or an item's run that is not on record (NULL) is shown to planners.
+UNKNOWN = "unknown"
 
 runs = Table(
     "runs",
@@ -89,6 +91,9 @@ runs = Table(
     Column("created_at", TIME, nullable=False),
     Column("planner", PLANNER, nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
+    # Revision 0003: the weight preset the planner chose ("custom" once a slider moved off it);
+    # NULL = unknown (runs recorded before 0003, or by a caller that did not say).
+    Column("preset", String(64), nullable=True),
 )
 
 shortlists = Table(
@@ -122,6 +127,8 @@ shortlist_items = Table(
     # Revision 0002: an entity of the pair vanished from a newer data version.
     Column("missing_ids", Text, nullable=True),  # ";"-joined ids; NULL = both entities present
     Column("missing_since", String(128), nullable=True),  # data version (or time) it was noticed
+    # Revision 0003: the run that proposed the item; NULL = unknown (items added before 0003).
+    Column("run_id", String(64), ForeignKey("runs.run_id"), nullable=True),
     UniqueConstraint("shortlist_id", "left_id", "right_id", "kind"),
     Index(None, "left_id"),
     Index(None, "right_id"),

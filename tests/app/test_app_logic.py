@@ -44,25 +44,27 @@ def test_direction_scores_replace_the_directional_feature(engine):
     assert max(both.loc["chain", "lr"], both.loc["chain", "rl"]) == pytest.approx(row["f_chain"])
 
 
-def test_conversion_traces_items_to_the_preset_of_their_run():
-    runs = pd.DataFrame({
-        "kind": ["east_west", "east_west"], "created_at": ["2026-01-01T00:00", "2026-02-01T00:00"],
-        "weights": [{"chain": 0.2, "transfer": 0.2, "product": 0.25, "policy": 0.15, "transfer_park": 0.1,
-                     "distance": 0.1},
-                    {"chain": 0.9, "transfer": 0.0, "product": 0.0, "policy": 0.0, "transfer_park": 0.0,
-                     "distance": 0.1}],
-    })
-    items = pd.DataFrame({"id": [1, 2, 3], "left_id": ["A", "B", "C"], "right_id": ["X", "Y", "Z"],
-                          "kind": "east_west",
-                          "created_at": ["2026-01-02T00:00", "2026-02-02T00:00", "2026-02-03T00:00"]})
+def test_conversion_reads_the_preset_stored_with_each_items_run():
+    # the run's weights are those of no preset and nothing is inferred from them or from the times:
+    # the preset is the one recorded with the run the item names
+    runs = pd.DataFrame({"run_id": ["r1", "r2", "r-old"], "kind": "east_west",
+                         "created_at": ["2026-01-01T00:00", "2026-02-01T00:00", "2025-01-01T00:00"],
+                         "weights": [{"chain": 0.9}] * 3,
+                         "preset": pd.array(["balanced", "custom", pd.NA], dtype="string")})
+    items = pd.DataFrame({"id": [1, 2, 3, 4, 5], "left_id": ["A", "B", "C", "D", "A"],
+                          "right_id": ["X", "Y", "Z", "W", "X"], "kind": "east_west",
+                          "created_at": ["2026-03-01T00:00"] * 5,
+                          "run_id": pd.array(["r1", "r2", "r-old", pd.NA, "r2"], dtype="string")})
     outcomes = pd.DataFrame({"left_id": ["A", "A", "B"], "right_id": ["X", "X", "Y"], "kind": "east_west",
                              "stage": ["meeting", "followup", "meeting"],
                              "value": ["met", "agreement_reached", "no_show"]})
     traced = conversion.pair_table(items, runs, outcomes)
-    assert list(traced["preset"]) == ["balanced", "custom", "custom"]
-    assert list(traced["met"]) == [True, False, False] and list(traced["agreement"]) == [True, False, False]
+    # A-X: its first item (r1); C-Z: a run without a preset on record; D-W: an item without a run
+    assert list(traced["preset"]) == ["balanced", "custom", "unknown", "unknown"]
+    assert list(traced["met"]) == [True, False, False, False]
+    assert list(traced["agreement"]) == [True, False, False, False]
     summary = conversion.summary(traced, "preset").set_index("preset")
-    assert summary.loc["balanced", "valuable_rate"] == 1.0 and summary.loc["custom", "shortlisted"] == 2
+    assert summary.loc["balanced", "valuable_rate"] == 1.0 and summary.loc["unknown", "shortlisted"] == 2
 
 
 def test_grid_marks_bookings_and_conflicts():

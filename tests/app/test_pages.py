@@ -58,6 +58,31 @@ def test_explore_ranks_explains_reweights_and_shortlists(app, workspace):
     assert len(items) == 2 and set(items["kind"]) == {"east_west"}
     app.button(key="explore.add").click().run()  # the same pairs again are skipped, not duplicated
     assert len(Store().items()) == 2
+
+
+def test_explore_records_the_chosen_preset_and_items_carry_their_run(app):
+    def add_row(row: int) -> tuple[str, str]:
+        """Add ranked row ``row``; the stored run's id and preset that the new item names."""
+        app.session_state["explore.table.east_west"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+        app.run()
+        before = len(Store().items())
+        app.button(key="explore.add").click().run()
+        store = Store()
+        assert len(store.items()) == before + 1  # a pair not listed yet
+        run_id = store.items()["run_id"].iloc[-1]
+        return run_id, store.runs().set_index("run_id").at[run_id, "preset"]
+
+    go(app, "explore")
+    first = add_row(0)
+    assert first[1] == "balanced"  # the kind's default preset
+    app.selectbox(key="explore.weights.east_west.preset").set_value("supply").run()
+    assert add_row(5)[1] == "supply"
+    app.slider(key="explore.weights.east_west.w.chain").set_value(1.0).run()
+    assert add_row(10)[1] == "custom"  # a slider moved off the preset
+    app.button(key="explore.weights.east_west.reset").click().run()
+    assert add_row(15)[1] == "supply"
+    items = Store().items()
+    assert items["run_id"].notna().all() and items["run_id"].nunique() == 4 and items["run_id"].iloc[0] == first[0]
     # another kind
     app.selectbox(key="explore.kind").set_value("cluster_market").run()
     assert len(app.dataframe(key="explore.table.cluster_market").value) == 30

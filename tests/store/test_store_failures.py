@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from matcher.exceptions import StoreUnavailableError
 from matcher.store import Store
-from matcher.store import store as store_module
+from matcher.store import connection as store_module
 
 
 def _conninfo(url: str) -> str:

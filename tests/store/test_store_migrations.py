@@ -104,3 +104,51 @@ def test_empty_database_gets_the_whole_schema(db_url: str) -> None:
     assert store.revision() == head_revision()
     assert store.is_empty()
     assert isinstance(store.items(), pd.DataFrame) and store.items().empty
+
+
+def _store_at_revision_2(url: str) -> None:
+    """A store as release 2 left it (revision 0002): a run without a preset, an item without a run."""
+    old = Store(url, migrate=False)
+    old.upgrade("0002")
+    assert old.revision() == "0002"
+    with old.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO runs (run_id, data_version, kind, weights_json, created_at, planner) VALUES "
+                "('run-old', 'data-v1', 'east_west', '{\"chain\": 0.2}', :t, 'li')"
+            ),
+            {"t": T0},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO shortlists (name, run_id, planner, created_at, updated_at) "
+                "VALUES ('spring', 'run-old', 'li', :t, :t)"
+            ),
+            {"t": T0},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO shortlist_items (shortlist_id, left_id, right_id, kind, score, status, notes, "
+                "planner, locked, created_at, updated_at) VALUES "
+                "(1, 'C001', 'M001', 'east_west', 0.9, 'proposed', 'old note', 'li', :f, :t, :t)"
+            ),
+            {"t": T0, "f": False},
+        )
+
+
+def test_store_at_revision_2_upgrades_with_preset_and_run_unknown(db_url: str, make_suggestions) -> None:
+    _store_at_revision_2(db_url)
+    store = Store(db_url)  # upgrades on open
+    assert store.revision() == head_revision()
+    old_run = store.runs().iloc[0]
+    assert old_run["run_id"] == "run-old" and pd.isna(old_run["preset"])  # unknown, not guessed
+    assert old_run["weights"] == {"chain": 0.2}
+    item = store.item(1)
+    assert (item["notes"], item["run_id"], item["version"]) == ("old note", None, 1)  # run left unknown
+    # The new columns work on the upgraded store.
+    store.record_run(
+        "run-new", data_version="data-v2", kind="east_west", weights={}, planner="li", preset="balanced"
+    )
+    assert store.add_items(1, make_suggestions([("C002", "M002")]), planner="li", run_id="run-new") == [2]
+    assert store.items()["run_id"].tolist()[1] == "run-new"
+    assert store.runs().set_index("run_id").loc["run-new", "preset"] == "balanced"
