@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import matcher.ingest.synth as synth
+import matcher.ingest.synth_rules as rules
 from matcher.cli import main
 from matcher.columns import ENTERPRISES
 from matcher.exceptions import MatcherError
@@ -86,8 +87,8 @@ def test_every_enterprise_sits_in_a_real_cluster_and_shares_its_place(enterprise
         * 111
         * np.cos(np.radians(home["lat"].astype(float).to_numpy()))
     )
-    assert np.abs(dlat_km).max() <= synth.JITTER_MAX_KM + 0.01
-    assert np.abs(dlon_km).max() <= synth.JITTER_MAX_KM + 0.01
+    assert np.abs(dlat_km).max() <= rules.JITTER_MAX_KM + 0.01
+    assert np.abs(dlon_km).max() <= rules.JITTER_MAX_KM + 0.01
     assert np.hypot(dlat_km, dlon_km).mean() > 1.0  # really moved, not the cluster's point
 
 
@@ -104,7 +105,7 @@ def test_stages_are_one_or_two_of_the_clusters_own_in_chain_order(enterprises, c
 
 def test_buys_are_upstream_stages_from_the_chain_links(enterprises):
     links = load_dataset().chain_links
-    strong = links[links["strength"].astype(float) >= synth.MIN_BUY_STRENGTH]
+    strong = links[links["strength"].astype(float) >= rules.MIN_BUY_STRENGTH]
     upstream: dict[str, set[str]] = {}
     for supplier, buyer in zip(strong["supplier_stage"], strong["buyer_stage"], strict=True):
         upstream.setdefault(buyer, set()).add(supplier)
@@ -120,7 +121,7 @@ def test_buys_are_upstream_stages_from_the_chain_links(enterprises):
 
 
 def test_products_are_bilingual_and_fit_the_stages(enterprises):
-    texts = {s: {f"{en} {zh}" for en, zh, _ in items} for s, items in synth.PRODUCTS.items()}
+    texts = {s: {f"{en} {zh}" for en, zh, _ in items} for s, items in rules.PRODUCTS.items()}
     for stages, products in zip(enterprises["stages"], enterprises["products"], strict=True):
         items = products.split("; ")
         assert len(items) == len(stages.split(LIST_SEPARATOR))
@@ -234,7 +235,7 @@ def test_block_size_only_splits_the_text(monkeypatch):
 
 
 def test_vocabulary_needs_no_csv_quoting_and_doc_examples_hold():
-    for items in synth.PRODUCTS.values():
+    for items in rules.PRODUCTS.values():
         for en, zh, _ in items:
             assert synth.csv_field(f"{en} {zh}") == f"{en} {zh}"
     assert synth.csv_field('say "hi", then') == '"say ""hi"", then"'
