@@ -19,7 +19,7 @@ import streamlit as st
 from matcher.docking.explain import FEATURE_LABEL
 from matcher.docking.kinds import get_kind
 from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES, REJECT_REASONS
-from matcher.vocab import CLUSTER, ENTERPRISE, FLAGS, MARKET, PROVINCES, REGIONS, STAGES
+from matcher.vocab import ENTITY_TYPES, FLAGS, PROVINCES, REGIONS, STAGES
 
 LANGS = ("zh", "en")
 LANG_LABEL = {"zh": "中文", "en": "English"}
@@ -34,7 +34,7 @@ PRESET_LABEL: dict[str, tuple[str, str]] = {
     "custom": ("自定义", "custom"),
     "unknown": ("未知", "unknown"),  # runs and items recorded before the store kept presets
 }
-ENTITY_TYPE_LABEL = {CLUSTER: ("集群", "cluster"), MARKET: ("市场", "market"), ENTERPRISE: ("企业", "enterprise")}
+ENTITY_TYPE_LABEL = ENTITY_TYPES
 TABLE_LABEL = {"clusters": ("集群", "clusters"), "markets": ("专业市场", "markets"), "enterprises": ("企业", "enterprises")}
 
 #: Designation groups: (Chinese, English, words that name them in the data's designations text).

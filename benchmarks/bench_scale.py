@@ -8,7 +8,9 @@ and <= 12 GB, in process and on a local Dask cluster; >= 20x faster than a panda
 
 Each size runs the command line end to end (load, rank, explain, write the CSV) in a child process;
 its wall time and peak resident memory (of the child, plus the Dask workers with --dask) are printed.
-Synthetic data sets are generated with ``python -m matcher synth`` into --cache (kept for re-runs).
+"In process" is the engine's ``blocks`` backend (the enterprise kind's default); "dask" the same
+blocks on a local Dask cluster (``--scheduler``). Synthetic data sets are generated with
+``python -m matcher synth`` into --cache (kept for re-runs).
 """
 
 from __future__ import annotations
@@ -31,35 +33,49 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from matcher.docking import features as F  # noqa: E402
-from matcher.docking import scale  # noqa: E402
+from matcher.docking import search  # noqa: E402
+from matcher.docking.candidates import DEFAULT_MIN_NEED, SimilarProductsRule  # noqa: E402
+from matcher.docking.engine import DockingEngine  # noqa: E402
+from matcher.docking.entities import Entities, prepare  # noqa: E402
+from matcher.docking.kinds import ENTERPRISE_DOCKING  # noqa: E402
+from matcher.vocab import ENTERPRISE  # noqa: E402
+
+KIND = ENTERPRISE_DOCKING.name
 
 # --- the naive reference: a pandas cross join -----------------------------------------------
 
-def cross_join_top_k(A: scale.EnterpriseArrays, top: int = 20, neighbours: int = 50,
-                     weights: dict | None = None, distance_scale_km: float = 300.0,
-                     min_need: float = scale.DEFAULT_MIN_NEED,
-                     product_neighbours: int = scale.DEFAULT_PRODUCT_NEIGHBOURS,
-                     similar: int = scale.DEFAULT_SIMILAR_TEXTS,
-                     min_similarity: float = scale.DEFAULT_MIN_TEXT_SIMILARITY) -> pd.DataFrame:
+def cross_join_top_k(E: Entities, top: int = 20, neighbours: int | None = None, weights: dict | None = None,
+                     product_neighbours: int | None = None, radius_km: float | None = None) -> pd.DataFrame:
     """Every ordered pair of enterprises in one DataFrame, the candidate rules and ranking applied
-    by plain sorting and grouping: ``left_id, right_id, rank, score``. O(N^2) time and memory."""
-    from matcher.docking.scoring import preset_weights
+    by plain sorting and grouping: ``left_id, right_id, rank, score``. O(N^2) time and memory.
 
-    weights = {**preset_weights("enterprise"), **(weights or {})}
-    n = len(A)
+    ``E`` is ``matcher.docking.entities.prepare(dataset, (ENTERPRISE,))``; parameters not given are
+    the enterprise kind's (presets file). Only the spatial order of the similar-products groups is
+    taken from the engine's product index (``ProductIndex.z``, built here if needed): the window
+    rule around it is written out below.
+    """
+    params = ENTERPRISE_DOCKING.params
+    neighbours = params["neighbours"] if neighbours is None else neighbours
+    product_neighbours = params["product_neighbours"] if product_neighbours is None else product_neighbours
+    weights = ENTERPRISE_DOCKING.weights(weights)
+    features = list(ENTERPRISE_DOCKING.features)
+    min_need = DEFAULT_MIN_NEED
+    n = len(E)
     left = pd.DataFrame({"li": np.arange(n)})
     pairs = left.merge(left.rename(columns={"li": "ri"}), how="cross")
     pairs = pairs[pairs["li"] != pairs["ri"]]
     li, ri = pairs["li"].to_numpy(), pairs["ri"].to_numpy()
-    works_l, works_r = A.stages[li] > 0, A.stages[ri] > 0
-    adjacent = ((works_r & (A.need[li] >= min_need)) | (works_l & (A.need[ri] >= min_need))).any(axis=1)
-    pairs = pairs.assign(km=F.haversine_km(A.lat[li], A.lon[li], A.lat[ri], A.lon[ri]))
+    works_l, works_r = E.stages[li] > 0, E.stages[ri] > 0
+    adjacent = ((works_r & (E.need[li] >= min_need)) | (works_l & (E.need[ri] >= min_need))).any(axis=1)
+    pairs = pairs.assign(km=F.haversine_km(E.lat[li], E.lon[li], E.lat[ri], E.lon[ri]))
     pairs = pairs[adjacent].reset_index(drop=True)
-    # as the engine does for clusters: features of every pair of the cross join, then the rules
+    if radius_km is not None:
+        pairs = pairs[pairs["km"] <= radius_km].reset_index(drop=True)
+    # features of every pair of the cross join, then the rules
     li, ri = pairs["li"].to_numpy(), pairs["ri"].to_numpy()
-    lr = F.supply(A, li, ri)[0]
-    rl = F.supply(A, ri, li)[0]
-    texts = A.texts[A.text_id]
+    lr = F.supply(E, li, ri)[0]
+    rl = F.supply(E, ri, li)[0]
+    texts = E.texts[E.text_id]
     cos = np.empty(len(li), dtype=np.float32)
     for start in range(0, len(li), 200_000):
         part = slice(start, start + 200_000)
@@ -69,44 +85,46 @@ def cross_join_top_k(A: scale.EnterpriseArrays, top: int = 20, neighbours: int =
     # rule 1: the nearest `neighbours` chain-adjacent enterprises (with a known place), ties by id
     near = pairs[pairs["km"].notna()].sort_values(["li", "km", "ri"], kind="stable")
     near = near[near.groupby("li").cumcount() < neighbours]
-    by_product = _similar_products(A, pairs, product_neighbours, similar, min_similarity, min_need)
+    by_product = _similar_products(E, pairs, product_neighbours, params["similar_texts"],
+                                   params["min_text_similarity"], min_need)
     chosen = pd.concat([near[["li", "ri"]], by_product[["li", "ri"]]]).drop_duplicates()
     pairs = pairs.merge(chosen, on=["li", "ri"]).sort_values(["li", "ri"], kind="stable")
     li, ri, cos = pairs["li"].to_numpy(), pairs["ri"].to_numpy(), pairs["cos"].to_numpy()
-    hi = np.fmax(A.capacity[li], A.capacity[ri])
+    hi = np.fmax(E.capacity[li], E.capacity[ri])
     with np.errstate(invalid="ignore", divide="ignore"):
-        capacity = np.where(hi > 0, np.fmin(A.capacity[li], A.capacity[ri]) / hi, np.nan)
-    cl, cr = A.cluster[li], A.cluster[ri]
+        capacity = np.where(hi > 0, np.fmin(E.capacity[li], E.capacity[ri]) / hi, np.nan)
+    cl, cr = E.cluster[li], E.cluster[ri]
     feats = pd.DataFrame({
         "chain": pairs["chain"].to_numpy(),
         "product": F.saturate(cos),
-        "distance": F.distance_decay(pairs["km"].to_numpy().astype(np.float32), distance_scale_km),
+        "distance": F.distance_decay(pairs["km"].to_numpy().astype(np.float32), params["distance_scale_km"]),
         "capacity": capacity.astype(np.float32),
         "same_cluster": np.where((cl >= 0) & (cr >= 0), (cl == cr), np.nan).astype(np.float32),
     })
-    values = feats[scale.FEATURES].to_numpy(dtype=np.float64)
-    w = np.array([weights.get(f, 0.0) for f in scale.FEATURES])
-    out = pd.DataFrame({"left_id": A.ids[li], "right_id": A.ids[ri],
+    values = feats[features].to_numpy(dtype=np.float64)
+    w = np.array([weights.get(f, 0.0) for f in features])
+    out = pd.DataFrame({"left_id": E.ids[li], "right_id": E.ids[ri],
                         "score": (np.nan_to_num(values, nan=0.0) * w).sum(axis=1)})
     out = out.sort_values(["left_id", "score", "right_id"], ascending=[True, False, True], kind="stable")
     out["rank"] = out.groupby("left_id").cumcount() + 1
     return out[out["rank"] <= top].reset_index(drop=True)[["left_id", "right_id", "rank", "score"]]
 
 
-def _similar_products(A, pairs: pd.DataFrame, k: int, similar: int, min_similarity: float,
+def _similar_products(E, pairs: pd.DataFrame, k: int, similar: int, min_similarity: float,
                       min_need: float) -> pd.DataFrame:
     """Rule 2 on the cross join, written out step by step: for each text the ``similar`` most similar
     texts held by enterprises (cosine >= min_similarity, sharing a term held by at most
-    ``scale.MAX_TERM_TEXTS`` texts; itself always); for each of those and each (role, stage) group the
-    focal asks for, the ``2 x scale.WINDOW`` members around its place in the group's (Z-order, id)
-    sequence; then the ``k`` best by cosine, distance (unknown last), id."""
+    ``search.MAX_TERM_TEXTS`` texts; itself always); for each of those and each (role, stage) group the
+    focal asks for, the ``2 x search.WINDOW`` members around its place in the group's (Z-order, id)
+    sequence; then the ``k`` best by cosine, distance (unknown last), id. ``pairs`` holds the
+    chain-adjacent pairs (within the radius, if any) with their ``km``."""
     if k < 1:
         return pairs.iloc[:0]
     # similar texts: every pair of distinct texts, similarity over the terms held by at most
-    # scale.MAX_TERM_TEXTS texts (one sparse product of the whole matrix); itself first, with 1
-    nonempty = A.texts.getnnz(axis=1) > 0
-    held = np.unique(A.text_id[nonempty[A.text_id]])
-    rare = A.texts[:, np.flatnonzero(A.texts.getnnz(axis=0) <= scale.MAX_TERM_TEXTS)]
+    # search.MAX_TERM_TEXTS texts (one sparse product of the whole matrix); itself first, with 1
+    nonempty = E.texts.getnnz(axis=1) > 0
+    held = np.unique(E.text_id[nonempty[E.text_id]])
+    rare = E.texts[:, np.flatnonzero(E.texts.getnnz(axis=0) <= search.MAX_TERM_TEXTS)]
     everything = (rare @ rare.T).toarray()
     texts = pd.DataFrame({"t": np.flatnonzero(nonempty)}).merge(pd.DataFrame({"t2": held}), how="cross")
     ta, tb = texts["t"].to_numpy(), texts["t2"].to_numpy()
@@ -115,29 +133,35 @@ def _similar_products(A, pairs: pd.DataFrame, k: int, similar: int, min_similari
     texts = texts.sort_values(["t", "own", "cos", "t2"], ascending=[True, False, False, True], kind="stable")
     texts = texts[texts.groupby("t").cumcount() < similar]
     # groups: role 0 = works in stage s (asked for by a focal needing s), role 1 = needs s
-    has = np.c_[A.stages > 0, A.need >= min_need]
-    asks = np.c_[A.need >= min_need, A.stages > 0]
-    z = A.products.z
-    members = pd.DataFrame([(j, A.text_id[e], e, z[e]) for e in range(len(A)) if nonempty[A.text_id[e]]
+    has = np.c_[E.stages > 0, E.need >= min_need]
+    asks = np.c_[E.need >= min_need, E.stages > 0]
+    z = _product_index(E).z
+    members = pd.DataFrame([(j, E.text_id[e], e, z[e]) for e in range(len(E)) if nonempty[E.text_id[e]]
                             for j in np.flatnonzero(has[e])], columns=["j", "t2", "ri", "z"])
     members = members.sort_values(["j", "t2", "z", "ri"], kind="stable")
     members["place"] = members.groupby(["j", "t2"]).cumcount()
     members["size"] = members.groupby(["j", "t2"])["ri"].transform("size")
-    focal = pd.DataFrame([(e, A.text_id[e], j, z[e]) for e in range(len(A)) for j in np.flatnonzero(asks[e])],
+    focal = pd.DataFrame([(e, E.text_id[e], j, z[e]) for e in range(len(E)) for j in np.flatnonzero(asks[e])],
                          columns=["li", "t", "j", "zf"])
     rows = focal.merge(texts, on="t").merge(members, on=["j", "t2"])
     rows["before"] = (rows["z"] < rows["zf"]).astype(int)
     pos = rows.groupby(["li", "j", "t2"])["before"].transform("sum")
-    start = np.clip(pos - scale.WINDOW, 0, np.maximum(0, rows["size"] - 2 * scale.WINDOW))
-    rows = rows[(rows["place"] >= start) & (rows["place"] < start + 2 * scale.WINDOW) & (rows["li"] != rows["ri"])]
+    start = np.clip(pos - search.WINDOW, 0, np.maximum(0, rows["size"] - 2 * search.WINDOW))
+    rows = rows[(rows["place"] >= start) & (rows["place"] < start + 2 * search.WINDOW) & (rows["li"] != rows["ri"])]
     rows = rows.merge(pairs[["li", "ri", "km"]], on=["li", "ri"])
     rows = rows.assign(far=rows["km"].fillna(np.inf)).drop_duplicates(["li", "ri"])
     rows = rows.sort_values(["li", "cos", "far", "ri"], ascending=[True, False, True, True], kind="stable")
     return rows[rows.groupby("li").cumcount() < k]
 
 
+def _product_index(E) -> search.ProductIndex:
+    """The engine's similar-products index of ``E`` (built once and kept in ``E.indexes``)."""
+    rule = SimilarProductsRule()
+    return E.indexes[rule.prepare(E, ENTERPRISE_DOCKING.params)]
+
+
 def compare_cross_join(dataset, n: int = 2000, top: int = 20) -> dict:
-    """Time the scale path and the cross join on the first ``n`` enterprises (best of 3 each);
+    """Time the engine (blocks backend) and the cross join on the first ``n`` enterprises (best of 3 each);
     check they give the same top K."""
     from matcher.ingest.dataset import Dataset
 
@@ -147,11 +171,11 @@ def compare_cross_join(dataset, n: int = 2000, top: int = 20) -> dict:
     fast_s = naive_s = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
-        fast = scale.suggest_enterprises(small, top)
+        fast = DockingEngine(small).suggest(KIND, top)  # the kind's default backend: blocks
         fast_s = min(fast_s, time.perf_counter() - t0)
         t0 = time.perf_counter()
-        A = scale.prepare_enterprises(small)
-        naive = cross_join_top_k(A, top)
+        E = prepare(small, (ENTERPRISE,))
+        naive = cross_join_top_k(E, top)
         naive_s = min(naive_s, time.perf_counter() - t0)
     got = fast[["left_id", "right_id", "rank", "score"]].reset_index(drop=True)
     same = (len(got) == len(naive)
@@ -167,7 +191,7 @@ def compare_cross_join(dataset, n: int = 2000, top: int = 20) -> dict:
 
 def cli_command(data: Path, out: Path, top: int, scheduler: str | None) -> list[str]:
     """The planner's command: ``python -m matcher suggest --kind enterprise ...``."""
-    cmd = [sys.executable, "-m", "matcher", "suggest", "--kind", "enterprise", "--data", str(data),
+    cmd = [sys.executable, "-m", "matcher", "suggest", "--kind", KIND, "--data", str(data),
            "--top", str(top), "--out", str(out)]
     return cmd + (["--scheduler", scheduler] if scheduler else [])
 
@@ -297,7 +321,7 @@ def main() -> None:
             dataset = load_dataset(ensure_data(cache, max(args.cross_join, 10_000), args.seed))
             c = compare_cross_join(dataset, args.cross_join, args.top)
             print(f"  cross join on {c['n']:,} x {c['n']:,} enterprises: pandas {c['naive_s']:.2f} s, "
-                  f"scale path {c['fast_s']:.2f} s, {c['ratio']:.0f}x faster (target >= 20x); "
+                  f"engine {c['fast_s']:.2f} s, {c['ratio']:.0f}x faster (target >= 20x); "
                   f"same top {args.top}: {c['same_top_k']} ({c['rows']:,} rows)")
             ok &= c["same_top_k"] and c["ratio"] >= 20
     finally:

@@ -88,7 +88,7 @@ MARKET = "market"
 ENTERPRISE = "enterprise"
 ENTITY_TYPES: dict[str, tuple[str, str]] = {
     CLUSTER: ("集群", "cluster"),
-    MARKET: ("专业市场", "market"),
+    MARKET: ("市场", "market"),
     ENTERPRISE: ("企业", "enterprise"),
 }
 

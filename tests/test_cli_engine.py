@@ -100,9 +100,9 @@ def test_suggest_enterprise_kind_at_scale_path(tmp_path, capsys):
                  "--out", str(xlsx)]) == 0
     shortlist = pd.read_excel(xlsx, sheet_name="shortlist", dtype=str)
     assert list(shortlist["left_id"].unique()) == [first] and len(shortlist) == 3
-    assert main(["suggest", "--kind", "east_west", "--scheduler", "tcp://127.0.0.1:1", "--out",
-                 str(tmp_path / "x.csv")]) == 2
-    assert "--scheduler is for the enterprise kind only" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["suggest", "--kind", "east_west", "--neighbours", "8", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "--neighbours is not an option of the east_west kind" in capsys.readouterr().err
     # the candidate options reach the scale path: no similar-products source, a radius
     near = tmp_path / "near.csv"
     assert main(["suggest", "--kind", "enterprise", "--data", str(data), "--top", "5", "--neighbours", "8",

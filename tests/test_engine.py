@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.docking.engine import SUGGESTION_COLUMNS, DockingEngine
-from matcher.docking.kinds import KIND_FEATURES
+from matcher.docking.engine import DockingEngine
+from matcher.docking.job import SUGGESTION_COLUMNS
+from matcher.docking.kinds import KINDS
+
 from matcher.exceptions import MatcherError
+
+KIND_FEATURES = {name: list(kind.features) for name, kind in KINDS.items()}
 
 BUNDLED_KINDS = ["east_west", "cluster_market", "cluster_cluster", "peer_learning"]
 
@@ -113,11 +117,14 @@ def test_weights_change_the_ranking(engine):
     assert distance_only["d_km"].iloc[0] == pytest.approx(km.min())
 
 
-def test_rescore_matches_full_scoring(engine):
+def test_reranking_a_warm_engine_equals_a_fresh_one(engine, bundled):
+    """After a weight change the cached candidates and features are re-scored, never stale."""
     weights = {"chain": 0.1, "transfer": 0.5, "product": 0.1, "policy": 0.1, "transfer_park": 0.1, "distance": 0.1}
-    fast = engine.rescore("east_west", weights)
-    full = engine.score("east_west", weights=weights)["score"].to_numpy()
-    np.testing.assert_allclose(fast, full, atol=1e-5)
+    engine.suggest("east_west", top=5)  # warm: features cached under the preset
+    warm = engine.suggest("east_west", top=5, weights=weights)
+    fresh = DockingEngine(bundled).suggest("east_west", top=5, weights=weights)
+    pd.testing.assert_frame_equal(warm, fresh)
+    assert engine.features("east_west") is engine.features("east_west")
 
 
 def test_bad_requests_get_clear_messages(engine):

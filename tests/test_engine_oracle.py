@@ -165,10 +165,10 @@ def test_east_west_top_k_equals_cross_join_oracle(data):
     k = 3
     weights = engine.weights("east_west")
     got = engine.suggest("east_west", top=None)
-    E = engine.entities()
+    E = engine.entities("east_west")
 
     def cosine(a: str, b: str) -> float:
-        ra, rb = E.text[E.index[a]], E.text[E.index[b]]
+        ra, rb = E.texts[E.text_id[E.index[a]]], E.texts[E.text_id[E.index[b]]]
         if ra.nnz == 0 or rb.nnz == 0:
             return math.nan
         return float(ra.multiply(rb).sum())

@@ -8,6 +8,7 @@ import pytest
 
 from matcher.cli import main
 from matcher.exceptions import MatcherError
+from matcher.learning import benetton as bt
 from matcher.learning import evaluate as ev
 
 
@@ -105,24 +106,24 @@ def test_cli_evaluate(capsys, tmp_path):
     assert main(["evaluate", "--known", str(bad)]) == 2
 
 
-needs_benetton = pytest.mark.skipif(not ev.BENETTON_FOLDER.is_dir(),
-                                    reason=f"Benetton supplier list not present at {ev.BENETTON_FOLDER}")
+needs_benetton = pytest.mark.skipif(not bt.BENETTON_FOLDER.is_dir(),
+                                    reason=f"Benetton supplier list not present at {bt.BENETTON_FOLDER}")
 
 
 @needs_benetton
 def test_benetton_dataset_in_memory():
-    data = ev.load_benetton(country="China")
+    data = bt.load_benetton(country="China")
     ent = data.dataset.enterprises
     assert ent["id"].is_unique and ent["lat"].isna().all()
     assert ent["stages"].notna().sum() > 0.9 * len(ent)
     assert data.links["site_id"].isin(ent["id"]).all() and data.links["vendor_id"].isin(ent["id"]).all()
     with pytest.raises(MatcherError, match="countries in the list"):
-        ev.load_benetton(country="Atlantis")
+        bt.load_benetton(country="Atlantis")
 
 
 @needs_benetton
 def test_benetton_holdout_reports_engine_and_baselines():
-    result = ev.evaluate_benetton(country="China", k=10, seed=0)
+    result = bt.evaluate_benetton(country="China", k=10, seed=0)
     m = result.metrics.set_index("method")
     assert {"engine", "random", "product", "chain", "same_country", "site_popularity", "vendor_path3"} <= set(m.index)
     assert (m["queries"] > 10).all() and m["mrr"].between(0, 1).all()
@@ -130,6 +131,6 @@ def test_benetton_holdout_reports_engine_and_baselines():
 
 def test_benetton_absent_folder_is_a_clear_message(tmp_path, capsys):
     with pytest.raises(MatcherError, match="not found"):
-        ev.load_benetton(tmp_path)
+        bt.load_benetton(tmp_path)
     assert main(["evaluate", "--benetton", str(tmp_path / "nowhere")]) == 2
     assert "Benetton supplier list not found" in capsys.readouterr().err

@@ -12,7 +12,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from matcher.cli import main
-from matcher.docking.scoring import WeightedScorer, preset_weights
+from matcher.docking.kinds import get_kind
+from matcher.docking.scoring import WeightedScorer
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.learning import learn
 
@@ -28,7 +29,7 @@ def test_cold_start_behaves_exactly_like_the_weighted_preset(engine):
     y = np.r_[np.ones(5), np.zeros(5)]
     scorer = learn.LearnedScorer(kind="east_west").fit(X.iloc[:10], y)
     assert scorer.fallback_
-    weighted = WeightedScorer(preset_weights("east_west")).fit(X)
+    weighted = WeightedScorer(get_kind("east_west").preset_weights()).fit(X)
     pd.testing.assert_frame_equal(scorer.explain(X), weighted.explain(X))
     assert "cold start" in scorer.status() and "10 labelled outcomes" in scorer.status()
     with pytest.raises(MatcherError, match="no probabilities yet"):
@@ -62,7 +63,7 @@ def test_learned_beats_the_preset_on_held_out_simulated_outcomes(engine, kind, s
     data = learn.labelled_pairs(engine, kind, outcomes)
     X_tr, X_te, y_tr, y_te = train_test_split(data.X, data.y, test_size=0.3, random_state=seed, stratify=data.y)
     learned = learn.LearnedScorer(kind=kind).fit(X_tr, y_tr)
-    weighted = WeightedScorer(preset_weights(kind)).fit(X_tr)
+    weighted = WeightedScorer(get_kind(kind).preset_weights()).fit(X_tr)
     table = learn.compare_scorers({"weighted": weighted, "learned": learned}, X_te, y_te).set_index("scorer")
     assert table.loc["learned", "auc"] > table.loc["weighted", "auc"] + 0.05
     assert table.loc["learned", "ndcg"] > table.loc["weighted", "ndcg"]

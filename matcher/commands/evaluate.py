@@ -45,6 +45,7 @@ def _progress(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from matcher.learning import benetton as bt
     from matcher.learning import evaluate as ev
 
     started = time.monotonic()
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             raise MatcherError(f"--benetton evaluates the {benetton_kind} kind; leave out --kind or use "
                                f"--kind {benetton_kind}")
         folder = args.benetton or None
-        target = ev.BENETTON_FOLDER if folder is None else folder
+        target = bt.BENETTON_FOLDER if folder is None else folder
         from pathlib import Path
 
         if folder is None and not Path(target).is_dir():
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             from matcher.learning.learn import load_model
 
             scorers["learned"] = load_model(args.model, benetton_kind)
-        result = ev.evaluate_benetton(folder, k=args.k, seed=args.seed, country=args.country, scorers=scorers,
+        result = bt.evaluate_benetton(folder, k=args.k, seed=args.seed, country=args.country, scorers=scorers,
                                       progress=_progress)
     else:
         if not args.kind:

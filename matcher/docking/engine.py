@@ -34,6 +34,7 @@ from matcher.docking.job import BlockFeatures, Job, block_features, output_colum
 from matcher.docking.kinds import DockingKind, get_kind
 from matcher.docking.scoring import WeightedScorer
 from matcher.exceptions import MatcherError
+from matcher.vocab import CLUSTER, MARKET
 
 STREAMED_OUTPUTS = (".csv", ".parquet")
 
@@ -75,9 +76,10 @@ class DockingEngine:
         self._features: dict[tuple, PairFeatures] = {}
 
     # -- cached building blocks ----------------------------------------------------------
-    def entities(self, kind: str | DockingKind) -> Entities:
-        """The prepared entities a kind pairs (shared by kinds over the same entity types)."""
-        types = get_kind(kind).entity_types
+    def entities(self, kind: str | DockingKind | None = None) -> Entities:
+        """The prepared entities a kind pairs (shared by kinds over the same entity types); without a
+        kind, the clusters and markets."""
+        types = get_kind(kind).entity_types if kind is not None else (CLUSTER, MARKET)
         if types not in self._entities:
             self.progress(f"preparing {' and '.join(types)} entities")
             self._entities[types] = prepare(self.dataset, types)
@@ -276,8 +278,8 @@ class DockingEngine:
             frame = frame.sort_values(["left_id", "rank"], kind="stable", ignore_index=True)
         for name, value in (extra_columns or {}).items():
             frame[name] = value
-        frame.attrs = {"report": report}
         if out is None:
+            frame.attrs = {"report": report}
             return frame
         from matcher.outputs.export import write_shortlist
 
@@ -292,13 +294,13 @@ class DockingEngine:
 
 
 def new_run(dataset, kind, weights: dict, planner: str = "", preset: str | None = None) -> dict:
-    """A run record, carried by every export and kept in the store: run id, data version, kind,
-    weights, preset and time."""
+    """A run record, carried by every export and kept in the store: run id, data version, kind (or
+    what the run made, e.g. a shortlist export), weights, preset and time."""
     return {
         "run_id": uuid.uuid4().hex[:12],
         "data_version": getattr(dataset, "version", ""),
         "data_name": getattr(dataset, "name", ""),
-        "kind": get_kind(kind).name,
+        "kind": kind.name if isinstance(kind, DockingKind) else str(kind),
         "preset": preset or "",
         "weights": dict(sorted(weights.items())),
         "weights_hash": weights_hash(weights),

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from matcher.docking.kinds import KINDS
 from matcher.exceptions import ValidationError
 from matcher.store import models as m
 from matcher.store.core import StoreCore
@@ -123,10 +124,10 @@ class Decisions(StoreCore):
         by_pair = {(d.left_id, d.right_id, d.kind): d for d in decided}
         item_status = {(i.left_id, i.right_id, i.kind): i.status for i in listed}  # newest wins
         # suggestions list a pair in both entities' lists: a decision on A-B holds for B-A too,
-        # except for peer_learning, whose pairs are directed (learner, teacher)
+        # except for one-sided kinds, whose pairs are directed (e.g. learner, teacher)
         for table in (by_pair, item_status):
             for (left, right, kind), value in list(table.items()):
-                if kind != "peer_learning":
+                if kind not in KINDS or KINDS[kind].two_sided:
                     table.setdefault((right, left, kind), value)
         keys = list(
             zip(
