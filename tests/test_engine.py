@@ -11,7 +11,6 @@ import pytest
 from matcher.docking.engine import DockingEngine
 from matcher.docking.job import SUGGESTION_COLUMNS
 from matcher.docking.kinds import KINDS
-
 from matcher.exceptions import MatcherError
 
 KIND_FEATURES = {name: list(kind.features) for name, kind in KINDS.items()}
