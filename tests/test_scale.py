@@ -355,12 +355,7 @@ def test_blocks_without_rows_do_not_break_the_run(bundled, tmp_path, out):
         assert got["rows"] == len(memory)
 
 
-@pytest.mark.parametrize("suffix", [
-    ".csv", ".json", ".xlsx",
-    pytest.param(".parquet", marks=pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-        "bug: the memory backend writes Parquet with pandas, which serialises frame.attrs and fails on "
-        "attrs['report'] (a DataFrame): matcher/docking/engine.py _finish sets attrs before write_shortlist"))),
-])
+@pytest.mark.parametrize("suffix", [".csv", ".json", ".xlsx", ".parquet"])
 def test_every_output_type_holds_the_same_rows_on_both_backends(bundled, tmp_path, suffix):
     import json
 

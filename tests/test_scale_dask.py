@@ -1,4 +1,5 @@
-"""The enterprise scale job on a real Dask LocalCluster gives the in-process rows, order and scores."""
+"""The docking pipeline on a real Dask LocalCluster (``backend="dask"``) gives the rows, order and scores
+of the in-process backends (``memory`` and ``blocks``), with the weighted preset and a learned scorer."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.docking import scale
+from matcher.docking import candidates as C
+from matcher.docking import search
+from matcher.docking.engine import DockingEngine
 from matcher.exceptions import MatcherError
 from matcher.ingest.dataset import load_dataset
 from matcher.ingest.synth import write_synthetic_dataset
+from matcher.learning.learn import LearnedScorer, labelled_pairs, simulate_outcomes
+
+KIND = "enterprise"
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +26,11 @@ def synthetic(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def engine(synthetic):
+    return DockingEngine(synthetic[1])
+
+
+@pytest.fixture(scope="module")
 def cluster():
     from distributed import LocalCluster
 
@@ -27,43 +38,82 @@ def cluster():
         yield local
 
 
-def test_dask_gives_identical_results(synthetic, cluster):
-    _, data = synthetic
-    local = scale.suggest_enterprises(data, 20, block_size=400)
-    remote = scale.suggest_enterprises(data, 20, block_size=400, scheduler=cluster.scheduler_address)
+@pytest.fixture(scope="module")
+def learned(engine):
+    """A scorer learned from simulated outcomes of the enterprise candidates (not the preset)."""
+    data = labelled_pairs(engine, KIND, simulate_outcomes(engine, KIND, n_pairs=400, seed=5))
+    scorer = LearnedScorer(kind=KIND).fit(data.X, data.y)
+    assert not scorer.fallback_
+    return scorer
+
+
+def in_id_order(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["left_id", "rank"], kind="stable", ignore_index=True)
+
+
+@pytest.mark.parametrize("scoring", ["weighted preset", "learned"])
+def test_dask_gives_identical_rows_to_memory_and_blocks(engine, cluster, learned, scoring):
+    scorer = learned if scoring == "learned" else None
+    memory = engine.suggest(KIND, 20, scorer=scorer, backend="memory")
+    local = engine.suggest(KIND, 20, scorer=scorer, block_size=400)
+    remote = engine.suggest(KIND, 20, scorer=scorer, block_size=400, scheduler=cluster.scheduler_address)
     assert local["left_id"].nunique() > 2900 and len(local) > 2900 * 15
-    pd.testing.assert_frame_equal(local, remote, check_exact=True)
+    assert (scoring == "learned") == ("c_baseline" in remote.columns)
+    for other in (local, remote):
+        pd.testing.assert_frame_equal(in_id_order(memory), in_id_order(other), check_exact=True)
+        pd.testing.assert_frame_equal(memory.attrs["report"], other.attrs["report"])
     # the whole list is ranked: per enterprise, score descending then partner id ascending
-    again = local.sort_values(["left_id", "score", "right_id"], ascending=[True, False, True], kind="stable")
-    assert (again.index == local.index).all()
-    assert (local.groupby("left_id")["rank"].max() <= 20).all()
+    again = remote.sort_values(["left_id", "score", "right_id"], ascending=[True, False, True], kind="stable")
+    assert (again.index == remote.index).all()
+    assert (remote.groupby("left_id")["rank"].max() <= 20).all()
 
 
-def test_dask_backend_with_a_client_and_csv_output(synthetic, cluster, tmp_path):
+def test_the_learned_scorer_ranks_otherwise_than_the_preset(engine, learned):
+    """The comparison above is not vacuous: its two scorers give different lists."""
+    weighted = engine.suggest(KIND, 5)
+    other = engine.suggest(KIND, 5, scorer=learned)
+    assert (weighted["right_id"].to_numpy() != other["right_id"].to_numpy()).mean() > 0.1
+
+
+def test_a_cluster_kind_on_dask_gives_the_memory_rows(cluster):
+    engine = DockingEngine(load_dataset())
+    memory = engine.suggest("east_west", 6)
+    remote = engine.suggest("east_west", 6, backend="dask", scheduler=cluster.scheduler_address, block_size=30)
+    pd.testing.assert_frame_equal(in_id_order(memory), in_id_order(remote), check_exact=True)
+
+
+def test_dask_backend_with_a_client_and_csv_output(engine, cluster, tmp_path):
     from distributed import Client
 
-    _, data = synthetic
     with Client(cluster.scheduler_address) as client:
-        remote = scale.suggest_enterprises(data, 5, backend="dask", out=tmp_path / "dask.csv", block_size=700)
+        remote = engine.suggest(KIND, 5, backend="dask", out=tmp_path / "dask.csv", block_size=700)
         assert client.scheduler_info()["workers"]  # the blocks ran on the cluster's workers
-    local = scale.suggest_enterprises(data, 5, out=tmp_path / "local.csv", block_size=700)
+    local = engine.suggest(KIND, 5, out=tmp_path / "local.csv", block_size=700)
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
     assert remote["rows"] == local["rows"] and remote["candidates"] == local["candidates"]
     assert local["candidates"] <= 3000 * (50 + 10)
     assert remote["report"].equals(local["report"])
 
 
-def test_unreachable_scheduler_is_a_clear_error(synthetic):
-    _, data = synthetic
+def test_dask_without_a_scheduler_or_client_is_a_clear_error(engine):
+    from distributed import get_client
+
+    with pytest.raises(ValueError):
+        get_client()  # no client of an earlier test is still current
+    with pytest.raises(MatcherError, match="needs a scheduler"):
+        engine.suggest(KIND, 5, backend="dask")
+
+
+def test_unreachable_scheduler_is_a_clear_error(engine):
     with pytest.raises(MatcherError, match="cannot reach the Dask scheduler"):
-        scale.suggest_enterprises(data, 5, scheduler="tcp://127.0.0.1:9")
+        engine.suggest(KIND, 5, scheduler="tcp://127.0.0.1:9")
 
 
-def test_candidates_of_synthetic_registry_are_bounded(synthetic):
-    _, data = synthetic
-    A = scale.prepare_enterprises(data)
-    f, _, _ = scale.candidate_pairs(A.stages, A.need, A.lat, A.lon, A.trees, np.arange(len(A)), 50)
-    assert len(f) <= len(A) * 50 and np.bincount(f).max() <= 50
+def test_candidates_of_synthetic_registry_are_bounded(engine):
+    E = engine.entities(KIND)
+    trees = search.stage_trees(E.stages, E.need, E.lat, E.lon, np.arange(len(E)), C.DEFAULT_MIN_NEED)
+    f, _, _ = search.candidate_pairs(E.stages, E.need, E.lat, E.lon, trees, np.arange(len(E)), 50)
+    assert len(f) <= len(E) * 50 and np.bincount(f).max() <= 50
 
 
 def test_scale_benchmark_runs_both_backends_and_checks_the_cross_join(tmp_path):

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.exceptions import MatcherError
-from matcher.vocab import ENTERPRISE, STAGE_ORDER, STAGES
+from matcher.vocab import CLUSTER, ENTERPRISE, MARKET, STAGE_ORDER, STAGES
 
 #: Stages that make goods; trading and machinery serve the chain but do not transform fibre.
 MAKING_STAGES = [s for s in STAGES if s not in ("trading", "machinery")]
@@ -100,13 +100,12 @@ def build_chain_graph(dataset, include_enterprises: bool = True) -> nx.DiGraph:
         for t, j in STAGE_ORDER.items():
             if strength[i, j] > 0:
                 G.add_edge(f"stage:{s}", f"stage:{t}", relation="supplies", weight=float(strength[i, j]))
-    tables = [("cluster", dataset.clusters), ("market", dataset.markets)]
-    if include_enterprises:
-        tables.append((ENTERPRISE, dataset.enterprises))
-    for entity_type, table in tables:
+    types = [CLUSTER, MARKET, *([ENTERPRISE] if include_enterprises else [])]
+    table = dataset.entities(types, ["id", "name_zh", "name_en", "province", "region", "stages", "buys", "cluster_id"])
+    if len(table):
         for row in table.itertuples(index=False):
             attrs = {
-                "kind": entity_type,
+                "kind": str(row.entity_type),
                 "name_zh": _text(getattr(row, "name_zh", None)),
                 "name_en": _text(getattr(row, "name_en", None)),
                 "province": _text(getattr(row, "province", None)),

@@ -182,29 +182,13 @@ def _chain_profiles(stages: np.ndarray, buys: np.ndarray, need: np.ndarray, stre
     return code.ravel().astype(np.int32), ChainProfiles(stages[first], buys[first], need[first], strength)
 
 
-def _tables(dataset) -> dict[str, pd.DataFrame]:
-    return {CLUSTER: dataset.clusters, MARKET: dataset.markets, ENTERPRISE: dataset.enterprises}
-
-
 def stack_entities(dataset, types: Iterable[str]) -> pd.DataFrame:
     """Entities of ``types`` in one table (``ENTITY_COLUMNS``, with ``entity_type``), in id order."""
-    tables = _tables(dataset)
-    frames = []
-    for entity_type in types:
-        table = tables[entity_type]
-        frame = pd.DataFrame(index=range(len(table)))
-        for col in ENTITY_COLUMNS:
-            if col == "entity_type":
-                frame[col] = entity_type
-            elif col in table.columns:
-                frame[col] = table[col].to_numpy()
-            else:
-                frame[col] = pd.NA
-        frames.append(frame)
-    table = pd.concat(frames, ignore_index=True)
+    table = dataset.entities(types, ENTITY_COLUMNS)
+    table["entity_type"] = table["entity_type"].astype(object)
     table["id"] = table["id"].astype(str).astype(object)
     order = np.argsort(table["id"].to_numpy(dtype=object), kind="stable")
-    return table.iloc[order].reset_index(drop=True)
+    return table.iloc[order].reset_index(drop=True)[ENTITY_COLUMNS]
 
 
 def _corpus(table: pd.DataFrame) -> pd.Series:
@@ -223,8 +207,8 @@ def prepare(dataset, types: Iterable[str]) -> Entities:
         None of the wanted types has a row (e.g. a dataset without enterprises).
     """
     types = tuple(types)
-    tables = _tables(dataset)
-    if not any(len(tables[t]) for t in types):
+    rows = {CLUSTER: len(dataset.clusters), MARKET: len(dataset.markets), ENTERPRISE: len(dataset.enterprises)}
+    if not any(rows[t] for t in types):
         if ENTERPRISE in types:
             raise MatcherError(
                 "this dataset has no enterprises: load a dataset with enterprises.csv "

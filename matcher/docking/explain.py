@@ -87,18 +87,21 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
     return FEATURE_LABEL[feature][lang]
 
 
-def _km_text(km: np.ndarray, lang: int) -> np.ndarray:
-    """``_km`` for many values, formatted once per distinct rounded distance; "" where unknown."""
+def _km_texts(km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distances as text in Chinese and English (``1,230 公里``: tens from 100 km), each distinct
+    rounded value formatted once; None where unknown."""
     km = np.asarray(km, dtype=np.float64)
     known = ~np.isnan(km)
     rounded = np.zeros(len(km), dtype=np.int64)
     v = km[known]
     rounded[known] = np.where(v >= 100, np.round(v, -1), np.round(v)).astype(np.int64)
     uniq, inv = np.unique(rounded, return_inverse=True)
-    unit = " 公里" if lang == 0 else " km"
-    out = np.array([f"{u:,}{unit}" for u in uniq], dtype=object)[inv.ravel()]
-    out[~known] = ""
-    return out
+    out = []
+    for unit in (" 公里", " km"):
+        text = np.array([f"{u:,}{unit}" for u in uniq], dtype=object)[inv.ravel()]
+        text[~known] = None
+        out.append(text)
+    return out[0], out[1]
 
 
 #: Detail columns each feature's phrase reads (besides its value).
@@ -171,6 +174,7 @@ def reasons(columns, features: list[str], top: int = 3) -> tuple[np.ndarray, np.
     unknown = (np.isnan(values) & (weights > 0)).astype(np.int64) @ (1 << np.arange(len(features), dtype=np.int64))
     first, inverse = _distinct_rows([*tokens, unknown, *_codes(columns, features, n)], n)
     detail_cols = [c for f in features for c in PHRASE_DETAILS.get(f, ()) if c in columns]
+    km_texts = _km_texts(columns["d_km"] if "d_km" in columns else np.full(n, np.nan))
     out = []
     for lang, sep, nothing in ((0, "；", "无明显对接理由"), (1, "; ", "no strong reason")):
         head, tail = [], []
@@ -184,8 +188,7 @@ def reasons(columns, features: list[str], top: int = 3) -> tuple[np.ndarray, np.
                             else "unknown: " + ", ".join(FEATURES[x].label_en for x in names))
             else:
                 tail.append(None)
-        km = _km_text(columns["d_km"], lang) if "d_km" in columns else np.full(n, "", dtype=object)
-        km_arr = pa.array(np.where(km == "", None, km), pa.string())
+        km_arr = pa.array(km_texts[lang], pa.string())
         take = pa.array(inverse)
         text = pc.binary_join_element_wise(pc.take(pa.array(head, pa.string()), take), km_arr,
                                            pc.take(pa.array(tail, pa.string()), take), sep,

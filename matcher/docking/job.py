@@ -138,12 +138,14 @@ def _rows(kind, E, bf: BlockFeatures, scorer, pick: np.ndarray):
     for name in kind.features:
         for prefix in ("f", "w", "c"):
             out[f"{prefix}_{name}"] = pa.array(np.asarray(cols[f"{prefix}_{name}"], dtype=np.float64))
-    stage_names = np.array([*F.STAGE_NAMES, ""], dtype=object)  # index -1 -> ""
+    stage_names = pa.array([*F.STAGE_NAMES, ""], pa.string())  # index -1 -> "" (the last)
     for c in kind.details:
         values = cols[c]
         if c in STAGE_COLUMNS:
-            values = stage_names[np.asarray(values, dtype=np.int64)]
-        out[c] = pa.array(values.tolist() if values.dtype == object else values)
+            code = np.asarray(values, dtype=np.int64)
+            out[c] = stage_names.take(pa.array(np.where(code < 0, len(F.STAGE_NAMES), code)))
+        else:
+            out[c] = pa.array(values, pa.string() if values.dtype == object else None)
     for c in explained.columns:  # a learned scorer's intercept (f_/w_/c_baseline) after the details
         if c not in out and c != "score":
             out[c] = pa.array(np.asarray(cols[c], dtype=np.float64))

@@ -9,9 +9,11 @@ cached here; callers that want caching (the app) do it in one place of their own
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from matcher.columns import SPECS
@@ -90,26 +92,30 @@ class Dataset:
             f"no cluster, market or enterprise has the id '{entity_id}' in data set {self.name}"
         )
 
-    def entities(self) -> pd.DataFrame:
-        """Clusters, markets and enterprises stacked, with an ``entity_type`` column first.
+    def entities(self, types: Iterable[str] | None = None, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """Clusters, markets and enterprises (or only ``types`` of them) stacked, with an
+        ``entity_type`` column first: the one place entity tables are stacked.
 
-        Columns missing from a table are filled with NA of the column's dtype, so the dtypes of the
-        stacked table are the in-memory types.
+        ``columns`` picks columns (default: every column of any table). Columns missing from a table
+        are filled with NA of the column's dtype, so the dtypes of the stacked table are the
+        in-memory types.
         """
-        tables = self._tables()
-        columns: dict[str, object] = {}
+        tables = {t: f for t, f in self._tables().items() if types is None or ENTITY_TYPES[t] in set(types)}
+        dtypes: dict[str, object] = {}
         for frame in tables.values():
             for name in frame.columns:
-                columns.setdefault(name, frame[name].dtype)
+                dtypes.setdefault(name, frame[name].dtype)
+        wanted = list(dtypes) if columns is None else [c for c in columns if c != "entity_type"]
         parts = []
         for table, frame in tables.items():
-            part = frame.copy()
-            for name, dtype in columns.items():
-                if name not in part.columns:
-                    part[name] = pd.Series(pd.NA, index=part.index, dtype=dtype)
-            part.insert(0, "entity_type", ENTITY_TYPES[table])
-            parts.append(part[["entity_type", *columns]])
-        stacked = pd.concat(parts, ignore_index=True)
+            part = {"entity_type": np.full(len(frame), ENTITY_TYPES[table], dtype=object)}
+            for name in wanted:
+                if name in frame.columns:
+                    part[name] = frame[name].reset_index(drop=True)
+                else:
+                    part[name] = pd.Series(pd.NA, index=range(len(frame)), dtype=dtypes.get(name, object))
+            parts.append(pd.DataFrame(part, index=range(len(frame))))
+        stacked = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["entity_type", *wanted])
         stacked["entity_type"] = stacked["entity_type"].astype("string")
         return stacked
 
