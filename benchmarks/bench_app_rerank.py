@@ -26,21 +26,23 @@ sys.path.insert(0, str(ROOT))
 
 from app_components.ranking import ranked_pairs  # noqa: E402
 from matcher.docking.engine import DockingEngine  # noqa: E402
+from matcher.docking.kinds import EAST_WEST  # noqa: E402
 from matcher.ingest.dataset import load_dataset  # noqa: E402
 
 TARGET_S = 1.0
-SLIDER = "explore.weights.east_west.w.chain"
+KIND = EAST_WEST.name
+SLIDER = f"explore.weights.{KIND}.w.chain"
 
 
 def bench_rerank(repeats: int, top: int) -> list[float]:
     engine = DockingEngine(load_dataset())
-    weights = engine.weights("east_west")
-    ranked_pairs(engine, "east_west", weights, top=top)  # warm-up: candidate features are built once
+    weights = engine.weights(KIND)
+    ranked_pairs(engine, KIND, weights, top=top)  # warm-up: candidate features are built once
     times = []
     for i in range(repeats):
         weights = {**weights, "chain": (i % 20) / 20}
         start = time.perf_counter()
-        ranked_pairs(engine, "east_west", weights, top=top)
+        ranked_pairs(engine, KIND, weights, top=top)
         times.append(time.perf_counter() - start)
     return times
 
@@ -69,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=10, help="slider moves to time (default 10)")
     parser.add_argument("--top", type=int, default=30, help="rows in the shown list (default 30, the page's)")
     parser.add_argument("--no-page", action="store_true", help="skip the AppTest page rerun timing")
-    args = parser.parse_args(argv)
+    # `python -m matcher bench --only app_rerank -- --no-page` passes the "--" through
+    args = parser.parse_args([a for a in (sys.argv[1:] if argv is None else argv) if a != "--"])
     rerank = bench_rerank(args.repeats, args.top)
-    print(f"rerank (library, east_west, top {args.top}): median {statistics.median(rerank) * 1000:.1f} ms, "
+    print(f"rerank (library, {KIND}, top {args.top}): median {statistics.median(rerank) * 1000:.1f} ms, "
           f"max {max(rerank) * 1000:.1f} ms over {len(rerank)} moves")
     worst = statistics.median(rerank)
     if not args.no_page:
