@@ -10,7 +10,7 @@ import pytest
 
 import matcher
 
-MODULES = sorted(
+MODULES = ["matcher"] + sorted(
     m.name for m in pkgutil.walk_packages(matcher.__path__, prefix="matcher.")
     if ".migrations" not in m.name and m.name != "matcher.__main__"
 )
@@ -25,5 +25,6 @@ def test_docstring_examples(name):
 
 def test_the_library_has_examples():
     attempted = sum(doctest.testmod(importlib.import_module(n), report=False).attempted for n in MODULES
-                    if n in ("matcher.docking.scoring", "matcher.outputs.export", "matcher.docking.engine", "matcher.docking.chain"))
-    assert attempted >= 6
+                    if n in ("matcher", "matcher.docking.scoring", "matcher.outputs.export", "matcher.docking.engine",
+                             "matcher.docking.chain"))
+    assert attempted >= 12
