@@ -72,7 +72,10 @@ _FACADE = {
     "ValidationError": "matcher.exceptions",
 }
 
-__all__ = sorted(_FACADE)
+__all__ = [
+    "KINDS", "Dataset", "DockingEngine", "DockingKind", "LearnedScorer", "MatcherError", "Store", "ValidationError",
+    "WeightedScorer", "get_kind", "load_dataset", "new_run", "schedule", "select",
+]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from matcher.docking.engine import DockingEngine, new_run

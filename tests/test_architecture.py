@@ -86,6 +86,15 @@ def _resolve(name: str, modules: dict[str, Path]) -> str | None:
     return name or None
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    """``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def import_graph(root: Path, package: str = "matcher") -> nx.DiGraph:
     """Module -> imported module, inside ``package``, from every import statement anywhere in a module.
 
@@ -101,7 +110,11 @@ def import_graph(root: Path, package: str = "matcher") -> nx.DiGraph:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         here = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets: set[str | None] = set()
+        typing_only = {id(n) for block in ast.walk(tree) if _is_type_checking(block)
+                       for stmt in block.body for n in ast.walk(stmt)}
         for node in ast.walk(tree):
+            if id(node) in typing_only:  # imports for type checkers only never run
+                continue
             if isinstance(node, ast.Import):
                 targets.update(_resolve(alias.name, modules) for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
@@ -224,6 +237,12 @@ def test_cycle_checker_catches_cycles_of_every_import_form(tmp_path):
         "pkg/sub/b.py": "def f():\n    from pkg import sub\n",  # the package: sub/__init__, no cycle
     })
     assert import_cycles(clean, "pkg") == []
+    typing_only = _write(tmp_path / "typing", {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.b import B\n",
+        "pkg/b.py": "import pkg.a\n",
+    })
+    assert import_cycles(typing_only, "pkg") == []  # a type checker's import never runs
     assert set(import_graph(clean, "pkg").edges) == {("pkg", "pkg.a"), ("pkg.a", "pkg.sub.b"),
                                                      ("pkg.sub.b", "pkg.sub")}
     cases = {

@@ -11,12 +11,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from matcher.docking.job import BlockResult, Job, run_block
 from matcher.docking.search import z_order
 from matcher.exceptions import MatcherError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from matcher.docking.entities import Entities
 
 BACKENDS = ("memory", "blocks", "dask")
 DEFAULT_BLOCK_SIZE = 20_000
@@ -43,12 +49,12 @@ def check_backend(backend: str) -> str:
     return backend
 
 
-def run_local(E, blocks: list[np.ndarray], job: Job) -> Iterator[BlockResult]:
+def run_local(E: Entities, blocks: list[np.ndarray], job: Job) -> Iterator[BlockResult]:
     for block in blocks:
         yield run_block(E, block, job)
 
 
-def _dask_client(scheduler):
+def _dask_client(scheduler: str | Client | None) -> tuple[Client, bool]:
     try:
         from distributed import Client, get_client
     except ImportError:  # pragma: no cover - distributed is pinned in requirements.txt
@@ -67,7 +73,7 @@ def _dask_client(scheduler):
     return scheduler, False
 
 
-def run_dask(E, blocks: list[np.ndarray], job: Job, scheduler=None) -> Iterator[BlockResult]:
+def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | Client | None = None) -> Iterator[BlockResult]:
     """Blocks on a Dask cluster, yielded in block order, with a bounded number in flight."""
     client, own = _dask_client(scheduler)
     try:

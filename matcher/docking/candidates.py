@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,10 @@ import pandas as pd
 from matcher.docking import features as F
 from matcher.docking import search
 from matcher.exceptions import MatcherError
+
+if TYPE_CHECKING:
+    from matcher.docking.entities import Entities
+    from matcher.docking.kinds import DockingKind
 
 PRODUCT_RULE_MIN = 0.05
 #: Input need (0..1) from which a stage counts as needed for chain adjacency (search rules).
@@ -65,38 +70,38 @@ class PairRule:
     test: Callable[..., np.ndarray]
 
 
-def chain_adjacent(E, li, ri, km, params) -> np.ndarray:
+def chain_adjacent(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
     lr, _, _, rl, _, _ = F.chain_values(E, li, ri)
     return np.maximum(lr, rl) > 0
 
 
-def shared_activity(E, li, ri, km, params) -> np.ndarray:
+def shared_activity(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
     return F.capacity_transfer(E, li, ri) > 0
 
 
-def policy_paired(E, li, ri, km, params) -> np.ndarray:
+def policy_paired(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
     return F.policy_pairing(E, li, ri)[0] > 0
 
 
-def similar_products(E, li, ri, km, params) -> np.ndarray:
+def similar_products(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
     return np.nan_to_num(F.product_cosine(E, li, ri)) >= PRODUCT_RULE_MIN
 
 
 def within_km(limit: float) -> Callable[..., np.ndarray]:
-    def test(E, li, ri, km, params) -> np.ndarray:
+    def test(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
         return np.nan_to_num(np.asarray(km, dtype=np.float32), nan=np.inf) <= limit
     return test
 
 
-def market_trades_cluster_stages(E, li, ri, km, params) -> np.ndarray:
+def market_trades_cluster_stages(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
     return F.market_channel(E, li, ri)[0] > 0
 
 
-def market_supplies_inputs(E, li, ri, km, params) -> np.ndarray:
+def market_supplies_inputs(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
     return F.market_sourcing(E, li, ri)[0] > 0
 
 
-def teacher_has_what_learner_lacks(E, li, ri, km, params) -> np.ndarray:
+def teacher_has_what_learner_lacks(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
     return F.peer_gain(E, li, ri)[0] > 0
 
 
@@ -109,12 +114,12 @@ class NearestRule:
     def label(self, params: dict) -> str:
         return f"{self.name}_{params['neighbours']}"
 
-    def prepare(self, E, params: dict) -> None:
+    def prepare(self, E: Entities, params: dict) -> None:
         key = (self.name, DEFAULT_MIN_NEED)
         if key not in E.indexes:
             E.indexes[key] = search.stage_trees(E.stages, E.need, E.lat, E.lon, np.arange(len(E)), DEFAULT_MIN_NEED)
 
-    def pairs(self, E, focal: np.ndarray, params: dict):
+    def pairs(self, E: Entities, focal: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         self.prepare(E, params)
         return search.candidate_pairs(E.stages, E.need, E.lat, E.lon, E.indexes[(self.name, DEFAULT_MIN_NEED)],
                                       focal, int(params["neighbours"]), params.get("radius_km"))
@@ -130,7 +135,7 @@ class SimilarProductsRule:
     def label(self, params: dict) -> str:
         return f"{self.name}_{params['product_neighbours']} (not already nearest)"
 
-    def prepare(self, E, params: dict) -> None:
+    def prepare(self, E: Entities, params: dict) -> tuple:
         key = (self.name, int(params["similar_texts"]), float(params["min_text_similarity"]))
         if key not in E.indexes:
             pool = np.arange(len(E))
@@ -138,19 +143,19 @@ class SimilarProductsRule:
                                                   key[1], key[2], DEFAULT_MIN_NEED)
         return key
 
-    def pairs(self, E, focal: np.ndarray, params: dict):
+    def pairs(self, E: Entities, focal: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = self.prepare(E, params)
         return search.product_candidates(E.stages, E.need, E.text_id, E.lat, E.lon, E.indexes[key], focal,
                                          int(params["product_neighbours"]), params.get("radius_km"))
 
 
-def is_search(rule) -> bool:
+def is_search(rule: object) -> bool:
     return not isinstance(rule, PairRule)
 
 
 # --- generating a block's candidates -----------------------------------------------------------
 
-def _directed(kind, E, focal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _directed(kind: DockingKind, E: Entities, focal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(canonical left, canonical right, side) of every pair a focal entity may list, focal sorted."""
     left_side, right_side = kind.left.members(E), kind.right.members(E)
     parts = []
@@ -179,7 +184,7 @@ def _directed(kind, E, focal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     return li.astype(np.int64), ri.astype(np.int64), side, f.astype(np.int64)
 
 
-def generate(kind, E, focal: np.ndarray, params: dict, listed: np.ndarray | None = None) -> CandidatePairs:
+def generate(kind: DockingKind, E: Entities, focal: np.ndarray, params: dict, listed: np.ndarray | None = None) -> CandidatePairs:
     """Candidate pairs of ``kind`` for the ``focal`` entities (row positions, sorted).
 
     ``listed`` (bool per entity, default: every entity) marks whose lists the whole run makes; a
@@ -213,7 +218,7 @@ def generate(kind, E, focal: np.ndarray, params: dict, listed: np.ndarray | None
                           side[rows][order], counts)
 
 
-def _searched(kind, E, focal: np.ndarray, params: dict) -> CandidatePairs:
+def _searched(kind: DockingKind, E: Entities, focal: np.ndarray, params: dict) -> CandidatePairs:
     """Directed candidates from search rules, each pair once, from the first rule that found it:
     (focal, partner), sorted by focal then partner."""
     found = [rule.pairs(E, focal, params) for rule in kind.rules]
@@ -230,7 +235,7 @@ def _searched(kind, E, focal: np.ndarray, params: dict) -> CandidatePairs:
     return CandidatePairs(f, p, km[first], np.arange(len(f)), np.zeros(len(f), np.int8), counts)
 
 
-def report(kind, E, counts: dict[str, int]) -> pd.DataFrame:
+def report(kind: DockingKind, E: Entities, counts: dict[str, int]) -> pd.DataFrame:
     """One row per rule and their union: pairs, all pairs, reduction ratio, universe."""
     all_pairs = kind.all_pairs(E)
     frame = pd.DataFrame([{"rule": rule, "pairs": int(pairs)} for rule, pairs in counts.items()])

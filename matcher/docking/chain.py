@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -24,11 +25,14 @@ import pandas as pd
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, ENTERPRISE, MARKET, STAGE_ORDER, STAGES
 
+if TYPE_CHECKING:
+    from matcher.ingest.dataset import Dataset
+
 #: Stages that make goods; trading and machinery serve the chain but do not transform fibre.
 MAKING_STAGES = [s for s in STAGES if s not in ("trading", "machinery")]
 
 
-def split_list(value) -> list[str]:
+def split_list(value: object) -> list[str]:
     """A canonical ``;``-joined list cell as a list (empty/NA -> [])."""
     if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
         return []
@@ -76,7 +80,7 @@ def input_needs(stages: np.ndarray, buys: np.ndarray, strength: np.ndarray) -> n
     return np.where(stages > 0, need * 0.5, need).astype(np.float32)
 
 
-def build_chain_graph(dataset, include_enterprises: bool = True) -> nx.DiGraph:
+def build_chain_graph(dataset: Dataset, include_enterprises: bool = True) -> nx.DiGraph:
     """Build the chain graph of a dataset.
 
     Parameters

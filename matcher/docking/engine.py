@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,12 @@ from matcher.docking.kinds import DockingKind, get_kind
 from matcher.docking.scoring import WeightedScorer
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, MARKET
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from matcher.docking.scoring import Scorer
+    from matcher.ingest.dataset import Dataset
 
 STREAMED_OUTPUTS = (".csv", ".parquet")
 
@@ -69,7 +76,7 @@ class DockingEngine:
         ``progress(message)`` is called before each step that may take a while.
     """
 
-    def __init__(self, dataset, progress: Callable[[str], None] | None = None):
+    def __init__(self, dataset: Dataset, progress: Callable[[str], None] | None = None):
         self.dataset = dataset
         self.progress = progress or (lambda message: None)
         self._entities: dict[tuple[str, ...], Entities] = {}
@@ -129,16 +136,17 @@ class DockingEngine:
         return self.features(kind).report.copy()
 
     # -- scoring -------------------------------------------------------------------------
-    def weights(self, kind, weights: dict[str, float] | None = None, preset: str | None = None) -> dict:
+    def weights(self, kind: str | DockingKind, weights: dict[str, float] | None = None, preset: str | None = None) -> dict:
         """The preset's weights with ``weights`` overriding some."""
         return get_kind(kind).weights(weights, preset)
 
-    def scorer(self, kind, weights: dict | None = None, preset: str | None = None) -> WeightedScorer:
+    def scorer(self, kind: str | DockingKind, weights: dict | None = None, preset: str | None = None) -> WeightedScorer:
         kind = get_kind(kind)
         X = pd.DataFrame({f: pd.Series(dtype=np.float32) for f in kind.features})
         return WeightedScorer(self.weights(kind, weights, preset)).fit(X)
 
-    def score(self, kind, weights: dict | None = None, preset: str | None = None, scorer=None) -> pd.DataFrame:
+    def score(self, kind: str | DockingKind, weights: dict | None = None, preset: str | None = None,
+              scorer: Scorer | None = None) -> pd.DataFrame:
         """All canonical candidate pairs with ``f_/w_/c_`` columns and ``score``."""
         pf = self.features(kind)
         scorer = scorer or self.scorer(kind, weights, preset)
@@ -154,11 +162,11 @@ class DockingEngine:
         for_id: str | Iterable[str] | None = None,
         weights: dict | None = None,
         preset: str | None = None,
-        scorer=None,
+        scorer: Scorer | None = None,
         min_score: float | None = None,
         *,
         backend: str | None = None,
-        scheduler=None,
+        scheduler: str | Client | None = None,
         block_size: int = B.DEFAULT_BLOCK_SIZE,
         out: str | Path | None = None,
         extra_columns: dict | None = None,
@@ -293,7 +301,7 @@ class DockingEngine:
                 "candidates": int(report["pairs"].iloc[-1]), "seconds": time.perf_counter() - started}
 
 
-def new_run(dataset, kind, weights: dict, planner: str = "", preset: str | None = None) -> dict:
+def new_run(dataset: Dataset, kind: str | DockingKind, weights: dict, planner: str = "", preset: str | None = None) -> dict:
     """A run record, carried by every export and kept in the store: run id, data version, kind (or
     what the run made, e.g. a shortlist export), weights, preset and time."""
     return {

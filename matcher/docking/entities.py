@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from sklearn.preprocessing import normalize
 from matcher.docking.chain import input_needs, stage_matrix, stage_strength
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, ENTERPRISE, FLAGS, MARKET
+
+if TYPE_CHECKING:
+    from matcher.ingest.dataset import Dataset
 
 ENTITY_COLUMNS = [
     "id", "entity_type", "name_zh", "name_en", "province", "city", "region", "lat", "lon", "stages", "buys",
@@ -182,7 +186,7 @@ def _chain_profiles(stages: np.ndarray, buys: np.ndarray, need: np.ndarray, stre
     return code.ravel().astype(np.int32), ChainProfiles(stages[first], buys[first], need[first], strength)
 
 
-def stack_entities(dataset, types: Iterable[str]) -> pd.DataFrame:
+def stack_entities(dataset: Dataset, types: Iterable[str]) -> pd.DataFrame:
     """Entities of ``types`` in one table (``ENTITY_COLUMNS``, with ``entity_type``), in id order."""
     table = dataset.entities(types, ENTITY_COLUMNS)
     table["entity_type"] = table["entity_type"].astype(object)
@@ -195,7 +199,7 @@ def _corpus(table: pd.DataFrame) -> pd.Series:
     return table["products"].fillna("").astype(str) + " " + table["designations"].fillna("").astype(str)
 
 
-def prepare(dataset, types: Iterable[str]) -> Entities:
+def prepare(dataset: Dataset, types: Iterable[str]) -> Entities:
     """The ``Entities`` of ``types`` (e.g. ``("cluster", "market")`` or ``("enterprise",)``).
 
     Product document frequencies count the rows and, when they are other types, every cluster and

@@ -148,7 +148,7 @@ def _distinct_rows(parts: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndar
     return first, inverse.ravel()
 
 
-def reasons(columns, features: list[str], top: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], top: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Reasons (Chinese, English) for each row of explained pairs, as arrays.
 
     ``columns`` (a DataFrame or a dict of arrays) holds ``f_``/``w_``/``c_`` columns for

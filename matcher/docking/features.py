@@ -10,8 +10,9 @@ A kind lists the features it uses (``matcher.docking.kinds``); adding a feature 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,12 @@ from scipy import sparse
 
 from matcher.docking.chain import MAKING_STAGES
 from matcher.vocab import FLAGS, STAGES
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from matcher.docking.candidates import CandidatePairs
+    from matcher.docking.entities import ChainProfiles, Entities
 
 EARTH_RADIUS_KM = 6371.0088
 MAKING_MASK = np.array([s in MAKING_STAGES for s in STAGES], dtype=np.float32)
@@ -29,7 +36,7 @@ POLICY_LEVEL = {"area": 1.0, "province": 0.6}
 
 # --- building blocks ---------------------------------------------------------------------------
 
-def supply(E, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def supply(E: Entities | ChainProfiles, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """How much of the right entity's input needs the left entity's output covers.
 
     coverage = sum over stages s of works_in(left, s) x need(right, s) / sum of need(right, .):
@@ -51,7 +58,7 @@ def supply(E, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return value.astype(np.float32), np.where(none, -1, best_from), np.where(none, -1, best_to)
 
 
-def chain_values(E, li: np.ndarray, ri: np.ndarray) -> tuple:
+def chain_values(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple:
     """``supply`` both ways, computed once per distinct pair of chain profiles:
     ``(lr, lr_from, lr_to, rl, rl_from, rl_to)``."""
     pl, pr = E.profile[li].astype(np.int64), E.profile[ri].astype(np.int64)
@@ -73,7 +80,7 @@ def rowwise_cosine(texts: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, chunk
     return out
 
 
-def product_cosine(E, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+def product_cosine(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     """Cosine of product texts, once per distinct pair of texts; NaN where a text is empty.
 
     Raw cosines of short texts are small (two denim clusters score ~0.3), so the ``product``
@@ -94,14 +101,14 @@ def saturate(values: np.ndarray, at: float = PRODUCT_SATURATION) -> np.ndarray:
     return np.minimum(np.asarray(values, dtype=np.float32) / np.float32(at), np.float32(1.0))
 
 
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
     """Great-circle distance in km (vectorised); NaN where a coordinate is unknown."""
     lat1, lon1, lat2, lon2 = (np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
     h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
-def distance_km(E, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+def distance_km(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     return haversine_km(E.lat[li], E.lon[li], E.lat[ri], E.lon[ri])
 
 
@@ -110,7 +117,7 @@ def distance_decay(km: np.ndarray, scale_km: float) -> np.ndarray:
     return np.exp(-np.asarray(km, dtype=np.float32) / np.float32(scale_km))
 
 
-def capacity_transfer(E, source: np.ndarray, receiver: np.ndarray) -> np.ndarray:
+def capacity_transfer(E: Entities, source: np.ndarray, receiver: np.ndarray) -> np.ndarray:
     """Share of the source's making stages the receiver already works in (activity that can move)."""
     src = E.stages[source] * MAKING_MASK
     both = src * E.stages[receiver]
@@ -118,7 +125,7 @@ def capacity_transfer(E, source: np.ndarray, receiver: np.ndarray) -> np.ndarray
     return np.divide(both.sum(axis=1), total, out=np.zeros(len(source), np.float32), where=total > 0)
 
 
-def shared_stages(E, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+def shared_stages(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     """Jaccard overlap of making stages (how alike two entities' activities are)."""
     a = E.stages[li] * MAKING_MASK
     b = E.stages[ri] * MAKING_MASK
@@ -127,7 +134,7 @@ def shared_stages(E, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros(len(li), np.float32), where=union > 0)
 
 
-def policy_pairing(E, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def policy_pairing(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Provincial pairing policy between the two sides (either orientation).
 
     1.0 when the pairing names the receiving entity's own area (e.g. Zhejiang <-> Aksu), 0.6 when
@@ -158,7 +165,7 @@ def policy_pairing(E, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.nd
     return value, name
 
 
-def peer_gain(E, learner: np.ndarray, teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def peer_gain(E: Entities, learner: np.ndarray, teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share of the capability flags the teacher has (true) and the learner does not.
 
     Transfer-park experience counts only for learners in central and western regions.
@@ -175,7 +182,7 @@ def peer_gain(E, learner: np.ndarray, teacher: np.ndarray) -> tuple[np.ndarray, 
     return (gain.sum(axis=1) / len(names)).astype(np.float32), text
 
 
-def market_channel(E, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def market_channel(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share of the cluster's making stages whose goods the market trades; best stage index."""
     made = E.stages[cluster] * MAKING_MASK
     traded = made * E.buys[market]
@@ -185,7 +192,7 @@ def market_channel(E, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarr
     return value, best
 
 
-def market_sourcing(E, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def market_sourcing(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The market as a source of the cluster's inputs: its traded stages against the cluster's needs."""
     prod = E.buys[market] * E.need[cluster]
     stage = prod.argmax(axis=1)
@@ -289,7 +296,7 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
 )}
 
 
-def compute(E, pairs, names, params: dict) -> dict[str, np.ndarray]:
+def compute(E: Entities, pairs: CandidatePairs | Pairs, names: Iterable[str], params: dict) -> dict[str, np.ndarray]:
     """Feature and detail columns of ``pairs`` for the features ``names`` (each computed once)."""
     out: dict[str, np.ndarray] = {}
     for name in names:
@@ -297,7 +304,7 @@ def compute(E, pairs, names, params: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def feature_frame(columns: dict, names) -> pd.DataFrame:
+def feature_frame(columns: dict, names: Iterable[str]) -> pd.DataFrame:
     """The features ``names`` as a float32 frame: what a scorer reads."""
     return pd.DataFrame({n: np.asarray(columns[n], dtype=np.float32) for n in names})
 
@@ -311,6 +318,6 @@ class Pairs:
     km: np.ndarray
 
 
-def pairs_of(E, li: np.ndarray, ri: np.ndarray) -> Pairs:
+def pairs_of(E: Entities, li: np.ndarray, ri: np.ndarray) -> Pairs:
     li, ri = np.asarray(li, dtype=np.int64), np.asarray(ri, dtype=np.int64)
     return Pairs(li, ri, distance_km(E, li, ri))

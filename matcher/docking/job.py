@@ -9,6 +9,7 @@ A block's rows depend only on its focal entities, so any split into blocks gives
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,13 @@ from matcher.docking import features as F
 from matcher.docking.explain import reasons
 from matcher.docking.kinds import get_kind
 from matcher.docking.ranking import rank_within, top_k
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from matcher.docking.entities import Entities
+    from matcher.docking.kinds import DockingKind
+    from matcher.docking.scoring import Scorer
 
 #: Leading columns of every suggestions table, in order; then f_/w_/c_ per feature, the kind's
 #: details and, for kinds listed from both sides, ``side``.
@@ -32,13 +40,13 @@ SWAP = (("lr_chain", "rl_chain"), ("lr_from", "rl_from"), ("lr_to", "rl_to"))
 STAGE_COLUMNS = ("lr_from", "lr_to", "rl_from", "rl_to", "d_channel_stage", "d_sourcing_stage")
 
 
-def output_columns(kind) -> list[str]:
+def output_columns(kind: str | DockingKind) -> list[str]:
     kind = get_kind(kind)
     fwc = [f"{p}_{f}" for f in kind.features for p in ("f", "w", "c")]
     return [*SUGGESTION_COLUMNS, *fwc, *kind.details, *(["side"] if _has_side(kind) else [])]
 
 
-def _has_side(kind) -> bool:
+def _has_side(kind: DockingKind) -> bool:
     """Kinds with a canonical orientation say which side of the pair the listing entity is."""
     return kind.pairing != "directed"
 
@@ -58,7 +66,7 @@ class Job:
 
     kind: str
     top: int | None
-    scorer: object
+    scorer: Scorer
     params: dict = field(default_factory=dict)
     min_score: float | None = None
     listed: np.ndarray | None = None
@@ -68,11 +76,11 @@ class Job:
 class BlockResult:
     """One block's output rows (an arrow table, cheap to ship from a worker) and its rule counts."""
 
-    table: object
+    table: pa.Table
     counts: dict[str, int]
 
 
-def block_features(kind, E, focal: np.ndarray, params: dict, listed: np.ndarray | None = None) -> BlockFeatures:
+def block_features(kind: str | DockingKind, E: Entities, focal: np.ndarray, params: dict, listed: np.ndarray | None = None) -> BlockFeatures:
     """Candidates of the focal entities and the features of those pairs only."""
     kind = get_kind(kind)
     cand = C.generate(kind, E, focal, params, listed)
@@ -80,8 +88,8 @@ def block_features(kind, E, focal: np.ndarray, params: dict, listed: np.ndarray 
     return BlockFeatures(cand, columns, F.feature_frame(columns, kind.features))
 
 
-def rank_block(kind, E, bf: BlockFeatures, scorer, top: int | None, min_score: float | None = None,
-               wanted: np.ndarray | None = None) -> object:
+def rank_block(kind: str | DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, top: int | None, min_score: float | None = None,
+               wanted: np.ndarray | None = None) -> pa.Table:
     """The listed rows of a block, ranked (score descending, partner id ascending) and explained.
 
     ``wanted`` (bool per entity) keeps only those entities' lists. Returns a pyarrow table with
@@ -103,7 +111,7 @@ def rank_block(kind, E, bf: BlockFeatures, scorer, top: int | None, min_score: f
     return _rows(kind, E, bf, scorer, pick)
 
 
-def _rows(kind, E, bf: BlockFeatures, scorer, pick: np.ndarray):
+def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pick: np.ndarray) -> pa.Table:
     import pyarrow as pa
 
     cand = bf.candidates
@@ -154,7 +162,7 @@ def _rows(kind, E, bf: BlockFeatures, scorer, pick: np.ndarray):
     return pa.table(out)
 
 
-def run_block(E, focal: np.ndarray, job: Job) -> BlockResult:
+def run_block(E: Entities, focal: np.ndarray, job: Job) -> BlockResult:
     """The whole pipeline for one block of focal entities (what every backend runs)."""
     bf = block_features(job.kind, E, np.asarray(focal, dtype=np.int64), job.params, job.listed)
     return BlockResult(rank_block(job.kind, E, bf, job.scorer, job.top, job.min_score), bf.candidates.counts)

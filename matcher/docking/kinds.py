@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,12 @@ from matcher.docking import candidates as C
 from matcher.docking.features import FEATURES
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, ENTERPRISE, MARKET
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from matcher.docking.entities import Entities
+    from matcher.ingest.dataset import Dataset
 
 #: How a kind's canonical pair is oriented.
 #: ``oriented``: left from the left side, right from the right side (the sides differ);
@@ -48,13 +55,13 @@ class Side:
     label_zh: str = ""
     label_en: str = ""
 
-    def mask(self, table) -> np.ndarray:
+    def mask(self, table: pd.DataFrame) -> np.ndarray:
         mask = table["entity_type"].to_numpy() == self.entity_type
         if self.regions:
             mask &= table["region"].isin(list(self.regions)).to_numpy()
         return mask
 
-    def members(self, E) -> np.ndarray:
+    def members(self, E: Entities) -> np.ndarray:
         """Row positions of the prepared entities on this side."""
         return np.flatnonzero(self.mask(E.table))
 
@@ -128,7 +135,7 @@ class DockingKind:
         """Both entities of a pair see it as a partner (all kinds but the learner -> teacher one)."""
         return self.pairing != "ordered"
 
-    def partner_mask(self, table) -> np.ndarray:
+    def partner_mask(self, table: pd.DataFrame) -> np.ndarray:
         """``mask[u, v]``: v may be u's partner (both directions for two-sided kinds)."""
         left, right = self.left.mask(table), self.right.mask(table)
         m = np.outer(left, right)
@@ -137,7 +144,7 @@ class DockingKind:
         m[np.arange(len(table)), np.arange(len(table))] = False
         return m
 
-    def orient(self, a: str, b: str, table) -> tuple[str, str] | None:
+    def orient(self, a: str, b: str, table: pd.DataFrame) -> tuple[str, str] | None:
         """A pair of ids in this kind's canonical orientation, or None when it is not such a pair."""
         if a == b:
             return None
@@ -160,21 +167,21 @@ def _bundled_presets() -> dict:
 
 
 def _unordered(entity_type: str) -> Callable:
-    def count(E) -> int:
+    def count(E: Entities) -> int:
         n = len(E.of_type(entity_type))
         return n * (n - 1) // 2
     return count
 
 
 def _ordered(entity_type: str) -> Callable:
-    def count(E) -> int:
+    def count(E: Entities) -> int:
         n = len(E.of_type(entity_type))
         return n * (n - 1)
     return count
 
 
 def _across(a: str, b: str) -> Callable:
-    def count(E) -> int:
+    def count(E: Entities) -> int:
         return len(E.of_type(a)) * len(E.of_type(b))
     return count
 
@@ -264,7 +271,7 @@ def kind_names() -> tuple[str, ...]:
     return tuple(KINDS)
 
 
-def available(dataset, entity_type: str | None = None) -> list[str]:
+def available(dataset: Dataset, entity_type: str | None = None) -> list[str]:
     """Kinds the dataset has entities for (and, given ``entity_type``, whose lists it can be in)."""
     rows = {CLUSTER: len(dataset.clusters), MARKET: len(dataset.markets), ENTERPRISE: len(dataset.enterprises)}
     out = []

@@ -16,7 +16,9 @@ Examples
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -25,8 +27,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from matcher.exceptions import MatcherError
 
+if TYPE_CHECKING:
+    from matcher.docking.kinds import DockingKind
 
-def read_json(path: str | Path, what: str):
+
+def read_json(path: str | Path, what: str) -> object:
     """A JSON file's content; a missing or malformed file is a planner-readable error naming it."""
     path = Path(path)
     try:
@@ -37,7 +42,7 @@ def read_json(path: str | Path, what: str):
         raise MatcherError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
 
 
-def read_weights(path: str | Path, kind) -> dict[str, float]:
+def read_weights(path: str | Path, kind: str | DockingKind) -> dict[str, float]:
     """Weights from a JSON file: ``{"weights": {...}}`` or a plain ``{feature: weight}``."""
     from matcher.docking.kinds import get_kind
 
@@ -62,6 +67,14 @@ def read_weights(path: str | Path, kind) -> dict[str, float]:
     return out
 
 
+class Scorer(Protocol):
+    """What the pipeline asks of a fitted scorer (the scikit-learn contract plus ``explain``)."""
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray: ...
+
+    def explain(self, X: pd.DataFrame) -> pd.DataFrame: ...
+
+
 class WeightedScorer(BaseEstimator):
     """Score = sum of weight x feature; unknown (NaN) features contribute nothing.
 
@@ -74,7 +87,7 @@ class WeightedScorer(BaseEstimator):
     def __init__(self, weights: dict[str, float] | None = None):
         self.weights = weights
 
-    def fit(self, X: pd.DataFrame, y=None) -> WeightedScorer:
+    def fit(self, X: pd.DataFrame, y: object = None) -> WeightedScorer:
         """Check the features and freeze the weights; ``y`` is ignored (no learning)."""
         X = _as_frame(X)
         weights = dict(self.weights or {})
@@ -86,28 +99,29 @@ class WeightedScorer(BaseEstimator):
         self.weights_ = np.array([float(weights.get(f, 0.0)) for f in self.feature_names_in_], dtype=np.float64)
         return self
 
-    def _values(self, X) -> np.ndarray:
+    def _values(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "weights_")
         return feature_values(X, self.feature_names_in_)
 
-    def contributions(self, X) -> np.ndarray:
+    def contributions(self, X: pd.DataFrame) -> np.ndarray:
         """Contribution matrix (pairs x features): weight x value, 0 where unknown."""
         return np.nan_to_num(self._values(X), nan=0.0) * self.weights_
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Scores, one per row of ``X``."""
         return self.contributions(X).sum(axis=1)
 
     decision_function = predict
 
-    def explain(self, X) -> pd.DataFrame:
+    def explain(self, X: pd.DataFrame) -> pd.DataFrame:
         """``f_``/``w_``/``c_`` columns per feature and ``score`` (the sum of the ``c_``)."""
         values = self._values(X)
         contrib = np.nan_to_num(values, nan=0.0) * self.weights_
         return explanation_frame(self.feature_names_in_, values, self.weights_, contrib, index=_as_frame(X).index)
 
 
-def explanation_frame(names, values, weights, contrib, index=None) -> pd.DataFrame:
+def explanation_frame(names: Iterable[str], values: np.ndarray, weights: np.ndarray, contrib: np.ndarray,
+                      index: pd.Index | None = None) -> pd.DataFrame:
     """Assemble ``f_/w_/c_`` columns and ``score`` = sum of ``c_`` (shared by all scorers)."""
     cols = {}
     for j, name in enumerate(names):
@@ -119,7 +133,7 @@ def explanation_frame(names, values, weights, contrib, index=None) -> pd.DataFra
     return out
 
 
-def feature_values(X, names) -> np.ndarray:
+def feature_values(X: pd.DataFrame, names: Iterable[str]) -> np.ndarray:
     """The ``names`` columns of a feature frame as float64, unknown as NaN (shared by all scorers)."""
     X = _as_frame(X)
     missing = [f for f in names if f not in X.columns]

@@ -38,7 +38,7 @@ def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.c_[np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)]
 
 
-def stage_trees(stages, need, lat, lon, pool: np.ndarray, min_need: float) -> dict:
+def stage_trees(stages: np.ndarray, need: np.ndarray, lat: np.ndarray, lon: np.ndarray, pool: np.ndarray, min_need: float) -> dict:
     """Per stage, a k-d tree of the pool members that work in it and one of those that need it."""
     pool = pool[~np.isnan(lat[pool]) & ~np.isnan(lon[pool])]
     xyz = _unit_vectors(lat[pool], lon[pool])
@@ -50,7 +50,7 @@ def stage_trees(stages, need, lat, lon, pool: np.ndarray, min_need: float) -> di
     return trees
 
 
-def candidate_pairs(stages, need, lat, lon, trees: dict, focal: np.ndarray, neighbours: int,
+def candidate_pairs(stages: np.ndarray, need: np.ndarray, lat: np.ndarray, lon: np.ndarray, trees: dict, focal: np.ndarray, neighbours: int,
                     radius_km: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each focal entity's ``neighbours`` nearest chain-adjacent partners (ties by position).
 
@@ -184,7 +184,8 @@ def similar_texts(texts: sparse.csr_matrix, eligible: np.ndarray, m: int, min_si
     return np.searchsorted(a, np.arange(n + 1)), b, value
 
 
-def product_index(stages, need, text_id, texts, lat, lon, pool: np.ndarray, tie: np.ndarray,
+def product_index(stages: np.ndarray, need: np.ndarray, text_id: np.ndarray, texts: sparse.csr_matrix,
+                  lat: np.ndarray, lon: np.ndarray, pool: np.ndarray, tie: np.ndarray,
                   similar: int, min_similarity: float, min_need: float) -> ProductIndex:
     """The ``ProductIndex`` of the ``pool`` entities (positions; ``tie``: their order among equals)."""
     n_texts = texts.shape[0]
@@ -209,7 +210,8 @@ def product_index(stages, need, text_id, texts, lat, lon, pool: np.ndarray, tie:
     return ProductIndex(offsets, sim, sim_cos, key[order], member[order], z, z_bits, n_texts, min_need)
 
 
-def product_candidates(stages, need, text_id, lat, lon, index: ProductIndex, focal: np.ndarray, k: int,
+def product_candidates(stages: np.ndarray, need: np.ndarray, text_id: np.ndarray, lat: np.ndarray,
+                       lon: np.ndarray, index: ProductIndex, focal: np.ndarray, k: int,
                        radius_km: float | None = None, tie: np.ndarray | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each focal entity's ``k`` chain-adjacent partners with the most similar products.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from matcher.docking import features as F
 from matcher.docking.kinds import ENTERPRISE_DOCKING
 from matcher.exceptions import MatcherError
 from matcher.learning.evaluate import Evaluation, hard_auc, normalise_name, rank_of, summarise
+
+if TYPE_CHECKING:
+    from matcher.docking.entities import Entities
 
 # --- Benetton: real vendor -> production-site links ------------------------------------------
 
@@ -158,7 +162,7 @@ def load_benetton(folder: str | Path | None = None, country: str | None = None) 
     return BenettonData(dataset, links, site_table)
 
 
-def enterprise_feature_frame(E, li: np.ndarray, ri: np.ndarray, scale_km: float) -> pd.DataFrame:
+def enterprise_feature_frame(E: Entities, li: np.ndarray, ri: np.ndarray, scale_km: float) -> pd.DataFrame:
     """The enterprise kind's features for given pairs, computed as ``matcher.docking.kinds`` does.
 
     Used where the kind's candidate rule cannot run (no coordinates): every vendor x site pair is

@@ -39,6 +39,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,10 @@ from scipy import sparse
 from matcher.docking import features as F
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
+
+if TYPE_CHECKING:
+    from matcher.docking.engine import DockingEngine, PairFeatures
+    from matcher.docking.entities import Entities
 
 #: Methods in the order they are printed.
 METHODS = ("engine", "random", "product", "distance", "stage_adamic_adar", "docking_popularity", "docking_path3")
@@ -220,7 +225,7 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
 
 # --- the ranking universe and the methods ---------------------------------------------------
 
-def engine_matrix(pf, scores: np.ndarray, n: int, kind: str) -> np.ndarray:
+def engine_matrix(pf: PairFeatures, scores: np.ndarray, n: int, kind: str) -> np.ndarray:
     """Dense score matrix from canonical candidate pairs; non-candidates are minus infinity."""
     S = np.full((n, n), -np.inf)
     li, ri = pf.pairs["li"].to_numpy(), pf.pairs["ri"].to_numpy()
@@ -230,7 +235,7 @@ def engine_matrix(pf, scores: np.ndarray, n: int, kind: str) -> np.ndarray:
     return S
 
 
-def product_matrix(E) -> np.ndarray:
+def product_matrix(E: Entities) -> np.ndarray:
     """Cosine similarity of product texts; -1 where a text is empty (unknown ranks last)."""
     rows = E.texts[E.text_id]
     S = np.asarray((rows @ rows.T).todense(), dtype=np.float64)
@@ -240,13 +245,13 @@ def product_matrix(E) -> np.ndarray:
     return S
 
 
-def distance_matrix(E) -> np.ndarray:
+def distance_matrix(E: Entities) -> np.ndarray:
     """Minus great-circle km (nearest first); minus infinity where a coordinate is unknown."""
     km = F.haversine_km(E.lat[:, None], E.lon[:, None], E.lat[None, :], E.lon[None, :])
     return np.where(np.isnan(km), -np.inf, -km)
 
 
-def stage_adamic_adar(E) -> np.ndarray:
+def stage_adamic_adar(E: Entities) -> np.ndarray:
     """Adamic-Adar over the entity-stage bipartite graph: shared stages, rare ones weigh more."""
     degree = E.stages.sum(axis=0)
     weight = np.where(degree > 1, 1.0 / np.log(np.maximum(degree, 2)), 0.0)
@@ -357,7 +362,7 @@ def _queries(kind: str, pairs: pd.DataFrame, sides: str) -> list[tuple[str, str,
 
 def rank_queries(
     kind: str,
-    E,
+    E: Entities,
     mask: np.ndarray,
     matrices: dict[str, np.ndarray],
     graph_edges: Callable[[tuple[str, str]], list[tuple[int, int]]] | None,
@@ -399,7 +404,7 @@ def rank_queries(
 
 
 def evaluate_pairs(
-    engine,
+    engine: DockingEngine,
     known: KnownPairs,
     k: int = 10,
     seed: int = 0,
@@ -491,7 +496,7 @@ def _temporal_cut(dates: pd.Series) -> pd.Timestamp:
     return cut
 
 
-def evaluate_known(engine, path: str | Path, kind: str, k: int = 10, seed: int = 0, sides: str = "both",
+def evaluate_known(engine: DockingEngine, path: str | Path, kind: str, k: int = 10, seed: int = 0, sides: str = "both",
                    scorers: dict | None = None) -> Evaluation:
     """Read, resolve and evaluate a known-dockings file in one call."""
     table = engine.entities(kind).table

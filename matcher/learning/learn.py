@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,10 @@ from sklearn.utils.validation import check_is_fitted
 from matcher.docking.kinds import get_kind
 from matcher.docking.scoring import WeightedScorer, explanation_frame, feature_values, read_json
 from matcher.exceptions import MatcherError, ValidationError
+
+if TYPE_CHECKING:
+    from matcher.docking.engine import DockingEngine
+    from matcher.store import Store
 
 #: Outcomes that make a pair a good one (label 1).
 POSITIVE_OUTCOMES = ("agreement_reached", "negotiation_started")
@@ -390,7 +395,7 @@ def read_outcomes_csv(path: str | Path) -> pd.DataFrame:
     return out
 
 
-def outcomes_from_store(store=None) -> pd.DataFrame:
+def outcomes_from_store(store: Store | None = None) -> pd.DataFrame:
     """Follow-up outcomes recorded in the store (``matcher.store.Store``), one row per pair and kind.
 
     The follow-up stage is what the pair came to months later; meeting-stage records (met, no
@@ -418,7 +423,7 @@ class LabelledPairs:
     skipped: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def labelled_pairs(engine, kind: str, outcomes: pd.DataFrame) -> LabelledPairs:
+def labelled_pairs(engine: DockingEngine, kind: str, outcomes: pd.DataFrame) -> LabelledPairs:
     """Features and labels of the recorded pairs of ``kind``.
 
     A pair may be recorded with either side first; it is matched to the canonical candidate pair.
@@ -466,7 +471,7 @@ def ranking_metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     }
 
 
-def compare_scorers(scorers: dict, X: pd.DataFrame, y) -> pd.DataFrame:
+def compare_scorers(scorers: dict, X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
     """One row per scorer: held-out pairs, good ones, AUC, average precision, NDCG."""
     y = np.asarray(y, dtype=np.float64)
     rows = []
@@ -495,10 +500,10 @@ class TrainingResult:
 
 
 def train_from_outcomes(
-    engine,
+    engine: DockingEngine,
     kind: str,
     outcomes: pd.DataFrame | None = None,
-    store=None,
+    store: Store | None = None,
     preset: str | None = None,
     min_outcomes: int = MIN_OUTCOMES,
     test_size: float = 0.3,
@@ -537,7 +542,7 @@ def train_from_outcomes(
 # --- simulated outcomes (for tests, the notebook and the documented figures) -----------------
 
 def simulate_outcomes(
-    engine,
+    engine: DockingEngine,
     kind: str,
     n_pairs: int = 400,
     seed: int = 0,

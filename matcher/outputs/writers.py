@@ -8,6 +8,10 @@ on a background thread (pyarrow formats without holding the GIL), to ``FILE.part
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS = ("left_id", "right_id", "left_name_zh", "left_name_en", "right_name_zh", "right_name_en")
@@ -53,7 +57,7 @@ class BlockWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="block-writer")
         self._pending = None
 
-    def write(self, table) -> None:
+    def write(self, table: pa.Table) -> None:
         self._wait()
         self._pending = self._pool.submit(self._write, table)
         self.rows += table.num_rows
