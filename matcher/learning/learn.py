@@ -167,7 +167,7 @@ class LearnedScorer(BaseEstimator):
             return get_kind(self.kind).preset_weights(self.preset)
         return {}
 
-    def fit(self, X: pd.DataFrame, y=None) -> LearnedScorer:
+    def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> LearnedScorer:
         """Learn from labelled pairs (``y``: 1 good, 0 poor), or keep the preset when too few."""
         X = _as_frame(X)
         names = np.asarray(X.columns, dtype=object)
@@ -219,7 +219,7 @@ class LearnedScorer(BaseEstimator):
         check_is_fitted(self, "coef_")
         return feature_values(X, self.feature_names_in_)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Scores, one per row: log-odds of a good outcome (the weighted score when ``fallback_``)."""
         if self._is_fallback():
             return self.weighted_.predict(X)
@@ -227,7 +227,7 @@ class LearnedScorer(BaseEstimator):
 
     decision_function = predict
 
-    def probability(self, X) -> np.ndarray:
+    def probability(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated probability that a pair leads to a negotiation or agreement.
 
         Raises
@@ -239,7 +239,7 @@ class LearnedScorer(BaseEstimator):
             raise MatcherError("no probabilities yet: " + self.reason_)
         return 1.0 / (1.0 + np.exp(-self.predict(X)))
 
-    def explain(self, X) -> pd.DataFrame:
+    def explain(self, X: pd.DataFrame) -> pd.DataFrame:
         """``f_/w_/c_`` per feature (plus ``baseline`` for the intercept) and ``score`` = sum of ``c_``."""
         if self._is_fallback():
             return self.weighted_.explain(X)
