@@ -18,7 +18,7 @@ import streamlit as st
 
 from matcher.docking.explain import FEATURE_LABEL
 from matcher.docking.kinds import get_kind
-from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES, REJECT_REASONS
+from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES
 from matcher.vocab import ENTITY_TYPES, FLAGS, PROVINCES, REGIONS, STAGES
 
 LANGS = ("zh", "en")
@@ -369,10 +369,6 @@ def decision_label(decision: str) -> str:
     return _pick(DECISIONS.get(decision, (decision, decision)))
 
 
-def reject_reason_label(reason: str) -> str:
-    return _pick(REJECT_REASONS.get(reason, (reason, reason)))
-
-
 def outcome_label(stage: str, value: str) -> str:
     return _pick(OUTCOMES.get(stage, {}).get(value, (value, value)))
 
@@ -446,11 +442,6 @@ def plain(text: Any) -> str:
         return ""
     special = "\\`*_{}[]<>()#+-.!|~$:"
     return "".join("\\" + ch if ch in special else ch for ch in str(text))
-
-
-def column_labels(keys: dict[str, str]) -> dict[str, str]:
-    """``{column: text key}`` -> ``{column: label}`` for renaming a table's headers."""
-    return {column: t(key) for column, key in keys.items()}
 
 
 #: Problems the importer reports (English, from ``matcher.ingest.validate``/``matcher.ingest.read``) in Chinese:

@@ -87,11 +87,16 @@ class DockingKind:
     default_backend: str = "memory"
     run_params: tuple[str, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        # a mistake in the registry fails at import, with the kind named
+        if self.pairing not in PAIRINGS:
+            raise ValueError(f"kind {self.name}: pairing must be one of {PAIRINGS}, not {self.pairing!r}")
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"kind {self.name}: features {unknown} are not in matcher.docking.features.FEATURES")
+
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
-
-    def feature_labels(self, lang: str) -> dict[str, str]:
-        return {f: FEATURES[f].label(lang) for f in self.features}
 
     # -- presets and parameters (data in presets.json) ---------------------------------------
     @property
@@ -265,10 +270,6 @@ def get_kind(kind: str | DockingKind) -> DockingKind:
         return KINDS[kind]
     except (KeyError, TypeError):
         raise MatcherError(f"unknown docking kind {kind!r}; valid kinds: {', '.join(KINDS)}") from None
-
-
-def kind_names() -> tuple[str, ...]:
-    return tuple(KINDS)
 
 
 def available(dataset: Dataset, entity_type: str | None = None) -> list[str]:

@@ -264,18 +264,6 @@ def product_candidates(stages: np.ndarray, need: np.ndarray, text_id: np.ndarray
     return f[keep], p[keep], km[keep]
 
 
-def union_candidates(near: tuple, similar: tuple, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Candidates of both sources, once each, sorted by focal then partner; and how many came only
-    from product similarity."""
-    f = np.concatenate([near[0], similar[0]]).astype(np.int64)
-    p = np.concatenate([near[1], similar[1]]).astype(np.int64)
-    km = np.concatenate([near[2], similar[2]])
-    key, first = np.unique(f * n + p, return_index=True)
-    return key // n, key % n, km[first], len(key) - len(near[0])
-
-
-# --- features and scores -----------------------------------------------------------------
-
 def z_order(lat: np.ndarray, lon: np.ndarray, bits: int = 16) -> np.ndarray:
     """Morton (Z-order) code of each point, ``bits`` per axis: nearby points get nearby codes;
     unknown places get the largest code (they sort last)."""
