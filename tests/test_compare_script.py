@@ -85,3 +85,15 @@ def test_at_most_ten_differing_rows_are_listed(script, tmp_path):
     result = script.compare_files("k1", tmp_path / "base/k1.csv", tmp_path / "work/k1.csv")
     assert result.differing_rows == 25 and len(result.rows) == 10
     assert "25 rows differ (25 cells); first 10:" in result.report()
+
+
+def test_float_rounding_is_reported_apart_only_when_asked(script, tmp_path):
+    header = "left_id,right_id,f_product,reason_en"
+    write(tmp_path / "base", "k1", ["C001,C002,0.30000001192092896,spinning feeds weaving"], header)
+    write(tmp_path / "work", "k1", ["C001,C002,0.3000001907348633,spinning feeds weaving"], header)
+    strict = script.compare_folders(tmp_path / "base", tmp_path / "work", ["k1"])[0]
+    assert not strict.identical and strict.differing_cells == 1
+    loose = script.compare_folders(tmp_path / "base", tmp_path / "work", ["k1"], atol=1e-6)[0]
+    assert loose.identical and "f_product 1 cells" in loose.report()
+    write(tmp_path / "work", "k1", ["C001,C002,0.3000001907348633,similar products"], header)
+    assert not script.compare_folders(tmp_path / "base", tmp_path / "work", ["k1"], atol=1e-6)[0].identical

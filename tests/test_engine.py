@@ -157,3 +157,36 @@ def test_suggestions_keep_names_and_regions(engine, bundled):
     names = pd.concat([bundled.clusters, bundled.markets]).set_index("id")["name_zh"]
     assert (s["left_name_zh"].to_numpy() == names.loc[s["left_id"]].to_numpy()).all()
     assert (s["right_name_zh"].to_numpy() == names.loc[s["right_id"]].to_numpy()).all()
+
+
+def test_product_similarity_is_one_computation_for_every_kind(bundled):
+    """Pins the one change in the cluster kinds' files (one pipeline): product TF-IDF is now built over
+    distinct texts for every kind, as the enterprise path did; it equals sklearn's per-row TF-IDF to
+    float32 rounding (before, the two paths differed in the last bit)."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    from matcher.docking.entities import prepare
+    from matcher.docking.features import product_cosine
+
+    E = prepare(bundled, ("cluster", "market"))
+    texts = (E.table["products"].fillna("") + " " + E.table["designations"].fillna("")).str.lower()
+    blocks = [TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                              token_pattern=r"(?u)\b[a-z][a-z\-]+\b").fit_transform(texts),
+              TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3), sublinear_tf=True).fit_transform(texts)]
+    rows = normalize(sparse.hstack(blocks).tocsr())
+    expected = (rows @ rows.T).toarray()
+    n = len(E)
+    li, ri = np.repeat(np.arange(n), n), np.tile(np.arange(n), n)
+    got = product_cosine(E, li, ri).reshape(n, n)
+    empty = rows.getnnz(axis=1) == 0
+    assert np.isnan(got[empty]).all() and np.isnan(got[:, empty]).all()
+    known = ~(empty[:, None] | empty[None, :])
+    np.testing.assert_allclose(got[known], expected[known], atol=1e-6)
+    # every kind reads the same value for the same pair
+    ew = DockingEngine(bundled).score("east_west")
+    cc = DockingEngine(bundled).score("cluster_cluster").set_index(["left_id", "right_id"])["f_product"]
+    both = ew.set_index(["left_id", "right_id"])["f_product"].to_frame().join(cc, how="inner", rsuffix="_cc")
+    assert len(both) > 100
+    np.testing.assert_array_equal(both["f_product"].to_numpy(), both["f_product_cc"].to_numpy())
