@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -77,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--data-version",
         default=None,
-        help="data version for the run sheet (default: a digest of the --data files)",
+        help="data version for the run sheet (default: the --data folder's version, as `suggest` records it)",
     )
     parser.add_argument("--out", required=True, metavar="FILE", help="output .xlsx, .csv, .pdf or .ics")
     parser.set_defaults(func=run)
@@ -103,16 +102,6 @@ def read_participants(data_dir: str | Path) -> pd.DataFrame:
     if not frames:
         raise MatcherError(f"{folder} holds none of clusters.csv, markets.csv, enterprises.csv")
     return pd.concat(frames, ignore_index=True).drop_duplicates("id")
-
-
-def data_digest(data_dir: str | Path | None) -> str | None:
-    if not data_dir:
-        return None
-    digest = hashlib.sha1()
-    for path in sorted(Path(data_dir).glob("*.csv")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def read_run_sheet(path: str | Path) -> dict[str, Any]:
@@ -149,7 +138,8 @@ def read_run_sheet(path: str | Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matcher.commands.shortlist import input_digest
+    from matcher.digest import digest_inputs
+    from matcher.ingest.dataset import data_version
     from matcher.meetings.schedule import SlotClock, schedule
     from matcher.outputs.export import run_metadata, write_ics_per_participant, write_schedule
 
@@ -186,14 +176,14 @@ def run(args: argparse.Namespace) -> int:
         f"start={args.start}",
         f"minutes={args.minutes}",
     ]
-    run_id = args.run_id or "schedule-" + input_digest(
+    run_id = args.run_id or "schedule-" + digest_inputs(
         [args.shortlist, args.availability, args.locks], settings
     )
     carried = read_run_sheet(args.shortlist)
     metadata = run_metadata(
         shortlist,
         run_id=run_id,
-        data_version=args.data_version or data_digest(args.data),
+        data_version=args.data_version or (data_version(args.data) if args.data else None),
         created_at=dt.datetime.now().replace(microsecond=0).isoformat(),
         source=str(args.shortlist),
         slots=args.slots,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import sys
-from pathlib import Path
 
+from matcher.digest import digest_inputs
 from matcher.exceptions import InfeasibleError
 from matcher.meetings.select import METHODS, SIDES, read_suggestions, select
 
@@ -79,16 +78,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def input_digest(paths: list[str | None], args: list[str]) -> str:
-    """A short, stable id from the input files' bytes and the arguments."""
-    digest = hashlib.sha1()
-    for path in paths:
-        if path:
-            digest.update(Path(path).read_bytes())
-    digest.update("\0".join(args).encode())
-    return digest.hexdigest()[:12]
-
-
 def run(args: argparse.Namespace) -> int:
     from matcher.outputs.export import run_metadata, write_shortlist
 
@@ -116,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         "min_score": args.min_score,
         "proposer": args.proposer,
     }
-    run_id = args.run_id or "shortlist-" + input_digest(
+    run_id = args.run_id or "shortlist-" + digest_inputs(
         [args.suggestions, args.forbid, args.capacities], [f"{k}={v}" for k, v in settings.items()]
     )
     metadata = run_metadata(
