@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.exceptions import MatcherError, ValidationError
+from matcher.outputs.cells import restore_cell
 
 METHODS: tuple[str, ...] = ("top_k", "hungarian", "stable", "capacity")
 SIDES: tuple[str, ...] = ("left", "right", "either", "both")
@@ -67,20 +68,6 @@ _MAX_DENSE_CELLS = 25_000_000
 # --------------------------------------------------------------------------------------------
 # Reading files
 # --------------------------------------------------------------------------------------------
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def restore_cell(value: Any) -> Any:
-    """Undo :func:`matcher.outputs.export.neutralise_cell` on a value read back from our own export.
-
-    A text starting with a single quote followed by a formula character gets the quote removed,
-    so a shortlist written by ``shortlist`` and read by ``schedule`` keeps its names exactly.
-    """
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
-        return value[1:]
-    return value
-
-
 def read_table(path: str | Path, *, what: str = "table", sheets: Iterable[str] = ()) -> pd.DataFrame:
     """Read a CSV, XLSX, JSON or Parquet table with every column as text (ids keep leading zeros).
 

@@ -1,6 +1,6 @@
 """Exports for docking meetings: Excel workbook, CSV for Excel, PDF agendas, ICS calendars.
 
-Every writer goes through :func:`neutralise_cell`: a text cell that starts with ``=``, ``+``,
+Every writer goes through :mod:`matcher.outputs.cells` (:func:`neutralise_cell`): a text cell that starts with ``=``, ``+``,
 ``-``, ``@``, a tab or a carriage return gets a leading single quote, so a spreadsheet never runs
 it as a formula (CSV/formula injection). XLSX cells are written as strings, never formulas
 (XlsxWriter with ``strings_to_formulas`` off and ``write_string``). CSV carries a UTF-8 BOM so
@@ -34,9 +34,7 @@ import pandas as pd
 
 from matcher.exceptions import MatcherError
 from matcher.meetings.schedule import Schedule, SlotClock
-
-#: First characters that make a spreadsheet treat text as a formula (OWASP CSV injection).
-FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+from matcher.outputs.cells import FORMULA_START, cell_text, neutralise_cell, neutralise_frame
 
 #: TrueType CJK fonts reportlab can embed, searched in order (env MATCHER_CJK_FONT first).
 #: CFF-based OpenType fonts (Noto Sans CJK .otf/.ttc) cannot be embedded by reportlab.
@@ -94,27 +92,6 @@ def header_label(column: str, lang: str | None) -> str:
     if column.startswith("table ") and column[6:].isdigit():  # slot x table grid
         return f"{HEADER_LABELS['table'][i]} {column[6:]}"
     return column
-
-
-def neutralise_cell(value: Any) -> Any:
-    """Make a cell safe for spreadsheets: prefix ``'`` to text starting with a formula character.
-
-    Numbers, booleans and missing values are returned unchanged; text is returned as text.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with :func:`neutralise_cell` applied to every text cell and header."""
-    out = frame.copy()
-    for col in out.columns:
-        series = out[col]
-        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            out[col] = series.map(neutralise_cell).astype(object)
-    out.columns = [neutralise_cell(str(c)) for c in out.columns]
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,9 +330,7 @@ def cjk_font() -> str:
 
 def _text(value: Any) -> str:
     """Safe text for a PDF paragraph: neutralised, XML-escaped, empty for missing values."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return escape(str(neutralise_cell(str(value))))
+    return escape(cell_text(value))
 
 
 def write_pdf(
@@ -494,9 +469,9 @@ def _calendar_events(
         agendas = agendas[agendas["participant_id"] == participant]
     for m in agendas.itertuples(index=False):
         partner = " / ".join(
-            x for x in (_plain(m.partner_name_zh), _plain(m.partner_name_en)) if x
-        ) or _plain(m.partner_id)
-        me = " / ".join(x for x in (_plain(m.participant_name_zh), _plain(m.participant_name_en)) if x)
+            x for x in (cell_text(m.partner_name_zh), cell_text(m.partner_name_en)) if x
+        ) or cell_text(m.partner_id)
+        me = " / ".join(x for x in (cell_text(m.participant_name_zh), cell_text(m.participant_name_en)) if x)
         event = Event()
         event.add("uid", f"{run}-{m.participant_id}-{m.partner_id}-{m.slot}@matcher")
         event.add("dtstamp", stamp)
@@ -517,12 +492,6 @@ def _calendar_events(
     if zone is not None:
         cal.add_missing_timezones()
     return cal
-
-
-def _plain(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(neutralise_cell(str(value)))
 
 
 def write_ics(
