@@ -84,21 +84,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_participants(data_dir: str | Path) -> pd.DataFrame:
     """``id, name_zh, name_en`` of every cluster, market and enterprise in a data folder."""
-    from matcher.meetings.select import read_table
+    from matcher.columns import SPECS
+    from matcher.ingest.read import read_table
 
     folder = Path(data_dir)
     if not folder.is_dir():
         raise MatcherError(f"data folder not found: {folder}")
     frames = []
-    for name in ("clusters.csv", "markets.csv", "enterprises.csv"):
-        path = folder / name
+    for table in ("clusters", "markets", "enterprises"):
+        path = folder / f"{table}.csv"
         if path.is_file():
-            frame = read_table(path, what=name)
+            # Read like the importer (stripped cells, its header aliases), so that names match
+            # those in suggestions made from this folder.
+            frame = read_table(path, SPECS[table].aliases, what=path.name)
             if "id" not in frame.columns:
                 raise MatcherError(f"{path} has no id column")
-            frame = frame.reindex(columns=["id", "name_zh", "name_en"])
-            # Strip like the importer, so names match those in suggestions made from this folder.
-            frames.append(frame.apply(lambda col: col.map(lambda v: v.strip() if isinstance(v, str) else v)))
+            frames.append(frame.reindex(columns=["id", "name_zh", "name_en"]))
     if not frames:
         raise MatcherError(f"{folder} holds none of clusters.csv, markets.csv, enterprises.csv")
     return pd.concat(frames, ignore_index=True).drop_duplicates("id")
@@ -220,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
 
 def read_shortlist(path: str | Path) -> pd.DataFrame:
     """Pairs to schedule from a suggestions/shortlist file; the score column is optional."""
-    from matcher.meetings.select import prepare_suggestions, read_table
+    from matcher.meetings.select import prepare_suggestions, read_pairs_table
 
-    frame = read_table(path, what="shortlist", sheets=("shortlist", "suggestions"))
+    frame = read_pairs_table(path, what="shortlist", sheets=("shortlist", "suggestions"))
     return prepare_suggestions(frame, source=Path(path).name, require_score="score" in frame.columns)

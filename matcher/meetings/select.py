@@ -40,7 +40,6 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
@@ -52,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.exceptions import MatcherError, ValidationError
+from matcher.ingest.read import read_table
 from matcher.outputs.cells import restore_cell
 
 METHODS: tuple[str, ...] = ("top_k", "hungarian", "stable", "capacity")
@@ -68,15 +68,15 @@ _MAX_DENSE_CELLS = 25_000_000
 # --------------------------------------------------------------------------------------------
 # Reading files
 # --------------------------------------------------------------------------------------------
-def read_table(path: str | Path, *, what: str = "table", sheets: Iterable[str] = ()) -> pd.DataFrame:
+def read_pairs_table(path: str | Path, *, what: str = "table", sheets: Iterable[str] = ()) -> pd.DataFrame:
     """Read a CSV, XLSX, JSON or Parquet table with every column as text (ids keep leading zeros).
 
     Parameters
     ----------
     path : str or Path
-        ``.csv`` (UTF-8, UTF-8 with BOM, GBK or GB18030), ``.xlsx`` or ``.json`` (a list of
-        records, ``{"suggestions": [...]}`` / ``{"shortlist": [...]}``, or a pandas ``split`` /
-        ``columns`` layout).
+        Any file :func:`matcher.ingest.read.read_table` reads: ``.csv`` (UTF-8, UTF-8 with BOM,
+        GBK or GB18030), ``.xlsx``, ``.json`` (a list of records, ``{"suggestions": [...]}`` /
+        ``{"shortlist": [...]}``, or a pandas ``split`` / ``columns`` layout) or ``.parquet``.
     what : str
         What the file holds, for error messages ("suggestions", "forbidden pairs", ...).
     sheets : iterable of str
@@ -85,70 +85,18 @@ def read_table(path: str | Path, *, what: str = "table", sheets: Iterable[str] =
     Returns
     -------
     pandas.DataFrame
-        Text columns; empty cells are missing values.
+        Text columns with the cells as typed (our exports' neutralising quote undone); empty
+        cells are missing values; rows numbered from 0.
 
     Raises
     ------
-    MatcherError
-        The file is missing, has an unknown extension or cannot be parsed.
+    ValidationError
+        The file is missing or cannot be read; the message names ``what`` and the file.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise MatcherError(f"{what} file not found: {path}")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".txt"):
-            frame = _read_csv_any_encoding(path)
-        elif suffix in (".xlsx", ".xlsm"):
-            with pd.ExcelFile(path, engine="openpyxl") as book:
-                names = [s for s in sheets if s in book.sheet_names] or [book.sheet_names[0]]
-                frame = pd.read_excel(book, sheet_name=names[0], dtype=str)
-        elif suffix == ".json":
-            frame = _read_json_records(path)
-        elif suffix == ".parquet":
-            frame = pd.read_parquet(path).astype("string")
-        else:
-            raise MatcherError(
-                f"{what} file {path.name}: unknown file type {suffix!r}; use .csv, .xlsx, .json or .parquet"
-            )
-    except MatcherError:
-        raise
-    except (ValueError, OSError, KeyError, json.JSONDecodeError) as err:
-        raise MatcherError(f"{what} file {path.name} cannot be read: {err}") from err
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = read_table(path, what=what, sheets=sheets, as_typed=True).reset_index(drop=True)
     for col in frame.columns:
-        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype):
-            frame[col] = frame[col].map(restore_cell)
+        frame[col] = frame[col].map(restore_cell)
     return frame
-
-
-def _read_csv_any_encoding(path: Path) -> pd.DataFrame:
-    last: Exception | None = None
-    # utf-8-sig also reads plain UTF-8; GB18030 is a superset of GBK.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False, na_values=[""])
-        except UnicodeDecodeError as err:
-            last = err
-    raise MatcherError(f"{path.name} is neither UTF-8 nor GBK/GB18030 text: {last}")
-
-
-def _read_json_records(path: Path) -> pd.DataFrame:
-    with open(path, encoding="utf-8-sig") as fh:
-        data = json.load(fh)
-    if isinstance(data, dict):
-        for key in ("suggestions", "shortlist", "pairs", "meetings", "data", "records"):
-            if key in data and isinstance(data[key], list):
-                data = data[key]
-                break
-    if isinstance(data, dict) and "columns" in data and "data" in data:
-        frame = pd.DataFrame(data["data"], columns=data["columns"])
-    elif isinstance(data, dict):
-        frame = pd.DataFrame(data)  # {"col": {"0": v}} layout
-    else:
-        frame = pd.DataFrame.from_records(data)
-    # ids must stay text; JSON numbers become their decimal text.
-    return frame.apply(lambda col: col.map(lambda v: pd.NA if v is None else str(v)))
 
 
 def _problem(file: str, row: Any, column: str, value: Any, reason: str) -> dict[str, Any]:
@@ -206,7 +154,7 @@ def prepare_suggestions(
 
 def read_suggestions(path: str | Path) -> pd.DataFrame:
     """Read a suggestions (or shortlist) file written by ``suggest`` or ``shortlist``."""
-    frame = read_table(path, what="suggestions", sheets=("shortlist", "suggestions"))
+    frame = read_pairs_table(path, what="suggestions", sheets=("shortlist", "suggestions"))
     return prepare_suggestions(frame, source=Path(path).name)
 
 
@@ -214,7 +162,7 @@ def table_source(source: pd.DataFrame | str | Path, what: str, sheet: str, defau
                  ) -> tuple[pd.DataFrame, str]:
     """A side table given as a frame or a CSV/XLSX/JSON file: ``(frame, name for messages)``."""
     if isinstance(source, (str, Path)):
-        return read_table(source, what=what, sheets=(sheet,)), Path(source).name
+        return read_pairs_table(source, what=what, sheets=(sheet,)), Path(source).name
     return source, default_name
 
 
