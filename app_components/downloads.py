@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from matcher.meetings.schedule import Schedule, SlotClock
+from matcher.meetings.slots import SlotClock
+from matcher.meetings.timetable import Schedule
 from matcher.outputs import export
 
 MIME = {

@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 from icalendar import Calendar
 
-from matcher.meetings.schedule import SlotClock, schedule
-from matcher.meetings.select import read_suggestions, select
+from matcher.meetings.schedule import schedule
+from matcher.meetings.select import select
+from matcher.meetings.slots import SlotClock
+from matcher.meetings.tables import read_suggestions
 from matcher.outputs.export import (
     FORMULA_START,
     neutralise_cell,

@@ -293,7 +293,7 @@ def test_parquet_output_streams_the_same_rows_and_feeds_the_shortlist(bundled, t
     import pyarrow.parquet as pq
 
     from matcher.cli import main
-    from matcher.meetings.select import read_pairs_table
+    from matcher.meetings.tables import read_pairs_table
 
     data, frame, summary = _hostile_run(bundled, tmp_path / "s.parquet", seed=31)
     back = pq.read_table(tmp_path / "s.parquet").to_pandas()

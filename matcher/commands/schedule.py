@@ -141,7 +141,9 @@ def read_run_sheet(path: str | Path) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from matcher.digest import digest_inputs
     from matcher.ingest.dataset import data_version
-    from matcher.meetings.schedule import SlotClock, schedule
+    from matcher.meetings.schedule import schedule
+    from matcher.meetings.slots import SlotClock
+    from matcher.meetings.tables import read_shortlist
     from matcher.outputs.export import run_metadata, write_ics_per_participant, write_schedule
 
     out = Path(args.out)
@@ -218,10 +220,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
-
-def read_shortlist(path: str | Path) -> pd.DataFrame:
-    """Pairs to schedule from a suggestions/shortlist file; the score column is optional."""
-    from matcher.meetings.select import prepare_suggestions, read_pairs_table
-
-    frame = read_pairs_table(path, what="shortlist", sheets=("shortlist", "suggestions"))
-    return prepare_suggestions(frame, source=Path(path).name, require_score="score" in frame.columns)

@@ -8,7 +8,9 @@ import sys
 
 from matcher.digest import digest_inputs
 from matcher.exceptions import InfeasibleError
-from matcher.meetings.select import METHODS, SIDES, read_suggestions, select
+from matcher.meetings.problem import METHODS, SIDES
+from matcher.meetings.select import select
+from matcher.meetings.tables import read_suggestions
 
 EXAMPLES = """examples:
   python -m matcher shortlist --suggestions out/suggestions.csv --k 5 --cap 3 --out out/shortlist.xlsx

@@ -33,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from matcher.exceptions import MatcherError
-from matcher.meetings.schedule import Schedule, SlotClock
+from matcher.meetings.slots import SlotClock
+from matcher.meetings.timetable import Schedule
 from matcher.outputs.cells import FORMULA_START, cell_text, neutralise_cell, neutralise_frame
 
 #: TrueType CJK fonts reportlab can embed, searched in order (env MATCHER_CJK_FONT first).
