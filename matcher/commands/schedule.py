@@ -144,7 +144,9 @@ def run(args: argparse.Namespace) -> int:
     from matcher.meetings.schedule import schedule
     from matcher.meetings.slots import SlotClock
     from matcher.meetings.tables import read_shortlist
-    from matcher.outputs.export import run_metadata, write_ics_per_participant, write_schedule
+    from matcher.outputs.calendar import write_ics_per_participant
+    from matcher.outputs.export import write_schedule
+    from matcher.outputs.metadata import run_metadata
 
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".csv", ".pdf", ".ics"):

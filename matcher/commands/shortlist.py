@@ -81,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matcher.outputs.export import run_metadata, write_shortlist
+    from matcher.outputs.export import write_shortlist
+    from matcher.outputs.metadata import run_metadata
 
     print(f"reading {args.suggestions} …", file=sys.stderr)
     suggestions = read_suggestions(args.suggestions)
