@@ -1,4 +1,4 @@
-"""Export files as bytes for ``st.download_button`` (written by ``matcher.outputs.export``), and the buttons.
+"""Export files as bytes for ``st.download_button`` (written by ``matcher.outputs``), and the buttons.
 
 Buttons use ``on_click="ignore"``: downloading does not rerun the page, so nothing on it is lost.
 Column headers of the tables the app builds follow the session's language; the PDF agendas and
@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from matcher.meetings.schedule import Schedule, SlotClock
-from matcher.outputs import export
+from matcher.meetings.slots import SlotClock
+from matcher.meetings.timetable import Schedule
+from matcher.outputs import calendar, export, pdf
 
 MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -49,12 +50,12 @@ def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFr
     files = {
         "xlsx": _bytes("xlsx", lambda p: export.write_xlsx(p, shortlist=shortlist, plan=plan, clock=clock,
                                                            metadata=metadata, lang=lang)),
-        "pdf": _bytes("pdf", lambda p: export.write_pdf(plan, p, clock=clock, metadata=metadata)),
+        "pdf": _bytes("pdf", lambda p: pdf.write_pdf(plan, p, clock=clock, metadata=metadata)),
         "csv": _bytes("csv", lambda p: export.write_csv(
             export.schedule_table(plan, clock).rename(columns=lambda c: export.header_label(c, lang)), p)),
     }
     if clock is not None:
-        files["ics"] = _bytes("ics", lambda p: export.write_ics(plan, p, clock, metadata=metadata))
+        files["ics"] = _bytes("ics", lambda p: calendar.write_ics(plan, p, clock, metadata=metadata))
     return files
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from app_components.i18n import name_of
 from matcher.exceptions import ConflictError
-from matcher.meetings.schedule import Schedule
+from matcher.meetings.timetable import Schedule
 from matcher.store import Store
 
 

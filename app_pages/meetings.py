@@ -8,7 +8,8 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 from app_components import cache, context, downloads, meeting_plan, shortlists
 from app_components.i18n import fmt_date, lang, message, name_of, status_label, t
 from matcher.exceptions import MatcherError
-from matcher.meetings.schedule import SlotClock, schedule
+from matcher.meetings.schedule import schedule
+from matcher.meetings.slots import SlotClock
 from matcher.store import ITEM_STATUSES
 
 PLAN = "meetings.plan"

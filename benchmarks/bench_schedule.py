@@ -17,7 +17,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from matcher.meetings.schedule import Schedule, schedule  # noqa: E402
+from matcher.meetings.schedule import schedule  # noqa: E402
+from matcher.meetings.timetable import Schedule  # noqa: E402
 
 
 def synthetic_requests(n_participants: int = 500, n_meetings: int = 3000, seed: int = 0) -> pd.DataFrame:

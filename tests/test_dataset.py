@@ -156,3 +156,39 @@ def test_unreadable_clusters_file_does_not_flood_enterprise_problems(folder):
     problems = caught.value.problems
     assert problems["file"].map(lambda f: Path(f).name).tolist() == ["clusters.csv"]
     assert "UTF-16" in problems["reason"].iloc[0]
+
+
+def _version_as_before(folder: Path) -> str:
+    """The data version as ``load_dataset`` computed it before ``matcher.digest`` (inline sha256)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for table in ("clusters", "markets", "enterprises"):
+        file = next((folder / f"{table}{s}" for s in (".csv", ".xlsx") if (folder / f"{table}{s}").is_file()), None)
+        digest.update(f"{table}\0".encode())
+        digest.update(b"<absent>\0" if file is None else file.read_bytes() + b"\0")
+    for table in ("chain_links", "policy_pairings"):
+        file = folder / f"{table}.csv"
+        file = file if file.is_file() else BUNDLED_DATA / f"{table}.csv"
+        digest.update(f"{table}\0".encode())
+        digest.update(file.read_bytes() + b"\0" if file.is_file() else b"<absent>\0")
+    return digest.hexdigest()[:12]
+
+
+def test_version_keeps_its_value_for_the_same_files(folder):
+    """One digest scheme (``matcher.digest``) and the same versions as before, byte for byte."""
+    from matcher.ingest.dataset import data_version
+
+    assert load_dataset(folder).version == data_version(folder) == _version_as_before(folder)
+    assert load_dataset().version == data_version() == _version_as_before(BUNDLED_DATA)
+    (folder / "markets.csv").unlink()
+    shutil.copy(BUNDLED_DATA / "chain_links.csv", folder / "chain_links.csv")
+    assert load_dataset(folder).version == _version_as_before(folder)
+    # a fixed folder pins the value itself (computed by the code before the change), not just
+    # agreement with the inline copy above
+    fixed = folder.parent / "fixed"
+    fixed.mkdir()
+    shutil.copy(FIXTURES / "dataset_ok" / "clusters.csv", fixed / "clusters.csv")
+    (fixed / "chain_links.csv").write_bytes(b"supplier_stage,buyer_stage,strength\nfiber,spinning,0.5\n")
+    (fixed / "policy_pairings.csv").write_bytes(b"province_a,province_b,policy\nZhejiang,Xinjiang,aid\n")
+    assert load_dataset(fixed).version == _version_as_before(fixed) == "78674ec92de6"

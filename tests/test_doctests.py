@@ -25,6 +25,6 @@ def test_docstring_examples(name):
 
 def test_the_library_has_examples():
     attempted = sum(doctest.testmod(importlib.import_module(n), report=False).attempted for n in MODULES
-                    if n in ("matcher", "matcher.docking.scoring", "matcher.outputs.export", "matcher.docking.engine",
-                             "matcher.docking.chain"))
+                    if n in ("matcher", "matcher.docking.scoring", "matcher.outputs.cells", "matcher.outputs.export",
+                             "matcher.docking.engine", "matcher.docking.chain"))
     assert attempted >= 12

@@ -12,21 +12,15 @@ import pandas as pd
 import pytest
 from icalendar import Calendar
 
-from matcher.meetings.schedule import SlotClock, schedule
-from matcher.meetings.select import read_suggestions, select
-from matcher.outputs.export import (
-    FORMULA_START,
-    neutralise_cell,
-    neutralise_frame,
-    run_metadata,
-    write_csv,
-    write_ics,
-    write_ics_per_participant,
-    write_json,
-    write_pdf,
-    write_schedule,
-    write_xlsx,
-)
+from matcher.meetings.schedule import schedule
+from matcher.meetings.select import select
+from matcher.meetings.slots import SlotClock
+from matcher.meetings.tables import read_suggestions
+from matcher.outputs.calendar import write_ics, write_ics_per_participant
+from matcher.outputs.cells import FORMULA_START, neutralise_cell, neutralise_frame
+from matcher.outputs.export import write_csv, write_json, write_schedule, write_xlsx
+from matcher.outputs.metadata import run_metadata
+from matcher.outputs.pdf import write_pdf
 
 NASTY = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+86 571", "-1+1", "\tTAB", "\rCR"]
 CLOCK = SlotClock.parse("2026-05-20", "09:00", 20)

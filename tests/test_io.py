@@ -156,3 +156,53 @@ def test_old_xls_and_renamed_zip(tmp_path):
         read_table(write(tmp_path, "c.xls", b"\xd0\xcf\x11\xe0rest"))
     with pytest.raises(ValidationError, match="zip"):
         read_table(write(tmp_path, "c.csv", b"PK\x03\x04rest"))
+
+
+# --- one reader for every table: JSON, Parquet, sheet choice, cells as typed -------------------
+def test_json_records_in_every_layout_read_as_text(tmp_path):
+    import json
+
+    records = [{"left_id": "007", "score": 0.5, "n": 3, "note": None}, {"left_id": "C2", "score": 1}]
+    for payload in (records, {"shortlist": records}, {"run": {}, "suggestions": records}):
+        table = read_table(write(tmp_path, "s.json", json.dumps(payload).encode()), common_aliases=False)
+        assert table["left_id"].tolist() == ["007", "C2"] and table["score"].tolist() == ["0.5", "1"]
+        assert table["n"].tolist() == ["3", ""] and table["note"].tolist() == ["", ""]
+        assert table.index.tolist() == [2, 3]
+    split = {"columns": ["left_id", "right_id"], "data": [["C1", "M1"]]}
+    assert read_table(write(tmp_path, "t.json", json.dumps(split).encode()))["right_id"].tolist() == ["M1"]
+    with pytest.raises(ValidationError, match="cannot be read as JSON"):
+        read_table(write(tmp_path, "bad.json", b"{not json"))
+
+
+def test_parquet_reads_as_text_and_keeps_nulls_apart_as_typed(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "s.parquet"
+    pd.DataFrame({"left_id": ["007", None], "score": [0.25, None], "d": ["", "x"]}).to_parquet(path)
+    table = read_table(path)
+    assert table["left_id"].tolist() == ["007", ""] and table["score"].tolist() == ["0.25", ""]
+    typed = read_table(path, as_typed=True)
+    assert typed["left_id"].isna().tolist() == [False, True] and typed["d"].tolist() == ["", "x"]
+    with pytest.raises(ValidationError, match="cannot be read as Parquet"):
+        read_table(write(tmp_path, "bad.parquet", b"PAR1 not really"))
+
+
+def test_xlsx_sheet_choice(tmp_path):
+    book = Workbook()
+    book.active.title = "run"
+    book.active.append(["key", "value"])
+    book.create_sheet("shortlist").append(["left_id", "right_id"])
+    book["shortlist"].append(["C1", "M1"])
+    book.save(tmp_path / "s.xlsx")
+    assert list(read_table(tmp_path / "s.xlsx", sheets=("nope", "shortlist")).columns) == ["left_id", "right_id"]
+    assert list(read_table(tmp_path / "s.xlsx", sheets=("nope",)).columns) == ["key", "value"]  # the first
+
+
+def test_as_typed_keeps_cells_and_headers_and_names_what_the_file_holds(tmp_path):
+    path = write(tmp_path, "s.csv", b'Left_ID,name\r\nC1,"\tTAB "\r\nC2,\r\n')
+    typed = read_table(path, as_typed=True)
+    assert list(typed.columns) == ["Left_ID", "name"]
+    assert typed["name"].tolist()[0] == "\tTAB " and typed["name"].isna().tolist() == [False, True]
+    assert read_table(path)["name"].tolist() == ["TAB", ""]
+    with pytest.raises(ValidationError, match=r"^suggestions file .*nothing\.csv: file not found"):
+        read_table(tmp_path / "nothing.csv", what="suggestions")

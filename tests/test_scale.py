@@ -478,7 +478,7 @@ def test_parquet_output_streams_the_same_rows_and_feeds_the_shortlist(bundled, t
     import pyarrow.parquet as pq
 
     from matcher.cli import main
-    from matcher.meetings.select import read_table
+    from matcher.meetings.tables import read_pairs_table
 
     data, frame, summary = _hostile_run(bundled, tmp_path / "s.parquet", seed=31)
     back = pq.read_table(tmp_path / "s.parquet").to_pandas()
@@ -490,7 +490,7 @@ def test_parquet_output_streams_the_same_rows_and_feeds_the_shortlist(bundled, t
     assert back["left_name_en"].str.startswith("'=HYPERLINK").any()  # neutralised as in every export
     assert not (tmp_path / "s.parquet.partial").exists()
     # the text reader takes it, ids as text, missing values missing
-    text = read_table(tmp_path / "s.parquet", what="suggestions")
+    text = read_pairs_table(tmp_path / "s.parquet", what="suggestions")
     assert text["left_id"].tolist() == back["left_id"].tolist() and text["rl_from"].isna().sum() == 0
     # and the planner's commands: suggest to Parquet, then a shortlist from it
     folder = tmp_path / "firms"

@@ -14,7 +14,8 @@ from strategies import pair_tables
 
 from matcher.cli import main
 from matcher.exceptions import InfeasibleError, ValidationError
-from matcher.meetings.schedule import SlotClock, parse_slots, schedule
+from matcher.meetings.schedule import schedule
+from matcher.meetings.slots import SlotClock, parse_slots
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ROOT = Path(__file__).resolve().parents[1]

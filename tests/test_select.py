@@ -15,7 +15,8 @@ from strategies import pair_tables
 
 from matcher.cli import main
 from matcher.exceptions import MatcherError, ValidationError
-from matcher.meetings.select import read_suggestions, select
+from matcher.meetings.select import select
+from matcher.meetings.tables import read_suggestions
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

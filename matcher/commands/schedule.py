@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -77,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--data-version",
         default=None,
-        help="data version for the run sheet (default: a digest of the --data files)",
+        help="data version for the run sheet (default: the --data folder's version, as `suggest` records it)",
     )
     parser.add_argument("--out", required=True, metavar="FILE", help="output .xlsx, .csv, .pdf or .ics")
     parser.set_defaults(func=run)
@@ -85,34 +84,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_participants(data_dir: str | Path) -> pd.DataFrame:
     """``id, name_zh, name_en`` of every cluster, market and enterprise in a data folder."""
-    from matcher.meetings.select import read_table
+    from matcher.columns import SPECS
+    from matcher.ingest.read import read_table
 
     folder = Path(data_dir)
     if not folder.is_dir():
         raise MatcherError(f"data folder not found: {folder}")
     frames = []
-    for name in ("clusters.csv", "markets.csv", "enterprises.csv"):
-        path = folder / name
+    for table in ("clusters", "markets", "enterprises"):
+        path = folder / f"{table}.csv"
         if path.is_file():
-            frame = read_table(path, what=name)
+            # Read like the importer (stripped cells, its header aliases), so that names match
+            # those in suggestions made from this folder.
+            frame = read_table(path, SPECS[table].aliases, what=path.name)
             if "id" not in frame.columns:
                 raise MatcherError(f"{path} has no id column")
-            frame = frame.reindex(columns=["id", "name_zh", "name_en"])
-            # Strip like the importer, so names match those in suggestions made from this folder.
-            frames.append(frame.apply(lambda col: col.map(lambda v: v.strip() if isinstance(v, str) else v)))
+            frames.append(frame.reindex(columns=["id", "name_zh", "name_en"]))
     if not frames:
         raise MatcherError(f"{folder} holds none of clusters.csv, markets.csv, enterprises.csv")
     return pd.concat(frames, ignore_index=True).drop_duplicates("id")
-
-
-def data_digest(data_dir: str | Path | None) -> str | None:
-    if not data_dir:
-        return None
-    digest = hashlib.sha1()
-    for path in sorted(Path(data_dir).glob("*.csv")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def read_run_sheet(path: str | Path) -> dict[str, Any]:
@@ -149,9 +139,14 @@ def read_run_sheet(path: str | Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matcher.commands.shortlist import input_digest
-    from matcher.meetings.schedule import SlotClock, schedule
-    from matcher.outputs.export import run_metadata, write_ics_per_participant, write_schedule
+    from matcher.digest import digest_inputs
+    from matcher.ingest.dataset import data_version
+    from matcher.meetings.schedule import schedule
+    from matcher.meetings.slots import SlotClock
+    from matcher.meetings.tables import read_shortlist
+    from matcher.outputs.calendar import write_ics_per_participant
+    from matcher.outputs.export import write_schedule
+    from matcher.outputs.metadata import run_metadata
 
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".csv", ".pdf", ".ics"):
@@ -186,14 +181,14 @@ def run(args: argparse.Namespace) -> int:
         f"start={args.start}",
         f"minutes={args.minutes}",
     ]
-    run_id = args.run_id or "schedule-" + input_digest(
+    run_id = args.run_id or "schedule-" + digest_inputs(
         [args.shortlist, args.availability, args.locks], settings
     )
     carried = read_run_sheet(args.shortlist)
     metadata = run_metadata(
         shortlist,
         run_id=run_id,
-        data_version=args.data_version or data_digest(args.data),
+        data_version=args.data_version or (data_version(args.data) if args.data else None),
         created_at=dt.datetime.now().replace(microsecond=0).isoformat(),
         source=str(args.shortlist),
         slots=args.slots,
@@ -227,10 +222,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
-
-def read_shortlist(path: str | Path) -> pd.DataFrame:
-    """Pairs to schedule from a suggestions/shortlist file; the score column is optional."""
-    from matcher.meetings.select import prepare_suggestions, read_table
-
-    frame = read_table(path, what="shortlist", sheets=("shortlist", "suggestions"))
-    return prepare_suggestions(frame, source=Path(path).name, require_score="score" in frame.columns)

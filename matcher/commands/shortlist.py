@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import sys
-from pathlib import Path
 
+from matcher.digest import digest_inputs
 from matcher.exceptions import InfeasibleError
-from matcher.meetings.select import METHODS, SIDES, read_suggestions, select
+from matcher.meetings.problem import METHODS, SIDES
+from matcher.meetings.select import select
+from matcher.meetings.tables import read_suggestions
 
 EXAMPLES = """examples:
   python -m matcher shortlist --suggestions out/suggestions.csv --k 5 --cap 3 --out out/shortlist.xlsx
@@ -79,18 +80,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def input_digest(paths: list[str | None], args: list[str]) -> str:
-    """A short, stable id from the input files' bytes and the arguments."""
-    digest = hashlib.sha1()
-    for path in paths:
-        if path:
-            digest.update(Path(path).read_bytes())
-    digest.update("\0".join(args).encode())
-    return digest.hexdigest()[:12]
-
-
 def run(args: argparse.Namespace) -> int:
-    from matcher.outputs.export import run_metadata, write_shortlist
+    from matcher.outputs.export import write_shortlist
+    from matcher.outputs.metadata import run_metadata
 
     print(f"reading {args.suggestions} …", file=sys.stderr)
     suggestions = read_suggestions(args.suggestions)
@@ -116,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         "min_score": args.min_score,
         "proposer": args.proposer,
     }
-    run_id = args.run_id or "shortlist-" + input_digest(
+    run_id = args.run_id or "shortlist-" + digest_inputs(
         [args.suggestions, args.forbid, args.capacities], [f"{k}={v}" for k, v in settings.items()]
     )
     metadata = run_metadata(

@@ -243,7 +243,7 @@ def export_graph(G: nx.DiGraph, path: str | Path) -> Path:
     Text attributes are neutralised like every export (a name starting with ``=`` gets a leading
     quote), because graph tools such as Gephi can re-export them to spreadsheets.
     """
-    from matcher.outputs.export import neutralise_cell
+    from matcher.outputs.cells import neutralise_cell
 
     path = Path(path)
     G = G.copy()

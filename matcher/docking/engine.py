@@ -16,8 +16,6 @@ features are cached per kind, so re-ranking after a weight change only re-scores
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from matcher.digest import digest_json
 from matcher.docking import backends as B
 from matcher.docking import candidates as C
 from matcher.docking.entities import Entities, prepare
@@ -47,7 +46,7 @@ STREAMED_OUTPUTS = (".csv", ".parquet")
 
 
 def weights_hash(weights: dict[str, float]) -> str:
-    return hashlib.sha256(json.dumps(weights, sort_keys=True).encode()).hexdigest()[:12]
+    return digest_json(weights)
 
 
 @dataclass

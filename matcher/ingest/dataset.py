@@ -8,8 +8,7 @@ cached here; callers that want caching (the app) do it in one place of their own
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.columns import SPECS
+from matcher.digest import digest_bytes
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.read import PROBLEM_COLUMNS, read_table
 from matcher.ingest.validate import check_table, empty_table, parse_cells, summarize
@@ -128,6 +128,35 @@ def _find(folder: Path, table: str) -> Path | None:
     return None
 
 
+def _reference_file(folder: Path, table: str) -> Path:
+    """A reference table of the folder, else the bundled one (which may be absent too)."""
+    file = folder / f"{table}.csv"
+    return file if file.is_file() else BUNDLED_DATA / f"{table}.csv"
+
+
+def data_version(path: str | Path | None = None) -> str:
+    """The version of a data folder (``None``: the bundled data): a digest of its tables' bytes.
+
+    Each entity table and each reference table that :func:`load_dataset` reads counts, in load
+    order, with its name; an absent table counts as absent. Same bytes, same version (see
+    :mod:`matcher.digest`); ``Dataset.version`` is this value.
+    """
+    folder = BUNDLED_DATA if path is None else Path(path)
+    return digest_bytes(_version_chunks(folder))
+
+
+def _version_chunks(folder: Path) -> Iterator[bytes]:
+    files = [(table, _find(folder, table)) for table in ENTITY_TABLES]
+    files += [(table, _reference_file(folder, table)) for table in REFERENCE_TABLES]
+    for table, file in files:
+        yield f"{table}\0".encode()
+        if file is None or not file.is_file():
+            yield b"<absent>\0"
+            continue
+        yield file.read_bytes()
+        yield b"\0"
+
+
 def _problems_of(err: ValidationError, file: Path) -> pd.DataFrame:
     if err.problems is not None and len(err.problems):
         return err.problems
@@ -218,16 +247,11 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     found: list[pd.DataFrame] = []
     tables: dict[str, pd.DataFrame] = {}
     read_ok: set[str] = set()
-    digest = hashlib.sha256()
     for table in ENTITY_TABLES:
         file = _find(folder, table)
-        digest.update(f"{table}\0".encode())
         if file is None:
             tables[table] = empty_table(SPECS[table])
-            digest.update(b"<absent>\0")
             continue
-        digest.update(file.read_bytes())
-        digest.update(b"\0")
         try:
             raw = read_table(file, SPECS[table].aliases)
         except ValidationError as err:
@@ -245,16 +269,10 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
 
     references: dict[str, pd.DataFrame] = {}
     for table, kinds in (("chain_links", _CHAIN_LINK_COLUMNS), ("policy_pairings", _POLICY_COLUMNS)):
-        file = folder / f"{table}.csv"
-        if not file.is_file():
-            file = BUNDLED_DATA / f"{table}.csv"
-        digest.update(f"{table}\0".encode())
+        file = _reference_file(folder, table)
         if not file.is_file():
             references[table] = _empty_reference(kinds)
-            digest.update(b"<absent>\0")
             continue
-        digest.update(file.read_bytes())
-        digest.update(b"\0")
         try:
             raw = read_table(file, common_aliases=False)
         except ValidationError as err:
@@ -276,5 +294,5 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         chain_links=references["chain_links"],
         policies=references["policy_pairings"],
         name="bundled" if path is None else folder.name,
-        version=digest.hexdigest()[:12],
+        version=data_version(folder),
     )

@@ -1,14 +1,17 @@
-"""Read planners' CSV and Excel files as text, exactly as they were typed.
+"""Read table files as text, exactly as they were typed: the one table reader of the package.
 
-This is the very edge of the pipeline: bytes come in, a table of stripped text cells comes out,
-with canonical column names and the row numbers a user sees in Excel (header = row 1). Nothing
-here interprets a cell; :mod:`matcher.ingest.validate` does that. Every cell stays text so that ids such
-as ``00123`` keep their zeros.
+This is the very edge of the pipeline: bytes come in, a table of text cells comes out, with the
+row numbers a user sees in Excel (header = row 1). Nothing here interprets a cell;
+:mod:`matcher.ingest.validate` (data folders) and :mod:`matcher.meetings.tables` (suggestions,
+shortlists and the planners' side tables) do that. Every cell stays text so that ids such as
+``00123`` keep their zeros.
 
-Chinese CSV files arrive as UTF-8, UTF-8 with a BOM, GBK or GB18030. We try strict decodes in
-the order ``utf-8-sig`` then ``gb18030`` (GBK is a subset of GB18030) and only fall back to
-charset detection when both fail. Files that cannot be read (empty, binary, UTF-16, NUL bytes,
-an unterminated quote, duplicate headers, a text file named ``.xlsx``) raise
+:func:`read_table` takes CSV text (``.csv``, ``.txt``, ``.tsv``), Excel (``.xlsx``, ``.xlsm``; a
+chosen sheet), JSON records (``.json``) and Parquet (``.parquet``). Chinese CSV files arrive as
+UTF-8, UTF-8 with a BOM, GBK or GB18030. We try strict decodes in the order ``utf-8-sig`` then
+``gb18030`` (GBK is a subset of GB18030) and only fall back to charset detection when both fail.
+Files that cannot be read (missing, empty, binary, UTF-16, NUL bytes, an unterminated quote,
+duplicate headers, a text file named ``.xlsx``, broken JSON or Parquet) raise
 :class:`~matcher.exceptions.ValidationError` naming the file, with a one-row problems table so
 that callers can collect the problems of several files before reporting.
 """
@@ -16,9 +19,10 @@ that callers can collect the problems of several files before reporting.
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -83,7 +87,6 @@ COLUMN_ALIASES: dict[str, str] = {
     "workers": "n_workers",
 }
 
-_NUL = "\x00"
 # C0 control characters other than tab, LF, CR (and form feed, which some exports emit).
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
 _CONTROL_SHARE_BINARY = 0.01  # more than 1 % control characters: not a text table
@@ -222,26 +225,40 @@ def canonical_header(
 
 
 def _finish(
-    cells: pd.DataFrame, header_raw: list[str], file: str | Path, aliases, common_aliases
+    cells: pd.DataFrame,
+    header_raw: list[str],
+    file: str | Path,
+    aliases,
+    common_aliases,
+    as_typed: bool = False,
 ) -> pd.DataFrame:
-    """Shared tail of CSV and XLSX reading: header checks, stripping, row numbers."""
+    """Shared tail of every format: header checks, stripping, row numbers.
+
+    ``cells`` holds text and missing values (a JSON or Parquet null, an empty CSV or Excel cell
+    read ``as_typed``); missing values become ``""`` unless ``as_typed``.
+    """
+    text = cells.fillna("")
     # Excel often carries empty trailing columns; drop header-less columns that hold nothing.
     keep = []
     for position, name in enumerate(header_raw):
         empty_header = not str(name).strip()
-        if empty_header and not cells.iloc[:, position].str.strip().ne("").any():
+        if empty_header and not text.iloc[:, position].str.strip().ne("").any():
             continue
         keep.append(position)
-    cells = cells.iloc[:, keep]
+    cells, text = (cells if as_typed else text).iloc[:, keep], text.iloc[:, keep]
     header_raw = [str(header_raw[p]) for p in keep]
-    header = canonical_header(header_raw, aliases, common_aliases=common_aliases)
+    if as_typed:
+        header = [name.strip() for name in header_raw]
+    else:
+        header = canonical_header(header_raw, aliases, common_aliases=common_aliases)
     _check_header(header, header_raw, file)
     cells.columns = header
-    for col in cells.columns:
-        cells[col] = cells[col].str.strip()
+    if not as_typed:
+        for col in cells.columns:
+            cells[col] = cells[col].str.strip()
     # Blank lines are not records, but they keep their place in the row numbering.
     if len(cells.columns):
-        cells = cells[cells.ne("").any(axis=1)]
+        cells = cells[text.ne("").any(axis=1).to_numpy()]
     cells.index.name = "row"
     return cells
 
@@ -252,8 +269,10 @@ def read_csv_text(
     aliases: Mapping[str, str] | None = None,
     *,
     common_aliases: bool = True,
+    as_typed: bool = False,
 ) -> pd.DataFrame:
-    """Parse CSV text into stripped text cells indexed by Excel row number.
+    """Parse CSV text into stripped text cells indexed by Excel row number (``as_typed``: see
+    :func:`read_table`).
 
     Raises
     ------
@@ -302,9 +321,11 @@ def read_csv_text(
         raise file_error(file, "the first row is empty; the first row must be the header", row=1)
     header_raw = [str(v) for v in raw.iloc[0].tolist()]
     cells = raw.iloc[1:].copy()
+    if as_typed:  # an empty cell is a missing value, like a JSON or Parquet null
+        cells = cells.mask(cells.eq(""))
     # pandas counts records from 0; Excel counts rows from 1 and the header is row 1.
     cells.index = pd.RangeIndex(2, 2 + len(cells))
-    return _finish(cells, header_raw, file, aliases, common_aliases)
+    return _finish(cells, header_raw, file, aliases, common_aliases, as_typed)
 
 
 def _open_quote_cell(text: str, sep: str) -> tuple[int, str]:
@@ -362,13 +383,18 @@ def read_xlsx(
     sheet: str | None = None,
     *,
     common_aliases: bool = True,
+    sheets: Iterable[str] = (),
+    as_typed: bool = False,
 ) -> pd.DataFrame:
-    """Read the first (or the named) sheet of an ``.xlsx`` workbook as text cells.
+    """Read one sheet of an ``.xlsx`` workbook as text cells.
+
+    The sheet is ``sheet`` (which must exist), else the first of ``sheets`` the workbook has,
+    else the first sheet. ``as_typed``: see :func:`read_table`.
 
     Raises
     ------
     ValidationError
-        The file is not a real workbook, or the sheet is empty or malformed.
+        The file is not a real workbook, ``sheet`` is missing, or the sheet is empty or malformed.
     """
     from openpyxl import load_workbook
 
@@ -387,6 +413,8 @@ def read_xlsx(
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise file_error(path, f"no sheet named '{sheet}'; sheets: {', '.join(book.sheetnames)}")
+        if sheet is None:
+            sheet = next((name for name in sheets if name in book.sheetnames), None)
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
         rows = []
         cells_read = 0
@@ -410,44 +438,128 @@ def read_xlsx(
     cells = pd.DataFrame(rows[1:], columns=range(width), dtype=str, index=pd.RangeIndex(2, 1 + len(rows)))
     if not len(cells):
         cells = pd.DataFrame({i: pd.Series([], dtype=str) for i in range(width)}, index=pd.RangeIndex(2, 2))
-    return _finish(cells, rows[0], path, aliases, common_aliases)
+    if as_typed:  # an empty cell is a missing value, like a JSON or Parquet null
+        cells = cells.mask(cells.eq(""))
+    return _finish(cells, rows[0], path, aliases, common_aliases, as_typed)
+
+
+#: Keys under which a JSON file may hold its list of records (``{"shortlist": [...]}``).
+JSON_RECORD_KEYS = ("suggestions", "shortlist", "pairs", "meetings", "data", "records")
+
+
+def _text_cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A frame of any types as text cells (nulls stay missing) numbered like Excel rows, and its header."""
+    header = [str(c) for c in frame.columns]
+    cells = frame.astype("string").astype(object)
+    cells.columns = range(len(header))
+    cells.index = pd.RangeIndex(2, 2 + len(cells))
+    return cells, header
+
+
+def _json_cells(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Records of a JSON file: a list of records, ``{"shortlist": [...]}`` (any key of
+    :data:`JSON_RECORD_KEYS`) or a pandas ``split`` / ``columns`` layout."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise file_error(path, f"the file cannot be read as JSON ({err})") from None
+    split = isinstance(data, dict) and "columns" in data and "data" in data
+    if isinstance(data, dict) and not split:
+        for key in JSON_RECORD_KEYS:
+            if key in data and isinstance(data[key], list):
+                data = data[key]
+                break
+    try:
+        # dtype=object: every value stays as the JSON had it (no 1 -> 1.0 next to a 0.5)
+        if split:
+            frame = pd.DataFrame(data["data"], columns=data["columns"], dtype=object)
+        else:  # records, or the {"col": {"0": v}} layout
+            frame = pd.DataFrame(data, dtype=object)
+    except (ValueError, TypeError, KeyError) as err:
+        raise file_error(path, f"the JSON does not hold a table of records ({err})") from None
+    # ids must stay text: JSON numbers become their decimal text; null stays missing.
+    frame = frame.apply(lambda col: col.map(lambda v: pd.NA if v is None or v is pd.NA or v != v else str(v)))
+    return _text_cells(frame)
+
+
+def _parquet_cells(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    try:
+        frame = pd.read_parquet(path)
+    except (ValueError, OSError) as err:
+        raise file_error(path, f"the file cannot be read as Parquet ({err})") from None
+    return _text_cells(frame)
 
 
 def read_table(
-    path: str | Path, aliases: Mapping[str, str] | None = None, *, common_aliases: bool = True
+    path: str | Path,
+    aliases: Mapping[str, str] | None = None,
+    *,
+    common_aliases: bool = True,
+    sheets: Iterable[str] = (),
+    what: str | None = None,
+    as_typed: bool = False,
 ) -> pd.DataFrame:
-    """Read a CSV (``.csv``, ``.txt``, ``.tsv``) or Excel (``.xlsx``) table as text cells.
+    """Read a CSV, Excel, JSON or Parquet table as text cells.
 
     Parameters
     ----------
     path : path-like
-        The file.
+        ``.xlsx``/``.xlsm``, ``.json`` (records; see :func:`_json_cells`), ``.parquet``, or CSV
+        text in any other file (``.csv``, ``.txt``, ``.tsv``; UTF-8, UTF-8 with BOM, GBK or
+        GB18030; comma- or tab-separated).
     aliases : mapping, optional
         Extra header aliases for this table.
     common_aliases : bool
         Resolve ``COLUMN_ALIASES`` too (default); False for reference tables such as chain links.
+    sheets : iterable of str
+        Excel sheet names to try in order; the first sheet is read when none is present.
+    what : str, optional
+        What the file holds ("suggestions", "forbidden pairs", ...); error messages then read
+        ``"<what> file <path>: <reason>"``.
+    as_typed : bool
+        Cells exactly as typed, not stripped (a leading tab is part of a name); empty CSV and
+        Excel cells and JSON and Parquet nulls are missing values (a Parquet ``""`` stays
+        text); headers only trimmed: not lower-cased, no aliases. For files our own commands
+        wrote and read back (suggestions, shortlists) and the planners' side tables of
+        :mod:`matcher.meetings`.
 
     Returns
     -------
     pandas.DataFrame
-        One text column per header (stripped, lower-cased, aliases resolved); empty cells are
-        ``""``; the index, named ``row``, is the row number in Excel (first data row = 2).
+        One text column per header (stripped, lower-cased, aliases resolved unless
+        ``as_typed``); empty cells are ``""`` unless ``as_typed``; the index, named ``row``, is
+        the row number in Excel (first data row = 2). Rows with no text at all are left out.
 
     Raises
     ------
     ValidationError
         The file is missing or cannot be read; the message and ``problems`` name the file.
     """
-    path = Path(path)
+    try:
+        return _read_table(Path(path), aliases, common_aliases, tuple(sheets), as_typed)
+    except ValidationError as err:
+        if not what:
+            raise
+        raise ValidationError(f"{what} file {err}", err.problems) from None
+
+
+def _read_table(
+    path: Path, aliases: Mapping[str, str] | None, common_aliases: bool, sheets: tuple[str, ...], as_typed: bool
+) -> pd.DataFrame:
     if not path.is_file():
         raise file_error(path, "file not found" if not path.exists() else "not a file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path, aliases, common_aliases=common_aliases)
+        return read_xlsx(path, aliases, common_aliases=common_aliases, sheets=sheets, as_typed=as_typed)
     if suffix == ".xls":
         raise file_error(path, "old .xls workbooks are not supported; save it as .xlsx or CSV")
+    if suffix in (".json", ".parquet"):
+        cells, header = _json_cells(path) if suffix == ".json" else _parquet_cells(path)
+        if not header:
+            raise file_error(path, "the file holds no columns")
+        return _finish(cells, header, path, aliases, common_aliases, as_typed)
     data = path.read_bytes()
     if data[:4] == b"PK\x03\x04":
         raise file_error(path, "the file is an Excel workbook or zip archive; name it .xlsx")
     text, _ = decode_text(data, path)
-    return read_csv_text(text, path, aliases, common_aliases=common_aliases)
+    return read_csv_text(text, path, aliases, common_aliases=common_aliases, as_typed=as_typed)

@@ -1,1 +1,3 @@
-"""Outputs: spreadsheet-safe cells and the files planners open (XLSX, CSV, PDF, ICS, Parquet)."""
+"""Outputs: spreadsheet-safe cells (``cells``) and the files planners open: XLSX, CSV, JSON and
+Parquet (``export``), PDF agendas (``pdf``), ICS calendars (``calendar``), with the run sheet
+(``metadata``)."""

@@ -10,28 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from matcher.outputs.cells import neutralise_arrow_table
+
 if TYPE_CHECKING:
     import pyarrow as pa
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-TEXT_COLUMNS = ("left_id", "right_id", "left_name_zh", "left_name_en", "right_name_zh", "right_name_en")
-
-
-def _neutralise_block(table):
-    """Text cells that would start a spreadsheet formula get a leading ``'`` (``export.neutralise_cell``)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    for c in TEXT_COLUMNS:
-        col = table.column(c)
-        if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
-            continue
-        hit = pc.is_in(pc.utf8_slice_codeunits(col, 0, 1), value_set=pa.array(list(FORMULA_START)))
-        if pc.any(hit).as_py():
-            fixed = pc.if_else(hit, pc.binary_join_element_wise("'", col, ""), col)
-            table = table.set_column(table.schema.get_field_index(c), c, fixed)
-    return table
-
 
 class BlockWriter:
     """Append suggestion blocks to one file, on a background thread, never leaving a half file.
@@ -72,7 +54,7 @@ class BlockWriter:
 
         for k, v in self.extra.items():
             table = table.append_column(k, pa.array([v] * table.num_rows))
-        table = _neutralise_block(table)
+        table = neutralise_arrow_table(table)  # every text column: names, ids, reasons, details
         if self._writer is None:
             self._schema = table.schema
             self._writer = self._open(table.schema)

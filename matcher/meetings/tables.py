@@ -1,0 +1,202 @@
+"""Reading the meetings' input tables: suggestions and shortlists, forbidden pairs, capacities.
+
+Files go through the package's one table reader (:func:`matcher.ingest.read.read_table`) with
+their cells as typed (empty cells missing); here the quote our exports put before formula-like
+text comes off again (:func:`matcher.outputs.cells.restore_cell`), so a shortlist
+written by ``shortlist`` and read by ``schedule`` keeps its names exactly. Every bad cell is
+collected into one :class:`~matcher.exceptions.ValidationError` with rows numbered as in Excel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from matcher.exceptions import MatcherError, ValidationError
+from matcher.ingest.read import read_table
+from matcher.outputs.cells import restore_cell
+
+PAIR: list[str] = ["left_id", "right_id"]
+#: Columns that hold numbers in a suggestions file (besides the f_/w_/c_ triples).
+NUMERIC_COLUMNS: tuple[str, ...] = ("rank", "score")
+
+
+def read_pairs_table(path: str | Path, *, what: str = "table", sheets: Iterable[str] = ()) -> pd.DataFrame:
+    """Read a CSV, XLSX, JSON or Parquet table with every column as text (ids keep leading zeros).
+
+    Parameters
+    ----------
+    path : str or Path
+        Any file :func:`matcher.ingest.read.read_table` reads: ``.csv`` (UTF-8, UTF-8 with BOM,
+        GBK or GB18030), ``.xlsx``, ``.json`` (a list of records, ``{"suggestions": [...]}`` /
+        ``{"shortlist": [...]}``, or a pandas ``split`` / ``columns`` layout) or ``.parquet``.
+    what : str
+        What the file holds, for error messages ("suggestions", "forbidden pairs", ...).
+    sheets : iterable of str
+        XLSX sheet names to try in order; the first sheet is used when none matches.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns with the cells as typed (our exports' neutralising quote undone); empty
+        cells are missing values; rows numbered from 0.
+
+    Raises
+    ------
+    ValidationError
+        The file is missing or cannot be read; the message names ``what`` and the file.
+    """
+    frame = read_table(path, what=what, sheets=sheets, as_typed=True).reset_index(drop=True)
+    for col in frame.columns:
+        frame[col] = frame[col].map(restore_cell)
+    return frame
+
+
+def problem_row(file: str, row: Any, column: str, value: Any, reason: str) -> dict[str, Any]:
+    """One row of a problems table (``file, row, column, value, reason``)."""
+    return {"file": file, "row": row, "column": column, "value": value, "reason": reason}
+
+
+def prepare_suggestions(
+    suggestions: pd.DataFrame, *, source: str = "suggestions", require_score: bool = True
+) -> pd.DataFrame:
+    """Check a suggestions frame and return a copy with text ids and numeric scores.
+
+    Every problem is collected in one pass. Rows are numbered as in Excel (header = row 1).
+    With ``require_score=False`` (a list of meetings to schedule) the score may be absent or empty.
+
+    Raises
+    ------
+    ValidationError
+        A required column (``left_id``, ``right_id``, ``score``) is missing, an id is empty or a
+        score is not a number. ``problems`` lists each bad cell.
+    """
+    if not isinstance(suggestions, pd.DataFrame):
+        raise MatcherError(f"{source}: expected a table (DataFrame), got {type(suggestions).__name__}")
+    needed = ("left_id", "right_id", "score") if require_score else ("left_id", "right_id")
+    missing = [c for c in needed if c not in suggestions.columns]
+    if missing:
+        raise ValidationError(
+            f"{source} lacks column(s) {', '.join(missing)}; it has: "
+            f"{', '.join(map(str, suggestions.columns))}",
+            pd.DataFrame([problem_row(source, 1, c, "", "required column missing") for c in missing]),
+        )
+    frame = suggestions.copy().reset_index(drop=True)
+    if "score" not in frame.columns:
+        frame["score"] = pd.NA
+    problems = []
+    for col in PAIR:
+        for i in np.flatnonzero(frame[col].isna().to_numpy() | (frame[col].astype(str).str.strip() == "")):
+            problems.append(problem_row(source, int(i) + 2, col, "", "empty id"))
+        frame[col] = frame[col].astype(str).str.strip()
+    numeric = [c for c in frame.columns if c in NUMERIC_COLUMNS or str(c)[:2] in ("f_", "w_", "c_")]
+    for col in numeric:
+        raw = frame[col]
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+        if col == "score" and require_score:
+            bad = bad | raw.isna()
+        for i in np.flatnonzero(bad.to_numpy()):
+            problems.append(problem_row(source, int(i) + 2, col, raw.iloc[i], "not a number"))
+        whole = values.dropna()
+        frame[col] = values.astype("Int64" if col == "rank" and (whole == whole.round()).all() else "Float64")
+    if problems:
+        table = pd.DataFrame(problems)
+        raise ValidationError(f"{source} has {len(table)} bad cell(s); nothing was selected", table)
+    return frame
+
+
+def read_suggestions(path: str | Path) -> pd.DataFrame:
+    """Read a suggestions (or shortlist) file written by ``suggest`` or ``shortlist``."""
+    frame = read_pairs_table(path, what="suggestions", sheets=("shortlist", "suggestions"))
+    return prepare_suggestions(frame, source=Path(path).name)
+
+
+def read_shortlist(path: str | Path) -> pd.DataFrame:
+    """Pairs to schedule from a suggestions/shortlist file; the score column is optional."""
+    frame = read_pairs_table(path, what="shortlist", sheets=("shortlist", "suggestions"))
+    return prepare_suggestions(frame, source=Path(path).name, require_score="score" in frame.columns)
+
+
+def table_source(source: pd.DataFrame | str | Path, what: str, sheet: str, default_name: str
+                 ) -> tuple[pd.DataFrame, str]:
+    """A side table given as a frame or a CSV/XLSX/JSON file: ``(frame, name for messages)``."""
+    if isinstance(source, (str, Path)):
+        return read_pairs_table(source, what=what, sheets=(sheet,)), Path(source).name
+    return source, default_name
+
+
+def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]] | None) -> pd.DataFrame:
+    """Forbidden pairs as a frame ``left_id, right_id, reason``.
+
+    Accepts a DataFrame, a CSV/XLSX/JSON path or an iterable of ``(left_id, right_id[, reason])``.
+    A missing reason reads "excluded by planner".
+    """
+    cols = ["left_id", "right_id", "reason"]
+    if source is None:
+        return pd.DataFrame({c: pd.Series(dtype=str) for c in cols})
+    name = "forbidden pairs"
+    if isinstance(source, (str, Path, pd.DataFrame)):
+        frame, name = table_source(source, "forbidden pairs", "forbidden", name)
+        frame = frame.copy()
+    else:
+        rows = [tuple(r) for r in source]
+        frame = pd.DataFrame([(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], columns=cols)
+    missing = [c for c in PAIR if c not in frame.columns]
+    if missing:
+        raise ValidationError(
+            f"{name} lacks column(s) {', '.join(missing)}; expected left_id,right_id[,reason], "
+            f"found: {', '.join(map(str, frame.columns))}",
+            pd.DataFrame([problem_row(name, 1, c, "", "required column missing") for c in missing]),
+        )
+    problems = []
+    for col in PAIR:
+        for i in np.flatnonzero(frame[col].isna().to_numpy()):
+            problems.append(problem_row(name, int(i) + 2, col, "", "empty id"))
+    if problems:
+        raise ValidationError(f"{name} has {len(problems)} empty id(s)", pd.DataFrame(problems))
+    reason = frame["reason"] if "reason" in frame.columns else pd.Series(pd.NA, index=frame.index)
+    out = pd.DataFrame(
+        {
+            "left_id": frame["left_id"].astype(str).str.strip(),
+            "right_id": frame["right_id"].astype(str).str.strip(),
+            "reason": reason.where(reason.notna(), "excluded by planner").astype(str),
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def read_capacities(source: Mapping[str, int] | pd.DataFrame | str | Path | None) -> dict[str, int]:
+    """Per-entity meeting capacities from a mapping, a frame or a file with ``id, capacity``."""
+    if source is None:
+        return {}
+    if isinstance(source, Mapping):
+        items = list(source.items())
+        name = "capacities"
+    else:
+        frame, name = table_source(source, "capacities", "capacities", "capacities")
+        id_col = next((c for c in ("id", "entity_id", "participant_id") if c in frame.columns), None)
+        if id_col is None or "capacity" not in frame.columns:
+            raise ValidationError(
+                f"{name} needs columns id,capacity; found: {', '.join(map(str, frame.columns))}",
+                pd.DataFrame([problem_row(name, 1, "id/capacity", "", "required column missing")]),
+            )
+        items = list(zip(frame[id_col], frame["capacity"], strict=False))
+    out, problems = {}, []
+    for row, (key, value) in enumerate(items, start=2):
+        try:
+            number = float(value)
+            ok = number >= 0 and number == int(number)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            problems.append(problem_row(name, row, "capacity", value, "must be a whole number >= 0"))
+            continue
+        out[str(key).strip()] = int(number)
+    if problems:
+        raise ValidationError(f"{name} has {len(problems)} bad capacity value(s)", pd.DataFrame(problems))
+    return out

@@ -1,0 +1,98 @@
+"""Spreadsheet-safe cells: the one place that decides which text a spreadsheet would run.
+
+A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+single quote, so a spreadsheet shows it instead of running it as a formula (CSV/formula
+injection, OWASP). Numbers, booleans and missing values are never touched. Every writer of
+:mod:`matcher.outputs` goes through here, for a pandas frame (:func:`neutralise_frame`), a
+pyarrow table written block by block (:func:`neutralise_arrow_table`) or one value
+(:func:`neutralise_cell`); :func:`restore_cell` undoes the quote when our own export is read back.
+
+Examples
+--------
+>>> neutralise_cell('=HYPERLINK("http://x","y")')
+'\\'=HYPERLINK("http://x","y")'
+>>> neutralise_cell("常熟"), neutralise_cell(-1.5)
+('常熟', -1.5)
+>>> restore_cell(neutralise_cell("@SUM(A1)"))
+'@SUM(A1)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+#: First characters that make a spreadsheet treat text as a formula (OWASP CSV injection).
+FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Make a cell safe for spreadsheets: prefix ``'`` to text starting with a formula character.
+
+    Numbers, booleans and missing values are returned unchanged; text is returned as text.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`neutralise_cell` applied to every text cell and header."""
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            out[col] = series.map(neutralise_cell).astype(object)
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    return out
+
+
+def neutralise_arrow_table(table: Any, columns: Iterable[str] | None = None) -> Any:
+    """A ``pyarrow.Table`` with :func:`neutralise_cell` applied to its text columns, vectorised.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    columns : iterable of str, optional
+        The columns to neutralise (each must exist); default: every column. Only ``string`` and
+        ``large_string`` columns change; others, and nulls, are left as they are.
+
+    Returns
+    -------
+    pyarrow.Table
+        The same table when no cell needed a quote, else a table with the fixed columns replaced.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    starts = pa.array(list(FORMULA_START))
+    for name in table.column_names if columns is None else columns:
+        col = table.column(name)
+        if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+            continue
+        hit = pc.is_in(pc.utf8_slice_codeunits(col, 0, 1), value_set=starts)
+        if pc.any(hit).as_py():
+            quote, join = pa.scalar("'", col.type), pa.scalar("", col.type)
+            fixed = pc.if_else(hit, pc.binary_join_element_wise(quote, col, join), col)
+            table = table.set_column(table.schema.get_field_index(name), name, fixed)
+    return table
+
+
+def restore_cell(value: Any) -> Any:
+    """Undo :func:`neutralise_cell` on a value read back from our own export.
+
+    A text starting with a single quote followed by a formula character gets the quote removed,
+    so a shortlist written by ``shortlist`` and read by ``schedule`` keeps its names exactly.
+    """
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START:
+        return value[1:]
+    return value
+
+
+def cell_text(value: Any) -> str:
+    """A cell as neutralised text for a PDF or a calendar entry; empty for a missing value."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(neutralise_cell(str(value)))

@@ -1,0 +1,180 @@
+"""PDF agendas: one bilingual page per participant, with a Chinese font embedded.
+
+The PDF embeds a TrueType CJK font (WenQuanYi Zen Hei when installed) or falls back to
+reportlab's built-in ``STSong-Light``. Text is neutralised like every export
+(:func:`matcher.outputs.cells.cell_text`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pandas as pd
+
+from matcher.meetings.slots import SlotClock
+from matcher.meetings.timetable import Schedule
+from matcher.outputs.cells import cell_text
+
+#: TrueType CJK fonts reportlab can embed, searched in order (env MATCHER_CJK_FONT first).
+#: CFF-based OpenType fonts (Noto Sans CJK .otf/.ttc) cannot be embedded by reportlab.
+CJK_FONT_PATHS: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+    "C:/Windows/Fonts/simhei.ttf",
+    "C:/Windows/Fonts/simsun.ttc",
+)
+FALLBACK_CID_FONT = "STSong-Light"
+
+
+_FONT_CACHE: dict[str, str] = {}
+
+
+def cjk_font() -> str:
+    """Register and return a reportlab font name that renders Chinese.
+
+    Tries ``$MATCHER_CJK_FONT`` and :data:`CJK_FONT_PATHS` (TrueType, TTC with subfont 0), then
+    falls back to the built-in CID font ``STSong-Light`` (not embedded; readers substitute it).
+    """
+    if "name" in _FONT_CACHE:
+        return _FONT_CACHE["name"]
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    candidates = [os.environ.get("MATCHER_CJK_FONT", "")] + list(CJK_FONT_PATHS)
+    for path in candidates:
+        if not path or not Path(path).is_file():
+            continue
+        try:
+            kwargs = {"subfontIndex": 0} if path.lower().endswith(".ttc") else {}
+            pdfmetrics.registerFont(TTFont("MatcherCJK", path, **kwargs))
+        except Exception:  # noqa: BLE001 - a broken or CFF font: try the next one
+            continue
+        _FONT_CACHE["name"] = "MatcherCJK"
+        return "MatcherCJK"
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_CID_FONT))
+    _FONT_CACHE["name"] = FALLBACK_CID_FONT
+    return FALLBACK_CID_FONT
+
+
+def _text(value: Any) -> str:
+    """Safe text for a PDF paragraph: neutralised, XML-escaped, empty for missing values."""
+    return escape(cell_text(value))
+
+
+def write_pdf(
+    plan: Schedule,
+    path: str | Path,
+    *,
+    clock: SlotClock | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    title_zh: str = "对接洽谈会议日程",
+    title_en: str = "Docking meeting agenda",
+) -> Path:
+    """One PDF with a bilingual agenda page per participant (Chinese font embedded)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = cjk_font()
+    path = Path(path)
+    base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK")
+    head = ParagraphStyle("head", parent=base, fontSize=15, leading=20)
+    sub = ParagraphStyle("sub", parent=base, fontSize=11, leading=15)
+    small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=10, textColor=colors.grey)
+    meta = dict(metadata or {})
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=16 * mm,
+        rightMargin=16 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        invariant=1,
+        title=f"{title_zh} / {title_en}",
+        author="matcher",
+        creator="matcher",
+    )
+    agendas = plan.agendas()
+    story: list[Any] = []
+    people = plan.participants()
+    for n, person in enumerate(people.itertuples(index=False)):
+        mine = agendas[agendas["participant_id"] == person.participant_id]
+        if n:
+            story.append(PageBreak())
+        story.append(Paragraph(f"{_text(title_zh)}<br/>{_text(title_en)}", head))
+        story.append(Spacer(1, 3 * mm))
+        story.append(
+            Paragraph(
+                f"{_text(person.name_zh)}　{_text(person.name_en)}　({_text(person.participant_id)})", sub
+            )
+        )
+        when = f"日期 Date: {clock.date.isoformat()}" if clock else ""
+        story.append(Paragraph(f"{when}　会谈 Meetings: {len(mine)}", base))
+        story.append(Spacer(1, 4 * mm))
+        rows = [
+            [
+                Paragraph(x, base)
+                for x in (
+                    "时段<br/>Slot",
+                    "时间<br/>Time",
+                    "桌号<br/>Table",
+                    "对接方<br/>Partner",
+                    "得分<br/>Score",
+                )
+            ]
+        ]
+        for m in mine.itertuples(index=False):
+            partner = "<br/>".join(x for x in (_text(m.partner_name_zh), _text(m.partner_name_en)) if x)
+            partner = f"{partner}<br/>({_text(m.partner_id)})" if partner else _text(m.partner_id)
+            score = "" if pd.isna(m.score) else f"{float(m.score):.3f}"
+            rows.append(
+                [
+                    Paragraph(str(m.slot), base),
+                    Paragraph(clock.label(int(m.slot)) if clock else "", base),
+                    Paragraph(str(m.table), base),
+                    Paragraph(partner, base),
+                    Paragraph(score, base),
+                ]
+            )
+        if len(rows) == 1:
+            rows.append(
+                [
+                    Paragraph("", base),
+                    Paragraph("", base),
+                    Paragraph("", base),
+                    Paragraph("没有安排会谈 / no meetings scheduled", base),
+                    Paragraph("", base),
+                ]
+            )
+        table = Table(rows, colWidths=[16 * mm, 28 * mm, 16 * mm, 100 * mm, 18 * mm], repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DDEBF7")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        story.append(table)
+        story.append(Spacer(1, 6 * mm))
+        footer = "　".join(f"{k}: {_text(meta[k])}" for k in ("run_id", "data_version") if k in meta)
+        if footer:
+            story.append(Paragraph(footer, small))
+    if not story:
+        story.append(Paragraph(f"{_text(title_zh)} / {_text(title_en)}: 没有会谈 / no meetings", head))
+    doc.build(story)
+    return path
