@@ -99,11 +99,8 @@ def test_top_k_equals_a_brute_force_cross_join(bundled, n, seed, top, neighbours
         table.loc[::7, ["lat", "lon"]] = pd.NA  # without a place: only the similar-products rule
     engine = DockingEngine(with_enterprises(bundled, table))
     memory = engine.suggest(KIND, top, neighbours=neighbours, radius_km=radius, backend="memory")
-    # blocks of 7, unless one of them would have no rows (that breaks the run: a bug, see
-    # test_blocks_without_rows_do_not_break_the_run); then one block
-    size = 7 if every_tile_has_rows(engine, memory, 7) else n
-    event(f"block size {'7' if size == 7 else 'n'}")
-    got = engine.suggest(KIND, top, neighbours=neighbours, radius_km=radius, block_size=size)
+    event("a block without rows" if not every_tile_has_rows(engine, memory, 7) else "every block has rows")
+    got = engine.suggest(KIND, top, neighbours=neighbours, radius_km=radius, block_size=7)
     want = bench_scale.cross_join_top_k(engine.entities(KIND), top, neighbours, radius_km=radius)
     assert got["left_id"].tolist() == want["left_id"].tolist()
     assert got["right_id"].tolist() == want["right_id"].tolist()
@@ -275,16 +272,14 @@ def learned_scorer(engine, kind: str) -> LearnedScorer:
     return scorer
 
 
-EMPTY_BLOCK_BUG = pytest.mark.xfail(strict=True, reason="a block without rows breaks the run: see "
-                                    "test_blocks_without_rows_do_not_break_the_run")
 #: The places-unknown firms tile last: without the similar-products rule, or within a radius, their
 #: block has no rows.
 RUNS = [
     pytest.param(dict(top=5), id="top 5"),
     pytest.param(dict(top=None, min_score=0.3), id="every candidate above a score"),
     pytest.param(dict(top=3, for_id="FIRST_AND_LAST"), id="some lists"),
-    pytest.param(dict(top=4, neighbours=7, product_neighbours=0), id="nearest only", marks=EMPTY_BLOCK_BUG),
-    pytest.param(dict(top=4, radius_km=40.0), id="within a radius", marks=EMPTY_BLOCK_BUG),
+    pytest.param(dict(top=4, neighbours=7, product_neighbours=0), id="nearest only"),
+    pytest.param(dict(top=4, radius_km=40.0), id="within a radius"),
 ]
 
 
@@ -306,8 +301,10 @@ def test_memory_and_blocks_backends_give_identical_rows(firms, options, scoring)
     assert_same_rows(memory, tiled)
     if "for_id" not in options:
         pd.testing.assert_frame_equal(memory.attrs["report"], tiled.attrs["report"])
-    if "radius_km" not in options:  # firms without a place took part
-        assert memory["d_km"].isna().any()
+    if "radius_km" in options or options.get("product_neighbours") == 0:
+        assert not every_tile_has_rows(engine, memory, 16)  # the last tile (places unknown) has no rows
+    elif "for_id" not in options:
+        assert memory["d_km"].isna().any()  # firms without a place took part
 
 
 def test_each_backend_ranks_by_its_scorer(firms):
@@ -342,6 +339,8 @@ def test_a_cluster_kind_with_a_learned_scorer_is_identical_in_blocks(bundled):
     assert_same_rows(memory, tiled)
 
 
+# --- blocks without rows, and output files ------------------------------------------------------
+
 def _isolated_corner(bundled) -> Dataset:
     """Five weavers far apart in the south-west (the first spatial tile) and 40 firms near Hangzhou."""
     rows = [{"id": f"A{i}", "name_en": f"lonely weaver {i}", "province": "Yunnan", "lat": 20.0 + i, "lon": 100.0 + i,
@@ -350,19 +349,22 @@ def _isolated_corner(bundled) -> Dataset:
     return with_enterprises(bundled, table)
 
 
-@pytest.mark.xfail(strict=True, reason="bug in matcher/docking/job.py _rows: a block without rows types its "
-                   "object detail columns (lr_from, ...) as null, so the blocks' tables do not concatenate "
-                   "and a streamed file whose first block is empty cannot take the next one")
 @pytest.mark.parametrize("out", [None, "s.csv", "s.parquet"])
 def test_blocks_without_rows_do_not_break_the_run(bundled, tmp_path, out):
     engine = DockingEngine(_isolated_corner(bundled))
+    E = engine.entities(KIND)
+    lonely = {f"A{i}" for i in range(5)}
+    assert set(E.ids[backends.make_blocks(engine.listed(KIND), 5, E.lat, E.lon)[0]]) == lonely  # the first tile
     memory = engine.suggest(KIND, 5, radius_km=30, backend="memory")
-    assert len(memory) and not set(memory["left_id"]) & {f"A{i}" for i in range(5)}  # the lonely ones: no rows
+    assert len(memory) and not set(memory["left_id"]) & lonely  # no partner within 30 km: no rows
     got = engine.suggest(KIND, 5, radius_km=30, block_size=5, out=None if out is None else tmp_path / out)
     if out is None:
         assert_same_rows(memory, got)
-    else:
-        assert got["rows"] == len(memory)
+        return
+    back = pd.read_csv(tmp_path / out, encoding="utf-8-sig") if out.endswith(".csv") else pd.read_parquet(tmp_path / out)
+    assert got["rows"] == len(back) == len(memory)
+    assert list(back.columns) == output_columns(KIND)
+    assert in_id_order(back)[["left_id", "right_id", "rank"]].equals(memory[["left_id", "right_id", "rank"]])
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json", ".xlsx", ".parquet"])
@@ -387,9 +389,6 @@ def test_every_output_type_holds_the_same_rows_on_both_backends(bundled, tmp_pat
     a, b = read(tmp_path / f"m{suffix}"), read(tmp_path / f"b{suffix}")
     assert list(a.columns) == [*output_columns("east_west"), "run_id"] and len(a) == memory["rows"]
     pd.testing.assert_frame_equal(a, in_id_order(b))
-
-
-# --- output files ---------------------------------------------------------------------------------
 
 def _hostile_run(bundled, path, seed: int):
     """120 firms, one named like a formula: the rows in memory, and the same run written to ``path``."""

@@ -11,7 +11,10 @@ group's k-th best score are ordered.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import pandas as pd
 
 
 def rank_within(groups: np.ndarray) -> np.ndarray:
@@ -64,3 +67,18 @@ def order_pairs(score: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.nd
     """Order of a list of pairs (not one entity's partners): score descending, then left, then right
     position ascending (the same tie rule as ``top_k``)."""
     return np.lexsort((right, left, -np.asarray(score, dtype=np.float64)))
+
+
+def ranks_in_lists(owner: Sequence, partner: Sequence, score: np.ndarray) -> np.ndarray:
+    """1-based rank of each row in its owner's list by the same rule (score descending, then partner
+    id ascending), for rows given by ids (e.g. a suggestions table read back from a file).
+
+    >>> ranks_in_lists(["a", "a", "b"], ["y", "x", "x"], np.array([0.5, 0.5, 0.1])).tolist()
+    [2, 1, 1]
+    """
+    owner_code = pd.factorize(pd.Series(owner, dtype=object).astype(str), sort=True)[0]
+    partner_code = pd.factorize(pd.Series(partner, dtype=object).astype(str), sort=True)[0]
+    order = np.lexsort((partner_code, -np.asarray(score, dtype=np.float64), owner_code))
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = rank_within(owner_code[order]) + 1
+    return ranks

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from matcher.docking.ranking import ranks_in_lists
 from matcher.exceptions import MatcherError
 from matcher.meetings.tables import PAIR, prepare_suggestions, read_capacities, read_forbidden
 
@@ -89,10 +90,9 @@ def sort_pairs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rank_within(frame: pd.DataFrame, by: str, other: str) -> pd.Series:
-    """1-based rank of each pair in its entity's list: score descending, ties by the other id."""
-    order = frame.sort_values([by, "score", other], ascending=[True, False, True], kind="mergesort")
-    ranks = order.groupby(by, sort=False).cumcount() + 1
-    return ranks.reindex(frame.index)
+    """1-based rank of each pair in its entity's list: the engine's rule (``docking.ranking``)."""
+    return pd.Series(ranks_in_lists(frame[by], frame[other], frame["score"].to_numpy(dtype=np.float64)),
+                     index=frame.index)
 
 
 def top_k_mask(frame: pd.DataFrame, k: int, side: str = "left") -> pd.Series:

@@ -61,6 +61,16 @@ def problem_row(file: str, row: Any, column: str, value: Any, reason: str) -> di
     return {"file": file, "row": row, "column": column, "value": value, "reason": reason}
 
 
+def require_columns(frame: pd.DataFrame, needed: Iterable[str], source: str, found: str) -> None:
+    """A ``ValidationError`` naming every missing column (row 1, the header) and the columns found."""
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValidationError(
+            f"{source} lacks column(s) {', '.join(missing)}; {found}: {', '.join(map(str, frame.columns))}",
+            pd.DataFrame([problem_row(source, 1, c, "", "required column missing") for c in missing]),
+        )
+
+
 def prepare_suggestions(
     suggestions: pd.DataFrame, *, source: str = "suggestions", require_score: bool = True
 ) -> pd.DataFrame:
@@ -77,14 +87,7 @@ def prepare_suggestions(
     """
     if not isinstance(suggestions, pd.DataFrame):
         raise MatcherError(f"{source}: expected a table (DataFrame), got {type(suggestions).__name__}")
-    needed = ("left_id", "right_id", "score") if require_score else ("left_id", "right_id")
-    missing = [c for c in needed if c not in suggestions.columns]
-    if missing:
-        raise ValidationError(
-            f"{source} lacks column(s) {', '.join(missing)}; it has: "
-            f"{', '.join(map(str, suggestions.columns))}",
-            pd.DataFrame([problem_row(source, 1, c, "", "required column missing") for c in missing]),
-        )
+    require_columns(suggestions, ("left_id", "right_id", "score") if require_score else PAIR, source, "it has")
     frame = suggestions.copy().reset_index(drop=True)
     if "score" not in frame.columns:
         frame["score"] = pd.NA
@@ -146,13 +149,7 @@ def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]]
     else:
         rows = [tuple(r) for r in source]
         frame = pd.DataFrame([(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], columns=cols)
-    missing = [c for c in PAIR if c not in frame.columns]
-    if missing:
-        raise ValidationError(
-            f"{name} lacks column(s) {', '.join(missing)}; expected left_id,right_id[,reason], "
-            f"found: {', '.join(map(str, frame.columns))}",
-            pd.DataFrame([problem_row(name, 1, c, "", "required column missing") for c in missing]),
-        )
+    require_columns(frame, PAIR, name, "expected left_id,right_id[,reason], found")
     problems = []
     for col in PAIR:
         for i in np.flatnonzero(frame[col].isna().to_numpy()):
