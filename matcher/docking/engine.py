@@ -214,6 +214,9 @@ class DockingEngine:
         kind = get_kind(kind)
         if top is not None and int(top) < 1:
             raise MatcherError("--top must be at least 1")
+        if scheduler is not None and backend not in (None, "dask"):
+            raise MatcherError(f"a Dask scheduler runs the dask backend, not {backend!r}: leave out the backend "
+                               "or choose dask")
         backend = "dask" if scheduler is not None else B.check_backend(backend or kind.default_backend)
         params = self.params(kind, **params)
         scorer = scorer or self.scorer(kind, weights, preset)
@@ -222,7 +225,7 @@ class DockingEngine:
         wanted = None
         if for_id is not None:
             ids = [for_id] if isinstance(for_id, str) else list(for_id)
-            chosen = E.positions(ids, "cluster, market or enterprise")
+            chosen = self._positions(kind, E, ids)
             outside = [i for i, p in zip(ids, chosen, strict=True) if p not in set(focal)]
             if outside:
                 raise MatcherError(f"{', '.join(map(repr, outside))} has no {kind.name} list "
@@ -244,10 +247,29 @@ class DockingEngine:
         results = B.run_local(E, blocks, job) if backend == "blocks" else B.run_dask(E, blocks, job, scheduler)
         return self._collect(kind, E, results, blocks, out, extra_columns, metadata, started, backend, len(focal))
 
+    def _positions(self, kind: DockingKind, E: Entities, ids: list[str]) -> np.ndarray:
+        """Row positions of ``ids``; an id of another entity type is named as such."""
+        try:
+            return E.positions(ids, "cluster, market or enterprise")
+        except MatcherError:
+            for i in ids:
+                if i not in E.index:
+                    try:
+                        other = str(self.dataset.entity(i)["entity_type"])
+                    except MatcherError:
+                        raise MatcherError(f"no cluster, market or enterprise has the id {i!r}") from None
+                    raise MatcherError(f"{i!r} is a {other}; the {kind.name} kind pairs {kind.describe}") from None
+            raise
+
     def _memory(self, kind, params, scorer, top, min_score, wanted):
         E = self.entities(kind)
         pf = self.features(kind, **{k: params[k] for k in kind.run_params if k in params})
-        return [rank_block(kind, E, pf.block, scorer, top, min_score, wanted)], pf.report
+        table = rank_block(kind, E, pf.block, scorer, top, min_score, wanted)
+        if wanted is None:
+            return [table], pf.report
+        # the report counts the pairs proposed for the lists made, as on every backend
+        counts = C.generate(kind, E, np.flatnonzero(wanted), params, listed=wanted).counts
+        return [table], C.report(kind, E, counts)
 
     def _collect(self, kind, E, results, blocks, out, extra_columns, metadata, started, backend, n_focal):
         from matcher.outputs.writers import block_writer
