@@ -87,21 +87,21 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
     return FEATURE_LABEL[feature][lang]
 
 
-def _km_texts(km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distances as text in Chinese and English (``1,230 公里``: tens from 100 km), each distinct
-    rounded value formatted once; None where unknown."""
+def _km_texts(km: np.ndarray) -> tuple:
+    """Distances as text in Chinese and English (``1,230 公里``: tens from 100 km), as pyarrow string
+    arrays, each distinct rounded value formatted once; null where unknown."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     km = np.asarray(km, dtype=np.float64)
     known = ~np.isnan(km)
     rounded = np.zeros(len(km), dtype=np.int64)
     v = km[known]
     rounded[known] = np.where(v >= 100, np.round(v, -1), np.round(v)).astype(np.int64)
     uniq, inv = np.unique(rounded, return_inverse=True)
-    out = []
-    for unit in (" 公里", " km"):
-        text = np.array([f"{u:,}{unit}" for u in uniq], dtype=object)[inv.ravel()]
-        text[~known] = None
-        out.append(text)
-    return out[0], out[1]
+    index = pa.array(inv.ravel().astype(np.int32), mask=~known)
+    return tuple(pc.take(pa.array([f"{u:,}{unit}" for u in uniq], pa.string()), index)
+                 for unit in (" 公里", " km"))
 
 
 #: Detail columns each feature's phrase reads (besides its value).
@@ -148,8 +148,10 @@ def _distinct_rows(parts: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndar
     return first, inverse.ravel()
 
 
-def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], top: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Reasons (Chinese, English) for each row of explained pairs, as arrays.
+def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], top: int = 3,
+            arrow: bool = False) -> tuple:
+    """Reasons (Chinese, English) for each row of explained pairs, as numpy arrays (pyarrow string
+    arrays with ``arrow=True``, for output blocks).
 
     ``columns`` (a DataFrame or a dict of arrays) holds ``f_``/``w_``/``c_`` columns for
     ``features`` and the kind's detail columns. A reason depends on a few small codes (which
@@ -171,7 +173,8 @@ def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], 
     skip = features.index("distance") if "distance" in features else -1
     tokens = [np.where((contrib[rows, order[:, s]] >= MIN_CONTRIBUTION) & (order[:, s] != skip), order[:, s] + 1, 0)
               for s in range(order.shape[1])]
-    unknown = (np.isnan(values) & (weights > 0)).astype(np.int64) @ (1 << np.arange(len(features), dtype=np.int64))
+    bits = 2.0 ** np.arange(len(features))  # a float product is a BLAS call; exact below 2**53
+    unknown = ((np.isnan(values) & (weights > 0)) @ bits).astype(np.int64)
     first, inverse = _distinct_rows([*tokens, unknown, *_codes(columns, features, n)], n)
     detail_cols = [c for f in features for c in PHRASE_DETAILS.get(f, ()) if c in columns]
     km_texts = _km_texts(columns["d_km"] if "d_km" in columns else np.full(n, np.nan))
@@ -188,12 +191,12 @@ def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], 
                             else "unknown: " + ", ".join(FEATURES[x].label_en for x in names))
             else:
                 tail.append(None)
-        km_arr = pa.array(km_texts[lang], pa.string())
         take = pa.array(inverse)
-        text = pc.binary_join_element_wise(pc.take(pa.array(head, pa.string()), take), km_arr,
+        text = pc.binary_join_element_wise(pc.take(pa.array(head, pa.string()), take), km_texts[lang],
                                            pc.take(pa.array(tail, pa.string()), take), sep,
                                            null_handling="skip")
-        out.append(pc.if_else(pc.equal(text, ""), nothing, text).to_numpy(zero_copy_only=False))
+        text = pc.if_else(pc.equal(text, ""), nothing, text)
+        out.append(text if arrow else text.to_numpy(zero_copy_only=False))
     return out[0], out[1]
 
 

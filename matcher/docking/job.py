@@ -127,12 +127,12 @@ def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pic
         if a in cols and b in cols:
             va, vb = cols[a], cols[b]
             cols[a], cols[b] = np.where(right, vb, va), np.where(right, va, vb)
-    zh, en = reasons(cols, list(kind.features))
+    zh, en = reasons(cols, list(kind.features), arrow=True)
     left, partner = pa.array(f), pa.array(p)
     text = E.arrow
     n = len(pick)
     out = {
-        "kind": pa.array([kind.name] * n, pa.string()),
+        "kind": pa.repeat(pa.scalar(kind.name, pa.string()), n),
         "rank": pa.array(rank_within(f) + 1),
         "left_id": text["id"].take(left), "right_id": text["id"].take(partner),
         "left_name_zh": text["name_zh"].take(left), "left_name_en": text["name_en"].take(left),
@@ -141,7 +141,7 @@ def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pic
         "left_province": text["province"].take(left), "right_province": text["province"].take(partner),
         "left_type": text["entity_type"].take(left), "right_type": text["entity_type"].take(partner),
         "score": pa.array(cols["score"], pa.float64()),
-        "reason_zh": pa.array(zh, pa.string()), "reason_en": pa.array(en, pa.string()),
+        "reason_zh": zh, "reason_en": en,
     }
     for name in kind.features:
         for prefix in ("f", "w", "c"):
