@@ -292,3 +292,33 @@ def test_kind_checker_catches_literals_but_not_docstrings_or_comments(tmp_path):
     _write(tmp_path, {"matcher/engine.py": '"""Docking east_west pairs."""\ndef f(kind):\n    return kind\n',
                       "app_pages/page.py": "", "scripts/run.py": ""})
     assert kind_name_literals(tmp_path, ["east_west", "enterprise"]) == []
+
+
+def unhinted_signatures(root: Path, package: str = "matcher") -> list[str]:
+    """``file:line name [missing]`` for public functions and methods (no leading ``_``) whose
+    parameters (``self``/``cls`` aside) or return lack a type hint; migrations are left out."""
+    found = []
+    for path in sorted((root / package).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+                args = [a for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+                        if a.arg not in ("self", "cls")]
+                missing = [a.arg for a in args if a.annotation is None]
+                if node.returns is None:
+                    missing.append("return")
+                if missing:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {node.name} {missing}")
+    return found
+
+
+def test_public_signatures_have_type_hints():
+    found = unhinted_signatures(ROOT)
+    assert found == [], "public signatures without type hints:\n" + "\n".join(found)
+
+
+def test_type_hint_checker_can_fail(tmp_path):
+    _write(tmp_path, {"pkg/__init__.py": "", "pkg/a.py": "def f(x, y: int) -> int:\n    return y\n\n"
+                      "def _g(x):\n    return x\n\nclass C:\n    def m(self) -> None:\n        pass\n"})
+    assert unhinted_signatures(tmp_path, "pkg") == ["pkg/a.py:1 f ['x']"]

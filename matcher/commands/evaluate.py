@@ -10,7 +10,7 @@ from matcher.docking.kinds import ENTERPRISE_DOCKING, KINDS
 from matcher.exceptions import MatcherError
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
         help="measure match quality: rank known dockings with the engine and with baselines",

@@ -8,7 +8,7 @@ import sys
 from matcher.exceptions import MatcherError
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "gaps",
         help="show an entity's position in the chain and the stages it lacks, with partners to fill them",

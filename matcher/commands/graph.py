@@ -6,7 +6,7 @@ import argparse
 import sys
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "graph",
         help="export the chain graph (stages, entities, supply links) as GraphML or JSON",

@@ -9,7 +9,7 @@ from matcher.docking.kinds import KINDS
 from matcher.exceptions import MatcherError
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "learn",
         help="retrain a docking kind's scorer from recorded outcomes and save it as JSON",

@@ -13,7 +13,7 @@ from matcher.exceptions import MatcherError
 OUTPUT_TYPES = (".csv", ".xlsx", ".json", ".parquet")
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "suggest",
         help="propose and explain docking pairs of one kind (top K partners per entity)",
