@@ -59,6 +59,10 @@ def ranked_pairs(
     table = engine.entities(kind).table
     li, ri = scored["li"].to_numpy(), scored["ri"].to_numpy()
     keep = np.ones(len(scored), dtype=bool)
+    if get_kind(kind).pairing == "directed":
+        # each firm's own candidates: a pair both firms proposed is listed once (its scores are equal)
+        n = len(table)
+        keep &= ~pd.Series(np.minimum(li, ri) * n + np.maximum(li, ri)).duplicated().to_numpy()
     if for_id:
         keep &= (scored["left_id"].to_numpy() == for_id) | (scored["right_id"].to_numpy() == for_id)
     region = table["region"].astype(object).to_numpy()

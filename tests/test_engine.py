@@ -190,3 +190,27 @@ def test_product_similarity_is_one_computation_for_every_kind(bundled):
     both = ew.set_index(["left_id", "right_id"])["f_product"].to_frame().join(cc.rename("f_product_cc"), how="inner")
     assert len(both) > 100
     np.testing.assert_array_equal(both["f_product"].to_numpy(), both["f_product_cc"].to_numpy())
+
+
+@pytest.mark.parametrize("backend", ["memory", "blocks"])
+def test_a_run_with_no_lists_gives_no_rows_and_a_zero_report(engine, backend):
+    """Regression (review of the one pipeline): no blocks used to leave the report without columns."""
+    rows = engine.suggest("east_west", top=3, for_id=[], backend=backend)
+    assert rows.empty and list(rows.columns)[:3] == ["kind", "rank", "left_id"]
+    report = rows.attrs["report"]
+    assert report["rule"].iloc[-1] == "candidates (union)" and (report["pairs"] == 0).all()
+
+
+def test_bad_weights_and_options_are_refused_with_planner_messages(engine):
+    for weights, message in (({"chain": float("nan")}, "must be a number of 0 or more"),
+                             ({"chain": -0.1}, "must be a number of 0 or more"),
+                             ({"chain": float("inf")}, "must be a number of 0 or more"),
+                             ({"chain": "much"}, "must be a number, not 'much'")):
+        with pytest.raises(MatcherError, match=message):
+            engine.suggest("east_west", weights=weights)
+    for options, message in ((dict(top="x"), "--top must be a whole number"), (dict(top=2.5), "whole number"),
+                             (dict(min_score="high"), "minimum score must be a number"),
+                             (dict(min_score=float("nan")), "not NaN"),
+                             (dict(for_id=5), "ids are text"), (dict(for_id=[5]), "ids are text")):
+        with pytest.raises(MatcherError, match=message):
+            engine.suggest("east_west", **options)

@@ -146,3 +146,12 @@ def test_cli_learn_from_csv_and_cold_start(tmp_path, capsys, engine):
     assert main(["learn", "--kind", "east_west", "--outcomes", str(f), "--out", str(tmp_path / "c.json")]) == 0
     assert "cold start: behaves exactly like the weighted preset" in capsys.readouterr().out
     assert learn.load_model(tmp_path / "c.json").fallback_ is True
+
+
+def test_learned_predict_is_the_sum_explain_shows(engine, simulated):
+    """Ranking uses ``predict`` and the screen shows ``explain``'s score: the same number to the last bit."""
+    _, data = simulated
+    scorer = learn.LearnedScorer(kind="east_west", min_outcomes=30).fit(data.X, data.y)
+    assert not scorer.fallback_
+    X = engine.features("east_west").X
+    np.testing.assert_array_equal(scorer.predict(X), scorer.explain(X)["score"].to_numpy())

@@ -245,6 +245,12 @@ def report(kind: DockingKind, E: Entities, counts: dict[str, int]) -> pd.DataFra
     return frame
 
 
+def zero_counts(kind: DockingKind, params: dict) -> dict[str, int]:
+    """Every rule's count (and the union's) at 0: the report of a run with no lists."""
+    labels = [rule.label(params) if is_search(rule) else rule.name for rule in kind.rules]
+    return {**dict.fromkeys(labels, 0), "candidates (union)": 0}
+
+
 def add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
     for name, value in more.items():
         total[name] = total.get(name, 0) + value
@@ -252,11 +258,21 @@ def add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
 
 
 def check_search_params(params: dict) -> None:
-    """Planner-readable errors for search rules' parameters."""
-    if int(params.get("neighbours", 1)) < 1:
-        raise MatcherError("neighbours (candidates per enterprise) must be at least 1")
-    if int(params.get("product_neighbours", 0)) < 0:
-        raise MatcherError("product neighbours (candidates by similar products) must be 0 or more")
+    """Planner-readable errors for search rules' parameters (whole counts, a positive finite radius)."""
+    for name, least, what in (("neighbours", 1, "neighbours (candidates per enterprise) must be at least 1"),
+                              ("product_neighbours", 0,
+                               "product neighbours (candidates by similar products) must be 0 or more")):
+        value = params.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise MatcherError(f"{what}, as a whole number, not {value!r}")
     radius = params.get("radius_km")
-    if radius is not None and not radius > 0:
-        raise MatcherError(f"the radius must be a positive number of km, not {radius}")
+    if radius is not None:
+        try:
+            ok = float(radius) > 0 and np.isfinite(float(radius))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise MatcherError(f"the radius must be a positive number of km, not {radius!r}")
+        params["radius_km"] = float(radius)

@@ -212,8 +212,15 @@ class DockingEngine:
         """
         started = time.perf_counter()
         kind = get_kind(kind)
-        if top is not None and int(top) < 1:
-            raise MatcherError("--top must be at least 1")
+        if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1):
+            raise MatcherError(f"--top must be a whole number of at least 1, not {top!r}")
+        if min_score is not None:
+            try:
+                min_score = float(min_score)
+            except (TypeError, ValueError):
+                raise MatcherError(f"the minimum score must be a number, not {min_score!r}") from None
+            if np.isnan(min_score):
+                raise MatcherError("the minimum score must be a number, not NaN")
         if scheduler is not None and backend not in (None, "dask"):
             raise MatcherError(f"a Dask scheduler runs the dask backend, not {backend!r}: leave out the backend "
                                "or choose dask")
@@ -224,9 +231,16 @@ class DockingEngine:
         focal = self.listed(kind)
         wanted = None
         if for_id is not None:
-            ids = [for_id] if isinstance(for_id, str) else list(for_id)
+            if isinstance(for_id, str):
+                ids = [for_id]
+            elif isinstance(for_id, Iterable) and all(isinstance(i, str) for i in for_id):
+                ids = list(for_id)
+            else:
+                raise MatcherError(f"ids are text (e.g. 'C056'), not {for_id!r}")
             chosen = self._positions(kind, E, ids)
-            outside = [i for i, p in zip(ids, chosen, strict=True) if p not in set(focal)]
+            listable = np.zeros(len(E), bool)
+            listable[focal] = True
+            outside = [i for i, p in zip(ids, chosen, strict=True) if not listable[p]]
             if outside:
                 raise MatcherError(f"{', '.join(map(repr, outside))} has no {kind.name} list "
                                    f"(its pairs are {kind.describe})")
@@ -245,7 +259,8 @@ class DockingEngine:
         blocks = B.make_blocks(focal, int(block_size), E.lat, E.lon)
         self.progress(f"{backend}: ranking {len(focal):,} {kind.name} lists in {len(blocks):,} block(s)")
         results = B.run_local(E, blocks, job) if backend == "blocks" else B.run_dask(E, blocks, job, scheduler)
-        return self._collect(kind, E, results, blocks, out, extra_columns, metadata, started, backend, len(focal))
+        return self._collect(kind, E, results, blocks, out, extra_columns, metadata, started, backend, len(focal),
+                             C.zero_counts(kind, params))
 
     def _positions(self, kind: DockingKind, E: Entities, ids: list[str]) -> np.ndarray:
         """Row positions of ``ids``; an id of another entity type is named as such."""
@@ -271,12 +286,12 @@ class DockingEngine:
         counts = C.generate(kind, E, np.flatnonzero(wanted), params, listed=wanted).counts
         return [table], C.report(kind, E, counts)
 
-    def _collect(self, kind, E, results, blocks, out, extra_columns, metadata, started, backend, n_focal):
+    def _collect(self, kind, E, results, blocks, out, extra_columns, metadata, started, backend, n_focal, counts):
         from matcher.outputs.writers import block_writer
 
         streamed = out is not None and Path(out).suffix.lower() in STREAMED_OUTPUTS
         writer = block_writer(out, extra_columns, output_columns(kind)) if streamed else None
-        kept, counts, rows, done = [], {}, 0, 0
+        kept, rows, done = [], 0, 0
         try:
             for n, result in enumerate(results, start=1):
                 done += len(blocks[n - 1])

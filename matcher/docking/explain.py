@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matcher.docking.features import FEATURES
+from matcher.docking.features import FEATURES, STAGE_NAMES
 from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
 
 STAGE_ZH = [zh for zh, _ in STAGES.values()]
@@ -24,7 +24,6 @@ FEATURE_LABEL = {name: (f.label_zh, f.label_en) for name, f in FEATURES.items()}
 MIN_CONTRIBUTION = 0.005
 
 
-STAGE_NAMES = list(STAGES)
 ROLE_OF_STAGE = {
     "fiber": "raw_materials", "spinning": "raw_materials",
     "weaving": "fabrics", "knitting": "fabrics", "dyeing_finishing": "fabrics",

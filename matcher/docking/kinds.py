@@ -131,7 +131,13 @@ class DockingKind:
             unknown = sorted(set(weights) - set(base))
             if unknown:
                 raise MatcherError(f"unknown features {unknown} for {self.name}; valid: {', '.join(base)}")
-            base.update({k: float(v) for k, v in weights.items()})
+            for name, value in weights.items():
+                try:
+                    base[name] = float(value)
+                except (TypeError, ValueError):
+                    raise MatcherError(f"the weight of {name!r} must be a number, not {value!r}") from None
+                if not np.isfinite(base[name]) or base[name] < 0:
+                    raise MatcherError(f"the weight of {name!r} must be a number of 0 or more, not {value!r}")
         return base
 
     # -- who may pair with whom ---------------------------------------------------------------

@@ -60,9 +60,6 @@ def top_k(focal: np.ndarray, partner: np.ndarray, score: np.ndarray, k: int) -> 
     return rows_at[S > -np.inf]  # row-major: focal by focal, best first
 
 
-# --- reasons -----------------------------------------------------------------------------
-
-
 def order_pairs(score: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Order of a list of pairs (not one entity's partners): score descending, then left, then right
     position ascending (the same tie rule as ``top_k``)."""

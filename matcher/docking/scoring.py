@@ -89,7 +89,7 @@ class WeightedScorer(BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: object = None) -> WeightedScorer:
         """Check the features and freeze the weights; ``y`` is ignored (no learning)."""
-        X = _as_frame(X)
+        X = as_frame(X)
         weights = dict(self.weights or {})
         unknown = sorted(set(weights) - set(X.columns))
         if unknown:
@@ -117,7 +117,7 @@ class WeightedScorer(BaseEstimator):
         """``f_``/``w_``/``c_`` columns per feature and ``score`` (the sum of the ``c_``)."""
         values = self._values(X)
         contrib = np.nan_to_num(values, nan=0.0) * self.weights_
-        return explanation_frame(self.feature_names_in_, values, self.weights_, contrib, index=_as_frame(X).index)
+        return explanation_frame(self.feature_names_in_, values, self.weights_, contrib, index=as_frame(X).index)
 
 
 def explanation_frame(names: Iterable[str], values: np.ndarray, weights: np.ndarray, contrib: np.ndarray,
@@ -135,14 +135,15 @@ def explanation_frame(names: Iterable[str], values: np.ndarray, weights: np.ndar
 
 def feature_values(X: pd.DataFrame, names: Iterable[str]) -> np.ndarray:
     """The ``names`` columns of a feature frame as float64, unknown as NaN (shared by all scorers)."""
-    X = _as_frame(X)
+    X = as_frame(X)
     missing = [f for f in names if f not in X.columns]
     if missing:
         raise MatcherError(f"features missing for scoring: {missing}")
     return X[list(names)].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _as_frame(X) -> pd.DataFrame:
+def as_frame(X: object) -> pd.DataFrame:
+    """``X`` when it is a DataFrame of named features, else a planner-readable error."""
     if isinstance(X, pd.DataFrame):
         return X
     raise MatcherError("scorers take a DataFrame of named features")

@@ -49,7 +49,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from matcher.docking.kinds import get_kind
-from matcher.docking.scoring import WeightedScorer, explanation_frame, feature_values, read_json
+from matcher.docking.scoring import WeightedScorer, as_frame, explanation_frame, feature_values, read_json
 from matcher.exceptions import MatcherError, ValidationError
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ class LearnedScorer(BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> LearnedScorer:
         """Learn from labelled pairs (``y``: 1 good, 0 poor), or keep the preset when too few."""
-        X = _as_frame(X)
+        X = as_frame(X)
         names = np.asarray(X.columns, dtype=object)
         self.feature_names_in_ = names
         self.n_features_in_ = len(names)
@@ -223,7 +223,11 @@ class LearnedScorer(BaseEstimator):
         """Scores, one per row: log-odds of a good outcome (the weighted score when ``fallback_``)."""
         if self._is_fallback():
             return self.weighted_.predict(X)
-        return np.nan_to_num(self._values(X), nan=0.0) @ self.coef_ + self.intercept_
+        values = self._values(X)
+        # the same sum as ``explain`` (contributions, then the intercept's), so a ranked score and the
+        # score shown are the same number to the last bit
+        return (np.nan_to_num(np.c_[values, np.ones(len(values))], nan=0.0) * np.r_[self.coef_, self.intercept_]
+                ).sum(axis=1)
 
     decision_function = predict
 
@@ -249,7 +253,7 @@ class LearnedScorer(BaseEstimator):
         values = np.c_[values, np.ones(n)]
         weights = np.r_[self.coef_, self.intercept_]
         contrib = np.nan_to_num(values, nan=0.0) * weights
-        return explanation_frame(names, values, weights, contrib, index=_as_frame(X).index)
+        return explanation_frame(names, values, weights, contrib, index=as_frame(X).index)
 
     def _is_fallback(self) -> bool:
         check_is_fitted(self, "coef_")
@@ -269,12 +273,6 @@ class LearnedScorer(BaseEstimator):
         if self.fallback_:
             return "cold start: behaves exactly like the weighted preset (" + self.reason_ + ")"
         return "learned scorer: " + self.reason_
-
-
-def _as_frame(X) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        return X
-    raise MatcherError("scorers take a DataFrame of named features")
 
 
 # --- saving and loading (JSON, never pickle) --------------------------------------------------

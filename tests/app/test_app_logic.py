@@ -97,3 +97,20 @@ def test_benchmark_runs_and_prints_its_figure(capsys):
     assert main(["--repeats", "2", "--no-page"]) == 0
     out = capsys.readouterr().out
     assert "rerank (library, east_west" in out and "target under 1 s: OK" in out
+
+
+def test_ranked_pairs_list_an_enterprise_pair_once(tmp_path):
+    """Regression (review): enterprise candidates are each firm's own, so a pair both firms proposed
+    came twice in the explore page's list of pairs."""
+    from matcher.docking.engine import DockingEngine
+    from matcher.ingest.dataset import load_dataset
+    from matcher.ingest.synth import write_synthetic_dataset
+
+    write_synthetic_dataset(tmp_path / "firms", 400, seed=2)
+    engine = DockingEngine(load_dataset(tmp_path / "firms"))
+    scored = engine.score("enterprise")
+    unordered = {frozenset(p) for p in zip(scored["left_id"], scored["right_id"], strict=True)}
+    assert len(unordered) < len(scored)  # some pairs were proposed by both firms
+    listed = ranked_pairs(engine, "enterprise", engine.weights("enterprise"), top=None)
+    keys = [frozenset(p) for p in zip(listed["left_id"], listed["right_id"], strict=True)]
+    assert len(keys) == len(set(keys)) == len(unordered)
