@@ -361,7 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for result in results:
         print(result.report())
     same = sum(r.identical for r in results)
-    print(f"\n{same} of {len(results)} kinds identical between {args.base} and the working tree")
+    rounded = sum(r.identical and bool(r.rounding) for r in results)
+    within = f" ({rounded} of them only within --atol {args.atol:g}: float rounding)" if rounded else ""
+    print(f"\n{same} of {len(results)} kinds identical between {args.base} and the working tree{within}")
     return 0 if same == len(results) else 1
 
 
