@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_components.i18n import feature_label, preset_label, t
+from app_components.i18n import lang, preset_label, t
 from matcher.docking.kinds import get_kind
 
 CUSTOM = "custom"
@@ -58,9 +58,9 @@ def show(key: str, kind: str) -> dict[str, float]:
     st.button(t("reset_weights"), key=f"{key}.{kind}.reset", on_click=_apply_preset, args=(key, kind))
     st.caption(t("weights_help"))
     weights = {}
-    for feature in docking.features:
+    for feature, label in docking.feature_labels(lang()).items():
         weights[feature] = st.slider(
-            feature_label(feature), 0.0, 1.0, step=0.05, key=_slider_key(key, kind, feature),
+            label, 0.0, 1.0, step=0.05, key=_slider_key(key, kind, feature),
             on_change=_slider_moved, args=(key, kind), persist_state="session",
         )
     return weights

@@ -11,6 +11,8 @@ parameters are (``matcher/presets/presets.json``). Everything else asks the regi
 ('chain', 'transfer', 'product', 'policy', 'transfer_park', 'distance')
 >>> kind.label("en"), kind.default_preset
 ('east-west docking (capacity transfer)', 'balanced')
+>>> kind.feature_labels("zh")["transfer"]
+'产能转移'
 
 Adding a kind is one ``DockingKind`` entry below and one block in the presets file
 (``docs/architecture.md``).
@@ -97,6 +99,10 @@ class DockingKind:
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
+
+    def feature_labels(self, lang: str) -> dict[str, str]:
+        """The kind's features, in display order, with their labels in ``lang`` ("zh" or "en")."""
+        return {f: FEATURES[f].label(lang) for f in self.features}
 
     # -- presets and parameters (data in presets.json) ---------------------------------------
     @property
