@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from matcher.columns import ENTERPRISES
 from matcher.docking import backends, search
 from matcher.docking import candidates as C
+from matcher.docking import features as F
 from matcher.docking.engine import DockingEngine
 from matcher.docking.entities import prepare
 from matcher.docking.job import output_columns
@@ -524,3 +525,19 @@ def test_a_run_with_no_rows_writes_the_header_only(bundled, tmp_path):
     summary = engine.suggest(KIND, 5, min_score=99.0, out=tmp_path / "none.csv", extra_columns={"run_id": "r"})
     back = pd.read_csv(tmp_path / "none.csv", encoding="utf-8-sig")
     assert summary["rows"] == len(back) == 0 and list(back.columns) == [*output_columns(KIND), "run_id"]
+
+
+def test_nearest_ties_at_one_address_are_broken_by_id(bundled):
+    """Regression (review): firms geocoded to the same few addresses are equally near; the k-d tree
+    returned an arbitrary few of those at the cut, not the lowest ids the ranking rule promises."""
+    table = random_enterprises(bundled, 300, seed=11)
+    table["lat"] = 30.0 + (np.arange(len(table)) % 3) * 0.01  # three addresses, about 1.1 km apart
+    table["lon"] = 120.0
+    E = prepare(with_enterprises(bundled, table), (ENTERPRISE,))
+    for focal in (0, 17, 150, 299):
+        f, p, _ = C.NearestRule().pairs(E, np.array([focal]), {"neighbours": 8})
+        adjacent = np.array([q for q in range(len(E)) if q != focal and (
+            ((E.need[focal] >= C.DEFAULT_MIN_NEED) & (E.stages[q] > 0)).any()
+            or ((E.stages[focal] > 0) & (E.need[q] >= C.DEFAULT_MIN_NEED)).any())])
+        km = np.round(F.haversine_km(E.lat[focal], E.lon[focal], E.lat[adjacent], E.lon[adjacent]), 6)
+        assert p.tolist() == adjacent[np.lexsort((adjacent, km))][:8].tolist(), focal

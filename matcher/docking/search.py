@@ -72,12 +72,26 @@ def candidate_pairs(stages: np.ndarray, need: np.ndarray, lat: np.ndarray, lon: 
             members, tree = trees[role, s]
             if tree is None or not asks.any():
                 continue
-            k = min(neighbours + 1, len(members))  # +1: the focal itself may be in the tree
+            # +1: the focal itself may be in the tree; +1 more to see a tie at the cut
+            k = min(neighbours + 2, len(members))
             chord, idx = tree.query(xyz[asks], k=k, workers=QUERY_WORKERS)
+            chord = np.asarray(chord).reshape(int(asks.sum()), k)
             idx = np.asarray(idx).reshape(int(asks.sum()), k)
             found_f.append(np.repeat(focal[asks], k))
             found_p.append(members[idx].ravel())
-            found_d.append(np.asarray(chord).ravel())
+            found_d.append(chord.ravel())
+            if k < len(members):
+                # the last two answers equally far: more members may be at that distance, and the tree
+                # picks among them arbitrarily; add the others at exactly that distance (every member it
+                # did not return is at least that far), so the cut below goes by id
+                tied = np.flatnonzero(chord[:, -1] == chord[:, -2])
+                if len(tied):
+                    balls = tree.query_ball_point(xyz[asks][tied], chord[tied, -1], workers=QUERY_WORKERS)
+                    for row, ball in zip(tied, balls, strict=True):
+                        more = np.setdiff1d(np.asarray(ball, dtype=np.int64), idx[row])
+                        found_f.append(np.full(len(more), focal[asks][row]))
+                        found_p.append(members[more])
+                        found_d.append(np.full(len(more), chord[row, -1]))
     if not found_f:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float64)
