@@ -104,9 +104,10 @@ def candidate_pairs(stages: np.ndarray, need: np.ndarray, lat: np.ndarray, lon: 
         f, p, d = f[near], p[near], d[near]
     # one int64 key (focal, distance, partner): a single argsort instead of a slow lexsort.
     # Chord lengths come from the same unit vectors in every tree (equal pairs, equal keys) and are
-    # quantised to the bits left (about 5 cm on Earth for 1M enterprises in blocks of 20,000).
-    # (The step depends on the block's span of focal positions: two partners of one firm less than
-    # a step apart may be ordered by position in one split and by distance in another.)
+    # quantised to the bits left: about 1.5 m on Earth when a block's focal positions span a 1M
+    # registry; partners of one firm less than a step apart count as equally near (ties by position).
+    # The step depends on that span, so two such partners may be ordered by position in one split
+    # and by distance in another.
     base = int(focal.min()) if len(focal) else 0  # focal is in spatial order: min, not first
     bits_f = max(1, int(f.max() - base).bit_length()) if len(f) else 1
     bits_p = max(1, int(len(lat)).bit_length())
