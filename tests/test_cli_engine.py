@@ -44,6 +44,11 @@ def test_suggest_with_weights_file_and_bad_input(tmp_path, capsys):
     bad.write_text('{"weights": {"charm": 1}}', encoding="utf-8")
     assert main(["suggest", "--kind", "east_west", "--weights", str(bad), "--out", str(out)]) == 2
     assert "unknown features ['charm']" in capsys.readouterr().err
+    for value, message in (('"much"', "must be a number, not 'much'"), ("-1", "must be a number of 0 or more")):
+        bad.write_text('{"weights": {"chain": ' + value + '}}', encoding="utf-8")
+        assert main(["suggest", "--kind", "east_west", "--weights", str(bad), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert str(bad) in err and message in err  # the file is named
     assert main(["suggest", "--kind", "east_west", "--for", "C999", "--out", str(out)]) == 2
     assert "no cluster, market or enterprise has the id 'C999'" in capsys.readouterr().err
     assert main(["suggest", "--kind", "east_west", "--out", str(tmp_path / "x.txt")]) == 2

@@ -52,19 +52,11 @@ def read_weights(path: str | Path, kind: str | DockingKind) -> dict[str, float]:
     weights = data.get("weights", data) if isinstance(data, dict) else None
     if not isinstance(weights, dict):
         raise MatcherError(f"{path}: expected an object of feature weights, e.g. {{\"weights\": {{\"chain\": 0.5}}}}")
-    valid = set(kind.preset_weights())
-    unknown = sorted(set(weights) - valid)
-    if unknown:
-        raise MatcherError(f"{path}: unknown features {unknown} for kind {kind.name!r}; valid: {', '.join(sorted(valid))}")
-    out = {}
-    for name, value in weights.items():
-        try:
-            out[name] = float(value)
-        except (TypeError, ValueError):
-            raise MatcherError(f"{path}: weight of {name!r} must be a number, got {value!r}") from None
-        if not np.isfinite(out[name]) or out[name] < 0:
-            raise MatcherError(f"{path}: weight of {name!r} must be a number >= 0, got {value!r}")
-    return out
+    try:
+        merged = kind.weights(weights)  # the kind checks names and values (one place for both)
+    except MatcherError as err:
+        raise MatcherError(f"{path}: {err}") from None
+    return {name: merged[name] for name in weights}
 
 
 class Scorer(Protocol):
