@@ -57,8 +57,10 @@ def test_rank_breaks_ties_by_id_and_auc_counts_ties_half():
 
 def test_bundled_known_dockings_resolve_and_are_valid_pairs(engine, table):
     raw = pd.read_csv(ev.KNOWN_DOCKINGS, dtype=str, keep_default_na=False)
-    assert list(raw.columns) == ["left", "right", "kind", "date", "item", "source"]
+    assert list(raw.columns) == ["left", "right", "kind", "date", "item", "rule", "evidence", "source"]
     assert (raw["source"].str.startswith("http")).all() and raw["item"].str.match(r"^[DME]\d\d$").all()
+    # every row says which mapping rule wrote it (docs/evaluation.md) and what the page says
+    assert set(raw["rule"]) == {"strict", "relaxed"} and (raw["evidence"].str.len() > 20).all()
     for kind in ("east_west", "cluster_market"):
         known = ev.read_known(ev.KNOWN_DOCKINGS, kind, table)
         assert known.problems.empty, known.problems
@@ -68,7 +70,7 @@ def test_bundled_known_dockings_resolve_and_are_valid_pairs(engine, table):
 def test_evaluate_known_prints_engine_and_every_baseline(engine):
     result = ev.evaluate_known(engine, ev.KNOWN_DOCKINGS, "east_west", k=10, seed=0)
     assert list(result.metrics["method"]) == list(ev.METHODS)
-    assert (result.metrics["queries"] == 2 * 5).all()
+    assert (result.metrics["queries"] == 2 * 7).all()
     assert result.temporal is not None and "undated" in result.temporal_note
     m = result.metrics.set_index("method")
     assert ((m["mrr"] > 0) & (m["mrr"] <= 1)).all()
