@@ -17,7 +17,7 @@ from app_components.i18n import (
     t,
 )
 from matcher.docking.chain import chain_gaps, chain_position
-from matcher.docking.kinds import CLUSTER_CLUSTER, available
+from matcher.docking.kinds import available
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, FLAGS
 
@@ -46,10 +46,7 @@ with position_col:
     st.subheader(t("position_title"))
     G = cache.chain_graph(data)
     position = chain_position(G, cluster_id)
-    scores = engine.score(CLUSTER_CLUSTER)
-    mine = scores[(scores["left_id"] == cluster_id) | (scores["right_id"] == cluster_id)]
-    partner_scores = {(b if a == cluster_id else a): s for a, b, s in zip(mine["left_id"], mine["right_id"], mine["score"], strict=False)}
-    gaps = chain_gaps(G, cluster_id, partner_scores=partner_scores)
+    gaps = chain_gaps(G, cluster_id, partner_scores=engine.partner_scores(cluster_id))
     st.plotly_chart(charts.chain_position(position, list(gaps["gap_stage"].unique())), key="profile.chain")
     st.caption(t("position_caption") + " " + t("position_value", value=fmt_number(position["position"], 2)))
 

@@ -103,6 +103,7 @@ def cross_join_top_k(E: Entities, top: int = 20, neighbours: int | None = None, 
     })
     values = feats[features].to_numpy(dtype=np.float64)
     w = np.array([weights.get(f, 0.0) for f in features])
+    w = w / w.sum()  # a score is the weighted mean (weights as shares of their total)
     out = pd.DataFrame({"left_id": E.ids[li], "right_id": E.ids[ri],
                         "score": (np.nan_to_num(values, nan=0.0) * w).sum(axis=1)})
     out = out.sort_values(["left_id", "score", "right_id"], ascending=[True, False, True], kind="stable")

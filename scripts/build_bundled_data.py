@@ -6,7 +6,7 @@ Run once by a maintainer when ../shared/reference or ../shared/external/china_io
 
 It reads only ../shared/reference/*.csv and the China input-output tables, adds stable ids and the
 fields the engine needs, and writes data/clusters.csv, data/markets.csv, data/chain_stages.csv,
-data/chain_links.csv and data/policy_pairings.csv. Every derived field is derived by a rule written
+data/chain_links.csv, data/policy_pairings.csv and data/provinces.csv. Every derived field is derived by a rule written
 here, and data/README.md documents each rule. Nothing is invented: where the reference gives no fact
 the cell stays empty (unknown).
 """
@@ -76,6 +76,7 @@ STAGE_EDGES = [
     ("spinning", "knitting", TEXTILE, ("030",), "textiles (yarn) -> knitting"),
     ("spinning", "industrial_textile", TEXTILE, ("031",), "textiles (yarn) -> made-up textiles"),
     ("weaving", "dyeing_finishing", TEXTILE, TEXTILE, "intra-sector flow of textiles 027-029"),
+    ("spinning", "dyeing_finishing", TEXTILE, TEXTILE, "intra-sector flow of textiles 027-029 (yarn dyeing)"),
     ("knitting", "dyeing_finishing", ("030",), TEXTILE, "knitting -> textiles incl. dyeing"),
     ("weaving", "apparel", TEXTILE, ("032", "033"), "textiles (fabric) -> apparel, leather & fur"),
     ("dyeing_finishing", "apparel", TEXTILE, ("032", "033"), "textiles (finished fabric) -> apparel"),
@@ -180,6 +181,14 @@ def build_clusters(reference: Path) -> pd.DataFrame:
     return out[CLUSTERS.names]
 
 
+# Roles the category words get wrong. China Textile City lists "textile raw materials" among its
+# categories, but it is a fabric market: Keqiao's yarn and fibre trade is the separate Qianqing
+# raw-materials market (M002, 12 km away).
+MARKET_OVERRIDES = {
+    "China Textile City (Keqiao)": {"buys": "weaving;home_textile", "roles": "fabrics;finished_goods"},
+}
+
+
 def build_markets(reference: Path) -> pd.DataFrame:
     raw = pd.read_csv(reference / "markets.csv", dtype=str, keep_default_na=False)
     text = raw["categories"].str.lower()
@@ -209,6 +218,12 @@ def build_markets(reference: Path) -> pd.DataFrame:
         "synthetic": "false",
         "provenance": raw["source_url"],
     })
+    for name, fields in MARKET_OVERRIDES.items():
+        row = out.index[out["name_en"] == name]
+        if len(row) != 1:
+            raise SystemExit(f"market override: no single market named {name!r}")
+        for column, value in fields.items():
+            out.loc[row[0], column] = value
     return out[MARKETS.names]
 
 
@@ -249,6 +264,91 @@ def build_policies() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# Province neighbours (land borders); one line per province, symmetric (checked), each with the page
+# that lists them (popular-geography pages, not official ones; NEIGHBOURS_SOURCE unless named below).
+NEIGHBOURS_SOURCE = ("https://c.m.163.com/news/a/G52PIB6T0541NBRQ.html?from=subscribe "
+                     "(same text: http://m.cnbaoji.cn/baoji/228.html)")
+NEIGHBOURS_SOURCES = {
+    "Hebei": "https://hasen-chat.org/hebei-%E6%B2%B3%E5%8C%97%E7%9C%81/",
+    "Inner Mongolia": "https://m.how234.com/eamydbbdrzs.html",
+    "Anhui": "https://mmipxs.com/427953061.html",
+    "Jiangxi": "https://www.cyts888.com/article/144121.html",
+    "Guangdong": "https://zh.m.wikipedia.org/zh-cn/Portal:%E5%B9%BF%E4%B8%9C/%E7%AE%80%E4%BB%8B | also borders "
+                 "Hong Kong and Macao (not provinces of the table)",
+    "Hainan": "http://www.zyzhuanghuang.com/lssb/1331.html | no land neighbour",
+    "Sichuan": "http://m.xinwsy.com/news/1163513.html",
+    "Shaanxi": "https://g230.com/553950248.html",
+    "Gansu": "https://xiumeifan.com/shenghuo/jingyan/gmjgyg.html",
+}
+NEIGHBOURS = {
+    "Beijing": "Tianjin;Hebei", "Tianjin": "Beijing;Hebei",
+    "Hebei": "Beijing;Tianjin;Shanxi;Inner Mongolia;Liaoning;Shandong;Henan",
+    "Shanxi": "Hebei;Inner Mongolia;Shaanxi;Henan",
+    "Inner Mongolia": "Heilongjiang;Jilin;Liaoning;Hebei;Shanxi;Shaanxi;Ningxia;Gansu",
+    "Liaoning": "Hebei;Inner Mongolia;Jilin", "Jilin": "Liaoning;Inner Mongolia;Heilongjiang",
+    "Heilongjiang": "Jilin;Inner Mongolia", "Shanghai": "Jiangsu;Zhejiang",
+    "Jiangsu": "Shanghai;Zhejiang;Anhui;Shandong", "Zhejiang": "Shanghai;Jiangsu;Anhui;Jiangxi;Fujian",
+    "Anhui": "Jiangsu;Zhejiang;Jiangxi;Hubei;Henan;Shandong", "Fujian": "Zhejiang;Jiangxi;Guangdong",
+    "Jiangxi": "Zhejiang;Anhui;Hubei;Hunan;Guangdong;Fujian", "Shandong": "Hebei;Henan;Anhui;Jiangsu",
+    "Henan": "Hebei;Shanxi;Shaanxi;Hubei;Anhui;Shandong", "Hubei": "Henan;Anhui;Jiangxi;Hunan;Chongqing;Shaanxi",
+    "Hunan": "Hubei;Jiangxi;Guangdong;Guangxi;Guizhou;Chongqing", "Guangdong": "Fujian;Jiangxi;Hunan;Guangxi",
+    "Guangxi": "Guangdong;Hunan;Guizhou;Yunnan", "Hainan": "",
+    "Chongqing": "Hubei;Hunan;Guizhou;Sichuan;Shaanxi",
+    "Sichuan": "Chongqing;Guizhou;Yunnan;Tibet;Qinghai;Gansu;Shaanxi",
+    "Guizhou": "Sichuan;Chongqing;Hunan;Guangxi;Yunnan", "Yunnan": "Sichuan;Guizhou;Guangxi;Tibet",
+    "Tibet": "Xinjiang;Qinghai;Sichuan;Yunnan",
+    "Shaanxi": "Shanxi;Inner Mongolia;Ningxia;Gansu;Sichuan;Chongqing;Hubei;Henan",
+    "Gansu": "Inner Mongolia;Ningxia;Shaanxi;Sichuan;Qinghai;Xinjiang", "Qinghai": "Gansu;Xinjiang;Tibet;Sichuan",
+    "Ningxia": "Inner Mongolia;Gansu;Shaanxi", "Xinjiang": "Gansu;Qinghai;Tibet",
+}
+# River economic belts, the corridors along which capacity moves inland (whole-province memberships).
+BELTS = {
+    "yangtze_belt": (("Shanghai", "Jiangsu", "Zhejiang", "Anhui", "Jiangxi", "Hubei", "Hunan", "Chongqing",
+                      "Sichuan", "Yunnan", "Guizhou"),
+                     "https://soolun.net/periodical/efaea0ee9c97106cdc6b8c14df174212.html | State Council guidance "
+                     "on the Yangtze River Economic Belt (2014): 11 provinces and municipalities"),
+    "pearl_xijiang": (("Guangdong", "Guangxi"),
+                      "http://paper.wenweipo.com/2014/07/24/CH1407240032.htm | State Council approval of the "
+                      "Pearl River-Xijiang Economic Belt plan (July 2014), spanning Guangdong and Guangxi"),
+}
+# Gaps of the reference table filled from pages seen by this project: (province, column) -> (value, source).
+PROVINCE_FILLS: dict[tuple[str, str], tuple[str, str]] = {
+    ("Shandong", "min_wage_monthly_cny"): (
+        "920", "http://www.jnxjqwl.com/content/2011-02/22/content_8672612.htm | class 1 of 920/760/600 from "
+               "2010-05-01 until 1100 on 2011-03-01; mirror of a Qingdao News/Jinghua Times story of 2011-02-22; "
+               "same tiers in the text of Lu Zheng Zi [2010] 74 at http://biz.doczj.com/doc/4313650093.html"),
+}
+# Year of a filled value, where the table has a year column for it.
+PROVINCE_FILL_YEARS = {("Shandong", "min_wage_monthly_cny"): ("min_wage_year", "2010")}
+
+
+def build_provinces(reference: Path) -> pd.DataFrame:
+    """The reference province facts, their gaps filled from ``PROVINCE_FILLS`` (source per cell),
+    plus neighbours and river-belt memberships with their sources."""
+    table = pd.read_csv(reference / "provinces.csv", dtype=str, keep_default_na=False)
+    for (province, column), (value, source) in PROVINCE_FILLS.items():
+        row = table.index[table["province_en"] == province]
+        if len(row) != 1 or table.loc[row[0], column]:
+            raise SystemExit(f"fill {province}/{column}: no such row or the reference already has a value")
+        table.loc[row[0], column] = value
+        table.loc[row[0], column.replace("_monthly_cny", "").replace("_urban_cny", "") + "_source"] = source
+        if (province, column) in PROVINCE_FILL_YEARS:
+            year_column, year = PROVINCE_FILL_YEARS[(province, column)]
+            table.loc[row[0], year_column] = year
+    for a, near in NEIGHBOURS.items():
+        for b in filter(None, near.split(";")):
+            if a not in NEIGHBOURS.get(b, "").split(";"):
+                raise SystemExit(f"neighbours are not symmetric: {a} - {b}")
+    table["neighbours"] = table["province_en"].map(NEIGHBOURS)
+    table["neighbours_source"] = table["province_en"].map(NEIGHBOURS_SOURCES).fillna(NEIGHBOURS_SOURCE)
+    table["belts"] = [";".join(b for b, (members, _) in BELTS.items() if p in members) for p in table["province_en"]]
+    table["belts_source"] = [" ; ".join(src for _, (members, src) in BELTS.items() if p in members)
+                             for p in table["province_en"]]
+    if table["neighbours"].isna().any() or set(table["province_en"]) - set(PROVINCES):
+        raise SystemExit("provinces.csv names a province the project does not know")
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, default=SHARED / "reference")
@@ -262,6 +362,7 @@ def main() -> None:
     stages.to_csv(args.out / "chain_stages.csv", index=False)
     links.to_csv(args.out / "chain_links.csv", index=False)
     build_policies().to_csv(args.out / "policy_pairings.csv", index=False)
+    build_provinces(args.reference).to_csv(args.out / "provinces.csv", index=False)
     print(f"wrote data to {args.out}")
 
 

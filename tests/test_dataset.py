@@ -167,7 +167,7 @@ def _version_as_before(folder: Path) -> str:
         file = next((folder / f"{table}{s}" for s in (".csv", ".xlsx") if (folder / f"{table}{s}").is_file()), None)
         digest.update(f"{table}\0".encode())
         digest.update(b"<absent>\0" if file is None else file.read_bytes() + b"\0")
-    for table in ("chain_links", "policy_pairings"):
+    for table in ("chain_links", "policy_pairings", "provinces", "known_dockings"):  # the reference tables
         file = folder / f"{table}.csv"
         file = file if file.is_file() else BUNDLED_DATA / f"{table}.csv"
         digest.update(f"{table}\0".encode())

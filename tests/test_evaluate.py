@@ -47,11 +47,12 @@ def test_metrics_match_a_hand_computed_oracle():
     assert row["in_candidates"] == 2
 
 
-def test_rank_breaks_ties_by_id_and_auc_counts_ties_half():
+def test_rank_counts_ties_half_and_auc_counts_ties_half():
     ids = np.array(["A", "B", "C", "D"])
     scores = np.array([0.5, 0.5, 0.9, 0.1])
-    assert ev.rank_of(scores, ids, 1, np.array([0, 2, 3])) == 3  # C better, A ties but sorts first
-    assert ev.rank_of(scores, ids, 0, np.array([1, 2, 3])) == 2
+    # C is better, A ties: the expected rank under a random tie-break, whatever the ids
+    assert ev.rank_of(scores, ids, 1, np.array([0, 2, 3])) == 2.5
+    assert ev.rank_of(scores, ids, 0, np.array([1, 2, 3])) == 2.5
     assert ev.hard_auc(scores, 1, np.array([0, 3])) == pytest.approx(0.75)
 
 

@@ -30,7 +30,6 @@ def run(args: argparse.Namespace) -> int:
 
     from matcher.docking.chain import build_chain_graph, chain_gaps, chain_position
     from matcher.docking.engine import DockingEngine
-    from matcher.docking.kinds import CLUSTER_CLUSTER
     from matcher.ingest.dataset import load_dataset
 
     dataset = load_dataset(args.data)
@@ -39,15 +38,11 @@ def run(args: argparse.Namespace) -> int:
     for entity_id in ids:
         if entity_id not in G:
             raise MatcherError(f"no cluster, market or enterprise has the id {entity_id!r}")
-    # partners for each gap are ranked by their cluster_cluster docking score with the entity
-    scored = DockingEngine(dataset).score(CLUSTER_CLUSTER)
-    frames = []
-    for entity_id in ids:
-        mine = scored[(scored["left_id"] == entity_id) | (scored["right_id"] == entity_id)]
-        other = mine["right_id"].where(mine["left_id"] == entity_id, mine["left_id"])
-        partner_scores = dict(zip(other, mine["score"], strict=True))
-        frames.append(chain_gaps(G, entity_id, threshold=args.threshold, partners=args.partners,
-                                 partner_scores=partner_scores))
+    # partners for each gap are ranked by their best docking score with the entity over every kind
+    # that reaches them (cluster_cluster, and east_west across regions)
+    engine = DockingEngine(dataset)
+    frames = [chain_gaps(G, entity_id, threshold=args.threshold, partners=args.partners,
+                         partner_scores=engine.partner_scores(entity_id)) for entity_id in ids]
 
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if args.out:

@@ -5,6 +5,8 @@ A kind's rules are small declarative objects (``matcher.docking.kinds``):
 - ``PairRule(name, test)``: keeps the pairs of the kind's two sides for which ``test`` holds (chain
   adjacency, shared activity, a pairing policy, similar products, within a distance, ...). The
   candidates are the union of the rules; tests read the same building blocks as the features.
+- a kind's ``excludes`` are ``PairRule``s too: pairs they hold for are never candidates (a cluster and
+  its own home market), and the report counts them as ``excluded: <name>``.
 - ``NearestRule`` and ``SimilarProductsRule``: search rules for registries, which never look at
   all N^2 pairs (``matcher.docking.search``); each focal entity gets at most ``neighbours`` +
   ``product_neighbours`` partners.
@@ -99,6 +101,10 @@ def market_trades_cluster_stages(E: Entities, li: np.ndarray, ri: np.ndarray, km
 
 def market_supplies_inputs(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
     return F.market_sourcing(E, li, ri)[0] > 0
+
+
+def home_market(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
+    return F.home_market(E, li, ri, km)
 
 
 def teacher_has_what_learner_lacks(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
@@ -202,6 +208,11 @@ def generate(kind: DockingKind, E: Entities, focal: np.ndarray, params: dict, li
     km = F.distance_km(E, cl, cr)
     masks = {rule.name: np.asarray(rule.test(E, cl, cr, km, params), dtype=bool) for rule in kind.rules}
     union = np.logical_or.reduce(list(masks.values())) if masks else np.zeros(len(cl), bool)
+    excluded = {f"excluded: {rule.name}": np.asarray(rule.test(E, cl, cr, km, params), dtype=bool) & union
+                for rule in kind.excludes}
+    for mask in excluded.values():
+        union = union & ~mask
+    masks.update(excluded)
     listed = np.ones(len(E), bool) if listed is None else listed
     in_block = np.zeros(len(E), bool)
     in_block[focal] = True
@@ -248,6 +259,7 @@ def report(kind: DockingKind, E: Entities, counts: dict[str, int]) -> pd.DataFra
 def zero_counts(kind: DockingKind, params: dict) -> dict[str, int]:
     """Every rule's count (and the union's) at 0: the report of a run with no lists."""
     labels = [rule.label(params) if is_search(rule) else rule.name for rule in kind.rules]
+    labels += [f"excluded: {rule.name}" for rule in kind.excludes]
     return {**dict.fromkeys(labels, 0), "candidates (union)": 0}
 
 

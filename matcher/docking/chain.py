@@ -69,13 +69,26 @@ def stage_matrix(cells: pd.Series) -> np.ndarray:
 def input_needs(stages: np.ndarray, buys: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """How much each entity needs each stage's output (rows x stages, 0..1).
 
-    An entity needs stage ``s`` as much as ``s`` supplies the stages it works in (IO strength);
-    stages it declares in ``buys`` are needed fully. Stages it already works in count half: it
-    makes some of that input itself.
+    An entity needs stage ``s`` as much as ``s`` supplies the stages it works in (IO strength),
+    except where it already makes an input of that stage at least as strong as ``s`` (a cluster
+    that spins and dyes dyes its own yarn: its dyeing does not need greige fabric). Stages it
+    declares in ``buys`` are needed fully. Stages it already works in count half: it makes some of
+    that input itself. Computed once per distinct row of stages.
     """
-    need = np.zeros_like(stages)
-    for t in range(stages.shape[1]):
-        need = np.maximum(need, stages[:, [t]] * strength[:, t][None, :])
+    distinct, inverse = np.unique(stages > 0, axis=0, return_inverse=True)
+    works = distinct.astype(np.float32)
+    n_stages = stages.shape[1]
+    need = np.zeros_like(works)
+    for t in range(n_stages):
+        inputs = strength[:, t]
+        if not inputs.any():
+            continue
+        made = works * inputs[None, :]  # in-house inputs of t and their strength
+        for s in np.flatnonzero(inputs > 0):
+            others = np.delete(made, s, axis=1).max(axis=1) if n_stages > 1 else np.zeros(len(works))
+            open_need = np.where(others >= inputs[s], 0.0, inputs[s]).astype(np.float32)
+            need[:, s] = np.maximum(need[:, s], works[:, t] * open_need)
+    need = need[inverse.ravel()]
     need = np.maximum(need, buys)
     return np.where(stages > 0, need * 0.5, need).astype(np.float32)
 
@@ -182,21 +195,23 @@ def chain_gaps(
     threshold: float = 0.2,
     partners: int = 5,
     candidates: list[str] | None = None,
-    partner_scores: dict[str, float] | None = None,
+    partner_scores: dict[str, float | tuple[float, str]] | None = None,
 ) -> pd.DataFrame:
     """Stages an entity's products need that it lacks, with the best partners to fill each gap.
 
     A gap is an input stage whose IO strength into one of the entity's stages is at least
     ``threshold`` and which the entity does not work in itself. Partners are other entities
     (clusters and markets, or ``candidates``) working in the gap stage, ranked by
-    ``partner_scores`` (e.g. the engine's cluster_cluster docking score with this entity) when
-    given, then by the partner's number of stages (broader base first), then by id.
+    ``partner_scores`` when given (a score, or ``(score, kind)`` as ``DockingEngine.partner_scores``
+    gives: the best docking score over every kind reaching the partner), then by the partner's
+    number of stages (broader base first), then by id.
 
     Returns
     -------
     pandas.DataFrame
         One row per gap and partner: ``id, gap_stage, feeds, need, partner_rank, partner_id,
-        partner_name_zh, partner_name_en, partner_region``. A gap with no partner keeps one row
+        partner_name_zh, partner_name_en, partner_region, partner_kind, partner_score``. A gap with
+        no partner keeps one row
         with an empty partner.
     """
     position = chain_position(G, entity_id)
@@ -222,19 +237,37 @@ def chain_gaps(
             n for n in G.predecessors(f"stage:{stage}")
             if n != entity_id and n in pool and G.edges[n, f"stage:{stage}"]["relation"] == "works_in"
         ]
-        scores = partner_scores or {}
-        workers.sort(key=lambda n: (-scores.get(n, 0.0), -len(entity_stages(G, n)), n))
+        scores = {n: v if isinstance(v, tuple) else (float(v), "") for n, v in (partner_scores or {}).items()}
+        workers.sort(key=lambda n: (-scores.get(n, (0.0, ""))[0], -len(entity_stages(G, n)), n))
+        workers = _round_robin(workers, [scores.get(n, (0.0, ""))[1] for n in workers])
         base = {"id": entity_id, "gap_stage": stage, "feeds": feeds, "need": round(need, 4)}
         if not workers:
             rows.append({**base, "partner_rank": pd.NA, "partner_id": "", "partner_name_zh": "",
-                         "partner_name_en": "", "partner_region": ""})
+                         "partner_name_en": "", "partner_region": "", "partner_kind": "", "partner_score": np.nan})
         for rank, n in enumerate(workers[:partners], start=1):
             d = G.nodes[n]
+            score, kind = scores.get(n, (np.nan, ""))
             rows.append({**base, "partner_rank": rank, "partner_id": n, "partner_name_zh": d.get("name_zh", ""),
-                         "partner_name_en": d.get("name_en", ""), "partner_region": d.get("region", "")})
+                         "partner_name_en": d.get("name_en", ""), "partner_region": d.get("region", ""),
+                         "partner_kind": kind, "partner_score": score})
     columns = ["id", "gap_stage", "feeds", "need", "partner_rank", "partner_id", "partner_name_zh",
-               "partner_name_en", "partner_region"]
+               "partner_name_en", "partner_region", "partner_kind", "partner_score"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _round_robin(ranked: list[str], kinds: list[str]) -> list[str]:
+    """Ranked partners taken in turn from each docking kind (in the order of each kind's best), so a
+    short list holds the best partners of every kind that reaches the entity: the nearest along the
+    chain and the best across regions."""
+    queues: dict[str, list[str]] = {}
+    for n, k in zip(ranked, kinds, strict=True):
+        queues.setdefault(k, []).append(n)
+    out: list[str] = []
+    while any(queues.values()):
+        for q in queues.values():
+            if q:
+                out.append(q.pop(0))
+    return out
 
 
 def export_graph(G: nx.DiGraph, path: str | Path) -> Path:

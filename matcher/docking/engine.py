@@ -31,7 +31,7 @@ from matcher.docking import backends as B
 from matcher.docking import candidates as C
 from matcher.docking.entities import Entities, prepare
 from matcher.docking.job import BlockFeatures, Job, block_features, output_columns, rank_block
-from matcher.docking.kinds import DockingKind, get_kind
+from matcher.docking.kinds import KINDS, DockingKind, available, get_kind
 from matcher.docking.scoring import WeightedScorer
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, MARKET
@@ -62,6 +62,14 @@ class PairFeatures:
     @property
     def X(self) -> pd.DataFrame:
         return self.block.X
+
+
+@dataclass
+class _Done:
+    """A block already ranked (the memory backend's one block, for the streamed writer)."""
+
+    table: object
+    counts: dict
 
 
 class DockingEngine:
@@ -152,6 +160,26 @@ class DockingEngine:
         explained = scorer.explain(pf.X)
         detail = pf.pairs.drop(columns=pf.features)
         return pd.concat([detail, explained], axis=1)
+
+    def partner_scores(self, entity_id: str, entity_type: str = CLUSTER) -> dict[str, tuple[float, str]]:
+        """Every partner of ``entity_id`` in any kind pairing two entities of ``entity_type`` (for a
+        cluster: cluster_cluster along the chain, and east_west when one side is eastern), with its
+        best 0..1 score and the kind that gives it: who can fill a chain gap, from whatever region
+        the cluster's docking kinds reach (an eastern cluster's spinning gap from Xinjiang)."""
+        best: dict[str, tuple[float, str]] = {}
+        for kind in KINDS.values():
+            if kind.left.entity_type != entity_type or kind.right.entity_type != entity_type:
+                continue
+            if not kind.two_sided or kind.name not in available(self.dataset, entity_type):
+                continue
+            scored = self.score(kind)
+            mine = scored[(scored["left_id"] == entity_id) | (scored["right_id"] == entity_id)]
+            other = mine["right_id"].where(mine["left_id"] == entity_id, mine["left_id"])
+            for partner, score in zip(other, mine["score"], strict=True):
+                if partner not in best or score > best[partner][0] or (score == best[partner][0]
+                                                                      and kind.name < best[partner][1]):
+                    best[partner] = (float(score), kind.name)
+        return best
 
     # -- suggestions ---------------------------------------------------------------------
     def suggest(
@@ -249,6 +277,10 @@ class DockingEngine:
             wanted[focal] = True
         if backend == "memory":
             tables, report = self._memory(kind, params, scorer, top, min_score, wanted)
+            if out is not None and Path(out).suffix.lower() in STREAMED_OUTPUTS:
+                # the one writer of streamed files, whatever the backend: the same bytes
+                return self._collect(kind, E, iter([_Done(t, {}) for t in tables]), [focal], out, extra_columns,
+                                     metadata, started, backend, len(focal), {}, report=report)
             return self._finish(kind, tables, report, out, extra_columns, metadata, started, len(focal))
         listed = np.zeros(len(E), bool)
         listed[focal] = True
@@ -286,7 +318,8 @@ class DockingEngine:
         counts = C.generate(kind, E, np.flatnonzero(wanted), params, listed=wanted).counts
         return [table], C.report(kind, E, counts)
 
-    def _collect(self, kind, E, results, blocks, out, extra_columns, metadata, started, backend, n_focal, counts):
+    def _collect(self, kind, E, results, blocks, out, extra_columns, metadata, started, backend, n_focal, counts,
+                 report=None):
         from matcher.outputs.writers import block_writer
 
         streamed = out is not None and Path(out).suffix.lower() in STREAMED_OUTPUTS
@@ -307,7 +340,7 @@ class DockingEngine:
             if writer is not None:
                 writer.abort()
             raise
-        report = C.report(kind, E, counts)
+        report = C.report(kind, E, counts) if report is None else report
         if writer is not None:
             writer.close()
             return self._summary(out, rows, n_focal, report, started)

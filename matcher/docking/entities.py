@@ -26,6 +26,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from matcher.docking.chain import input_needs, stage_matrix, stage_strength
+from matcher.docking.provinces import ProvinceFacts, province_facts
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, ENTERPRISE, FLAGS, MARKET
 
@@ -68,6 +69,11 @@ class Entities:
         (words and character n-grams; document frequencies over every entity of the dataset).
     profile, profiles
         Each row's distinct chain profile and the profiles' own arrays.
+    provinces, province
+        The province facts behind the transfer motives and each row's province code into them.
+    dockings : DataFrame
+        Documented dockings between rows (``li``, ``ri`` positions and ``item``, the source page or
+        event): the entities' docking experience.
     indexes : dict
         Search structures built by candidate rules (k-d trees, the similar-products index).
     """
@@ -88,6 +94,9 @@ class Entities:
     profiles: ChainProfiles
     policies: pd.DataFrame
     flags: dict[str, np.ndarray] = field(default_factory=dict)
+    provinces: ProvinceFacts | None = None
+    province: np.ndarray | None = None
+    dockings: pd.DataFrame | None = None
     indexes: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -246,4 +255,21 @@ def prepare(dataset: Dataset, types: Iterable[str]) -> Entities:
         profiles=profiles,
         policies=dataset.policies,
         flags={f: _flag_array(table[f]) for f in FLAGS},
+        provinces=(facts := province_facts(dataset.provinces)),
+        province=facts.code(table["province"].fillna("").astype(str)),
+        dockings=_docking_rows(dataset.dockings, table["id"].to_numpy(dtype=object)),
     )
+
+
+def _docking_rows(dockings: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+    """Documented dockings whose two ids are both rows here, as positions (``li``, ``ri``) and item."""
+    if dockings is None or dockings.empty:
+        return pd.DataFrame({"li": np.zeros(0, np.int64), "ri": np.zeros(0, np.int64), "item": []})
+    index = {i: n for n, i in enumerate(ids)}
+    left = dockings["left"].astype(str).str.strip().map(index)
+    right = dockings["right"].astype(str).str.strip().map(index)
+    item = dockings["item"].fillna("").astype(str) if "item" in dockings.columns else pd.Series("", index=dockings.index)
+    item = item.where(item != "", "row " + dockings.index.astype(str))  # no item: each row its own evidence
+    both = left.notna() & right.notna()
+    return pd.DataFrame({"li": left[both].astype(np.int64).to_numpy(), "ri": right[both].astype(np.int64).to_numpy(),
+                         "item": item[both].to_numpy(dtype=object)})

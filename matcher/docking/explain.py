@@ -1,7 +1,9 @@
 """One-line reasons in Chinese and English, built from the explanation columns.
 
-A reason names the strongest contributions first (at most three), always ends with the distance
-when it is known, and names the features that were unknown for the pair, e.g.
+A reason names the motives strongest first: every motive whose contribution to the 0..1 score is at
+least ``MIN_CONTRIBUTION`` (0.02), then the distance when it is known, then the features that were
+unknown for the pair (a weighted feature is never left out silently: it is named, named as unknown,
+or contributes less than the stated minimum), e.g.
 ``纺纱→织造互补；对口援疆省份；2,900 公里`` / ``spinning feeds weaving; counterpart-aid provinces; 2,900 km``.
 The UI and exports only render these strings.
 """
@@ -12,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.docking.features import FEATURES, STAGE_NAMES
+from matcher.docking.provinces import FRAMEWORK_LABELS
 from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
 
 STAGE_ZH = [zh for zh, _ in STAGES.values()]
@@ -21,7 +24,8 @@ POLICY_TEXT = {
     "east_west_cooperation": ("东西部协作省份", "east-west cooperation provinces"),
 }
 FEATURE_LABEL = {name: (f.label_zh, f.label_en) for name, f in FEATURES.items()}
-MIN_CONTRIBUTION = 0.005
+#: A motive is named when it adds at least this much to the 0..1 score.
+MIN_CONTRIBUTION = 0.02
 
 
 ROLE_OF_STAGE = {
@@ -47,7 +51,8 @@ def _stage(i: int, lang: int) -> str:
 def _phrase(feature: str, row: pd.Series, lang: int) -> str:
     zh = lang == 0
     if feature == "chain":
-        if row.get("lr_chain", 0) >= row.get("rl_chain", 0):
+        from_right = row.get("d_chain_rl", row.get("rl_chain", 0) > row.get("lr_chain", 0))
+        if not from_right:
             a, b = row.get("lr_from", -1), row.get("lr_to", -1)
         else:
             a, b = row.get("rl_from", -1), row.get("rl_to", -1)
@@ -63,6 +68,33 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
     if feature == "policy":
         text = POLICY_TEXT.get(str(row.get("d_policy", "")))
         return text[lang] if text else FEATURE_LABEL[feature][lang]
+    if feature == "labour":
+        a, b = row.get("d_wage_left"), row.get("d_wage_right")
+        if a is not None and b is not None and not (pd.isna(a) or pd.isna(b)):
+            return (f"承接地劳动力成本较低（最低工资 {a:,.0f}→{b:,.0f} 元/月）" if zh
+                    else f"lower labour cost at the receiver (minimum wage {a:,.0f}→{b:,.0f} yuan/month)")
+        return FEATURE_LABEL[feature][lang]
+    if feature == "raw_material":
+        cotton = row.get("d_cotton")
+        if cotton is not None and not pd.isna(cotton):
+            return (f"承接地有原料基地（所在省棉花产量 {cotton:,.1f} 万吨）" if zh
+                    else f"raw-material base at the receiver (province cotton output {cotton * 10:,.0f} kt)")
+        return FEATURE_LABEL[feature][lang]
+    if feature == "framework":
+        names = [f for f in str(row.get("d_framework", "") or "").split(";") if f in FRAMEWORK_LABELS]
+        if names:
+            joined = "、".join(FRAMEWORK_LABELS[f][0] for f in names) if zh else \
+                ", ".join(FRAMEWORK_LABELS[f][1] for f in names)
+            return f"同属{joined}" if zh else f"both in the {joined}"
+        if bool(row.get("d_neighbours", False)):
+            return "相邻省份" if zh else "neighbouring provinces"
+        return FEATURE_LABEL[feature][lang]
+    if feature == "experience":
+        a, b = row.get("d_experience_left"), row.get("d_experience_right")
+        if a is not None and b is not None and not (pd.isna(a) or pd.isna(b)):
+            return (f"有对接先例（双方有记录的对接：{a:.0f} 项、{b:.0f} 项）" if zh
+                    else f"docking experience (documented dockings: {a:.0f} and {b:.0f})")
+        return FEATURE_LABEL[feature][lang]
     if feature == "transfer_park":
         return "承接方为纺织产业转移试点园区" if zh else "receiver is a textile transfer pilot park"
     if feature == "channel":
@@ -105,7 +137,11 @@ def _km_texts(km: np.ndarray) -> tuple:
 
 #: Detail columns each feature's phrase reads (besides its value).
 PHRASE_DETAILS = {
-    "chain": ("lr_chain", "rl_chain", "lr_from", "lr_to", "rl_from", "rl_to"),
+    "chain": ("lr_chain", "rl_chain", "lr_from", "lr_to", "rl_from", "rl_to", "d_chain_rl"),
+    "labour": ("d_wage_left", "d_wage_right"),
+    "raw_material": ("d_cotton",),
+    "framework": ("d_framework", "d_neighbours"),
+    "experience": ("d_experience_left", "d_experience_right"),
     "transfer": ("d_shared",),
     "policy": ("d_policy",),
     "channel": ("d_channel_stage", "d_roles"),
@@ -119,7 +155,10 @@ def _codes(columns: dict, features: list[str], n: int) -> list[np.ndarray]:
     out = []
     for f in features:
         if f == "chain" and "lr_chain" in columns:
-            use_lr = np.asarray(columns["lr_chain"]) >= np.asarray(columns["rl_chain"])
+            if "d_chain_rl" in columns:
+                use_lr = ~np.asarray(columns["d_chain_rl"], dtype=bool)
+            else:
+                use_lr = np.asarray(columns["lr_chain"]) >= np.asarray(columns["rl_chain"])
             a = np.where(use_lr, columns["lr_from"], columns["rl_from"]).astype(np.int64)
             b = np.where(use_lr, columns["lr_to"], columns["rl_to"]).astype(np.int64)
             out.append((a + 1) * 16 + (b + 1))
@@ -147,7 +186,7 @@ def _distinct_rows(parts: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndar
     return first, inverse.ravel()
 
 
-def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], top: int = 3,
+def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], top: int | None = None,
             arrow: bool = False) -> tuple:
     """Reasons (Chinese, English) for each row of explained pairs, as numpy arrays (pyarrow string
     arrays with ``arrow=True``, for output blocks).
@@ -167,7 +206,7 @@ def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], 
     values = np.stack([np.asarray(columns[f"f_{f}"], dtype=np.float64) for f in features], axis=1)
     weights = np.stack([np.asarray(columns[f"w_{f}"], dtype=np.float64) for f in features], axis=1)
     n = len(contrib)
-    order = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
+    order = np.argsort(-contrib, axis=1, kind="stable")[:, :top or len(features)]
     rows = np.arange(n)
     skip = features.index("distance") if "distance" in features else -1
     tokens = [np.where((contrib[rows, order[:, s]] >= MIN_CONTRIBUTION) & (order[:, s] != skip), order[:, s] + 1, 0)

@@ -165,6 +165,41 @@ def policy_pairing(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndar
     return value, name
 
 
+#: A market this near a cluster, in its province, is the cluster's own (home) market; up to
+#: ``HOME_KM_SAME_PLACE`` when the market's place names the cluster's county or town.
+HOME_KM = 10.0
+HOME_KM_SAME_PLACE = 15.0
+
+
+def home_market(E: Entities, cluster: np.ndarray, market: np.ndarray, km: np.ndarray) -> np.ndarray:
+    """True where the market is the cluster's own market: same province and a few km away (the
+    same town or county), not merely the same prefecture city. Coordinates are approximate."""
+    province = E.table["province"].astype(str).to_numpy()
+    city = E.table["city"].fillna("").astype(str).str.lower()
+    county = city.str.extract(r"^([a-z'\-]+)", expand=False).fillna("").to_numpy(dtype=object)
+    city = city.to_numpy(dtype=object)
+    km = np.nan_to_num(np.asarray(km, dtype=np.float64), nan=np.inf)
+    same_place = np.array([bool(c) and c in m for c, m in zip(county[cluster], city[market], strict=True)], dtype=bool)
+    return (province[cluster] == province[market]) & ((km <= HOME_KM) | ((km <= HOME_KM_SAME_PLACE) & same_place))
+
+
+def home_markets(E: Entities) -> np.ndarray:
+    """Per entity, the row positions of its home markets (an object array of int arrays; empty for
+    markets and for entities with none). Cached on ``E``."""
+    if "home_markets" not in E.indexes:
+        types = E.table["entity_type"].astype(str).to_numpy()
+        clusters, markets = np.flatnonzero(types == "cluster"), np.flatnonzero(types == "market")
+        out = np.empty(len(E), dtype=object)
+        out[:] = [np.zeros(0, np.int64)] * len(E)
+        if len(clusters) and len(markets):
+            ci, mi = np.repeat(clusters, len(markets)), np.tile(markets, len(clusters))
+            home = home_market(E, ci, mi, distance_km(E, ci, mi))
+            for c in clusters:
+                out[c] = mi[home & (ci == c)]
+        E.indexes["home_markets"] = out
+    return E.indexes["home_markets"]
+
+
 def peer_gain(E: Entities, learner: np.ndarray, teacher: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Share of the capability flags the teacher has (true) and the learner does not.
 
@@ -215,10 +250,32 @@ class Feature:
         return self.label_zh if lang == "zh" else self.label_en
 
 
+#: Two directions of a chain motive closer than this, or both covering at least CHAIN_BOTH of the
+#: buyer's needs, are a tie: the stronger input-output link is named.
+CHAIN_TIE = 0.1
+CHAIN_BOTH = 0.5
+
+
+def chain_direction(E: Entities | ChainProfiles, lr: np.ndarray, rl: np.ndarray, lr_from: np.ndarray,
+                    lr_to: np.ndarray, rl_from: np.ndarray, rl_to: np.ndarray) -> np.ndarray:
+    """True where the right entity feeds the left one (the flow a reason names): the direction that
+    covers more of the buyer's input needs, or, when both cover about as much (``CHAIN_TIE``) or both
+    cover much of them (``CHAIN_BOTH``), the one whose named link is the stronger input-output flow (Fengxin's yarn feeding Keqiao's
+    weaving, not Keqiao's greige feeding Fengxin's yarn dyeing)."""
+    def link(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ok = (a >= 0) & (b >= 0)
+        return np.where(ok, E.strength[np.maximum(a, 0), np.maximum(b, 0)], -1.0)
+
+    lr, rl = np.asarray(lr, np.float64), np.asarray(rl, np.float64)
+    tie = (np.abs(lr - rl) <= CHAIN_TIE) | (np.minimum(lr, rl) >= CHAIN_BOTH)
+    return np.where(tie, link(rl_from, rl_to) > link(lr_from, lr_to), rl > lr)
+
+
 def _chain(E, pairs, params) -> dict:
     lr, lr_from, lr_to, rl, rl_from, rl_to = chain_values(E, pairs.left, pairs.right)
     return {"chain": np.maximum(lr, rl).astype(np.float32), "lr_chain": lr, "rl_chain": rl,
-            "lr_from": lr_from, "lr_to": lr_to, "rl_from": rl_from, "rl_to": rl_to}
+            "lr_from": lr_from, "lr_to": lr_to, "rl_from": rl_from, "rl_to": rl_to,
+            "d_chain_rl": chain_direction(E, lr, rl, lr_from, lr_to, rl_from, rl_to)}
 
 
 def _transfer(E, pairs, params) -> dict:
@@ -257,6 +314,97 @@ def _sourcing(E, pairs, params) -> dict:
     return {"sourcing": value, "rl_sourcing": value, "d_sourcing_stage": stage}
 
 
+def _labour(E, pairs, params) -> dict:
+    """Labour-cost gradient from the sender (left) to the receiver (right): the share by which the
+    receiver's minimum wage is below the sender's, full at ``wage_gap_full``; unknown when a wage is."""
+    P = E.provinces
+    ws, wr = P.min_wage[E.province[pairs.left]], P.min_wage[E.province[pairs.right]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = (ws - wr) / ws
+    value = np.clip(gap / params.get("wage_gap_full", 0.25), 0.0, 1.0).astype(np.float32)
+    return {"labour": value, "d_wage_left": ws.astype(np.float32), "d_wage_right": wr.astype(np.float32)}
+
+
+#: Stages whose receivers need a raw-material base, and the sender stages that make or use yarn.
+_SPINNING = np.array([s in ("fiber", "spinning") for s in STAGES], dtype=np.float32)
+_YARN = np.array([s in ("spinning", "weaving", "knitting", "home_textile") for s in STAGES], dtype=np.float32)
+
+
+def _raw_material(E, pairs, params) -> dict:
+    """Cotton output of a spinning receiver's province (10k t, full at ``cotton_full``) when the
+    sender spins or uses yarn; 0 when either side has no use for it; unknown when output is."""
+    cotton = E.provinces.cotton[E.province[pairs.right]]
+    applies = ((E.stages[pairs.right] @ _SPINNING) > 0) & ((E.stages[pairs.left] @ _YARN) > 0)
+    base = np.minimum(cotton / params.get("cotton_full", 100.0), 1.0)
+    value = np.where(applies, base, 0.0).astype(np.float32)
+    return {"raw_material": value, "d_cotton": np.where(applies, cotton, np.nan).astype(np.float32)}
+
+
+def _framework(E, pairs, params) -> dict:
+    """1 when both provinces belong to one regional cooperation framework or river economic belt,
+    ``neighbour_value`` when they border each other, else 0; unknown when a province is not listed."""
+    P = E.provinces
+    a, b = E.province[pairs.left], E.province[pairs.right]
+    shared = P.shared(a, b)
+    listed = (a < len(P.names)) & (b < len(P.names))
+    value = np.where(shared != "", 1.0, np.where(P.neighbours[a, b], params.get("neighbour_value", 0.5), 0.0))
+    value = np.where(listed, value, np.nan).astype(np.float32)
+    return {"framework": value, "d_framework": shared, "d_neighbours": P.neighbours[a, b] & listed}
+
+
+def national_market(E: Entities, market: np.ndarray) -> np.ndarray:
+    """1 for a market whose registered name carries "China" (中国), which needs national approval in
+    China and marks a market that trades nationwide (the first was China Textile City, 1992); else 0."""
+    names = E.table["name_zh"].fillna("").astype(str).str.contains("中国", regex=False).to_numpy()
+    return names[market].astype(np.float32)
+
+
+def _reach(E, pairs, params) -> dict:
+    return {"reach": national_market(E, pairs.right)}
+
+
+def _traders(E, pairs, params) -> dict:
+    """The sender has its own wholesale market and the receiver is a trading hub: market operators
+    and traders move with the cluster and open branch markets (Haining's fur market in Quliang)."""
+    has_market = np.array([len(m) > 0 for m in home_markets(E)], dtype=bool)
+    trading = E.stages[:, STAGE_NAMES.index("trading")] > 0 if "trading" in STAGE_NAMES else np.zeros(len(E), bool)
+    value = (has_market[pairs.left] & trading[pairs.right]).astype(np.float32)
+    return {"traders": value}
+
+
+#: Documented dockings (distinct items) at which experience counts fully.
+EXPERIENCE_FULL = 2
+
+
+def experience_counts(E: Entities, exclude_items: Iterable[str] = (),
+                      exclude_pairs: Iterable[tuple[int, int]] = ()) -> np.ndarray:
+    """Per entity, the number of distinct documented items (pages, events) it docked in, leaving out
+    ``exclude_items`` and the rows of ``exclude_pairs`` (positions, either order): what an evaluation
+    holds out."""
+    rows = E.dockings if E.dockings is not None else pd.DataFrame(columns=["li", "ri", "item"])
+    keep = ~rows["item"].isin(list(exclude_items)).to_numpy(dtype=bool)
+    held = {(int(a), int(b)) for a, b in exclude_pairs} | {(int(b), int(a)) for a, b in exclude_pairs}
+    if held:
+        keep &= np.array([(int(a), int(b)) not in held for a, b in zip(rows["li"], rows["ri"], strict=True)],
+                         dtype=bool)
+    rows = rows[keep]
+    ends = pd.DataFrame({"e": np.r_[rows["li"].to_numpy(), rows["ri"].to_numpy()],
+                         "item": np.r_[rows["item"].to_numpy(), rows["item"].to_numpy()]}).drop_duplicates()
+    return np.bincount(ends["e"].to_numpy(dtype=np.int64), minlength=len(E)).astype(np.float32)
+
+
+def experience_value(counts: np.ndarray, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """Mean over the two sides of min(1, documented items / EXPERIENCE_FULL)."""
+    full = np.minimum(counts / np.float32(EXPERIENCE_FULL), 1.0)
+    return ((full[li] + full[ri]) / 2).astype(np.float32)
+
+
+def _experience(E, pairs, params) -> dict:
+    counts = experience_counts(E)
+    return {"experience": experience_value(counts, pairs.left, pairs.right),
+            "d_experience_left": counts[pairs.left], "d_experience_right": counts[pairs.right]}
+
+
 def _capacity(E, pairs, params) -> dict:
     a, b = E.capacity[pairs.left], E.capacity[pairs.right]
     hi = np.fmax(a, b)
@@ -290,6 +438,12 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("channel", "市场销路", "market channel", _channel),
     Feature("sourcing", "市场供料", "market supplies inputs", _sourcing),
     Feature("capacity", "产能匹配", "capacity fit", _capacity),
+    Feature("labour", "劳动力成本梯度", "labour-cost gradient", _labour),
+    Feature("raw_material", "原料基地", "raw-material base", _raw_material),
+    Feature("framework", "区域合作框架", "regional cooperation", _framework),
+    Feature("reach", "全国性市场", "national market", _reach),
+    Feature("traders", "市场随产业转移", "traders move with the cluster", _traders),
+    Feature("experience", "对接经验", "docking experience", _experience),
     Feature("peer", "可借鉴的能力", "capabilities to learn", _peer),
     Feature("similar", "业务相近", "similar activities", _similar),
     Feature("same_cluster", "同一集群", "same cluster", _same_cluster),

@@ -8,7 +8,7 @@ parameters are (``matcher/presets/presets.json``). Everything else asks the regi
 
 >>> kind = get_kind("east_west")
 >>> kind.features
-('chain', 'transfer', 'product', 'policy', 'transfer_park', 'distance')
+('chain', 'transfer', 'product', 'policy', 'framework', 'labour', 'raw_material', 'traders', 'transfer_park', 'experience', 'distance')
 >>> kind.label("en"), kind.default_preset
 ('east-west docking (capacity transfer)', 'balanced')
 >>> kind.feature_labels("zh")["transfer"]
@@ -88,6 +88,7 @@ class DockingKind:
     entity_types: tuple[str, ...] = (CLUSTER, MARKET)
     default_backend: str = "memory"
     run_params: tuple[str, ...] = field(default=())
+    excludes: tuple = field(default=())
 
     def __post_init__(self) -> None:
         # a mistake in the registry fails at import, with the kind named
@@ -204,15 +205,17 @@ def _across(a: str, b: str) -> Callable:
 
 
 _CLUSTERS = Side(CLUSTER, (), "集群", "cluster")
-_CHAIN_DETAILS = ("lr_chain", "rl_chain", "lr_from", "lr_to", "rl_from", "rl_to")
+_CHAIN_DETAILS = ("lr_chain", "rl_chain", "lr_from", "lr_to", "rl_from", "rl_to", "d_chain_rl")
 
 EAST_WEST = DockingKind(
     name="east_west", label_zh="东西部对接（产能转移）", label_en="east-west docking (capacity transfer)",
     left=Side(CLUSTER, ("east",), "东部集群", "eastern cluster"),
     right=Side(CLUSTER, ("central", "west"), "中西部集群", "central or western cluster"),
     pairing="oriented", both_sides=True,
-    features=("chain", "transfer", "product", "policy", "transfer_park", "distance"),
-    details=(*_CHAIN_DETAILS, "d_km", "d_policy", "d_shared"),
+    features=("chain", "transfer", "product", "policy", "framework", "labour", "raw_material", "traders",
+              "transfer_park", "experience", "distance"),
+    details=(*_CHAIN_DETAILS, "d_km", "d_policy", "d_shared", "d_framework", "d_neighbours", "d_wage_left",
+             "d_wage_right", "d_cotton", "d_experience_left", "d_experience_right"),
     rules=(C.PairRule("chain_adjacent", C.chain_adjacent), C.PairRule("shared_activity", C.shared_activity),
            C.PairRule("policy_pairing", C.policy_paired), C.PairRule("similar_products", C.similar_products)),
     universe="all pairs of clusters", all_pairs=_unordered(CLUSTER),
@@ -223,12 +226,14 @@ CLUSTER_MARKET = DockingKind(
     name="cluster_market", label_zh="集群—市场对接", label_en="cluster-market docking",
     left=_CLUSTERS, right=Side(MARKET, (), "专业市场", "market"),
     pairing="oriented", both_sides=True,
-    features=("channel", "sourcing", "product", "distance"),
-    details=("lr_channel", "rl_sourcing", "d_channel_stage", "d_sourcing_stage", "d_roles", "d_km"),
+    features=("channel", "sourcing", "product", "reach", "experience", "distance"),
+    details=("lr_channel", "rl_sourcing", "d_channel_stage", "d_sourcing_stage", "d_roles", "d_km",
+             "d_experience_left", "d_experience_right"),
     rules=(C.PairRule("market_trades_cluster_stages", C.market_trades_cluster_stages),
            C.PairRule("market_supplies_inputs", C.market_supplies_inputs),
            C.PairRule("similar_products", C.similar_products),
            C.PairRule("within_300_km", C.within_km(300))),
+    excludes=(C.PairRule("home_market", C.home_market),),
     universe="all cluster x market pairs", all_pairs=_across(CLUSTER, MARKET),
     describe="a cluster and a market",
 )

@@ -11,6 +11,8 @@ Examples
 >>> X = pd.DataFrame({"chain": [1.0, 0.5], "distance": [float("nan"), 0.2]})
 >>> WeightedScorer({"chain": 0.6, "distance": 0.4}).fit(X).predict(X).round(2).tolist()
 [0.6, 0.38]
+>>> WeightedScorer({"chain": 6, "distance": 4}).fit(X).predict(X).round(2).tolist()
+[0.6, 0.38]
 """
 
 from __future__ import annotations
@@ -68,7 +70,11 @@ class Scorer(Protocol):
 
 
 class WeightedScorer(BaseEstimator):
-    """Score = sum of weight x feature; unknown (NaN) features contribute nothing.
+    """Score = sum of weight share x feature, in 0..1; unknown (NaN) features contribute nothing.
+
+    Weights are divided by their total at ``fit``: ``{"chain": 2, "distance": 2}`` scores as
+    ``{"chain": 0.5, "distance": 0.5}``, and an unknown feature lowers the score (it is not re-weighted
+    away), so a pair with unknown attributes never outranks an equal pair whose attributes are known.
 
     Parameters
     ----------
@@ -88,7 +94,11 @@ class WeightedScorer(BaseEstimator):
             raise MatcherError(f"weights name features the data does not have: {unknown}; features: {list(X.columns)}")
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
-        self.weights_ = np.array([float(weights.get(f, 0.0)) for f in self.feature_names_in_], dtype=np.float64)
+        raw = np.array([float(weights.get(f, 0.0)) for f in self.feature_names_in_], dtype=np.float64)
+        total = raw.sum()
+        # shares of the total weight: the score stays a 0..1 weighted mean whatever the weights' scale,
+        # so raising one weight does not inflate every score and a minimum score means the same
+        self.weights_ = raw / total if total > 0 else raw
         return self
 
     def _values(self, X: pd.DataFrame) -> np.ndarray:

@@ -9,7 +9,7 @@ cached here; callers that want caching (the app) do it in one place of their own
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +28,16 @@ BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data"
 #: Entity tables in load order (clusters first: enterprises refer to them).
 ENTITY_TABLES = ("clusters", "markets", "enterprises")
 #: Reference tables, read from the folder if present, else from the bundled data.
-REFERENCE_TABLES = ("chain_links", "policy_pairings")
+REFERENCE_TABLES = ("chain_links", "policy_pairings", "provinces", "known_dockings")
 #: ``entity_type`` value of each entity table.
 ENTITY_TYPES = {"clusters": CLUSTER, "markets": MARKET, "enterprises": ENTERPRISE}
 
 _CHAIN_LINK_COLUMNS = {"supplier_stage": "stages", "buyer_stage": "stages", "strength": "share"}
 _POLICY_COLUMNS = {"province_a": "province", "province_b": "province", "policy": "text"}
-_REFERENCE_EXTRA_KINDS = {"strength_norm": "number", "general_knowledge": "flag"}
+_PROVINCE_COLUMNS = {"province_en": "province"}
+_DOCKING_COLUMNS = {"left": "text", "right": "text"}
+_REFERENCE_EXTRA_KINDS = {"strength_norm": "number", "general_knowledge": "flag", "avg_wage_urban_cny": "number",
+                          "min_wage_monthly_cny": "number", "cotton_output_10k_t": "number"}
 _REFERENCE_REASONS = {
     "stages": "must be one chain stage: " + ", ".join(STAGE_ORDER),
     "province": "unknown province; use the English or Chinese name of a mainland province",
@@ -57,6 +60,12 @@ class Dataset:
         ``supplier_stage, buyer_stage, strength`` (0..1) and any further columns of the file.
     policies : pandas.DataFrame
         ``province_a, province_b, policy`` (provinces as English names) and further columns.
+    dockings : pandas.DataFrame
+        Documented dockings (``known_dockings.csv``: ``left, right`` ids, ``kind``, ``item`` = the
+        page or event, ...): the docking experience the engine reads; empty when there are none.
+    provinces : pandas.DataFrame
+        Province facts (``data/provinces.csv``: wages, cotton output, cooperation groupings, river
+        belts, neighbours, each with its source); empty when the data set has none.
     name : str
         The folder's name, or ``"bundled"``.
     version : str
@@ -70,6 +79,8 @@ class Dataset:
     policies: pd.DataFrame
     name: str
     version: str
+    provinces: pd.DataFrame = field(default_factory=lambda: _empty_reference(_PROVINCE_COLUMNS))
+    dockings: pd.DataFrame = field(default_factory=lambda: _empty_reference(_DOCKING_COLUMNS))
 
     def _tables(self) -> dict[str, pd.DataFrame]:
         return {"clusters": self.clusters, "markets": self.markets, "enterprises": self.enterprises}
@@ -223,7 +234,8 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     path : path-like, optional
         ``None`` loads the data bundled in the repository's ``data/`` folder. A folder must hold
         ``clusters.csv`` (or ``.xlsx``); ``markets`` and ``enterprises`` are optional (empty
-        tables when absent). ``chain_links.csv`` and ``policy_pairings.csv`` come from the folder
+        tables when absent). ``chain_links.csv``, ``policy_pairings.csv``, ``provinces.csv`` and
+        ``known_dockings.csv`` come from the folder
         when present, else from the bundled data.
 
     Returns
@@ -268,7 +280,8 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         tables[table] = typed.reset_index(drop=True)
 
     references: dict[str, pd.DataFrame] = {}
-    for table, kinds in (("chain_links", _CHAIN_LINK_COLUMNS), ("policy_pairings", _POLICY_COLUMNS)):
+    for table, kinds in (("chain_links", _CHAIN_LINK_COLUMNS), ("policy_pairings", _POLICY_COLUMNS),
+                         ("provinces", _PROVINCE_COLUMNS), ("known_dockings", _DOCKING_COLUMNS)):
         file = _reference_file(folder, table)
         if not file.is_file():
             references[table] = _empty_reference(kinds)
@@ -293,6 +306,8 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         enterprises=tables["enterprises"],
         chain_links=references["chain_links"],
         policies=references["policy_pairings"],
+        provinces=references["provinces"],
+        dockings=references["known_dockings"],
         name="bundled" if path is None else folder.name,
         version=data_version(folder),
     )

@@ -48,13 +48,17 @@ from scipy import sparse
 from matcher.docking import features as F
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
+from matcher.learning.crossval import HeldOut, bootstrap, build_lists, fold_weights, group_of
 
 if TYPE_CHECKING:
     from matcher.docking.engine import DockingEngine, PairFeatures
     from matcher.docking.entities import Entities
 
 #: Methods in the order they are printed.
-METHODS = ("engine", "random", "product", "distance", "stage_adamic_adar", "docking_popularity", "docking_path3")
+METHODS = ("engine", "engine_cv", "engine_cv_uniform", "random", "product", "distance", "stage_adamic_adar", "docking_popularity",
+           "docking_path3")
+#: The simple baselines the engine is measured against.
+BASELINES = ("random", "product", "distance", "stage_adamic_adar", "docking_popularity", "docking_path3")
 METRIC_COLUMNS = ("queries", "in_candidates", "hits@K", "mrr", "ndcg@K", "auc_hard")
 #: Repository's bundled known dockings.
 KNOWN_DOCKINGS = Path(__file__).resolve().parents[2] / "data" / "known_dockings.csv"
@@ -212,8 +216,10 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
         date = parse_date(record["date"]) if "date" in raw.columns else None
         rows.append({"row": row, "left_id": pair[0], "right_id": pair[1], "date": date,
                      "item": str(record.get("item", "")) if "item" in raw.columns else "",
+                     "rule": str(record.get("rule", "")) if "rule" in raw.columns else "",
                      "left_how": got["left"].how, "right_how": got["right"].how})
-    pairs = pd.DataFrame(rows, columns=["row", "left_id", "right_id", "date", "item", "left_how", "right_how"])
+    pairs = pd.DataFrame(rows, columns=["row", "left_id", "right_id", "date", "item", "rule", "left_how",
+                                        "right_how"])
     dup = pairs.duplicated(["left_id", "right_id"], keep="first")
     for record in pairs[dup].itertuples():
         problems.append({"file": file, "row": record.row, "column": "left,right",
@@ -272,12 +278,13 @@ def docking_scores(edges: list[tuple[int, int]], n: int) -> tuple[np.ndarray, np
     return popularity, path3
 
 
-def rank_of(scores: np.ndarray, ids: np.ndarray, target: int, candidates: np.ndarray) -> int:
-    """1-based rank of ``target`` among ``candidates`` by score descending, ties by id ascending."""
+def rank_of(scores: np.ndarray, ids: np.ndarray, target: int, candidates: np.ndarray) -> float:
+    """1-based rank of ``target`` among ``candidates`` by score descending; candidates tied with it
+    count one half (the expected rank under a random tie-break, the "realistic rank" of PyKEEN), so
+    a method that ties everything gets no credit from the id order the engine uses to break ties."""
     s = scores[candidates]
     t = scores[target]
-    better = (s > t) | ((s == t) & (ids[candidates] < ids[target]))
-    return int(better.sum()) + 1
+    return 1.0 + float((s > t).sum()) + 0.5 * float((s == t).sum())
 
 
 def hard_auc(scores: np.ndarray, target: int, negatives: np.ndarray) -> float:
@@ -300,6 +307,13 @@ class Evaluation:
     problems: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     protocol: str = "all known pairs (docking-graph methods leave out the pair and its item)"
+    intervals: pd.DataFrame | None = None
+    by_rule: dict[str, pd.DataFrame] = field(default_factory=dict)
+    folds: pd.DataFrame | None = None
+
+    def ratio(self) -> tuple[str, float, float, float] | None:
+        """(best baseline, engine_cv MRR / its MRR, 95% interval low, high), when cross-validated."""
+        return None if self.intervals is None else self.intervals.attrs.get("ratio")
 
     def report(self) -> str:
         """The evaluation as plain text, as the CLI prints it."""
@@ -311,7 +325,24 @@ class Evaluation:
             lines.append(f"{len(self.problems)} row(s) not used:")
             lines.append(self.problems.to_string(index=False))
         lines.append(f"\n{self.protocol}, K={self.k}:")
-        lines.append(_rename_k(self.metrics, self.k).to_string(**fmt))
+        table = self.metrics
+        if self.intervals is not None:
+            ci = self.intervals.set_index("method")
+            table = table.assign(**{
+                f"hits@{self.k} 95% CI": [f"{ci.at[m, 'hits_lo']:.2f}-{ci.at[m, 'hits_hi']:.2f}" for m in table["method"]],
+                "mrr 95% CI": [f"{ci.at[m, 'mrr_lo']:.3f}-{ci.at[m, 'mrr_hi']:.3f}" for m in table["method"]]})
+        lines.append(_rename_k(table, self.k).to_string(**fmt))
+        if self.ratio():
+            best, value, lo, hi = self.ratio()
+            lines.append(f"\nengine_cv MRR / best baseline ({best}) MRR = {value:.2f} "
+                         f"(95% interval {lo:.2f}-{hi:.2f}, resampling items)")
+        for rule, frame in self.by_rule.items():
+            lines.append(f"\n{rule} rows only:")
+            lines.append(_rename_k(frame, self.k).to_string(**fmt))
+        if self.folds is not None and len(self.folds):
+            lines.append("\nweights fitted without each held-out item (engine_cv; l2 = the pull towards the preset, "
+                         "chosen by an inner leave-one-item-out):")
+            lines.append(self.folds.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         if self.temporal is not None:
             lines.append(f"\ntemporal split: {self.temporal_note}")
             lines.append(_rename_k(self.temporal, self.k).to_string(**fmt))
@@ -437,34 +468,55 @@ def evaluate_pairs(
     n = len(E.table)
     mask = get_kind(kind).partner_mask(E.table)
     candidate = engine_matrix(pf, np.ones(len(pf.pairs)), n, kind) > 0
-    matrices = {"engine": engine_matrix(pf, engine.score(kind)["score"].to_numpy(dtype=np.float64), n, kind)}
-    for name, scorer in (scorers or {}).items():
-        matrices[name] = engine_matrix(pf, np.asarray(scorer.predict(pf.X), dtype=np.float64), n, kind)
+    matrices = {}
     rng = np.random.default_rng(seed)
     R = rng.random((n, n))
     matrices["random"] = (R + R.T) / 2 if get_kind(kind).two_sided else R
     matrices["product"] = product_matrix(E)
     matrices["distance"] = distance_matrix(E)
     matrices["stage_adamic_adar"] = stage_adamic_adar(E)
-    methods = list(matrices) + ["docking_popularity", "docking_path3"]
 
     pairs = known.pairs
     index_pairs = {(a, b): (E.index[a], E.index[b]) for a, b in zip(pairs["left_id"], pairs["right_id"], strict=True)}
     known_set = set(index_pairs)
-
-    item_of = dict(zip(zip(pairs["left_id"], pairs["right_id"], strict=True), pairs["item"].fillna("").astype(str), strict=True))
+    group = group_of(pairs)
+    group_by_pair = dict(zip(zip(pairs["left_id"], pairs["right_id"], strict=True), group, strict=True))
 
     def leave_one_out(pair: tuple[str, str]) -> list[tuple[int, int]]:
         # pairs reported by the same item (one page, one event) are not independent: leave them all out
-        key = pair if pair in index_pairs else pair[::-1]
-        item = item_of.get(key, "")
-        return [e for p, e in index_pairs.items() if p != key and not (item and item_of.get(p) == item)]
+        g = group_by_pair.get(pair, group_by_pair.get(pair[::-1]))
+        return [e for p, e in index_pairs.items() if group_by_pair[p] != g]
 
     notes = [f"{len(pairs)} known {kind} pair(s) resolved"]
     if known.other_kinds:
         notes.append(f"{known.other_kinds} row(s) of other kinds skipped")
-    ranks = rank_queries(kind, E, mask, matrices, leave_one_out, _queries(kind, pairs, sides), known_set, candidate)
+    # the engine (and any given scorer) ranks each group with its docking experience recomputed
+    # without that group: the documented dockings must not vouch for themselves
+    held = HeldOut(E, pf, pairs)
+    scoring = {"engine": engine.scorer(kind), **(scorers or {})}
+    parts = [rank_queries(kind, E, mask, matrices, leave_one_out, _queries(kind, pairs, sides), known_set, candidate)]
+    for g in sorted(set(group)):
+        X = held.X({g})
+        mats = {name: engine_matrix(pf, np.asarray(s.predict(X), dtype=np.float64), n, kind) for name, s in scoring.items()}
+        parts.append(rank_queries(kind, E, mask, mats, None, _queries(kind, pairs[group == g], sides), known_set,
+                                  candidate))
+    methods = [*scoring, *matrices, "docking_popularity", "docking_path3"]
+    folds = None
+    groups = sorted(set(group))
+    if len(groups) >= 2:
+        cv_ranks, folds = _cross_validated(engine, kind, E, pf, pairs, held, mask, known_set, candidate, sides)
+        flat_ranks, _ = _cross_validated(engine, kind, E, pf, pairs, held, mask, known_set, candidate, sides,
+                                         uniform=True)
+        parts += [cv_ranks, flat_ranks]
+        methods[len(scoring):len(scoring)] = ["engine_cv", "engine_cv_uniform"]
+    ranks = pd.concat(parts, ignore_index=True)
+    rule_of = {(a, b): r for a, b, r in zip(pairs["left_id"], pairs["right_id"], pairs["rule"].fillna(""), strict=True)}
+    ranks["rule"] = [rule_of.get((q, p), rule_of.get((p, q), "")) for q, p in zip(ranks["query"], ranks["partner"], strict=True)]
     metrics = summarise(ranks, k, methods)
+    intervals = bootstrap(ranks, k, methods, seed, ratio_of="engine_cv" if folds is not None else None,
+                          baselines=BASELINES)
+    rules = sorted(set(ranks["rule"]) - {""})
+    by_rule = {r: summarise(ranks[ranks["rule"] == r], k, methods) for r in rules} if len(rules) > 1 else {}
 
     temporal, note = None, ""
     dated = pairs[pairs["date"].notna()] if len(pairs) else pairs
@@ -473,17 +525,44 @@ def evaluate_pairs(
         train = dated[dated["date"] < cut]
         test = dated[dated["date"] >= cut]
         train_edges = [index_pairs[(a, b)] for a, b in zip(train["left_id"], train["right_id"], strict=True)]
-        t_ranks = rank_queries(kind, E, mask, matrices, lambda pair: train_edges, _queries(kind, test, sides),
+        X = held.X(set(group_of(pairs[~pairs.index.isin(train.index)])))  # experience: earlier pairs only
+        mats = {**matrices, **{name: engine_matrix(pf, np.asarray(s.predict(X), dtype=np.float64), n, kind)
+                               for name, s in scoring.items()}}
+        t_ranks = rank_queries(kind, E, mask, mats, lambda pair: train_edges, _queries(kind, test, sides),
                                known_set, candidate)
-        temporal = summarise(t_ranks, k, methods)
-        note = (f"{len(test)} pair(s) dated from {cut.date()} are tested; the docking graph holds the "
-                f"{len(train)} earlier pair(s)")
+        temporal = summarise(t_ranks, k, [m for m in methods if not m.startswith("engine_cv")])
+        note = (f"{len(test)} pair(s) dated from {cut.date()} are tested; the docking graph and the docking "
+                f"experience hold the {len(train)} earlier pair(s)")
         undated = len(pairs) - len(dated)
         if undated:
             note += f"; {undated} undated pair(s) are left out"
     elif len(pairs):
         note = "not possible: fewer than two distinct dates"
-    return Evaluation(kind, k, metrics, ranks, temporal, note, known.problems, notes)
+    return Evaluation(kind, k, metrics, ranks, temporal, note, known.problems, notes, intervals=intervals,
+                      by_rule=by_rule, folds=folds)
+
+
+def _cross_validated(engine: DockingEngine, kind: str, E: Entities, pf: PairFeatures, pairs: pd.DataFrame,
+                     held: HeldOut, mask: np.ndarray, known_set: set, candidate: np.ndarray,
+                     sides: str, uniform: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ranks of method ``engine_cv`` (each item ranked with weights fitted on the other items,
+    starting from the preset) or ``engine_cv_uniform`` (starting from equal weights, so no hand-set
+    weight plays a part) and the weights of each fold."""
+    features = list(pf.features)
+    prior = np.ones(len(features)) if uniform else np.array([engine.weights(kind)[f] for f in features],
+                                                              dtype=np.float64)
+    method = "engine_cv_uniform" if uniform else "engine_cv"
+    group = group_of(pairs)
+    groups = sorted(set(group))
+    folds = fold_weights(held, build_lists(kind, E, pf, pairs), groups, prior, features)
+    parts, rows = [], []
+    for g, (w, l2) in folds.items():
+        X = held.X({g})[features].to_numpy(dtype=np.float64, na_value=np.nan)
+        S = engine_matrix(pf, np.nan_to_num(X, nan=0.0) @ w, len(E.table), kind)
+        parts.append(rank_queries(kind, E, mask, {method: S}, None, _queries(kind, pairs[group == g], sides),
+                                  known_set, candidate))
+        rows.append({"held_out": g, "l2": l2, **dict(zip(features, w, strict=True))})
+    return pd.concat(parts, ignore_index=True), pd.DataFrame(rows)
 
 
 def _temporal_cut(dates: pd.Series) -> pd.Timestamp:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from conftest import go, table
 
+from matcher.docking.kinds import get_kind
 from matcher.store import Store
 
 
@@ -48,7 +49,7 @@ def test_explore_ranks_explains_reweights_and_shortlists(app, workspace):
     assert list(_ranked(app)["score"]) == list(first["score"])
     # a preset moves every slider
     app.selectbox(key="explore.weights.east_west.preset").set_value("supply").run()
-    assert app.slider(key="explore.weights.east_west.w.chain").value == 0.45
+    assert app.slider(key="explore.weights.east_west.w.chain").value == get_kind("east_west").preset_weights("supply")["chain"]
     # add two selected pairs to the shortlist
     app.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
     app.run()

@@ -1,0 +1,169 @@
+"""Held-out features, leave-one-item-out weights and bootstrap intervals for the evaluation.
+
+An *item* is one documented source (one page, one event) of ``known_dockings.csv``: its pairs are
+not independent evidence, so they are held out together. Two things must not see a held-out item:
+
+- the *docking experience* feature (documented dockings of each entity), which reads the same
+  documented dockings: ``held_out_X`` recomputes it without the held-out item and pair;
+- fitted weights: for each item the kind's weights are fitted (``fit.fit_weights``) on the other
+  items' pairs only, with the pull towards the prior chosen by an inner leave-one-item-out over
+  those same training items (nested cross-validation), and the held-out item's queries are ranked
+  with them (methods ``engine_cv``, from the preset, and ``engine_cv_uniform``, from equal weights).
+  A training list's own item is left out of its experience too, or every documented pair would
+  teach that experience predicts it.
+
+Intervals resample items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from matcher.docking import features as F
+from matcher.docking.kinds import get_kind
+from matcher.learning.fit import L2_GRID, fit_weights
+
+if TYPE_CHECKING:
+    from matcher.docking.engine import PairFeatures
+    from matcher.docking.entities import Entities
+
+#: Bootstrap resamples of the items (seeded by the evaluation's seed).
+BOOTSTRAP = 2000
+
+
+def group_of(pairs: pd.DataFrame) -> pd.Series:
+    """Each known pair's hold-out group: its item, or the pair itself when it has none."""
+    item = pairs["item"].fillna("").astype(str)
+    return item.where(item != "", pairs["left_id"].astype(str) + "-" + pairs["right_id"].astype(str))
+
+
+@dataclass
+class HeldOut:
+    """Feature tables with the docking experience recomputed without some groups (cached)."""
+
+    E: Entities
+    pf: PairFeatures
+    pairs: pd.DataFrame
+    cache: dict = field(default_factory=dict)
+
+    def X(self, groups: Iterable[str]) -> pd.DataFrame:
+        key = frozenset(groups)
+        if key not in self.cache:
+            X = self.pf.X
+            if "experience" in X.columns:
+                group = group_of(self.pairs)
+                held = self.pairs[group.isin(key)]
+                counts = F.experience_counts(
+                    self.E, exclude_items=key,
+                    exclude_pairs=[(self.E.index[a], self.E.index[b])
+                                   for a, b in zip(held["left_id"], held["right_id"], strict=True)])
+                X = X.copy()
+                X["experience"] = F.experience_value(counts, self.pf.pairs["li"].to_numpy(),
+                                                     self.pf.pairs["ri"].to_numpy())
+            self.cache[key] = X
+        return self.cache[key]
+
+
+def build_lists(kind: str, E: Entities, pf: PairFeatures, pairs: pd.DataFrame) -> dict[str, list]:
+    """Group -> lists ``(rows, true_row)``: for each known pair and each side that asks (both for
+    two-sided kinds), the rows of its query's candidate pairs without the query's other known
+    partners; pairs that are not candidates give no list (weights cannot move them)."""
+    li, ri = pf.pairs["li"].to_numpy(), pf.pairs["ri"].to_numpy()
+    two_sided = get_kind(kind).two_sided
+    row_of = {(int(a), int(b)): n for n, (a, b) in enumerate(zip(li, ri, strict=True))}
+    known = [(E.index[a], E.index[b]) for a, b in zip(pairs["left_id"], pairs["right_id"], strict=True)]
+    partners: dict[int, set[int]] = {}
+    for a, b in known:
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+    out: dict[str, list] = {}
+    for (a, b), group in zip(known, group_of(pairs), strict=True):
+        true = row_of.get((a, b))
+        if true is None:
+            continue
+        for u, v in ((a, b), (b, a)) if two_sided else ((a, b),):
+            rows = np.flatnonzero((li == u) | (ri == u)) if two_sided else np.flatnonzero(li == u)
+            other = np.where(li[rows] == u, ri[rows], li[rows])
+            rows = rows[~np.isin(other, list(partners[u] - {v}))]
+            out.setdefault(group, []).append((rows, int(np.flatnonzero(rows == true)[0])))
+    return out
+
+
+def _blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: set[str],
+            features: list[str]) -> list:
+    """Feature blocks of the lists of ``groups``, each seen without ``hidden`` and its own group."""
+    out = []
+    for g in groups:
+        X = held.X(hidden | {g})[features].to_numpy(dtype=np.float64, na_value=np.nan)
+        out += [(X[rows], t) for rows, t in lists.get(g, [])]
+    return out
+
+
+def _mrr(blocks: list, w: np.ndarray) -> float:
+    rr = []
+    for Xq, t in blocks:
+        s = np.nan_to_num(Xq, nan=0.0) @ w
+        rr.append(1.0 / (1.0 + (s > s[t]).sum() + 0.5 * ((s == s[t]).sum() - 1)))
+    return float(np.mean(rr)) if rr else 0.0
+
+
+def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior: np.ndarray,
+                 features: list[str]) -> dict[str, tuple[np.ndarray, float]]:
+    """Held-out group -> (weights fitted on the other groups, the pull chosen by an inner
+    leave-one-group-out over them; ties go to the stronger pull, i.e. closer to the prior)."""
+    out = {}
+    for h in groups:
+        train = [g for g in groups if g != h]
+        best, best_l2 = -1.0, max(L2_GRID)
+        if len(train) >= 2:
+            for l2 in sorted(L2_GRID, reverse=True):
+                scores = []
+                for j in train:
+                    inner = [g for g in train if g != j]
+                    w = fit_weights(_blocks(held, lists, inner, {h, j}, features), prior, l2)
+                    test = _blocks(held, lists, [j], {h}, features)
+                    if test:
+                        scores.append(_mrr(test, w))
+                score = float(np.mean(scores)) if scores else 0.0
+                if score > best + 1e-12:
+                    best, best_l2 = score, l2
+        out[h] = (fit_weights(_blocks(held, lists, train, {h}, features), prior, best_l2), best_l2)
+    return out
+
+
+def bootstrap(ranks: pd.DataFrame, k: int, methods: list[str], seed: int, n: int = BOOTSTRAP,
+              ratio_of: str | None = None, baselines: tuple[str, ...] = ()) -> pd.DataFrame:
+    """95% percentile intervals of hits@K and MRR per method, resampling items with replacement;
+    with ``ratio_of``, also the interval of its MRR over the best baseline's (best on the full sample)."""
+    items = sorted(ranks["item"].astype(str).unique())
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(items), size=(n, len(items)))
+    per = {}
+    for m in methods:
+        mine = ranks[ranks["method"] == m]
+        by_item = [mine[mine["item"].astype(str) == i]["rank"].to_numpy(dtype=np.float64) for i in items]
+        hits = np.array([np.sum(r <= k) for r in by_item])
+        rr = np.array([np.sum(1.0 / r) for r in by_item])
+        count = np.array([len(r) for r in by_item])
+        total = np.maximum(count[draws].sum(axis=1), 1)
+        per[m] = (hits[draws].sum(axis=1) / total, rr[draws].sum(axis=1) / total, rr.sum() / max(count.sum(), 1))
+    rows = []
+    for m in methods:
+        h, r, _ = per[m]
+        rows.append({"method": m, "hits_lo": np.percentile(h, 2.5), "hits_hi": np.percentile(h, 97.5),
+                     "mrr_lo": np.percentile(r, 2.5), "mrr_hi": np.percentile(r, 97.5)})
+    out = pd.DataFrame(rows)
+    if ratio_of in per and baselines:
+        best = max((b for b in baselines if b in per), key=lambda b: per[b][2])
+        ratio = per[ratio_of][1] / np.maximum(per[best][1], 1e-12)
+        out.attrs["ratio"] = (best, per[ratio_of][2] / max(per[best][2], 1e-12),
+                              float(np.percentile(ratio, 2.5)), float(np.percentile(ratio, 97.5)))
+    return out
+
+
+__all__ = ["BOOTSTRAP", "HeldOut", "bootstrap", "build_lists", "fold_weights", "group_of"]

@@ -1,0 +1,200 @@
+"""The transfer and market motives (issue 14): province facts, the right direction of the chain
+motive, home markets, 0..1 scores, complete reasons, gap partners across regions, and an evaluation
+that never measures on what it fitted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher.docking import features as F
+from matcher.docking.engine import DockingEngine
+from matcher.docking.provinces import province_facts
+from matcher.ingest.dataset import load_dataset
+from matcher.learning import evaluate as ev
+from matcher.learning.crossval import HeldOut, build_lists, fold_weights, group_of
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_dataset()
+
+
+@pytest.fixture(scope="module")
+def engine(data):
+    return DockingEngine(data)
+
+
+def pair_row(engine, kind, a, b):
+    scored = engine.score(kind)
+    hit = scored[((scored["left_id"] == a) & (scored["right_id"] == b)) | ((scored["left_id"] == b) & (scored["right_id"] == a))]
+    assert len(hit) == 1, (a, b)
+    return hit.iloc[0]
+
+
+# --- province facts ---------------------------------------------------------------------------
+
+def test_province_facts_have_a_source_for_every_value(data):
+    P = data.provinces
+    assert len(P) == 31
+    for value, source in (("min_wage_monthly_cny", "min_wage_source"), ("avg_wage_urban_cny", "avg_wage_source"),
+                          ("cotton_output_10k_t", "cotton_source")):
+        known = P[value].notna()
+        assert (P.loc[known, source].fillna("").str.startswith("http")).all(), value
+    assert (P["neighbours_source"].str.startswith("http")).all()
+    # the gap filled this session (Shandong's 2010 minimum wage) carries its page
+    shandong = P.set_index("province_en").loc["Shandong"]
+    assert shandong["min_wage_monthly_cny"] == 920 and "jnxjqwl.com" in shandong["min_wage_source"]
+
+
+def test_neighbours_are_symmetric_and_frameworks_link_provinces(data):
+    P = province_facts(data.provinces)
+    assert (P.neighbours == P.neighbours.T).all()
+    gd, gx, zj, xj = P.code(["Guangdong", "Guangxi", "Zhejiang", "Xinjiang"])
+    assert P.shared(np.array([gd]), np.array([gx]))[0] == "pan_prd;pearl_xijiang"
+    assert P.shared(np.array([zj]), np.array([xj]))[0] == ""
+    # an empty cotton cell with a source means no or negligible output (0); no row means unknown
+    assert P.cotton[gd] == 0.0 and np.isnan(P.cotton[P.code(["Atlantis"])[0]])
+
+
+def test_labour_raw_material_and_framework_motives(engine):
+    # Dalang (Guangdong, 1100 yuan) -> Pingnan (Guangxi, 820): a 25% lower minimum wage, neighbours
+    row = pair_row(engine, "east_west", "C057", "C161")
+    assert row["f_labour"] == pytest.approx(1.0) and row["f_framework"] == 1.0
+    assert row["f_raw_material"] == 0.0  # Pingnan does not spin
+    # Ningbo -> Aksu: Xinjiang's cotton base feeds a spinning receiver; wage gap 1100 -> 960
+    row = pair_row(engine, "east_west", "C039", "C123")
+    assert row["f_raw_material"] == pytest.approx(1.0)
+    assert row["f_labour"] == pytest.approx((1100 - 960) / 1100 / 0.25, rel=1e-5)
+    # Haining -> Quliang (Henan): Henan's minimum wage is not in the table, so labour is unknown
+    row = pair_row(engine, "east_west", "C020", "C099")
+    assert np.isnan(row["f_labour"]) and row["c_labour"] == 0.0
+
+
+def test_unknown_province_facts_are_named_unknown(engine):
+    top = engine.suggest("east_west", for_id="C020", top=200)
+    quliang = top[top["right_id"] == "C099"].iloc[0]
+    assert "unknown: " in quliang["reason_en"] and "labour-cost gradient" in quliang["reason_en"]
+    assert "未知：" in quliang["reason_zh"] and "劳动力成本梯度" in quliang["reason_zh"]
+
+
+# --- direction of the chain motive --------------------------------------------------------------
+
+def test_chain_motive_names_the_real_flow(engine):
+    """Fengxin's yarn feeds Keqiao's weaving; not Keqiao's weaving feeding Fengxin's (yarn) dyeing."""
+    top = engine.suggest("east_west", for_id="C025", top=200)
+    fengxin = top[top["right_id"] == "C082"].iloc[0]
+    assert "spinning feeds weaving" in fengxin["reason_en"]
+    assert "纺纱→织造" in fengxin["reason_zh"]
+    assert "weaving feeds dyeing" not in fengxin["reason_en"]
+
+
+# --- cluster-market: home markets and roles ------------------------------------------------------
+
+def test_home_market_is_not_a_docking_suggestion(engine):
+    pairs = engine.features("cluster_market").pairs
+    have = set(zip(pairs["left_id"], pairs["right_id"], strict=False))
+    for cluster, market in (("C025", "M001"), ("C025", "M002"), ("C020", "M011"), ("C056", "M022"), ("C038", "M012")):
+        assert (cluster, market) not in have, (cluster, market)
+    # the same prefecture city is not "home": Xiaoshan and Hangzhou's Sijiqing market, 12 km apart
+    E = engine.entities("cluster_market")
+    li, ri = E.positions(["C018"]), E.positions(["M012"])
+    assert not F.home_market(E, li, ri, F.distance_km(E, li, ri))[0]
+    report = engine.candidate_report("cluster_market").set_index("rule")
+    assert report.loc["excluded: home_market", "pairs"] > 30
+
+
+def test_china_textile_city_is_a_fabric_market(data):
+    m = data.markets.set_index("id").loc["M001"]
+    assert "raw_materials" not in m["roles"] and "fabrics" in m["roles"]
+
+
+# --- scores a planner can read -------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["east_west", "cluster_market", "cluster_cluster"])
+def test_scores_are_0_to_1_and_do_not_inflate_with_weight_scale(engine, kind):
+    base = engine.suggest(kind, top=5)
+    assert base["score"].between(0, 1).all()
+    weights = engine.weights(kind)
+    tripled = engine.suggest(kind, top=5, weights={f: 3 * w for f, w in weights.items()})
+    np.testing.assert_allclose(tripled["score"].to_numpy(), base["score"].to_numpy(), rtol=1e-6)
+    # raising one weight moves scores but keeps them in 0..1
+    one = dict(weights, product=10 * weights["product"] + 1)
+    assert engine.suggest(kind, top=50, weights=one)["score"].between(0, 1).all()
+
+
+def test_reason_names_every_motive_above_the_minimum_strongest_first(engine):
+    from matcher.docking.explain import MIN_CONTRIBUTION
+
+    kind = "east_west"
+    top = engine.suggest(kind, top=30)
+    feats = engine.features(kind).features
+    labels = {"policy": ("counterpart-aid", "east-west cooperation", "pairing policy"),
+              "transfer_park": ("transfer pilot park",), "raw_material": ("raw-material base",),
+              "framework": ("both in the", "neighbouring provinces"), "labour": ("lower labour cost",)}
+    for _, row in top.iterrows():
+        for f, words in labels.items():
+            if row[f"c_{f}"] >= MIN_CONTRIBUTION:
+                assert any(w in row["reason_en"] for w in words), (f, row["reason_en"])
+    first = top.iloc[0]
+    strongest = max(feats, key=lambda f: (first[f"c_{f}"], f == "distance"))
+    assert strongest != "distance"
+
+
+# --- gaps ------------------------------------------------------------------------------------------
+
+def test_chain_gap_partners_come_from_every_region_the_kinds_reach(engine, data):
+    from matcher.docking.chain import build_chain_graph, chain_gaps
+
+    G = build_chain_graph(data, include_enterprises=False)
+    gaps = chain_gaps(G, "C025", partners=5, partner_scores=engine.partner_scores("C025"))
+    spinning = gaps[gaps["gap_stage"] == "spinning"]
+    assert set(spinning["partner_kind"]) == {"cluster_cluster", "east_west"}
+    assert (spinning["partner_region"] != "east").any()
+
+
+# --- evaluation: nothing measured on what was fitted -------------------------------------------------
+
+def test_docking_experience_is_recomputed_without_the_held_out_item(engine):
+    E, pf = engine.entities("east_west"), engine.features("east_west")
+    known = ev.read_known(ev.KNOWN_DOCKINGS, "east_west", E.table)
+    held = HeldOut(E, pf, known.pairs)
+    row = pf.pairs.index[(pf.pairs["left_id"] == "C038") & (pf.pairs["right_id"] == "C123")][0]
+    with_it, without = pf.X.at[row, "experience"], held.X({"D03"}).at[row, "experience"]
+    assert with_it > 0 and without == 0.0  # Hangzhou and Aksu have no documented docking but D03
+
+
+def test_fold_weights_never_see_the_held_out_group(engine):
+    kind = "east_west"
+    E, pf = engine.entities(kind), engine.features(kind)
+    pairs = ev.read_known(ev.KNOWN_DOCKINGS, kind, E.table).pairs
+    lists = build_lists(kind, E, pf, pairs)
+    groups = sorted(set(group_of(pairs)))
+    features = list(pf.features)
+    prior = np.array([engine.weights(kind)[f] for f in features])
+    held = HeldOut(E, pf, pairs)
+    first = fold_weights(held, lists, groups, prior, features)
+    # scramble the held-out group's lists: its own fold's weights must not move
+    scrambled = dict(lists)
+    scrambled["D03"] = [(rows[::-1], 0) for rows, _ in lists["D03"]]
+    again = fold_weights(held, scrambled, groups, prior, features)
+    np.testing.assert_allclose(again["D03"][0], first["D03"][0])
+    assert set(first) == set(groups)
+
+
+def test_evaluation_reports_cv_intervals_ratio_and_rules(engine):
+    result = ev.evaluate_known(engine, ev.KNOWN_DOCKINGS, "east_west", k=10, seed=0)
+    text = result.report()
+    assert "engine_cv MRR / best baseline" in text and "95% CI" in text
+    assert "strict rows only" in text and "relaxed rows only" in text
+    best, ratio, lo, hi = result.ratio()
+    assert best in ev.BASELINES and lo <= ratio <= hi
+    m = result.metrics.set_index("method")
+    for method in ("engine", "engine_cv", "engine_cv_uniform", *ev.BASELINES):
+        assert m.at[method, "queries"] == 14
+
+
+def test_tied_scores_get_the_expected_rank_not_the_id_order():
+    ids = np.array(["A", "B", "C", "D"], dtype=object)
+    flat = np.zeros(4)
+    assert ev.rank_of(flat, ids, 3, np.array([0, 1, 2])) == pytest.approx(2.5)
