@@ -8,6 +8,7 @@ from app_components.i18n import (
     flag_label,
     fmt_number,
     kind_label,
+    lang,
     name_of,
     plain,
     province_label,
@@ -18,6 +19,7 @@ from app_components.i18n import (
 )
 from matcher.docking.chain import chain_gaps, chain_position
 from matcher.docking.kinds import available
+from matcher.docking.provinces import province_profile
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, FLAGS
 
@@ -42,6 +44,11 @@ with facts:
         t("col_value"): [stages_label(me["stages"]), me.get("products") or "", me.get("designations") or ""]
         + [t("unknown") if pd.isna(me[f]) else t("yes") if me[f] else t("no") for f in FLAGS],
     }), hide_index=True, key="profile.facts")
+    homes = engine.home_markets(cluster_id)
+    if homes:
+        markets = data.markets.set_index("id")
+        st.caption(plain(t("home_markets", names=("、" if lang() == "zh" else "; ").join(
+            name_of(markets.at[m, "name_zh"], markets.at[m, "name_en"], m) for m in homes))))
 with position_col:
     st.subheader(t("position_title"))
     G = cache.chain_graph(data)
@@ -49,6 +56,17 @@ with position_col:
     gaps = chain_gaps(G, cluster_id, partner_scores=engine.partner_scores(cluster_id))
     st.plotly_chart(charts.chain_position(position, list(gaps["gap_stage"].unique())), key="profile.chain")
     st.caption(t("position_caption") + " " + t("position_value", value=fmt_number(position["position"], 2)))
+
+st.subheader(t("province_facts_title"))
+st.caption(t("province_facts_caption"))
+province = province_profile(data.provinces, me["province"])
+st.dataframe(pd.DataFrame({
+    t("col_fact"): province["label_zh" if lang() == "zh" else "label_en"],
+    t("col_value"): province["value_zh" if lang() == "zh" else "value_en"].replace("", t("unknown")),
+    t("col_year"): province["year"],
+    t("col_source"): province["source"],
+}), hide_index=True, key="profile.province",
+    column_config={t("col_source"): st.column_config.TextColumn(t("col_source"), width="large")})
 
 st.subheader(t("gaps_title"))
 if gaps.empty:
@@ -61,6 +79,7 @@ else:
         t("col_partner"): [name_of(zh, en, i) for zh, en, i in
                            zip(gaps["partner_name_zh"], gaps["partner_name_en"], gaps["partner_id"], strict=False)],
         t("col_partner_region"): [region_label(r) if r else "" for r in gaps["partner_region"]],
+        t("col_kind"): [kind_label(k) if k else "" for k in gaps["partner_kind"]],
     }), hide_index=True, key="profile.gaps")
 
 st.subheader(t("partners_title"))

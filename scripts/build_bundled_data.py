@@ -311,6 +311,17 @@ BELTS = {
                       "http://paper.wenweipo.com/2014/07/24/CH1407240032.htm | State Council approval of the "
                       "Pearl River-Xijiang Economic Belt plan (July 2014), spanning Guangdong and Guangxi"),
 }
+# The page of each cooperation grouping (../shared/reference/provinces_README.md, "Groupings and their pages").
+GROUPING_SOURCES = {
+    "pan_prd": "https://baike.baidu.hk/item/%E6%B3%9B%E7%8F%A0%E4%B8%89%E8%A7%92%E5%8D%80%E5%9F%9F%E5%90%88%E4%BD%9C/10743733",
+    "yrd": "http://sisi-smu.org/2010/0525/c8819a88354/page.htm",
+    "bohai": "https://wapiknow.baidu.com/question/2013835180046041548.html",
+    "central_rise": "http://gosense.cn/show.php?id=2806",
+    "western_dev": "http://en.chinagate.cn/features/Western_Development/2009-12/23/content_19114961.htm",
+    "northeast": "http://japanese.china.org.cn/business/txt/2010-08/16/content_20721644.htm",
+}
+YRD_EXTENSION_SOURCE = ("https://jxxfw.com/periodical/2114a6a394396da6fdc4724cf3c4ae33.html | Anhui joined the "
+                        "Yangtze River Delta as its 2008 extension")
 # Gaps of the reference table filled from pages seen by this project: (province, column) -> (value, source).
 PROVINCE_FILLS: dict[tuple[str, str], tuple[str, str]] = {
     ("Shandong", "min_wage_monthly_cny"): (
@@ -339,6 +350,10 @@ def build_provinces(reference: Path) -> pd.DataFrame:
         for b in filter(None, near.split(";")):
             if a not in NEIGHBOURS.get(b, "").split(";"):
                 raise SystemExit(f"neighbours are not symmetric: {a} - {b}")
+    table["groupings_source"] = [
+        " ; ".join(YRD_EXTENSION_SOURCE if (p, g) == ("Anhui", "yrd") else GROUPING_SOURCES[g]
+                   for g in filter(None, v.split(";")))
+        for p, v in zip(table["province_en"], table["groupings"], strict=True)]
     table["neighbours"] = table["province_en"].map(NEIGHBOURS)
     table["neighbours_source"] = table["province_en"].map(NEIGHBOURS_SOURCES).fillna(NEIGHBOURS_SOURCE)
     table["belts"] = [";".join(b for b, (members, _) in BELTS.items() if p in members) for p in table["province_en"]]

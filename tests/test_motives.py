@@ -5,6 +5,7 @@ that never measures on what it fitted."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from matcher.docking import features as F
@@ -198,3 +199,23 @@ def test_tied_scores_get_the_expected_rank_not_the_id_order():
     ids = np.array(["A", "B", "C", "D"], dtype=object)
     flat = np.zeros(4)
     assert ev.rank_of(flat, ids, 3, np.array([0, 1, 2])) == pytest.approx(2.5)
+
+
+def test_exports_show_rounded_scores(engine, tmp_path):
+    """CSV for Excel holds scores to 4 decimals (memory and streamed writers alike); XLSX keeps the
+    exact value and shows 3 decimals; Parquet keeps every digit."""
+    import openpyxl
+
+    for backend in ("memory", "blocks"):
+        engine.suggest("east_west", 3, backend=backend, out=tmp_path / f"{backend}.csv")
+        csv = pd.read_csv(tmp_path / f"{backend}.csv", encoding="utf-8-sig")
+        assert (csv["score"] == csv["score"].round(4)).all() and (csv["c_chain"] == csv["c_chain"].round(4)).all()
+    exact = engine.suggest("east_west", 3)
+    assert (exact["score"] != exact["score"].round(4)).any()
+    engine.suggest("east_west", 3, out=tmp_path / "s.parquet")
+    np.testing.assert_array_equal(pd.read_parquet(tmp_path / "s.parquet")["score"], exact["score"])
+    engine.suggest("east_west", 3, out=tmp_path / "s.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "s.xlsx").worksheets[0]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("score") + 1)
+    assert cell.number_format == "0.000" and cell.value == pytest.approx(exact["score"].iloc[0], abs=0)

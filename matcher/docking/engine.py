@@ -31,7 +31,7 @@ from matcher.docking import backends as B
 from matcher.docking import candidates as C
 from matcher.docking.entities import Entities, prepare
 from matcher.docking.job import BlockFeatures, Job, block_features, output_columns, rank_block
-from matcher.docking.kinds import KINDS, DockingKind, available, get_kind
+from matcher.docking.kinds import CLUSTER_MARKET, KINDS, DockingKind, available, get_kind
 from matcher.docking.scoring import WeightedScorer
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, MARKET
@@ -160,6 +160,17 @@ class DockingEngine:
         explained = scorer.explain(pf.X)
         detail = pf.pairs.drop(columns=pf.features)
         return pd.concat([detail, explained], axis=1)
+
+    def home_markets(self, cluster_id: str) -> list[str]:
+        """Ids of the cluster's own markets (same town or county): shown in its profile, never
+        suggested as a docking (``features.home_market``)."""
+        from matcher.docking.features import home_markets
+
+        if not len(self.dataset.markets):
+            return []
+        E = self.entities(CLUSTER_MARKET)
+        pos = self._positions(CLUSTER_MARKET, E, [cluster_id])[0]
+        return [str(E.ids[m]) for m in home_markets(E)[pos]]
 
     def partner_scores(self, entity_id: str, entity_type: str = CLUSTER) -> dict[str, tuple[float, str]]:
         """Every partner of ``entity_id`` in any kind pairing two entities of ``entity_type`` (for a

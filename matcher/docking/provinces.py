@@ -26,6 +26,8 @@ import pandas as pd
 #: group receivers only, so sharing them says nothing about a docking between east and west).
 LINKING_FRAMEWORKS = ("pan_prd", "yrd", "bohai", "northeast", "yangtze_belt", "pearl_xijiang")
 FRAMEWORK_LABELS = {
+    "central_rise": ("中部崛起", "Rise of Central China"),
+    "western_dev": ("西部大开发", "Western Development"),
     "pan_prd": ("泛珠三角区域合作", "pan-Pearl River Delta cooperation"),
     "yrd": ("长三角", "Yangtze River Delta"),
     "bohai": ("环渤海", "Bohai Rim"),
@@ -62,6 +64,57 @@ class ProvinceFacts:
         return np.array(text, dtype=object)[inverse.ravel()]
 
 
+#: The facts a cluster profile shows: (code, Chinese label, English label, value column, year column,
+#: source column).
+PROFILE_FACTS = (
+    ("min_wage", "最低工资（元/月，最高档）", "minimum wage (yuan/month, top tier)", "min_wage_monthly_cny",
+     "min_wage_year", "min_wage_source"),
+    ("avg_wage", "平均工资（元/年）", "average wage (yuan/year)", "avg_wage_urban_cny", "year", "avg_wage_source"),
+    ("cotton", "棉花产量（万吨）", "cotton output (10,000 t)", "cotton_output_10k_t", "cotton_year", "cotton_source"),
+    ("textile", "纺织产出", "textile output", "textile_output_share_note", "", "textile_source"),
+    ("frameworks", "区域合作框架", "regional cooperation", "groupings", "", "groupings_source"),
+    ("belts", "流域经济带", "river economic belts", "belts", "", "belts_source"),
+    ("neighbours", "相邻省份", "neighbouring provinces", "neighbours", "", "neighbours_source"),
+)
+
+
+def province_profile(table: pd.DataFrame, province: str) -> pd.DataFrame:
+    """The facts behind the transfer motives for one province, one row each: ``fact, label_zh,
+    label_en, value`` (as in the table), ``value_zh, value_en`` (codes in words), ``year, source`` (``source`` is the page, or the page and a note after ``|``);
+    an empty value is unknown. Empty frame when the table does not list the province."""
+    from matcher.vocab import PROVINCES
+
+    columns = ["fact", "label_zh", "label_en", "value", "value_zh", "value_en", "year", "source"]
+    hit = table[table["province_en"].astype(str) == str(province)] if len(table) else table
+    if hit is None or hit.empty:
+        return pd.DataFrame(columns=columns)
+    row = hit.iloc[0]
+
+    def cell(column: str) -> str:
+        if not column or column not in row.index or pd.isna(row[column]):
+            return ""
+        value = row[column]
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    def words(code: str, text: str, lang: int) -> str:
+        """Codes of a list cell in words (frameworks, belts, provinces)."""
+        parts = [p for p in text.split(";") if p]
+        if code in ("frameworks", "belts"):
+            parts = [FRAMEWORK_LABELS.get(p, (p, p))[lang] for p in parts]
+        elif code == "neighbours":
+            parts = [PROVINCES[p][0] if lang == 0 and p in PROVINCES else p for p in parts]
+        else:
+            return text
+        return ("、" if lang == 0 else ", ").join(parts)
+
+    rows = []
+    for code, zh, en, value, year, source in PROFILE_FACTS:
+        text = cell(value)
+        rows.append({"fact": code, "label_zh": zh, "label_en": en, "value": text, "value_zh": words(code, text, 0),
+                     "value_en": words(code, text, 1), "year": cell(year) if text else "", "source": cell(source)})
+    return pd.DataFrame(rows, columns=columns)
+
+
 def province_facts(table: pd.DataFrame) -> ProvinceFacts:
     """``ProvinceFacts`` from a provinces table (columns as in ``data/provinces.csv``; may be empty)."""
     names = table["province_en"].astype(str).to_numpy(dtype=object) if len(table) else np.array([], dtype=object)
@@ -92,4 +145,5 @@ def province_facts(table: pd.DataFrame) -> ProvinceFacts:
     return ProvinceFacts(names, number("min_wage_monthly_cny"), cotton, frameworks, neighbours)
 
 
-__all__ = ["FRAMEWORK_LABELS", "LINKING_FRAMEWORKS", "ProvinceFacts", "province_facts"]
+__all__ = ["FRAMEWORK_LABELS", "LINKING_FRAMEWORKS", "PROFILE_FACTS", "ProvinceFacts", "province_facts",
+           "province_profile"]

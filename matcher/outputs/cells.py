@@ -20,9 +20,12 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: First characters that make a spreadsheet treat text as a formula (OWASP CSV injection).
 FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -96,3 +99,30 @@ def cell_text(value: Any) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return str(neutralise_cell(str(value)))
+
+
+#: Decimals of scores and their parts in files people open (CSV for Excel); XLSX keeps the exact
+#: value and shows three decimals, Parquet and JSON keep every digit.
+SCORE_DECIMALS = 4
+
+
+def is_score_column(name: str) -> bool:
+    """A score or one of its parts (``f_``/``w_``/``c_`` feature columns)."""
+    return name == "score" or name.startswith(("f_", "w_", "c_"))
+
+
+def round_scores(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its float score columns rounded to ``SCORE_DECIMALS``."""
+    cols = [c for c in frame.columns if is_score_column(str(c)) and pd.api.types.is_float_dtype(frame[c])]
+    return frame.assign(**{c: frame[c].round(SCORE_DECIMALS) for c in cols}) if cols else frame
+
+
+def round_arrow_scores(table: pa.Table) -> pa.Table:
+    """The same rounding for a pyarrow table (the streamed CSV writer)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        if is_score_column(field.name) and pa.types.is_floating(field.type):
+            table = table.set_column(i, field.name, pc.round(table.column(i), SCORE_DECIMALS))
+    return table

@@ -32,7 +32,7 @@ from matcher.exceptions import MatcherError
 from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
 from matcher.outputs.calendar import write_ics
-from matcher.outputs.cells import neutralise_cell, neutralise_frame
+from matcher.outputs.cells import is_score_column, neutralise_cell, neutralise_frame, round_scores
 from matcher.outputs.metadata import created_at, metadata_rows
 from matcher.outputs.pdf import write_pdf
 
@@ -112,7 +112,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """CSV for Excel: UTF-8 with BOM, text cells neutralised, missing values empty."""
     path = Path(path)
     # CRLF, as Excel writes; it also makes the csv module quote any cell holding a bare CR.
-    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    round_scores(neutralise_frame(frame)).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
 
 
@@ -146,6 +146,8 @@ def _cell_kind(value: Any) -> str:
 def _write_sheet(book: Any, name: str, frame: pd.DataFrame, header_fmt: Any, lang: str | None = None) -> None:
     sheet_name = SHEET_LABELS[name][0 if lang == "zh" else 1] if lang in ("zh", "en") and name in SHEET_LABELS else name
     sheet = book.add_worksheet(sheet_name[:31])
+    scores = {j for j, c in enumerate(frame.columns) if is_score_column(str(c))}
+    rounded = book.add_format({"num_format": "0.000"})  # the exact value, shown to 3 decimals
     safe = neutralise_frame(frame.rename(columns=lambda c: header_label(c, lang)))
     for j, col in enumerate(safe.columns):
         sheet.write_string(0, j, str(col), header_fmt)
@@ -159,7 +161,7 @@ def _write_sheet(book: Any, name: str, frame: pd.DataFrame, header_fmt: Any, lan
             if kind == "bool":
                 sheet.write_boolean(i, j, bool(value))
             elif kind == "number":
-                sheet.write_number(i, j, float(value))
+                sheet.write_number(i, j, float(value), rounded if j in scores else None)
             else:
                 sheet.write_string(i, j, str(neutralise_cell(str(value))))
     sheet.freeze_panes(1, 0)

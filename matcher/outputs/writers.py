@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from matcher.outputs.cells import neutralise_arrow_table
+from matcher.outputs.cells import neutralise_arrow_table, round_arrow_scores
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -54,11 +54,15 @@ class BlockWriter:
 
         for k, v in self.extra.items():
             table = table.append_column(k, pa.array([v] * table.num_rows))
-        table = neutralise_arrow_table(table)  # every text column: names, ids, reasons, details
+        table = self._prepare(neutralise_arrow_table(table))  # every text column: names, ids, reasons
         if self._writer is None:
             self._schema = table.schema
             self._writer = self._open(table.schema)
         self._writer.write_table(table.cast(self._schema))
+
+    def _prepare(self, table):
+        """A block as this format writes it (CSV rounds scores for people; Parquet keeps them)."""
+        return table
 
     def _open(self, schema):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
@@ -100,6 +104,9 @@ class CsvBlockWriter(BlockWriter):
     def __init__(self, path: str | Path, extra: dict | None = None, columns: list[str] | None = None):
         super().__init__(path, extra, columns)
         self._handle.write("\ufeff".encode())
+
+    def _prepare(self, table):
+        return round_arrow_scores(table)
 
     def _open(self, schema):
         import pyarrow.csv as pacsv

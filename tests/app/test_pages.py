@@ -111,6 +111,16 @@ def test_profile_chain_gaps_partners_history(app):
     assert len(table(app, "可补链伙伴")) > 0
     history = table(app, "内容")
     assert history["内容"].str.contains("C093").any()
+    # the province facts behind the motives, in words, with their sources; unknown said so
+    facts = table(app, "指标").set_index("指标")
+    assert facts.at["最低工资（元/月，最高档）", "特征值"] == "960"
+    assert facts.at["最低工资（元/月，最高档）", "来源"].startswith("http")
+    assert facts.at["平均工资（元/年）", "特征值"] == "未知"
+    assert facts.at["流域经济带", "特征值"] == "长江经济带" and "Anhui" not in facts.at["相邻省份", "特征值"]
+    # a gap partner's docking kind is named; Keqiao's home markets are shown, not suggested
+    assert set(gaps["对接类型"]) <= {"东西部对接（产能转移）", "集群—集群（产业链）"}
+    app.selectbox(key="profile.cluster").set_value("C025").run()
+    assert any("本地专业市场" in c.value and "中国轻纺城" in c.value for c in app.caption)
 
 
 def _shortlist_with(pairs: int) -> Store:
