@@ -46,7 +46,8 @@ FLAG_PATTERNS = {
 
 # Market categories -> the chain stages whose goods the market trades, and its role in the chain.
 MARKET_STAGE_WORDS = {
-    "fiber": r"fibre|fiber|raw cashmere|dehaired|raw material",
+    # "(chemical-fibre) fabrics" names a fabric, not a fibre trade
+    "fiber": r"fibre(?!\)? fabric)|fiber|raw cashmere|dehaired|raw material",
     "spinning": r"yarn",
     "weaving": r"fabric|cloth|greige|textile city",
     "knitting": r"knit|sweater|sock|hosiery",

@@ -191,4 +191,7 @@ def test_version_keeps_its_value_for_the_same_files(folder):
     shutil.copy(FIXTURES / "dataset_ok" / "clusters.csv", fixed / "clusters.csv")
     (fixed / "chain_links.csv").write_bytes(b"supplier_stage,buyer_stage,strength\nfiber,spinning,0.5\n")
     (fixed / "policy_pairings.csv").write_bytes(b"province_a,province_b,policy\nZhejiang,Xinjiang,aid\n")
-    assert load_dataset(fixed).version == _version_as_before(fixed) == "78674ec92de6"
+    # since issue 14 the version also counts provinces.csv and known_dockings.csv (here the folder's own)
+    (fixed / "provinces.csv").write_bytes(b"province_en,min_wage_monthly_cny\nZhejiang,1100\n")
+    (fixed / "known_dockings.csv").write_bytes(b"left,right,kind\nC001,C002,east_west\n")
+    assert load_dataset(fixed).version == _version_as_before(fixed) == "ec01fc056e2a"

@@ -81,11 +81,32 @@ def _strength(links: pd.DataFrame) -> dict[tuple[str, str], float]:
 
 
 def _need(stages: set[str], strength) -> dict[str, float]:
+    """Input needs; an input of stage b is not needed when the entity makes another input of b at
+    least as strong (in-house alternative); inputs it makes itself count half."""
     need = {}
     for a in STAGES:
-        v = max([strength.get((a, b), 0.0) for b in stages] + [0.0])
+        values = [0.0]
+        for b in stages:
+            s = strength.get((a, b), 0.0)
+            if s > 0 and not any(strength.get((o, b), 0.0) >= s for o in stages if o != a):
+                values.append(s)
+        v = max(values)
         need[a] = v * 0.5 if a in stages else v
     return need
+
+
+# material families of the generated words (cotton and man-made fibres are one family)
+_FAMILY = {"denim": "cotton", "cotton yarn": "cotton", "牛仔": "cotton", "cashmere": "wool", "羊绒": "wool"}
+
+
+def _materials(text) -> set[str]:
+    text = "" if pd.isna(text) else str(text)
+    return {f for w, f in _FAMILY.items() if w in text}
+
+
+def _material_factor(a, b) -> float:
+    ma, mb = _materials(a["products"]), _materials(b["products"])
+    return 0.25 if ma and mb and not (ma & mb) else 1.0
 
 
 def _coverage(supplier: set[str], buyer: set[str], strength) -> float:
@@ -124,20 +145,28 @@ def oracle_east_west(dataset: Dataset, cosine, weights: dict, k: int) -> dict[st
         if a["id"] == b["id"] or a["region"] != "east" or b["region"] == "east":
             continue
         sa, sb = _stages(a["stages"]), _stages(b["stages"])
-        chain = max(_coverage(sa, sb, strength), _coverage(sb, sa, strength))
+        fit = _material_factor(a, b)
+        chain = max(_coverage(sa, sb, strength), _coverage(sb, sa, strength)) * fit
         made = sa & set(MAKING)
-        transfer = len(made & sb) / len(made) if made else 0.0
+        transfer = len(made & sb) / len(made) * fit if made else 0.0
         cos = cosine(a["id"], b["id"])
         policy = _policy(a, b, dataset.policies)
         km = _km(a, b)
         if not (chain > 0 or transfer > 0 or policy > 0 or (not math.isnan(cos) and cos >= 0.05)):
             continue
+        # no province table, no markets and no documented dockings in these data sets: the province
+        # motives are unknown, traders and experience 0; the raw-material base is unknown where it
+        # applies (a spinning receiver, a sender that spins or uses yarn), else 0
+        applies = bool(sb & {"fiber", "spinning"}) and bool(sa & {"spinning", "weaving", "knitting", "home_textile"})
         f = {
             "chain": chain, "transfer": transfer, "product": min(cos / 0.4, 1.0) if not math.isnan(cos) else math.nan,
             "policy": policy, "transfer_park": 1.0 if b["transfer_park"] is True else math.nan,
             "distance": math.exp(-km / 2500) if not math.isnan(km) else math.nan,
+            "framework": math.nan, "labour": math.nan, "raw_material": math.nan if applies else 0.0,
+            "traders": 0.0, "experience": 0.0,
         }
-        score = sum(weights[n] * (0.0 if math.isnan(v) else v) for n, v in f.items())
+        # the score is the weighted mean: weights as shares of their total
+        score = sum(weights[n] * (0.0 if math.isnan(v) else v) for n, v in f.items()) / sum(weights.values())
         scores.append((a["id"], b["id"], score))
         scores.append((b["id"], a["id"], score))
     ranked: dict[str, list[tuple[float, str]]] = {}

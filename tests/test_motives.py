@@ -219,3 +219,17 @@ def test_exports_show_rounded_scores(engine, tmp_path):
     header = [c.value for c in sheet[1]]
     cell = sheet.cell(row=2, column=header.index("score") + 1)
     assert cell.number_format == "0.000" and cell.value == pytest.approx(exact["score"].iloc[0], abs=0)
+
+
+def test_materials_must_match_for_supply_motives(engine):
+    """Cashmere yarn does not feed a denim mill: Qinghe's (cashmere) partners are cashmere clusters,
+    and Qinghe's cashmere trade is not among Xintang's (denim) markets; cotton and man-made fibres are
+    one family (Keqiao's chemical-fibre weaving and Aksu's cotton yarn stay complementary)."""
+    qinghe = engine.suggest("east_west", for_id="C075", top=5)
+    assert {"C134", "C138"} <= set(qinghe["right_id"])  # Lingwu and Ordos, cashmere in the west
+    xintang = engine.suggest("cluster_market", for_id="C056", top=10)
+    assert "M041" not in set(xintang["right_id"])
+    row = pair_row(engine, "east_west", "C025", "C123")
+    assert row["f_chain"] > 0.8
+    leather = pair_row(engine, "cluster_market", "C056", "M011")
+    assert leather["f_channel"] == pytest.approx(0.25 * 0.25, rel=1e-5)  # apparel: 1 of 4 making stages

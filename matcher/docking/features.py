@@ -271,8 +271,50 @@ def chain_direction(E: Entities | ChainProfiles, lr: np.ndarray, rl: np.ndarray,
     return np.where(tie, link(rl_from, rl_to) > link(lr_from, lr_to), rl > lr)
 
 
+#: Material families named in product texts (English and Chinese). Two entities whose texts both
+#: name materials, none shared, do not supply each other's inputs (cashmere yarn does not feed a
+#: denim mill): their chain, transfer, channel and sourcing motives are scaled by the kind's
+#: ``material_mismatch`` parameter (1 = no effect; the enterprise kind leaves it at 1).
+MATERIALS = {
+    # cotton and man-made fibres are one family: most spinners, weavers and knitters use both
+    "cotton_synthetic": r"cotton|denim|jeans?\b|towel|棉|牛仔|毛巾|chemical|polyester|nylon|synthetic|filament|"
+                        r"viscose|spandex|化纤|涤纶|锦纶|氨纶",
+    "wool": r"wool|cashmere|worsted|sweater|knitwear \(sweaters\)|羊毛|羊绒|毛衫|毛纺",
+    "silk": r"silk|丝绸|真丝|蚕",
+    "leather": r"leather|fur\b|皮革|裘皮|毛皮",
+    "down": r"\bdown\b|羽绒",
+    "bast": r"ramie|linen|flax|bamboo|hemp|苎麻|亚麻|竹",
+}
+
+
+def material_bits(E: Entities) -> np.ndarray:
+    """Per entity, a bit mask of the material families its products and designations name (0 when
+    none is named: unknown, never a mismatch). Cached on ``E``; computed once per distinct text."""
+    if "materials" not in E.indexes:
+        text = (E.table["products"].fillna("").astype(str) + " " + E.table["designations"].fillna("").astype(str))
+        codes, uniques = pd.factorize(text.str.lower(), sort=False)
+        uniques = pd.Series(uniques, dtype=object)
+        bits = np.zeros(len(uniques), dtype=np.int64)
+        for i, pattern in enumerate(MATERIALS.values()):
+            bits |= uniques.str.contains(pattern, regex=True).to_numpy(dtype=bool).astype(np.int64) << i
+        E.indexes["materials"] = bits[codes]
+    return E.indexes["materials"]
+
+
+def material_factor(E: Entities, li: np.ndarray, ri: np.ndarray, params: dict) -> np.ndarray:
+    """``params["material_mismatch"]`` where both name materials and share none, else 1."""
+    mismatch = float(params.get("material_mismatch", 1.0))
+    if mismatch == 1.0:
+        return np.ones(len(li), dtype=np.float32)
+    bits = material_bits(E)
+    a, b = bits[li], bits[ri]
+    return np.where((a > 0) & (b > 0) & ((a & b) == 0), mismatch, 1.0).astype(np.float32)
+
+
 def _chain(E, pairs, params) -> dict:
     lr, lr_from, lr_to, rl, rl_from, rl_to = chain_values(E, pairs.left, pairs.right)
+    fit = material_factor(E, pairs.left, pairs.right, params)
+    lr, rl = lr * fit, rl * fit
     return {"chain": np.maximum(lr, rl).astype(np.float32), "lr_chain": lr, "rl_chain": rl,
             "lr_from": lr_from, "lr_to": lr_to, "rl_from": rl_from, "rl_to": rl_to,
             "d_chain_rl": chain_direction(E, lr, rl, lr_from, lr_to, rl_from, rl_to)}
@@ -282,7 +324,8 @@ def _transfer(E, pairs, params) -> dict:
     both = (E.stages[pairs.left] * E.stages[pairs.right] * MAKING_MASK) > 0
     names = np.array(STAGE_NAMES, dtype=object)
     shared = np.array([";".join(names[row]) for row in both], dtype=object)
-    return {"transfer": capacity_transfer(E, pairs.left, pairs.right), "d_shared": shared}
+    value = capacity_transfer(E, pairs.left, pairs.right) * material_factor(E, pairs.left, pairs.right, params)
+    return {"transfer": value.astype(np.float32), "d_shared": shared}
 
 
 def _product(E, pairs, params) -> dict:
@@ -305,12 +348,14 @@ def _distance(E, pairs, params) -> dict:
 
 def _channel(E, pairs, params) -> dict:
     value, stage = market_channel(E, pairs.left, pairs.right)
+    value = (value * material_factor(E, pairs.left, pairs.right, params)).astype(np.float32)
     roles = E.table["roles"].fillna("").astype(str).to_numpy()[pairs.right]
     return {"channel": value, "lr_channel": value, "d_channel_stage": stage, "d_roles": roles}
 
 
 def _sourcing(E, pairs, params) -> dict:
     value, stage = market_sourcing(E, pairs.left, pairs.right)
+    value = (value * material_factor(E, pairs.left, pairs.right, params)).astype(np.float32)
     return {"sourcing": value, "rl_sourcing": value, "d_sourcing_stage": stage}
 
 
