@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -137,3 +139,14 @@ def test_benetton_absent_folder_is_a_clear_message(tmp_path, capsys):
         bt.load_benetton(tmp_path)
     assert main(["evaluate", "--benetton", str(tmp_path / "nowhere")]) == 2
     assert "Benetton supplier list not found" in capsys.readouterr().err
+
+
+def test_headroom_script_prints_an_in_sample_ceiling():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "scripts/evaluation_headroom.py", "--kind", "cluster_market",
+                          "--tries", "30"], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout
+    assert "16 queries, 12 with the pair among the candidates" in out
+    assert "in-sample ceiling: hits@10" in out and "reach" in out
