@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_components import charts
-from app_components.i18n import feature_label, fmt_score, name_of, plain, reason_column, region_label, t
+from app_components.i18n import feature_label, fmt_score, lang, name_of, plain, reason_column, region_label, t
 from app_components.ranking import direction_scores
 from matcher.docking.explain import holding_back
 from matcher.docking.kinds import get_kind
@@ -27,13 +27,47 @@ def table_view(ranked: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def show_table(key: str, ranked: pd.DataFrame) -> list[int]:
-    """The ranked list with row selection; returns the selected row positions.
+def _pair_key(left: str, right: str) -> str:
+    return f"{left}|{right}"
 
-    Session-state key: ``key`` (the dataframe's selection).
+
+def picked(key: str) -> list[tuple[str, str]]:
+    """The pairs ticked in the table ``key``, in the order they were ticked."""
+    return [tuple(p.split("|", 1)) for p in st.session_state.get(f"{key}.picked", [])]
+
+
+def clear(key: str) -> None:
+    """Untick every pair (a button's callback: runs before the table is drawn)."""
+    st.session_state[f"{key}.picked"] = []
+    st.session_state[key] = {"selection": {"rows": [], "columns": [], "cells": []}}
+
+
+def show_table(key: str, ranked: pd.DataFrame) -> list[tuple[str, str]]:
+    """The ranked list with row selection, **keyed by pair**; returns the ticked pairs.
+
+    A tick belongs to a pair (``left_id``, ``right_id``), not to a row: it survives re-ranking, a
+    preset or weight change, filters and a new focus. A pair ticked while it was shown and unticked
+    later is dropped; a ticked pair that a filter hides stays ticked. Session state: ``key`` (the
+    dataframe's selection, rows of the table as drawn), ``key.shown`` (the pairs of those rows),
+    ``key.picked`` (the ticked pairs).
     """
+    shown = st.session_state.get(f"{key}.shown")
+    chosen = list(st.session_state.get(f"{key}.picked", []))
+    state = st.session_state.get(key)
+    if shown is not None and isinstance(state, dict):  # the user's ticks, on the table they saw
+        rows = state.get("selection", {}).get("rows", [])
+        ticked = {shown[int(r)] for r in rows if 0 <= int(r) < len(shown)}
+        seen = set(shown)
+        chosen = [p for p in chosen if p not in seen or p in ticked]
+        chosen += [p for p in shown if p in ticked and p not in chosen]
+    now = [_pair_key(a, b) for a, b in zip(ranked["left_id"], ranked["right_id"], strict=True)]
+    wanted = set(chosen)
+    st.session_state[f"{key}.picked"] = chosen
+    st.session_state[f"{key}.shown"] = now
+    st.session_state[key] = {"selection": {"rows": [i for i, p in enumerate(now) if p in wanted],
+                                           "columns": [], "cells": []}}
     top = float(ranked["score"].max()) if len(ranked) else 1.0
-    event = st.dataframe(
+    st.dataframe(
         table_view(ranked), key=key, on_select="rerun", selection_mode="multi-row", hide_index=True,
         column_config={
             "rank": st.column_config.NumberColumn(t("col_rank"), width="small"),
@@ -46,8 +80,14 @@ def show_table(key: str, ranked: pd.DataFrame) -> list[int]:
             "reason": st.column_config.TextColumn(t("col_reason"), width="large"),
         },
     )
-    rows = [int(r) for r in event.selection.rows if int(r) < len(ranked)]
-    return rows
+    return picked(key)
+
+
+def names(rows: pd.DataFrame) -> str:
+    """Pairs as "甲—乙；丙—丁" / "A – B; C – D" in the session's language."""
+    dash, sep = ("—", "；") if lang() == "zh" else (" – ", "; ")
+    return sep.join(f"{name_of(r.left_name_zh, r.left_name_en, r.left_id)}{dash}"
+                    f"{name_of(r.right_name_zh, r.right_name_en, r.right_id)}" for r in rows.itertuples())
 
 
 def show_explanation(row: pd.Series, kind: str) -> None:

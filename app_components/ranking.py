@@ -30,6 +30,7 @@ def ranked_pairs(
     min_score: float | None = None,
     top: int | None = 50,
     scorer=None,
+    only: Iterable[tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
     """The best canonical pairs of ``kind`` under ``weights``, one row per pair, explained.
 
@@ -48,6 +49,8 @@ def ranked_pairs(
         How many rows to return (None = all).
     scorer : fitted scorer, optional
         Rank with this scorer (e.g. a learned one) instead of ``weights``.
+    only : iterable of (left_id, right_id), optional
+        Keep these canonical pairs only (the planner's ticked pairs, whatever the filters).
 
     Returns
     -------
@@ -63,6 +66,10 @@ def ranked_pairs(
         # each firm's own candidates: a pair both firms proposed is listed once (its scores are equal)
         n = len(table)
         keep &= ~pd.Series(np.minimum(li, ri) * n + np.maximum(li, ri)).duplicated().to_numpy()
+    if only is not None:
+        wanted = set(only)
+        keep &= np.fromiter(((a, b) in wanted for a, b in zip(scored["left_id"], scored["right_id"], strict=True)),
+                            dtype=bool, count=len(scored))
     if for_id:
         keep &= (scored["left_id"].to_numpy() == for_id) | (scored["right_id"].to_numpy() == for_id)
     region = table["region"].astype(object).to_numpy()

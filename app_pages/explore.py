@@ -6,7 +6,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, maps, pairs, shortlists
 from app_components import weights as weight_sliders
-from app_components.i18n import kind_label, name_of, region_label, t
+from app_components.i18n import kind_label, name_of, plain, region_label, t
 from app_components.ranking import ranked_pairs
 from matcher.docking.kinds import available
 from matcher.vocab import REGIONS
@@ -51,9 +51,16 @@ with main:
     if ranked.empty:
         st.info(t("no_pairs"))
         st.stop()
-    selected = pairs.show_table(f"explore.table.{kind}", ranked)
+    table_key = f"explore.table.{kind}"
+    ticked = pairs.show_table(table_key, ranked)
     st.caption(t("rerank_time", ms=f"{(time.perf_counter() - started) * 1000:,.0f}"))
-    chosen = ranked.iloc[selected]
+    # the ticked pairs under the current weights, shown or not (a filter may hide some), in tick order
+    chosen = ranked_pairs(engine, kind, weights, only=ticked, top=None, scorer=model if use_model else None)
+    chosen = chosen.set_index(["left_id", "right_id"], drop=False).loc[ticked].reset_index(drop=True)
+    count, clear = st.columns([3, 1])
+    count.caption(t("ticked", n=len(chosen)))
+    clear.button(t("clear_ticks"), key="explore.clear", on_click=pairs.clear, args=(table_key,),
+                 disabled=chosen.empty)
     if st.button(t("add_selected"), key="explore.add", type="primary", disabled=chosen.empty,
                  help=None if len(chosen) else t("select_rows_first")):
         store = context.store()
@@ -62,11 +69,11 @@ with main:
                                         preset=weight_sliders.preset("explore.weights", kind),
                                         planner=context.planner())
         name = store.shortlists().set_index("id").at[sid, "name"]
-        st.success(t("added", n=added, name=name))
+        st.success(t("added_pairs", n=added, name=plain(name), pairs=plain(pairs.names(chosen.head(10)))))
         if skipped:
             st.info(t("already_listed", n=skipped))
     if not chosen.empty:
-        pairs.show_explanation(chosen.iloc[0], kind)
+        pairs.show_explanation(chosen.iloc[-1], kind)  # the pair ticked last
     st.subheader(t("arc_title"))
     highlight = set(zip(chosen["left_id"], chosen["right_id"], strict=True))
     maps.show_arcs(f"explore.arcs.{kind}", ranked, cache.entities(data), highlight)

@@ -172,3 +172,61 @@ def test_script_named_cluster_shows_as_text(server, page, tmp_path):
     assert page.get_by_role("heading", name=SCRIPT_NAME).is_visible()
     assert page.locator("script", has_text="alert(1)").count() == 0
     assert not page.dialogs
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the selectbox labelled ``label``."""
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label).locator("input")
+    box.click()
+    box.fill(option)  # long lists are virtualised: filter first
+    page.get_by_role("option", name=option).first.click()
+    _idle(page)
+
+
+def test_ticks_follow_pairs_across_preset_and_focus_changes(server, page):
+    """Tick the 3rd and 4th pairs, switch the preset (the ranking changes there) and the focus (the
+    ticked pairs leave the table): the shortlist gets exactly the ticked pairs, and says which."""
+    from app_components.ranking import ranked_pairs
+    from matcher import DockingEngine, load_dataset
+
+    data = load_dataset()
+    engine = DockingEngine(data)
+    balanced = ranked_pairs(engine, "east_west", engine.weights("east_west"), top=30)
+    supply = ranked_pairs(engine, "east_west", engine.weights("east_west", preset="supply"), top=30)
+    ticked = list(zip(balanced["left_name_zh"][2:4], balanced["right_name_zh"][2:4], strict=True))
+    # the test means something only if the rows move: under 'supply' rows 3-4 hold other pairs
+    assert set(zip(supply["left_id"][2:4], supply["right_id"][2:4], strict=True)) != set(
+        zip(balanced["left_id"][2:4], balanced["right_id"][2:4], strict=True))
+    page.goto(server + "/explore")
+    page.get_by_role("heading", name="对接排名（点选一行查看解释）").wait_for()
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.wait_for()
+    _idle(page)
+    box = grid.bounding_box()
+    for row in (2, 3):
+        page.mouse.click(box["x"] + 14, box["y"] + 35 + 17 + 35 * row)
+        _idle(page)
+    page.get_by_text("已勾选 2 对").wait_for()
+    _pick(page, "权重方案", "重供应链")
+    _pick(page, "只看某一方", "新塘 (C056)")
+    page.get_by_text("已勾选 2 对").wait_for()
+    _shot(page, "05-explore-ticks-kept.png")
+    page.get_by_role("button", name="加入候选清单").click()
+    message = page.get_by_text("已加入 2 对到清单").first
+    message.wait_for()
+    text = message.inner_text()
+    for left, right in ticked:
+        assert f"{left}—{right}" in text, (left, right, text)
+    # and the store holds exactly those pairs (before the fix: Xintang's rows 3-4 were added instead)
+    import re
+    import sqlite3
+
+    where = re.search(r"file (\S+matcher\.db)", page.get_by_test_id("stSidebar").inner_text()).group(1)
+    with sqlite3.connect(where) as db:
+        stored = set(db.execute("select left_id, right_id from shortlist_items").fetchall())
+    assert set(zip(balanced["left_id"][2:4], balanced["right_id"][2:4], strict=True)) <= stored
+    assert not any(left == "C056" for left, _ in stored)
+    page.get_by_role("button", name="清除勾选").click()
+    _idle(page)
+    page.get_by_text("已勾选 0 对").wait_for()
+    assert not page.dialogs
