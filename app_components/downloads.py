@@ -50,9 +50,9 @@ def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFr
     files = {
         "xlsx": _bytes("xlsx", lambda p: export.write_xlsx(p, shortlist=shortlist, plan=plan, clock=clock,
                                                            metadata=metadata, lang=lang)),
-        "pdf": _bytes("pdf", lambda p: pdf.write_pdf(plan, p, clock=clock, metadata=metadata)),
+        "pdf": _bytes("pdf", lambda p: pdf.write_pdf(plan, p, clock=clock, metadata=metadata, reasons=shortlist)),
         "csv": _bytes("csv", lambda p: export.write_csv(
-            export.schedule_table(plan, clock).rename(columns=lambda c: export.header_label(c, lang)), p)),
+            export.schedule_table(plan, clock, shortlist).rename(columns=lambda c: export.header_label(c, lang)), p)),
     }
     if clock is not None:
         files["ics"] = _bytes("ics", lambda p: calendar.write_ics(plan, p, clock, metadata=metadata))

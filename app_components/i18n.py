@@ -119,6 +119,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "added_pairs": ("已加入 {n} 对到清单「{name}」：{pairs}", "Added {n} pair(s) to shortlist '{name}': {pairs}"),
     "ticked": ("已勾选 {n} 对（换权重、筛选或焦点后仍保留）", "{n} pair(s) ticked (kept when weights, filters or focus change)"),
     "clear_ticks": ("清除勾选", "Clear ticks"),
+    "event_name": ("活动名称（印在日程上）", "Event name (printed on agendas)"),
+    "venue": ("地点", "Venue"),
     "no_pairs": ("没有符合条件的对接。", "No pairs match."),
     "kind_unavailable": ("此数据没有企业，企业对接不可用。", "This data set has no enterprises; enterprise docking is not available."),
     "rerank_time": ("重新排序用时 {ms} 毫秒", "re-ranked in {ms} ms"),

@@ -32,9 +32,14 @@ statuses = cols[1].multiselect(t("include_status"), [s for s in ITEM_STATUSES if
                                default=["proposed", "accepted", "scheduled"], format_func=status_label,
                                placeholder=t("choose"), key="meetings.statuses", persist_state="session")
 keep_booked = cols[2].checkbox(t("keep_booked"), True, key="meetings.keep_booked")
+cols = st.columns(2)
+event_name = cols[0].text_input(t("event_name"), key="meetings.event", max_chars=120, persist_state="session")
+venue = cols[1].text_input(t("venue"), key="meetings.venue", max_chars=120, persist_state="session")
 
 if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
     wanted = meeting_plan.requests(store.items(sid), cache.entities(data), statuses)
+    if not wanted.empty:  # why each pair meets: into the workbook, the CSV and the agendas' topics
+        wanted = context.engine(data).explain_pairs(wanted)
     if wanted.empty:
         st.warning(t("no_requests"))
         st.session_state.pop(PLAN, None)
@@ -46,6 +51,7 @@ if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
             clock = SlotClock(day, start, int(minutes))
             meta = meeting_plan.metadata(data, store.runs(), sorted(wanted["kind"].unique()), planner,
                                          int(n_slots), int(n_tables))
+            meta.update({k: v.strip() for k, v in (("event_name", event_name), ("venue", venue)) if v.strip()})
             progress.update(label=t("scheduled_summary", n=len(plan.meetings), slots=plan.slots_used,
                                     bound=plan.lower_bound, idle=plan.idle_slots_total), state="complete")
         st.session_state[PLAN] = {"plan": plan, "clock": clock, "wanted": wanted, "meta": meta, "files": {}}

@@ -16,14 +16,14 @@ import argparse
 import numpy as np
 
 from matcher import DockingEngine, load_dataset
-from matcher.docking.kinds import KINDS
+from matcher.docking.kinds import EAST_WEST, KINDS
 from matcher.learning import evaluate as ev
 from matcher.learning.crossval import HeldOut, build_lists, group_of
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", choices=[k for k in KINDS], default="east_west")
+    parser.add_argument("--kind", choices=list(KINDS), default=EAST_WEST.name)
     parser.add_argument("--tries", type=int, default=5000, help="random weight vectors (default 5000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the weight vectors (default 1)")
     args = parser.parse_args()

@@ -169,3 +169,38 @@ def test_workbook_for_people_speaks_their_language(tmp_path):
     plain = openpyxl.load_workbook(write_shortlist(frame, tmp_path / "ids.xlsx", metadata={}))
     assert plain.sheetnames == ["shortlist", "run"] and plain["shortlist"]["A1"].value == "left_id"
     assert header_label("table 3", "en") == "Table 3" and header_label("table 3", None) == "table 3"
+
+
+def test_the_why_travels_into_every_schedule_file(tmp_path, plan, suggestions):
+    """Reasons (Chinese and English) in the workbook's shortlist, schedule and agendas sheets and in
+    the CSV; the PDF agendas print the event, the venue and each meeting's topic, and no score."""
+    import openpyxl
+
+    meta = {**META, "event_name": "2026 纺织产业转移对接会", "venue": "柯桥国际会展中心"}
+    write_schedule(plan, tmp_path / "s.xlsx", clock=CLOCK, metadata=meta, shortlist=suggestions)
+    book = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    for sheet in ("shortlist", "schedule", "agendas"):
+        rows = list(book[sheet].values)
+        header = list(rows[0])
+        assert {"reason_zh", "reason_en"} <= set(header), sheet
+        zh = [r[header.index("reason_zh")] for r in rows[1:]]
+        assert zh and all(z for z in zh), (sheet, zh)
+    write_schedule(plan, tmp_path / "s.csv", clock=CLOCK, shortlist=suggestions)
+    csv = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig")
+    assert csv["reason_en"].notna().all() and csv["reason_zh"].notna().all()
+    write_schedule(plan, tmp_path / "s.pdf", clock=CLOCK, metadata=meta, shortlist=suggestions)
+    text = pdf_text(tmp_path / "s.pdf")
+    assert "2026 纺织产业转移对接会" in text and "柯桥国际会展中心" in text and "2026-05-20" in text
+    assert "市场渠道" in text and "channel" in text and "Topic" in text
+    assert "Score" not in text and "0.850" not in text
+
+
+def test_engine_explains_stored_pairs_in_either_orientation():
+    from matcher import DockingEngine, load_dataset
+
+    engine = DockingEngine(load_dataset())
+    pairs = pd.DataFrame({"kind": ["east_west", "east_west", "cluster_market", "nonsense"],
+                          "left_id": ["C123", "C025", "C025", "C001"], "right_id": ["C025", "C001", "M001", "C002"]})
+    out = engine.explain_pairs(pairs)
+    assert "counterpart-aid provinces" in out.at[0, "reason_en"] and "对口援疆" in out.at[0, "reason_zh"]
+    assert out[["reason_zh", "reason_en"]].iloc[1:].isna().all().all()  # not a pair of the kind; home market; no kind

@@ -161,6 +161,34 @@ class DockingEngine:
         detail = pf.pairs.drop(columns=pf.features)
         return pd.concat([detail, explained], axis=1)
 
+    def explain_pairs(self, pairs: pd.DataFrame, weights: dict[str, dict] | None = None) -> pd.DataFrame:
+        """``pairs`` (columns ``kind, left_id, right_id``, either orientation) with ``reason_zh`` and
+        ``reason_en``: why each pair docks, under ``weights[kind]`` (default: the kind's preset). Empty
+        (NA) for a pair that is not a candidate of its kind or whose kind or entities this data set
+        lacks. The reasons that travel into shortlist and schedule exports."""
+        from matcher.docking.explain import reasons
+
+        out = pairs.copy()
+        out["reason_zh"] = pd.Series(pd.NA, index=out.index, dtype="string")
+        out["reason_en"] = pd.Series(pd.NA, index=out.index, dtype="string")
+        if out.empty or "kind" not in out.columns:
+            return out
+        usable = set(available(self.dataset))
+        for name, index in out.groupby(out["kind"].astype(str), sort=True).groups.items():
+            if name not in usable:
+                continue
+            kind = get_kind(name)
+            scored = self.score(kind, (weights or {}).get(name))
+            where = {(a, b): i for i, (a, b) in enumerate(zip(scored["left_id"], scored["right_id"], strict=True))}
+            hits = [(j, where.get((out.at[j, "left_id"], out.at[j, "right_id"]),
+                                  where.get((out.at[j, "right_id"], out.at[j, "left_id"])))) for j in index]
+            hits = [(j, i) for j, i in hits if i is not None]
+            if hits:
+                zh, en = reasons(scored.iloc[[i for _, i in hits]].reset_index(drop=True), list(kind.features))
+                out.loc[[j for j, _ in hits], "reason_zh"] = zh
+                out.loc[[j for j, _ in hits], "reason_en"] = en
+        return out
+
     def home_markets(self, cluster_id: str) -> list[str]:
         """Ids of the cluster's own markets (same town or county): shown in its profile, never
         suggested as a docking (``features.home_market``)."""

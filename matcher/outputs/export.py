@@ -35,6 +35,7 @@ from matcher.outputs.calendar import write_ics
 from matcher.outputs.cells import is_score_column, neutralise_cell, neutralise_frame, round_scores
 from matcher.outputs.metadata import created_at, metadata_rows
 from matcher.outputs.pdf import write_pdf
+from matcher.outputs.reasons import with_reasons
 
 #: Column headers of exported tables in Chinese and English, for workbooks written for people
 #: (``lang="zh"``/``"en"``); without ``lang`` the headers stay the machine-readable column ids.
@@ -82,13 +83,14 @@ def header_label(column: str, lang: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 # Tables for export
 # --------------------------------------------------------------------------------------------
-def schedule_table(plan: Schedule, clock: SlotClock | None = None) -> pd.DataFrame:
-    """One row per meeting: slot, (start, end,) table, ids, names, score."""
+def schedule_table(plan: Schedule, clock: SlotClock | None = None, reasons: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per meeting: slot, (start, end,) table, ids, names, score, and why the pair meets
+    (``reason_zh``, ``reason_en``, from ``reasons``: the shortlist with its reasons)."""
     frame = plan.meetings.copy()
     if clock is not None:
         frame.insert(1, "start", [clock.starts(int(s)).strftime("%Y-%m-%d %H:%M") for s in frame["slot"]])
         frame.insert(2, "end", [clock.ends(int(s)).strftime("%H:%M") for s in frame["slot"]])
-    return frame
+    return with_reasons(frame, reasons)
 
 
 def _with_times(frame: pd.DataFrame, clock: SlotClock | None) -> pd.DataFrame:
@@ -214,13 +216,14 @@ def write_xlsx(
     if shortlist is not None:
         frame = shortlist.copy()
         for col in ("reason_zh", "reason_en"):
-            if col not in frame.columns:
+            if col not in frame.columns and header_label(col, lang) not in frame.columns:
                 frame[col] = pd.NA
         _write_sheet(book, "shortlist", frame, header, lang)
     if plan is not None:
-        _write_sheet(book, "schedule", schedule_table(plan, clock), header, lang)
+        _write_sheet(book, "schedule", schedule_table(plan, clock, shortlist), header, lang)
         _write_sheet(book, "grid", grid_table(plan, clock), header, lang)
-        _write_sheet(book, "agendas", _with_times(plan.agendas(), clock), header, lang)
+        _write_sheet(book, "agendas", with_reasons(_with_times(plan.agendas(), clock), shortlist,
+                                                   ("participant_id", "partner_id")), header, lang)
         _write_sheet(book, "participants", plan.participants(), header, lang)
         if len(plan.unscheduled):
             _write_sheet(book, "unscheduled", plan.unscheduled, header, lang)
@@ -246,9 +249,9 @@ def write_schedule(
     if suffix == ".xlsx":
         return write_xlsx(path, shortlist=shortlist, plan=plan, clock=clock, metadata=metadata)
     if suffix == ".csv":
-        return write_csv(schedule_table(plan, clock), path)
+        return write_csv(schedule_table(plan, clock, shortlist), path)
     if suffix == ".pdf":
-        return write_pdf(plan, path, clock=clock, metadata=metadata)
+        return write_pdf(plan, path, clock=clock, metadata=metadata, reasons=shortlist)
     if suffix == ".ics":
         return write_ics(plan, path, clock, metadata=metadata, tz=tz)
     raise MatcherError(f"unknown output type {suffix!r} for {path.name}; use .xlsx, .csv, .pdf or .ics")

@@ -18,6 +18,7 @@ import pandas as pd
 from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
 from matcher.outputs.cells import cell_text
+from matcher.outputs.reasons import with_reasons
 
 #: TrueType CJK fonts reportlab can embed, searched in order (env MATCHER_CJK_FONT first).
 #: CFF-based OpenType fonts (Noto Sans CJK .otf/.ttc) cannot be embedded by reportlab.
@@ -80,8 +81,14 @@ def write_pdf(
     metadata: Mapping[str, Any] | None = None,
     title_zh: str = "对接洽谈会议日程",
     title_en: str = "Docking meeting agenda",
+    reasons: pd.DataFrame | None = None,
 ) -> Path:
-    """One PDF with a bilingual agenda page per participant (Chinese font embedded)."""
+    """One PDF with a bilingual agenda page per participant (Chinese font embedded): the event's
+    name and venue (``metadata["event_name"]``, ``metadata["venue"]``) and date, then per meeting the
+    slot, time, table, partner and the topic in plain words (why the pair meets, from ``reasons``:
+    the shortlist with ``reason_zh``/``reason_en``). Participants get no scores: scores stay in the
+    planner's workbook."""
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -94,6 +101,7 @@ def write_pdf(
     head = ParagraphStyle("head", parent=base, fontSize=15, leading=20)
     sub = ParagraphStyle("sub", parent=base, fontSize=11, leading=15)
     small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=10, textColor=colors.grey)
+    small_text = ParagraphStyle("small_text", parent=base, fontSize=8, leading=10.5)
     meta = dict(metadata or {})
     doc = SimpleDocTemplate(
         str(path),
@@ -107,7 +115,7 @@ def write_pdf(
         author="matcher",
         creator="matcher",
     )
-    agendas = plan.agendas()
+    agendas = with_reasons(plan.agendas(), reasons, ("participant_id", "partner_id"))
     story: list[Any] = []
     people = plan.participants()
     for n, person in enumerate(people.itertuples(index=False)):
@@ -121,6 +129,11 @@ def write_pdf(
                 f"{_text(person.name_zh)}　{_text(person.name_en)}　({_text(person.participant_id)})", sub
             )
         )
+        event = "　".join(x for x in (
+            f"活动 Event: {_text(meta['event_name'])}" if meta.get("event_name") else "",
+            f"地点 Venue: {_text(meta['venue'])}" if meta.get("venue") else "") if x)
+        if event:
+            story.append(Paragraph(event, base))
         when = f"日期 Date: {clock.date.isoformat()}" if clock else ""
         story.append(Paragraph(f"{when}　会谈 Meetings: {len(mine)}", base))
         story.append(Spacer(1, 4 * mm))
@@ -132,21 +145,21 @@ def write_pdf(
                     "时间<br/>Time",
                     "桌号<br/>Table",
                     "对接方<br/>Partner",
-                    "得分<br/>Score",
+                    "议题（对接理由）<br/>Topic (why you meet)",
                 )
             ]
         ]
         for m in mine.itertuples(index=False):
             partner = "<br/>".join(x for x in (_text(m.partner_name_zh), _text(m.partner_name_en)) if x)
             partner = f"{partner}<br/>({_text(m.partner_id)})" if partner else _text(m.partner_id)
-            score = "" if pd.isna(m.score) else f"{float(m.score):.3f}"
+            topic = "<br/>".join(_text(x) for x in (m.reason_zh, m.reason_en) if not pd.isna(x) and str(x))
             rows.append(
                 [
                     Paragraph(str(m.slot), base),
                     Paragraph(clock.label(int(m.slot)) if clock else "", base),
                     Paragraph(str(m.table), base),
                     Paragraph(partner, base),
-                    Paragraph(score, base),
+                    Paragraph(topic, small_text),
                 ]
             )
         if len(rows) == 1:
@@ -159,7 +172,7 @@ def write_pdf(
                     Paragraph("", base),
                 ]
             )
-        table = Table(rows, colWidths=[16 * mm, 28 * mm, 16 * mm, 100 * mm, 18 * mm], repeatRows=1)
+        table = Table(rows, colWidths=[12 * mm, 27 * mm, 12 * mm, 49 * mm, 78 * mm], repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
