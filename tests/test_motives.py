@@ -233,3 +233,30 @@ def test_materials_must_match_for_supply_motives(engine):
     assert row["f_chain"] > 0.8
     leather = pair_row(engine, "cluster_market", "C056", "M011")
     assert leather["f_channel"] == pytest.approx(0.25 * 0.25, rel=1e-5)  # apparel: 1 of 4 making stages
+
+
+def test_hostile_province_and_docking_files_are_named_by_file_row_and_column(tmp_path):
+    """A data folder's own provinces.csv and known_dockings.csv are checked like every input:
+    negative or text amounts, unknown or repeated provinces, empty ids; nothing is loaded."""
+    import csv
+    import shutil
+
+    from matcher.exceptions import ValidationError
+    from matcher.ingest.dataset import BUNDLED_DATA
+
+    shutil.copy(BUNDLED_DATA / "clusters.csv", tmp_path / "clusters.csv")
+    rows = list(csv.reader((BUNDLED_DATA / "provinces.csv").open(encoding="utf-8")))
+    header = rows[0]
+    rows[3][header.index("min_wage_monthly_cny")] = "-5"
+    rows[4][header.index("cotton_output_10k_t")] = "lots"
+    rows.append(rows[5])
+    rows.append(["Atlantis"] + [""] * (len(header) - 1))
+    with (tmp_path / "provinces.csv").open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    (tmp_path / "known_dockings.csv").write_text("left,right,kind\nC001,,east_west\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        load_dataset(tmp_path)
+    got = {(p.file.split("/")[-1], int(p.row), p.column) for p in caught.value.problems.itertuples()}
+    assert got == {("provinces.csv", 4, "min_wage_monthly_cny"), ("provinces.csv", 5, "cotton_output_10k_t"),
+                   ("provinces.csv", 33, "province_en"), ("provinces.csv", 34, "province_en"),
+                   ("known_dockings.csv", 2, "right")}

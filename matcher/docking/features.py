@@ -380,7 +380,7 @@ def _raw_material(E, pairs, params) -> dict:
     sender spins or uses yarn; 0 when either side has no use for it; unknown when output is."""
     cotton = E.provinces.cotton[E.province[pairs.right]]
     applies = ((E.stages[pairs.right] @ _SPINNING) > 0) & ((E.stages[pairs.left] @ _YARN) > 0)
-    base = np.minimum(cotton / params.get("cotton_full", 100.0), 1.0)
+    base = np.clip(cotton / params.get("cotton_full", 100.0), 0.0, 1.0)
     value = np.where(applies, base, 0.0).astype(np.float32)
     return {"raw_material": value, "d_cotton": np.where(applies, cotton, np.nan).astype(np.float32)}
 

@@ -36,13 +36,14 @@ _CHAIN_LINK_COLUMNS = {"supplier_stage": "stages", "buyer_stage": "stages", "str
 _POLICY_COLUMNS = {"province_a": "province", "province_b": "province", "policy": "text"}
 _PROVINCE_COLUMNS = {"province_en": "province"}
 _DOCKING_COLUMNS = {"left": "text", "right": "text"}
-_REFERENCE_EXTRA_KINDS = {"strength_norm": "number", "general_knowledge": "flag", "avg_wage_urban_cny": "number",
-                          "min_wage_monthly_cny": "number", "cotton_output_10k_t": "number"}
+_REFERENCE_EXTRA_KINDS = {"strength_norm": "number", "general_knowledge": "flag", "avg_wage_urban_cny": "amount",
+                          "min_wage_monthly_cny": "amount", "cotton_output_10k_t": "amount"}
 _REFERENCE_REASONS = {
     "stages": "must be one chain stage: " + ", ".join(STAGE_ORDER),
     "province": "unknown province; use the English or Chinese name of a mainland province",
     "share": "must be a number between 0 and 1",
     "number": "not a number",
+    "amount": "must be a number of 0 or more (empty when unknown)",
     "flag": "not a yes/no flag",
     "text": "required cell is empty",
 }
@@ -196,10 +197,12 @@ def _reference_table(raw: pd.DataFrame, kinds: dict[str, str], file: str) -> tup
     typed = {}
     for name in raw.columns:
         kind = kinds.get(name) or _REFERENCE_EXTRA_KINDS.get(name, "text")
-        values, bad = parse_cells(raw[name], "number" if kind == "share" else kind)
+        values, bad = parse_cells(raw[name], "number" if kind in ("share", "amount") else kind)
         reason = _REFERENCE_REASONS.get(kind, "not valid")
         if kind == "share":
             bad = bad | ~values.between(0, 1).fillna(False)
+        elif kind == "amount":
+            bad = bad | (values < 0).fillna(False) | values.isin([np.inf, -np.inf]).fillna(False)
         elif name in kinds:
             bad = bad | values.isna()  # every named column of a reference table is required
         if kind == "stages":
@@ -294,6 +297,12 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
             continue
         references[table], problems = _reference_table(raw, kinds, str(file))
         found.extend(problems)
+        if table == "provinces" and "province_en" in raw.columns:  # one row per province
+            twice = raw["province_en"].str.strip().duplicated(keep="first") & raw["province_en"].str.strip().ne("")
+            if twice.any():
+                found.append(pd.DataFrame({"file": str(file), "row": raw.index[twice.to_numpy()], "column": "province_en",
+                                           "value": raw["province_en"][twice].to_numpy(),
+                                           "reason": "this province already has a row above; keep one row per province"}))
 
     found = [f for f in found if len(f)]
     if found:
