@@ -260,3 +260,13 @@ def test_hostile_province_and_docking_files_are_named_by_file_row_and_column(tmp
     assert got == {("provinces.csv", 4, "min_wage_monthly_cny"), ("provinces.csv", 5, "cotton_output_10k_t"),
                    ("provinces.csv", 33, "province_en"), ("provinces.csv", 34, "province_en"),
                    ("known_dockings.csv", 2, "right")}
+
+
+def test_branch_market_networks_come_from_the_markets_names(engine):
+    E = engine.entities("cluster_market")
+    zh, en = F.branch_networks(E)
+    assert zh[E.index["M011"]] == "佟二堡海宁皮革城;成都海宁皮革城"
+    assert en[E.index["M011"]] == "Tong'erbao Haining Leather City;Chengdu Haining Leather City"
+    assert zh[E.index["M001"]] == ""  # "轻纺城" alone is too short a name to mean a branch
+    assert pair_row(engine, "cluster_market", "C099", "M011")["f_branch"] > 0  # Quliang, Henan: apparel
+    assert pair_row(engine, "cluster_market", "C038", "M011")["f_branch"] == 0  # Hangzhou: same province

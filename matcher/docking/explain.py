@@ -89,6 +89,12 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
         if bool(row.get("d_neighbours", False)):
             return "相邻省份" if zh else "neighbouring provinces"
         return FEATURE_LABEL[feature][lang]
+    if feature == "branch":
+        names = [n for n in str(row.get("d_branches_zh" if zh else "d_branches_en", "") or "").split(";") if n]
+        if names:
+            return (f"市场已在外地开设分市场（{'、'.join(names)}）" if zh
+                    else f"the market runs branch markets elsewhere ({'; '.join(names)})")
+        return FEATURE_LABEL[feature][lang]
     if feature == "experience":
         a, b = row.get("d_experience_left"), row.get("d_experience_right")
         if a is not None and b is not None and not (pd.isna(a) or pd.isna(b)):
@@ -142,6 +148,7 @@ PHRASE_DETAILS = {
     "raw_material": ("d_cotton",),
     "framework": ("d_framework", "d_neighbours"),
     "experience": ("d_experience_left", "d_experience_right"),
+    "branch": ("d_branches_zh", "d_branches_en"),
     "transfer": ("d_shared",),
     "policy": ("d_policy",),
     "channel": ("d_channel_stage", "d_roles"),

@@ -10,6 +10,7 @@ A kind lists the features it uses (``matcher.docking.kinds``); adding a feature 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -404,6 +405,40 @@ def national_market(E: Entities, market: np.ndarray) -> np.ndarray:
     return names[market].astype(np.float32)
 
 
+def branch_networks(E: Entities) -> tuple[np.ndarray, np.ndarray]:
+    """Per market, the Chinese and the English names of its bundled branch markets elsewhere
+    (``;``-joined; "" for none): a
+    market whose Chinese name, without "中国", is part of another market's name in another city
+    (海宁中国皮革城 -> 佟二堡海宁皮革城, 成都海宁皮革城). Cached on ``E``."""
+    if "branches" not in E.indexes:
+        names = E.table["name_zh"].fillna("").astype(str).to_numpy(dtype=object)
+        english = E.table["name_en"].fillna("").astype(str).to_numpy(dtype=object)
+        cities = E.table["city"].fillna("").astype(str).to_numpy(dtype=object)
+        markets = np.flatnonzero(E.table["entity_type"].astype(str).to_numpy() == "market")
+        zh, en = np.full(len(E), "", dtype=object), np.full(len(E), "", dtype=object)
+        for b in markets:
+            core = re.sub(r"[\W_]+|中国", "", names[b])
+            if len(core) < 4:
+                continue  # "轻纺城" alone names many unrelated markets
+            found = [a for a in markets if a != b and core in re.sub(r"[\W_]+", "", names[a])
+                     and cities[a] != cities[b]]
+            zh[b], en[b] = ";".join(names[found]), ";".join(english[found])
+        E.indexes["branches"] = (zh, en)
+    return E.indexes["branches"]
+
+
+def _branch(E, pairs, params) -> dict:
+    """A market with branch markets elsewhere and a cluster in another province whose goods it trades:
+    where such a market opens its next branch (Haining China Leather City's chain markets). The value
+    is the market's channel for the cluster (materials checked)."""
+    zh, en = (names[pairs.right] for names in branch_networks(E))
+    province = E.table["province"].astype(str).to_numpy()
+    channel = market_channel(E, pairs.left, pairs.right)[0] * material_factor(E, pairs.left, pairs.right, params)
+    value = np.where((zh != "") & (province[pairs.left] != province[pairs.right]), channel, 0.0)
+    return {"branch": value.astype(np.float32), "d_branches_zh": np.where(value > 0, zh, ""),
+            "d_branches_en": np.where(value > 0, en, "")}
+
+
 def _reach(E, pairs, params) -> dict:
     return {"reach": national_market(E, pairs.right)}
 
@@ -487,6 +522,7 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("raw_material", "原料基地", "raw-material base", _raw_material),
     Feature("framework", "区域合作框架", "regional cooperation", _framework),
     Feature("reach", "全国性市场", "national market", _reach),
+    Feature("branch", "市场开设分市场", "branch-market network", _branch),
     Feature("traders", "市场随产业转移", "traders move with the cluster", _traders),
     Feature("experience", "对接经验", "docking experience", _experience),
     Feature("peer", "可借鉴的能力", "capabilities to learn", _peer),
