@@ -19,8 +19,11 @@ _ACTIONS = {"insert": ("新增", "added"), "update": ("修改", "changed"), "fla
             "unflag": ("取消标记", "unflagged")}
 
 
-def _what(table: str, after: dict | None) -> str:
-    row = after or {}
+def _what(table: str, after: dict | None, name=lambda i: i) -> str:
+    row = dict(after or {})
+    for side in ("left_id", "right_id"):
+        if row.get(side):
+            row[side] = name(row[side])
     if table == "shortlist_items":
         return f"{row.get('left_id', '')} ↔ {row.get('right_id', '')}: {status_label(row.get('status', ''))}" + (
             f" · {row['notes']}" if row.get("notes") else "")
@@ -37,8 +40,9 @@ def _what(table: str, after: dict | None) -> str:
     return ""
 
 
-def table(store: Store, entity_id: str) -> pd.DataFrame:
-    """The audit history of ``entity_id`` as a readable table, newest first."""
+def table(store: Store, entity_id: str, name=lambda i: i) -> pd.DataFrame:
+    """The audit history of ``entity_id`` as a readable table, newest first; ``name(id)`` words an
+    entity (its name in the session's language)."""
     from app_components.i18n import lang
 
     raw = store.history(entity_id)
@@ -50,7 +54,7 @@ def table(store: Store, entity_id: str) -> pd.DataFrame:
         t("col_planner"): raw["planner"].tolist(),
         t("col_action"): [_ACTIONS.get(a, (a, a))[pick] + " " + _TABLES.get(n, (n, n))[pick]
                           for a, n in zip(raw["action"], raw["table_name"], strict=True)],
-        t("col_what"): [_what(n, after or before) for n, after, before in
+        t("col_what"): [_what(n, after or before, name) for n, after, before in
                         zip(raw["table_name"], raw["after"], raw["before"], strict=True)],
     })
     return frame.iloc[::-1].reset_index(drop=True)

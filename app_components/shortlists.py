@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_components.i18n import t
+from app_components.i18n import message, plain, t
 from matcher.docking.engine import new_run
+from matcher.exceptions import MatcherError
 from matcher.store import Store
 
 CURRENT_KEY = "shortlist_id"
@@ -41,10 +42,14 @@ def show_picker(key: str, store: Store, planner: str) -> int:
     with st.popover(t("create_shortlist")):
         name = st.text_input(t("new_shortlist"), key=f"{key}.new")
         if st.button(t("create_shortlist"), key=f"{key}.create") and name.strip():
-            made = store.create_shortlist(name, planner=planner)
-            st.session_state[CURRENT_KEY] = int(made["id"])
-            st.toast(t("shortlist_created", name=made["name"]))
-            st.rerun()
+            try:
+                made = store.create_shortlist(name, planner=planner)
+            except MatcherError as err:  # e.g. the name is taken: say so, keep the page
+                st.error(message(str(err)))
+            else:
+                st.session_state[CURRENT_KEY] = int(made["id"])
+                st.toast(t("shortlist_created", name=plain(made["name"])))
+                st.rerun()
     return int(st.session_state[CURRENT_KEY])
 
 

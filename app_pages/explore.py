@@ -65,9 +65,10 @@ with main:
                  help=None if len(chosen) else t("select_rows_first")):
         store = context.store()
         sid = shortlists.current(store, context.planner())
-        added, skipped = shortlists.add(store, sid, chosen, dataset=data, kind=kind, weights=weights,
-                                        preset=weight_sliders.preset("explore.weights", kind),
-                                        planner=context.planner())
+        with st.spinner(t("adding_pairs", n=len(chosen)), show_time=True):
+            added, skipped = shortlists.add(store, sid, chosen, dataset=data, kind=kind, weights=weights,
+                                            preset=weight_sliders.preset("explore.weights", kind),
+                                            planner=context.planner())
         name = store.shortlists().set_index("id").at[sid, "name"]
         st.success(t("added_pairs", n=added, name=plain(name), pairs=plain(pairs.names(chosen.head(10)))))
         if skipped:

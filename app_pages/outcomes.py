@@ -48,7 +48,9 @@ else:
     cols = st.columns([1, 3, 1])
     rating = cols[0].slider(t("rating"), 1, 5, 3, key="outcomes.rating",
                             disabled=not (stage == "meeting" and value == "met"))
-    note = cols[1].text_input(t("note"), key="outcomes.note")
+    if st.session_state.pop("outcomes.clear_note", False):
+        st.session_state["outcomes.note"] = ""  # a recorded note never lands on the next record
+    note = cols[1].text_input(t("note"), key="outcomes.note", max_chars=2000)
     replace = cols[2].checkbox(t("replace_existing"), key="outcomes.replace")
     if st.button(t("record"), key="outcomes.record", type="primary"):
         left, right, kind = chosen.split("|")
@@ -62,9 +64,14 @@ else:
             store.record_outcome(left, right, kind, stage=stage, value=value, planner=planner, note=note,
                                  rating=rating if stage == "meeting" and value == "met" else None,
                                  expected_version=version)
-            st.success(t("recorded"))
+            st.session_state["outcomes.clear_note"] = True
+            st.session_state["outcomes.flash"] = t("recorded")
+            st.rerun()
         except MatcherError as err:
             st.error(message(str(err)))
+
+if flash := st.session_state.pop("outcomes.flash", None):
+    st.success(flash)
 
 st.subheader(t("outcomes_table"))
 recorded = store.outcomes()
@@ -81,7 +88,7 @@ else:
         t("col_note"): recorded["note"].tolist(),
         t("col_planner"): recorded["planner"].tolist(),
         t("col_recorded"): [fmt_date(x) for x in recorded["recorded_at"]],
-    }), hide_index=True, key="outcomes.table")
+    }), hide_index=True, key="outcomes.table", placeholder="")
 
 traced = conversion.pair_table(items, store.runs(), recorded)
 for by, title, label in (("kind", "conversion_kind", kind_label), ("preset", "conversion_preset", preset_label)):
@@ -112,8 +119,8 @@ if st.button(t("retrain"), key="outcomes.retrain"):
             status.update(label=t("retrain_failed"), state="error")
             st.error(message(str(err)))
         else:
-            status.update(label=t("retrained") if not result.scorer.fallback_ else t("retrain_cold"),
-                          state="complete")
+            status.update(label=t("retrained") if not result.scorer.fallback_ else t(
+                "retrain_cold", n=result.scorer.n_outcomes_, need=result.scorer.min_outcomes), state="complete")
             st.text(result.summary())
             if not result.comparison.empty:
                 st.dataframe(result.comparison, hide_index=True, key="outcomes.retrain_report")

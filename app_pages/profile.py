@@ -99,7 +99,9 @@ for tab, kind in zip(st.tabs([kind_label(k) for k in kinds]), kinds, strict=Fals
             "score": t("col_score"), "reason": t("col_reason")}), hide_index=True, key=f"profile.top.{kind}")
 
 st.subheader(t("history_title"))
-past = history.table(context.store(), cluster_id)
+everyone = cache.entities(data).set_index("id")
+past = history.table(context.store(), cluster_id, name=lambda i: name_of(
+    everyone.at[i, "name_zh"], everyone.at[i, "name_en"], i) if i in everyone.index else i)
 if past.empty:
     st.caption(t("no_history"))
 else:

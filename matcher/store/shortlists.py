@@ -84,6 +84,9 @@ class RunsAndShortlists(StoreCore):
         if not str(name).strip():
             raise ValidationError("A shortlist needs a name.")
         with self._write(f"create shortlist {name!r}") as conn:
+            taken = {str(n).strip().casefold() for (n,) in conn.execute(select(m.shortlists.c.name))}
+            if str(name).strip().casefold() in taken:
+                raise ValidationError(f"A shortlist named {str(name).strip()!r} already exists; pick another name.")
             if (
                 run_id is not None
                 and not conn.execute(select(m.runs.c.id).where(m.runs.c.run_id == run_id)).first()

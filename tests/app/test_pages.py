@@ -110,7 +110,7 @@ def test_profile_chain_gaps_partners_history(app):
     assert len(gaps) > 0 and gaps["可补链伙伴"].str.len().min() > 0
     assert len(table(app, "可补链伙伴")) > 0
     history = table(app, "内容")
-    assert history["内容"].str.contains("C093").any()
+    assert history["内容"].str.contains("望江").any() and not history["内容"].str.contains("C093").any()
     # the province facts behind the motives, in words, with their sources; unknown said so
     facts = table(app, "指标").set_index("指标")
     assert facts.at["最低工资（元/月，最高档）", "特征值"] == "960"
@@ -205,8 +205,12 @@ def test_outcomes_record_both_stages_and_conversion(app):
     app.radio(key="outcomes.stage").set_value("meeting").run()
     app.selectbox(key="outcomes.value.meeting").set_value("met").run()
     app.slider(key="outcomes.rating").set_value(4).run()
+    app.text_input(key="outcomes.note").input("双方约定下月回访").run()
     app.button(key="outcomes.record").click().run()
     assert any("已记录" in s.value for s in app.success)
+    # the note went with that record and does not stay for the next one
+    assert app.text_input(key="outcomes.note").value == ""
+    assert Store().outcomes()["note"].tolist() == ["双方约定下月回访"]
     app.radio(key="outcomes.stage").set_value("followup").run()
     app.selectbox(key="outcomes.value.followup").set_value("agreement_reached").run()
     app.button(key="outcomes.record").click().run()
@@ -224,3 +228,13 @@ def test_outcomes_record_both_stages_and_conversion(app):
     app.checkbox(key="outcomes.replace").check().run()
     app.button(key="outcomes.record").click().run()
     assert "no_further_contact" in set(Store().outcomes()["value"])
+
+
+def test_a_second_shortlist_with_a_taken_name_is_refused_in_words(app):
+    go(app, "shortlist")
+    for _ in range(2):
+        app.text_input(key="shortlist.pick.new").input("浙疆对接会").run()
+        app.button(key="shortlist.pick.create").click().run()
+    assert not app.exception
+    assert any("已有名为" in e.value and "浙疆对接会" in e.value for e in app.error)
+    assert list(Store().shortlists()["name"]).count("浙疆对接会") == 1

@@ -286,3 +286,11 @@ def test_a_decision_holds_in_the_partners_list_too(store: Store, make_suggestion
     marked = store.annotate(rerun)
     # peer_learning pairs are directed (learner, teacher): the reverse pair is a different suggestion
     assert marked["status"].tolist() == ["rejected", "rejected", "new"]
+
+
+def test_two_shortlists_cannot_share_a_name(store: Store) -> None:
+    """On SQLite and PostgreSQL alike; case and surrounding spaces do not make a new name."""
+    store.create_shortlist("Zhejiang - Xinjiang fair", planner="li")
+    with pytest.raises(ValidationError, match="already exists"):
+        store.create_shortlist("  zhejiang - xinjiang FAIR ", planner="wang")
+    assert len(store.shortlists()) == 1
