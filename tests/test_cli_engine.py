@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import openpyxl
 import pandas as pd
@@ -58,6 +59,11 @@ def test_gaps_and_graph_commands(tmp_path, capsys):
     assert main(["gaps", "--for", "C025"]) == 0
     printed = capsys.readouterr().out
     assert "lacks spinning" in printed and "Keqiao" in printed
+    assert "dyeing & finishing" in printed and "dyeing_finishing" not in printed  # words, not codes
+    assert main(["gaps", "--for", "C025", "--lang", "zh"]) == 0
+    printed = capsys.readouterr().out
+    assert "缺少纺纱" in printed and "柯桥" in printed and "印染整理" in printed
+    assert not re.search(r"[A-Za-z]{3,}", printed)  # one language: no English words in the Chinese text
     out = tmp_path / "gaps.csv"
     assert main(["gaps", "--out", str(out)]) == 0
     gaps = pd.read_csv(out, encoding="utf-8-sig", dtype=str)

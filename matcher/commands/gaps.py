@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=float, default=0.2,
                    help="minimum IO supply strength (0..1) for an input stage to count as needed (default 0.2)")
     p.add_argument("--out", metavar="FILE", help="write the table as .csv (UTF-8 with BOM) instead of printing")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of the printed text: stages and names in words (default en)")
     p.set_defaults(func=run)
 
 
@@ -51,18 +53,34 @@ def run(args: argparse.Namespace) -> int:
         write_csv(table, args.out)
         print(f"wrote {len(table)} rows to {args.out}", file=sys.stderr)
         return 0
+    from matcher.vocab import STAGES
+
+    zh = args.lang == "zh"
+    sep = "、" if zh else ", "
+
+    def stage(code: str) -> str:
+        return STAGES.get(code, (code, code))[0 if zh else 1]
+
+    def name(zh_name: object, en_name: object) -> str:
+        first, second = (zh_name, en_name) if zh else (en_name, zh_name)
+        return str(first or second or "")
+
     for entity_id in ids:
         pos = chain_position(G, entity_id)
         node = G.nodes[entity_id]
-        print(f"{entity_id} {node.get('name_zh', '')} {node.get('name_en', '')}: works in {', '.join(pos['stages'])}"
-              f" (chain position {pos['position']:.2f}, 0 = fibre, 1 = garments)")
+        works = sep.join(stage(s) for s in pos["stages"])
+        title = name(node.get("name_zh"), node.get("name_en"))
+        print(f"{entity_id} {title}：所在环节 {works}（产业链位置 {pos['position']:.2f}，0 = 纤维端，1 = 成品端）" if zh
+              else f"{entity_id} {title}: works in {works} (chain position {pos['position']:.2f}, 0 = fibre, "
+                   "1 = garments)")
         rows = table[table["id"] == entity_id]
         if rows.empty:
-            print("  no chain gaps above the threshold")
-        for stage, group in rows.groupby("gap_stage", sort=False):
+            print("  没有超过阈值的产业链缺口" if zh else "  no chain gaps above the threshold")
+        for gap, group in rows.groupby("gap_stage", sort=False):
             first = group.iloc[0]
-            partners = ", ".join(
-                f"{r.partner_id} {r.partner_name_en}" for r in group.itertuples() if r.partner_id
-            ) or "nobody in this dataset"
-            print(f"  lacks {stage} (feeds its {first['feeds']}, need {first['need']:.2f}): {partners}")
+            partners = sep.join(
+                f"{r.partner_id} {name(r.partner_name_zh, r.partner_name_en)}" for r in group.itertuples() if r.partner_id
+            ) or ("本数据中无人" if zh else "nobody in this dataset")
+            print(f"  缺少{stage(gap)}（供给其{stage(first['feeds'])}，需求 {first['need']:.2f}）：{partners}" if zh
+                  else f"  lacks {stage(gap)} (feeds its {stage(first['feeds'])}, need {first['need']:.2f}): {partners}")
     return 0
