@@ -119,6 +119,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "added_pairs": ("已加入 {n} 对到清单「{name}」：{pairs}", "Added {n} pair(s) to shortlist '{name}': {pairs}"),
     "ticked": ("已勾选 {n} 对（换权重、筛选或焦点后仍保留）", "{n} pair(s) ticked (kept when weights, filters or focus change)"),
     "clear_ticks": ("清除勾选", "Clear ticks"),
+    "arc_legend": ("弧线越粗越不透明，得分越高；红色为已勾选的对接；右下角方框为南海诸岛。",
+                   "Thicker, more opaque arcs score higher; red arcs are the ticked pairs; the framed box at the "
+                   "lower right shows the South China Sea Islands."),
+    "map_note": ("底图：省级行政区划（离线绘制），右下角方框为南海诸岛。",
+                 "Basemap: provincial boundaries (drawn offline); the framed box at the lower right shows the "
+                 "South China Sea Islands."),
     "adding_pairs": ("正在把 {n} 对加入清单……", "Adding {n} pair(s) to the shortlist…"),
     "event_name": ("活动名称（印在日程上）", "Event name (printed on agendas)"),
     "venue": ("地点", "Venue"),

@@ -1,15 +1,27 @@
-"""Maps (pydeck): entities coloured by region, and arcs between docking pairs.
+"""Maps (pydeck): entities coloured by region, and arcs between docking pairs, over an offline basemap.
 
-Tooltips use pydeck's ``text`` form, never ``html``: names are data and must not become markup.
+The basemap is ``data/basemap/china.geojson`` (``scripts/build_basemap.py``): China's provinces drawn
+to China's official map, the maritime boundary line and the South China Sea islands inset. No map
+tiles are fetched: the maps draw the same offline as online. Tooltips use pydeck's ``text`` form,
+never ``html``: names are data and must not become markup.
 """
 
 from __future__ import annotations
+
+import json
+from functools import lru_cache
 
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from app_components.i18n import entity_type_label, fmt_score, name_of, region_label
+from app_components.i18n import entity_type_label, fmt_score, name_of, reason_column, region_label, t
+from matcher.ingest.dataset import BUNDLED_DATA
+
+BASEMAP = BUNDLED_DATA / "basemap" / "china.geojson"
+LAND = [244, 242, 236]
+SEA = [228, 238, 246]
+BORDER = [150, 150, 150]
 
 REGION_COLOUR: dict[str, list[int]] = {
     "east": [31, 119, 180],
@@ -17,6 +29,7 @@ REGION_COLOUR: dict[str, list[int]] = {
     "west": [44, 160, 44],
 }
 UNKNOWN_COLOUR = [150, 150, 150]
+#: China with the South China Sea inset in view (the inset sits at 123.6-133.6°E, 15.6-26.4°N).
 CHINA_VIEW = pdk.ViewState(latitude=34.0, longitude=106.0, zoom=3.2, pitch=0)
 
 
@@ -45,9 +58,36 @@ def entity_points(entities: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@lru_cache(maxsize=1)
+def basemap_features() -> tuple[dict, dict]:
+    """(areas: the inset's sea, provinces and inset islands, each with its fill; lines: the maritime
+    boundary in the sea and in the inset) as GeoJSON."""
+    features = json.loads(BASEMAP.read_text(encoding="utf-8"))["features"]
+    areas = []
+    for f in features:
+        kind = f["properties"]["kind"]
+        if kind in ("inset_frame", "province", "inset_land"):
+            fill = SEA if kind == "inset_frame" else LAND
+            areas.append({**f, "properties": {**f["properties"], "fill": fill}})
+    lines = [f for f in features if f["properties"]["kind"] in ("maritime_boundary", "inset_boundary")]
+    return ({"type": "FeatureCollection", "features": areas}, {"type": "FeatureCollection", "features": lines})
+
+
+def basemap_layers() -> list[pdk.Layer]:
+    """Provinces (light land, grey borders) and the lines, drawn first, in pixels at any zoom."""
+    land, lines = basemap_features()
+    return [
+        pdk.Layer("GeoJsonLayer", data=land, stroked=True, filled=True, get_fill_color="properties.fill",
+                  get_line_color=BORDER, get_line_width=1000, line_width_min_pixels=0.6,
+                  line_width_max_pixels=1, pickable=False),
+        pdk.Layer("GeoJsonLayer", data=lines, stroked=True, filled=False, get_line_color=[110, 110, 110],
+                  get_line_width=2000, line_width_min_pixels=1, line_width_max_pixels=1.5, pickable=False),
+    ]
+
+
 def _deck(layers: list[pdk.Layer], tooltip: dict | None = None) -> pdk.Deck:
-    return pdk.Deck(layers=layers, initial_view_state=CHINA_VIEW, map_provider="carto",
-                    map_style=pdk.map_styles.CARTO_LIGHT, tooltip=tooltip)
+    return pdk.Deck(layers=[*basemap_layers(), *layers], initial_view_state=CHINA_VIEW, map_provider=None,
+                    map_style=None, tooltip=tooltip)
 
 
 def entity_deck(entities: pd.DataFrame) -> pdk.Deck:
@@ -73,14 +113,16 @@ def arc_rows(pairs: pd.DataFrame, entities: pd.DataFrame, highlight: set[tuple[s
             continue
         hot = bool(highlight and (rec.left_id, rec.right_id) in highlight)
         strength = float(rec.score) / top if top > 0 else 0.0
+        # width and opacity by score, in pixels: readable at 10 pairs and at 500
+        alpha = int(40 + 150 * strength) if len(pairs) > 100 else int(90 + 140 * strength)
         rows.append({
             "slon": a["lon"], "slat": a["lat"], "tlon": b["lon"], "tlat": b["lat"],
-            "width": 6.0 if hot else 1.0 + 3.0 * strength,
-            "source_colour": [214, 39, 40] if hot else _colour(rec.left_region) + [160],
-            "target_colour": [214, 39, 40] if hot else _colour(rec.right_region) + [160],
+            "width": 5.0 if hot else 0.5 + 2.5 * strength,
+            "source_colour": [214, 39, 40, 255] if hot else _colour(rec.left_region) + [alpha],
+            "target_colour": [214, 39, 40, 255] if hot else _colour(rec.right_region) + [alpha],
             "label": f"{name_of(rec.left_name_zh, rec.left_name_en, rec.left_id)} ↔ "
                      f"{name_of(rec.right_name_zh, rec.right_name_en, rec.right_id)}",
-            "detail": fmt_score(rec.score),
+            "detail": f"{t('col_score')} {fmt_score(rec.score)}\n{getattr(rec, reason_column(), '') or ''}",
         })
     columns = ["slon", "slat", "tlon", "tlat", "width", "source_colour", "target_colour", "label", "detail"]
     return pd.DataFrame(rows, columns=columns)
@@ -109,9 +151,11 @@ def legend() -> None:
 def show_entities(key: str, entities: pd.DataFrame) -> None:
     st.pydeck_chart(entity_deck(entities), key=key, height=460)
     legend()
+    st.caption(t("map_note"))
 
 
 def show_arcs(key: str, pairs: pd.DataFrame, entities: pd.DataFrame,
               highlight: set[tuple[str, str]] | None = None) -> None:
     st.pydeck_chart(arc_deck(pairs, entities, highlight), key=key, height=420)
     legend()
+    st.caption(t("arc_legend"))

@@ -230,3 +230,57 @@ def test_ticks_follow_pairs_across_preset_and_focus_changes(server, page):
     _idle(page)
     page.get_by_text("已勾选 0 对").wait_for()
     assert not page.dialogs
+
+
+def _mercator(lon: float, lat: float, zoom: float) -> tuple[float, float]:
+    import math
+
+    scale = 512 * 2 ** zoom / (2 * math.pi)  # deck.gl: 512-pixel world at zoom 0
+    return scale * (math.radians(lon) + math.pi), scale * (math.pi - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
+
+
+def test_maps_draw_province_outlines_and_the_south_china_sea_inset(server, page):
+    """The overview map draws the offline basemap: a province border is dark where the Zhejiang-
+    Jiangxi border runs, land inside Qinghai is land-coloured, and the inset's sea is sea-coloured."""
+    import io
+    import json
+
+    from PIL import Image
+    from shapely.geometry import shape
+
+    from app_components.maps import BASEMAP, CHINA_VIEW, LAND, SEA
+
+    features = {f["properties"].get("name_en"): f for f in json.loads(BASEMAP.read_text(encoding="utf-8"))["features"]
+                if f["properties"]["kind"] in ("province", "inset_frame")}
+    zhejiang, jiangxi = shape(features["Zhejiang"]["geometry"]), shape(features["Jiangxi"]["geometry"])
+    border = zhejiang.boundary.intersection(jiangxi.buffer(0.02))
+    on_border = border.interpolate(0.5, normalized=True)
+    inside = shape(features["Qinghai"]["geometry"]).representative_point()  # land with no cluster drawn on it
+    sea = shape(features["South China Sea Islands"]["geometry"]).centroid
+    page.goto(server)
+    chart = page.get_by_test_id("stDeckGlJsonChart").first
+    chart.wait_for()
+    _idle(page)
+    page.wait_for_timeout(3000)  # let deck.gl draw
+    canvas = chart.locator("canvas").first
+    box = canvas.bounding_box()
+    shot = Image.open(io.BytesIO(canvas.screenshot())).convert("RGB")
+    _shot(page, "06-overview-basemap.png")
+    zoom = CHINA_VIEW.zoom
+    cx, cy = _mercator(CHINA_VIEW.longitude, CHINA_VIEW.latitude, zoom)
+
+    def pixel(point) -> tuple[int, int]:
+        x, y = _mercator(point.x, point.y, zoom)
+        return int(round(x - cx + box["width"] / 2)), int(round(y - cy + box["height"] / 2))
+
+    def window(point, r: int) -> list[tuple[int, int, int]]:
+        x, y = pixel(point)
+        return [shot.getpixel((i, j)) for i in range(x - r, x + r + 1) for j in range(y - r, y + r + 1)
+                if 0 <= i < shot.width and 0 <= j < shot.height]
+
+    def close(c, ref, tol=12) -> bool:
+        return all(abs(a - b) <= tol for a, b in zip(c, ref, strict=False))
+
+    assert any(sum(c) < sum(LAND) - 60 for c in window(on_border, 3)), "no border line on the Zhejiang-Jiangxi border"
+    assert all(close(c, LAND) for c in window(inside, 1)), "inside Qinghai is not land-coloured"
+    assert any(close(c, SEA) for c in window(sea, 2)), "the South China Sea inset is missing"
