@@ -119,6 +119,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "added_pairs": ("已加入 {n} 对到清单「{name}」：{pairs}", "Added {n} pair(s) to shortlist '{name}': {pairs}"),
     "ticked": ("已勾选 {n} 对（换权重、筛选或焦点后仍保留）", "{n} pair(s) ticked (kept when weights, filters or focus change)"),
     "clear_ticks": ("清除勾选", "Clear ticks"),
+    "validation_failed": ("检查未通过：问题见下表", "Not accepted: the problems are listed below"),
+    "validation_passed": ("检查通过，已启用新数据", "Accepted: the new data is in use"),
     "arc_legend": ("弧线越粗越不透明，得分越高；红色为已勾选的对接；右下角方框为南海诸岛。",
                    "Thicker, more opaque arcs score higher; red arcs are the ticked pairs; the framed box at the "
                    "lower right shows the South China Sea Islands."),

@@ -21,14 +21,14 @@ if upload is not None and st.button(t("validate_upload"), key="data.validate", t
         try:
             fresh = datasets.stage_upload(upload.name, upload.getvalue(), table, base=context.active_path())
         except ValidationError as err:
-            progress.update(state="error")
+            progress.update(label=t("validation_failed"), state="error", expanded=False)
             st.session_state["data.problems"] = err.problems
         except MatcherError as err:
-            progress.update(state="error")
+            progress.update(label=t("validation_failed"), state="error", expanded=False)
             st.session_state["data.problems"] = pd.DataFrame(
                 [{"file": upload.name, "row": 0, "column": "", "value": "", "reason": message(str(err))}])
         else:
-            progress.update(state="complete")
+            progress.update(label=t("validation_passed"), state="complete", expanded=False)
             st.session_state.pop("data.problems", None)
             context.use_dataset(str(datasets.datasets_dir() / fresh.name))
             flagged = context.store().flag_missing(fresh.entities()["id"], planner=context.planner(),

@@ -16,6 +16,17 @@ def test_bad_upload_shows_problem_table_and_replaces_nothing(app, workspace):
     app.button(key="data.validate").click().run()
     assert not app.exception
     assert app.error and "未做任何替换" in app.error[0].value
+    # the status box ends: it says the upload was not accepted and closes (no endless "checking")
+    from streamlit.testing.v1.element_tree import Status
+
+    def statuses(node):
+        for child in getattr(node, "children", {}).values():
+            if isinstance(child, Status):
+                yield child
+            yield from statuses(child)
+
+    [status] = list(statuses(app.main))
+    assert status.proto.label == "检查未通过：问题见下表" and not status.proto.expanded
     problems = table(app, "问题")
     assert len(problems) == 4
     assert set(problems["文件"]) == {"我的集群.csv"}
