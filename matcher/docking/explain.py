@@ -48,6 +48,12 @@ def _stage(i: int, lang: int) -> str:
     return (STAGE_ZH if lang == 0 else STAGE_EN)[int(i)] if i >= 0 else ""
 
 
+def _known(row: pd.Series | dict, *columns: str) -> list | None:
+    """The detail values of ``columns`` when every one is known, else None."""
+    values = [row.get(c) for c in columns]
+    return None if any(v is None or pd.isna(v) for v in values) else values
+
+
 def _phrase(feature: str, row: pd.Series, lang: int) -> str:
     zh = lang == 0
     if feature == "chain":
@@ -68,18 +74,14 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
     if feature == "policy":
         text = POLICY_TEXT.get(str(row.get("d_policy", "")))
         return text[lang] if text else FEATURE_LABEL[feature][lang]
-    if feature == "labour":
-        a, b = row.get("d_wage_left"), row.get("d_wage_right")
-        if a is not None and b is not None and not (pd.isna(a) or pd.isna(b)):
-            return (f"承接地劳动力成本较低（最低工资 {a:,.0f}→{b:,.0f} 元/月）" if zh
-                    else f"lower labour cost at the receiver (minimum wage {a:,.0f}→{b:,.0f} yuan/month)")
-        return FEATURE_LABEL[feature][lang]
-    if feature == "raw_material":
-        cotton = row.get("d_cotton")
-        if cotton is not None and not pd.isna(cotton):
-            return (f"承接地有原料基地（所在省棉花产量 {cotton:,.1f} 万吨）" if zh
-                    else f"raw-material base at the receiver (province cotton output {cotton * 10:,.0f} kt)")
-        return FEATURE_LABEL[feature][lang]
+    if feature == "labour" and (known := _known(row, "d_wage_left", "d_wage_right")):
+        a, b = known
+        return (f"承接地劳动力成本较低（最低工资 {a:,.0f}→{b:,.0f} 元/月）" if zh
+                else f"lower labour cost at the receiver (minimum wage {a:,.0f}→{b:,.0f} yuan/month)")
+    if feature == "raw_material" and (known := _known(row, "d_cotton")):
+        cotton = known[0]
+        return (f"承接地有原料基地（所在省棉花产量 {cotton:,.1f} 万吨）" if zh
+                else f"raw-material base at the receiver (province cotton output {cotton * 10:,.0f} kt)")
     if feature == "framework":
         names = [f for f in str(row.get("d_framework", "") or "").split(";") if f in FRAMEWORK_LABELS]
         if names:
@@ -95,12 +97,10 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
             return (f"市场已在外地开设分市场（{'、'.join(names)}）" if zh
                     else f"the market runs branch markets elsewhere ({'; '.join(names)})")
         return FEATURE_LABEL[feature][lang]
-    if feature == "experience":
-        a, b = row.get("d_experience_left"), row.get("d_experience_right")
-        if a is not None and b is not None and not (pd.isna(a) or pd.isna(b)):
-            return (f"有对接先例（双方有记录的对接：{a:.0f} 项、{b:.0f} 项）" if zh
-                    else f"docking experience (documented dockings: {a:.0f} and {b:.0f})")
-        return FEATURE_LABEL[feature][lang]
+    if feature == "experience" and (known := _known(row, "d_experience_left", "d_experience_right")):
+        a, b = known
+        return (f"有对接先例（双方有记录的对接：{a:.0f} 项、{b:.0f} 项）" if zh
+                else f"docking experience (documented dockings: {a:.0f} and {b:.0f})")
     if feature == "transfer_park":
         return "承接方为纺织产业转移试点园区" if zh else "receiver is a textile transfer pilot park"
     if feature == "channel":
