@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -360,6 +362,33 @@ def region_label(region: Any) -> str:
     if region is None or (not isinstance(region, str) and pd.isna(region)):
         return t("unknown")
     return _pick(REGIONS.get(region, (region, region)))
+
+
+#: Chinese texts of the bundled products and designations (``data/texts_zh.csv``), keyed by the
+#: English text they translate: a text the file does not know is shown as it is.
+TEXTS_ZH = Path(__file__).resolve().parents[1] / "data" / "texts_zh.csv"
+
+
+@lru_cache(maxsize=1)
+def _texts_zh() -> dict[str, str]:
+    if not TEXTS_ZH.is_file():
+        return {}
+    table = pd.read_csv(TEXTS_ZH, dtype=str, keep_default_na=False, encoding="utf-8")
+    out = {}
+    for column in ("products", "designations"):
+        for english, chinese in zip(table[column], table[f"{column}_zh"], strict=True):
+            if english.strip() and chinese.strip():
+                out[english.strip()] = chinese.strip()
+    return out
+
+
+def fact_text(value: Any) -> str:
+    """A products or designations text in the session's language: the Chinese translation of a bundled
+    English text in the Chinese UI (``data/texts_zh.csv``), else the text as it is."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = str(value)
+    return _texts_zh().get(text.strip(), text) if lang() == "zh" else text
 
 
 def province_label(province: Any) -> str:

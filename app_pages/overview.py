@@ -3,7 +3,15 @@
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, charts, context, filters, maps
-from app_components.i18n import entity_type_label, name_of, province_label, region_label, stages_label, t
+from app_components.i18n import (
+    entity_type_label,
+    fact_text,
+    name_of,
+    province_label,
+    region_label,
+    stages_label,
+    t,
+)
 
 data = context.data()
 st.title(t("page_overview"))
@@ -34,7 +42,7 @@ st.dataframe(
         t("col_region"): [region_label(r) for r in shown["region"]],
         t("col_province"): [province_label(p) for p in shown["province"]],
         t("col_stages"): [stages_label(s) for s in shown["stages"]],
-        t("col_designations"): shown["designations"].fillna("").tolist(),
+        t("col_designations"): [fact_text(d) for d in shown["designations"]],
     },
     hide_index=True, key="overview.directory",
 )

@@ -5,6 +5,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, charts, context, history, pairs
 from app_components.i18n import (
+    fact_text,
     flag_label,
     fmt_number,
     kind_label,
@@ -41,7 +42,7 @@ with facts:
     st.dataframe(pd.DataFrame({
         t("col_feature"): [t("col_stages"), t("col_products"), t("col_designations")]
         + [flag_label(f) for f in FLAGS],
-        t("col_value"): [stages_label(me["stages"]), me.get("products") or "", me.get("designations") or ""]
+        t("col_value"): [stages_label(me["stages"]), fact_text(me.get("products")), fact_text(me.get("designations"))]
         + [t("unknown") if pd.isna(me[f]) else t("yes") if me[f] else t("no") for f in FLAGS],
     }), hide_index=True, key="profile.facts")
     homes = engine.home_markets(cluster_id)

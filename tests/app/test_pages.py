@@ -238,3 +238,19 @@ def test_a_second_shortlist_with_a_taken_name_is_refused_in_words(app):
     assert not app.exception
     assert any("已有名为" in e.value and "浙疆对接会" in e.value for e in app.error)
     assert list(Store().shortlists()["name"]).count("浙疆对接会") == 1
+
+
+def test_products_and_designations_read_in_the_pages_language(app):
+    """Bundled products and designations show in Chinese in the Chinese UI (data/texts_zh.csv) and
+    as the reference's English in the English UI."""
+    import re
+
+    go(app, "profile")
+    app.selectbox(key="profile.cluster").set_value("C056").run()  # Xintang
+    facts = table(app, "特征").set_index("特征")
+    assert "牛仔" in facts.at["产品", "特征值"]
+    assert not re.search(r"[A-Za-z]{3,}", facts.at["产品", "特征值"] + facts.at["称号", "特征值"])
+    go(app, "overview")
+    directory = table(app, "称号")
+    assert directory["称号"].str.contains("中国纺织产业基地市").any()
+    assert not directory["称号"].str.contains("China textile industry base city").any()
