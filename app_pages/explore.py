@@ -4,7 +4,7 @@ import time
 
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, context, maps, pairs, shortlists
+from app_components import cache, context, finder, maps, pairs, shortlists
 from app_components import weights as weight_sliders
 from app_components.i18n import kind_label, name_of, plain, region_label, t
 from app_components.ranking import ranked_pairs
@@ -23,6 +23,7 @@ with controls:
         features = engine.features(kind)
     everyone = cache.entities(data).set_index("id")
     ids = sorted(set(features.pairs["left_id"]) | set(features.pairs["right_id"]))
+    ids = finder.find("explore.find", ids, everyone.reset_index(), data.version)
     focus = st.selectbox(
         t("focus_entity"), [""] + ids, key="explore.focus", persist_state="session",
         format_func=lambda i: t("focus_all") if i == "" else

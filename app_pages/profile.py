@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, charts, context, history, pairs
+from app_components import cache, charts, context, finder, history, pairs
 from app_components.i18n import (
     fact_text,
     flag_label,
@@ -28,8 +28,9 @@ data = context.data()
 engine = context.engine(data)
 st.title(t("page_profile"))
 clusters = data.clusters.set_index("id")
+options = finder.find("profile.find", list(clusters.index), data.clusters, data.version)
 cluster_id = st.selectbox(
-    t("pick_cluster"), list(clusters.index), key="profile.cluster", persist_state="session",
+    t("pick_cluster"), options, key="profile.cluster", persist_state="session",
     format_func=lambda i: f"{name_of(clusters.at[i, 'name_zh'], clusters.at[i, 'name_en'], i)} ({i})",
 )
 me = clusters.loc[cluster_id]

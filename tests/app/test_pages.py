@@ -254,3 +254,15 @@ def test_products_and_designations_read_in_the_pages_language(app):
     directory = table(app, "称号")
     assert directory["称号"].str.contains("中国纺织产业基地市").any()
     assert not directory["称号"].str.contains("China textile industry base city").any()
+
+
+def test_find_a_cluster_by_chinese_english_pinyin_or_initials(app):
+    go(app, "profile")
+    for query, expected in (("keqiao", "C025"), ("柯桥", "C025"), ("Aksu", "C123"), ("akesu", "C123"),
+                            ("xt", "C056")):
+        app.text_input(key="profile.find").input(query).run()
+        options = app.selectbox(key="profile.cluster").options
+        assert any(o.endswith(f"({expected})") for o in options), (query, options)
+        assert len(options) < 20, (query, len(options))
+    app.text_input(key="profile.find").input("zzzz-none").run()
+    assert len(app.selectbox(key="profile.cluster").options) == 163 and any("没有找到" in c.value for c in app.caption)
