@@ -122,7 +122,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "ticked": ("已勾选 {n} 对（换权重、筛选或焦点后仍保留）", "{n} pair(s) ticked (kept when weights, filters or focus change)"),
     "clear_ticks": ("清除勾选", "Clear ticks"),
     "find_entity": ("查找（中文名、英文名、拼音或编号）", "Find (Chinese or English name, pinyin or id)"),
-    "find_placeholder": ("如：柯桥、keqiao、kq、C025", "e.g. Keqiao, 柯桥, kq, C025"),
+    "find_placeholder": ("如：柯桥、keqiao、kq、C025", "e.g. Keqiao, kq, C025"),
     "found_n": ("找到 {n} 个", "{n} found"),
     "found_none": ("没有找到，列出全部", "Nothing found; all are listed"),
     "validation_failed": ("检查未通过：问题见下表", "Not accepted: the problems are listed below"),
