@@ -99,3 +99,11 @@ def _store(url: str) -> Store:
 def store() -> Store:
     """The workspace store (``MATCHER_DB_URL`` or ``$MATCHER_WORKSPACE/matcher.db``), opened once."""
     return _store(default_url())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def search_keys(version: str, ids: tuple[str, ...], names_zh: tuple[str, ...], names_en: tuple[str, ...]) -> dict:
+    """The find box's lookup text per id (``finder.search_keys``), once per data version and id list."""
+    from app_components.finder import search_keys as build
+
+    return build(ids, names_zh, names_en)

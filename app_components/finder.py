@@ -12,6 +12,7 @@ import re
 import pandas as pd
 import streamlit as st
 
+from app_components import cache
 from app_components.i18n import t
 
 
@@ -19,8 +20,7 @@ def _plain(text: object) -> str:
     return re.sub(r"[\W_]+", "", str(text or "")).lower()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def search_keys(version: str, ids: tuple[str, ...], names_zh: tuple[str, ...], names_en: tuple[str, ...]) -> dict:
+def search_keys(ids: tuple[str, ...], names_zh: tuple[str, ...], names_en: tuple[str, ...]) -> dict:
     """Per id, the text a query is looked up in: id, both names, the Chinese name's pinyin and initials."""
     from pypinyin import Style, lazy_pinyin
 
@@ -39,8 +39,8 @@ def find(key: str, ids: list[str], entities: pd.DataFrame, version: str) -> list
     if not wanted:
         return ids
     table = entities.set_index("id").reindex(ids)
-    keys = search_keys(version, tuple(ids), tuple(table["name_zh"].fillna("").astype(str)),
-                       tuple(table["name_en"].fillna("").astype(str)))
+    keys = cache.search_keys(version, tuple(ids), tuple(table["name_zh"].fillna("").astype(str)),
+                             tuple(table["name_en"].fillna("").astype(str)))
     hits = [i for i in ids if any(wanted in part for part in keys[i].split(" "))]
     if not hits:
         st.caption(t("found_none"))
