@@ -323,30 +323,26 @@ GROUPING_SOURCES = {
 }
 YRD_EXTENSION_SOURCE = ("https://jxxfw.com/periodical/2114a6a394396da6fdc4724cf3c4ae33.html | Anhui joined the "
                         "Yangtze River Delta as its 2008 extension")
-# Gaps of the reference table filled from pages seen by this project: (province, column) -> (value, source).
-PROVINCE_FILLS: dict[tuple[str, str], tuple[str, str]] = {
+# Gaps of the reference table filled from pages seen by this project:
+# (province, value column) -> (value, year column, year, source column, source).
+PROVINCE_FILLS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("Shandong", "min_wage_monthly_cny"): (
-        "920", "http://www.jnxjqwl.com/content/2011-02/22/content_8672612.htm | class 1 of 920/760/600 from "
-               "2010-05-01 until 1100 on 2011-03-01; mirror of a Qingdao News/Jinghua Times story of 2011-02-22; "
-               "same tiers in the text of Lu Zheng Zi [2010] 74 at http://biz.doczj.com/doc/4313650093.html"),
+        "920", "min_wage_year", "2010", "min_wage_source",
+        "http://www.jnxjqwl.com/content/2011-02/22/content_8672612.htm | class 1 of 920/760/600 from "
+        "2010-05-01 until 1100 on 2011-03-01; mirror of a Qingdao News/Jinghua Times story of 2011-02-22; "
+        "same tiers in the text of Lu Zheng Zi [2010] 74 at http://biz.doczj.com/doc/4313650093.html"),
 }
-# Year of a filled value, where the table has a year column for it.
-PROVINCE_FILL_YEARS = {("Shandong", "min_wage_monthly_cny"): ("min_wage_year", "2010")}
 
 
 def build_provinces(reference: Path) -> pd.DataFrame:
     """The reference province facts, their gaps filled from ``PROVINCE_FILLS`` (source per cell),
     plus neighbours and river-belt memberships with their sources."""
     table = pd.read_csv(reference / "provinces.csv", dtype=str, keep_default_na=False)
-    for (province, column), (value, source) in PROVINCE_FILLS.items():
+    for (province, column), (value, year_column, year, source_column, source) in PROVINCE_FILLS.items():
         row = table.index[table["province_en"] == province]
         if len(row) != 1 or table.loc[row[0], column]:
             raise SystemExit(f"fill {province}/{column}: no such row or the reference already has a value")
-        table.loc[row[0], column] = value
-        table.loc[row[0], column.replace("_monthly_cny", "").replace("_urban_cny", "") + "_source"] = source
-        if (province, column) in PROVINCE_FILL_YEARS:
-            year_column, year = PROVINCE_FILL_YEARS[(province, column)]
-            table.loc[row[0], year_column] = year
+        table.loc[row[0], [column, year_column, source_column]] = [value, year, source]
     for a, near in NEIGHBOURS.items():
         for b in filter(None, near.split(";")):
             if a not in NEIGHBOURS.get(b, "").split(";"):

@@ -18,7 +18,7 @@ import numpy as np
 from matcher import DockingEngine, load_dataset
 from matcher.docking.kinds import EAST_WEST, KINDS
 from matcher.learning import evaluate as ev
-from matcher.learning.crossval import HeldOut, build_lists, group_of
+from matcher.learning.crossval import HeldOut, blocks, build_lists, group_of, list_ranks
 
 
 def main() -> None:
@@ -32,24 +32,17 @@ def main() -> None:
     pairs = ev.read_known(ev.KNOWN_DOCKINGS, args.kind, E.table).pairs
     held, lists = HeldOut(E, pf, pairs), build_lists(args.kind, E, pf, pairs)
     features = list(pf.features)
-    blocks = []
-    for group in sorted(set(group_of(pairs))):
-        X = held.X({group})[features].to_numpy(dtype=np.float64, na_value=np.nan)
-        blocks += [(np.nan_to_num(X[rows], nan=0.0), t) for rows, t in lists.get(group, [])]
+    candidates = [x for g in sorted(set(group_of(pairs))) for x in blocks(held, lists, [g], set(), features)]
     queries = 2 * len(pairs)
     rng = np.random.default_rng(args.seed)
     best = (-1.0, -1.0, None)
     for _ in range(args.tries):
         w = rng.dirichlet(np.full(len(features), 0.3))
-        rr, hits = 0.0, 0
-        for Xq, t in blocks:
-            s = Xq @ w
-            rank = 1 + (s > s[t]).sum() + 0.5 * ((s == s[t]).sum() - 1)
-            rr += 1 / rank
-            hits += rank <= 10
+        ranks = list_ranks(candidates, w)
+        hits, rr = int((ranks <= 10).sum()), float((1.0 / ranks).sum())
         if (hits, rr) > (best[0], best[1]):
             best = (hits, rr, w)
-    print(f"{args.kind}: {queries} queries, {len(blocks)} with the pair among the candidates")
+    print(f"{args.kind}: {queries} queries, {len(candidates)} with the pair among the candidates")
     print(f"in-sample ceiling: hits@10 {best[0] / queries:.3f}, mrr {best[1] / queries:.3f} with weights "
           + ", ".join(f"{f} {v:.2f}" for f, v in zip(features, best[2], strict=True)))
 

@@ -57,8 +57,7 @@ def _known(row: pd.Series | dict, *columns: str) -> list | None:
 def _phrase(feature: str, row: pd.Series, lang: int) -> str:
     zh = lang == 0
     if feature == "chain":
-        from_right = row.get("d_chain_rl", row.get("rl_chain", 0) > row.get("lr_chain", 0))
-        if not from_right:
+        if not row.get("d_chain_rl", False):
             a, b = row.get("lr_from", -1), row.get("lr_to", -1)
         else:
             a, b = row.get("rl_from", -1), row.get("rl_to", -1)
@@ -162,10 +161,7 @@ def _codes(columns: dict, features: list[str], n: int) -> list[np.ndarray]:
     out = []
     for f in features:
         if f == "chain" and "lr_chain" in columns:
-            if "d_chain_rl" in columns:
-                use_lr = ~np.asarray(columns["d_chain_rl"], dtype=bool)
-            else:
-                use_lr = np.asarray(columns["lr_chain"]) >= np.asarray(columns["rl_chain"])
+            use_lr = ~np.asarray(columns["d_chain_rl"], dtype=bool)
             a = np.where(use_lr, columns["lr_from"], columns["rl_from"]).astype(np.int64)
             b = np.where(use_lr, columns["lr_to"], columns["rl_to"]).astype(np.int64)
             out.append((a + 1) * 16 + (b + 1))

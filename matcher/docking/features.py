@@ -195,7 +195,7 @@ def home_markets(E: Entities) -> np.ndarray:
         if len(clusters) and len(markets):
             ci, mi = np.repeat(clusters, len(markets)), np.tile(markets, len(clusters))
             home = home_market(E, ci, mi, distance_km(E, ci, mi))
-            for c in clusters:
+            for c in np.unique(ci[home]):
                 out[c] = mi[home & (ci == c)]
         E.indexes["home_markets"] = out
     return E.indexes["home_markets"]
@@ -447,7 +447,7 @@ def _traders(E, pairs, params) -> dict:
     """The sender has its own wholesale market and the receiver is a trading hub: market operators
     and traders move with the cluster and open branch markets (Haining's fur market in Quliang)."""
     has_market = np.array([len(m) > 0 for m in home_markets(E)], dtype=bool)
-    trading = E.stages[:, STAGE_NAMES.index("trading")] > 0 if "trading" in STAGE_NAMES else np.zeros(len(E), bool)
+    trading = E.stages[:, STAGE_NAMES.index("trading")] > 0
     value = (has_market[pairs.left] & trading[pairs.right]).astype(np.float32)
     return {"traders": value}
 

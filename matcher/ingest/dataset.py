@@ -36,6 +36,8 @@ _CHAIN_LINK_COLUMNS = {"supplier_stage": "stages", "buyer_stage": "stages", "str
 _POLICY_COLUMNS = {"province_a": "province", "province_b": "province", "policy": "text"}
 _PROVINCE_COLUMNS = {"province_en": "province"}
 _DOCKING_COLUMNS = {"left": "text", "right": "text"}
+#: Reference tables with one row per value of a column.
+_UNIQUE = {"provinces": "province_en"}
 _REFERENCE_EXTRA_KINDS = {"strength_norm": "number", "general_knowledge": "flag", "avg_wage_urban_cny": "amount",
                           "min_wage_monthly_cny": "amount", "cotton_output_10k_t": "amount"}
 _REFERENCE_REASONS = {
@@ -175,8 +177,10 @@ def _problems_of(err: ValidationError, file: Path) -> pd.DataFrame:
     return pd.DataFrame([{"file": str(file), "row": 0, "column": "", "value": "", "reason": str(err)}])
 
 
-def _reference_table(raw: pd.DataFrame, kinds: dict[str, str], file: str) -> tuple[pd.DataFrame, list]:
-    """Light checks of a reference table: needed columns present, stages/provinces known, shares 0..1."""
+def _reference_table(raw: pd.DataFrame, kinds: dict[str, str], file: str,
+                     unique: str | None = None) -> tuple[pd.DataFrame, list]:
+    """Light checks of a reference table: needed columns present, stages/provinces known, shares 0..1,
+    amounts 0 or more, and one row per value of the ``unique`` column."""
     found = []
     missing = [c for c in kinds if c not in raw.columns]
     if missing:
@@ -220,6 +224,13 @@ def _reference_table(raw: pd.DataFrame, kinds: dict[str, str], file: str) -> tup
                     }
                 )
             )
+    if unique and unique in raw.columns:
+        cells = raw[unique].str.strip()
+        twice = cells.duplicated(keep="first") & cells.ne("")
+        if twice.any():
+            found.append(pd.DataFrame({"file": file, "row": raw.index[twice.to_numpy()], "column": unique,
+                                       "value": raw[unique][twice].to_numpy(),
+                                       "reason": f"this {unique} already has a row above; keep one row each"}))
     return pd.DataFrame(typed).reset_index(drop=True), found
 
 
@@ -295,14 +306,8 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
             found.append(_problems_of(err, file))
             references[table] = _empty_reference(kinds)
             continue
-        references[table], problems = _reference_table(raw, kinds, str(file))
+        references[table], problems = _reference_table(raw, kinds, str(file), unique=_UNIQUE.get(table))
         found.extend(problems)
-        if table == "provinces" and "province_en" in raw.columns:  # one row per province
-            twice = raw["province_en"].str.strip().duplicated(keep="first") & raw["province_en"].str.strip().ne("")
-            if twice.any():
-                found.append(pd.DataFrame({"file": str(file), "row": raw.index[twice.to_numpy()], "column": "province_en",
-                                           "value": raw["province_en"][twice].to_numpy(),
-                                           "reason": "this province already has a row above; keep one row per province"}))
 
     found = [f for f in found if len(f)]
     if found:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from matcher.docking import features as F
 from matcher.docking.kinds import get_kind
-from matcher.learning.fit import L2_GRID, fit_weights
+from matcher.learning.fit import L2_GRID, fit_weights, realistic_rank
 
 if TYPE_CHECKING:
     from matcher.docking.engine import PairFeatures
@@ -94,7 +94,7 @@ def build_lists(kind: str, E: Entities, pf: PairFeatures, pairs: pd.DataFrame) -
     return out
 
 
-def _blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: set[str],
+def blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: set[str],
             features: list[str]) -> list:
     """Feature blocks of the lists of ``groups``, each seen without ``hidden`` and its own group."""
     out = []
@@ -104,12 +104,18 @@ def _blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: se
     return out
 
 
-def _mrr(blocks: list, w: np.ndarray) -> float:
-    rr = []
-    for Xq, t in blocks:
+def list_ranks(lists: list, w: np.ndarray) -> np.ndarray:
+    """The true row's realistic rank in each list under weights ``w``."""
+    ranks = []
+    for Xq, t in lists:
         s = np.nan_to_num(Xq, nan=0.0) @ w
-        rr.append(1.0 / (1.0 + (s > s[t]).sum() + 0.5 * ((s == s[t]).sum() - 1)))
-    return float(np.mean(rr)) if rr else 0.0
+        ranks.append(realistic_rank(np.delete(s, t), s[t]))
+    return np.asarray(ranks, dtype=np.float64)
+
+
+def _mrr(lists: list, w: np.ndarray) -> float:
+    ranks = list_ranks(lists, w)
+    return float(np.mean(1.0 / ranks)) if len(ranks) else 0.0
 
 
 def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior: np.ndarray,
@@ -125,14 +131,14 @@ def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior
                 scores = []
                 for j in train:
                     inner = [g for g in train if g != j]
-                    w = fit_weights(_blocks(held, lists, inner, {h, j}, features), prior, l2)
-                    test = _blocks(held, lists, [j], {h}, features)
+                    w = fit_weights(blocks(held, lists, inner, {h, j}, features), prior, l2)
+                    test = blocks(held, lists, [j], {h}, features)
                     if test:
                         scores.append(_mrr(test, w))
                 score = float(np.mean(scores)) if scores else 0.0
                 if score > best + 1e-12:
                     best, best_l2 = score, l2
-        out[h] = (fit_weights(_blocks(held, lists, train, {h}, features), prior, best_l2), best_l2)
+        out[h] = (fit_weights(blocks(held, lists, train, {h}, features), prior, best_l2), best_l2)
     return out
 
 
@@ -166,4 +172,4 @@ def bootstrap(ranks: pd.DataFrame, k: int, methods: list[str], seed: int, n: int
     return out
 
 
-__all__ = ["BOOTSTRAP", "HeldOut", "bootstrap", "build_lists", "fold_weights", "group_of"]
+__all__ = ["BOOTSTRAP", "HeldOut", "blocks", "bootstrap", "build_lists", "fold_weights", "group_of", "list_ranks"]

@@ -49,6 +49,7 @@ from matcher.docking import features as F
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
 from matcher.learning.crossval import HeldOut, bootstrap, build_lists, fold_weights, group_of
+from matcher.learning.fit import realistic_rank
 
 if TYPE_CHECKING:
     from matcher.docking.engine import DockingEngine, PairFeatures
@@ -282,9 +283,7 @@ def rank_of(scores: np.ndarray, ids: np.ndarray, target: int, candidates: np.nda
     """1-based rank of ``target`` among ``candidates`` by score descending; candidates tied with it
     count one half (the expected rank under a random tie-break, the "realistic rank" of PyKEEN), so
     a method that ties everything gets no credit from the id order the engine uses to break ties."""
-    s = scores[candidates]
-    t = scores[target]
-    return 1.0 + float((s > t).sum()) + 0.5 * float((s == t).sum())
+    return realistic_rank(scores[candidates], scores[target])
 
 
 def hard_auc(scores: np.ndarray, target: int, negatives: np.ndarray) -> float:

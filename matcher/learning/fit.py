@@ -30,6 +30,13 @@ L2 = 1.0
 L2_GRID = (0.03, 0.3, 3.0, 30.0, 300.0)
 
 
+def realistic_rank(others: np.ndarray, target: float) -> float:
+    """1-based rank of a score ``target`` among the scores ``others`` (the target excluded), best
+    first; ties count one half (the expected rank under a random tie-break, PyKEEN's realistic rank)."""
+    others = np.asarray(others)
+    return 1.0 + float((others > target).sum()) + 0.5 * float((others == target).sum())
+
+
 def fit_weights(lists: Sequence[tuple[np.ndarray, int]], prior: np.ndarray,
                 l2: float = L2, temperature: float = TEMPERATURE) -> np.ndarray:
     """Weights (non-negative, summing to 1) that rank each list's true row first.
@@ -67,4 +74,4 @@ def fit_weights(lists: Sequence[tuple[np.ndarray, int]], prior: np.ndarray,
     return w / w.sum() if w.sum() > 0 else prior
 
 
-__all__ = ["L2", "TEMPERATURE", "fit_weights"]
+__all__ = ["L2", "TEMPERATURE", "fit_weights", "realistic_rank"]
