@@ -23,8 +23,23 @@ def _chosen_key(key: str, kind: str) -> str:
     return f"{key}.{kind}.chosen"
 
 
+def _preset_code(value: str, kind: str) -> str | None:
+    """The preset a picker value names: its code, or its label in either language (after a language
+    switch the browser may send back the label it showed); None when it names none."""
+    from app_components.i18n import PRESET_LABEL
+
+    for code in get_kind(kind).presets:
+        if value == code or value in PRESET_LABEL.get(code, ()):
+            return code
+    return None
+
+
 def _apply_preset(key: str, kind: str) -> None:
-    preset = st.session_state[f"{key}.{kind}.preset"]
+    preset_key = f"{key}.{kind}.preset"
+    preset = _preset_code(st.session_state[preset_key], kind)
+    if preset is None:  # not a preset: keep the weights and the choice as they are
+        return
+    st.session_state[preset_key] = preset
     for feature, weight in get_kind(kind).preset_weights(preset).items():
         st.session_state[_slider_key(key, kind, feature)] = float(weight)
     st.session_state[_chosen_key(key, kind)] = preset

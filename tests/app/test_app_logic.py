@@ -114,3 +114,14 @@ def test_ranked_pairs_list_an_enterprise_pair_once(tmp_path):
     listed = ranked_pairs(engine, "enterprise", engine.weights("enterprise"), top=None)
     keys = [frozenset(p) for p in zip(listed["left_id"], listed["right_id"], strict=True)]
     assert len(keys) == len(set(keys)) == len(unordered)
+
+
+def test_a_preset_picker_value_is_read_in_either_language():
+    """After a language switch the browser may send back the preset's label: it still names the preset
+    (before, switching to English on Explore crashed the page: "no preset '均衡'")."""
+    from app_components.weights import _preset_code
+
+    assert _preset_code("balanced", "east_west") == "balanced"
+    assert _preset_code("均衡", "east_west") == "balanced"
+    assert _preset_code("重供应链", "east_west") == "supply"
+    assert _preset_code("not a preset", "east_west") is None
