@@ -12,15 +12,16 @@ from __future__ import annotations
 import streamlit as st
 
 from app_components import context
-from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, t
+from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, plain, store_where, streamlit_texts, t
 
 st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=":material/hub:", layout="wide")
 
 st.session_state.setdefault(LANG_KEY, "zh")
 st.session_state.setdefault(context.DATASET_KEY, "")
+st.html(streamlit_texts())
 with st.sidebar:
     st.segmented_control(t("language"), LANGS, key=LANG_KEY, format_func=lambda code: LANG_LABEL[code], required=True)
-    st.text_input(t("planner"), key=context.PLANNER_KEY, help=t("planner_help"), placeholder="planner")
+    st.text_input(t("planner"), key=context.PLANNER_KEY, help=t("planner_help"), placeholder=t("planner_placeholder"))
 
 PAGES = [
     ("app_pages/overview.py", "page_overview", ":material/map:", "overview"),
@@ -40,6 +41,6 @@ with st.sidebar:
     data = context.data()
     name = t("bundled") if data.name == "bundled" else data.name
     st.caption(t("dataset_active", name=name, version=data.version))
-    st.caption(t("store_at", where=context.store().location))
+    st.caption(plain(t("store_at", where=store_where(context.store().url))))
 
 page.run()

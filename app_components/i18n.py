@@ -61,6 +61,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "planner_help": ("记录在决定、备注和结果里的名字", "Name kept with decisions, notes and outcomes"),
     "dataset_active": ("当前数据：{name}（版本 {version}）", "Data: {name} (version {version})"),
     "store_at": ("存储位置：{where}", "Store: {where}"),
+    "store_file": ("文件 {path}", "file {path}"),
+    "store_memory": ("内存数据库（关闭即丢失）", "an in-memory database (lost on exit)"),
+    "store_server": ("{kind} 数据库 {name}（{host}）", "{kind} database {name} on {host}"),
+    "store_unreadable": ("MATCHER_DB_URL 指定的数据库（地址无法解析）",
+                         "the database named in MATCHER_DB_URL (the address could not be read)"),
+    "planner_placeholder": ("姓名", "your name"),
+    "upload_button": ("上传文件", "Upload"),
+    "weights_title": ("权重（当前方案：{preset}）", "Weights (now: {preset})"),
     "loading_data": ("正在读取并校验数据…", "Reading and checking the data…"),
     "building_engine": ("正在计算候选对接及特征…", "Building candidate pairs and features…"),
     "store_error": ("无法使用存储：{error}", "The store cannot be used: {error}"),
@@ -146,6 +154,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_right": ("乙方", "Right"),
     "col_left_region": ("甲方区域", "Left region"),
     "col_right_region": ("乙方区域", "Right region"),
+    "col_regions": ("区域", "Regions"),
+    "col_main_reasons": ("主要理由", "Main reasons"),
+    "col_main_reasons_help": ("最强的几项动因；勾选一对即在下方“对接解释”看到全部理由",
+                              "The strongest motives; tick a pair to see every reason in its explanation below"),
+    "more_motives": ("另有 {n} 项", "{n} more"),
     "col_score": ("得分", "Score"),
     "col_reason": ("理由", "Reason"),
     "col_feature": ("特征", "Feature"),
@@ -208,6 +221,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "position_caption": ("实心为本集群所在环节；箭头为投入产出供给关系，越粗越强。",
                          "Filled: stages the cluster works in; arrows: input-output supply, thicker = stronger."),
     "position_value": ("位置（0 = 纤维端，1 = 成品端）：{value}", "Position (0 = fibre end, 1 = garment end): {value}"),
+    "chain_own": ("本集群所在环节", "Cluster's own stage"),
+    "chain_gap": ("本集群产业链缺口", "Gap in the cluster's chain"),
+    "chain_other": ("其他环节", "Other stage"),
+    "chain_link": ("供给关系（越粗越强）", "Supply link (thicker = stronger)"),
+    "chain_link_hover": ("{source} → {target}<br>供给强度 {value}", "{source} → {target}<br>supply strength {value}"),
     "gaps_title": ("产业链缺口及可补链伙伴", "Chain gaps and who could fill them"),
     "no_gaps": ("没有明显的产业链缺口。", "No marked chain gaps."),
     "partners_title": ("各类对接的首选伙伴", "Top partners of each kind"),
@@ -379,7 +397,9 @@ def _texts_zh() -> dict[str, str]:
         return {}
     table = pd.read_csv(TEXTS_ZH, dtype=str, keep_default_na=False, encoding="utf-8")
     out = {}
-    for column in ("products", "designations"):
+    for column in ("products", "designations", "city"):
+        if column not in table or f"{column}_zh" not in table:
+            continue
         for english, chinese in zip(table[column], table[f"{column}_zh"], strict=True):
             if english.strip() and chinese.strip():
                 out[english.strip()] = chinese.strip()
@@ -387,12 +407,17 @@ def _texts_zh() -> dict[str, str]:
 
 
 def fact_text(value: Any) -> str:
-    """A products or designations text in the session's language: the Chinese translation of a bundled
+    """A products, designations or city text in the session's language: the Chinese translation of a bundled
     English text in the Chinese UI (``data/texts_zh.csv``), else the text as it is."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     text = str(value)
-    return _texts_zh().get(text.strip(), text) if lang() == "zh" else text
+    if lang() == "zh":
+        return _texts_zh().get(text.strip(), text)
+    return _CJK_ASIDE.sub("", text).strip()  # the English facts quote their Chinese names in brackets
+
+
+_CJK_ASIDE = re.compile(r"\s*[(（][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]")
 
 
 def province_label(province: Any) -> str:
@@ -485,6 +510,32 @@ def fmt_date(value: dt.date | dt.datetime | str | None) -> str:
     if lang() == "zh":
         return f"{value.year}年{value.month}月{value.day}日"
     return f"{value.day} {value:%b %Y}"
+
+
+def streamlit_texts() -> str:
+    """A style sheet that puts Streamlit's own English (the file uploader's button and its size note)
+    in the session's language: Streamlit has no setting for these. The pages state the limits
+    themselves (the ``limits`` text)."""
+    label = t("upload_button").replace('"', "")
+    return ('<style>[data-testid="stFileUploaderDropzoneInstructions"]{display:none}'
+            '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]{display:none}'
+            f'[data-testid="stFileUploaderDropzone"] button > div::after{{content:"{label}"}}</style>')
+
+
+def store_where(url: str) -> str:
+    """Where the store lives, in the session's language and without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return t("store_unreadable")
+    if parsed.get_backend_name() == "sqlite":
+        return t("store_file", path=parsed.database) if parsed.database else t("store_memory")
+    kind = "PostgreSQL" if parsed.get_backend_name() == "postgresql" else parsed.get_backend_name()
+    host = (parsed.host or "localhost") + (f":{parsed.port}" if parsed.port else "")
+    return t("store_server", kind=kind, name=parsed.database or "", host=host)
 
 
 def plain(text: Any) -> str:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_components import charts
+from app_components import charts, tables
 from app_components.i18n import feature_label, fmt_score, lang, name_of, plain, reason_column, region_label, t
 from app_components.ranking import direction_scores
 from matcher.docking.explain import holding_back
 from matcher.docking.kinds import get_kind
 
 
-def table_view(ranked: pd.DataFrame) -> pd.DataFrame:
-    """The columns a planner reads, in the session's language."""
+def table_view(ranked: pd.DataFrame, short: bool = True) -> pd.DataFrame:
+    """The columns a planner reads, in the session's language; ``short``: the reason's strongest
+    motives only (see :func:`short_reason`)."""
     return pd.DataFrame({
         "rank": ranked["rank"].to_numpy(),
         "left": [name_of(zh, en, i) for zh, en, i in
@@ -22,9 +23,21 @@ def table_view(ranked: pd.DataFrame) -> pd.DataFrame:
         "right": [name_of(zh, en, i) for zh, en, i in
                   zip(ranked["right_name_zh"], ranked["right_name_en"], ranked["right_id"], strict=True)],
         "right_region": [region_label(r) for r in ranked["right_region"]],
+        "regions": [f"{region_label(a)}→{region_label(b)}" for a, b in
+                    zip(ranked["left_region"], ranked["right_region"], strict=True)],
         "score": ranked["score"].astype(float).round(3).to_numpy(),
-        "reason": ranked[reason_column()].to_numpy(),
+        "reason": [short_reason(r) if short else r for r in ranked[reason_column()]],
     })
+
+
+def short_reason(reason: str, keep: int = 3) -> str:
+    """The first ``keep`` parts of a reason (its strongest motives), and how many more the full
+    reason names: the table is for scanning, the explanation panel and the exports have it all."""
+    sep = "；" if lang() == "zh" else "; "
+    parts = [p for p in str(reason or "").split(sep) if p]
+    if len(parts) <= keep + 1:
+        return sep.join(parts)
+    return sep.join(parts[:keep]) + sep + t("more_motives", n=len(parts) - keep)
 
 
 def _pair_key(left: str, right: str) -> str:
@@ -67,18 +80,16 @@ def show_table(key: str, ranked: pd.DataFrame) -> list[tuple[str, str]]:
     st.session_state[key] = {"selection": {"rows": [i for i, p in enumerate(now) if p in wanted],
                                            "columns": [], "cells": []}}
     top = float(ranked["score"].max()) if len(ranked) else 1.0
-    st.dataframe(
-        table_view(ranked), key=key, on_select="rerun", selection_mode="multi-row", hide_index=True,
-        column_config={
-            "rank": st.column_config.NumberColumn(t("col_rank"), width="small"),
-            "left": st.column_config.TextColumn(t("col_left")),
-            "left_region": st.column_config.TextColumn(t("col_left_region"), width="small"),
-            "right": st.column_config.TextColumn(t("col_right")),
-            "right_region": st.column_config.TextColumn(t("col_right_region"), width="small"),
-            "score": st.column_config.ProgressColumn(t("col_score"), format="%.3f", min_value=0.0,
-                                                     max_value=max(top, 1e-9), width="small"),
-            "reason": st.column_config.TextColumn(t("col_reason"), width="large"),
-        },
+    tables.show(
+        table_view(ranked)[["rank", "left", "right", "score", "reason"]], key=key, on_select="rerun",
+        selection_mode="multi-row", hide_index=True,
+        labels={"rank": t("col_rank"), "left": t("col_left"), "right": t("col_right"), "score": t("col_score"),
+                "reason": t("col_main_reasons")},
+        wrap=["reason"], fixed={"rank": 60, "score": 100}, caps={"left": 170, "right": 170},
+        budget=tables.FULL_WIDTH_PX - tables.SELECT_PX,
+        column_config={"score": st.column_config.ProgressColumn(format="%.3f", min_value=0.0,
+                                                                max_value=max(top, 1e-9)),
+                       "reason": st.column_config.TextColumn(help=t("col_main_reasons_help"))},
     )
     return picked(key)
 

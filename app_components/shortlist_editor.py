@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_components import tables
 from app_components.i18n import kind_label, message, name_of, status_label, t
 from matcher.exceptions import ConflictError, MatcherError
 from matcher.store import ITEM_STATUSES, Store
@@ -74,21 +75,27 @@ def snapshot(key: str, store: Store, shortlist_id: int) -> pd.DataFrame:
 
 def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
     """The editor over ``view``; returns the edited table."""
+    labels = {"select": t("col_select"), "kind": t("col_kind"), "left": t("col_left"), "right": t("col_right"),
+              "score": t("col_score"), "status": t("col_status"), "notes": t("col_notes"),
+              "locked": t("col_locked"), "missing": t("col_missing")}
+    shown = view.assign(status=[status_label(s) for s in view["status"]])
+    width, _ = tables.fit(shown[list(labels)], labels=labels, fixed={"notes": 300})
     return st.data_editor(
         view, key=editor_key(key, shortlist_id), hide_index=True, num_rows="fixed",
-        column_order=["select", "kind", "left", "right", "score", "status", "notes", "locked", "missing"],
+        column_order=list(labels),
         disabled=["kind", "left", "right", "score", "missing"],
         column_config={
-            "select": st.column_config.CheckboxColumn(t("col_select"), width="small"),
-            "kind": st.column_config.TextColumn(t("col_kind")),
-            "left": st.column_config.TextColumn(t("col_left")),
-            "right": st.column_config.TextColumn(t("col_right")),
-            "score": st.column_config.NumberColumn(t("col_score"), format="%.3f", width="small"),
-            "status": st.column_config.SelectboxColumn(t("col_status"), options=list(ITEM_STATUSES),
-                                                       format_func=status_label, required=True),
-            "notes": st.column_config.TextColumn(t("col_notes"), width="large"),
-            "locked": st.column_config.CheckboxColumn(t("col_locked"), width="small"),
-            "missing": st.column_config.TextColumn(t("col_missing"), width="small"),
+            "select": st.column_config.CheckboxColumn(labels["select"], width=width["select"]),
+            "kind": st.column_config.TextColumn(labels["kind"], width=width["kind"]),
+            "left": st.column_config.TextColumn(labels["left"], width=width["left"]),
+            "right": st.column_config.TextColumn(labels["right"], width=width["right"]),
+            "score": st.column_config.NumberColumn(labels["score"], format="%.3f", width=width["score"]),
+            "status": st.column_config.SelectboxColumn(labels["status"], options=list(ITEM_STATUSES),
+                                                       format_func=status_label, required=True,
+                                                       width=width["status"] + 24),
+            "notes": st.column_config.TextColumn(labels["notes"], width=width["notes"]),
+            "locked": st.column_config.CheckboxColumn(labels["locked"], width=width["locked"]),
+            "missing": st.column_config.TextColumn(labels["missing"], width=width["missing"]),
         },
     )
 

@@ -51,11 +51,12 @@ def _slider_moved(key: str, kind: str) -> None:
 
 def preset(key: str, kind: str) -> str:
     """The preset the planner chose with :func:`show` for ``kind``, or ``"custom"`` once a slider moved."""
-    return st.session_state[_chosen_key(key, kind)]
+    return st.session_state.get(_chosen_key(key, kind), get_kind(kind).default_preset)
 
 
-def show(key: str, kind: str) -> dict[str, float]:
-    """Preset picker, reset button and one slider per feature of ``kind``; returns the weights.
+def show(key: str, kind: str, columns: int = 1) -> dict[str, float]:
+    """Preset picker, reset button and one slider per feature of ``kind`` (in ``columns`` columns);
+    returns the weights.
 
     Session-state keys: ``{key}.{kind}.preset`` (the picker), ``{key}.{kind}.chosen`` (see
     :func:`preset`) and ``{key}.{kind}.w.<feature>``.
@@ -68,13 +69,15 @@ def show(key: str, kind: str) -> dict[str, float]:
     st.session_state.setdefault(_chosen_key(key, kind), st.session_state[preset_key])
     for feature, weight in docking.preset_weights(st.session_state[preset_key]).items():
         st.session_state.setdefault(_slider_key(key, kind, feature), float(weight))
-    st.selectbox(t("preset"), names, key=preset_key, format_func=preset_label,
-                 on_change=_apply_preset, args=(key, kind), persist_state="session")
-    st.button(t("reset_weights"), key=f"{key}.{kind}.reset", on_click=_apply_preset, args=(key, kind))
-    st.caption(t("weights_help"))
+    picker, reset, help_text = st.columns([2, 1, 3], vertical_alignment="bottom") if columns > 1 else (st, st, st)
+    picker.selectbox(t("preset"), names, key=preset_key, format_func=preset_label,
+                     on_change=_apply_preset, args=(key, kind), persist_state="session")
+    reset.button(t("reset_weights"), key=f"{key}.{kind}.reset", on_click=_apply_preset, args=(key, kind))
+    help_text.caption(t("weights_help"))
     weights = {}
-    for feature, label in docking.feature_labels(lang()).items():
-        weights[feature] = st.slider(
+    slots = st.columns(columns) if columns > 1 else [st]
+    for i, (feature, label) in enumerate(docking.feature_labels(lang()).items()):
+        weights[feature] = slots[i % len(slots)].slider(
             label, 0.0, 1.0, step=0.05, key=_slider_key(key, kind, feature),
             on_change=_slider_moved, args=(key, kind), persist_state="session",
         )

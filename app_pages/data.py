@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import context, datasets
+from app_components import context, datasets, tables
 from app_components.i18n import fmt_number, message, problem_reason, t, table_label
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import ENTITY_TABLES
@@ -40,11 +40,11 @@ if upload is not None and st.button(t("validate_upload"), key="data.validate", t
 problems = st.session_state.get("data.problems")
 if problems is not None and len(problems):
     st.error(t("upload_bad", n=len(problems)))
-    st.dataframe(pd.DataFrame({
+    tables.show(pd.DataFrame({
         t("col_file"): problems["file"].astype(str), t("col_row"): problems["row"],
         t("col_column"): problems["column"].astype(str), t("col_cell"): problems["value"].astype(str),
         t("col_problem"): problems["reason"].astype(str).map(problem_reason),
-    }), hide_index=True, key="data.problems_table")
+    }), hide_index=True, key="data.problems_table", wrap=[t("col_cell"), t("col_problem")])
 if flash := st.session_state.pop("data.flash", None):
     st.success(flash)
 
@@ -65,7 +65,7 @@ st.radio(t("use_dataset"), paths, key="data.use", on_change=_switch,
 
 data = context.data()
 st.subheader(t("current_tables"))
-st.dataframe(pd.DataFrame({
+tables.show(pd.DataFrame({
     t("col_type"): [table_label(n) for n in ENTITY_TABLES],
     t("col_rows"): [fmt_number(len(getattr(data, n))) for n in ENTITY_TABLES],
     t("col_version"): data.version,

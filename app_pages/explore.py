@@ -6,7 +6,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, finder, maps, pairs, shortlists
 from app_components import weights as weight_sliders
-from app_components.i18n import kind_label, name_of, plain, region_label, t
+from app_components.i18n import kind_label, name_of, plain, preset_label, region_label, t
 from app_components.ranking import ranked_pairs
 from matcher.docking.kinds import available
 from matcher.vocab import REGIONS
@@ -16,66 +16,67 @@ engine = context.engine(data)
 st.title(t("page_explore"))
 kinds = available(data)
 
-controls, main = st.columns([1, 3], gap="large")
-with controls:
+first, second = st.columns([2, 3]), st.columns([2, 2, 1, 1])
+with first[0]:
     kind = st.selectbox(t("kind"), kinds, format_func=kind_label, key="explore.kind", persist_state="session")
-    with st.spinner(t("building_engine"), show_time=True):
-        features = engine.features(kind)
-    everyone = cache.entities(data).set_index("id")
-    ids = sorted(set(features.pairs["left_id"]) | set(features.pairs["right_id"]))
-    ids = finder.find("explore.find", ids, everyone.reset_index(), data.version)
-    focus = st.selectbox(
+with st.spinner(t("building_engine"), show_time=True):
+    features = engine.features(kind)
+everyone = cache.entities(data).set_index("id")
+with first[1]:
+    find, pick = st.columns([2, 3])
+    with find:
+        ids = sorted(set(features.pairs["left_id"]) | set(features.pairs["right_id"]))
+        ids = finder.find("explore.find", ids, everyone.reset_index(), data.version)
+    focus = pick.selectbox(
         t("focus_entity"), [""] + ids, key="explore.focus", persist_state="session",
         format_func=lambda i: t("focus_all") if i == "" else
         f"{name_of(everyone.at[i, 'name_zh'], everyone.at[i, 'name_en'], i)} ({i})",
     )
-    regions = list(REGIONS)
-    left_regions = st.multiselect(t("left_region"), regions, format_func=region_label,
-                                  placeholder=t("choose"), key="explore.left_regions", persist_state="session")
-    right_regions = st.multiselect(t("right_region"), regions, format_func=region_label,
-                                   placeholder=t("choose"), key="explore.right_regions", persist_state="session")
-    min_score = st.slider(t("min_score"), 0.0, 1.0, 0.0, 0.05, key="explore.min_score", persist_state="session")
-    top = st.number_input(t("top_n"), 5, 500, 30, 5, key="explore.top", persist_state="session")
-    st.divider()
-    st.markdown(f"**{t('weights')}**")
-    weights = weight_sliders.show("explore.weights", kind)
+regions = list(REGIONS)
+left_regions = second[0].multiselect(t("left_region"), regions, format_func=region_label, placeholder=t("choose"),
+                                     key="explore.left_regions", persist_state="session")
+right_regions = second[1].multiselect(t("right_region"), regions, format_func=region_label, placeholder=t("choose"),
+                                      key="explore.right_regions", persist_state="session")
+min_score = second[2].slider(t("min_score"), 0.0, 1.0, 0.0, 0.05, key="explore.min_score", persist_state="session")
+top = second[3].number_input(t("top_n"), 5, 500, 30, 5, key="explore.top", persist_state="session")
+with st.expander(t("weights_title", preset=preset_label(weight_sliders.preset("explore.weights", kind)))):
+    weights = weight_sliders.show("explore.weights", kind, columns=4)
     model = cache.learned_model(kind)
     use_model = model is not None and st.toggle(t("use_learned"), key=f"explore.learned.{kind}",
                                                 help=t("use_learned_help"))
 
-with main:
-    started = time.perf_counter()
-    ranked = ranked_pairs(engine, kind, weights, for_id=focus or None, left_regions=left_regions,
-                          right_regions=right_regions, min_score=min_score or None, top=int(top),
-                          scorer=model if use_model else None)
-    st.subheader(t("ranked_title"))
-    if ranked.empty:
-        st.info(t("no_pairs"))
-        st.stop()
-    table_key = f"explore.table.{kind}"
-    ticked = pairs.show_table(table_key, ranked)
-    st.caption(t("rerank_time", ms=f"{(time.perf_counter() - started) * 1000:,.0f}"))
-    # the ticked pairs under the current weights, shown or not (a filter may hide some), in tick order
-    chosen = ranked_pairs(engine, kind, weights, only=ticked, top=None, scorer=model if use_model else None)
-    chosen = chosen.set_index(["left_id", "right_id"], drop=False).loc[ticked].reset_index(drop=True)
-    count, clear = st.columns([3, 1])
-    count.caption(t("ticked", n=len(chosen)))
-    clear.button(t("clear_ticks"), key="explore.clear", on_click=pairs.clear, args=(table_key,),
-                 disabled=chosen.empty)
-    if st.button(t("add_selected"), key="explore.add", type="primary", disabled=chosen.empty,
-                 help=None if len(chosen) else t("select_rows_first")):
-        store = context.store()
-        sid = shortlists.current(store, context.planner())
-        with st.spinner(t("adding_pairs", n=len(chosen)), show_time=True):
-            added, skipped = shortlists.add(store, sid, chosen, dataset=data, kind=kind, weights=weights,
-                                            preset=weight_sliders.preset("explore.weights", kind),
-                                            planner=context.planner())
-        name = store.shortlists().set_index("id").at[sid, "name"]
-        st.success(t("added_pairs", n=added, name=plain(name), pairs=plain(pairs.names(chosen.head(10)))))
-        if skipped:
-            st.info(t("already_listed", n=skipped))
-    if not chosen.empty:
-        pairs.show_explanation(chosen.iloc[-1], kind)  # the pair ticked last
-    st.subheader(t("arc_title"))
-    highlight = set(zip(chosen["left_id"], chosen["right_id"], strict=True))
-    maps.show_arcs(f"explore.arcs.{kind}", ranked, cache.entities(data), highlight)
+started = time.perf_counter()
+ranked = ranked_pairs(engine, kind, weights, for_id=focus or None, left_regions=left_regions,
+                      right_regions=right_regions, min_score=min_score or None, top=int(top),
+                      scorer=model if use_model else None)
+st.subheader(t("ranked_title"))
+if ranked.empty:
+    st.info(t("no_pairs"))
+    st.stop()
+table_key = f"explore.table.{kind}"
+ticked = pairs.show_table(table_key, ranked)
+st.caption(t("rerank_time", ms=f"{(time.perf_counter() - started) * 1000:,.0f}"))
+# the ticked pairs under the current weights, shown or not (a filter may hide some), in tick order
+chosen = ranked_pairs(engine, kind, weights, only=ticked, top=None, scorer=model if use_model else None)
+chosen = chosen.set_index(["left_id", "right_id"], drop=False).loc[ticked].reset_index(drop=True)
+count, clear = st.columns([3, 1])
+count.caption(t("ticked", n=len(chosen)))
+clear.button(t("clear_ticks"), key="explore.clear", on_click=pairs.clear, args=(table_key,),
+             disabled=chosen.empty)
+if st.button(t("add_selected"), key="explore.add", type="primary", disabled=chosen.empty,
+             help=None if len(chosen) else t("select_rows_first")):
+    store = context.store()
+    sid = shortlists.current(store, context.planner())
+    with st.spinner(t("adding_pairs", n=len(chosen)), show_time=True):
+        added, skipped = shortlists.add(store, sid, chosen, dataset=data, kind=kind, weights=weights,
+                                        preset=weight_sliders.preset("explore.weights", kind),
+                                        planner=context.planner())
+    name = store.shortlists().set_index("id").at[sid, "name"]
+    st.success(t("added_pairs", n=added, name=plain(name), pairs=plain(pairs.names(chosen.head(10)))))
+    if skipped:
+        st.info(t("already_listed", n=skipped))
+if not chosen.empty:
+    pairs.show_explanation(chosen.iloc[-1], kind)  # the pair ticked last
+st.subheader(t("arc_title"))
+highlight = set(zip(chosen["left_id"], chosen["right_id"], strict=True))
+maps.show_arcs(f"explore.arcs.{kind}", ranked, cache.entities(data), highlight)

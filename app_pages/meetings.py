@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, context, downloads, meeting_plan, shortlists
+from app_components import cache, context, downloads, meeting_plan, shortlists, tables
 from app_components.i18n import fmt_date, lang, message, name_of, status_label, t
 from matcher.exceptions import MatcherError
 from matcher.meetings.schedule import schedule
@@ -65,11 +65,11 @@ st.success(t("scheduled_summary", n=len(plan.meetings), slots=plan.slots_used, b
              idle=plan.idle_slots_total))
 if len(plan.unscheduled):
     st.subheader(t("unscheduled_title"))
-    st.dataframe(pd.DataFrame({
+    tables.show(pd.DataFrame({
         t("col_left"): [name_of(a, b, c) for a, b, c in plan.unscheduled[["left_name_zh", "left_name_en", "left_id"]].itertuples(index=False)],
         t("col_right"): [name_of(a, b, c) for a, b, c in plan.unscheduled[["right_name_zh", "right_name_en", "right_id"]].itertuples(index=False)],
         t("col_reason_unscheduled"): plan.unscheduled["reason"].tolist(),
-    }), hide_index=True, key="meetings.unscheduled")
+    }), hide_index=True, key="meetings.unscheduled", wrap=[t("col_reason_unscheduled")])
 
 st.subheader(t("grid_title"))
 cells, marks = meeting_plan.grid(plan, store.meetings())
@@ -80,7 +80,7 @@ cells.columns = [f"{t('col_table')} {c}" for c in cells.columns]
 colour = {"conflict": "background-color: #f8d0d0", "booked": "background-color: #d6e6f7", "": ""}
 styled = cells.style.apply(lambda _: pd.DataFrame(marks.map(colour.get).to_numpy(), index=cells.index,
                                                   columns=cells.columns), axis=None)
-st.dataframe(styled, key="meetings.grid")
+tables.show(styled, key="meetings.grid", wrap=list(cells.columns))
 
 if st.button(t("save_bookings"), key="meetings.save"):
     try:

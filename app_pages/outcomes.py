@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, charts, context, conversion, models
+from app_components import cache, charts, context, conversion, models, tables
 from app_components.i18n import (
     fmt_date,
     kind_label,
@@ -78,7 +78,7 @@ recorded = store.outcomes()
 if recorded.empty:
     st.caption(t("no_outcomes"))
 else:
-    st.dataframe(pd.DataFrame({
+    tables.show(pd.DataFrame({
         t("col_left"): [who(i) for i in recorded["left_id"]],
         t("col_right"): [who(i) for i in recorded["right_id"]],
         t("col_kind"): [kind_label(k) for k in recorded["kind"]],
@@ -88,7 +88,7 @@ else:
         t("col_note"): recorded["note"].tolist(),
         t("col_planner"): recorded["planner"].tolist(),
         t("col_recorded"): [fmt_date(x) for x in recorded["recorded_at"]],
-    }), hide_index=True, key="outcomes.table", placeholder="")
+    }), hide_index=True, key="outcomes.table", placeholder="", wrap=[t("col_note")])
 
 traced = conversion.pair_table(items, store.runs(), recorded)
 for by, title, label in (("kind", "conversion_kind", kind_label), ("preset", "conversion_preset", preset_label)):
@@ -99,7 +99,7 @@ for by, title, label in (("kind", "conversion_kind", kind_label), ("preset", "co
         continue
     table[by] = [label(v) for v in table[by]]
     st.plotly_chart(charts.conversion(table, by), key=f"outcomes.chart.{by}")
-    st.dataframe(table.rename(columns={
+    tables.show(table.rename(columns={
         by: t("col_kind") if by == "kind" else t("col_preset"), "shortlisted": t("col_shortlisted"),
         "met": t("col_met"), "valuable": t("col_valuable"), "agreement": t("col_agreement"),
         "met_rate": t("col_rate_met"), "valuable_rate": t("col_rate_valuable")}),
@@ -123,4 +123,4 @@ if st.button(t("retrain"), key="outcomes.retrain"):
                 "retrain_cold", n=result.scorer.n_outcomes_, need=result.scorer.min_outcomes), state="complete")
             st.text(result.summary())
             if not result.comparison.empty:
-                st.dataframe(result.comparison, hide_index=True, key="outcomes.retrain_report")
+                tables.show(result.comparison, hide_index=True, key="outcomes.retrain_report")

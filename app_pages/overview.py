@@ -1,8 +1,9 @@
 """Overview: where the clusters and markets are, which stages each region covers, how many."""
 
+import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, charts, context, filters, maps
+from app_components import cache, charts, context, filters, maps, tables
 from app_components.i18n import (
     entity_type_label,
     fact_text,
@@ -34,8 +35,8 @@ maps.show_entities("overview.map", shown)
 st.subheader(t("coverage_title"))
 st.plotly_chart(charts.coverage(filters.coverage(shown)), key="overview.coverage")
 st.subheader(t("entities_title"))
-st.dataframe(
-    {
+tables.show(
+    pd.DataFrame({
         t("col_id"): shown["id"].tolist(),
         t("col_name"): [name_of(zh, en, i) for zh, en, i in zip(shown["name_zh"], shown["name_en"], shown["id"], strict=False)],
         t("col_type"): [entity_type_label(e) for e in shown["entity_type"]],
@@ -43,6 +44,6 @@ st.dataframe(
         t("col_province"): [province_label(p) for p in shown["province"]],
         t("col_stages"): [stages_label(s) for s in shown["stages"]],
         t("col_designations"): [fact_text(d) for d in shown["designations"]],
-    },
-    hide_index=True, key="overview.directory",
+    }),
+    hide_index=True, key="overview.directory", wrap=[t("col_designations")],
 )

@@ -1,9 +1,11 @@
 """Cluster profile: position in the chain, its gaps and who could fill them, top partners, history."""
 
+import re
+
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, charts, context, finder, history, pairs
+from app_components import cache, charts, context, finder, history, pairs, tables
 from app_components.i18n import (
     fact_text,
     flag_label,
@@ -35,17 +37,17 @@ cluster_id = st.selectbox(
 )
 me = clusters.loc[cluster_id]
 st.header(plain(name_of(me["name_zh"], me["name_en"], cluster_id)))
-st.caption(plain(f"{province_label(me['province'])} · {region_label(me['region'])} · {me.get('city') or ''}"))
+st.caption(plain(f"{province_label(me['province'])} · {region_label(me['region'])} · {fact_text(me.get('city'))}"))
 
 facts, position_col = st.columns([1, 2])
 with facts:
     st.subheader(t("facts_title"))
-    st.dataframe(pd.DataFrame({
+    tables.facts(pd.DataFrame({
         t("col_feature"): [t("col_stages"), t("col_products"), t("col_designations")]
         + [flag_label(f) for f in FLAGS],
         t("col_value"): [stages_label(me["stages"]), fact_text(me.get("products")), fact_text(me.get("designations"))]
         + [t("unknown") if pd.isna(me[f]) else t("yes") if me[f] else t("no") for f in FLAGS],
-    }), hide_index=True, key="profile.facts")
+    }))
     homes = engine.home_markets(cluster_id)
     if homes:
         markets = data.markets.set_index("id")
@@ -62,19 +64,20 @@ with position_col:
 st.subheader(t("province_facts_title"))
 st.caption(t("province_facts_caption"))
 province = province_profile(data.provinces, me["province"])
-st.dataframe(pd.DataFrame({
+tables.facts(pd.DataFrame({
     t("col_fact"): province["label_zh" if lang() == "zh" else "label_en"],
     t("col_value"): province["value_zh" if lang() == "zh" else "value_en"].replace("", t("unknown")),
     t("col_year"): province["year"],
-    t("col_source"): province["source"],
-}), hide_index=True, key="profile.province",
-    column_config={t("col_source"): st.column_config.TextColumn(t("col_source"), width="large")})
+    # the sources' notes are in English: the Chinese page gives their addresses
+    t("col_source"): province["source"] if lang() == "en" else [" ".join(re.findall(r"https?://\S+", str(x)))
+                                                                for x in province["source"]],
+}))
 
 st.subheader(t("gaps_title"))
 if gaps.empty:
     st.info(t("no_gaps"))
 else:
-    st.dataframe(pd.DataFrame({
+    tables.show(pd.DataFrame({
         t("col_gap_stage"): [stage_label(s) for s in gaps["gap_stage"]],
         t("col_feeds"): [stage_label(s) for s in gaps["feeds"]],
         t("col_need"): gaps["need"].round(2).tolist(),
@@ -95,10 +98,11 @@ for tab, kind in zip(st.tabs([kind_label(k) for k in kinds]), kinds, strict=Fals
         if top.empty:
             st.caption(t("not_in_kind"))
             continue
-        view = pairs.table_view(top)
-        st.dataframe(view[["rank", "right", "right_region", "score", "reason"]].rename(columns={
-            "rank": t("col_rank"), "right": t("col_partner"), "right_region": t("col_region"),
-            "score": t("col_score"), "reason": t("col_reason")}), hide_index=True, key=f"profile.top.{kind}")
+        view = pairs.table_view(top, short=False)
+        tables.show(view[["rank", "right", "right_region", "score", "reason"]], hide_index=True,
+                    key=f"profile.top.{kind}", wrap=["reason"], fixed={"rank": 60, "score": 80},
+                    labels={"rank": t("col_rank"), "right": t("col_partner"), "right_region": t("col_region"),
+                            "score": t("col_score"), "reason": t("col_reason")})
 
 st.subheader(t("history_title"))
 everyone = cache.entities(data).set_index("id")
@@ -107,4 +111,4 @@ past = history.table(context.store(), cluster_id, name=lambda i: name_of(
 if past.empty:
     st.caption(t("no_history"))
 else:
-    st.dataframe(past, hide_index=True, key="profile.history")
+    tables.show(past, hide_index=True, key="profile.history", wrap=[c for c in past.columns if past[c].dtype == object][-1:])

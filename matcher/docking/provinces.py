@@ -103,6 +103,8 @@ def province_profile(table: pd.DataFrame, province: str) -> pd.DataFrame:
             parts = [FRAMEWORK_LABELS.get(p, (p, p))[lang] for p in parts]
         elif code == "neighbours":
             parts = [PROVINCES[p][0] if lang == 0 and p in PROVINCES else p for p in parts]
+        elif code == "textile" and lang == 0:
+            return textile_note_zh(text)
         else:
             return text
         return ("、" if lang == 0 else ", ").join(parts)
@@ -113,6 +115,48 @@ def province_profile(table: pd.DataFrame, province: str) -> pd.DataFrame:
         rows.append({"fact": code, "label_zh": zh, "label_en": en, "value": text, "value_zh": words(code, text, 0),
                      "value_en": words(code, text, 1), "year": cell(year) if text else "", "source": cell(source)})
     return pd.DataFrame(rows, columns=columns)
+
+
+_MONTHS = r"Jan-(\w{3}) (\d{4})"
+_MONTH_NO = {m: i + 1 for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                             "Nov", "Dec"))}
+_PRODUCT_ZH = {"Yarn": "纱产量", "Knitted garments": "针织服装产量", "Chemical fibre": "化纤产量",
+               "Textile chain gross output (above-scale)": "纺织全产业链规模以上总产值"}
+#: The reference's textile-output notes, in Chinese: (pattern, template over the pattern's groups).
+_TEXTILE_ZH = [
+    (rf"^(?P<what>[\w ()-]+?) {_MONTHS}: (?P<n>[\d,.]+) t of national (?P<all>[\d,.]+) t$",
+     "{what} {year}年1–{month}月：{n} 吨（全国 {all} 吨）"),
+    (rf"^(?P<what>[\w ()-]+?) {_MONTHS}: (?P<share>[\d.]+)% of national \(rank (?P<rank>\d+)\)$",
+     "{what} {year}年1–{month}月：占全国 {share}%（第 {rank} 位）"),
+    (rf"^(?P<what>[\w ()-]+?) {_MONTHS}: (?P<bn>[\d.]+) bn pieces, (?P<share>[\d.]+)% of national "
+     r"\(rank (?P<rank>\d+)\)$", "{what} {year}年1–{month}月：{yi} 亿件，占全国 {share}%（第 {rank} 位）"),
+    (rf"^(?P<what>[\w ()-]+?) {_MONTHS}: (?P<bn>[\d.,]+) bn yuan of national (?P<all>[\d.,]+) bn$",
+     "{what} {year}年1–{month}月：{yi} 亿元（全国 {all_yi} 亿元）"),
+    (rf"^(?P<what>[\w ()-]+?) {_MONTHS} \(not (?P<not>\d{{4}})\): (?P<kt>[\d.]+) kt, rank (?P<rank>\d+) nationally$",
+     "{what} {year}年1–{month}月（非 {not_} 年）：{wan} 万吨，全国第 {rank} 位"),
+]
+
+
+def textile_note_zh(text: str) -> str:
+    """A textile-output note of ``provinces.csv`` in Chinese (the reference writes them in English);
+    a note in another form is returned as it is."""
+    import re
+
+    for pattern, template in _TEXTILE_ZH:
+        found = re.match(pattern, text.strip())
+        if not found or found["what"] not in _PRODUCT_ZH:
+            continue
+        g = found.groupdict()
+
+        def yi(billions: str) -> str:  # 1 bn = 10 亿
+            return f"{float(billions.replace(',', '')) * 10:,.1f}".removesuffix(".0")
+
+        return template.format(
+            what=_PRODUCT_ZH[g["what"]], year=found.group(3), month=_MONTH_NO.get(found.group(2), found.group(2)),
+            n=g.get("n"), all=g.get("all"), share=g.get("share"), rank=g.get("rank"), not_=g.get("not"),
+            yi=yi(g["bn"]) if g.get("bn") else "", all_yi=yi(g["all"]) if g.get("all") and "bn" in pattern else "",
+            wan=f"{float(g['kt']) / 10:g}" if g.get("kt") else "")
+    return text
 
 
 def province_facts(table: pd.DataFrame) -> ProvinceFacts:

@@ -1,0 +1,197 @@
+"""Tables drawn on a canvas (``st.dataframe``), sized to their text so nothing is cut off.
+
+The data grid paints cells on a canvas: the browser cannot wrap or measure their text, and a cell
+too narrow for its text ends in an ellipsis. So the width of every text column is worked out here
+from the text itself (Chinese characters are about twice as wide as Latin letters), and a long
+column (a reason, a source) is wrapped onto as many lines as its longest text needs, within the
+width left beside the other columns. :func:`clipped` checks a drawn table the same way, from its
+column configuration: the app tests run it on every table of every page.
+
+The numbers follow Streamlit's grid: 14 px text, 8 px padding each side, lines 1.4 x 14 px high,
+3 px vertical padding, automatic widths up to 500 px, and wrapping when the row height is over 4 rem.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+FONT_PX = 14.0
+PADDING_PX = 2 * 8 + 4  # both sides, and a little room for the sort/resize handles
+LINE_PX = FONT_PX * 1.4
+ROW_PAD_PX = 2 * 3 + 8
+ROW_PX = 35  # the grid's default row height (one line)
+WRAP_MIN_ROW_PX = 65  # the grid wraps text only when rows are taller than 4 rem (64 px)
+AUTO_MAX_PX = 500  # the grid's widest automatic column
+#: The width a full-width table has at a 1366-px window (main column 906 px, sidebar open), less a
+#: little for the grid's borders.
+FULL_WIDTH_PX = 890
+SELECT_PX = 34  # the tick column of a table whose rows can be selected
+NAMED_PX = {"small": 75, "medium": 200, "large": 400}
+
+
+def text_px(text: Any) -> float:
+    """About how wide ``text`` is in the grid's 14 px font."""
+    width = 0.0
+    for ch in str(text):
+        if unicodedata.east_asian_width(ch) in "WF":
+            width += FONT_PX
+        elif ch == " ":
+            width += 3.6
+        elif ch.isupper() or ch in "mwMW@%":
+            width += 9.5
+        else:
+            width += 7.4
+    return width
+
+
+def lines_needed(text: Any, width_px: float) -> int:
+    """How many lines ``text`` takes in a cell ``width_px`` wide (breaking at spaces, or anywhere
+    within a run of Chinese text, as the grid does)."""
+    room = max(width_px - PADDING_PX, 1.0)
+    lines, used = 1, 0.0
+    for word in _words(str(text)):
+        w = text_px(word)
+        if used and used + w > room:
+            lines, used = lines + 1, 0.0
+            word = word.lstrip()
+            w = text_px(word)
+        while w > room:  # a word longer than the line is broken inside it
+            lines += 1
+            w -= room
+        used += w
+    return lines
+
+
+def _words(text: str) -> Iterable[str]:
+    """Break opportunities: each Chinese character, or a Latin word with the space before it."""
+    word = ""
+    for ch in text:
+        if unicodedata.east_asian_width(ch) in "WF":
+            if word:
+                yield word
+                word = ""
+            yield ch
+        elif ch == " " and word.strip():
+            yield word
+            word = ch
+        else:
+            word += ch
+    if word:
+        yield word
+
+
+def _strings(column: pd.Series) -> list[str]:
+    return ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v) for v in column]
+
+
+def natural_px(column: pd.Series, header: str) -> float:
+    """The width a column needs to show its header and every value on one line."""
+    values = _strings(column)
+    return max([text_px(header) + 24] + [text_px(v) for v in values]) + PADDING_PX
+
+
+def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str] | None = None,
+        fixed: dict[str, int] | None = None, caps: dict[str, int] | None = None,
+        budget: int = FULL_WIDTH_PX, max_lines: int = 10) -> tuple[dict[str, int], int | None]:
+    """Column widths (px) and a row height for ``frame`` so that no text is cut off.
+
+    Every column gets its one-line width; the ``wrap`` columns share what is left of ``budget``
+    (at least 240 px each) and the rows grow to the lines their longest text needs (at most
+    ``max_lines``: a text longer than that is cut, and :func:`clipped` says so). ``fixed`` widths are
+    kept as they are (progress bars, numbers); a column with a ``caps`` width is at most that wide
+    and wraps beyond it (names). Returns ``(widths, row_height or None)``.
+    """
+    labels = labels or {}
+    fixed = fixed or {}
+    caps = caps or {}
+    widths: dict[str, int] = {}
+    lines = 1
+    for name in frame.columns:
+        if name in fixed:
+            widths[name] = fixed[name]
+        elif name not in wrap:
+            widths[name] = math.ceil(natural_px(frame[name], labels.get(name, str(name))))
+            if name in caps and widths[name] > caps[name]:
+                widths[name] = caps[name]
+                need = max([lines_needed(v, caps[name]) for v in _strings(frame[name])] or [1])
+                lines = max(lines, min(need, max_lines))
+    if wrap:
+        left = budget - sum(widths.values())
+        share = max(240, left // len(wrap))
+        for name in wrap:
+            natural = math.ceil(natural_px(frame[name], labels.get(name, str(name))))
+            widths[name] = min(natural, share) if natural > share else max(natural, min(share, 400))
+            widths[name] = max(widths[name], math.ceil(text_px(labels.get(name, str(name))) + PADDING_PX + 24))
+            need = max([lines_needed(v, widths[name]) for v in _strings(frame[name])] or [1])
+            lines = max(lines, min(need, max_lines))
+    if lines == 1:
+        return widths, None
+    return widths, max(WRAP_MIN_ROW_PX, math.ceil(lines * LINE_PX + ROW_PAD_PX))
+
+
+def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Sequence[str] = (),
+         column_config: dict[str, Any] | None = None, fixed: dict[str, int] | None = None,
+         caps: dict[str, int] | None = None, budget: int = FULL_WIDTH_PX, height: int | str = "auto",
+         **kwargs: Any) -> Any:
+    """``st.dataframe`` with every column sized by :func:`fit` and labelled in ``labels``.
+
+    ``column_config`` may give a column's type (a progress bar, a number format); its width is
+    then set here unless it is in ``fixed``. Other keyword arguments go to ``st.dataframe``.
+    """
+    labels = labels or {}
+    data = frame.data if hasattr(frame, "data") and isinstance(frame.data, pd.DataFrame) else frame  # a Styler
+    widths, row_height = fit(data, wrap=wrap, labels=labels, fixed=fixed, caps=caps, budget=budget)
+    config: dict[str, Any] = {}
+    for name in data.columns:
+        given = (column_config or {}).get(name)
+        label = labels.get(name, str(name))
+        if given is None:
+            config[name] = st.column_config.Column(label, width=widths[name])
+        else:
+            given = dict(given)
+            given["label"] = label
+            given["width"] = widths[name]
+            config[name] = given
+    if row_height and height == "auto" and len(data) > 8:
+        height = min(620, int(row_height * len(data) + 38))
+    return st.dataframe(frame, column_config=config, row_height=row_height, height=height, **kwargs)
+
+
+def facts(frame: pd.DataFrame) -> Any:
+    """A small table of facts (name, value, source...) as a static table whose cells wrap: every
+    text escaped, so a value from the data is never read as Markdown."""
+    from app_components.i18n import plain
+
+    shown = frame.map(plain)
+    shown.columns = [plain(c) for c in frame.columns]
+    return st.table(shown, hide_index=True)
+
+
+def clipped(frame: pd.DataFrame, widths: dict[str, Any], row_height: int | None = None,
+            labels: dict[str, str] | None = None) -> list[str]:
+    """The cells of a drawn table whose text does not fit, as ``"column: text"``; empty when
+    none. ``widths`` are the configured widths (px, "small"/"medium"/"large" or None for
+    automatic)."""
+    labels = labels or {}
+    lines = 1
+    if row_height and row_height >= WRAP_MIN_ROW_PX:
+        lines = max(1, int((row_height - ROW_PAD_PX) // LINE_PX))
+    out = []
+    for name in frame.columns:
+        width = widths.get(name)
+        width = NAMED_PX.get(width, width) if isinstance(width, str) else width
+        if width is None:  # automatic: one line, up to the grid's widest automatic column
+            width = min(natural_px(frame[name], labels.get(name, str(name))), AUTO_MAX_PX)
+        header = labels.get(name, str(name))
+        if text_px(header) + PADDING_PX > width + 1:
+            out.append(f"{header}: (header)")
+        for value in _strings(frame[name]):
+            if lines_needed(value, width) > lines:
+                out.append(f"{header}: {value}")
+    return out

@@ -1,0 +1,95 @@
+"""Nothing cut off and no stray language in the tables the grid draws on a canvas, on every page.
+
+The browser cannot see text drawn on a canvas, so each table is checked from what the app sent:
+its column widths and row height against the width of its text (``app_components.tables``). The
+pages are filled first: three pairs on the shortlist, a schedule, an outcome and a profile.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pandas as pd
+import pytest
+from conftest import go
+from language import stray_cjk, stray_latin
+
+from app_components.tables import clipped, fit, lines_needed, text_px
+
+PAGES = ("overview", "explore", "profile", "shortlist", "meetings", "outcomes", "data")
+
+
+def _tables(at) -> list[tuple]:
+    out = []
+    for frame in at.dataframe:
+        proto = frame.proto
+        config = json.loads(proto.columns) if proto.columns else {}
+        value = frame.value
+        if isinstance(value, pd.io.formats.style.Styler):
+            value = value.data
+        for name in value.columns:  # a picker column shows its options' labels, not their values
+            options = ((config.get(name) or {}).get("type_config") or {}).get("options")
+            if options:
+                shown = {o["value"]: o["label"] for o in options}
+                value = value.assign(**{name: [shown.get(v, v) for v in value[name]]})
+        shown = list(proto.column_order) or list(value.columns)
+        ticks = [n for n in shown if ((config.get(n) or {}).get("type_config") or {}).get("type") == "checkbox"]
+        value = value[[n for n in shown if n in value.columns and n not in ticks]]
+        widths = {name: (config.get(name) or {}).get("width") for name in value.columns}
+        labels = {name: (config.get(name) or {}).get("label") or str(name) for name in value.columns}
+        out.append((proto.id[-40:], value.reset_index(drop=True), widths, labels, proto.row_height or None))
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_table_cuts_off_its_text(workspace, lang, monkeypatch):
+    from conftest import APP
+    from streamlit.testing.v1 import AppTest
+
+    import app_components.i18n
+
+    # AppTest formats a picker's value outside the script run, where the session's language is not
+    # set: pin the language the labels are made in, wherever it was imported
+    for module in [m for name, m in sys.modules.items() if name.startswith("app_components")]:
+        if hasattr(module, "lang"):
+            monkeypatch.setattr(module, "lang", lambda: lang)
+    assert app_components.i18n.lang() == lang
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["lang"] = lang
+    at.run()
+    go(at, "explore")
+    at.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}
+    at.run()
+    at.button(key="explore.add").click().run()
+    go(at, "meetings")
+    at.button(key="meetings.run").click().run()
+    problems, strays = {}, {}
+    for page in PAGES:
+        go(at, page)
+        for where, frame, widths, labels, row_height in _tables(at):
+            cut = clipped(frame, widths, row_height, labels)
+            if cut:
+                problems[f"{page} {where}"] = cut[:4]
+            text = " ".join(list(labels.values()) + [str(v) for v in frame.astype(str).to_numpy().ravel()])
+            stray = stray_latin(text, {"clqkyj"}) if lang == "zh" else stray_cjk(text)  # a web site's name
+            if stray:
+                strays[f"{page} {where}"] = sorted(set(stray))[:12]
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+    assert not strays, json.dumps(strays, ensure_ascii=False, indent=1)
+
+
+def test_widths_follow_the_text():
+    """Chinese is about twice as wide as Latin; a long column wraps onto the lines it needs and the
+    checker agrees with the layout it was given (and finds a column made too narrow)."""
+    assert text_px("柯桥") == pytest.approx(2 * text_px("柯"))
+    assert text_px("柯桥") > text_px("kq")
+    frame = pd.DataFrame({"name": ["柯桥", "Xintang"], "reason": ["同类产能转移；" * 12, "similar products; " * 12]})
+    widths, row_height = fit(frame, wrap=["reason"], budget=600)
+    assert row_height is not None and row_height >= 65
+    assert not clipped(frame, widths, row_height)
+    assert clipped(frame, {**widths, "reason": 120}, row_height)
+    assert clipped(frame, {**widths, "name": 30}, None)
+    assert lines_needed("similar products", 1000) == 1
+    assert lines_needed("similar products " * 20, 200) > 5
