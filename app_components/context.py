@@ -9,7 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_components import cache
-from app_components.i18n import message, t
+from app_components.i18n import t
+from app_components.messages import message
 from matcher.docking.engine import DockingEngine
 from matcher.exceptions import MatcherError
 from matcher.ingest.dataset import Dataset

@@ -313,6 +313,16 @@ TEXT: dict[str, tuple[str, str]] = {
                      "Train the kind's scorer on recorded outcomes (agreement and negotiation are good; no further contact and declined are poor) and compare it with the weight preset on held-out pairs. With fewer than 30 outcomes the preset stays in use."),
     "retrain": ("重新训练", "Retrain"),
     "retraining": ("正在训练……", "Training…"),
+    "retrain_pairs": ("{kind}：{n} 对有结果的配对（{good} 对为好结果）", "{kind}: {n} pairs with outcomes ({good} good)"),
+    "retrain_compared": ("在留出的配对上比较（越高越好）；保存的模型随后用全部配对重新训练",
+                         "Compared on held-out pairs (higher is better); the saved model is then refitted on all pairs"),
+    "scorer_learned": ("学习得到的模型", "learned model"),
+    "scorer_preset": ("权重方案", "weight preset"),
+    "col_scorer": ("排序方法", "Ranking"),
+    "col_pairs_held_out": ("留出配对", "Held-out pairs"),
+    "col_good": ("好结果", "Good"),
+    "col_average_precision": ("平均精度", "Average precision"),
+    "baseline": ("基线（截距）", "baseline (intercept)"),
     "retrained": ("已训练并保存模型，可在“对接探索”中启用", "Model trained and saved; switch it on in Explore docking"),
     "retrain_cold": ("成效太少（{n} / {need} 条），继续使用权重方案",
                      "Too few outcomes ({n} of {need}): the weight preset stays in use"),
@@ -548,95 +558,3 @@ def plain(text: Any) -> str:
         return ""
     special = "\\`*_{}[]<>()#+-.!|~$:"
     return "".join("\\" + ch if ch in special else ch for ch in str(text))
-
-
-#: Problems the importer reports (English, from ``matcher.ingest.validate``/``matcher.ingest.read``) in Chinese:
-#: (pattern, Chinese template using the pattern's groups). Unmatched text is shown as it is.
-PROBLEM_ZH: list[tuple[str, str]] = [
-    (r"^latitude must be between -90 and 90$", "纬度须在 -90 到 90 之间"),
-    (r"^longitude must be between -180 and 180$", "经度须在 -180 到 180 之间"),
-    (r"^must be 0 or more \(leave the cell empty when unknown\)$", "须为 0 或正数（未知请留空）"),
-    (r"^not a number \(leave the cell empty when unknown\)$", "不是数字（未知请留空）"),
-    (r"^not a whole number.*$", "不是整数"),
-    (r"^not a yes/no flag.*$", "不是“是/否”值；请用 是、否、yes、no、1、0（未知请留空）"),
-    (r"^unknown (stage|role) '(.*)'; valid \w+: (.*)$", "未知的{0}“{1}”；可用：{2}"),
-    (r"^unknown province.*$", "未知省份；请用大陆省份的中文或英文名，如 浙江 或 Zhejiang"),
-    (r"^unknown region.*$", "未知区域；可用 east、central、west（留空则按省份推断）"),
-    (r"^required column '(.*)' is missing.*$", "缺少必填列“{0}”"),
-    (r"^unknown column '(.*)'; valid columns: (.*)$", "未知列“{0}”；可用列：{1}"),
-    (r"^(\w+) '(.*)' is used more than once \(rows (.*)\); ids must be unique$", "{0}“{1}”重复出现（第 {2} 行）；编号必须唯一"),
-    (r"^required cell is empty.*$", "必填单元格为空"),
-    (r"^region does not match province.*$", "区域与省份不符"),
-    (r"^give name_zh or name_en.*$", "中文名或英文名至少填一个"),
-    (r"^unknown cluster_id.*$", "未知的集群编号：集群表中没有该编号"),
-    (r"^longer than ([\d,]+) characters.*$", "超过 {0} 个字符（电子表格单元格的上限），请缩短"),
-    (r"^the file is UTF-16 encoded.*$", "文件为 UTF-16 编码；请另存为 UTF-8（Excel 的“CSV UTF-8”）或 GBK"),
-    (r"^the file is empty.*$", "文件为空；至少需要一行表头"),
-    (r"^the file contains NUL bytes.*$", "文件含有空字节（像是二进制文件）；请另存为 UTF-8 或 GBK 的 CSV"),
-    (r"^the file is not a text table in a known encoding.*$", "文件不是已知编码（UTF-8、GBK、GB18030）的文本表格"),
-    (r"^the file looks binary.*$", "文件像是二进制文件，不是 CSV 文本表格"),
-    (r"^the first row is empty.*$", "第一行为空；第一行必须是表头"),
-    (r"^row (\d+) has (\d+) cells but the header has (\d+).*$", "第 {0} 行有 {1} 个单元格，但表头只有 {2} 列"),
-    (r"^the file cannot be read as CSV.*$", "无法按 CSV 读取该文件"),
-    (r"^the file is named \.xlsx but is .*$", "文件扩展名为 .xlsx，但不是 Excel 工作簿；请另存为 .xlsx 或 .csv"),
-    (r"^the workbook cannot be opened.*$", "无法打开该工作簿；请重新另存为 .xlsx"),
-    (r"^the sheet has more than ([\d,]+) cells.*$", "工作表超过 {0} 个单元格；请拆分或另存为 CSV"),
-    (r"^the sheet is empty.*$", "工作表为空；至少需要一行表头"),
-    (r"^old \.xls workbooks are not supported.*$", "不支持旧版 .xls 工作簿；请另存为 .xlsx 或 CSV"),
-    (r"^duplicate column '(.*)'.*$", "列“{0}”重复"),
-    (r"^unterminated quote \(a quote opened in row (\d+).*$", "第 {0} 行的引号没有闭合；每个左引号都需要右引号"),
-    (r"^unterminated quote.*$", "引号没有闭合；每个左引号都需要右引号"),
-    (r"^no (stage|role) given$", "未填写{0}"),
-]
-_PROBLEM_ZH = [(re.compile(p, re.DOTALL), zh) for p, zh in PROBLEM_ZH]
-_WHAT_ZH = {"stage": "产业链环节", "role": "市场角色"}
-
-
-def problem_reason(text: str) -> str:
-    """An importer problem in the session's language (Chinese templates for known problems)."""
-    if lang() != "zh":
-        return text
-    for pattern, zh in _PROBLEM_ZH:
-        match = pattern.match(str(text))
-        if match:
-            return zh.format(*(_WHAT_ZH.get(g, g) for g in match.groups()))
-    return text
-
-
-#: Messages of the library's errors (store conflicts and faults, uploads) in Chinese, line by line:
-#: (pattern, Chinese template using the pattern's groups). Lines that match nothing stay as they are.
-MESSAGE_ZH: list[tuple[str, str]] = [
-    (r"^(.*) was changed by (.*) at (.*) since you loaded it: yours is based on version (\d+), theirs is now "
-     r"version (\d+)\.$", "{0} 在你载入后已被 {1} 于 {2} 修改：你的基于第 {3} 版，对方的已是第 {4} 版。"),
-    (r"^(.*) is already recorded by (.*) at (.*) \(version (\d+)\), and you did not name the version you "
-     r"replace\.$", "{0} 已由 {1} 于 {2} 记录（第 {3} 版），而你没有指明要替换的版本。"),
-    (r"^  (\w+): yours (.*), theirs (.*)$", "  {0}：你的 {1}，对方的 {2}"),
-    (r"^Nothing was saved\. Reload it, then apply your change again if it still holds\.$",
-     "未保存任何内容。请重新载入，如仍需要，再修改一次。"),
-    (r"^To replace it deliberately, pass expected version (\d+)\.$", "如确需替换，请注明当前版本 {0}。"),
-    (r"^Table (.*) at slot (.*) is already taken by (.*?) \(.*\)\. Pick another table or slot\.$",
-     "时段 {1} 的 {0} 号桌已被 {2} 占用。请换一张桌或换一个时段。"),
-    (r"^Pair (.*) is already on shortlist (.*); nothing was added\.$", "{0} 已在候选清单 {1} 中；未重复加入。"),
-    (r"^A shortlist named (.*) already exists; pick another name\.$", "已有名为 {0} 的清单；请换一个名称。"),
-    (r"^Could not (.*): another planner saved the same thing at the same moment .*$",
-     "未能保存：另一位规划人员同时保存了同一内容。未保存任何内容；请刷新后重试。"),
-    (r"^Could not (.*): the store \((.*)\) (.*)\. Nothing was written\.$", "未能完成操作：存储（{1}）不可用（{2}）。未写入任何内容。"),
-    (r"^the upload could not be stored in (.*) \((.*)\); nothing was changed$", "上传的文件无法保存到 {0}（{1}）；未做任何更改"),
-    (r"^the workspace folder (.*) cannot be written \((.*)\); nothing was changed$", "工作目录 {0} 无法写入（{1}）；未做任何更改"),
-]
-_MESSAGE_ZH = [(re.compile(p), zh) for p, zh in MESSAGE_ZH]
-
-
-def message(text: str) -> str:
-    """A library message in the session's language (known lines translated, the rest as given)."""
-    if lang() != "zh":
-        return str(text)
-    out = []
-    for line in str(text).split("\n"):
-        for pattern, zh in _MESSAGE_ZH:
-            match = pattern.match(line)
-            if match:
-                line = zh.format(*match.groups())
-                break
-        out.append(line)
-    return "\n".join(out)

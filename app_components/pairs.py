@@ -81,17 +81,29 @@ def show_table(key: str, ranked: pd.DataFrame) -> list[tuple[str, str]]:
                                            "columns": [], "cells": []}}
     top = float(ranked["score"].max()) if len(ranked) else 1.0
     tables.show(
-        table_view(ranked)[["rank", "left", "right", "score", "reason"]], key=key, on_select="rerun",
-        selection_mode="multi-row", hide_index=True,
-        labels={"rank": t("col_rank"), "left": t("col_left"), "right": t("col_right"), "score": t("col_score"),
-                "reason": t("col_main_reasons")},
-        wrap=["reason"], fixed={"rank": 60, "score": 100}, caps={"left": 170, "right": 170},
-        budget=tables.FULL_WIDTH_PX - tables.SELECT_PX,
+        _shown(ranked), key=key, on_select="rerun", selection_mode="multi-row", hide_index=True, **_layout(),
         column_config={"score": st.column_config.ProgressColumn(format="%.3f", min_value=0.0,
                                                                 max_value=max(top, 1e-9)),
                        "reason": st.column_config.TextColumn(help=t("col_main_reasons_help"))},
     )
     return picked(key)
+
+
+def _shown(ranked: pd.DataFrame) -> pd.DataFrame:
+    return table_view(ranked)[["rank", "left", "right", "score", "reason"]]
+
+
+def _layout() -> dict:
+    return {"labels": {"rank": t("col_rank"), "left": t("col_left"), "right": t("col_right"),
+                       "score": t("col_score"), "reason": t("col_main_reasons")},
+            "wrap": ["reason"], "fixed": {"rank": 60, "score": 100}, "caps": {"left": 170, "right": 170},
+            "budget": tables.FULL_WIDTH_PX - tables.SELECT_PX}
+
+
+def row_px(ranked: pd.DataFrame) -> int:
+    """How tall the ranked table's rows are drawn (they grow with the lines their text needs)."""
+    _, row_height = tables.fit(_shown(ranked), **_layout())
+    return row_height or tables.ROW_PX
 
 
 def names(rows: pd.DataFrame) -> str:

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app_components import tables
-from app_components.i18n import kind_label, message, name_of, status_label, t
+from app_components.i18n import kind_label, name_of, status_label, t
+from app_components.messages import message
 from matcher.exceptions import ConflictError, MatcherError
 from matcher.store import ITEM_STATUSES, Store
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_components.i18n import message, plain, t
+from app_components.i18n import plain, t
+from app_components.messages import message
 from matcher.docking.engine import new_run
 from matcher.exceptions import MatcherError
 from matcher.store import Store

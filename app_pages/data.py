@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import context, datasets, tables
-from app_components.i18n import fmt_number, message, problem_reason, t, table_label
+from app_components.i18n import fmt_number, t, table_label
+from app_components.messages import message, problem_reason
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import ENTITY_TABLES
 

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, downloads, meeting_plan, shortlists, tables
-from app_components.i18n import fmt_date, lang, message, name_of, status_label, t
+from app_components.i18n import fmt_date, lang, name_of, status_label, t
+from app_components.messages import message
 from matcher.exceptions import MatcherError
 from matcher.meetings.schedule import schedule
 from matcher.meetings.slots import SlotClock

@@ -5,15 +5,16 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, charts, context, conversion, models, tables
 from app_components.i18n import (
+    feature_label,
     fmt_date,
     kind_label,
-    message,
     name_of,
     outcome_label,
     outcome_stage_label,
     preset_label,
     t,
 )
+from app_components.messages import message
 from matcher.docking.kinds import available
 from matcher.exceptions import MatcherError
 from matcher.store import OUTCOMES
@@ -121,6 +122,16 @@ if st.button(t("retrain"), key="outcomes.retrain"):
         else:
             status.update(label=t("retrained") if not result.scorer.fallback_ else t(
                 "retrain_cold", n=result.scorer.n_outcomes_, need=result.scorer.min_outcomes), state="complete")
-            st.text(result.summary())
+            good = int((result.data.y == 1).sum())
+            st.caption(t("retrain_pairs", n=len(result.data.y), good=good, kind=kind_label(retrain_kind)))
             if not result.comparison.empty:
-                tables.show(result.comparison, hide_index=True, key="outcomes.retrain_report")
+                st.caption(t("retrain_compared"))
+                compared = result.comparison.assign(
+                    scorer=[t("scorer_learned") if s == "learned" else t("scorer_preset") for s in result.comparison["scorer"]])
+                tables.show(compared, hide_index=True, key="outcomes.retrain_report", labels={
+                    "scorer": t("col_scorer"), "pairs": t("col_pairs_held_out"), "good": t("col_good"),
+                    "auc": "AUC", "average_precision": t("col_average_precision"), "ndcg": "NDCG"})
+            weights = result.scorer.weights()
+            tables.show(pd.DataFrame({
+                t("col_feature"): [t("baseline") if f == "baseline" else feature_label(f) for f in weights],
+                t("col_weight"): [round(w, 3) for w in weights.values()]}), hide_index=True, key="outcomes.weights")

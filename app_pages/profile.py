@@ -58,7 +58,8 @@ with position_col:
     G = cache.chain_graph(data)
     position = chain_position(G, cluster_id)
     gaps = chain_gaps(G, cluster_id, partner_scores=engine.partner_scores(cluster_id))
-    st.plotly_chart(charts.chain_position(position, list(gaps["gap_stage"].unique())), key="profile.chain")
+    st.plotly_chart(charts.chain_position(position, list(gaps["gap_stage"].unique()),
+                                          chain_links=data.chain_links), key="profile.chain")
     st.caption(t("position_caption") + " " + t("position_value", value=fmt_number(position["position"], 2)))
 
 st.subheader(t("province_facts_title"))

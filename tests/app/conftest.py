@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,12 @@ def table(at: AppTest, column: str):
     """The first table on the page that has ``column`` (plain tables carry no key in AppTest)."""
     for frame in at.dataframe:
         value = frame.value
+        if column in value.columns:
+            return value
+    for static in at.table:  # small tables of facts are static, their text escaped for Markdown
+        value = static.value
+        value = value.map(lambda v: re.sub(r"\\(.)", r"\1", v) if isinstance(v, str) else v)
+        value.columns = [re.sub(r"\\(.)", r"\1", str(c)) for c in value.columns]
         if column in value.columns:
             return value
     raise AssertionError(f"no table with column {column!r}: {[list(f.value.columns) for f in at.dataframe]}")

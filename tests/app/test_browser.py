@@ -186,6 +186,7 @@ def _pick(page, label: str, option: str) -> None:
 def test_ticks_follow_pairs_across_preset_and_focus_changes(server, page):
     """Tick the 3rd and 4th pairs, switch the preset (the ranking changes there) and the focus (the
     ticked pairs leave the table): the shortlist gets exactly the ticked pairs, and says which."""
+    from app_components import pairs
     from app_components.ranking import ranked_pairs
     from matcher import DockingEngine, load_dataset
 
@@ -203,10 +204,12 @@ def test_ticks_follow_pairs_across_preset_and_focus_changes(server, page):
     grid.wait_for()
     _idle(page)
     box = grid.bounding_box()
+    row_px = pairs.row_px(balanced)  # rows are as tall as the lines their reasons need
     for row in (2, 3):
-        page.mouse.click(box["x"] + 14, box["y"] + 35 + 17 + 35 * row)
+        page.mouse.click(box["x"] + 14, box["y"] + 35 + row_px // 2 + row_px * row)
         _idle(page)
     page.get_by_text("已勾选 2 对").wait_for()
+    page.get_by_test_id("stExpander").filter(has_text="权重（当前方案").locator("summary").click()  # the weights
     _pick(page, "权重方案", "重供应链")
     _pick(page, "只看某一方", "新塘 (C056)")
     page.get_by_text("已勾选 2 对").wait_for()
@@ -221,7 +224,7 @@ def test_ticks_follow_pairs_across_preset_and_focus_changes(server, page):
     import re
     import sqlite3
 
-    where = re.search(r"file (\S+matcher\.db)", page.get_by_test_id("stSidebar").inner_text()).group(1)
+    where = re.search(r"(?:文件|file) (\S+matcher\.db)", page.get_by_test_id("stSidebar").inner_text()).group(1)
     with sqlite3.connect(where) as db:
         stored = set(db.execute("select left_id, right_id from shortlist_items").fetchall())
     assert set(zip(balanced["left_id"][2:4], balanced["right_id"][2:4], strict=True)) <= stored

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import go, table
 
-from app_components import i18n
+from app_components import i18n, messages
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -59,26 +59,26 @@ def test_english_tables_and_numbers(app):
 
 
 def test_importer_problems_in_chinese_and_as_given_in_english(monkeypatch):
-    monkeypatch.setattr(i18n, "lang", lambda: "zh")
-    assert i18n.problem_reason("latitude must be between -90 and 90") == "纬度须在 -90 到 90 之间"
-    assert i18n.problem_reason("unknown stage 'silk'; valid stages: fiber, spinning") == \
+    monkeypatch.setattr(messages, "lang", lambda: "zh")
+    assert messages.problem_reason("latitude must be between -90 and 90") == "纬度须在 -90 到 90 之间"
+    assert messages.problem_reason("unknown stage 'silk'; valid stages: fiber, spinning") == \
         "未知的产业链环节“silk”；可用：fiber, spinning"
-    assert i18n.problem_reason("id 'C1' is used more than once (rows 2, 3); ids must be unique") == \
+    assert messages.problem_reason("id 'C1' is used more than once (rows 2, 3); ids must be unique") == \
         "id“C1”重复出现（第 2, 3 行）；编号必须唯一"
-    assert i18n.problem_reason("something new") == "something new"  # unknown text stays readable
-    monkeypatch.setattr(i18n, "lang", lambda: "en")
-    assert i18n.problem_reason("latitude must be between -90 and 90") == "latitude must be between -90 and 90"
+    assert messages.problem_reason("something new") == "something new"  # unknown text stays readable
+    monkeypatch.setattr(messages, "lang", lambda: "en")
+    assert messages.problem_reason("latitude must be between -90 and 90") == "latitude must be between -90 and 90"
 
 
 def test_store_messages_in_chinese(monkeypatch):
     conflict = ("Shortlist item 3 was changed by wang at 2026-11-26T08:00 since you loaded it: yours is based on "
                 "version 1, theirs is now version 2.\n  status: yours 'accepted', theirs 'rejected'\n"
                 "Nothing was saved. Reload it, then apply your change again if it still holds.")
-    monkeypatch.setattr(i18n, "lang", lambda: "zh")
-    assert i18n.message(conflict).splitlines() == [
+    monkeypatch.setattr(messages, "lang", lambda: "zh")
+    assert messages.message(conflict).splitlines() == [
         "Shortlist item 3 在你载入后已被 wang 于 2026-11-26T08:00 修改：你的基于第 1 版，对方的已是第 2 版。",
         "  status：你的 'accepted'，对方的 'rejected'",
         "未保存任何内容。请重新载入，如仍需要，再修改一次。",
     ]
-    monkeypatch.setattr(i18n, "lang", lambda: "en")
-    assert i18n.message(conflict) == conflict
+    monkeypatch.setattr(messages, "lang", lambda: "en")
+    assert messages.message(conflict) == conflict
