@@ -12,12 +12,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_components import context
-from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, plain, store_where, streamlit_texts, t
+from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, pin_lang, plain, store_where, streamlit_texts, t
 
 st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=":material/hub:", layout="wide")
 
 st.session_state.setdefault(LANG_KEY, "zh")
 st.session_state.setdefault(context.DATASET_KEY, "")
+pin_lang()
 st.html(streamlit_texts())
 with st.sidebar:
     st.segmented_control(t("language"), LANGS, key=LANG_KEY, format_func=lambda code: LANG_LABEL[code], required=True)

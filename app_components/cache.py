@@ -107,3 +107,59 @@ def search_keys(version: str, ids: tuple[str, ...], names_zh: tuple[str, ...], n
     from app_components.finder import search_keys as build
 
     return build(ids, names_zh, names_en)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _labels(version: str, language: str, _data: Dataset) -> dict[str, str]:
+    from app_components.i18n import name_of
+
+    table = _data.entities()
+    return {i: f"{name_of(zh, en, i)} ({i})" for i, zh, en in zip(table["id"], table["name_zh"], table["name_en"], strict=True)}
+
+
+def entity_labels(data: Dataset) -> dict[str, str]:
+    """"Name (id)" of every cluster, market and firm in the session's language, for pickers (read-only)."""
+    from app_components.i18n import lang
+
+    return _labels(data.version, lang(), data)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _partners(version: str, cluster_id: str, kind: str, _engine: DockingEngine) -> pd.DataFrame:
+    from matcher.exceptions import MatcherError
+
+    try:
+        return _engine.suggest(kind, top=5, for_id=cluster_id)
+    except MatcherError:
+        return pd.DataFrame()
+
+
+def top_partners(engine: DockingEngine, cluster_id: str, kind: str) -> pd.DataFrame:
+    """A cluster's five best partners of ``kind`` with the preset weights (empty when it has none)."""
+    return _partners(engine.dataset.version, cluster_id, kind, engine)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _gaps(version: str, cluster_id: str, _engine: DockingEngine, _graph: nx.DiGraph) -> pd.DataFrame:
+    from matcher.docking.chain import chain_gaps
+
+    return chain_gaps(_graph, cluster_id, partner_scores=_engine.partner_scores(cluster_id))
+
+
+def gaps(engine: DockingEngine, graph: nx.DiGraph, cluster_id: str) -> pd.DataFrame:
+    """A cluster's chain gaps and the partners that could fill each (``chain.chain_gaps``)."""
+    return _gaps(engine.dataset.version, cluster_id, engine, graph)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _chain_figure(version: str, cluster_id: str, language: str, _position: dict, _gaps: tuple, _links: pd.DataFrame):
+    from app_components.charts import chain_position
+
+    return chain_position(_position, list(_gaps), chain_links=_links)
+
+
+def chain_figure(data: Dataset, cluster_id: str, position: dict, gap_stages: list[str]):
+    """The chain-position drawing of a cluster (``charts.chain_position``), once per language."""
+    from app_components.i18n import lang
+
+    return _chain_figure(data.version, cluster_id, lang(), position, tuple(gap_stages), data.chain_links)

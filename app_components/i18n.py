@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -354,8 +355,28 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+_PINNED = threading.local()
+
+
+def pin_lang() -> None:
+    """Read the session's language once per script run (``app.py`` calls this first): :func:`lang`
+    is called thousands of times a run, and each read of session state costs tens of µs."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    value = st.session_state.get(LANG_KEY, "zh")
+    _PINNED.value = (ctx.session_id if ctx else None, value if value in LANGS else "zh")
+
+
 def lang() -> str:
     """The session's language, Chinese unless the planner chose English."""
+    pinned = getattr(_PINNED, "value", None)
+    if pinned is not None:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx(suppress_warning=True)
+        if ctx is not None and ctx.session_id == pinned[0]:
+            return pinned[1]
     value = st.session_state.get(LANG_KEY, "zh")
     return value if value in LANGS else "zh"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
@@ -73,6 +74,7 @@ def basemap_features() -> tuple[dict, dict]:
     return ({"type": "FeatureCollection", "features": areas}, {"type": "FeatureCollection", "features": lines})
 
 
+@lru_cache(maxsize=1)
 def basemap_layers() -> list[pdk.Layer]:
     """Provinces (light land, grey borders) and the lines, drawn first, in pixels at any zoom."""
     land, lines = basemap_features()
@@ -86,18 +88,34 @@ def basemap_layers() -> list[pdk.Layer]:
 
 
 class CompactDeck(pdk.Deck):
-    """A deck sent as compact JSON: pydeck indents its JSON, which makes a map with the basemap
-    about six times larger on the wire and slower to write on every rerun."""
+    """A deck sent as compact JSON, its basemap written once per process.
+
+    pydeck indents its JSON (six times larger on the wire with the basemap) and serialises every
+    layer again on every rerun; the basemap never changes, so its JSON is made once
+    (:func:`basemap_json`) and put in front of the other layers'.
+    """
 
     def to_json(self) -> str:
         from pydeck.bindings.json_tools import default_serialize
 
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        text = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        key = '"layers":['  # the deck's own key: keys inside the layers' data are escaped strings
+        at = text.index(key) + len(key)
+        return text[:at] + basemap_json() + ("," if text[at] != "]" else "") + text[at:]
+
+
+@lru_cache(maxsize=1)
+def basemap_json() -> str:
+    """The basemap's layers as JSON (without the brackets of a list), made once."""
+    from pydeck.bindings.json_tools import default_serialize
+
+    return json.dumps(basemap_layers(), sort_keys=True, default=default_serialize, separators=(",", ":"))[1:-1]
 
 
 def _deck(layers: list[pdk.Layer], tooltip: dict | None = None) -> pdk.Deck:
-    return CompactDeck(layers=[*basemap_layers(), *layers], initial_view_state=CHINA_VIEW, map_provider=None,
-                       map_style=None, tooltip=tooltip)
+    """A deck over the basemap (which :class:`CompactDeck` adds when it is written)."""
+    return CompactDeck(layers=layers, initial_view_state=CHINA_VIEW, map_provider=None, map_style=None,
+                       tooltip=tooltip)
 
 
 def entity_layer(entities: pd.DataFrame) -> pdk.Layer:
@@ -115,30 +133,34 @@ def entity_deck(entities: pd.DataFrame) -> pdk.Deck:
 
 def arc_rows(pairs: pd.DataFrame, entities: pd.DataFrame, highlight: set[tuple[str, str]] | None = None) -> pd.DataFrame:
     """One arc per pair with known coordinates on both sides; highlighted pairs drawn wider in red."""
-    where = entities.set_index("id")[["lat", "lon"]].astype(float)
-    rows = []
-    top = float(pairs["score"].max()) if len(pairs) else 1.0
-    for rec in pairs.itertuples(index=False):
-        if rec.left_id not in where.index or rec.right_id not in where.index:
-            continue
-        a, b = where.loc[rec.left_id], where.loc[rec.right_id]
-        if pd.isna(a["lat"]) or pd.isna(b["lat"]):
-            continue
-        hot = bool(highlight and (rec.left_id, rec.right_id) in highlight)
-        strength = float(rec.score) / top if top > 0 else 0.0
-        # width and opacity by score, in pixels: readable at 10 pairs and at 500
-        alpha = int(40 + 150 * strength) if len(pairs) > 100 else int(90 + 140 * strength)
-        rows.append({
-            "slon": a["lon"], "slat": a["lat"], "tlon": b["lon"], "tlat": b["lat"],
-            "width": 5.0 if hot else 0.5 + 2.5 * strength,
-            "source_colour": [214, 39, 40, 255] if hot else _colour(rec.left_region) + [alpha],
-            "target_colour": [214, 39, 40, 255] if hot else _colour(rec.right_region) + [alpha],
-            "label": f"{name_of(rec.left_name_zh, rec.left_name_en, rec.left_id)} ↔ "
-                     f"{name_of(rec.right_name_zh, rec.right_name_en, rec.right_id)}",
-            "detail": f"{t('col_score')} {fmt_score(rec.score)}\n{getattr(rec, reason_column(), '') or ''}",
-        })
+    where = entities.drop_duplicates("id").set_index("id")[["lat", "lon"]].astype(float)
     columns = ["slon", "slat", "tlon", "tlat", "width", "source_colour", "target_colour", "label", "detail"]
-    return pd.DataFrame(rows, columns=columns)
+    a = where.reindex(pairs["left_id"].to_numpy())
+    b = where.reindex(pairs["right_id"].to_numpy())
+    known = a.notna().all(axis=1).to_numpy() & b.notna().all(axis=1).to_numpy()
+    kept = pairs[known]
+    if kept.empty:
+        return pd.DataFrame(columns=columns)
+    top = float(pairs["score"].max())
+    strength = kept["score"].astype(float).to_numpy() / top if top > 0 else np.zeros(len(kept))
+    hot = np.array([bool(highlight) and (p, q) in highlight for p, q in
+                    zip(kept["left_id"], kept["right_id"], strict=True)], dtype=bool)
+    # width and opacity by score, in pixels: readable at 10 pairs and at 500
+    alpha = (40 + 150 * strength if len(pairs) > 100 else 90 + 140 * strength).astype(int)
+    red = [214, 39, 40, 255]
+    reasons = kept[reason_column()] if reason_column() in kept else pd.Series("", index=kept.index)
+    return pd.DataFrame({
+        "slon": a["lon"].to_numpy()[known], "slat": a["lat"].to_numpy()[known],
+        "tlon": b["lon"].to_numpy()[known], "tlat": b["lat"].to_numpy()[known],
+        "width": np.where(hot, 5.0, 0.5 + 2.5 * strength),
+        "source_colour": [red if h else _colour(r) + [int(x)] for h, r, x in zip(hot, kept["left_region"], alpha, strict=True)],
+        "target_colour": [red if h else _colour(r) + [int(x)] for h, r, x in zip(hot, kept["right_region"], alpha, strict=True)],
+        "label": [f"{name_of(lz, le, li)} ↔ {name_of(rz, re_, ri)}" for lz, le, li, rz, re_, ri in zip(
+            kept["left_name_zh"], kept["left_name_en"], kept["left_id"], kept["right_name_zh"], kept["right_name_en"],
+            kept["right_id"], strict=True)],
+        "detail": [f"{t('col_score')} {fmt_score(v)}\n{r if isinstance(r, str) else ''}"
+                   for v, r in zip(kept["score"], reasons, strict=True)],
+    }, columns=columns)
 
 
 def arc_deck(pairs: pd.DataFrame, entities: pd.DataFrame, highlight: set[tuple[str, str]] | None = None) -> pdk.Deck:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -35,10 +36,10 @@ SELECT_PX = 34  # the tick column of a table whose rows can be selected
 NAMED_PX = {"small": 75, "medium": 200, "large": 400}
 
 
-def text_px(text: Any) -> float:
-    """About how wide ``text`` is in the grid's 14 px font."""
+@lru_cache(maxsize=65536)
+def _text_px(text: str) -> float:
     width = 0.0
-    for ch in str(text):
+    for ch in text:
         if unicodedata.east_asian_width(ch) in "WF":
             width += FONT_PX
         elif ch == " ":
@@ -50,12 +51,22 @@ def text_px(text: Any) -> float:
     return width
 
 
+def text_px(text: Any) -> float:
+    """About how wide ``text`` is in the grid's 14 px font."""
+    return _text_px(str(text))
+
+
 def lines_needed(text: Any, width_px: float) -> int:
     """How many lines ``text`` takes in a cell ``width_px`` wide (breaking at spaces, or anywhere
     within a run of Chinese text, as the grid does)."""
+    return _lines_needed(str(text), float(width_px))
+
+
+@lru_cache(maxsize=65536)
+def _lines_needed(text: str, width_px: float) -> int:
     room = max(width_px - PADDING_PX, 1.0)
     lines, used = 1, 0.0
-    for word in _words(str(text)):
+    for word in _words(text):
         w = text_px(word)
         if used and used + w > room:
             lines, used = lines + 1, 0.0

@@ -6,7 +6,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, finder, maps, pairs, shortlists
 from app_components import weights as weight_sliders
-from app_components.i18n import kind_label, name_of, plain, preset_label, region_label, t
+from app_components.i18n import kind_label, plain, preset_label, region_label, t
 from app_components.ranking import ranked_pairs
 from matcher.docking.kinds import available
 from matcher.vocab import REGIONS
@@ -27,10 +27,10 @@ with first[1]:
     with find:
         ids = sorted(set(features.pairs["left_id"]) | set(features.pairs["right_id"]))
         ids = finder.find("explore.find", ids, everyone.reset_index(), data.version)
+    labels = cache.entity_labels(data)
     focus = pick.selectbox(
         t("focus_entity"), [""] + ids, key="explore.focus", persist_state="session",
-        format_func=lambda i: t("focus_all") if i == "" else
-        f"{name_of(everyone.at[i, 'name_zh'], everyone.at[i, 'name_en'], i)} ({i})",
+        format_func=lambda i: t("focus_all") if i == "" else labels.get(i, i),
     )
 regions = list(REGIONS)
 left_regions = second[0].multiselect(t("left_region"), regions, format_func=region_label, placeholder=t("choose"),
@@ -57,8 +57,10 @@ table_key = f"explore.table.{kind}"
 ticked = pairs.show_table(table_key, ranked)
 st.caption(t("rerank_time", ms=f"{(time.perf_counter() - started) * 1000:,.0f}"))
 # the ticked pairs under the current weights, shown or not (a filter may hide some), in tick order
-chosen = ranked_pairs(engine, kind, weights, only=ticked, top=None, scorer=model if use_model else None)
-chosen = chosen.set_index(["left_id", "right_id"], drop=False).loc[ticked].reset_index(drop=True)
+chosen = ranked.head(0)
+if ticked:
+    chosen = ranked_pairs(engine, kind, weights, only=ticked, top=None, scorer=model if use_model else None)
+    chosen = chosen.set_index(["left_id", "right_id"], drop=False).loc[ticked].reset_index(drop=True)
 count, clear = st.columns([3, 1])
 count.caption(t("ticked", n=len(chosen)))
 clear.button(t("clear_ticks"), key="explore.clear", on_click=pairs.clear, args=(table_key,),

@@ -5,7 +5,7 @@ import re
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, charts, context, finder, history, pairs, tables
+from app_components import cache, context, finder, history, pairs, tables
 from app_components.i18n import (
     fact_text,
     flag_label,
@@ -20,10 +20,9 @@ from app_components.i18n import (
     stages_label,
     t,
 )
-from matcher.docking.chain import chain_gaps, chain_position
+from matcher.docking.chain import chain_position
 from matcher.docking.kinds import available
 from matcher.docking.provinces import province_profile
-from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, FLAGS
 
 data = context.data()
@@ -33,7 +32,7 @@ clusters = data.clusters.set_index("id")
 options = finder.find("profile.find", list(clusters.index), data.clusters, data.version)
 cluster_id = st.selectbox(
     t("pick_cluster"), options, key="profile.cluster", persist_state="session",
-    format_func=lambda i: f"{name_of(clusters.at[i, 'name_zh'], clusters.at[i, 'name_en'], i)} ({i})",
+    format_func=cache.entity_labels(data).get,
 )
 me = clusters.loc[cluster_id]
 st.header(plain(name_of(me["name_zh"], me["name_en"], cluster_id)))
@@ -57,9 +56,9 @@ with position_col:
     st.subheader(t("position_title"))
     G = cache.chain_graph(data)
     position = chain_position(G, cluster_id)
-    gaps = chain_gaps(G, cluster_id, partner_scores=engine.partner_scores(cluster_id))
-    st.plotly_chart(charts.chain_position(position, list(gaps["gap_stage"].unique()),
-                                          chain_links=data.chain_links), key="profile.chain")
+    gaps = cache.gaps(engine, G, cluster_id)
+    st.plotly_chart(cache.chain_figure(data, cluster_id, position, list(gaps["gap_stage"].unique())),
+                    key="profile.chain")
     st.caption(t("position_caption") + " " + t("position_value", value=fmt_number(position["position"], 2)))
 
 st.subheader(t("province_facts_title"))
@@ -92,10 +91,7 @@ st.subheader(t("partners_title"))
 kinds = available(data, CLUSTER)
 for tab, kind in zip(st.tabs([kind_label(k) for k in kinds]), kinds, strict=False):
     with tab:
-        try:
-            top = engine.suggest(kind, top=5, for_id=cluster_id)
-        except MatcherError:
-            top = pd.DataFrame()
+        top = cache.top_partners(engine, cluster_id, kind)
         if top.empty:
             st.caption(t("not_in_kind"))
             continue
