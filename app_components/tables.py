@@ -14,6 +14,7 @@ The numbers follow Streamlit's grid: 14 px text, 8 px padding each side, lines 1
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -109,11 +110,11 @@ def natural_px(column: pd.Series, header: str) -> float:
 
 def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str] | None = None,
         fixed: dict[str, int] | None = None, caps: dict[str, int] | None = None,
-        budget: int = FULL_WIDTH_PX, max_lines: int = 10) -> tuple[dict[str, int], int | None]:
+        budget: int = FULL_WIDTH_PX, max_lines: int = 10, min_wrap: int = 240) -> tuple[dict[str, int], int | None]:
     """Column widths (px) and a row height for ``frame`` so that no text is cut off.
 
     Every column gets its one-line width; the ``wrap`` columns share what is left of ``budget``
-    (at least 240 px each) and the rows grow to the lines their longest text needs (at most
+    (at least ``min_wrap`` px each) and the rows grow to the lines their longest text needs (at most
     ``max_lines``: a text longer than that is cut, and :func:`clipped` says so). ``fixed`` widths are
     kept as they are (progress bars, numbers); a column with a ``caps`` width is at most that wide
     and wraps beyond it (names). Returns ``(widths, row_height or None)``.
@@ -134,7 +135,7 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
                 lines = max(lines, min(need, max_lines))
     if wrap:
         left = budget - sum(widths.values())
-        share = max(240, left // len(wrap))
+        share = max(min_wrap, left // len(wrap))
         for name in wrap:
             natural = math.ceil(natural_px(frame[name], labels.get(name, str(name))))
             widths[name] = min(natural, share) if natural > share else max(natural, min(share, 400))
@@ -148,8 +149,8 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
 
 def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Sequence[str] = (),
          column_config: dict[str, Any] | None = None, fixed: dict[str, int] | None = None,
-         caps: dict[str, int] | None = None, budget: int = FULL_WIDTH_PX, height: int | str = "auto",
-         **kwargs: Any) -> Any:
+         caps: dict[str, int] | None = None, budget: int = FULL_WIDTH_PX, min_wrap: int = 240,
+         height: int | str = "auto", **kwargs: Any) -> Any:
     """``st.dataframe`` with every column sized by :func:`fit` and labelled in ``labels``.
 
     ``column_config`` may give a column's type (a progress bar, a number format); its width is
@@ -157,7 +158,8 @@ def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Seq
     """
     labels = labels or {}
     data = frame.data if hasattr(frame, "data") and isinstance(frame.data, pd.DataFrame) else frame  # a Styler
-    widths, row_height = fit(data, wrap=wrap, labels=labels, fixed=fixed, caps=caps, budget=budget)
+    widths, row_height = fit(data, wrap=wrap, labels=labels, fixed=fixed, caps=caps, budget=budget,
+                             min_wrap=min_wrap)
     config: dict[str, Any] = {}
     for name in data.columns:
         given = (column_config or {}).get(name)
@@ -174,13 +176,36 @@ def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Seq
     return st.dataframe(frame, column_config=config, row_height=row_height, height=height, **kwargs)
 
 
-def facts(frame: pd.DataFrame) -> Any:
-    """A small table of facts (name, value, source...) as a static table whose cells wrap: every
-    text escaped, so a value from the data is never read as Markdown."""
+_URL = re.compile(r"https?://[^\s<>\"'`]+")
+
+
+def source_links(text: Any) -> str:
+    """The web addresses in a source cell as Markdown links named by their site (``sisi-smu.org``):
+    a long address no longer overflows its cell, and a click opens it. The link target is
+    percent-encoded so no character of it can end the link early; the rest of the cell is escaped."""
+    from urllib.parse import quote, urlsplit
+
     from app_components.i18n import plain
 
-    shown = frame.map(plain)
-    shown.columns = [plain(c) for c in frame.columns]
+    out, last = [], 0
+    value = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text)
+    for found in _URL.finditer(value):
+        url = found.group(0).rstrip(".,;)")
+        site = urlsplit(url).netloc or url
+        out.append(plain(value[last:found.start()]))
+        out.append(f"[{plain(site)}]({quote(url, safe=':/?&=%#.-_~+,;@!$*')})")
+        last = found.start() + len(url)
+    out.append(plain(value[last:]))
+    return "".join(out)
+
+
+def facts(frame: pd.DataFrame, links: Sequence[str] = ()) -> Any:
+    """A small table of facts (name, value, source...) as a static table whose cells wrap: every
+    text escaped, so a value from the data is never read as Markdown; in the ``links`` columns the
+    web addresses become links named by their site (:func:`source_links`)."""
+    from app_components.i18n import plain
+
+    shown = pd.DataFrame({plain(c): frame[c].map(source_links if c in links else plain) for c in frame.columns})
     return st.table(shown, hide_index=True)
 
 

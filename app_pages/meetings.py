@@ -26,13 +26,13 @@ n_slots = cols[0].number_input(t("n_slots"), 1, 200, 12, key="meetings.slots", p
 n_tables = cols[1].number_input(t("n_tables"), 1, 200, 8, key="meetings.tables", persist_state="session")
 minutes = cols[2].number_input(t("slot_minutes"), 5, 240, 20, 5, key="meetings.minutes", persist_state="session")
 start = cols[3].time_input(t("meeting_start"), dt.time(9, 0), key="meetings.start", persist_state="session")
-cols = st.columns([1, 2, 1])
+cols = st.columns([1, 3])
 day = cols[0].date_input(t("meeting_date"), dt.date.today() + dt.timedelta(days=14), key="meetings.date",
                          persist_state="session")
 statuses = cols[1].multiselect(t("include_status"), [s for s in ITEM_STATUSES if s != "rejected"],
                                default=["proposed", "accepted", "scheduled"], format_func=status_label,
                                placeholder=t("choose"), key="meetings.statuses", persist_state="session")
-keep_booked = cols[2].checkbox(t("keep_booked"), True, key="meetings.keep_booked")
+keep_booked = st.checkbox(t("keep_booked"), True, key="meetings.keep_booked")  # its own row: never cut off
 cols = st.columns(2)
 event_name = cols[0].text_input(t("event_name"), key="meetings.event", max_chars=120, persist_state="session")
 venue = cols[1].text_input(t("venue"), key="meetings.venue", max_chars=120, persist_state="session")
@@ -81,7 +81,8 @@ cells.columns = [f"{t('col_table')} {c}" for c in cells.columns]
 colour = {"conflict": "background-color: #f8d0d0", "booked": "background-color: #d6e6f7", "": ""}
 styled = cells.style.apply(lambda _: pd.DataFrame(marks.map(colour.get).to_numpy(), index=cells.index,
                                                   columns=cells.columns), axis=None)
-tables.show(styled, key="meetings.grid", wrap=list(cells.columns))
+tables.show(styled, key="meetings.grid", wrap=list(cells.columns), min_wrap=96,  # 8 tables side by side
+            budget=tables.FULL_WIDTH_PX - tables.text_px(cells.index[0] if len(cells) else "") - tables.PADDING_PX)
 
 if st.button(t("save_bookings"), key="meetings.save"):
     try:

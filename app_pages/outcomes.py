@@ -39,20 +39,21 @@ if items.empty:
 else:
     pairs = items.drop_duplicates(["left_id", "right_id", "kind"])
     keys = [f"{a}|{b}|{k}" for a, b, k in zip(pairs["left_id"], pairs["right_id"], pairs["kind"], strict=False)]
-    cols = st.columns([3, 1, 2])
-    chosen = cols[0].selectbox(t("pick_pair"), keys, key="outcomes.pair", persist_state="session",
-                               format_func=lambda s: f"{who(s.split('|')[0])} ↔ {who(s.split('|')[1])} · "
-                                                     f"{kind_label(s.split('|')[2])}")
-    stage = cols[1].radio(t("col_stage"), list(OUTCOMES), format_func=outcome_stage_label, key="outcomes.stage")
-    value = cols[2].selectbox(t("col_outcome"), list(OUTCOMES[stage]), key=f"outcomes.value.{stage}",
+    chosen = st.selectbox(t("pick_pair"), keys, key="outcomes.pair", persist_state="session",  # full width: long names
+                          format_func=lambda s: f"{who(s.split('|')[0])} ↔ {who(s.split('|')[1])} · "
+                                                f"{kind_label(s.split('|')[2])}")
+    cols = st.columns([1, 2])
+    stage = cols[0].radio(t("col_stage"), list(OUTCOMES), format_func=outcome_stage_label, key="outcomes.stage",
+                          horizontal=True)
+    value = cols[1].selectbox(t("col_outcome"), list(OUTCOMES[stage]), key=f"outcomes.value.{stage}",
                               format_func=lambda v: outcome_label(stage, v))
-    cols = st.columns([1, 3, 1])
+    cols = st.columns([1, 3])
     rating = cols[0].slider(t("rating"), 1, 5, 3, key="outcomes.rating",
                             disabled=not (stage == "meeting" and value == "met"))
     if st.session_state.pop("outcomes.clear_note", False):
         st.session_state["outcomes.note"] = ""  # a recorded note never lands on the next record
     note = cols[1].text_input(t("note"), key="outcomes.note", max_chars=2000)
-    replace = cols[2].checkbox(t("replace_existing"), key="outcomes.replace")
+    replace = st.checkbox(t("replace_existing"), key="outcomes.replace")  # its own row: never cut off
     if st.button(t("record"), key="outcomes.record", type="primary"):
         left, right, kind = chosen.split("|")
         version = None

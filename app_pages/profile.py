@@ -71,7 +71,7 @@ tables.facts(pd.DataFrame({
     # the sources' notes are in English: the Chinese page gives their addresses
     t("col_source"): province["source"] if lang() == "en" else [" ".join(re.findall(r"https?://\S+", str(x)))
                                                                 for x in province["source"]],
-}))
+}), links=[t("col_source")])
 
 st.subheader(t("gaps_title"))
 if gaps.empty:

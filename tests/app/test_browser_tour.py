@@ -31,18 +31,26 @@ VISIBLE_TEXT = """() => {
   return text;
 }"""
 
-#: Elements whose text is cut off: wider than the box that hides the rest.
+#: Elements whose text is cut off: text wider than the box that hides the rest, and pickers and
+#: inputs whose value is wider than the field (a selectbox shows its value in an input).
 CUT_OFF = """() => {
   const out = [];
-  const nodes = document.querySelectorAll('[data-testid="stMain"] label, [data-testid="stMain"] button, '
-    + '[data-testid="stMain"] [data-baseweb="select"] div, [data-testid="stMain"] p, '
-    + '[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3, '
-    + '[data-testid="stSidebar"] p, [data-testid="stSidebar"] label');
-  for (const el of nodes) {
-    if (!el.offsetParent || el.children.length > 2) continue;
+  const roots = '[data-testid="stMain"] *, [data-testid="stSidebar"] *';
+  for (const el of document.querySelectorAll(roots)) {
+    if (!el.offsetParent) continue;
     const style = getComputedStyle(el);
-    const hides = style.overflow !== 'visible' || style.textOverflow === 'ellipsis' || style.whiteSpace === 'nowrap';
-    if (hides && el.scrollWidth > el.clientWidth + 2 && el.innerText.trim()) out.push(el.innerText.trim().slice(0, 80));
+    if (el.tagName === 'INPUT' && el.value && !['range', 'file', 'checkbox', 'radio', 'hidden'].includes(el.type)) {
+      const ctx = document.createElement('canvas').getContext('2d');
+      ctx.font = style.font;
+      const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      if (ctx.measureText(el.value).width > room + 1) out.push('input: ' + el.value.slice(0, 80));
+      continue;
+    }
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const cut = el.scrollWidth > el.clientWidth + 1;
+    if (cut && style.textOverflow === 'ellipsis' && el.innerText.trim()) { out.push(el.innerText.trim().slice(0, 80)); continue; }
+    if (own && cut && style.overflowX !== 'visible')
+      out.push(el.innerText.trim().slice(0, 80));
   }
   return out;
 }"""

@@ -93,3 +93,12 @@ def test_widths_follow_the_text():
     assert clipped(frame, {**widths, "name": 30}, None)
     assert lines_needed("similar products", 1000) == 1
     assert lines_needed("similar products " * 20, 200) > 5
+
+
+def test_source_links_are_named_by_site_and_cannot_break_out():
+    from app_components.tables import source_links
+
+    cell = source_links("http://x.org/a)](javascript:alert(1)) | note *b*")
+    assert cell.startswith("[x\\.org](http://x.org/a%29%5D%28javascript:alert%281)")  # encoded: one link
+    assert "\\*b\\*" in cell and "\\|" in cell  # the note stays text
+    assert source_links("no address here <b>") == "no address here \\<b\\>"
