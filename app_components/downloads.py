@@ -1,8 +1,8 @@
 """Export files as bytes for ``st.download_button`` (written by ``matcher.outputs``), and the buttons.
 
 Buttons use ``on_click="ignore"``: downloading does not rerun the page, so nothing on it is lost.
-Column headers of the tables the app builds follow the session's language; the PDF agendas and
-calendars are bilingual by design.
+Column headers and codes of the tables the app builds, and the PDF agendas, follow the session's
+language; calendars are bilingual by design.
 """
 
 from __future__ import annotations
@@ -45,14 +45,16 @@ def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFr
                    lang: str) -> dict[str, bytes]:
     """XLSX workbook, PDF agendas, ICS calendar (when a date is set) and CSV of one schedule.
 
-    Sheet names and headers of the workbook and CSV are in ``lang``; PDF and ICS are bilingual.
+    The workbook, the CSV and the PDF agendas are in ``lang`` (the workbook and CSV keep both names
+    and both reasons in their own columns); the ICS calendar is bilingual.
     """
     files = {
         "xlsx": _bytes("xlsx", lambda p: export.write_xlsx(p, shortlist=shortlist, plan=plan, clock=clock,
                                                            metadata=metadata, lang=lang)),
-        "pdf": _bytes("pdf", lambda p: pdf.write_pdf(plan, p, clock=clock, metadata=metadata, reasons=shortlist)),
+        "pdf": _bytes("pdf", lambda p: pdf.write_pdf(plan, p, clock=clock, metadata=metadata, reasons=shortlist,
+                                                     lang=lang)),
         "csv": _bytes("csv", lambda p: export.write_csv(
-            export.schedule_table(plan, clock, shortlist).rename(columns=lambda c: export.header_label(c, lang)), p)),
+            export.for_people(export.schedule_table(plan, clock, shortlist), lang), p)),
     }
     if clock is not None:
         files["ics"] = _bytes("ics", lambda p: calendar.write_ics(plan, p, clock, metadata=metadata))

@@ -7,7 +7,7 @@ from app_components import cache, context, downloads, shortlists
 from app_components import shortlist_editor as editor
 from app_components.i18n import lang, status_label, t
 from matcher.docking.engine import new_run
-from matcher.outputs.export import header_label
+from matcher.outputs.export import for_people
 from matcher.store import ITEM_STATUSES
 
 data = context.data()
@@ -56,11 +56,7 @@ export = items.merge(why.drop_duplicates(["left_id", "right_id"]), on=["left_id"
                   t("col_right"): view["right"]}), on=["left_id", "right_id"], how="inner",
 )[["kind", "left_id", t("col_left"), "right_id", t("col_right"), "score", "status", "notes", "locked",
    "reason_zh", "reason_en"]]
-export["status"] = export["status"].map(status_label)
-export = export.rename(columns={"kind": t("col_kind"), "score": t("col_score"), "status": t("col_status"),
-                                "notes": t("col_notes"), "locked": t("col_locked"),
-                                "reason_zh": header_label("reason_zh", lang()),
-                                "reason_en": header_label("reason_en", lang())})
+export = for_people(export, lang())  # headers, kinds, statuses and yes/no in the page's language
 meta = new_run(data, "shortlist", {}, planner=planner)
 cols = st.columns(2)
 with cols[0]:

@@ -170,12 +170,13 @@ class Schedule:
         frame = pd.DataFrame(rows, columns=columns)
         return frame.sort_values(["participant_id", "slot"], kind="mergesort").reset_index(drop=True)
 
-    def grid(self) -> pd.DataFrame:
-        """Slot x table grid; each cell reads ``left – right`` (Chinese name, else English, else id)."""
+    def grid(self, lang: str = "zh") -> pd.DataFrame:
+        """Slot x table grid; each cell reads ``left – right``: names in ``lang`` (else the other
+        language's, else the id)."""
 
         def label(pid: str) -> str:
             zh, en = self.names.get(pid, ("", ""))
-            return zh or en or pid
+            return (en or zh if lang == "en" else zh or en) or pid
 
         cells = pd.DataFrame(
             "",

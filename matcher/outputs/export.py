@@ -33,9 +33,10 @@ from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
 from matcher.outputs.calendar import write_ics
 from matcher.outputs.cells import is_score_column, neutralise_cell, neutralise_frame, round_scores
-from matcher.outputs.metadata import created_at, metadata_rows
+from matcher.outputs.metadata import created_at
 from matcher.outputs.pdf import write_pdf
 from matcher.outputs.reasons import with_reasons
+from matcher.outputs.words import run_rows, value_words
 
 #: Column headers of exported tables in Chinese and English, for workbooks written for people
 #: (``lang="zh"``/``"en"``); without ``lang`` the headers stay the machine-readable column ids.
@@ -59,6 +60,7 @@ HEADER_LABELS: dict[str, tuple[str, str]] = {
     "first_slot": ("首个时段", "First slot"), "last_slot": ("末个时段", "Last slot"),
     "idle_slots": ("空档时段", "Idle slots"), "available_slots": ("可用时段", "Available slots"),
     "reason": ("原因", "Reason"), "key": ("项目", "Item"), "value": ("值", "Value"),
+    "status": ("状态", "Status"), "notes": ("备注", "Notes"),
 }
 SHEET_LABELS: dict[str, tuple[str, str]] = {
     "shortlist": ("候选清单", "Shortlist"), "schedule": ("日程", "Schedule"), "grid": ("时段×桌号", "Slot x table"),
@@ -78,6 +80,16 @@ def header_label(column: str, lang: str | None) -> str:
     if column.startswith("table ") and column[6:].isdigit():  # slot x table grid
         return f"{HEADER_LABELS['table'][i]} {column[6:]}"
     return column
+
+
+def for_people(frame: pd.DataFrame, lang: str | None) -> pd.DataFrame:
+    """``frame`` as a file for people reading ``lang`` shows it: headers and codes in words
+    (``matcher.outputs.words``); unchanged without ``lang``."""
+    if lang not in ("zh", "en"):
+        return frame
+    frame = frame.assign(**{str(c): [value_words(str(c), v, lang) for v in frame[c]] for c in frame.columns
+                            if not is_score_column(str(c))})
+    return frame.rename(columns=lambda c: header_label(c, lang))
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,9 +113,9 @@ def _with_times(frame: pd.DataFrame, clock: SlotClock | None) -> pd.DataFrame:
     return frame
 
 
-def grid_table(plan: Schedule, clock: SlotClock | None = None) -> pd.DataFrame:
-    """Slot x table grid with the slot (and time) as the first columns."""
-    grid = plan.grid().reset_index()
+def grid_table(plan: Schedule, clock: SlotClock | None = None, lang: str | None = None) -> pd.DataFrame:
+    """Slot x table grid with the slot (and time) as the first columns; names in ``lang``."""
+    grid = plan.grid("en" if lang == "en" else "zh").reset_index()
     return _with_times(grid, clock)
 
 
@@ -150,7 +162,7 @@ def _write_sheet(book: Any, name: str, frame: pd.DataFrame, header_fmt: Any, lan
     sheet = book.add_worksheet(sheet_name[:31])
     scores = {j for j, c in enumerate(frame.columns) if is_score_column(str(c))}
     rounded = book.add_format({"num_format": "0.000"})  # the exact value, shown to 3 decimals
-    safe = neutralise_frame(frame.rename(columns=lambda c: header_label(c, lang)))
+    safe = neutralise_frame(for_people(frame, lang))
     for j, col in enumerate(safe.columns):
         sheet.write_string(0, j, str(col), header_fmt)
         texts = [len(str(col))] + [len(str(v)) for v in safe[col].head(200) if _cell_kind(v) != "blank"]
@@ -221,7 +233,7 @@ def write_xlsx(
         _write_sheet(book, "shortlist", frame, header, lang)
     if plan is not None:
         _write_sheet(book, "schedule", schedule_table(plan, clock, shortlist), header, lang)
-        _write_sheet(book, "grid", grid_table(plan, clock), header, lang)
+        _write_sheet(book, "grid", grid_table(plan, clock, lang), header, lang)
         _write_sheet(book, "agendas", with_reasons(_with_times(plan.agendas(), clock), shortlist,
                                                    ("participant_id", "partner_id")), header, lang)
         _write_sheet(book, "participants", plan.participants(), header, lang)
@@ -229,7 +241,7 @@ def write_xlsx(
             _write_sheet(book, "unscheduled", plan.unscheduled, header, lang)
     for name, frame in (extra_sheets or {}).items():
         _write_sheet(book, name[:31], frame, header, lang)
-    _write_sheet(book, "run", metadata_rows(metadata), header, lang)
+    _write_sheet(book, "run", run_rows(metadata, lang), header, lang)
     book.close()
     return path
 

@@ -82,12 +82,14 @@ def write_pdf(
     title_zh: str = "对接洽谈会议日程",
     title_en: str = "Docking meeting agenda",
     reasons: pd.DataFrame | None = None,
+    lang: str | None = None,
 ) -> Path:
-    """One PDF with a bilingual agenda page per participant (Chinese font embedded): the event's
-    name and venue (``metadata["event_name"]``, ``metadata["venue"]``) and date, then per meeting the
-    slot, time, table, partner and the topic in plain words (why the pair meets, from ``reasons``:
-    the shortlist with ``reason_zh``/``reason_en``). Participants get no scores: scores stay in the
-    planner's workbook."""
+    """One PDF with an agenda page per participant (Chinese font embedded): the event's name and
+    venue (``metadata["event_name"]``, ``metadata["venue"]``) and date, then per meeting the slot,
+    time, table, partner and the topic in plain words (why the pair meets, from ``reasons``: the
+    shortlist with ``reason_zh``/``reason_en``). Participants get no scores: scores stay in the
+    planner's workbook. ``lang`` "zh" or "en" writes every label, name and topic in that language
+    (a name missing in it falls back to the other); without it the agenda is bilingual."""
 
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -95,6 +97,18 @@ def write_pdf(
     from reportlab.lib.units import mm
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+    def say(zh: str, en: str, sep: str = "<br/>") -> str:  # a label in the agenda's language(s)
+        return zh if lang == "zh" else en if lang == "en" else f"{zh}{sep}{en}"
+
+    def pick(zh: Any, en: Any) -> list[str]:  # a name or topic in the agenda's language(s)
+        both = [_text(x) for x in (zh, en) if x is not None and not pd.isna(x) and str(x)]
+        if lang in ("zh", "en"):
+            mine = zh if lang == "zh" else en
+            return [_text(mine)] if mine is not None and not pd.isna(mine) and str(mine) else both[:1]
+        return both
+
+    if lang in ("zh", "en"):
+        title_zh = title_en = title_zh if lang == "zh" else title_en
     font = cjk_font()
     path = Path(path)
     base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK")
@@ -111,7 +125,7 @@ def write_pdf(
         topMargin=16 * mm,
         bottomMargin=16 * mm,
         invariant=1,
-        title=f"{title_zh} / {title_en}",
+        title=title_zh if title_zh == title_en else f"{title_zh} / {title_en}",
         author="matcher",
         creator="matcher",
     )
@@ -122,37 +136,38 @@ def write_pdf(
         mine = agendas[agendas["participant_id"] == person.participant_id]
         if n:
             story.append(PageBreak())
-        story.append(Paragraph(f"{_text(title_zh)}<br/>{_text(title_en)}", head))
+        story.append(Paragraph(_text(title_zh) if title_zh == title_en else f"{_text(title_zh)}<br/>{_text(title_en)}",
+                               head))
         story.append(Spacer(1, 3 * mm))
         story.append(
             Paragraph(
-                f"{_text(person.name_zh)}　{_text(person.name_en)}　({_text(person.participant_id)})", sub
+                "　".join(pick(person.name_zh, person.name_en)) + f"　({_text(person.participant_id)})", sub
             )
         )
         event = "　".join(x for x in (
-            f"活动 Event: {_text(meta['event_name'])}" if meta.get("event_name") else "",
-            f"地点 Venue: {_text(meta['venue'])}" if meta.get("venue") else "") if x)
+            f"{say('活动', 'Event', ' ')}: {_text(meta['event_name'])}" if meta.get("event_name") else "",
+            f"{say('地点', 'Venue', ' ')}: {_text(meta['venue'])}" if meta.get("venue") else "") if x)
         if event:
             story.append(Paragraph(event, base))
-        when = f"日期 Date: {clock.date.isoformat()}" if clock else ""
-        story.append(Paragraph(f"{when}　会谈 Meetings: {len(mine)}", base))
+        when = f"{say('日期', 'Date', ' ')}: {clock.date.isoformat()}" if clock else ""
+        story.append(Paragraph(f"{when}　{say('会谈', 'Meetings', ' ')}: {len(mine)}", base))
         story.append(Spacer(1, 4 * mm))
         rows = [
             [
                 Paragraph(x, base)
                 for x in (
-                    "时段<br/>Slot",
-                    "时间<br/>Time",
-                    "桌号<br/>Table",
-                    "对接方<br/>Partner",
-                    "议题（对接理由）<br/>Topic (why you meet)",
+                    say("时段", "Slot"),
+                    say("时间", "Time"),
+                    say("桌号", "Table"),
+                    say("对接方", "Partner"),
+                    say("议题（对接理由）", "Topic (why you meet)"),
                 )
             ]
         ]
         for m in mine.itertuples(index=False):
-            partner = "<br/>".join(x for x in (_text(m.partner_name_zh), _text(m.partner_name_en)) if x)
+            partner = "<br/>".join(pick(m.partner_name_zh, m.partner_name_en))
             partner = f"{partner}<br/>({_text(m.partner_id)})" if partner else _text(m.partner_id)
-            topic = "<br/>".join(_text(x) for x in (m.reason_zh, m.reason_en) if not pd.isna(x) and str(x))
+            topic = "<br/>".join(pick(m.reason_zh, m.reason_en))
             rows.append(
                 [
                     Paragraph(str(m.slot), base),
@@ -168,7 +183,7 @@ def write_pdf(
                     Paragraph("", base),
                     Paragraph("", base),
                     Paragraph("", base),
-                    Paragraph("没有安排会谈 / no meetings scheduled", base),
+                    Paragraph(say("没有安排会谈", "no meetings scheduled", " / "), base),
                     Paragraph("", base),
                 ]
             )
@@ -184,10 +199,12 @@ def write_pdf(
         )
         story.append(table)
         story.append(Spacer(1, 6 * mm))
-        footer = "　".join(f"{k}: {_text(meta[k])}" for k in ("run_id", "data_version") if k in meta)
+        labels = {"run_id": say("运行编号", "run_id", " "), "data_version": say("数据版本", "data_version", " ")}
+        footer = "　".join(f"{labels[k]}: {_text(meta[k])}" for k in ("run_id", "data_version") if k in meta)
         if footer:
             story.append(Paragraph(footer, small))
     if not story:
-        story.append(Paragraph(f"{_text(title_zh)} / {_text(title_en)}: 没有会谈 / no meetings", head))
+        story.append(Paragraph(f"{_text(title_zh)}: {say('没有会谈', 'no meetings', ' / ')}" if title_zh == title_en
+                               else f"{_text(title_zh)} / {_text(title_en)}: 没有会谈 / no meetings", head))
     doc.build(story)
     return path
