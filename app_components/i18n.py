@@ -55,7 +55,7 @@ DESIGNATION_GROUPS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 #: key -> (Chinese, English). Placeholders use str.format names.
 TEXT: dict[str, tuple[str, str]] = {
     # app frame
-    "choose": ("请选择（不选即全部）", "Choose (none = all)"),
+    "choose": ("全部", "All"),  # an empty filter means all; short, so a narrow picker shows it whole
     "app_title": ("纺织产业链对接平台", "Textile industry-chain docking"),
     "language": ("语言", "Language"),
     "planner": ("规划人员", "Planner"),

@@ -46,4 +46,5 @@ tables.show(
         t("col_designations"): [fact_text(d) for d in shown["designations"]],
     }),
     hide_index=True, key="overview.directory", wrap=[t("col_designations")],
+    caps={t("col_name"): 170, t("col_stages"): 150},  # long names and stage lists wrap
 )

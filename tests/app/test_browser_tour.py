@@ -32,18 +32,19 @@ VISIBLE_TEXT = """() => {
 }"""
 
 #: Elements whose text is cut off: text wider than the box that hides the rest, and pickers and
-#: inputs whose value is wider than the field (a selectbox shows its value in an input).
+#: inputs whose value (or placeholder) is wider than the field (a selectbox shows its value in an input).
 CUT_OFF = """() => {
   const out = [];
   const roots = '[data-testid="stMain"] *, [data-testid="stSidebar"] *';
   for (const el of document.querySelectorAll(roots)) {
     if (!el.offsetParent) continue;
     const style = getComputedStyle(el);
-    if (el.tagName === 'INPUT' && el.value && !['range', 'file', 'checkbox', 'radio', 'hidden'].includes(el.type)) {
+    const shown = el.tagName === 'INPUT' ? (el.value || el.placeholder) : '';
+    if (shown && !['range', 'file', 'checkbox', 'radio', 'hidden'].includes(el.type)) {
       const ctx = document.createElement('canvas').getContext('2d');
       ctx.font = style.font;
       const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-      if (ctx.measureText(el.value).width > room + 1) out.push('input: ' + el.value.slice(0, 80));
+      if (ctx.measureText(shown).width > room + 1) out.push('input: ' + shown.slice(0, 80));
       continue;
     }
     const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
