@@ -12,7 +12,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import go
+from conftest import APP, go
 from language import stray_cjk, stray_latin
 
 from app_components.tables import clipped, fit, lines_needed, text_px
@@ -44,7 +44,6 @@ def _tables(at) -> list[tuple]:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_table_cuts_off_its_text(workspace, lang, monkeypatch):
-    from conftest import APP
     from streamlit.testing.v1 import AppTest
 
     import app_components.i18n
