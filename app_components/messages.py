@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from app_components.i18n import lang
+from matcher.store.models import ITEM_STATUSES
 
 #: Problems the importer reports (English, from ``matcher.ingest.validate``/``matcher.ingest.read``) in Chinese:
 #: (pattern, Chinese template using the pattern's groups). Unmatched text is shown as it is.
@@ -87,16 +88,41 @@ MESSAGE_ZH: list[tuple[str, str]] = [
 _MESSAGE_ZH = [(re.compile(p), zh) for p, zh in MESSAGE_ZH]
 
 
+#: Per line of MESSAGE_ZH, which of its groups are the store's words (what changed, a field, a value).
+_WORDED = {0: (0,), 1: (0,), 2: (0, 1, 2)}
+_FIELDS_ZH = {"status": "状态", "notes": "备注", "locked": "锁定", "slot": "时段", "table": "桌号",
+              "value": "结果", "rating": "评分", "note": "备注", "decision": "决定"}
+_SUBJECT = re.compile(r"^(Shortlist item|Meeting|Outcome) (\d+)(?: \((.*)\))?$")
+
+
+def _words_zh(part: str | None) -> str | None:
+    """A group of a matched message line in Chinese where it is a known word: what changed
+    ("Shortlist item 3 (C001–C093)"), a field's name, or a value ('accepted', True, (empty))."""
+    if part is None:
+        return part
+    found = _SUBJECT.match(part)
+    if found:
+        noun = {"Shortlist item": "清单条目", "Meeting": "会谈", "Outcome": "对接结果"}[found.group(1)]
+        return f"{noun} {found.group(2)}" + (f"（{found.group(3)}）" if found.group(3) else "")
+    if part in _FIELDS_ZH:
+        return _FIELDS_ZH[part]
+    bare = part.strip("'\"")
+    if bare in ITEM_STATUSES:
+        return ITEM_STATUSES[bare][0]
+    return {"True": "是", "False": "否", "(empty)": "（空）"}.get(bare, part)
+
+
 def message(text: str) -> str:
     """A library message in the session's language (known lines translated, the rest as given)."""
     if lang() != "zh":
         return str(text)
     out = []
     for line in str(text).split("\n"):
-        for pattern, zh in _MESSAGE_ZH:
+        for n, (pattern, zh) in enumerate(_MESSAGE_ZH):
             match = pattern.match(line)
             if match:
-                line = zh.format(*match.groups())
+                worded = _WORDED.get(n, ())  # the groups that are words of the store, not names
+                line = zh.format(*(_words_zh(g) if j in worded else g for j, g in enumerate(match.groups())))
                 break
         out.append(line)
     return "\n".join(out)

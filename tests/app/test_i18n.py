@@ -76,8 +76,8 @@ def test_store_messages_in_chinese(monkeypatch):
                 "Nothing was saved. Reload it, then apply your change again if it still holds.")
     monkeypatch.setattr(messages, "lang", lambda: "zh")
     assert messages.message(conflict).splitlines() == [
-        "Shortlist item 3 在你载入后已被 wang 于 2026-11-26T08:00 修改：你的基于第 1 版，对方的已是第 2 版。",
-        "  status：你的 'accepted'，对方的 'rejected'",
+        "清单条目 3 在你载入后已被 wang 于 2026-11-26T08:00 修改：你的基于第 1 版，对方的已是第 2 版。",
+        "  状态：你的 已接受，对方的 已拒绝",
         "未保存任何内容。请重新载入，如仍需要，再修改一次。",
     ]
     monkeypatch.setattr(messages, "lang", lambda: "en")
