@@ -44,15 +44,10 @@ import asyncio
 import math
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,12 +60,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 from websockets.typing import Subprotocol
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from served_app import AppNotServed, served_app, wait_healthy  # noqa: E402 - the shared way to serve app.py
+
 FIRST_PAGE_TARGET_S = 2.0
 INTERACTION_TARGET_S = 0.3
 PLANNERS_TARGET_S = 1.0
 RUN_TIMEOUT_S = 300.0
-START_TIMEOUT_S = 90.0
 EXPLORE = "explore"
 WEIGHT_SLIDERS = "explore.weights."  # widget keys of the weight sliders: explore.weights.<kind>.w.<feature>
 TOP_N = "explore.top"
@@ -479,60 +475,6 @@ async def planners(ws_url: str, base_url: str, count: int, moves: int, think: fl
 # ---------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes] | None, log: Path | None) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            pass
-        if (process is not None and process.poll() is not None) or time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
-            raise BenchError(f"streamlit at {base} is not healthy: {tail}")
-        time.sleep(0.3)
-
-
-@contextmanager
-def served_app(port: int) -> Iterator[str]:
-    """``streamlit run app.py`` on 127.0.0.1:``port`` with a fresh workspace (as tests/app/test_browser.py
-    starts it); yields its base url and stops it afterwards."""
-    streamlit = Path(sys.executable).parent / "streamlit"
-    command = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
-    with tempfile.TemporaryDirectory(prefix="bench-sessions-") as workspace:
-        env = {**os.environ, "MATCHER_WORKSPACE": workspace}
-        env.pop("MATCHER_DB_URL", None)
-        log_path = Path(workspace) / "streamlit.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [*command, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-                 "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-            try:
-                base = f"http://127.0.0.1:{port}"
-                _wait_healthy(base, process, log_path)
-                yield base
-            except BaseException:
-                log.flush()
-                print("streamlit's log (tail):\n" + log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
-                raise
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-
 # ---------------------------------------------------------------- report
 
 
@@ -662,14 +604,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.keep_server:
             base = args.keep_server.rstrip("/")
-            _wait_healthy(base, None, None)
+            wait_healthy(base)
             print(f"measuring the running server at {base}", flush=True)
             rows = asyncio.run(measure(base, args, "first session"))
         else:
-            with served_app(args.port or _free_port()) as base:
+            with served_app(args.port or None) as base:
                 print(f"serving app.py at {base} (fresh workspace)", flush=True)
                 rows = asyncio.run(measure(base, args, "cold (1st after start)"))
-    except (BenchError, OSError, WebSocketException) as error:
+    except (BenchError, AppNotServed, OSError, WebSocketException) as error:
         print(f"the benchmark broke: {error}")
         print("RESULT FAIL")
         return 1

@@ -7,12 +7,6 @@ and never run. Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,10 +20,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _served_app():
+    """``benchmarks/served_app.py``: the one way the tests and benchmarks serve app.py."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("served_app", ROOT / "benchmarks" / "served_app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -37,37 +35,12 @@ def server(tmp_path_factory):
     """``streamlit run app.py`` on a free port with a fresh workspace; stopped after the module."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: the browser test needs the system Chromium; `make setup` installs it")
-    port = _free_port()
-    workspace = tmp_path_factory.mktemp("browser-workspace")
-    env = {**os.environ, "MATCHER_WORKSPACE": str(workspace)}
-    env.pop("MATCHER_DB_URL", None)
-    log = open(workspace / "streamlit.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "streamlit"), "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            log.close()
-            pytest.fail("streamlit did not start: " + (workspace / "streamlit.log").read_text(errors="replace")[-2000:])
-        time.sleep(0.3)
-    yield base
-    process.terminate()
+    served = _served_app()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        with served.served_app(workspace=tmp_path_factory.mktemp("browser-workspace")) as base:
+            yield base
+    except served.AppNotServed as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="module")
