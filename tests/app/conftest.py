@@ -69,3 +69,26 @@ BAD_CLUSTERS = (
     "X1,,Nowhere,spinning\n"
     ",坏行,Zhejiang,bogus\n"
 ).encode()
+
+
+def app_in(lang: str, monkeypatch, planner: str = "") -> AppTest:
+    """The app in ``lang`` with three pairs on the shortlist, ready to schedule (on the meetings page).
+
+    AppTest formats a picker's value outside the script run, where the session's language is not
+    set: the language the labels are made in is pinned wherever it was imported.
+    """
+    import sys
+
+    for module in [m for name, m in sys.modules.items() if name.startswith("app_components")]:
+        if hasattr(module, "lang"):
+            monkeypatch.setattr(module, "lang", lambda: lang)
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["lang"] = lang
+    at.run()
+    go(at, "explore")
+    at.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}
+    at.run()
+    at.button(key="explore.add").click().run()
+    if planner:
+        at.text_input(key="planner").input(planner).run()
+    return go(at, "meetings")

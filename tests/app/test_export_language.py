@@ -11,10 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
-import sys
 
 import pytest
-from conftest import APP, go
+from conftest import app_in
 from language import stray_cjk, stray_latin
 
 from matcher.outputs.export import HEADER_LABELS
@@ -28,20 +27,7 @@ def _other_language_headers(lang: str) -> set[str]:
 
 
 def _files(lang: str, monkeypatch) -> dict[str, bytes]:
-    from streamlit.testing.v1 import AppTest
-
-    for module in [m for name, m in sys.modules.items() if name.startswith("app_components")]:
-        if hasattr(module, "lang"):
-            monkeypatch.setattr(module, "lang", lambda: lang)
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.run()
-    go(at, "explore")
-    at.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}
-    at.run()
-    at.button(key="explore.add").click().run()
-    at.text_input(key="planner").input("李明" if lang == "zh" else "Li Ming").run()  # a planner's own name
-    go(at, "meetings")
+    at = app_in(lang, monkeypatch, planner="李明" if lang == "zh" else "Li Ming")  # a planner's own name
     at.text_input(key="meetings.event").input("对接会" if lang == "zh" else "Docking fair").run()
     at.button(key="meetings.run").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -8,11 +8,10 @@ pages are filled first: three pairs on the shortlist, a schedule, an outcome and
 from __future__ import annotations
 
 import json
-import sys
 
 import pandas as pd
 import pytest
-from conftest import APP, go
+from conftest import app_in, go
 from language import stray_cjk, stray_latin
 
 from app_components.tables import clipped, fit, lines_needed, text_px
@@ -44,25 +43,10 @@ def _tables(at) -> list[tuple]:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_table_cuts_off_its_text(workspace, lang, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     import app_components.i18n
 
-    # AppTest formats a picker's value outside the script run, where the session's language is not
-    # set: pin the language the labels are made in, wherever it was imported
-    for module in [m for name, m in sys.modules.items() if name.startswith("app_components")]:
-        if hasattr(module, "lang"):
-            monkeypatch.setattr(module, "lang", lambda: lang)
+    at = app_in(lang, monkeypatch)
     assert app_components.i18n.lang() == lang
-
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.session_state["lang"] = lang
-    at.run()
-    go(at, "explore")
-    at.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}
-    at.run()
-    at.button(key="explore.add").click().run()
-    go(at, "meetings")
     at.button(key="meetings.run").click().run()
     problems, strays = {}, {}
     for page in PAGES:
