@@ -37,8 +37,9 @@ def shortlist_xlsx(frame: pd.DataFrame, metadata: dict, lang: str) -> bytes:
     return _bytes("xlsx", lambda p: export.write_shortlist(frame, p, metadata=metadata, lang=lang))
 
 
-def shortlist_csv(frame: pd.DataFrame) -> bytes:
-    return _bytes("csv", lambda p: export.write_csv(frame, p))
+def shortlist_csv(frame: pd.DataFrame, lang: str) -> bytes:
+    """The shortlist as CSV for Excel, headers and codes in ``lang`` (as the workbook's)."""
+    return _bytes("csv", lambda p: export.write_csv(export.for_people(frame, lang), p))
 
 
 def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFrame, metadata: dict,

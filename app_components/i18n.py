@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from matcher.docking.explain import FEATURE_LABEL
 from matcher.docking.kinds import get_kind
@@ -361,8 +362,6 @@ _PINNED = threading.local()
 def pin_lang() -> None:
     """Read the session's language once per script run (``app.py`` calls this first): :func:`lang`
     is called thousands of times a run, and each read of session state costs tens of µs."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
     ctx = get_script_run_ctx()
     value = st.session_state.get(LANG_KEY, "zh")
     _PINNED.value = (ctx.session_id if ctx else None, value if value in LANGS else "zh")
@@ -372,8 +371,6 @@ def lang() -> str:
     """The session's language, Chinese unless the planner chose English."""
     pinned = getattr(_PINNED, "value", None)
     if pinned is not None:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
         ctx = get_script_run_ctx(suppress_warning=True)
         if ctx is not None and ctx.session_id == pinned[0]:
             return pinned[1]

@@ -179,6 +179,12 @@ def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Seq
 _URL = re.compile(r"https?://[^\s<>\"'`]+")
 
 
+def web_addresses(text: Any) -> list[str]:
+    """The web addresses in ``text`` (a source cell), in order."""
+    value = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text)
+    return [found.group(0).rstrip(".,;)") for found in _URL.finditer(value)]
+
+
 def source_links(text: Any) -> str:
     """The web addresses in a source cell as Markdown links named by their site (``sisi-smu.org``):
     a long address no longer overflows its cell, and a click opens it. The link target is

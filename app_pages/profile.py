@@ -1,7 +1,5 @@
 """Cluster profile: position in the chain, its gaps and who could fill them, top partners, history."""
 
-import re
-
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
@@ -69,7 +67,7 @@ tables.facts(pd.DataFrame({
     t("col_value"): province["value_zh" if lang() == "zh" else "value_en"].replace("", t("unknown")),
     t("col_year"): province["year"],
     # the sources' notes are in English: the Chinese page gives their addresses
-    t("col_source"): province["source"] if lang() == "en" else [" ".join(re.findall(r"https?://\S+", str(x)))
+    t("col_source"): province["source"] if lang() == "en" else [" ".join(tables.web_addresses(x))
                                                                 for x in province["source"]],
 }), links=[t("col_source")])
 

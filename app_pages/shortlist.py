@@ -7,7 +7,6 @@ from app_components import cache, context, downloads, shortlists
 from app_components import shortlist_editor as editor
 from app_components.i18n import lang, status_label, t
 from matcher.docking.engine import new_run
-from matcher.outputs.export import for_people
 from matcher.store import ITEM_STATUSES
 
 data = context.data()
@@ -56,12 +55,11 @@ export = items.merge(why.drop_duplicates(["left_id", "right_id"]), on=["left_id"
                   t("col_right"): view["right"]}), on=["left_id", "right_id"], how="inner",
 )[["kind", "left_id", t("col_left"), "right_id", t("col_right"), "score", "status", "notes", "locked",
    "reason_zh", "reason_en"]]
-export = for_people(export, lang())  # headers, kinds, statuses and yes/no in the page's language
 meta = new_run(data, "shortlist", {}, planner=planner)
 cols = st.columns(2)
 with cols[0]:
     downloads.button(t("download_shortlist_xlsx"), downloads.shortlist_xlsx(export, meta, lang()), "shortlist.xlsx",
                      key="shortlist.download_xlsx")
 with cols[1]:
-    downloads.button(t("download_shortlist_csv"), downloads.shortlist_csv(export), "shortlist.csv",
+    downloads.button(t("download_shortlist_csv"), downloads.shortlist_csv(export, lang()), "shortlist.csv",
                      key="shortlist.download_csv")

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from matcher.store.models import ITEM_STATUSES
@@ -47,7 +48,7 @@ def value_words(column: str, value: Any, lang: str | None) -> Any:
     if lang not in ("zh", "en") or value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return value
     i = _index(lang)
-    if isinstance(value, (bool, __import__("numpy").bool_)):
+    if isinstance(value, (bool, np.bool_)):
         return YES_NO[bool(value)][i]
     if not isinstance(value, str):
         return value
@@ -58,8 +59,7 @@ def value_words(column: str, value: Any, lang: str | None) -> Any:
     if column == "status" and value in ITEM_STATUSES:
         return ITEM_STATUSES[value][i]
     if column == "side":
-        return "、".join(SIDES.get(s, (s, s))[i] for s in value.split("/")) if i == 0 else \
-            " and ".join(SIDES.get(s, (s, s))[i] for s in value.split("/"))
+        return ("、" if i == 0 else " and ").join(SIDES.get(s, (s, s))[i] for s in value.split("/"))
     if column == "available_slots" and value == "all":
         return ALL_SLOTS[i]
     return value
