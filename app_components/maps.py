@@ -9,6 +9,7 @@ never ``html``: names are data and must not become markup.
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -30,8 +31,26 @@ REGION_COLOUR: dict[str, list[int]] = {
     "west": [44, 160, 44],
 }
 UNKNOWN_COLOUR = [150, 150, 150]
-#: China with the South China Sea inset in view (the inset sits at 123.6-133.6°E, 15.6-26.4°N).
-CHINA_VIEW = pdk.ViewState(latitude=34.0, longitude=106.0, zoom=3.2, pitch=0)
+#: What every map shows whole (west, south, east, north in degrees): all provinces, from Xinjiang's western
+#: tip to Heilongjiang's northern one, and the South China Sea inset (123.6-133.6°E, 15.6-26.4°N).
+CHINA_BOUNDS = (73.5, 15.6, 135.1, 53.6)
+MAP_HEIGHT = 460
+
+
+def china_view(height: int = MAP_HEIGHT, margin: int = 12) -> pdk.ViewState:
+    """The view that fits :data:`CHINA_BOUNDS` into a map ``height`` pixels tall (Web Mercator, deck.gl's
+    512-pixel world at zoom 0); the maps are wider than China at that zoom on any laptop screen."""
+    west, south, east, north = CHINA_BOUNDS
+
+    def y(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    zoom = math.log2((height - 2 * margin) * 2 * math.pi / ((y(north) - y(south)) * 512))
+    middle = math.degrees(2 * math.atan(math.exp((y(north) + y(south)) / 2)) - math.pi / 2)
+    return pdk.ViewState(latitude=round(middle, 3), longitude=(west + east) / 2, zoom=round(zoom, 3), pitch=0)
+
+
+CHINA_VIEW = china_view()
 
 
 def _colour(region) -> list[int]:
@@ -168,7 +187,10 @@ def arc_deck(pairs: pd.DataFrame, entities: pd.DataFrame, highlight: set[tuple[s
     layer = pdk.Layer(
         "ArcLayer", data=arcs, get_source_position=["slon", "slat"], get_target_position=["tlon", "tlat"],
         get_source_color="source_colour", get_target_color="target_colour", get_width="width",
-        width_units="pixels", pickable=True, auto_highlight=True,
+        # a quoted value: pydeck turns a bare string into an accessor ("@@=pixels"), and deck.gl then
+        # draws the widths in metres, as ribbons hundreds of kilometres wide
+        width_units=pdk.types.String("pixels"), width_min_pixels=0.5, width_max_pixels=6,
+        pickable=True, auto_highlight=True,
     )
     ids = set(pairs["left_id"]) | set(pairs["right_id"]) if len(pairs) else set()
     ends = entity_layer(entities[entities["id"].isin(ids)])
@@ -184,13 +206,13 @@ def legend() -> None:
 
 
 def show_entities(key: str, entities: pd.DataFrame) -> None:
-    st.pydeck_chart(entity_deck(entities), key=key, height=460)
+    st.pydeck_chart(entity_deck(entities), key=key, height=MAP_HEIGHT)
     legend()
     st.caption(t("map_note"))
 
 
 def show_arcs(key: str, pairs: pd.DataFrame, entities: pd.DataFrame,
               highlight: set[tuple[str, str]] | None = None) -> None:
-    st.pydeck_chart(arc_deck(pairs, entities, highlight), key=key, height=420)
+    st.pydeck_chart(arc_deck(pairs, entities, highlight), key=key, height=MAP_HEIGHT)
     legend()
     st.caption(t("arc_legend"))

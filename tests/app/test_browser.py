@@ -260,3 +260,50 @@ def test_maps_draw_province_outlines_and_the_south_china_sea_inset(server, page)
     assert any(sum(c) < sum(LAND) - 60 for c in window(on_border, 3)), "no border line on the Zhejiang-Jiangxi border"
     assert all(close(c, LAND) for c in window(inside, 1)), "inside Qinghai is not land-coloured"
     assert any(close(c, SEA) for c in window(sea, 2)), "the South China Sea inset is missing"
+
+
+def _strokes(shot) -> list[int]:
+    """Lengths of the vertical runs of strongly coloured pixels (arcs and dots; the basemap is grey,
+    land-coloured or pale sea) in a screenshot, column by column."""
+    runs, pixels = [], shot.load()
+    for x in range(0, shot.width, 3):
+        run = 0
+        for y in range(shot.height):
+            r, g, b = pixels[x, y][:3]
+            if max(r, g, b) - min(r, g, b) > 60:
+                run += 1
+            elif run:
+                runs.append(run)
+                run = 0
+        if run:
+            runs.append(run)
+    return runs
+
+
+def test_arc_map_draws_thin_arcs_over_the_whole_of_china(server, page):
+    """The Explore map draws each pair as a line a few pixels wide (not a ribbon in metres), and
+    China's far west is in view: a pixel in Ngari (western Tibet, no cluster there) is land."""
+    import io
+    import statistics
+
+    from PIL import Image
+
+    from app_components.maps import CHINA_VIEW, LAND
+
+    page.goto(server + "/explore")
+    chart = page.get_by_test_id("stDeckGlJsonChart").first
+    chart.wait_for()
+    _idle(page)
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(3000)  # let deck.gl draw
+    shot = Image.open(io.BytesIO(chart.locator("canvas").first.screenshot())).convert("RGB")
+    _shot(page, "07-explore-arcs.png")
+    runs = _strokes(shot)
+    assert len(runs) > 50, "no arcs drawn"
+    assert statistics.median(runs) <= 6, f"arcs are {statistics.median(runs)} px thick at the median"
+    assert sum(runs) < 0.08 * shot.width * shot.height / 3, "arcs cover the map"
+    cx, cy = _mercator(CHINA_VIEW.longitude, CHINA_VIEW.latitude, CHINA_VIEW.zoom)
+    x, y = _mercator(80.1, 32.5, CHINA_VIEW.zoom)
+    x, y = int(round(x - cx + shot.width / 2)), int(round(y - cy + shot.height / 2))
+    assert 0 <= x < shot.width and 0 <= y < shot.height, "western Tibet is off the map"
+    assert all(abs(a - b) <= 12 for a, b in zip(shot.getpixel((x, y)), LAND, strict=True)), "western Tibet is not land"
