@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_components import cache
-from app_components.i18n import t
+from app_components.i18n import UNNAMED_PLANNER, t
 from app_components.messages import message
 from matcher.docking.engine import DockingEngine
 from matcher.exceptions import MatcherError
@@ -21,7 +21,7 @@ PLANNER_KEY = "planner"
 
 
 def planner() -> str:
-    return (st.session_state.get(PLANNER_KEY) or "").strip() or "planner"
+    return (st.session_state.get(PLANNER_KEY) or "").strip() or UNNAMED_PLANNER
 
 
 def active_path() -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from app_components.i18n import decision_label, fmt_date, outcome_label, outcome_stage_label, status_label, t
+from app_components.i18n import (
+    decision_label,
+    fmt_date,
+    outcome_label,
+    outcome_stage_label,
+    planner_name,
+    status_label,
+    t,
+)
 from matcher.store import Store
 
 _TABLES = {
@@ -51,7 +59,7 @@ def table(store: Store, entity_id: str, name=lambda i: i) -> pd.DataFrame:
     pick = 0 if lang() == "zh" else 1
     frame = pd.DataFrame({
         t("col_when"): [fmt_date(a) for a in raw["at"]],
-        t("col_planner"): raw["planner"].tolist(),
+        t("col_planner"): [planner_name(p) for p in raw["planner"]],
         t("col_action"): [_ACTIONS.get(a, (a, a))[pick] + " " + _TABLES.get(n, (n, n))[pick]
                           for a, n in zip(raw["action"], raw["table_name"], strict=True)],
         t("col_what"): [_what(n, after or before, name) for n, after, before in

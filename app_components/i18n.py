@@ -120,8 +120,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "pair_title": ("对接解释：{left} ↔ {right}", "Why this pair: {left} ↔ {right}"),
     "waterfall_title": ("各特征对得分的贡献", "What each feature adds to the score"),
     "directions_title": ("双向得分", "Both directions"),
-    "direction_lr": ("{left} → {right}（甲→乙）", "{left} → {right}"),
-    "direction_rl": ("{right} → {left}（乙→甲）", "{right} → {left}"),
+    "direction_names": ("甲：{left}；乙：{right}", "A: {left}; B: {right}"),
+    "direction_lr": ("甲 → 乙", "A → B"),
+    "direction_rl": ("乙 → 甲", "B → A"),
     "holding_back_title": ("排名不更高的原因", "What keeps it from ranking higher"),
     "holding_back_none": ("各项特征均已满分。", "Every feature is already at its best."),
     "missed": ("损失的得分", "score missed"),
@@ -183,7 +184,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_select": ("选择", "Select"),
     "col_planner": ("规划人员", "Planner"),
     "col_updated": ("更新时间", "Updated"),
-    "col_missing": ("数据中已缺失", "Missing from data"),
+    "col_missing": ("数据缺失", "Missing data"),
+    "all_of_kind": ("全部为{kind}", "All {kind}"),
     "col_slot": ("时段", "Slot"),
     "col_time": ("时间", "Time"),
     "col_table": ("桌号", "Table"),
@@ -205,7 +207,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_valuable": ("有价值以上", "Valuable or better"),
     "col_agreement": ("达成协议", "Agreement"),
     "col_rate_met": ("会谈率", "Met rate"),
-    "col_rate_valuable": ("转化率（有价值以上）", "Conversion (valuable or better)"),
+    "col_rate_valuable": ("转化率（有价值以上）", "Valuable rate"),
     "col_preset": ("权重方案", "Preset"),
     "col_file": ("文件", "File"),
     "col_row": ("行", "Row"),
@@ -251,6 +253,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "new_shortlist": ("新建清单名称", "New shortlist name"),
     "create_shortlist": ("新建清单", "Create shortlist"),
     "default_shortlist": ("默认清单", "default shortlist"),
+    "unnamed_planner": ("未署名", "unnamed"),
     "shortlist_created": ("已新建清单「{name}」。", "Created shortlist '{name}'."),
     "empty_shortlist": ("清单还是空的：在「对接探索」中选择对接并加入清单。",
                         "The shortlist is empty: pick pairs on 'Explore docking' and add them."),
@@ -466,6 +469,23 @@ def flag_label(flag: str) -> str:
 def designation_label(group: str) -> str:
     zh, en, _ = DESIGNATION_GROUPS.get(group, (group, group, ()))
     return zh if lang() == "zh" else en
+
+
+#: The name recorded for a planner who gave none (``context.planner``).
+UNNAMED_PLANNER = "planner"
+
+
+def planner_name(name: Any) -> str:
+    """A recorded planner's name as shown: one who gave no name is "unnamed" in the session's language."""
+    if name == UNNAMED_PLANNER:
+        return t("unnamed_planner")
+    return "" if name is None or (not isinstance(name, str) and pd.isna(name)) else str(name)
+
+
+def shortlist_name(name: str) -> str:
+    """A shortlist's name as shown: the one made for a new store is named in the session's language
+    (it was stored in the language of the session that made it)."""
+    return t("default_shortlist") if name in TEXT["default_shortlist"] else name
 
 
 def status_label(status: str) -> str:

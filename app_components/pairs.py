@@ -11,6 +11,9 @@ from app_components.ranking import direction_scores
 from matcher.docking.explain import holding_back
 from matcher.docking.kinds import get_kind
 
+#: A table in half the page (two columns side by side at a 1366-px window).
+HALF_WIDTH_PX = (tables.FULL_WIDTH_PX - 16) // 2
+
 
 def table_view(ranked: pd.DataFrame, short: bool = True) -> pd.DataFrame:
     """The columns a planner reads, in the session's language; ``short``: the reason's strongest
@@ -120,25 +123,29 @@ def show_explanation(row: pd.Series, kind: str) -> None:
     right = name_of(row["right_name_zh"], row["right_name_en"], row["right_id"])
     st.subheader(t("pair_title", left=plain(left), right=plain(right)))
     st.text(row[reason_column()])
-    chart, side = st.columns([3, 2])
-    with chart:
-        st.plotly_chart(charts.waterfall(row, features), key=f"waterfall.{kind}")
-    with side:
+    st.plotly_chart(charts.waterfall(row, features), key=f"waterfall.{kind}")
+    both_sides, back = st.columns(2)  # each about half the page: the tables are sized to that
+    with both_sides:
         st.markdown(f"**{t('directions_title')}**")
+        st.caption(t("direction_names", left=plain(left), right=plain(right)))
         both = direction_scores(row, kind)
-        st.dataframe(pd.DataFrame({
-            t("col_feature"): [t("col_score") if f == "score" else feature_label(f) for f in both["feature"]],
-            t("direction_lr", left=left, right=right): [fmt_score(v) for v in both["lr"]],
-            t("direction_rl", left=left, right=right): [fmt_score(v) for v in both["rl"]],
-        }), hide_index=True)
+        tables.show(pd.DataFrame({
+            "feature": [t("col_score") if f == "score" else feature_label(f) for f in both["feature"]],
+            "lr": [fmt_score(v) for v in both["lr"]],
+            "rl": [fmt_score(v) for v in both["rl"]],
+        }), labels={"feature": t("col_feature"), "lr": t("direction_lr"), "rl": t("direction_rl")},
+            wrap=["feature"], budget=HALF_WIDTH_PX, min_wrap=120, hide_index=True)
+    with back:
         st.markdown(f"**{t('holding_back_title')}**")
         missed = holding_back(row, features)
         if not missed:
             st.caption(t("holding_back_none"))
         else:
-            st.dataframe(pd.DataFrame({
-                t("col_feature"): [feature_label(f) for f, _, _ in missed],
-                t("col_value"): [fmt_score(row.get(f"f_{f}")) for f, _, _ in missed],
-                t("col_weight"): [fmt_score(row.get(f"w_{f}")) for f, _, _ in missed],
-                t("missed"): [fmt_score(m) for _, _, m in missed],
-            }), hide_index=True)
+            tables.show(pd.DataFrame({
+                "feature": [feature_label(f) for f, _, _ in missed],
+                "value": [fmt_score(row.get(f"f_{f}")) for f, _, _ in missed],
+                "weight": [fmt_score(row.get(f"w_{f}")) for f, _, _ in missed],
+                "missed": [fmt_score(m) for _, _, m in missed],
+            }), labels={"feature": t("col_feature"), "value": t("col_value"), "weight": t("col_weight"),
+                        "missed": t("missed")},
+                wrap=["feature"], budget=HALF_WIDTH_PX, min_wrap=120, hide_index=True)

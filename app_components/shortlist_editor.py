@@ -79,15 +79,23 @@ def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
     labels = {"select": t("col_select"), "kind": t("col_kind"), "left": t("col_left"), "right": t("col_right"),
               "score": t("col_score"), "status": t("col_status"), "notes": t("col_notes"),
               "locked": t("col_locked"), "missing": t("col_missing")}
+    if view["kind"].nunique() == 1:  # one kind: said once above the table, not on every row
+        st.caption(t("all_of_kind", kind=view["kind"].iloc[0]))
+        del labels["kind"]
+    if not view["missing"].fillna("").astype(str).str.len().any():  # nothing missing: no empty column
+        del labels["missing"]
     shown = view.assign(status=[status_label(s) for s in view["status"]])
-    width, _ = tables.fit(shown[list(labels)], labels=labels, fixed={"notes": 300})
+    # the whole table in the page's width (the status picker's arrow takes 24 px more): long names
+    # and the missing facts wrap in their rows
+    width, row_height = tables.fit(shown[list(labels)], labels=labels, fixed={"notes": 180},
+                                   budget=tables.FULL_WIDTH_PX - 24)
     return st.data_editor(
-        view, key=editor_key(key, shortlist_id), hide_index=True, num_rows="fixed",
+        view, key=editor_key(key, shortlist_id), hide_index=True, num_rows="fixed", row_height=row_height,
         column_order=list(labels),
         disabled=["kind", "left", "right", "score", "missing"],
         column_config={
             "select": st.column_config.CheckboxColumn(labels["select"], width=width["select"]),
-            "kind": st.column_config.TextColumn(labels["kind"], width=width["kind"]),
+            "kind": st.column_config.TextColumn(t("col_kind"), width=width.get("kind")),
             "left": st.column_config.TextColumn(labels["left"], width=width["left"]),
             "right": st.column_config.TextColumn(labels["right"], width=width["right"]),
             "score": st.column_config.NumberColumn(labels["score"], format="%.3f", width=width["score"]),
@@ -96,7 +104,7 @@ def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
                                                        width=width["status"] + 24),
             "notes": st.column_config.TextColumn(labels["notes"], width=width["notes"]),
             "locked": st.column_config.CheckboxColumn(labels["locked"], width=width["locked"]),
-            "missing": st.column_config.TextColumn(labels["missing"], width=width["missing"]),
+            "missing": st.column_config.TextColumn(t("col_missing"), width=width.get("missing")),
         },
     )
 

@@ -34,6 +34,7 @@ AUTO_MAX_PX = 500  # the grid's widest automatic column
 #: little for the grid's borders.
 FULL_WIDTH_PX = 890
 SELECT_PX = 34  # the tick column of a table whose rows can be selected
+NARROWEST_PX = 90  # a text column narrowed to fit its table wraps, but is never narrower than this
 NAMED_PX = {"small": 75, "medium": 200, "large": 400}
 
 
@@ -108,12 +109,41 @@ def natural_px(column: pd.Series, header: str) -> float:
     return max([text_px(header) + 24] + [text_px(v) for v in values]) + PADDING_PX
 
 
+def header_px(header: str) -> int:
+    """The width a column needs for its header (which never wraps) and the grid's sort handle."""
+    return math.ceil(text_px(header) + PADDING_PX + 24)
+
+
+def _narrow(frame: pd.DataFrame, widths: dict[str, int], room: int, labels: dict[str, str],
+            exempt: set[str]) -> list[str]:
+    """Narrow the widest text columns, in place, to one common width so that ``widths`` fit in
+    ``room`` px (their text then wraps); never below a column's header or :data:`NARROWEST_PX`.
+    Returns the narrowed columns."""
+    floors = {n: max(NARROWEST_PX, header_px(labels.get(n, str(n)))) for n in widths
+              if n not in exempt and not pd.api.types.is_numeric_dtype(frame[n])}
+
+    def narrowed_to(level: int) -> dict[str, int]:
+        return {n: max(min(widths[n], level), floors[n]) if n in floors else widths[n] for n in widths}
+
+    if sum(widths.values()) <= room or not floors:
+        return []
+    low, high = 0, max(widths.values())  # the widest common width that fits (or the floors)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if sum(narrowed_to(middle).values()) <= room else (low, middle - 1)
+    new = narrowed_to(low)
+    changed = [n for n in widths if new[n] < widths[n]]
+    widths.update(new)
+    return changed
+
+
 def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str] | None = None,
         fixed: dict[str, int] | None = None, caps: dict[str, int] | None = None,
         budget: int = FULL_WIDTH_PX, max_lines: int = 10, min_wrap: int = 240) -> tuple[dict[str, int], int | None]:
     """Column widths (px) and a row height for ``frame`` so that no text is cut off.
 
-    Every column gets its one-line width; the ``wrap`` columns share what is left of ``budget``
+    Every column gets its one-line width; when they do not fit in ``budget`` beside the ``wrap``
+    columns, the widest text columns are narrowed and wrap (names, designations); the ``wrap`` columns share what is left of ``budget``
     (at least ``min_wrap`` px each) and the rows grow to the lines their longest text needs (at most
     ``max_lines``: a text longer than that is cut, and :func:`clipped` says so). ``fixed`` widths are
     kept as they are (progress bars, numbers); a column with a ``caps`` width is at most that wide
@@ -133,13 +163,17 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
                 widths[name] = caps[name]
                 need = max([lines_needed(v, caps[name]) for v in _strings(frame[name])] or [1])
                 lines = max(lines, min(need, max_lines))
+    narrowed = _narrow(frame, widths, budget - len(wrap) * min_wrap, labels, exempt=set(fixed))
+    for name in narrowed:
+        need = max([lines_needed(v, widths[name]) for v in _strings(frame[name])] or [1])
+        lines = max(lines, min(need, max_lines))
     if wrap:
         left = budget - sum(widths.values())
         share = max(min_wrap, left // len(wrap))
         for name in wrap:
             natural = math.ceil(natural_px(frame[name], labels.get(name, str(name))))
             widths[name] = min(natural, share) if natural > share else max(natural, min(share, 400))
-            widths[name] = max(widths[name], math.ceil(text_px(labels.get(name, str(name))) + PADDING_PX + 24))
+            widths[name] = max(widths[name], header_px(labels.get(name, str(name))))
             need = max([lines_needed(v, widths[name]) for v in _strings(frame[name])] or [1])
             lines = max(lines, min(need, max_lines))
     if lines == 1:

@@ -6,7 +6,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, finder, maps, pairs, shortlists
 from app_components import weights as weight_sliders
-from app_components.i18n import kind_label, plain, preset_label, region_label, t
+from app_components.i18n import kind_label, plain, preset_label, region_label, shortlist_name, t
 from app_components.ranking import ranked_pairs
 from matcher.docking.kinds import available
 from matcher.vocab import REGIONS
@@ -73,7 +73,7 @@ if st.button(t("add_selected"), key="explore.add", type="primary", disabled=chos
         added, skipped = shortlists.add(store, sid, chosen, dataset=data, kind=kind, weights=weights,
                                         preset=weight_sliders.preset("explore.weights", kind),
                                         planner=context.planner())
-    name = store.shortlists().set_index("id").at[sid, "name"]
+    name = shortlist_name(store.shortlists().set_index("id").at[sid, "name"])
     st.success(t("added_pairs", n=added, name=plain(name), pairs=plain(pairs.names(chosen.head(10)))))
     if skipped:
         st.info(t("already_listed", n=skipped))

@@ -11,6 +11,7 @@ from app_components.i18n import (
     name_of,
     outcome_label,
     outcome_stage_label,
+    planner_name,
     preset_label,
     t,
 )
@@ -88,7 +89,7 @@ else:
         t("col_outcome"): [outcome_label(s, v) for s, v in zip(recorded["stage"], recorded["value"], strict=False)],
         t("col_rating"): recorded["rating"].astype("Int64"),
         t("col_note"): recorded["note"].tolist(),
-        t("col_planner"): recorded["planner"].tolist(),
+        t("col_planner"): [planner_name(p) for p in recorded["planner"]],
         t("col_recorded"): [fmt_date(x) for x in recorded["recorded_at"]],
     }), hide_index=True, key="outcomes.table", placeholder="", wrap=[t("col_note")])
 

@@ -19,14 +19,18 @@ pytestmark = pytest.mark.browser
 PAGES = ("overview", "explore", "profile", "shortlist", "meetings", "outcomes", "data")
 SIZES = ((1366, 768), (1920, 1080))
 
-#: The text a planner reads: the page without icon ligatures, the language switch, and Streamlit's "Skip to
+#: The text a planner reads: the page (and the values and placeholders of its inputs and pickers) without icon ligatures, the language switch, and Streamlit's "Skip to
 #: main content" link (shown only on keyboard focus; Streamlit has no way to translate it).
 VISIBLE_TEXT = """() => {
   const hide = document.createElement('style');
   hide.textContent = '[data-testid="stIconMaterial"], [aria-hidden="true"][translate="no"], [data-testid="stSkipToContent"], '
     + '[data-testid="stSidebar"] [data-testid="stButtonGroup"] { display: none !important; }';
   document.head.appendChild(hide);
-  const text = document.body.innerText;  /* the live page: hidden elements give no text */
+  let text = document.body.innerText;  /* the live page: hidden elements give no text */
+  for (const el of document.querySelectorAll('[data-testid="stMain"] input, [data-testid="stSidebar"] input')) {
+    if (el.offsetParent && !['range', 'file', 'checkbox', 'radio', 'hidden'].includes(el.type))
+      text += ' ' + (el.value || el.placeholder);  /* a picker shows its value in an input */
+  }
   hide.remove();
   return text;
 }"""

@@ -82,3 +82,16 @@ def test_store_messages_in_chinese(monkeypatch):
     ]
     monkeypatch.setattr(messages, "lang", lambda: "en")
     assert messages.message(conflict) == conflict
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_names_the_app_made_are_shown_in_the_session_language(lang, monkeypatch):
+    """The first shortlist is named in the language of the session that made it, and a planner who
+    gave no name is recorded as ``planner``: both are shown in the language of the session that reads them."""
+    monkeypatch.setattr(i18n, "lang", lambda: lang)
+    for stored in i18n.TEXT["default_shortlist"]:
+        assert i18n.shortlist_name(stored) == i18n.TEXT["default_shortlist"][lang == "en"]
+    assert i18n.shortlist_name("春季洽谈会") == "春季洽谈会"
+    assert i18n.planner_name(i18n.UNNAMED_PLANNER) == i18n.TEXT["unnamed_planner"][lang == "en"]
+    assert i18n.planner_name("李明") == "李明"
+    assert i18n.planner_name(None) == ""

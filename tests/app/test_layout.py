@@ -14,7 +14,8 @@ import pytest
 from conftest import app_in, go
 from language import stray_cjk, stray_latin
 
-from app_components.tables import clipped, fit, lines_needed, text_px
+from app_components.i18n import TEXT
+from app_components.tables import FULL_WIDTH_PX, clipped, fit, lines_needed, text_px
 
 PAGES = ("overview", "explore", "profile", "shortlist", "meetings", "outcomes", "data")
 
@@ -35,7 +36,7 @@ def _tables(at) -> list[tuple]:
         shown = list(proto.column_order) or list(value.columns)
         ticks = [n for n in shown if ((config.get(n) or {}).get("type_config") or {}).get("type") == "checkbox"]
         value = value[[n for n in shown if n in value.columns and n not in ticks]]
-        widths = {name: (config.get(name) or {}).get("width") for name in value.columns}
+        widths = {name: (config.get(name) or {}).get("width") for name in list(value.columns) + ticks}
         labels = {name: (config.get(name) or {}).get("label") or str(name) for name in value.columns}
         out.append((proto.id[-40:], value.reset_index(drop=True), widths, labels, proto.row_height or None))
     return out
@@ -48,17 +49,25 @@ def test_no_table_cuts_off_its_text(workspace, lang, monkeypatch):
     at = app_in(lang, monkeypatch)
     assert app_components.i18n.lang() == lang
     at.button(key="meetings.run").click().run()
-    problems, strays = {}, {}
+    problems, strays, seen = {}, {}, set()
     for page in PAGES:
         go(at, page)
         for where, frame, widths, labels, row_height in _tables(at):
+            seen.add(tuple(labels.values()))
             cut = clipped(frame, widths, row_height, labels)
+            unsized = [labels[n] for n, w in widths.items() if not isinstance(w, int)]
+            if unsized:  # an automatic width knows nothing of the column the table sits in
+                cut.append(f"not sized: {unsized}")
+            elif sum(widths.values()) > FULL_WIDTH_PX:
+                cut.append(f"{sum(widths.values())} px wide: {widths}")
             if cut:
                 problems[f"{page} {where}"] = cut[:4]
             text = " ".join(list(labels.values()) + [str(v) for v in frame.astype(str).to_numpy().ravel()])
             stray = stray_latin(text, {"clqkyj"}) if lang == "zh" else stray_cjk(text)  # a web site's name
             if stray:
                 strays[f"{page} {where}"] = sorted(set(stray))[:12]
+    explained = {TEXT["col_feature"][lang == "en"], TEXT["missed"][lang == "en"]}
+    assert any(explained <= set(labels) for labels in seen), "the explanation panel was not drawn"
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
     assert not strays, json.dumps(strays, ensure_ascii=False, indent=1)
 
