@@ -204,3 +204,41 @@ def test_engine_explains_stored_pairs_in_either_orientation():
     out = engine.explain_pairs(pairs)
     assert "counterpart-aid provinces" in out.at[0, "reason_en"] and "对口援疆" in out.at[0, "reason_zh"]
     assert out[["reason_zh", "reason_en"]].iloc[1:].isna().all().all()  # not a pair of the kind; home market; no kind
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_reader_takes_a_file_written_for_people(tmp_path, suggestions, plan, lang):
+    """A shortlist or schedule a planner downloaded in Chinese or English (headers, sheet names and
+    codes in words) reads back as the machine-named file does: same pairs, scores, kinds, locks, run."""
+    from matcher.commands.schedule import read_run_sheet
+    from matcher.meetings.slots import read_locks
+    from matcher.meetings.tables import read_shortlist
+    from matcher.outputs.export import for_people, schedule_table, write_shortlist
+
+    frame = suggestions.assign(left_region="east", right_region="west", status="accepted", locked=[True, False] * 2)
+    meta = {**META, "weights": {"cluster_market.product": 0.4, "cluster_market.distance": 0.1}}
+    machine = read_suggestions(write_shortlist(frame, tmp_path / "ids.xlsx", metadata=meta))
+    for path in (write_shortlist(frame, tmp_path / f"{lang}.xlsx", metadata=meta, lang=lang),
+                 write_csv(for_people(frame, lang), tmp_path / f"{lang}.csv")):
+        back = read_suggestions(path)
+        assert list(back.columns) == list(machine.columns), path.name
+        pd.testing.assert_frame_equal(back, machine, check_dtype=False, obj=path.name)
+        assert read_shortlist(path)["right_id"].tolist() == frame["right_id"].tolist()
+    assert read_run_sheet(tmp_path / f"{lang}.xlsx") == read_run_sheet(tmp_path / "ids.xlsx")
+    assert read_run_sheet(tmp_path / f"{lang}.xlsx")["weights"] == {"cluster_market.product": "0.4",
+                                                                     "cluster_market.distance": "0.1"}
+    # the schedule a planner downloaded, given back as the meetings to keep where they are
+    table = schedule_table(plan, CLOCK, suggestions)
+    write_csv(for_people(table, lang), tmp_path / "locks.csv")
+    write_csv(table, tmp_path / "locks-ids.csv")
+    assert read_locks(tmp_path / "locks.csv") == read_locks(tmp_path / "locks-ids.csv") != {}
+
+
+def test_words_name_one_column_or_code_each():
+    """Reading back needs every header and code word to mean one thing, in each language."""
+    from matcher.outputs.words import HEADER_LABELS, SHEET_LABELS
+
+    for labels in (HEADER_LABELS, SHEET_LABELS):
+        for i in (0, 1):
+            words = [w[i] for w in labels.values()]
+            assert len(words) == len(set(words)), sorted(w for w in words if words.count(w) > 1)

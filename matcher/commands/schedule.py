@@ -106,14 +106,18 @@ def read_participants(data_dir: str | Path) -> pd.DataFrame:
 
 
 def read_run_sheet(path: str | Path) -> dict[str, Any]:
-    """The ``run`` metadata of a shortlist written by ``shortlist`` (XLSX sheet or JSON key)."""
+    """The ``run`` metadata of a shortlist written by ``shortlist`` (XLSX sheet or JSON key); a
+    workbook written for people in Chinese or English reads the same (``words.run_keys``)."""
+    from matcher.outputs.words import run_keys, sheet_names
+
     path = Path(path)
     try:
         if path.suffix.lower() == ".xlsx":
             with pd.ExcelFile(path, engine="openpyxl") as book:
-                if "run" not in book.sheet_names:
+                sheet = next((s for s in sheet_names("run") if s in book.sheet_names), None)
+                if sheet is None:
                     return {}
-                frame = pd.read_excel(book, sheet_name="run", dtype=str)
+                frame = run_keys(pd.read_excel(book, sheet_name=sheet, dtype=str))
             pairs = dict(zip(frame.get("key", []), frame.get("value", []), strict=False))
         elif path.suffix.lower() == ".json":
             import json

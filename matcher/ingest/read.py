@@ -370,6 +370,12 @@ def _cell_text(value) -> str:
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, str) and "_x" in value:
+        # a control character is stored as an escape (_x000D_ for a carriage return); openpyxl's
+        # read-only mode leaves it in, so a name written by our own export would come back changed
+        from openpyxl.utils.escape import unescape
+
+        return unescape(value)
     return str(value)
 
 

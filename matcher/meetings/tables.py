@@ -19,6 +19,7 @@ import pandas as pd
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.read import read_table
 from matcher.outputs.cells import restore_cell
+from matcher.outputs.words import machine_names, sheet_names
 
 PAIR: list[str] = ["left_id", "right_id"]
 #: Columns that hold numbers in a suggestions file (besides the f_/w_/c_ triples).
@@ -43,17 +44,19 @@ def read_pairs_table(path: str | Path, *, what: str = "table", sheets: Iterable[
     -------
     pandas.DataFrame
         Text columns with the cells as typed (our exports' neutralising quote undone); empty
-        cells are missing values; rows numbered from 0.
+        cells are missing values; rows numbered from 0. A file written for people (headers,
+        sheet names and codes in Chinese or English words) reads as the same file with column
+        ids and codes (:func:`matcher.outputs.words.machine_names`).
 
     Raises
     ------
     ValidationError
         The file is missing or cannot be read; the message names ``what`` and the file.
     """
-    frame = read_table(path, what=what, sheets=sheets, as_typed=True).reset_index(drop=True)
+    frame = read_table(path, what=what, sheets=sheet_names(*sheets), as_typed=True).reset_index(drop=True)
     for col in frame.columns:
         frame[col] = frame[col].map(restore_cell)
-    return frame
+    return machine_names(frame)
 
 
 def problem_row(file: str, row: Any, column: str, value: Any, reason: str) -> dict[str, Any]:

@@ -36,50 +36,7 @@ from matcher.outputs.cells import is_score_column, neutralise_cell, neutralise_f
 from matcher.outputs.metadata import created_at
 from matcher.outputs.pdf import write_pdf
 from matcher.outputs.reasons import with_reasons
-from matcher.outputs.words import run_rows, value_words
-
-#: Column headers of exported tables in Chinese and English, for workbooks written for people
-#: (``lang="zh"``/``"en"``); without ``lang`` the headers stay the machine-readable column ids.
-HEADER_LABELS: dict[str, tuple[str, str]] = {
-    "rank": ("排名", "Rank"), "kind": ("对接类型", "Kind"), "score": ("得分", "Score"),
-    "slot": ("时段", "Slot"), "start": ("开始", "Start"), "end": ("结束", "End"), "time": ("时间", "Time"),
-    "table": ("桌号", "Table"), "locked": ("锁定", "Locked"),
-    "left_id": ("甲方编号", "Left ID"), "right_id": ("乙方编号", "Right ID"),
-    "left_name_zh": ("甲方（中文）", "Left (Chinese)"), "left_name_en": ("甲方（英文）", "Left (English)"),
-    "right_name_zh": ("乙方（中文）", "Right (Chinese)"), "right_name_en": ("乙方（英文）", "Right (English)"),
-    "left_region": ("甲方区域", "Left region"), "right_region": ("乙方区域", "Right region"),
-    "reason_zh": ("理由（中文）", "Reason (Chinese)"), "reason_en": ("理由（英文）", "Reason (English)"),
-    "item_id": ("清单条目", "Item"), "item_locked": ("条目锁定", "Item locked"),
-    "participant_id": ("参会方编号", "Participant ID"),
-    "participant_name_zh": ("参会方（中文）", "Participant (Chinese)"),
-    "participant_name_en": ("参会方（英文）", "Participant (English)"),
-    "partner_id": ("对方编号", "Partner ID"), "partner_name_zh": ("对方（中文）", "Partner (Chinese)"),
-    "partner_name_en": ("对方（英文）", "Partner (English)"),
-    "name_zh": ("中文名", "Chinese name"), "name_en": ("英文名", "English name"), "side": ("一方", "Side"),
-    "requested": ("申请会谈", "Requested"), "scheduled": ("已安排", "Scheduled"),
-    "first_slot": ("首个时段", "First slot"), "last_slot": ("末个时段", "Last slot"),
-    "idle_slots": ("空档时段", "Idle slots"), "available_slots": ("可用时段", "Available slots"),
-    "reason": ("原因", "Reason"), "key": ("项目", "Item"), "value": ("值", "Value"),
-    "status": ("状态", "Status"), "notes": ("备注", "Notes"),
-}
-SHEET_LABELS: dict[str, tuple[str, str]] = {
-    "shortlist": ("候选清单", "Shortlist"), "schedule": ("日程", "Schedule"), "grid": ("时段×桌号", "Slot x table"),
-    "agendas": ("个人日程", "Agendas"), "participants": ("参会方", "Participants"),
-    "unscheduled": ("未安排", "Unscheduled"), "run": ("运行信息", "Run"), "candidates": ("候选规则", "Candidates"),
-}
-
-
-def header_label(column: str, lang: str | None) -> str:
-    """The header of ``column`` for people reading ``lang`` ("zh"/"en"); the id itself without ``lang``."""
-    if lang not in ("zh", "en"):
-        return str(column)
-    i = 0 if lang == "zh" else 1
-    column = str(column)
-    if column in HEADER_LABELS:
-        return HEADER_LABELS[column][i]
-    if column.startswith("table ") and column[6:].isdigit():  # slot x table grid
-        return f"{HEADER_LABELS['table'][i]} {column[6:]}"
-    return column
+from matcher.outputs.words import SHEET_LABELS, header_label, run_rows, value_words
 
 
 def for_people(frame: pd.DataFrame, lang: str | None) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pytest
 from conftest import app_in
 from language import stray_cjk, stray_latin
 
-from matcher.outputs.export import HEADER_LABELS
+from matcher.outputs.words import HEADER_LABELS
 
 
 def _other_language_headers(lang: str) -> set[str]:
