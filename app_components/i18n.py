@@ -70,6 +70,7 @@ TEXT: dict[str, tuple[str, str]] = {
                          "the database named in MATCHER_DB_URL (the address could not be read)"),
     "planner_placeholder": ("姓名", "your name"),
     "upload_button": ("上传文件", "Upload"),
+    "skip_to_content": ("跳到主要内容", "Skip to main content"),
     "weights_title": ("权重（当前方案：{preset}）", "Weights (now: {preset})"),
     "loading_data": ("正在读取并校验数据…", "Reading and checking the data…"),
     "building_engine": ("正在计算候选对接及特征…", "Building candidate pairs and features…"),
@@ -561,13 +562,16 @@ def fmt_date(value: dt.date | dt.datetime | str | None) -> str:
 
 
 def streamlit_texts() -> str:
-    """A style sheet that puts Streamlit's own English (the file uploader's button and its size note)
-    in the session's language: Streamlit has no setting for these. The pages state the limits
-    themselves (the ``limits`` text)."""
+    """A style sheet that puts Streamlit's own English (the file uploader's button and its size note,
+    the "Skip to main content" link a keyboard user meets first) in the session's language:
+    Streamlit has no setting for these. The pages state the limits themselves (the ``limits`` text)."""
     label = t("upload_button").replace('"', "")
+    skip = t("skip_to_content").replace('"', "")
     return ('<style>[data-testid="stFileUploaderDropzoneInstructions"]{display:none}'
             '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]{display:none}'
-            f'[data-testid="stFileUploaderDropzone"] button > div::after{{content:"{label}"}}</style>')
+            f'[data-testid="stFileUploaderDropzone"] button > div::after{{content:"{label}"}}'
+            '[data-testid="stSkipToContent"]{font-size:0}'
+            f'[data-testid="stSkipToContent"]::after{{content:"{skip}";font-size:1rem}}</style>')
 
 
 def store_where(url: str) -> str:

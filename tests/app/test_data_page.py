@@ -83,7 +83,7 @@ def test_the_one_style_sheet_holds_no_markup_but_a_style(monkeypatch):
         monkeypatch.setattr(i18n, "lang", lambda lang=lang: lang)
         sheet = i18n.streamlit_texts()
         assert re.fullmatch(r"<style>[^<]*</style>", sheet), sheet
-        assert i18n.t("upload_button") in sheet
+        assert i18n.t("upload_button") in sheet and i18n.t("skip_to_content") in sheet
 
 
 def test_no_unsafe_html_anywhere_in_the_app():
