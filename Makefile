@@ -7,7 +7,7 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 PORT   ?= 8501
 # Debian packages: PostgreSQL for the store tests, Chromium for the browser test, CJK fonts for
 # PDFs and screenshots, poppler for reading PDFs back in tests.
-APT_PACKAGES := postgresql chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils
+APT_PACKAGES := postgresql chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils nginx-light
 
 .PHONY: help setup system run test test-fast bench lint format clean
 
@@ -36,7 +36,7 @@ system: $(SYSTEM_STAMP)  ## install the Debian packages (PostgreSQL, Chromium, C
 setup: $(SYSTEM_STAMP) $(STAMP)  ## install everything (system packages, virtualenv, Python packages)
 
 run: setup  ## start the app on the bundled data at http://localhost:8501
-	$(VENV)/bin/streamlit run app.py --server.headless true --server.port $(PORT)
+	$(PY) -m app_components.serve --server.headless true --server.port $(PORT)
 
 test: setup  ## run the whole test suite (SQLite, PostgreSQL, Dask, browser)
 	$(PY) -m pytest -q

@@ -12,7 +12,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_components import context
-from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, pin_lang, plain, store_where, streamlit_texts, t
+from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, pin_lang, plain, streamlit_texts, t
+from app_components.messages import store_where
 
 st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=":material/hub:", layout="wide")
 

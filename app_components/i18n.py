@@ -574,22 +574,6 @@ def streamlit_texts() -> str:
             f'[data-testid="stSkipToContent"]::after{{content:"{skip}";font-size:1rem}}</style>')
 
 
-def store_where(url: str) -> str:
-    """Where the store lives, in the session's language and without its password."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return t("store_unreadable")
-    if parsed.get_backend_name() == "sqlite":
-        return t("store_file", path=parsed.database) if parsed.database else t("store_memory")
-    kind = "PostgreSQL" if parsed.get_backend_name() == "postgresql" else parsed.get_backend_name()
-    host = (parsed.host or "localhost") + (f":{parsed.port}" if parsed.port else "")
-    return t("store_server", kind=kind, name=parsed.database or "", host=host)
-
-
 def plain(text: Any) -> str:
     """Text shown literally in Markdown (headers, captions): every Markdown/HTML character escaped.
 

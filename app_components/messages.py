@@ -1,4 +1,4 @@
-"""Library messages (store conflicts, upload and import problems) in the session's language.
+"""Library messages (store conflicts, upload and import problems) and where the store is, in the session's language.
 
 The library speaks English; these tables put the messages a planner sees into Chinese, line by
 line, by pattern. A line that matches nothing is shown as it is.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from app_components.i18n import lang
+from app_components.i18n import lang, t
 from matcher.store.models import ITEM_STATUSES
 
 #: Problems the importer reports (English, from ``matcher.ingest.validate``/``matcher.ingest.read``) in Chinese:
@@ -126,3 +126,19 @@ def message(text: str) -> str:
                 break
         out.append(line)
     return "\n".join(out)
+
+
+def store_where(url: str) -> str:
+    """Where the store lives, in the session's language and without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return t("store_unreadable")
+    if parsed.get_backend_name() == "sqlite":
+        return t("store_file", path=parsed.database) if parsed.database else t("store_memory")
+    kind = "PostgreSQL" if parsed.get_backend_name() == "postgresql" else parsed.get_backend_name()
+    host = (parsed.host or "localhost") + (f":{parsed.port}" if parsed.port else "")
+    return t("store_server", kind=kind, name=parsed.database or "", host=host)

@@ -61,7 +61,7 @@ from websockets.exceptions import WebSocketException
 from websockets.typing import Subprotocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from served_app import AppNotServed, served_app, wait_healthy  # noqa: E402 - the shared way to serve app.py
+from served_app import AppNotServed, served_app, served_behind_proxy, wait_healthy  # noqa: E402 - the shared way to serve app.py
 
 FIRST_PAGE_TARGET_S = 2.0
 INTERACTION_TARGET_S = 0.3
@@ -593,13 +593,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="new sessions of figure 1, the first one cold (default 5)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the slider values (default 1)")
     parser.add_argument("--port", type=int, default=0, help="port of the started server (default: a free one)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="app processes to start; more than 1 puts nginx in front with sticky sessions, "
+                        "as deploy/nginx.conf does (default 1)")
     parser.add_argument("--keep-server", metavar="URL",
                         help="measure the server already running at URL (e.g. http://127.0.0.1:8501) "
                         "instead of starting one; its first session is then not necessarily cold")
     # `python -m matcher bench --only app_sessions -- --planners 4` passes the "--" through
     args = parser.parse_args([a for a in (sys.argv[1:] if argv is None else argv) if a != "--"])
-    if min(args.planners, args.moves, args.repeats, args.sessions) < 1:
-        parser.error("--planners, --moves, --repeats and --sessions must be at least 1")
+    if min(args.planners, args.moves, args.repeats, args.sessions, args.processes) < 1:
+        parser.error("--planners, --moves, --repeats, --sessions and --processes must be at least 1")
     print(f"before: {_load()}; the server and this client share the machine", flush=True)
     try:
         if args.keep_server:
@@ -607,6 +610,11 @@ def main(argv: list[str] | None = None) -> int:
             wait_healthy(base)
             print(f"measuring the running server at {base}", flush=True)
             rows = asyncio.run(measure(base, args, "first session"))
+        elif args.processes > 1:
+            with served_behind_proxy(args.processes) as base:
+                print(f"serving app.py in {args.processes} processes behind nginx at {base} (fresh workspace)",
+                      flush=True)
+                rows = asyncio.run(measure(base, args, "cold (1st after start)"))
         else:
             with served_app(args.port or None) as base:
                 print(f"serving app.py at {base} (fresh workspace)", flush=True)

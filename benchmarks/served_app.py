@@ -1,5 +1,5 @@
-"""Serve ``app.py`` for a benchmark or a browser test: ``streamlit run`` on a local port with a
-workspace of its own, started once here for both (``bench_app_sessions.py``, ``tests/app``).
+"""Serve ``app.py`` for a benchmark or a browser test as ``make run`` does (``python -m
+app_components.serve``: the caches warmed, then ``streamlit run``) on a local port with a workspace of its own, started once here for both (``bench_app_sessions.py``, ``tests/app``).
 
 Not a benchmark itself (``python -m matcher bench`` runs only ``bench_*.py``).
 """
@@ -7,6 +7,8 @@ Not a benchmark itself (``python -m matcher bench`` runs only ``bench_*.py``).
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,11 +16,13 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 90.0
+#: The proxy's configuration for several app processes (sticky sessions by cookie).
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 
 
 class AppNotServed(RuntimeError):
@@ -51,11 +55,9 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes] | None = None, log:
 
 @contextmanager
 def served_app(port: int | None = None, workspace: Path | None = None) -> Iterator[str]:
-    """``streamlit run app.py`` on 127.0.0.1:``port`` (a free one by default) with ``workspace`` as
+    """The app (``python -m app_components.serve``) on 127.0.0.1:``port`` (a free one by default) with ``workspace`` as
     ``MATCHER_WORKSPACE`` (a fresh temporary folder by default) and SQLite, not ``MATCHER_DB_URL``;
     yields its base URL and stops it afterwards."""
-    streamlit = Path(sys.executable).parent / "streamlit"
-    command = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="served-app-") as scratch:
         folder = Path(workspace) if workspace is not None else Path(scratch)
@@ -64,7 +66,7 @@ def served_app(port: int | None = None, workspace: Path | None = None) -> Iterat
         log_path = Path(scratch) / "streamlit.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [*command, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+                [sys.executable, "-m", "app_components.serve", "--server.headless", "true", "--server.port", str(port),
                  "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
@@ -83,3 +85,45 @@ def served_app(port: int | None = None, workspace: Path | None = None) -> Iterat
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+
+
+def proxy_conf(listen_port: int, app_ports: list[int]) -> str:
+    """``deploy/nginx.conf`` with its ports: nginx on ``listen_port`` in front of the app processes."""
+    text = NGINX_CONF.read_text(encoding="utf-8")
+    servers = "".join(f"        server 127.0.0.1:{port};\n" for port in app_ports)
+    text, n = re.subn(r"(?m)(?:^        server 127\.0\.0\.1:\d+;\n)+", servers, text)
+    text, m = re.subn(r"listen 127\.0\.0\.1:\d+;", f"listen 127.0.0.1:{listen_port};", text)
+    if (n, m) != (1, 1):
+        raise AppNotServed(f"{NGINX_CONF} no longer has one upstream block and one listen line")
+    return text
+
+
+@contextmanager
+def served_behind_proxy(processes: int = 2, workspace: Path | None = None) -> Iterator[str]:
+    """``processes`` app servers (:func:`served_app`, one workspace and store for all) behind nginx
+    configured by ``deploy/nginx.conf``, as docs/deploy.md sets it up; yields the proxy's base URL."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if nginx is None:
+        raise AppNotServed("nginx is not installed: `make setup` installs it (Debian package nginx-light)")
+    with ExitStack() as stack:
+        folder = Path(workspace) if workspace is not None else Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="served-apps-")))
+        bases = [stack.enter_context(served_app(workspace=folder)) for _ in range(processes)]
+        prefix = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="proxy-")))
+        prefix.chmod(0o777)  # nginx's workers (user nobody when started as root) write their temporary files here
+        port = free_port()
+        conf = prefix / "nginx.conf"
+        conf.write_text(proxy_conf(port, [int(b.rsplit(":", 1)[1]) for b in bases]), encoding="utf-8")
+        process = subprocess.Popen([nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_healthy(base, process, prefix / "error.log", timeout=20)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

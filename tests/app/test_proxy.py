@@ -1,0 +1,85 @@
+"""Several app processes behind nginx (``deploy/nginx.conf``), as docs/deploy.md serves more planners.
+
+Two browsers pinned to different processes each do what needs their own process: open the app,
+upload a file (the upload must reach the process that holds the page's session), and see what the
+other one saved (the processes share one store).
+"""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+from conftest import clusters_with_script_name
+from test_browser import ARTIFACTS, _idle, _nav, _served_app, browser  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory):
+    served = _served_app()
+    try:
+        with served.served_behind_proxy(2, workspace=tmp_path_factory.mktemp("proxy-workspace")) as base:
+            yield base
+    except served.AppNotServed as error:
+        pytest.fail(str(error))
+
+
+def _node(base: str, cookie: str | None) -> tuple[str, str]:
+    """(the process that answers, the cookie the proxy sets) for a request carrying ``cookie``."""
+    request = urllib.request.Request(f"{base}/_stcore/health")
+    if cookie:
+        request.add_header("Cookie", f"matcher_node={cookie}")
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        ours = [c for c in reply.headers.get_all("Set-Cookie") or [] if c.startswith("matcher_node=")]
+        return reply.headers["X-Matcher-Node"], ours[0] if ours else ""
+
+
+def test_the_proxy_keeps_each_browser_on_one_process(proxy, browser, tmp_path):  # noqa: F811
+    # a browser without the cookie is given one; with it, it always reaches the same process
+    node, cookie = _node(proxy, None)
+    assert cookie.startswith("matcher_node=") and "HttpOnly" in cookie
+    key = cookie.split(";")[0].split("=", 1)[1]
+    assert {_node(proxy, key)[0] for _ in range(6)} == {node}
+    # two keys that land on different processes
+    nodes: dict[str, str] = {}
+    for i in range(64):
+        nodes.setdefault(_node(proxy, f"planner-{i}")[0], f"planner-{i}")
+        if len(nodes) == 2:
+            break
+    assert len(nodes) == 2, f"every key reached the same process: {nodes}"
+    upload = tmp_path / "clusters.csv"
+    upload.write_bytes(clusters_with_script_name())
+    pages = []
+    for (where, key), name in zip(nodes.items(), ("a", "b"), strict=True):
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        host = proxy.split("//", 1)[1].split(":")[0]
+        context.add_cookies([{"name": "matcher_node", "value": key, "domain": host, "path": "/"}])
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        answered = []
+        page.on("response", lambda r, answered=answered: answered.append(r.headers.get("x-matcher-node")))
+        page.goto(proxy)
+        page.get_by_role("heading", name="概览").wait_for()
+        _idle(page)
+        # an upload is a separate request from the page's websocket: it must reach the same process
+        _nav(page, "数据")
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
+        page.get_by_role("button", name="校验并启用").click()
+        page.get_by_text("文件有效").wait_for()
+        assert {a for a in answered if a} == {where}, f"browser {name} reached {set(answered)}"
+        page.screenshot(path=str(ARTIFACTS / f"08-proxy-{name}.png"))
+        pages.append(page)
+    # one store behind both processes: a shortlist made through one is listed through the other
+    first, second = pages
+    _nav(first, "候选清单")
+    first.get_by_role("button", name="新建清单").click()
+    first.get_by_label("新建清单名称").fill("经代理新建的清单")
+    first.get_by_role("button", name="新建清单").last.click()
+    _idle(first)
+    _nav(second, "候选清单")
+    second.get_by_test_id("stSelectbox").first.click()
+    second.get_by_role("option", name="经代理新建的清单").wait_for()
+    for page in pages:
+        page.context.close()
