@@ -146,8 +146,12 @@ def entity_layer(entities: pd.DataFrame) -> pdk.Layer:
     )
 
 
+#: Tooltips wrap (a pair's reason is a long line) within a box a map can hold near its edge.
+TOOLTIP_STYLE = {"maxWidth": "320px", "whiteSpace": "pre-wrap", "fontSize": "12px", "lineHeight": "1.4"}
+
+
 def entity_deck(entities: pd.DataFrame) -> pdk.Deck:
-    return _deck([entity_layer(entities)], tooltip={"text": "{label}\n{detail}"})
+    return _deck([entity_layer(entities)], tooltip={"text": "{label}\n{detail}", "style": TOOLTIP_STYLE})
 
 
 def arc_rows(pairs: pd.DataFrame, entities: pd.DataFrame, highlight: set[tuple[str, str]] | None = None) -> pd.DataFrame:
@@ -194,7 +198,7 @@ def arc_deck(pairs: pd.DataFrame, entities: pd.DataFrame, highlight: set[tuple[s
     )
     ids = set(pairs["left_id"]) | set(pairs["right_id"]) if len(pairs) else set()
     ends = entity_layer(entities[entities["id"].isin(ids)])
-    return _deck([ends, layer], tooltip={"text": "{label}\n{detail}"})
+    return _deck([ends, layer], tooltip={"text": "{label}\n{detail}", "style": TOOLTIP_STYLE})
 
 
 def legend() -> None:

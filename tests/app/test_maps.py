@@ -57,3 +57,11 @@ def test_the_view_shows_china_whole_in_the_map_height():
     # and it is not a postage stamp: China fills most of the height
     top = _mercator(0, 53.6, view.zoom)[1] - _mercator(0, 15.6, view.zoom)[1]
     assert top > 0.85 * maps.MAP_HEIGHT
+
+
+def test_tooltips_wrap_within_the_map():
+    """A pair's reason is one long line: the tooltip wraps it in a box narrower than any map."""
+    for deck in (maps.arc_deck(PAIRS, ENTITIES), maps.entity_deck(ENTITIES)):
+        tooltip = json.loads(deck.to_json())["tooltip"] if "tooltip" in json.loads(deck.to_json()) else deck._tooltip
+        assert tooltip["style"]["maxWidth"] == "320px" and tooltip["style"]["whiteSpace"] == "pre-wrap"
+        assert "{label}" in tooltip["text"] and "{detail}" in tooltip["text"]
