@@ -70,6 +70,7 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "") -> 
     root = datasets_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(root)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
     except OSError as err:
         raise MatcherError(f"the workspace folder {root} cannot be written ({err.strerror}); "
@@ -107,3 +108,15 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "") -> 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _remove_stale_staging(root: Path, older_than_s: float = 3600.0) -> None:
+    """Remove the staging folders of uploads a stopped server left behind (an upload in progress is younger)."""
+    import time
+
+    for folder in root.glob(".staging-*"):
+        try:
+            if folder.is_dir() and time.time() - folder.stat().st_mtime > older_than_s:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue

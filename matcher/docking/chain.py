@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.exceptions import MatcherError
+from matcher.outputs.atomic import replacing, write_text
 from matcher.vocab import CLUSTER, ENTERPRISE, MARKET, STAGE_ORDER, STAGES
 
 if TYPE_CHECKING:
@@ -285,10 +286,11 @@ def export_graph(G: nx.DiGraph, path: str | Path) -> Path:
             if isinstance(value, str):
                 attrs[key] = neutralise_cell(value)
     if path.suffix == ".graphml":
-        nx.write_graphml(G, path)
+        with replacing(path) as tmp:
+            nx.write_graphml(G, tmp)
     elif path.suffix == ".json":
         data = nx.node_link_data(G, edges="edges")
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
     else:
         raise MatcherError(f"unsupported graph format {path.suffix!r}: use .graphml or .json")
     return path

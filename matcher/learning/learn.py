@@ -51,6 +51,7 @@ from sklearn.utils.validation import check_is_fitted
 from matcher.docking.kinds import get_kind
 from matcher.docking.scoring import WeightedScorer, as_frame, explanation_frame, feature_values, read_json
 from matcher.exceptions import MatcherError, ValidationError
+from matcher.outputs.atomic import write_text
 
 if TYPE_CHECKING:
     from matcher.docking.engine import DockingEngine
@@ -337,7 +338,7 @@ def save_model(scorer: LearnedScorer, path: str | Path, metadata: dict | None = 
     path = Path(path)
     text = json.dumps(model_to_dict(scorer, metadata), ensure_ascii=False, indent=2, sort_keys=True)
     try:
-        path.write_text(text + "\n", encoding="utf-8")
+        write_text(path, text + "\n")
     except OSError as err:
         raise MatcherError(f"cannot write the model to {path}: {err.strerror}") from None
     return path

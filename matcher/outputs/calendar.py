@@ -15,6 +15,7 @@ from typing import Any
 from matcher.exceptions import MatcherError
 from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
+from matcher.outputs.atomic import write_bytes
 from matcher.outputs.cells import cell_text, neutralise_cell
 from matcher.outputs.metadata import created_at
 
@@ -85,8 +86,7 @@ def write_ics(
             "a calendar needs the meeting date: give --date YYYY-MM-DD (and --start, --minutes)"
         )
     path = Path(path)
-    path.write_bytes(_calendar_events(plan, clock, participant, metadata, tz).to_ical())
-    return path
+    return write_bytes(path, _calendar_events(plan, clock, participant, metadata, tz).to_ical())
 
 
 def write_ics_per_participant(

@@ -31,6 +31,7 @@ import pandas as pd
 from matcher.exceptions import MatcherError
 from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
+from matcher.outputs.atomic import replacing, write_text
 from matcher.outputs.calendar import write_ics
 from matcher.outputs.cells import is_score_column, neutralise_cell, neutralise_frame, round_scores
 from matcher.outputs.metadata import created_at
@@ -83,7 +84,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """CSV for Excel: UTF-8 with BOM, text cells neutralised, missing values empty."""
     path = Path(path)
     # CRLF, as Excel writes; it also makes the csv module quote any cell holding a bare CR.
-    round_scores(neutralise_frame(frame)).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    with replacing(path) as tmp:
+        round_scores(neutralise_frame(frame)).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
 
 
@@ -92,8 +94,7 @@ def write_json(frame: pd.DataFrame, path: str | Path, metadata: Mapping[str, Any
     path = Path(path)
     records = json.loads(neutralise_frame(frame).to_json(orient="records", force_ascii=False))
     payload = {"run": dict(metadata or {}), "shortlist": records}
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    return path
+    return write_text(path, json.dumps(payload, ensure_ascii=False, indent=1, default=str))
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,7 +178,15 @@ def write_xlsx(
         "strings_to_numbers": False,
         "nan_inf_to_errors": False,
     }
-    book = xlsxwriter.Workbook(str(path), options)
+    with replacing(path) as tmp:
+        _write_book(xlsxwriter.Workbook(str(tmp), options), shortlist, plan, clock, metadata, extra_sheets, lang)
+    return path
+
+
+def _write_book(book: Any, shortlist: pd.DataFrame | None, plan: Schedule | None, clock: SlotClock | None,
+                metadata: Mapping[str, Any] | None, extra_sheets: Mapping[str, pd.DataFrame] | None,
+                lang: str | None) -> None:
+    """Fill and close ``book`` (the sheets of :func:`write_xlsx`)."""
     book.set_properties({"title": "Docking meeting / 对接洽谈", "created": created_at(metadata)})
     header = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
     if shortlist is None and plan is not None:
@@ -200,7 +209,6 @@ def write_xlsx(
         _write_sheet(book, name[:31], frame, header, lang)
     _write_sheet(book, "run", run_rows(metadata, lang), header, lang)
     book.close()
-    return path
 
 
 def write_schedule(
@@ -247,6 +255,7 @@ def write_shortlist(
     if suffix == ".json":
         return write_json(frame, path, metadata)
     if suffix == ".parquet":
-        neutralise_frame(frame).to_parquet(path, index=False, compression="zstd")
+        with replacing(path) as tmp:
+            neutralise_frame(frame).to_parquet(tmp, index=False, compression="zstd")
         return path
     raise MatcherError(f"unknown output type {suffix!r} for {path.name}; use .csv, .xlsx, .json or .parquet")

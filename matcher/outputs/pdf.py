@@ -17,6 +17,7 @@ import pandas as pd
 
 from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
+from matcher.outputs.atomic import replacing
 from matcher.outputs.cells import cell_text
 from matcher.outputs.reasons import with_reasons
 
@@ -206,5 +207,7 @@ def write_pdf(
     if not story:
         story.append(Paragraph(f"{_text(title_zh)}: {say('没有会谈', 'no meetings', ' / ')}" if title_zh == title_en
                                else f"{_text(title_zh)} / {_text(title_en)}: 没有会谈 / no meetings", head))
-    doc.build(story)
+    with replacing(path) as tmp:  # written whole or not at all
+        doc.filename = str(tmp)
+        doc.build(story)
     return path

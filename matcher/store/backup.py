@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc, func, insert, select, text
 
 from matcher.exceptions import MatcherError, StoreUnavailableError, ValidationError
+from matcher.outputs.atomic import replacing
 from matcher.store import models as m
 from matcher.store.connection import ENV_DB_URL, ENV_WORKSPACE
 from matcher.store.core import StoreCore
@@ -50,25 +50,26 @@ class Backups(StoreCore):
             "tables": tables,
         }
 
+    def _live_file(self) -> Path | None:
+        """The SQLite file the store lives in (resolved), or None (PostgreSQL, in memory)."""
+        database = self.engine.url.database if self.backend == "sqlite" else None
+        return Path(database).resolve() if database and database != ":memory:" else None
+
     def backup(self, path: str | os.PathLike) -> dict[str, int]:
         """Write the whole store to a JSON file (atomically: a failed backup leaves no half file).
 
         Returns the rows written per table.
         """
-        data = self.export_data()
         target = Path(path)
+        live = self._live_file()
+        if live is not None and target.resolve() == live:
+            raise MatcherError(f"{target} is the store's own database file: a backup must go to another file")
+        data = self.export_data()
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            with replacing(target) as tmp:
+                with open(tmp, "w", encoding="utf-8") as fh:
                     json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=False)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
         except OSError as err:
             raise StoreUnavailableError(
                 f"Could not write the backup file {target} ({err.strerror or err})."

@@ -1,0 +1,88 @@
+"""Files written whole or not at all: each is written to a temporary file beside it and renamed over
+it only when complete (a rename within one folder is atomic), so a failed or interrupted write leaves
+the earlier file as it was and never a half file under the real name.
+
+Every writer of the package goes through :func:`replacing`; :func:`remove_orphans` clears the
+temporary files a killed process left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+#: The temporary files' names: ``.<name>.<random>.partial`` beside ``<name>``.
+PARTIAL_SUFFIX = ".partial"
+
+
+def partial_path(path: str | Path) -> Path:
+    """A fresh temporary name in the same folder as ``path`` (hidden, unique, ``.partial``)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{PARTIAL_SUFFIX}")
+
+
+@contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """Write to the yielded temporary path; it becomes ``path`` when the block ends without error.
+
+    On an error (or an interrupt) the temporary file is removed and ``path`` is left as it was. The
+    file gets the permissions a new file normally gets (not a temporary file's private ones).
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with replacing(folder / "a.txt") as tmp:
+    ...     _ = tmp.write_text("whole")
+    >>> (folder / "a.txt").read_text(), sorted(p.name for p in folder.iterdir())
+    ('whole', ['a.txt'])
+    """
+    path = Path(path)
+    remove_orphans(path.parent)
+    tmp = partial_path(path)
+    try:
+        yield tmp
+        if not tmp.exists():  # the writer wrote nothing: an empty file, as writing it directly would
+            tmp.touch()
+        with open(tmp, "rb+") as handle:  # on disk before it takes the name (a power cut keeps one or the other)
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """``path.write_bytes(data)``, atomically."""
+    path = Path(path)
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
+    """``path.write_text(text)``, atomically."""
+    path = Path(path)
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding=encoding)
+    return path
+
+
+def remove_orphans(folder: str | Path, older_than_s: float = 3600.0) -> list[Path]:
+    """Remove the temporary files that interrupted writes left in ``folder`` (not its subfolders):
+    ``*.partial`` files (these and the streamed writers' ``FILE.partial``) older than ``older_than_s``
+    (a write in progress is younger). Called before every write into a folder; returns what was removed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    now, removed = time.time(), []
+    for found in folder.glob(f"*{PARTIAL_SUFFIX}"):
+        try:
+            if found.is_file() and now - found.stat().st_mtime > older_than_s:
+                found.unlink()
+                removed.append(found)
+        except OSError:  # gone meanwhile, or not ours to remove
+            continue
+    return removed

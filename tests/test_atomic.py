@@ -1,0 +1,147 @@
+"""Every file the product writes is written whole or not at all (``matcher.outputs.atomic``).
+
+Each writer is made to fail half-way (its library writes part of the file, then fails, as a full
+disk would): the earlier file keeps its bytes and no temporary file is left in the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from matcher.exceptions import MatcherError
+from matcher.meetings.schedule import schedule
+from matcher.meetings.select import select
+from matcher.meetings.slots import SlotClock
+from matcher.outputs import atomic
+
+ROOT = Path(__file__).resolve().parents[1]
+OLD = b"the earlier file"
+FRAME = pd.DataFrame({"kind": ["cluster_market"] * 2, "left_id": ["C001", "C002"], "right_id": ["M001", "M001"],
+                      "left_name_zh": ["柯桥", "常熟"], "right_name_zh": ["中国轻纺城"] * 2, "score": [0.9, 0.8],
+                      "reason_zh": ["理由", "理由"], "reason_en": ["why", "why"]})
+
+
+class DiskFull(OSError):
+    pass
+
+
+def _half_then_fail(target_arg: int = 1):
+    """A stand-in for a library call that writes part of its file and then fails."""
+
+    def fake(*args, **kwargs):
+        target = kwargs.get("path") or args[target_arg]
+        with open(str(target), "wb") as handle:  # not Path.write_bytes: that may be the call replaced
+            handle.write(b"half")
+        raise DiskFull(28, "No space left on device")
+
+    return fake
+
+
+def _writers(tmp_path):
+    from matcher.outputs.calendar import write_ics
+    from matcher.outputs.export import write_csv, write_json, write_shortlist
+    from matcher.outputs.pdf import write_pdf
+
+    plan = schedule(select(FRAME, "capacity", cap=2), n_slots=2, n_tables=1)
+    clock = SlotClock.parse("2026-05-20", "09:00", 20)
+    return {
+        "csv": (lambda p: write_csv(FRAME, p), ("pandas.DataFrame.to_csv", 1)),
+        "xlsx": (lambda p: write_shortlist(FRAME, p), ("xlsxwriter.Workbook.close", None)),
+        "parquet": (lambda p: write_shortlist(FRAME, p), ("pandas.DataFrame.to_parquet", 1)),
+        "json": (lambda p: write_json(FRAME, p), ("pathlib.Path.write_text", 0)),
+        "pdf": (lambda p: write_pdf(plan, p, clock=clock), ("reportlab.platypus.SimpleDocTemplate.build", None)),
+        "ics": (lambda p: write_ics(plan, p, clock), ("pathlib.Path.write_bytes", 0)),
+    }
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "parquet", "json", "pdf", "ics"])
+def test_a_write_that_fails_half_way_leaves_the_earlier_file(tmp_path, monkeypatch, suffix):
+    write, (target, arg) = _writers(tmp_path)[suffix]
+    path = tmp_path / f"out.{suffix}"
+    write(path)  # a real write works and leaves one file
+    assert path.stat().st_size > 0 and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    path.write_bytes(OLD)
+    module, _, name = target.rpartition(".")
+    if arg is None:  # a method on the writer's own object: the file it writes is that object's
+        def fake(self, *args, **kwargs):
+            with open(self.filename, "wb") as handle:
+                handle.write(b"half")
+            raise DiskFull(28, "No space left on device")
+    else:
+        inner = _half_then_fail(arg)
+
+        def fake(*args, **kwargs):
+            return inner(*args, **kwargs)
+    monkeypatch.setattr(target, fake)
+    with pytest.raises((DiskFull, MatcherError)):
+        write(path)
+    assert path.read_bytes() == OLD, f"{suffix}: the earlier file was changed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name], f"{suffix}: a temporary file was left"
+
+
+def test_a_backup_is_written_whole(tmp_path, monkeypatch):
+    from matcher.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'matcher.db'}")
+    backup = tmp_path / "backup.json"
+    store.backup(backup)
+    backup.write_bytes(OLD)
+
+    def fail(*args, **kwargs):
+        raise DiskFull(28, "No space left on device")
+
+    monkeypatch.setattr("json.dump", fail)
+    with pytest.raises(MatcherError):
+        store.backup(backup)
+    assert backup.read_bytes() == OLD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.json", "matcher.db"]
+
+
+def test_a_backup_never_goes_over_the_live_database(tmp_path):
+    from matcher.store import Store
+
+    live = tmp_path / "matcher.db"
+    store = Store(f"sqlite:///{live}")
+    before = live.read_bytes()
+    with pytest.raises(MatcherError, match="own database file"):
+        store.backup(tmp_path / "." / "matcher.db")
+    assert live.read_bytes() == before
+
+
+def test_orphans_of_interrupted_writes_are_removed(tmp_path):
+    old = tmp_path / ".out.xlsx.0123456789ab.partial"
+    streamed = tmp_path / "big.parquet.partial"
+    fresh = tmp_path / ".out.csv.ba9876543210.partial"
+    for p in (old, streamed, fresh):
+        p.write_bytes(b"x")
+    hour_ago = time.time() - 7200
+    for p in (old, streamed):
+        os.utime(p, (hour_ago, hour_ago))
+    keep = tmp_path / "notes.txt"
+    keep.write_text("mine")
+    atomic.write_text(tmp_path / "out.json", "{}")  # every write tidies its folder first
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, keep.name, "out.json"])
+
+
+def test_no_writer_writes_to_its_final_name():
+    """In the library, files are written through ``atomic``: a direct write goes to a temporary path
+    (``tmp``) or is one of the writers that manage their own (streamed blocks, synthetic data sets)."""
+    own = {"matcher/outputs/atomic.py", "matcher/outputs/writers.py", "matcher/ingest/synth.py"}
+    direct = re.compile(r"\.(write_text|write_bytes|to_csv|to_parquet|to_excel)\(|Workbook\(|open\([^)]*[\"'][wa]b?[\"']|"
+                        r"write_graphml\(")
+    found = []
+    for file in sorted((ROOT / "matcher").rglob("*.py")):
+        name = file.relative_to(ROOT).as_posix()
+        if name in own:
+            continue
+        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            code = line.split("#")[0]
+            if direct.search(code) and "tmp" not in code and not code.lstrip().startswith((">>>", "...")):
+                found.append(f"{name}:{n}: {line.strip()}")
+    assert not found, "\n".join(found)
