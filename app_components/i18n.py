@@ -202,6 +202,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_feeds": ("供给本集群的", "Feeds its"),
     "col_need": ("需求强度", "Need"),
     "col_partner": ("可补链伙伴", "Partner who could fill it"),
+    "col_top_partner": ("对接伙伴", "Partner"),
     "col_partner_region": ("伙伴区域", "Partner region"),
     "col_shortlisted": ("列入清单", "Shortlisted"),
     "col_met": ("已会谈", "Met"),
