@@ -8,6 +8,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 from app_components import cache, context, downloads, meeting_plan, shortlists, tables
 from app_components.i18n import fmt_date, lang, name_of, status_label, t
 from app_components.messages import message
+from matcher import limits
 from matcher.exceptions import MatcherError
 from matcher.meetings.schedule import schedule
 from matcher.meetings.slots import SlotClock
@@ -22,12 +23,14 @@ sid = shortlists.show_picker("meetings.pick", store, planner)
 
 st.subheader(t("meeting_setup"))
 cols = st.columns(4)
-n_slots = cols[0].number_input(t("n_slots"), 1, 200, 12, key="meetings.slots", persist_state="session")
-n_tables = cols[1].number_input(t("n_tables"), 1, 200, 8, key="meetings.tables", persist_state="session")
-minutes = cols[2].number_input(t("slot_minutes"), 5, 240, 20, 5, key="meetings.minutes", persist_state="session")
+n_slots = cols[0].number_input(t("n_slots"), 1, limits.MAX_SLOTS, 12, key="meetings.slots", persist_state="session")
+n_tables = cols[1].number_input(t("n_tables"), 1, limits.MAX_TABLES, 8, key="meetings.tables", persist_state="session")
+minutes = cols[2].number_input(t("slot_minutes"), limits.MIN_SLOT_MINUTES, limits.MAX_SLOT_MINUTES, 20, 5,
+                               key="meetings.minutes", persist_state="session")
 start = cols[3].time_input(t("meeting_start"), dt.time(9, 0), key="meetings.start", persist_state="session")
 cols = st.columns([1, 3])
 day = cols[0].date_input(t("meeting_date"), dt.date.today() + dt.timedelta(days=14), key="meetings.date",
+                         min_value=dt.date(limits.MIN_YEAR, 1, 1), max_value=dt.date(limits.MAX_YEAR, 12, 31),
                          persist_state="session")
 statuses = cols[1].multiselect(t("include_status"), [s for s in ITEM_STATUSES if s != "rejected"],
                                default=["proposed", "accepted", "scheduled"], format_func=status_label,

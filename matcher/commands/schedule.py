@@ -108,11 +108,13 @@ def read_participants(data_dir: str | Path) -> pd.DataFrame:
 def read_run_sheet(path: str | Path) -> dict[str, Any]:
     """The ``run`` metadata of a shortlist written by ``shortlist`` (XLSX sheet or JSON key); a
     workbook written for people in Chinese or English reads the same (``words.run_keys``)."""
+    from matcher.ingest.read import check_xlsx_package
     from matcher.outputs.words import run_keys, sheet_names
 
     path = Path(path)
     try:
         if path.suffix.lower() == ".xlsx":
+            check_xlsx_package(path)  # bounded like every workbook read
             with pd.ExcelFile(path, engine="openpyxl") as book:
                 sheet = next((s for s in sheet_names("run") if s in book.sheet_names), None)
                 if sheet is None:

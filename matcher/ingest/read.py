@@ -27,10 +27,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from matcher import limits
 from matcher.exceptions import ValidationError
+from matcher.ingest.package import check_xlsx_package
+from matcher.ingest.problems import PROBLEM_COLUMNS, file_error, problems_frame  # noqa: F401 - the readers' API
 
 #: Problems tables always have these columns (see ``ValidationError``).
-PROBLEM_COLUMNS = ["file", "row", "column", "value", "reason"]
 
 #: Header aliases: a name found in files -> the canonical column name of ``matcher.columns``.
 #: Keys are compared after stripping and lower-casing. Only obvious synonyms belong here.
@@ -90,25 +92,6 @@ COLUMN_ALIASES: dict[str, str] = {
 # C0 control characters other than tab, LF, CR (and form feed, which some exports emit).
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0e-\x1f\x7f]")
 _CONTROL_SHARE_BINARY = 0.01  # more than 1 % control characters: not a text table
-
-
-def problems_frame(rows: list[dict] | None = None) -> pd.DataFrame:
-    """An empty (or given) problems table with the standard columns and dtypes."""
-    frame = pd.DataFrame(rows or [], columns=PROBLEM_COLUMNS)
-    frame["row"] = frame["row"].astype("int64")
-    for col in ("file", "column", "value", "reason"):
-        frame[col] = frame[col].astype(object)
-    return frame
-
-
-def file_error(
-    file: str | Path, reason: str, *, row: int = 0, column: str = "", value: str = ""
-) -> ValidationError:
-    """A ``ValidationError`` for a whole-file problem, with a one-row problems table."""
-    problems = problems_frame(
-        [{"file": str(file), "row": row, "column": column, "value": value, "reason": reason}]
-    )
-    return ValidationError(f"{file}: {reason}", problems)
 
 
 def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
@@ -237,6 +220,8 @@ def _finish(
     ``cells`` holds text and missing values (a JSON or Parquet null, an empty CSV or Excel cell
     read ``as_typed``); missing values become ``""`` unless ``as_typed``.
     """
+    if len(header_raw) > limits.MAX_COLUMNS:  # JSON and Parquet; CSV and XLSX are refused before parsing
+        raise file_error(file, f"the header has {len(header_raw):,} columns, more than {limits.MAX_COLUMNS}", row=1)
     text = cells.fillna("")
     # Excel often carries empty trailing columns; drop header-less columns that hold nothing.
     keep = []
@@ -285,6 +270,9 @@ def read_csv_text(
     if not first_line.strip(" \t\r,;"):
         raise file_error(file, "the first row is empty; the first row must be the header", row=1)
     sep = "\t" if "\t" in first_line and "," not in first_line else ","
+    if first_line.count(sep) + 1 > limits.MAX_COLUMNS:  # before parsing: work stays linear in the columns
+        raise file_error(file, f"the header has {first_line.count(sep) + 1:,} columns, more than "
+                         f"{limits.MAX_COLUMNS}", row=1)
     try:
         raw = pd.read_csv(
             io.StringIO(text),
@@ -380,7 +368,7 @@ def _cell_text(value) -> str:
 
 
 #: Largest number of cells read from one worksheet (1.1 million enterprises x 40 columns).
-MAX_XLSX_CELLS = 45_000_000
+MAX_XLSX_CELLS = limits.MAX_XLSX_CELLS  # (here too, so a test can lower it for this reader)
 
 
 def read_xlsx(
@@ -412,6 +400,7 @@ def read_xlsx(
             "an old .xls workbook" if magic == b"\xd0\xcf\x11\xe0" else "not an Excel workbook (maybe a CSV?)"
         )
         raise file_error(path, f"the file is named .xlsx but is {kind}; save it as .xlsx or .csv")
+    check_xlsx_package(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher import limits
 from matcher.exceptions import MatcherError
 from matcher.meetings.colouring import (
     SlotColouring,
@@ -133,8 +134,9 @@ def schedule(
         an :class:`~matcher.exceptions.InfeasibleError` when wanted.
     """
     for name, value in (("slots", n_slots), ("tables", n_tables)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise MatcherError(f"number of {name} must be a whole number of at least 1, not {value!r}")
+        most = limits.MAX_SLOTS if name == "slots" else limits.MAX_TABLES
+        if not isinstance(value, (int, np.integer)) or not 1 <= value <= most:
+            raise MatcherError(f"number of {name} must be a whole number from 1 to {most}, not {value!r}")
     n_slots, n_tables = int(n_slots), int(n_tables)
     avail = read_availability(availability)
     lock_map = read_locks(locks)

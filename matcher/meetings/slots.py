@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher import limits
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.meetings.tables import problem_row, table_source
 
@@ -49,8 +50,11 @@ class SlotClock:
             begin = dt.time(hour, minute)
         except ValueError as err:
             raise MatcherError(f"start time {start!r} is not HH:MM") from err
-        if int(minutes) < 1:
-            raise MatcherError(f"slot length must be at least 1 minute, not {minutes}")
+        if not limits.MIN_YEAR <= day.year <= limits.MAX_YEAR:
+            raise MatcherError(f"meeting date {date} is not between {limits.MIN_YEAR} and {limits.MAX_YEAR}")
+        if not limits.MIN_SLOT_MINUTES <= int(minutes) <= limits.MAX_SLOT_MINUTES:
+            raise MatcherError(f"slot length must be {limits.MIN_SLOT_MINUTES} to {limits.MAX_SLOT_MINUTES} "
+                               f"minutes, not {minutes}")
         return cls(day, begin, int(minutes))
 
     def starts(self, slot: int) -> dt.datetime:
@@ -86,6 +90,8 @@ def parse_slots(text: Any) -> list[int]:
         lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
         if hi < lo:
             raise ValueError(f"range {part!r} runs backwards")
+        if hi > limits.MAX_SLOTS:
+            raise ValueError(f"slot {hi} is past the last slot an event can have ({limits.MAX_SLOTS})")
         out.extend(range(lo, hi + 1))
     return sorted(set(out))
 
