@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from matcher.docking.kinds import KINDS
 from matcher.store import OUTCOMES, UNKNOWN, Store, head_revision
 from matcher.store.store import ENV_DB_URL, ENV_WORKSPACE
 
@@ -69,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     outcome.add_argument("--left", required=True, metavar="ID", help="left entity id, e.g. C001")
     outcome.add_argument("--right", required=True, metavar="ID", help="right entity id, e.g. M003")
-    outcome.add_argument("--kind", required=True, metavar="KIND", help="docking kind, e.g. market_channel")
+    outcome.add_argument("--kind", required=True, metavar="KIND", help="docking kind: " + ", ".join(KINDS))
     outcome.add_argument("--stage", required=True, choices=list(OUTCOMES), help="meeting or followup")
     values = sorted({v for stage in OUTCOMES.values() for v in stage})
     outcome.add_argument("--value", required=True, metavar="VALUE", help="one of: " + ", ".join(values))

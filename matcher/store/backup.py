@@ -14,7 +14,8 @@ from sqlalchemy import exc, func, insert, select, text
 from matcher.exceptions import MatcherError, StoreUnavailableError, ValidationError
 from matcher.outputs.atomic import replacing
 from matcher.store import models as m
-from matcher.store.connection import ENV_DB_URL, ENV_WORKSPACE
+from matcher.store.checks import check_rows
+from matcher.store.connection import ENV_DB_URL, ENV_WORKSPACE, head_revision, known_revisions
 from matcher.store.core import StoreCore
 
 BACKUP_FORMAT = "matcher-store-backup"
@@ -104,6 +105,13 @@ class Backups(StoreCore):
                 f"{source} has backup format version {data.get('format_version')!r}; this release reads "
                 f"version {BACKUP_FORMAT_VERSION}. Use a matcher release that matches the backup."
             )
+        revision = data.get("schema_revision")
+        if revision is not None and revision not in known_revisions():
+            raise ValidationError(
+                f"{source} was written by a store at schema revision {revision!r}, which this release does "
+                f"not know (it knows up to {head_revision()}): it comes from a newer release. Restore it with "
+                "that release. Nothing was restored."
+            )
         tables = data.get("tables")
         if not isinstance(tables, Mapping):
             raise ValidationError(f'{source} has no "tables" section.')
@@ -131,6 +139,7 @@ class Backups(StoreCore):
                     )
             # Columns a backup from an older revision lacks take their empty value.
             prepared[name] = [{c: row.get(c) for c in table.c.keys()} for row in rows]
+            check_rows(source, table, prepared[name])
         with self._write(f"restore {source}") as conn:
             held = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in m.TABLES}
             if any(held.values()):

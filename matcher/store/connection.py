@@ -144,6 +144,11 @@ def _script() -> ScriptDirectory:
     return _SCRIPT
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this release's migrations know."""
+    return {script.revision for script in _script().walk_revisions()}
+
+
 def head_revision() -> str:
     """The newest schema revision this code knows."""
     return _script().get_current_head()

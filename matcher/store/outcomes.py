@@ -8,8 +8,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from matcher.docking.kinds import KINDS
 from matcher.exceptions import ValidationError
 from matcher.store import models as m
+from matcher.store.checks import check_id
 from matcher.store.core import StoreCore
 from matcher.store.rows import _choice, _frame, _pair, _planner, _text_id
 
@@ -54,13 +56,22 @@ class OutcomesAndHistory(StoreCore):
             if not low <= rating <= high:
                 raise ValidationError(f"Rating {rating} is outside {low}-{high}.")
         key = {
-            "left_id": _text_id(left_id, "left_id"),
-            "right_id": _text_id(right_id, "right_id"),
-            "kind": _text_id(kind, "kind"),
+            "left_id": check_id(_text_id(left_id, "left_id"), "left_id"),
+            "right_id": check_id(_text_id(right_id, "right_id"), "right_id"),
+            "kind": _choice(_text_id(kind, "kind"), KINDS, "Docking kind"),
             "stage": stage,
         }
+        if key["left_id"] == key["right_id"]:
+            raise ValidationError(f"{key['left_id']} cannot dock with itself: give two different ids.")
+        if "\x00" in (note or ""):
+            raise ValidationError("The note holds a NUL character, which the store cannot keep.")
         values = {"value": value, "rating": rating, "note": note or "", "recorded_at": self._now()}
         with self._write(f"record the {stage} outcome of {_pair(key)}") as conn:
+            # a pair is the same pair either way round: an outcome recorded as (B, A) is updated
+            if self._outcome_version(conn, key) is None:
+                reverse = {**key, "left_id": key["right_id"], "right_id": key["left_id"]}
+                if self._outcome_version(conn, reverse) is not None:
+                    key = reverse
             return self._keyed_upsert(
                 conn,
                 m.outcomes,
@@ -71,6 +82,11 @@ class OutcomesAndHistory(StoreCore):
                 what=f"The {stage} outcome of {_pair(key)}",
                 when_field="recorded_at",
             )
+
+    @staticmethod
+    def _outcome_version(conn, key: dict[str, Any]) -> int | None:
+        t = m.outcomes
+        return conn.execute(select(t.c.version).where(*(t.c[k] == v for k, v in key.items()))).scalar_one_or_none()
 
     def outcomes(self) -> pd.DataFrame:
         """All outcomes, by id."""

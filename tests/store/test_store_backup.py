@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -83,12 +84,49 @@ def test_restore_refuses_a_store_that_is_not_empty(store: Store, new_db_url, tmp
 def test_restore_is_all_or_nothing(store: Store, new_db_url, tmp_path: Path) -> None:
     _fill(store)
     data = store.export_data()
-    # The last table holds a row that breaks a rule (an audit entry without its time).
-    data["tables"]["audit_log"][-1]["at"] = None
+    # The last table holds a row that only the database can see is wrong: an id used twice.
+    data["tables"]["audit_log"][-1]["id"] = data["tables"]["audit_log"][0]["id"]
     target = Store(new_db_url())
     with pytest.raises(ValidationError, match="table audit_log has rows that break"):
         target.import_data(data)
     assert target.is_empty()
+
+
+def test_restore_checks_every_value_the_same_on_both_databases(store: Store, new_db_url) -> None:
+    """What PostgreSQL would refuse and SQLite would keep (a NUL, an over-long id) is refused on both,
+    and so are values outside the store's vocabularies, a pair with itself and a newer schema."""
+    _fill(store)
+    good = store.export_data()
+    cases = {
+        ("outcomes", "stage"): ("holding", "'holding' is not one of meeting, followup"),
+        ("outcomes", "rating"): (9, "rating: 9 is not from 1 to 5"),
+        ("outcomes", "left_id"): ("C" * 65, "left_id: is 65 characters long, more than 64"),
+        ("shortlist_items", "notes"): ("a\x00b", "notes: holds a NUL character"),
+        ("shortlist_items", "status"): ("maybe", "status: 'maybe' is not one of"),
+        ("shortlist_items", "locked"): ("yes", "locked: 'yes' is not true or false"),
+        ("decisions", "decided_at"): ("yesterday", "'yesterday' is not a date and time"),
+        ("meetings", "right_id"): (None, "right_id: is empty"),
+        ("runs", "planner"): ("Li\u0007", "planner: holds a control character"),
+    }
+    for (table, column), (value, message) in cases.items():
+        data = json.loads(json.dumps(good))
+        rows = data["tables"][table]
+        assert rows, f"the filled store has no {table}"
+        rows[0][column] = value
+        target = Store(new_db_url())
+        with pytest.raises(ValidationError, match=re.escape(message)):
+            target.import_data(data)
+        assert target.is_empty()
+    data = json.loads(json.dumps(good))
+    data["tables"]["outcomes"][0]["right_id"] = data["tables"]["outcomes"][0]["left_id"]
+    with pytest.raises(ValidationError, match="with itself"):
+        Store(new_db_url()).import_data(data)
+    data = json.loads(json.dumps(good))
+    data["schema_revision"] = "9999"
+    with pytest.raises(ValidationError, match="schema revision '9999', which this release does not know"):
+        Store(new_db_url()).import_data(data)
+    # and the untouched backup restores
+    assert Store(new_db_url()).import_data(good) == {name: len(rows) for name, rows in good["tables"].items()}
 
 
 def test_restore_names_what_is_wrong_with_a_file(store: Store, tmp_path: Path) -> None:

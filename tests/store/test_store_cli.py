@@ -39,7 +39,7 @@ def test_outcome_and_history(store_env: str, capsys) -> None:
         "--right",
         "M001",
         "--kind",
-        "market_channel",
+        "cluster_market",
         "--planner",
         "li",
     ]

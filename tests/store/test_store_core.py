@@ -132,29 +132,29 @@ def test_changing_a_decision_needs_its_version(shortlist) -> None:
 
 def test_outcomes_in_two_stages(store: Store) -> None:
     met = store.record_outcome(
-        "C001", "M001", "market_channel", stage="meeting", value="met", rating=4, planner="li"
+        "C001", "M001", "cluster_market", stage="meeting", value="met", rating=4, planner="li"
     )
     later = store.record_outcome(
-        "C001", "M001", "market_channel", stage="followup", value="negotiation_started", planner="li"
+        "C001", "M001", "cluster_market", stage="followup", value="negotiation_started", planner="li"
     )
     assert (met["rating"], later["value"]) == (4, "negotiation_started")
     outcomes = store.outcomes()
     assert outcomes["stage"].tolist() == ["meeting", "followup"]
     assert outcomes["rating"].tolist()[0] == 4 and pd.isna(outcomes["rating"].tolist()[1])
     with pytest.raises(ValidationError, match="no_further_contact, valuable_contact"):
-        store.record_outcome("C001", "M001", "market_channel", stage="followup", value="met", planner="li")
+        store.record_outcome("C001", "M001", "cluster_market", stage="followup", value="met", planner="li")
     with pytest.raises(ValidationError, match="outside 1-5"):
         store.record_outcome(
-            "C002", "M002", "market_channel", stage="meeting", value="met", rating=6, planner="li"
+            "C002", "M002", "cluster_market", stage="meeting", value="met", rating=6, planner="li"
         )
     with pytest.raises(ValidationError, match="meeting that took place"):
         store.record_outcome(
-            "C002", "M002", "market_channel", stage="meeting", value="no_show", rating=3, planner="li"
+            "C002", "M002", "cluster_market", stage="meeting", value="no_show", rating=3, planner="li"
         )
     fixed = store.record_outcome(
         "C001",
         "M001",
-        "market_channel",
+        "cluster_market",
         stage="meeting",
         value="met",
         rating=5,
@@ -162,6 +162,22 @@ def test_outcomes_in_two_stages(store: Store) -> None:
         expected_version=1,
     )
     assert (fixed["rating"], fixed["version"]) == (5, 2)
+    # the same pair the other way round is the same pair: its outcome is replaced, not added
+    again = store.record_outcome("M001", "C001", "cluster_market", stage="meeting", value="met", rating=3,
+                                 planner="li", expected_version=2)
+    assert (again["left_id"], again["right_id"], again["version"]) == ("C001", "M001", 3)
+    assert len(store.outcomes()) == 2
+    with pytest.raises(ValidationError, match="Docking kind 'market_channel' is not known"):
+        store.record_outcome("C001", "M001", "market_channel", stage="meeting", value="met", planner="li")
+    with pytest.raises(ValidationError, match="C001 cannot dock with itself"):
+        store.record_outcome("C001", " C001", "cluster_market", stage="meeting", value="met", planner="li")
+    with pytest.raises(ValidationError, match="left_id is 65 characters long, more than 64"):
+        store.record_outcome("C" * 65, "M001", "cluster_market", stage="meeting", value="met", planner="li")
+    with pytest.raises(ValidationError, match="right_id holds a control character"):
+        store.record_outcome("C001", "M\x07", "cluster_market", stage="meeting", value="met", planner="li")
+    assert len(store.outcomes()) == 2
+
+
 
 
 def test_a_table_is_never_double_booked(store: Store) -> None:
