@@ -14,9 +14,9 @@ from sqlalchemy import exc, func, insert, select, text
 from matcher.exceptions import MatcherError, StoreUnavailableError, ValidationError
 from matcher.outputs.atomic import replacing
 from matcher.store import models as m
-from matcher.store.checks import check_rows
 from matcher.store.connection import ENV_DB_URL, ENV_WORKSPACE, head_revision, known_revisions
 from matcher.store.core import StoreCore
+from matcher.store.rows import check_rows
 
 BACKUP_FORMAT = "matcher-store-backup"
 BACKUP_FORMAT_VERSION = 1

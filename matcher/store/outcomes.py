@@ -11,9 +11,8 @@ from sqlalchemy import select
 from matcher.docking.kinds import KINDS
 from matcher.exceptions import ValidationError
 from matcher.store import models as m
-from matcher.store.checks import check_id
 from matcher.store.core import StoreCore
-from matcher.store.rows import _choice, _frame, _pair, _planner, _text_id
+from matcher.store.rows import _choice, _frame, _pair, _planner, _text_id, check_id
 
 
 class OutcomesAndHistory(StoreCore):

@@ -3,19 +3,29 @@
 Ids, planners and vocabulary values are checked before any transaction starts
 (:class:`~matcher.exceptions.ValidationError` with a message a planner can act on); rows come back
 as DataFrames with the project's dtypes; a conflict is told with both values side by side.
+
+What a stored value may be is checked the same way on SQLite and PostgreSQL (:func:`row_problems`):
+PostgreSQL enforces a column's length and refuses a NUL character; SQLite enforces neither. So every
+row a backup brings in is checked against its column (type, length, no control characters in ids and
+names, required values) and the store's vocabularies (statuses, decisions, outcome stages and values,
+ratings), and a pair is never a pair with itself: a backup that restores into one database restores
+into the other.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Table
+from sqlalchemy import Boolean, Float, Integer, String, Table, Text
 
 from matcher.exceptions import ValidationError
+from matcher.store import models as m
 
 
 def _pair(row: Mapping[str, Any]) -> str:
@@ -120,3 +130,90 @@ def _frame(
         dtype = _DTYPES.get(type(column.type).__name__, "string")
         frame[column.key] = frame[column.key].astype(dtype)
     return frame
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Columns that name something (ids, planners, kinds, codes): no control character at all.
+_NAMES = ("_id", "planner", "kind", "status", "decision", "reason", "stage", "value", "slot", "table_label",
+          "name", "action", "table_name", "preset", "data_version")
+_TIMES = ("created_at", "updated_at", "decided_at", "recorded_at", "at")
+#: Columns whose values come from a vocabulary the store enforces when it writes, per table. (Docking
+#: kinds are checked where a person types one, ``record_outcome``; a backup keeps whatever kinds the
+#: store held, so one written before a kind was renamed still restores.)
+_VOCABULARY: dict[str, dict[str, Mapping[str, Any]]] = {
+    "shortlist_items": {"status": m.ITEM_STATUSES},
+    "decisions": {"decision": m.DECISIONS},
+    "outcomes": {"stage": m.OUTCOMES},
+}
+
+
+def value_problem(table: Table, column: str, value: Any) -> str | None:
+    """Why ``value`` cannot be stored in ``table.column`` (None when it can)."""
+    col = table.c[column]
+    if value is None:
+        return None if col.nullable or col.primary_key or col.server_default is not None else "is empty"
+    kind = col.type
+    if isinstance(kind, Boolean):
+        return None if isinstance(value, bool) else f"{value!r} is not true or false"
+    if isinstance(kind, Integer):
+        return None if isinstance(value, int) and not isinstance(value, bool) else f"{value!r} is not a whole number"
+    if isinstance(kind, Float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return None if ok else f"{value!r} is not a number"
+    if isinstance(kind, (String, Text)):
+        if not isinstance(value, str):
+            return f"{value!r} is not text"
+        if "\x00" in value:
+            return "holds a NUL character"
+        if isinstance(kind, String) and not isinstance(kind, Text) and kind.length and len(value) > kind.length:
+            return f"is {len(value)} characters long, more than {kind.length}"
+        if (column.endswith(_NAMES) or column in _NAMES) and _CONTROL.search(value):
+            return "holds a control character"
+        if column in _TIMES:
+            try:
+                dt.datetime.fromisoformat(value)
+            except ValueError:
+                return f"{value!r} is not a date and time"
+    return None
+
+
+def row_problems(table: Table, row: Mapping[str, Any]) -> list[str]:
+    """Every problem of one row of ``table``, as "column: why"."""
+    out = [f"{c}: {why}" for c in table.c.keys() if (why := value_problem(table, c, row.get(c)))]
+    for column, vocabulary in _VOCABULARY.get(table.name, {}).items():
+        value = row.get(column)
+        if isinstance(value, str) and value not in vocabulary:
+            out.append(f"{column}: {value!r} is not one of {', '.join(vocabulary)}")
+    if table.name == "outcomes" and row.get("stage") in m.OUTCOMES and row.get("value") not in m.OUTCOMES[row["stage"]]:
+        out.append(f"value: {row.get('value')!r} is not an outcome of stage {row['stage']}")
+    if table.name == "outcomes" and row.get("rating") is not None:
+        low, high = m.RATING_RANGE
+        if not (isinstance(row["rating"], int) and low <= row["rating"] <= high):
+            out.append(f"rating: {row['rating']!r} is not from {low} to {high}")
+    if table.name == "decisions" and row.get("reason") is not None and row["reason"] not in m.REJECT_REASONS:
+        out.append(f"reason: {row['reason']!r} is not one of {', '.join(m.REJECT_REASONS)}")
+    if "left_id" in table.c and row.get("left_id") is not None and row.get("left_id") == row.get("right_id") \
+            and table.name != "audit_log":
+        out.append(f"right_id: the pair is {row['left_id']} with itself")
+    return out
+
+
+def check_rows(source: str, table: Table, rows: list[Mapping[str, Any]], *, most: int = 20) -> None:
+    """Raise one :class:`ValidationError` naming the first ``most`` bad rows of ``table`` (rows
+    numbered from 1 as in the backup's list)."""
+    found = []
+    for number, row in enumerate(rows, start=1):
+        found += [f"table {table.name}, row {number}, {problem}" for problem in row_problems(table, row)]
+        if len(found) >= most:
+            break
+    if found:
+        raise ValidationError(f"{source} has values the store cannot hold; nothing was restored:\n  "
+                              + "\n  ".join(found[:most]))
+
+
+def check_id(value: str, name: str) -> str:
+    """An entity id as the store keeps it: at most 64 characters, no control characters."""
+    why = value_problem(m.outcomes, "left_id", value)
+    if why:
+        raise ValidationError(f"{name} {why}.")
+    return value
