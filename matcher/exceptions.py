@@ -26,5 +26,9 @@ class ConflictError(MatcherError):
     """Two planners changed the same item; the message shows both values."""
 
 
+class AccessError(MatcherError):
+    """A sign-in that failed, or a change the account may not make; the message says which."""
+
+
 class StoreUnavailableError(MatcherError):
     """The database cannot be reached or written; nothing was changed."""

@@ -17,7 +17,7 @@ from matcher.docking.kinds import KINDS
 from matcher.store import OUTCOMES, UNKNOWN, Store, head_revision
 from matcher.store.store import ENV_DB_URL, ENV_WORKSPACE
 
-_WHERE = (
+WHERE = (
     f"The store is the SQLite file matcher.db in the workspace folder (${ENV_WORKSPACE}, default "
     f"./workspace), or the PostgreSQL database in ${ENV_DB_URL} when that is set."
 )
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "store",
         help="set up, back up and restore the planners' store; record outcomes; show history",
         description="The store keeps runs, shortlists, decisions, meetings, outcomes and an audit "
-        "log of every change. " + _WHERE,
+        "log of every change. " + WHERE,
     )
     parser.set_defaults(func=lambda args: _help(parser))
     actions = parser.add_subparsers(dest="store_action", metavar="ACTION")
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "init",
         help="create the store, or upgrade an older one to this release's schema",
         description="Create the store if it does not exist and bring its schema up to date "
-        "(opening a store does this too). Safe to run again. " + _WHERE,
+        "(opening a store does this too). Safe to run again. " + WHERE,
     )
     init.set_defaults(func=run_init)
 
@@ -49,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "JSON file, to keep or to move to another machine (restore it there).",
     )
     backup.add_argument("--out", required=True, metavar="FILE", help="JSON file to write (replaced whole)")
+    backup.add_argument("--accounts", action="store_true",
+                        help="also carry the accounts (names, roles, password hashes); left out by default")
     backup.set_defaults(func=run_backup)
 
     restore = actions.add_parser(
@@ -78,7 +80,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--rating", type=int, metavar="N", help="1 (poor) to 5 (excellent), meeting stage only"
     )
     outcome.add_argument("--note", default="", help="free text kept with the outcome")
-    outcome.add_argument("--planner", required=True, metavar="NAME", help="who records it")
+    outcome.add_argument("--as", "--planner", dest="planner", required=True, metavar="NAME",
+                         help="who records it: an account of the store with the planner or admin role (any "
+                         "name while the store has no account)")
     outcome.add_argument(
         "--expected-version", type=int, metavar="N", help="replace the recorded outcome that has this version"
     )
@@ -114,7 +118,7 @@ def run_init(args: argparse.Namespace) -> int:
 def run_backup(args: argparse.Namespace) -> int:
     store = Store()
     print(f"backing up {store.location} ...", file=sys.stderr)
-    counts = store.backup(args.out)
+    counts = store.backup(args.out, accounts=args.accounts)
     print(f"wrote {args.out}: " + _counts(counts))
     return 0
 

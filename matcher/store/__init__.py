@@ -7,20 +7,23 @@ migrations run on open. See ``docs/store.md``.
 >>> store = Store()  # doctest: +SKIP
 """
 
-from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES, REJECT_REASONS, UNKNOWN
+from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES, REJECT_REASONS, ROLES, UNKNOWN
 from matcher.store.store import (
     ENV_DB_URL,
     ENV_WORKSPACE,
     ITEM_FIELDS,
+    AccountRules,
     Store,
     default_url,
     describe_url,
     head_revision,
     make_engine,
+    password_problem,
     workspace_dir,
 )
 
 __all__ = [
+    "AccountRules",
     "DECISIONS",
     "ENV_DB_URL",
     "ENV_WORKSPACE",
@@ -28,11 +31,13 @@ __all__ = [
     "ITEM_STATUSES",
     "OUTCOMES",
     "REJECT_REASONS",
+    "ROLES",
     "Store",
     "UNKNOWN",
     "default_url",
     "describe_url",
     "head_revision",
     "make_engine",
+    "password_problem",
     "workspace_dir",
 ]

@@ -35,12 +35,13 @@ class Backups(StoreCore):
         """True when the store holds no rows at all."""
         return not any(self.counts().values())
 
-    def export_data(self) -> dict[str, Any]:
-        """The whole store as JSON-ready data (a consistent snapshot)."""
+    def export_data(self, *, accounts: bool = False) -> dict[str, Any]:
+        """The whole store as JSON-ready data (a consistent snapshot); the accounts (with their
+        password hashes) only when ``accounts``."""
         with self._read("export the store", snapshot=True) as conn:
             tables = {
                 t.name: [dict(r) for r in conn.execute(select(t).order_by(t.c.id)).mappings()]
-                for t in m.TABLES
+                for t in m.TABLES + (m.ACCOUNT_TABLES if accounts else ())
             }
             revision = MigrationContext.configure(conn).get_current_revision()
         return {
@@ -56,8 +57,9 @@ class Backups(StoreCore):
         database = self.engine.url.database if self.backend == "sqlite" else None
         return Path(database).resolve() if database and database != ":memory:" else None
 
-    def backup(self, path: str | os.PathLike) -> dict[str, int]:
-        """Write the whole store to a JSON file (atomically: a failed backup leaves no half file).
+    def backup(self, path: str | os.PathLike, *, accounts: bool = False) -> dict[str, int]:
+        """Write the whole store to a JSON file (atomically: a failed backup leaves no half file);
+        the accounts only when ``accounts``.
 
         Returns the rows written per table.
         """
@@ -65,7 +67,7 @@ class Backups(StoreCore):
         live = self._live_file()
         if live is not None and target.resolve() == live:
             raise MatcherError(f"{target} is the store's own database file: a backup must go to another file")
-        data = self.export_data()
+        data = self.export_data(accounts=accounts)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with replacing(target) as tmp:
@@ -115,7 +117,7 @@ class Backups(StoreCore):
         tables = data.get("tables")
         if not isinstance(tables, Mapping):
             raise ValidationError(f'{source} has no "tables" section.')
-        known = {t.name: t for t in m.TABLES}
+        known = {t.name: t for t in m.TABLES + m.ACCOUNT_TABLES}
         unknown = sorted(set(tables) - set(known))
         if unknown:
             raise ValidationError(
@@ -142,6 +144,11 @@ class Backups(StoreCore):
             check_rows(source, table, prepared[name])
         with self._write(f"restore {source}") as conn:
             held = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in m.TABLES}
+            if prepared.get(m.accounts.name) and conn.execute(select(func.count()).select_from(m.accounts)).scalar_one():
+                raise MatcherError(
+                    f"{source} carries accounts and the store ({self.location}) has accounts of its own; restore "
+                    "the accounts only into a store without any. Nothing was changed."
+                )
             if any(held.values()):
                 summary = ", ".join(f"{n} {name}" for name, n in held.items() if n)
                 raise MatcherError(
@@ -149,7 +156,7 @@ class Backups(StoreCore):
                     f"an empty store. Point {ENV_WORKSPACE} or {ENV_DB_URL} at a new store and restore there. "
                     "Nothing was changed."
                 )
-            for table in m.TABLES:
+            for table in m.TABLES + m.ACCOUNT_TABLES:
                 rows = prepared.get(table.name, [])
                 for start in range(0, len(rows), 1000):
                     try:
@@ -160,7 +167,7 @@ class Backups(StoreCore):
                             f"({str(err.orig).strip().splitlines()[0]}). Nothing was restored."
                         ) from None
             if self.backend == "postgresql":
-                for table in m.TABLES:  # ids came from the backup: move each id sequence past them
+                for table in m.TABLES + m.ACCOUNT_TABLES:  # ids came from the backup: move each id sequence past them
                     conn.execute(
                         text(
                             f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

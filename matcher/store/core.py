@@ -17,9 +17,15 @@ from typing import Any
 
 from alembic import command
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Table, exc, insert, select, text, update
+from sqlalchemy import Connection, Table, exc, func, insert, select, text, update
 
-from matcher.exceptions import ConflictError, MatcherError, StoreUnavailableError
+from matcher.exceptions import (
+    AccessError,
+    ConflictError,
+    MatcherError,
+    StoreUnavailableError,
+    ValidationError,
+)
 from matcher.store import models as m
 from matcher.store.connection import (
     _MIGRATION_LOCK_KEY,
@@ -92,6 +98,7 @@ class StoreCore:
         with self._translated(action):
             with self.engine.connect() as conn:
                 conn.execution_options(matcher_write=True)
+                conn.info.pop("matcher_actor", None)  # who may write is checked afresh in each transaction
                 with conn.begin():
                     yield conn
 
@@ -105,6 +112,26 @@ class StoreCore:
                 with conn.begin():
                     yield conn
 
+    def _authorize(self, conn, who: Any, needs: str) -> str:
+        """The account name a change is recorded under, after checking that ``who`` may make it
+        (role ``needs`` or higher). With no account in the store, any name (the local planner)."""
+        name = "" if who is None else str(who).strip()
+        if conn.execute(select(func.count()).select_from(m.accounts)).scalar_one() == 0:
+            if not name:
+                raise ValidationError("Say who makes the change: planner is empty.")
+            return name
+        row = conn.execute(select(m.accounts.c.role, m.accounts.c.disabled).where(
+            m.accounts.c.username == name)).first()
+        if row is None:
+            raise AccessError(f"{name or 'Nobody'} is not an account of this store: sign in (or name an account "
+                              "with --as).")
+        if row.disabled:
+            raise AccessError(f"The account {name} is disabled.")
+        ranks = list(m.ROLES)
+        if ranks.index(row.role) < ranks.index(needs):
+            raise AccessError(f"The account {name} is a {row.role}; this needs a {needs} or an admin.")
+        return name
+
     def _audit(
         self,
         conn: Connection,
@@ -117,6 +144,11 @@ class StoreCore:
         after: Mapping[str, Any] | None,
         ref: str | None = None,
     ) -> None:
+        if table is not m.accounts:  # every change is checked against the accounts, once per transaction
+            cached = conn.info.get("matcher_actor")
+            if cached is None or cached[0] != planner:
+                planner = self._authorize(conn, planner, "planner")
+                conn.info["matcher_actor"] = (planner, planner)
         row = after or before or {}
         conn.execute(
             insert(m.audit_log).values(

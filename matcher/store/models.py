@@ -203,5 +203,32 @@ audit_log = Table(
     Index(None, "ref"),
 )
 
+#: Who may do what: a viewer reads; a planner also edits shortlists, decisions, meetings and outcomes;
+#: an admin also manages accounts and data sets. In rank order.
+ROLES: dict[str, tuple[str, str]] = {
+    "viewer": ("只读", "viewer"),
+    "planner": ("规划人员", "planner"),
+    "admin": ("管理员", "admin"),
+}
+
+#: Planners' accounts (``Store`` accounts part). While the table is empty the store runs for one local
+#: planner; once it holds an account, every change must be made by an enabled account allowed to.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", PLANNER, nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", TIME, nullable=True),
+    Column("created_at", TIME, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+)
+
 #: Tables in foreign-key order: a backup writes and restores them in this order.
 TABLES: tuple[Table, ...] = (runs, shortlists, shortlist_items, decisions, meetings, outcomes, audit_log)
+#: Tables a backup carries only when asked (``backup(..., accounts=True)``).
+ACCOUNT_TABLES: tuple[Table, ...] = (accounts,)

@@ -32,6 +32,7 @@ Each part builds on ``StoreCore`` only; none imports another part.
 
 from __future__ import annotations
 
+from matcher.store.accounts import AccountRules, Accounts, password_problem
 from matcher.store.backup import BACKUP_FORMAT, BACKUP_FORMAT_VERSION, Backups
 from matcher.store.connection import (
     BUSY_TIMEOUT_S,
@@ -52,7 +53,7 @@ from matcher.store.outcomes import OutcomesAndHistory
 from matcher.store.shortlists import ITEM_FIELDS, RunsAndShortlists
 
 
-class Store(RunsAndShortlists, Decisions, Meetings, OutcomesAndHistory, Backups):
+class Store(RunsAndShortlists, Decisions, Meetings, OutcomesAndHistory, Backups, Accounts):
     """The planners' store over SQLite or PostgreSQL (see the module docstring).
 
     Parameters
@@ -77,6 +78,7 @@ class Store(RunsAndShortlists, Decisions, Meetings, OutcomesAndHistory, Backups)
 
 
 __all__ = [
+    "AccountRules",
     "BACKUP_FORMAT",
     "BACKUP_FORMAT_VERSION",
     "BUSY_TIMEOUT_S",
@@ -92,5 +94,6 @@ __all__ = [
     "describe_url",
     "head_revision",
     "make_engine",
+    "password_problem",
     "workspace_dir",
 ]

@@ -30,7 +30,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from matcher.store import Store
-from matcher.store.models import TABLES
+from matcher.store.models import ACCOUNT_TABLES, TABLES
 
 PG_URL_ENV = "MATCHER_TEST_PG_URL"
 #: Admin URLs of servers this session started (their databases need no dropping).
@@ -238,7 +238,7 @@ def pg_reused_store_url(pg_admin_url: str) -> Iterator[str]:
 
 
 def _emptied(url: str) -> str:
-    tables = ", ".join(t.name for t in TABLES)
+    tables = ", ".join(t.name for t in TABLES + ACCOUNT_TABLES)
     with psycopg.connect(_conninfo(url), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     return url

@@ -1,0 +1,295 @@
+"""Accounts and roles: who may read, change and manage the store.
+
+While the store holds no account it serves one local planner, whose name is free text (the way a
+planner uses the app on a laptop). Once it holds an account, every change must be made in the name
+of an enabled account whose role allows it: a viewer reads; a planner also changes shortlists,
+decisions, meetings and outcomes; an admin also manages accounts. This is checked in the store, in
+the transaction of the change (``StoreCore._authorize``, for every audited change), not by hiding buttons.
+
+Passwords are hashed with Argon2id (``argon2-cffi``) and follow current guidance (NIST SP 800-63B):
+length over composition, at least 12 characters by default, and not a common password (the
+frequency lists of ``zxcvbn``, with its estimate of how guessable the password is). Five failed
+sign-ins in a row lock an account for 15 minutes; an admin can unlock it. Every sign-in, failed
+sign-in, lock and account change is in the audit log. Time comes from the store's clock, so expiry
+and lock-out are tested without waiting.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select, update
+
+from matcher.exceptions import AccessError, MatcherError, ValidationError
+from matcher.store import models as m
+from matcher.store.core import StoreCore
+
+
+@dataclass(frozen=True)
+class AccountRules:
+    """The rules accounts follow; each can be set by an environment variable of the same name in
+    capitals with ``MATCHER_`` in front (``MATCHER_MIN_PASSWORD_LENGTH=14``)."""
+
+    min_password_length: int = 12
+    max_password_length: int = 128
+    max_failed_sign_ins: int = 5
+    lock_minutes: int = 15
+    idle_minutes: int = 30
+
+    @classmethod
+    def from_env(cls) -> AccountRules:
+        values = {}
+        for name in cls.__dataclass_fields__:
+            raw = os.environ.get(f"MATCHER_{name.upper()}")
+            if raw is not None:
+                try:
+                    values[name] = int(raw)
+                except ValueError:
+                    raise MatcherError(f"MATCHER_{name.upper()}={raw!r} is not a whole number") from None
+        return cls(**values)
+
+    def idle_expired(self, last_seen: datetime, now: datetime) -> bool:
+        """True when a session last used at ``last_seen`` has been idle too long at ``now``."""
+        return now - last_seen > timedelta(minutes=self.idle_minutes)
+
+
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def password_problem(password: str, username: str = "", rules: AccountRules | None = None) -> str | None:
+    """Why ``password`` may not be used (None when it may)."""
+    rules = rules or AccountRules()
+    if not isinstance(password, str) or len(password) < rules.min_password_length:
+        return f"a password needs at least {rules.min_password_length} characters"
+    if len(password) > rules.max_password_length:
+        return f"a password may have at most {rules.max_password_length} characters"
+    if username and username.strip().lower() in password.lower():
+        return "a password may not contain the account's name"
+    from zxcvbn import zxcvbn
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    if password.lower() in _common_passwords(id(FREQUENCY_LISTS)):
+        return "this is one of the most common passwords"
+    if zxcvbn(password[:rules.max_password_length], user_inputs=[username] if username else [])["score"] < 3:
+        return "this password is too easy to guess (a common word, name, date or pattern); use a longer phrase"
+    return None
+
+
+_COMMON: dict[int, frozenset[str]] = {}
+
+
+def _common_passwords(key: int) -> frozenset[str]:
+    if key not in _COMMON:
+        from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+        _COMMON[key] = frozenset(FREQUENCY_LISTS["passwords"])
+    return _COMMON[key]
+
+
+def _username(name: Any) -> str:
+    value = "" if name is None else str(name).strip()
+    if not value:
+        raise ValidationError("An account needs a name.")
+    if len(value) > m.accounts.c.username.type.length:
+        raise ValidationError(f"An account's name may have at most {m.accounts.c.username.type.length} characters.")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValidationError("An account's name may not hold control characters.")
+    return value
+
+
+class Accounts(StoreCore):
+    """Part of :class:`~matcher.store.Store`: accounts, roles, sign-in and the check of every change."""
+
+    @property
+    def rules(self) -> AccountRules:
+        return getattr(self, "_rules", None) or AccountRules.from_env()
+
+    def has_accounts(self) -> bool:
+        """True once the store holds an account: from then on every change needs one."""
+        with self._read("count the accounts") as conn:
+            return conn.execute(select(func.count()).select_from(m.accounts)).scalar_one() > 0
+
+    def accounts(self) -> pd.DataFrame:
+        """Every account without its password hash: ``id, username, role, disabled, locked_until,
+        failed_sign_ins, created_at, updated_at``."""
+        t = m.accounts
+        columns = [t.c.id, t.c.username, t.c.role, t.c.disabled, t.c.locked_until, t.c.failed_sign_ins,
+                   t.c.created_at, t.c.updated_at]
+        with self._read("list the accounts") as conn:
+            rows = conn.execute(select(*columns).order_by(t.c.username)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in columns])
+
+    def account(self, username: str) -> dict[str, Any] | None:
+        """One account without its password hash, or None."""
+        found = self.accounts()
+        found = found[found["username"] == str(username).strip()]
+        return None if found.empty else found.iloc[0].to_dict()
+
+    # -- managing accounts (an admin; the first account needs no one) -------------------------
+    def add_account(self, username: str, password: str, role: str, *, by: str | None = None) -> dict[str, Any]:
+        """Add an account. The first account must be an admin and needs no ``by``; every later one
+        is added by an admin (``by``)."""
+        username = _username(username)
+        if role not in m.ROLES:
+            raise ValidationError(f"Role {role!r} is not known; use one of: {', '.join(m.ROLES)}.")
+        why = password_problem(password, username, self.rules)
+        if why:
+            raise ValidationError(f"The password cannot be used: {why}.")
+        hashed = _hasher().hash(password)
+        with self._write(f"add the account {username}") as conn:
+            first = conn.execute(select(func.count()).select_from(m.accounts)).scalar_one() == 0
+            if first and role != "admin":
+                raise ValidationError("The first account must be an admin (it manages the others).")
+            actor = username if first else self._authorize(conn, by, "admin")
+            if conn.execute(select(m.accounts.c.id).where(m.accounts.c.username == username)).first():
+                raise ValidationError(f"An account named {username} already exists.")
+            now = self._now()
+            row = {"username": username, "password_hash": hashed, "role": role, "disabled": False,
+                   "failed_sign_ins": 0, "locked_until": None, "created_at": now, "updated_at": now, "version": 1}
+            row_id = conn.execute(m.accounts.insert().values(**row)).inserted_primary_key[0]
+            self._audit(conn, planner=actor, table=m.accounts, action="insert", row_id=row_id, before=None,
+                        after=_public(row), ref=username)
+        return self.account(username)
+
+    def set_role(self, username: str, role: str, *, by: str) -> dict[str, Any]:
+        if role not in m.ROLES:
+            raise ValidationError(f"Role {role!r} is not known; use one of: {', '.join(m.ROLES)}.")
+        return self._change(username, {"role": role}, by, "set the role of")
+
+    def disable(self, username: str, *, by: str) -> dict[str, Any]:
+        return self._change(username, {"disabled": True}, by, "disable")
+
+    def enable(self, username: str, *, by: str) -> dict[str, Any]:
+        return self._change(username, {"disabled": False}, by, "enable")
+
+    def unlock(self, username: str, *, by: str) -> dict[str, Any]:
+        return self._change(username, {"locked_until": None, "failed_sign_ins": 0}, by, "unlock")
+
+    def reset_password(self, username: str, password: str, *, by: str) -> dict[str, Any]:
+        """An admin sets a new password for ``username`` (and unlocks it)."""
+        why = password_problem(password, _username(username), self.rules)
+        if why:
+            raise ValidationError(f"The password cannot be used: {why}.")
+        return self._change(username, {"password_hash": _hasher().hash(password), "locked_until": None,
+                                       "failed_sign_ins": 0}, by, "reset the password of")
+
+    def change_password(self, username: str, old: str, new: str) -> dict[str, Any]:
+        """The account's own password change: the old password must be right."""
+        self.sign_in(username, old)
+        why = password_problem(new, username, self.rules)
+        if why:
+            raise ValidationError(f"The password cannot be used: {why}.")
+        return self._change(username, {"password_hash": _hasher().hash(new)}, username, "change the password of",
+                            own=True)
+
+    def _change(self, username: str, changes: dict[str, Any], by: str, what: str, *, own: bool = False
+                ) -> dict[str, Any]:
+        username = _username(username)
+        with self._write(f"{what} {username}") as conn:
+            actor = self._authorize(conn, by, "viewer" if own else "admin")
+            before = conn.execute(select(m.accounts).where(m.accounts.c.username == username)).mappings().first()
+            if before is None:
+                raise ValidationError(f"There is no account named {username}.")
+            before = dict(before)
+            if not own and before["role"] == "admin" and (changes.get("role", "admin") != "admin"
+                                                          or changes.get("disabled")):
+                admins = conn.execute(select(func.count()).select_from(m.accounts).where(
+                    m.accounts.c.role == "admin", m.accounts.c.disabled.is_(False))).scalar_one()
+                if admins <= 1:
+                    raise ValidationError(f"{username} is the last admin: make another admin first.")
+            after = {**before, **changes, "updated_at": self._now(), "version": before["version"] + 1}
+            conn.execute(update(m.accounts).where(m.accounts.c.id == before["id"]).values(
+                **changes, updated_at=after["updated_at"], version=after["version"]))
+            self._audit(conn, planner=actor, table=m.accounts, action="update", row_id=before["id"],
+                        before=_public(before), after=_public(after), ref=username)
+        return self.account(username)
+
+    # -- signing in ---------------------------------------------------------------------------
+    def sign_in(self, username: str, password: str) -> dict[str, Any]:
+        """The account, when ``password`` is right and the account is enabled and not locked.
+
+        A wrong name or password gives the same message (nobody learns which names exist); a
+        wrong password counts towards the lock. Raises :class:`AccessError`.
+        """
+        rules = self.rules
+        name = str(username or "").strip()
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        refused: AccessError | None = None  # raised after the transaction: a failure is recorded, not rolled back
+        with self._write(f"sign in {name}") as conn:
+            row = conn.execute(select(m.accounts).where(m.accounts.c.username == name)).mappings().first()
+            now = self._clock()
+            hasher = _hasher()
+            if row is None:
+                try:  # the same work as a real check, so the time taken does not tell that the name is unknown
+                    hasher.verify(_DUMMY_HASH(), password or "")
+                except (VerificationError, InvalidHashError):
+                    pass
+                raise AccessError("The name or the password is wrong.")
+            row = dict(row)
+            if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
+                self._audit(conn, planner=name, table=m.accounts, action="sign_in_locked", row_id=row["id"],
+                            before=None, after=None, ref=name)
+                until = datetime.fromisoformat(row["locked_until"]).astimezone().strftime("%H:%M")
+                refused = AccessError(f"The account is locked after too many wrong passwords until {until}; "
+                                      "an admin can unlock it.")
+            else:
+                try:
+                    hasher.verify(row["password_hash"], password or "")
+                    right = True
+                except (VerificationError, InvalidHashError):
+                    right = False
+                if not right:
+                    failed = row["failed_sign_ins"] + 1
+                    lock = failed >= rules.max_failed_sign_ins
+                    until = (now + timedelta(minutes=rules.lock_minutes)).isoformat(timespec="microseconds") \
+                        if lock else None
+                    conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(
+                        failed_sign_ins=0 if lock else failed, locked_until=until))
+                    self._audit(conn, planner=name, table=m.accounts, action="lock" if lock else "sign_in_failed",
+                                row_id=row["id"], before=None, after={"failed_sign_ins": failed}, ref=name)
+                    refused = AccessError("The name or the password is wrong.")
+                elif row["disabled"]:
+                    refused = AccessError("The account is disabled; ask an admin.")
+                else:
+                    changes: dict[str, Any] = {"failed_sign_ins": 0, "locked_until": None}
+                    if hasher.check_needs_rehash(row["password_hash"]):
+                        changes["password_hash"] = hasher.hash(password)
+                    conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(**changes))
+                    self._audit(conn, planner=name, table=m.accounts, action="sign_in", row_id=row["id"],
+                                before=None, after=None, ref=name)
+        if refused is not None:
+            raise refused
+        return self.account(name)
+
+    def sign_ins(self, username: str | None = None) -> pd.DataFrame:
+        """The audit of sign-ins (succeeded, failed, refused while locked, locks): ``at, username, action``."""
+        t = m.audit_log
+        query = select(t.c.at, t.c.ref.label("username"), t.c.action).where(
+            t.c.table_name == m.accounts.name, t.c.action.in_(("sign_in", "sign_in_failed", "sign_in_locked", "lock")))
+        if username:
+            query = query.where(t.c.ref == username)
+        with self._read("read the sign-ins") as conn:
+            rows = conn.execute(query.order_by(t.c.id)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=["at", "username", "action"])
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    """An account row as the audit keeps it: never the password hash."""
+    return {k: v for k, v in row.items() if k != "password_hash"}
+
+
+_DUMMY: list[str] = []
+
+
+def _DUMMY_HASH() -> str:  # noqa: N802 - a constant made on first use
+    if not _DUMMY:
+        _DUMMY.append(_hasher().hash("not a real password, never matched"))
+    return _DUMMY[0]
