@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_components import context
+from app_components import access, context
 from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, pin_lang, plain, streamlit_texts, t
-from app_components.messages import store_where
+from app_components.messages import message, store_where
+from matcher.exceptions import AccessError
 
 st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=":material/hub:", layout="wide")
 
@@ -23,7 +24,13 @@ pin_lang()
 st.html(streamlit_texts())
 with st.sidebar:
     st.segmented_control(t("language"), LANGS, key=LANG_KEY, format_func=lambda code: LANG_LABEL[code], required=True)
-    st.text_input(t("planner"), key=context.PLANNER_KEY, help=t("planner_help"), placeholder=t("planner_placeholder"))
+account = access.gate(context.store())  # signs in first when the store has accounts (or the server is shared)
+with st.sidebar:
+    if account is None:  # the one local planner names themself
+        st.text_input(t("planner"), key=context.PLANNER_KEY, help=t("planner_help"),
+                      placeholder=t("planner_placeholder"), max_chars=100)
+    else:
+        access.sidebar(context.store(), account)
 
 PAGES = [
     ("app_pages/overview.py", "page_overview", ":material/map:", "overview"),
@@ -45,4 +52,7 @@ with st.sidebar:
     st.caption(t("dataset_active", name=name, version=data.version))
     st.caption(plain(t("store_at", where=store_where(context.store().url))))
 
-page.run()
+try:
+    page.run()
+except AccessError as err:  # the store refused a change this account may not make
+    st.error(message(str(err)))

@@ -21,6 +21,10 @@ PLANNER_KEY = "planner"
 
 
 def planner() -> str:
+    """The name changes are recorded under: the signed-in account, else the local planner's name."""
+    account = st.session_state.get("account")
+    if account:
+        return account["username"]
     return (st.session_state.get(PLANNER_KEY) or "").strip() or UNNAMED_PLANNER
 
 

@@ -84,6 +84,19 @@ MESSAGE_ZH: list[tuple[str, str]] = [
     (r"^Could not (.*): the store \((.*)\) (.*)\. Nothing was written\.$", "未能完成操作：存储（{1}）不可用（{2}）。未写入任何内容。"),
     (r"^the upload could not be stored in (.*) \((.*)\); nothing was changed$", "上传的文件无法保存到 {0}（{1}）；未做任何更改"),
     (r"^the workspace folder (.*) cannot be written \((.*)\); nothing was changed$", "工作目录 {0} 无法写入（{1}）；未做任何更改"),
+    (r"^The name or the password is wrong\.$", "用户名或密码错误。"),
+    (r"^The account is locked after too many wrong passwords until (.*); an admin can unlock it\.$",
+     "密码错误次数过多，账户已锁定至 {0}；管理员可以解锁。"),
+    (r"^The account is disabled; ask an admin\.$", "账户已停用；请联系管理员。"),
+    (r"^The account (.*) is a (\w+); this needs a (\w+) or an admin\.$", "账户 {0} 的角色无权进行此操作。"),
+    (r"^The account (.*) is disabled\.$", "账户 {0} 已停用。"),
+    (r"^The password cannot be used: a password needs at least (\d+) characters\.$", "该密码不可用：密码至少需要 {0} 个字符。"),
+    (r"^The password cannot be used: this is one of the most common passwords\.$", "该密码不可用：这是最常见的密码之一。"),
+    (r"^The password cannot be used: a password may not contain the account's name\.$",
+     "该密码不可用：密码中不能包含账户名。"),
+    (r"^The password cannot be used: this password is too easy to guess .*$",
+     "该密码不可用：太容易被猜到（常见词、人名、日期或规律）；请用更长的短语。"),
+    (r"^The password cannot be used: a password may have at most (\d+) characters\.$", "该密码不可用：密码最多 {0} 个字符。"),
 ]
 _MESSAGE_ZH = [(re.compile(p), zh) for p, zh in MESSAGE_ZH]
 

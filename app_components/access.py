@@ -1,0 +1,97 @@
+"""Who is using the app: the one local planner, or a signed-in account.
+
+While the store holds no account and the server listens on this computer only (``server.address``
+127.0.0.1, as ``.streamlit/config.toml`` sets it), the app serves one local planner who types a
+name. Once the store holds an account, or the server listens on any other address, everybody signs
+in; a server on another address with no account refuses to run and says how to add the first one.
+A session is signed out after ``AccountRules.idle_minutes`` without use (30 by default). What an
+account may do is checked by the store on every change (``matcher.store.accounts``); the app only
+says so.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from app_components.i18n import plain, role_label, t
+from app_components.messages import message
+from matcher.exceptions import MatcherError
+from matcher.store import Store
+
+ACCOUNT_KEY = "account"  # the signed-in account (name and role), or absent
+SEEN_KEY = "account.seen"  # when the signed-in session was last used (time.time())
+LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
+
+
+def server_is_local() -> bool:
+    """True when the server listens on this computer only."""
+    return (st.get_option("server.address") or "") in LOCAL_ADDRESSES
+
+
+def gate(store: Store, now: float | None = None) -> dict | None:
+    """The signed-in account, or None in local mode; otherwise shows the sign-in form (or why the app
+    cannot run) and stops the page."""
+    now = time.time() if now is None else now
+    if not store.has_accounts():
+        if server_is_local():
+            st.session_state.pop(ACCOUNT_KEY, None)
+            return None
+        st.error(t("local_mode_refused"))
+        st.code("python -m matcher users add admin --role admin", language="bash")
+        st.stop()
+    account = st.session_state.get(ACCOUNT_KEY)
+    if account and now - st.session_state.get(SEEN_KEY, now) > store.rules.idle_minutes * 60:
+        sign_out()
+        st.info(t("session_expired", minutes=store.rules.idle_minutes))
+        account = None
+    if not account:
+        _sign_in_form(store, now)
+        st.stop()
+    st.session_state[SEEN_KEY] = now
+    return account
+
+
+def _sign_in_form(store: Store, now: float) -> None:
+    st.title(t("sign_in_title"))
+    with st.form("sign_in", enter_to_submit=True):
+        name = st.text_input(t("account_name"), key="sign_in.name", max_chars=100)
+        password = st.text_input(t("password"), type="password", key="sign_in.password", max_chars=128)
+        pressed = st.form_submit_button(t("sign_in"), type="primary")
+    if pressed:
+        try:
+            account = store.sign_in(name, password)
+        except MatcherError as err:
+            st.error(message(str(err)))
+            return
+        st.session_state[ACCOUNT_KEY] = {"username": account["username"], "role": account["role"]}
+        st.session_state[SEEN_KEY] = now
+        st.rerun()
+
+
+def sign_out() -> None:
+    st.session_state.pop(ACCOUNT_KEY, None)
+    st.session_state.pop(SEEN_KEY, None)
+
+
+def sidebar(store: Store, account: dict) -> None:
+    """The signed-in account, sign out, and the account's own password change."""
+    st.caption(plain(t("signed_in_as", name=account["username"], role=role_label(account["role"]))))
+    st.button(t("sign_out"), key="account.sign_out", on_click=sign_out)
+    with st.expander(t("change_password")):
+        with st.form("account.password", clear_on_submit=True):
+            old = st.text_input(t("old_password"), type="password", max_chars=128)
+            new = st.text_input(t("new_password"), type="password", max_chars=128)
+            again = st.text_input(t("new_password_again"), type="password", max_chars=128)
+            pressed = st.form_submit_button(t("change_password"))
+        if pressed:
+            if new != again:
+                st.error(t("passwords_differ"))
+            else:
+                try:
+                    store.change_password(account["username"], old, new)
+                except MatcherError as err:
+                    st.error(message(str(err)))
+                else:
+                    st.success(t("password_changed"))

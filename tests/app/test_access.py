@@ -1,0 +1,115 @@
+"""Signing in to the app (AppTest): local mode while the store has no account, the sign-in form once
+it has one, idle expiry, roles as the store enforces them, and a shared server without accounts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import streamlit as st
+from conftest import APP, go
+from streamlit.testing.v1 import AppTest
+
+from matcher.store import Store
+
+ADMIN_PW = "harbour kettle violet 42"
+PLANNER_PW = "lantern quarry meadow 17"
+VIEWER_PW = "amber pylon orchard 93"
+
+
+@pytest.fixture
+def accounts(workspace) -> Store:
+    store = Store()
+    store.add_account("admin", ADMIN_PW, "admin")
+    store.add_account("li", PLANNER_PW, "planner", by="admin")
+    store.add_account("wang", VIEWER_PW, "viewer", by="admin")
+    return store
+
+
+def _texts(at: AppTest) -> str:
+    return " ".join(str(e.value) for e in [*at.title, *at.markdown, *at.caption, *at.error, *at.info, *at.success])
+
+
+def _sign_in(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="sign_in.name").input(name)
+    at.text_input(key="sign_in.password").input(password)
+    at.button[0].click().run()  # the form's submit button
+    return at
+
+
+def test_without_accounts_the_local_planner_needs_no_sign_in(app):
+    assert not any(t.key == "sign_in.name" for t in app.text_input)
+    assert app.text_input(key="planner") is not None
+
+
+def test_with_accounts_everybody_signs_in_and_changes_carry_the_account(accounts):
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    assert at.title[0].value == "登录" and "概览" not in _texts(at)
+    _sign_in(at, "li", "wrong password for li")
+    assert "用户名或密码错误。" in _texts(at)
+    _sign_in(at, "li", PLANNER_PW)
+    assert not at.exception
+    assert "已登录：li（规划人员）" in _texts(at)
+    assert not any(t.key == "planner" for t in at.text_input)  # the name is the account, not free text
+    go(at, "explore")
+    at.session_state["explore.table.east_west"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    at.button(key="explore.add").click().run()
+    assert not at.exception
+    assert set(accounts.shortlists()["planner"]) == {"li"}
+    assert accounts.sign_ins("li")["action"].tolist() == ["sign_in_failed", "sign_in"]
+
+
+def test_a_viewer_reads_but_the_store_refuses_its_changes(accounts):
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    _sign_in(at, "wang", VIEWER_PW)
+    go(at, "explore")
+    at.session_state["explore.table.east_west"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    at.button(key="explore.add").click().run()
+    assert not at.exception
+    assert "账户 wang 的角色无权进行此操作。" in _texts(at)
+    assert accounts.shortlists().empty or accounts.items(int(accounts.shortlists()["id"].iloc[0])).empty
+
+
+def test_an_idle_session_is_signed_out(accounts):
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    _sign_in(at, "li", PLANNER_PW)
+    assert "已登录：li" in _texts(at)
+    at.session_state["account.seen"] = time.time() - 29 * 60
+    at.run()
+    assert "已登录：li" in _texts(at)
+    at.session_state["account.seen"] = time.time() - 31 * 60
+    at.run()
+    assert "30 分钟未操作，已自动退出登录" in _texts(at) and at.title[0].value == "登录"
+
+
+def test_sign_out_and_change_password(accounts):
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    _sign_in(at, "li", PLANNER_PW)
+    at.button(key="account.sign_out").click().run()
+    assert at.title[0].value == "登录"
+    _sign_in(at, "li", PLANNER_PW)
+    accounts.change_password("li", PLANNER_PW, "granite sparrow harbor 61")
+    at.button(key="account.sign_out").click().run()
+    _sign_in(at, "li", PLANNER_PW)
+    assert "用户名或密码错误。" in _texts(at)
+    _sign_in(at, "li", "granite sparrow harbor 61")
+    assert "已登录：li" in _texts(at)
+
+
+def test_a_shared_server_without_accounts_refuses_local_mode(workspace):
+    before = st.get_option("server.address")
+    st.config.set_option("server.address", "0.0.0.0")
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=90)
+        at.run()
+    finally:
+        st.config.set_option("server.address", before)
+    assert "尚无账户" in _texts(at)
+    assert "概览" not in _texts(at)
+    assert any("users add" in c.value for c in at.code)
