@@ -79,12 +79,17 @@ def served_app(port: int | None = None, workspace: Path | None = None) -> Iterat
                 print("streamlit's log (tail):\n" + log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
                 raise
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a served process: asked first, killed after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def proxy_conf(listen_port: int, app_ports: list[int]) -> str:
@@ -121,9 +126,4 @@ def served_behind_proxy(processes: int = 2, workspace: Path | None = None) -> It
             wait_healthy(base, process, prefix / "error.log", timeout=20)
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)

@@ -50,11 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     action("add", "add an account (the first one must be an admin)", run_add, password=True, role=True)
     action("list", "list the accounts (never their passwords)", run_list, user=False, admin=False)
-    action("disable", "disable an account (it can no longer sign in)", run_disable)
-    action("enable", "enable a disabled account again", run_enable)
-    action("unlock", "unlock an account locked after too many wrong passwords", run_unlock)
-    action("reset-password", "set a new password for an account (and unlock it)", run_reset, password=True)
-    action("set-role", "change an account's role", run_set_role, role=True)
+    action("disable", "disable an account (it can no longer sign in)", run_change)
+    action("enable", "enable a disabled account again", run_change)
+    action("unlock", "unlock an account locked after too many wrong passwords", run_change)
+    action("reset-password", "set a new password for an account (and unlock it)", run_change, password=True)
+    action("set-role", "change an account's role", run_change, role=True)
     sign_ins = actions.add_parser("sign-ins", help="the audit of sign-ins (all, or one account's)",
                                   description="Every sign-in, failed sign-in and lock, oldest first. " + WHERE)
     sign_ins.add_argument("username", nargs="?", metavar="NAME", help="only this account")
@@ -93,29 +93,18 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_disable(args: argparse.Namespace) -> int:
-    print(f"disabled {_show(Store().disable(args.username, by=args.by))}")
-    return 0
-
-
-def run_enable(args: argparse.Namespace) -> int:
-    print(f"enabled {_show(Store().enable(args.username, by=args.by))}")
-    return 0
-
-
-def run_unlock(args: argparse.Namespace) -> int:
-    print(f"unlocked {_show(Store().unlock(args.username, by=args.by))}")
-    return 0
-
-
-def run_reset(args: argparse.Namespace) -> int:
-    account = Store().reset_password(args.username, _password(args), by=args.by)
-    print(f"new password set for {_show(account)}")
-    return 0
-
-
-def run_set_role(args: argparse.Namespace) -> int:
-    print(f"role changed: {_show(Store().set_role(args.username, args.role, by=args.by))}")
+def run_change(args: argparse.Namespace) -> int:
+    """disable, enable, unlock, reset-password, set-role: one store call, said in one line."""
+    store = Store()
+    action = args.users_action
+    if action == "reset-password":
+        account, said = store.reset_password(args.username, _password(args), by=args.by), "new password set for"
+    elif action == "set-role":
+        account, said = store.set_role(args.username, args.role, by=args.by), "role changed:"
+    else:
+        done = {"disable": "disabled", "enable": "enabled", "unlock": "unlocked"}
+        account, said = getattr(store, action)(args.username, by=args.by), done[action]
+    print(f"{said} {_show(account)}")
     return 0
 
 
