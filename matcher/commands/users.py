@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 
 from matcher.commands.store import WHERE
 from matcher.exceptions import MatcherError
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
     actions = parser.add_subparsers(dest="users_action", metavar="ACTION")
 
-    def action(name: str, help_text: str, func, *, user: bool = True, password: bool = False,
+    def action(name: str, help_text: str, func: Callable[[argparse.Namespace], int], *, user: bool = True, password: bool = False,
                role: bool = False, admin: bool = True) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help_text, description=help_text + ". " + WHERE)
         if user:

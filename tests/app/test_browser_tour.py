@@ -98,12 +98,12 @@ def test_every_page_reads_in_one_language_with_nothing_cut_off(server, browser, 
         if name == "meetings":
             page.get_by_role("button", name=TEXT["run_scheduler"][which]).click()
             _idle(page)
-        page.wait_for_timeout(1500)  # charts and maps draw after the script
+        page.wait_for_timeout(1000)  # charts and maps draw after the script
         page.screenshot(path=str(out / f"{lang}-{width}x{height}-{name}.png"))
         # the whole page: Streamlit scrolls inside its main block, so grow the window to its height
         tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
         page.set_viewport_size({"width": width, "height": min(int(tall) + 40, 7000)})
-        page.wait_for_timeout(2500)  # maps redraw at the new size
+        page.wait_for_timeout(1500)  # maps redraw at the new size
         page.screenshot(path=str(out / f"{lang}-{width}x{height}-{name}-whole.png"))
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(300)
