@@ -242,3 +242,19 @@ def test_words_name_one_column_or_code_each():
         for i in (0, 1):
             words = [w[i] for w in labels.values()]
             assert len(words) == len(set(words)), sorted(w for w in words if words.count(w) > 1)
+
+
+def test_pdf_agendas_survive_very_long_names(tmp_path):
+    """A 1,200-character name, reason, event and venue: each agenda still fits its page, the long
+    texts end in an ellipsis (the planner's workbook keeps them whole)."""
+    long_zh, long_en = "超长名称" * 300, "VeryLongWordWithoutSpaces" * 60
+    frame = pd.DataFrame({"left_id": ["C001", "C002"], "right_id": ["M001", "M001"], "score": [0.9, 0.8],
+                          "left_name_zh": [long_zh, "常熟"], "left_name_en": [long_en, "Changshu"],
+                          "right_name_zh": ["中国轻纺城"] * 2, "right_name_en": ["China Textile City"] * 2,
+                          "reason_zh": ["理由" * 600, "r"], "reason_en": ["why " * 600, "r"]})
+    plan = schedule(select(frame, "capacity", cap=2), n_slots=2, n_tables=1)
+    path = write_pdf(plan, tmp_path / "long.pdf", clock=CLOCK, reasons=frame,
+                     metadata={"event_name": "E" * 2000, "venue": "场馆" * 600})
+    text = pdf_text(path)
+    assert text.count("Docking meeting agenda") == len(plan.participants())
+    assert "超长名称超长名称" in text and "…" in text and "E" * 2000 not in text.replace("\n", "")

@@ -69,9 +69,17 @@ def cjk_font() -> str:
     return FALLBACK_CID_FONT
 
 
-def _text(value: Any) -> str:
-    """Safe text for a PDF paragraph: neutralised, XML-escaped, empty for missing values."""
-    return escape(cell_text(value))
+#: The most characters of one text an agenda prints (a name, a topic, the event, the venue); a longer
+#: one ends in "…" so that it fits a page (the workbook for planners keeps the whole text).
+PDF_TEXT_CHARS = 240
+PDF_NAME_CHARS = 80
+
+
+def _text(value: Any, most: int = PDF_TEXT_CHARS) -> str:
+    """Safe text for a PDF paragraph: neutralised, at most ``most`` characters, XML-escaped, empty
+    for missing values."""
+    text = cell_text(value)
+    return escape(text if len(text) <= most else text[: most - 1] + "…")
 
 
 def write_pdf(
@@ -101,11 +109,11 @@ def write_pdf(
     def say(zh: str, en: str, sep: str = "<br/>") -> str:  # a label in the agenda's language(s)
         return zh if lang == "zh" else en if lang == "en" else f"{zh}{sep}{en}"
 
-    def pick(zh: Any, en: Any) -> list[str]:  # a name or topic in the agenda's language(s)
-        both = [_text(x) for x in (zh, en) if x is not None and not pd.isna(x) and str(x)]
+    def pick(zh: Any, en: Any, most: int = PDF_NAME_CHARS) -> list[str]:  # a name or topic in the agenda's language(s)
+        both = [_text(x, most) for x in (zh, en) if x is not None and not pd.isna(x) and str(x)]
         if lang in ("zh", "en"):
             mine = zh if lang == "zh" else en
-            return [_text(mine)] if mine is not None and not pd.isna(mine) and str(mine) else both[:1]
+            return [_text(mine, most)] if mine is not None and not pd.isna(mine) and str(mine) else both[:1]
         return both
 
     if lang in ("zh", "en"):
@@ -168,7 +176,7 @@ def write_pdf(
         for m in mine.itertuples(index=False):
             partner = "<br/>".join(pick(m.partner_name_zh, m.partner_name_en))
             partner = f"{partner}<br/>({_text(m.partner_id)})" if partner else _text(m.partner_id)
-            topic = "<br/>".join(pick(m.reason_zh, m.reason_en))
+            topic = "<br/>".join(pick(m.reason_zh, m.reason_en, PDF_TEXT_CHARS))
             rows.append(
                 [
                     Paragraph(str(m.slot), base),
