@@ -206,3 +206,16 @@ def test_as_typed_keeps_cells_and_headers_and_names_what_the_file_holds(tmp_path
     assert read_table(path)["name"].tolist() == ["TAB", ""]
     with pytest.raises(ValidationError, match=r"^suggestions file .*nothing\.csv: file not found"):
         read_table(tmp_path / "nothing.csv", what="suggestions")
+
+
+def test_validate_names_the_encoding_it_read(tmp_path, capsys):
+    """A Big5 or GBK file is read as such and says so; no other code page is guessed."""
+    from matcher.cli import main
+
+    text = "id,name_zh,province,stages\r\nC00001,紡織名城,浙江,weaving\r\n"
+    for encoding, named in (("big5", "Big5"), ("gbk", "GB18030 (GBK)")):
+        path = tmp_path / encoding / "clusters.csv"
+        path.parent.mkdir()
+        path.write_bytes(text.encode(encoding))
+        assert main(["validate", str(path)]) == 0
+        assert f"1 clusters (read as {named}), OK" in capsys.readouterr().out

@@ -16,7 +16,7 @@ import pandas as pd
 from matcher.columns import SPECS
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
-from matcher.ingest.read import PROBLEM_COLUMNS, read_table
+from matcher.ingest.read import PROBLEM_COLUMNS, read_table, text_encoding
 from matcher.ingest.validate import check_table
 from matcher.vocab import ENTERPRISE
 
@@ -144,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
             found.append(err.problems)
             print(f"{path}: {len(err.problems)} problem(s)")
             continue
+        if path.suffix.lower() in (".csv", ".txt", ".tsv") and (named := text_encoding(path)) != "UTF-8":
+            summary += f" (read as {named})"  # GB18030 or Big5: said, so a wrong guess would show
         if len(problems):
             found.append(problems)
             print(f"{summary}, {len(problems)} problem(s)")

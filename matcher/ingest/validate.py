@@ -176,6 +176,23 @@ def _parse_text(text: pd.Series, col: Column):
     return values, None, None
 
 
+#: Characters that show as nothing (zero-width, joiners, bidirectional controls, soft hyphen, variation
+#: selectors, fillers, byte-order mark) or are control characters: an id holding one looks like another id.
+_INVISIBLE = (r"[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+              r"\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]")
+
+
+def _parse_id(text: pd.Series, col: Column):
+    values, bad, reason = _parse_text(text, col)
+    if bad is not None:
+        return values, bad, reason
+    hidden = text.str.contains(_INVISIBLE, regex=True)
+    if hidden.any():
+        reason = "an id holds an invisible character (zero-width, direction mark or control); retype the id"
+        return values.mask(hidden), hidden, reason
+    return values, None, None
+
+
 def _parse_numeric(text: pd.Series, col: Column):
     empty = text.eq("")
     values = pd.to_numeric(text.mask(empty), errors="coerce").astype("float64")
@@ -265,7 +282,7 @@ def _parse_region(text: pd.Series, col: Column):
 
 
 _PARSERS = {
-    "id": _parse_text,
+    "id": _parse_id,
     "text": _parse_text,
     "lat": _parse_numeric,
     "lon": _parse_numeric,

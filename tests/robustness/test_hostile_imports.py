@@ -47,6 +47,18 @@ def random_bytes(size: int, seed: int, nul: bool) -> bytes:
     return bytes(rng.randrange(0 if nul else 1, 256) for _ in range(size))
 
 
+def _first_bad_row(data: bytes) -> int:
+    """The row (as Excel numbers it) of the first byte that is not UTF-8."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return data.count(b"\n", 0, err.start) + 1
+    return 0
+
+
+ROW_OF_RANDOM = _first_bad_row(random_bytes(65_536, 2, nul=False))
+
+
 def not_a_workbook_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -69,7 +81,16 @@ class Case:
 
 CASES = [
     Case("random bytes (64 KiB, NULs)", random_bytes(65_536, 1, nul=True), words="NUL bytes"),
-    Case("random bytes (64 KiB, no NUL)", random_bytes(65_536, 2, nul=False), words="not a text table"),
+    Case("random bytes (64 KiB, no NUL)", random_bytes(65_536, 2, nul=False), row=ROW_OF_RANDOM,
+         words="neither UTF-8 nor GB18030 (GBK) nor Big5"),
+    Case("Big5 (traditional Chinese)", (HEADER + "".join(f"C{i:05d},紡織名城{i},浙江,weaving\r\n" for i in range(3))
+                                         ).encode("big5"), loads=3),
+    Case("a byte no encoding reads, in row 3", (HEADER + rows(1)).encode() + b"C00009,\xff\xfe,zj,weaving\r\n",
+         row=3, words="row 3 cannot be read as any of them"),
+    Case("zero-width space in an id", (HEADER + "C0\u200b0001,名,浙江,weaving\r\n").encode(), row=2, column="id",
+         words="invisible character"),
+    Case("right-to-left override in an id", (HEADER + rows(1) + "C\u202e00002,名,浙江,weaving\r\n").encode(), row=3,
+         column="id", words="invisible character"),
     Case("empty file", b"", words="empty"),
     Case("header only", HEADER.encode(), loads=0),
     Case("UTF-16 with BOM", (HEADER + rows(3)).encode("utf-16"), words="UTF-16"),
