@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 
 from matcher import commands
@@ -29,7 +30,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Control characters that would act on a terminal (escape sequences, bells, backspaces), not show.
+_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class _Shown:
+    """A text stream that shows control characters as ``\\x1b`` instead of sending them on: text from
+    data (a name, a cell in a problem table) never moves the cursor, clears or retitles the terminal."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_TERMINAL_CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Shown(out), _Shown(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
@@ -50,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()
         return 0
+    except OSError as err:  # a file or folder that cannot be read or written: named, never a traceback
+        where = f" {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"error: cannot use{where}: {err.strerror or err}", file=sys.stderr)
+        return MatcherError.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

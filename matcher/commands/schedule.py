@@ -160,6 +160,10 @@ def run(args: argparse.Namespace) -> int:
             f"unknown output type {out.suffix!r} for {out.name}; use .xlsx, .csv, .pdf or .ics"
         )
     clock = SlotClock.parse(args.date, args.start, args.minutes)
+    if args.timezone:
+        from matcher.outputs.calendar import time_zone
+
+        time_zone(args.timezone)  # an unknown zone is said before any work is done
     if clock is None and (out.suffix.lower() == ".ics" or args.ics_dir):
         raise MatcherError("calendar entries need the meeting date: add --date YYYY-MM-DD")
     print(f"reading {args.shortlist} …", file=sys.stderr)

@@ -65,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"[{time.perf_counter() - started:5.1f}s] {message}", file=sys.stderr, flush=True)
 
     kind = get_kind(args.kind)
+    if args.scheduler:
+        from matcher.docking.backends import check_scheduler
+
+        check_scheduler(args.scheduler)  # at once, not after the data is loaded
     progress("loading data")
     dataset = load_dataset(args.data)
     weights = read_weights(args.weights, kind) if args.weights else None

@@ -67,10 +67,32 @@ def _dask_client(scheduler: str | Client | None) -> tuple[Client, bool]:
                                "(e.g. tcp://127.0.0.1:8786) or start a distributed.Client first") from None
     if isinstance(scheduler, str):
         try:
-            return Client(scheduler, timeout="10s"), True
+            return Client(scheduler, timeout="5s"), True
         except (OSError, ValueError, TypeError) as err:
             raise MatcherError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
     return scheduler, False
+
+
+def check_scheduler(address: str, timeout_s: float = 3.0) -> None:
+    """Say at once when a ``tcp://host:port`` scheduler address is malformed or nothing listens there
+    (before a long job loads its data); other schemes are left to Dask."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if not str(address).startswith("tcp://"):
+        return
+    try:
+        parts = urlsplit(str(address))
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise MatcherError(f"the Dask scheduler address {address!r} is not tcp://HOST:PORT") from None
+    if not host or port is None:
+        raise MatcherError(f"the Dask scheduler address {address!r} is not tcp://HOST:PORT")
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as err:
+        raise MatcherError(f"cannot reach the Dask scheduler at {address}: {err.strerror or err}") from None
 
 
 def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | Client | None = None) -> Iterator[BlockResult]:

@@ -36,10 +36,14 @@ if TYPE_CHECKING:
 def read_json(path: str | Path, what: str) -> object:
     """A JSON file's content; a missing or malformed file is a planner-readable error naming it."""
     path = Path(path)
+    if path.is_dir():
+        raise MatcherError(f"{path}: is a folder, not a {what} file")
     try:
         return json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise MatcherError(f"{path}: {what} file not found") from None
+    except UnicodeDecodeError:
+        raise MatcherError(f"{path}: not a UTF-8 text file (binary, or UTF-16?); save the {what} as UTF-8 JSON") from None
     except json.JSONDecodeError as err:
         raise MatcherError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
 

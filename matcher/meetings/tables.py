@@ -103,6 +103,7 @@ def prepare_suggestions(
     for col in numeric:
         raw = frame[col]
         values = pd.to_numeric(raw, errors="coerce")
+        values = values.where(np.isfinite(values.astype("float64")))  # "inf" is not a score either
         bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
         if col == "score" and require_score:
             bad = bad | raw.isna()

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from matcher.exceptions import MatcherError
+
 #: The temporary files' names: ``.<name>.<random>.partial`` beside ``<name>``.
 PARTIAL_SUFFIX = ".partial"
 
@@ -40,6 +42,10 @@ def replacing(path: str | Path) -> Iterator[Path]:
     ('whole', ['a.txt'])
     """
     path = Path(path)
+    if not path.parent.is_dir():
+        raise MatcherError(f"cannot write {path}: the folder {path.parent} does not exist; create it first")
+    if path.is_dir():
+        raise MatcherError(f"cannot write {path}: it is a folder")
     remove_orphans(path.parent)
     tmp = partial_path(path)
     try:

@@ -31,9 +31,7 @@ def _calendar_events(
 
     zone = None
     if tz:
-        from zoneinfo import ZoneInfo
-
-        zone = ZoneInfo(tz)
+        zone = time_zone(tz)
     cal = Calendar()
     cal.add("prodid", "-//matcher//docking meetings//ZH-EN")
     cal.add("version", "2.0")
@@ -68,6 +66,16 @@ def _calendar_events(
     if zone is not None:
         cal.add_missing_timezones()
     return cal
+
+
+def time_zone(name: str):
+    """The IANA time zone ``name`` (e.g. Asia/Shanghai); a planner-readable error when it is unknown."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MatcherError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai or Asia/Urumqi") from None
 
 
 def write_ics(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from matcher.exceptions import MatcherError
 from matcher.outputs.cells import neutralise_arrow_table, round_arrow_scores
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ class BlockWriter:
         self.extra = dict(extra or {})
         self.columns = list(columns or [])
         self.rows = 0
+        if not self.path.parent.is_dir():
+            raise MatcherError(f"cannot write {self.path}: the folder {self.path.parent} does not exist; create it first")
+        if self.path.is_dir():
+            raise MatcherError(f"cannot write {self.path}: it is a folder")
         self._partial = self.path.with_name(self.path.name + ".partial")
         self._handle = self._partial.open("wb")
         self._writer = None
