@@ -1,8 +1,8 @@
 """Every bad argument gets a clear message and exit 2 within 10 s: never a traceback, nothing lost.
 
-Each case runs the real command line as a subprocess (as a planner would), with its memory capped
-at 3 GB, and checks the exit code, the time, the words of the message and that no traceback or raw
-terminal control character reached the terminal.
+Each case runs the command line in-process (``matcher.cli.main``, as the CLI tests do) and checks the
+exit code, the time, the words of the message and that no traceback or raw terminal control
+character reached the terminal; a few run as a real subprocess too, with memory capped at 3 GB.
 """
 
 from __future__ import annotations
@@ -88,23 +88,44 @@ CASES = {
 }
 
 
+#: The cases also run as a real process, memory capped.
+IN_A_PROCESS = ("output in a missing folder", "Dask scheduler nobody listens on", "terminal escape codes in data")
+
+
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_bad_argument_gets_a_clear_message(files, tmp_path, case):
+def test_a_bad_argument_gets_a_clear_message(files, tmp_path, monkeypatch, capsys, case):
+    from matcher.cli import main
+
     argv, words = CASES[case]
     argv = [a.replace("{f}", str(files)) for a in argv]
+    monkeypatch.setenv("MATCHER_WORKSPACE", str(tmp_path / "workspace"))
     before = (files / "existing.csv").read_bytes()
+    started = time.perf_counter()
+    code = main(argv)
+    seconds = time.perf_counter() - started
+    out = capsys.readouterr()
+    _judge(case, code, out.out + out.err, words.replace("{f}", str(files)), seconds)
+    assert (files / "existing.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize("case", IN_A_PROCESS)
+def test_a_bad_argument_in_a_real_process(files, tmp_path, case):
+    argv, words = CASES[case]
+    argv = [a.replace("{f}", str(files)) for a in argv]
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "matcher", *argv], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, preexec_fn=_cap_memory, env={"PATH": "/usr/bin:/bin", "MATCHER_WORKSPACE":
                                                                     str(tmp_path / "workspace")})
-    seconds = time.perf_counter() - started
-    said = done.stdout + done.stderr
-    assert done.returncode == 2, f"{case}: exit {done.returncode}\n{said[-2000:]}"
+    _judge(case, done.returncode, done.stdout + done.stderr, words.replace("{f}", str(files)),
+           time.perf_counter() - started)
+
+
+def _judge(case: str, code: int, said: str, words: str, seconds: float) -> None:
+    assert code == 2, f"{case}: exit {code}\n{said[-2000:]}"
     assert "Traceback" not in said, said[-2000:]
-    assert words.replace("{f}", str(files)) in said, said[-2000:]
+    assert words in said, said[-2000:]
     assert "\x1b" not in said and "\x07" not in said, "a terminal control character was printed raw"
     assert seconds < SECONDS, f"{case}: {seconds:.1f} s"
-    assert (files / "existing.csv").read_bytes() == before
 
 
 def test_a_database_url_with_a_bad_port_is_said(tmp_path):
