@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from matcher.exceptions import MatcherError
 from matcher.meetings.slots import SlotClock
@@ -68,10 +69,8 @@ def _calendar_events(
     return cal
 
 
-def time_zone(name: str):
+def time_zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name`` (e.g. Asia/Shanghai); a planner-readable error when it is unknown."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         return ZoneInfo(str(name))
     except (ZoneInfoNotFoundError, ValueError):
