@@ -93,13 +93,21 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def proxy_conf(listen_port: int, app_ports: list[int]) -> str:
-    """``deploy/nginx.conf`` with its ports: nginx on ``listen_port`` in front of the app processes."""
+    """``deploy/nginx.conf`` with its ports: nginx on ``listen_port`` in front of the app processes
+    (the cookie map, the least-busy pool and one upstream per process, written for ``app_ports``)."""
     text = NGINX_CONF.read_text(encoding="utf-8")
-    servers = "".join(f"        server 127.0.0.1:{port};\n" for port in app_ports)
-    text, n = re.subn(r"(?m)(?:^        server 127\.0\.0\.1:\d+;\n)+", servers, text)
-    text, m = re.subn(r"listen 127\.0\.0\.1:\d+;", f"listen 127.0.0.1:{listen_port};", text)
-    if (n, m) != (1, 1):
-        raise AppNotServed(f"{NGINX_CONF} no longer has one upstream block and one listen line")
+    blocks = (
+        (r"(?m)(?:^        127\.0\.0\.1:\d+ +matcher_\d+;\n)+",
+         "".join(f"        127.0.0.1:{p}   matcher_{p};\n" for p in app_ports)),
+        (r"(?m)(?:^        server 127\.0\.0\.1:\d+;\n)+", "".join(f"        server 127.0.0.1:{p};\n" for p in app_ports)),
+        (r"(?m)(?:^    upstream matcher_\d+ \{ server 127\.0\.0\.1:\d+; \}\n)+",
+         "".join(f"    upstream matcher_{p} {{ server 127.0.0.1:{p}; }}\n" for p in app_ports)),
+        (r"listen 127\.0\.0\.1:\d+;", f"listen 127.0.0.1:{listen_port};"),
+    )
+    for pattern, replacement in blocks:
+        text, n = re.subn(pattern, replacement, text)
+        if n != 1:
+            raise AppNotServed(f"{NGINX_CONF} no longer has the blocks served_app.proxy_conf rewrites ({pattern})")
     return text
 
 

@@ -36,19 +36,20 @@ def _node(base: str, cookie: str | None) -> tuple[str, str]:
         return reply.headers["X-Matcher-Node"], ours[0] if ours else ""
 
 
+def _both(base: str) -> set[str]:
+    """The processes new browsers are sent to (idle processes take turns)."""
+    return {_node(base, None)[0] for _ in range(6)}
+
+
 def test_the_proxy_keeps_each_browser_on_one_process(proxy, browser, tmp_path):  # noqa: F811
-    # a browser without the cookie is given one; with it, it always reaches the same process
+    # a browser without the cookie is sent to the least busy process and given a cookie naming it; with
+    # the cookie it always reaches that process
     node, cookie = _node(proxy, None)
-    assert cookie.startswith("matcher_node=") and "HttpOnly" in cookie
-    key = cookie.split(";")[0].split("=", 1)[1]
-    assert {_node(proxy, key)[0] for _ in range(6)} == {node}
-    # two keys that land on different processes
-    nodes: dict[str, str] = {}
-    for i in range(64):
-        nodes.setdefault(_node(proxy, f"planner-{i}")[0], f"planner-{i}")
-        if len(nodes) == 2:
-            break
-    assert len(nodes) == 2, f"every key reached the same process: {nodes}"
+    assert cookie.startswith(f"matcher_node={node};") and "HttpOnly" in cookie
+    assert {_node(proxy, node)[0] for _ in range(6)} == {node}
+    assert _node(proxy, "10.0.0.1:22")[0] in _both(proxy)  # a forged cookie reaches only the app's processes
+    nodes = {where: where for where in _both(proxy)}
+    assert len(nodes) == 2, f"new browsers all reached one process: {nodes}"
     upload = tmp_path / "clusters.csv"
     upload.write_bytes(clusters_with_script_name())
     pages = []
