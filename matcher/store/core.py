@@ -145,10 +145,9 @@ class StoreCore:
         ref: str | None = None,
     ) -> None:
         if table is not m.accounts:  # every change is checked against the accounts, once per transaction
-            cached = conn.info.get("matcher_actor")
-            if cached is None or cached[0] != planner:
+            if conn.info.get("matcher_actor") != planner:
                 planner = self._authorize(conn, planner, "planner")
-                conn.info["matcher_actor"] = (planner, planner)
+                conn.info["matcher_actor"] = planner
         row = after or before or {}
         conn.execute(
             insert(m.audit_log).values(
