@@ -24,14 +24,6 @@ pin_lang()
 st.html(streamlit_texts())
 with st.sidebar:
     st.segmented_control(t("language"), LANGS, key=LANG_KEY, format_func=lambda code: LANG_LABEL[code], required=True)
-account = access.gate(context.store())  # signs in first when the store has accounts (or the server is shared)
-with st.sidebar:
-    if account is None:  # the one local planner names themself
-        st.text_input(t("planner"), key=context.PLANNER_KEY, help=t("planner_help"),
-                      placeholder=t("planner_placeholder"), max_chars=100)
-    else:
-        access.sidebar(context.store(), account)
-
 PAGES = [
     ("app_pages/overview.py", "page_overview", ":material/map:", "overview"),
     ("app_pages/explore.py", "page_explore", ":material/compare_arrows:", "explore"),
@@ -41,10 +33,17 @@ PAGES = [
     ("app_pages/outcomes.py", "page_outcomes", ":material/insights:", "outcomes"),
     ("app_pages/data.py", "page_data", ":material/upload_file:", "data"),
 ]
-page = st.navigation(
-    [st.Page(path, title=t(title), icon=icon, url_path=url, default=(url == "overview"))
-     for path, title, icon, url in PAGES]
-)
+pages = [st.Page(path, title=t(title), icon=icon, url_path=url, default=(url == "overview"))
+         for path, title, icon, url in PAGES]
+account = access.gate(context.store(), pages)  # signs in first when the store has accounts (or the server is shared)
+with st.sidebar:
+    if account is None:  # the one local planner names themself
+        st.text_input(t("planner"), key=context.PLANNER_KEY, help=t("planner_help"),
+                      placeholder=t("planner_placeholder"), max_chars=100)
+    else:
+        access.sidebar(context.store(), account)
+
+page = st.navigation(pages)
 
 with st.sidebar:
     data = context.data()

@@ -30,23 +30,27 @@ def server_is_local() -> bool:
     return (st.get_option("server.address") or "") in LOCAL_ADDRESSES
 
 
-def gate(store: Store, now: float | None = None) -> dict | None:
+def gate(store: Store, pages: list, now: float | None = None) -> dict | None:
     """The signed-in account, or None in local mode; otherwise shows the sign-in form (or why the app
-    cannot run) and stops the page."""
+    cannot run) and stops the page. ``pages`` (the app's ``st.Page`` list) are routed but neither
+    listed nor run before signing in: the menu of a signed-out session is gone, and an address such
+    as ``/shortlist`` shows the sign-in form and keeps its page for after it."""
     now = time.time() if now is None else now
     if not store.has_accounts():
         if server_is_local():
             st.session_state.pop(ACCOUNT_KEY, None)
             return None
+        st.navigation(pages, position="hidden")
         st.error(t("local_mode_refused"))
         st.code("python -m matcher users add admin --role admin", language="bash")
         st.stop()
     account = st.session_state.get(ACCOUNT_KEY)
     if account and now - st.session_state.get(SEEN_KEY, now) > store.rules.idle_minutes * 60:
         sign_out()
-        st.info(t("session_expired", minutes=store.rules.idle_minutes))
+        st.info(t("session_expired", minutes=f"{store.rules.idle_minutes:g}"))
         account = None
     if not account:
+        st.navigation(pages, position="hidden")
         _sign_in_form(store, now)
         st.stop()
     st.session_state[SEEN_KEY] = now

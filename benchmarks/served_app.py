@@ -54,15 +54,18 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes] | None = None, log:
 
 
 @contextmanager
-def served_app(port: int | None = None, workspace: Path | None = None) -> Iterator[str]:
+def served_app(port: int | None = None, workspace: Path | None = None, env: dict[str, str] | None = None
+               ) -> Iterator[str]:
     """The app (``python -m app_components.serve``) on 127.0.0.1:``port`` (a free one by default) with ``workspace`` as
-    ``MATCHER_WORKSPACE`` (a fresh temporary folder by default) and SQLite, not ``MATCHER_DB_URL``;
-    yields its base URL and stops it afterwards."""
+    ``MATCHER_WORKSPACE`` (a fresh temporary folder by default) and SQLite, not ``MATCHER_DB_URL``, unless ``env``
+    (added to the environment) names one; yields its base URL and stops it afterwards."""
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="served-app-") as scratch:
         folder = Path(workspace) if workspace is not None else Path(scratch)
+        extra = env or {}
         env = {**os.environ, "MATCHER_WORKSPACE": str(folder)}
         env.pop("MATCHER_DB_URL", None)
+        env.update(extra)
         log_path = Path(scratch) / "streamlit.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(

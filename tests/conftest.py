@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["postgres_server"]  # a real PostgreSQL server for the session, shared by store and app tests
+
 
 @pytest.fixture(scope="session")
 def bundled():

@@ -16,6 +16,7 @@ and lock-out are tested without waiting.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,19 +38,25 @@ class AccountRules:
     min_password_length: int = 12
     max_password_length: int = 128
     max_failed_sign_ins: int = 5
-    lock_minutes: int = 15
-    idle_minutes: int = 30
+    lock_minutes: float = 15
+    idle_minutes: float = 30
 
     @classmethod
     def from_env(cls) -> AccountRules:
-        values = {}
-        for name in cls.__dataclass_fields__:
+        values: dict[str, float] = {}
+        for name, field in cls.__dataclass_fields__.items():
             raw = os.environ.get(f"MATCHER_{name.upper()}")
-            if raw is not None:
-                try:
-                    values[name] = int(raw)
-                except ValueError:
-                    raise MatcherError(f"MATCHER_{name.upper()}={raw!r} is not a whole number") from None
+            if raw is None:
+                continue
+            minutes = field.type == "float"  # minutes may be decimal (0.5); counts and lengths are whole
+            try:
+                value = float(raw) if minutes else int(raw)
+            except ValueError:
+                value = None
+            if value is None or not math.isfinite(value) or value <= 0:
+                kind = "a positive number of minutes" if minutes else "a positive whole number"
+                raise MatcherError(f"MATCHER_{name.upper()}={raw!r} is not {kind}.")
+            values[name] = value
         return cls(**values)
 
     def idle_expired(self, last_seen: datetime, now: datetime) -> bool:

@@ -8,16 +8,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from postgres_server import conninfo as _conninfo
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from matcher.exceptions import StoreUnavailableError
 from matcher.store import Store
 from matcher.store import connection as store_module
-
-
-def _conninfo(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def test_unreachable_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
