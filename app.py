@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_components import access, context
 from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, pin_lang, plain, streamlit_texts, t
-from app_components.messages import message, store_where
+from app_components.messages import shown, store_where
 from matcher.exceptions import AccessError
 
 st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=":material/hub:", layout="wide")
@@ -23,7 +23,8 @@ st.session_state.setdefault(context.DATASET_KEY, "")
 pin_lang()
 st.html(streamlit_texts())
 with st.sidebar:
-    st.segmented_control(t("language"), LANGS, key=LANG_KEY, format_func=lambda code: LANG_LABEL[code], required=True)
+    st.segmented_control(t("language"), LANGS, key=LANG_KEY, format_func=lambda code: LANG_LABEL[code],
+                         required=True)  # markdown-safe: the two languages' own names
 PAGES = [
     ("app_pages/overview.py", "page_overview", ":material/map:", "overview"),
     ("app_pages/explore.py", "page_explore", ":material/compare_arrows:", "explore"),
@@ -48,10 +49,10 @@ page = st.navigation(pages)
 with st.sidebar:
     data = context.data()
     name = t("bundled") if data.name == "bundled" else data.name
-    st.caption(t("dataset_active", name=name, version=data.version))
+    st.caption(t("dataset_active", name=plain(name), version=plain(data.version)))
     st.caption(plain(t("store_at", where=store_where(context.store().url))))
 
 try:
     page.run()
 except AccessError as err:  # the store refused a change this account may not make
-    st.error(message(str(err)))
+    st.error(shown(err))

@@ -16,7 +16,7 @@ import time
 import streamlit as st
 
 from app_components.i18n import plain, role_label, t
-from app_components.messages import message
+from app_components.messages import shown
 from matcher.exceptions import MatcherError
 from matcher.store import Store
 
@@ -67,7 +67,7 @@ def _sign_in_form(store: Store, now: float) -> None:
         try:
             account = store.sign_in(name, password)
         except MatcherError as err:
-            st.error(message(str(err)))
+            st.error(shown(err))
             return
         st.session_state[ACCOUNT_KEY] = {"username": account["username"], "role": account["role"]}
         st.session_state[SEEN_KEY] = now
@@ -96,6 +96,6 @@ def sidebar(store: Store, account: dict) -> None:
                 try:
                     store.change_password(account["username"], old, new)
                 except MatcherError as err:
-                    st.error(message(str(err)))
+                    st.error(shown(err))
                 else:
                     st.success(t("password_changed"))

@@ -10,11 +10,12 @@ import streamlit as st
 
 from app_components import cache
 from app_components.i18n import UNNAMED_PLANNER, t
-from app_components.messages import message
+from app_components.messages import shown
 from matcher.docking.engine import DockingEngine
 from matcher.exceptions import MatcherError
 from matcher.ingest.dataset import Dataset
 from matcher.store import Store
+from matcher.store.models import ROLES
 
 DATASET_KEY = "dataset_path"
 PLANNER_KEY = "planner"
@@ -26,6 +27,16 @@ def planner() -> str:
     if account:
         return account["username"]
     return (st.session_state.get(PLANNER_KEY) or "").strip() or UNNAMED_PLANNER
+
+
+def may(role: str) -> bool:
+    """True when the session may act as ``role``: the local planner may do everything; an account
+    as its role allows (the store checks every change anyway; this only spares a refusal)."""
+    account = st.session_state.get("account")
+    if not account:
+        return True
+    ranks = list(ROLES)
+    return ranks.index(account["role"]) >= ranks.index(role)
 
 
 def active_path() -> str:
@@ -43,7 +54,7 @@ def data() -> Dataset:
         with st.spinner(t("loading_data"), show_time=True):
             return cache.dataset(path)
     except MatcherError as err:
-        st.error(t("data_error", error=str(err)))
+        st.error(t("data_error", error=shown(err)))
         if path == "":
             st.stop()
         use_dataset("")
@@ -58,6 +69,6 @@ def store() -> Store:
     try:
         return cache.store()
     except MatcherError as err:
-        st.error(t("store_error", error=message(str(err))))
+        st.error(t("store_error", error=shown(err)))
         st.stop()
         raise  # unreachable: st.stop() ends the script run

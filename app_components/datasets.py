@@ -15,7 +15,7 @@ from pathlib import Path
 
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import BUNDLED_DATA, ENTITY_TABLES, REFERENCE_TABLES, Dataset, load_dataset
-from matcher.store import workspace_dir
+from matcher.store import Store, workspace_dir
 
 UPLOAD_TYPES = ("csv", "xlsx")
 
@@ -37,7 +37,8 @@ def folder_of(path: str) -> Path:
     return BUNDLED_DATA if path == "" else Path(path)
 
 
-def stage_upload(file_name: str, content: bytes, table: str, base: str = "") -> Dataset:
+def stage_upload(file_name: str, content: bytes, table: str, base: str = "", *, store: Store | None = None,
+                 by: str | None = None) -> Dataset:
     """Validate an uploaded table together with the rest of the data set ``base``.
 
     Parameters
@@ -50,6 +51,9 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "") -> 
         ``clusters``, ``markets`` or ``enterprises``.
     base : str
         The data set whose other tables complete the new one ("" = bundled).
+    store, by : Store, str
+        Adding a data set is an admin's work once ``store`` holds accounts: ``by`` must be one
+        (checked before anything is written; :class:`~matcher.exceptions.AccessError` otherwise).
 
     Returns
     -------
@@ -62,6 +66,8 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "") -> 
         The file (or the data set it makes) breaks the schema; ``problems`` lists every problem
         and no folder is left behind.
     """
+    if store is not None:
+        store.require(by, "admin")
     if table not in ENTITY_TABLES:
         raise MatcherError(f"unknown table {table!r}; choose one of {', '.join(ENTITY_TABLES)}")
     suffix = Path(file_name).suffix.lower().lstrip(".")

@@ -65,4 +65,4 @@ def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFr
 def button(label: str, data: bytes, file_name: str, key: str) -> None:
     suffix = file_name.rsplit(".", 1)[-1]
     st.download_button(label, data, file_name=file_name, mime=MIME.get(suffix), key=key, on_click="ignore",
-                       icon=":material/download:")
+                       icon=":material/download:")  # markdown-safe: every caller passes a t() label

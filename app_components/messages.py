@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from app_components.i18n import lang, t
+from app_components.i18n import lang, plain, t
 from matcher.store.models import ITEM_STATUSES
 
 #: Problems the importer reports (English, from ``matcher.ingest.validate``/``matcher.ingest.read``) in Chinese:
@@ -88,7 +88,7 @@ MESSAGE_ZH: list[tuple[str, str]] = [
     (r"^The account is locked after too many wrong passwords until (.*); an admin can unlock it\.$",
      "密码错误次数过多，账户已锁定至 {0}；管理员可以解锁。"),
     (r"^The account is disabled; ask an admin\.$", "账户已停用；请联系管理员。"),
-    (r"^The account (.*) is a (\w+); this needs a (\w+) or an admin\.$", "账户 {0} 的角色无权进行此操作。"),
+    (r"^The account (.*) is a (\w+); this needs (?:a \w+ or )?an admin\.$", "账户 {0} 的角色无权进行此操作。"),
     (r"^The account (.*) is disabled\.$", "账户 {0} 已停用。"),
     (r"^The password cannot be used: a password needs at least (\d+) characters\.$", "该密码不可用：密码至少需要 {0} 个字符。"),
     (r"^The password cannot be used: this is one of the most common passwords\.$", "该密码不可用：这是最常见的密码之一。"),
@@ -123,6 +123,12 @@ def _words_zh(part: str | None) -> str | None:
     if bare in ITEM_STATUSES:
         return ITEM_STATUSES[bare][0]
     return {"True": "是", "False": "否", "(empty)": "（空）"}.get(bare, part)
+
+
+def shown(err: BaseException | str) -> str:
+    """A library message (an error's text) in the session's language, as Markdown-safe text for
+    ``st.error`` and the like: it may carry names from the data, which are shown as typed."""
+    return plain(message(str(err)))
 
 
 def message(text: str) -> str:

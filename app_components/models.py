@@ -19,8 +19,11 @@ def model_path(kind: str) -> Path:
 def retrain(engine, store, kind: str, planner: str) -> TrainingResult:
     """Train ``kind``'s scorer from every outcome in the store; save it when it learned something.
 
-    A cold-start result (too few outcomes) is not saved: ranking keeps the weighted preset.
+    A cold-start result (too few outcomes) is not saved: ranking keeps the weighted preset. The
+    saved model ranks for everybody, so retraining is a planner's (or an admin's) work once the store
+    holds accounts (:class:`~matcher.exceptions.AccessError` otherwise, before any training).
     """
+    store.require(planner, "planner")
     result = train_from_outcomes(engine, kind, store=store)
     if not result.scorer.fallback_:
         path = model_path(kind)

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app_components import tables
-from app_components.i18n import kind_label, name_of, status_label, t
-from app_components.messages import message
+from app_components.i18n import kind_label, name_of, plain, status_label, t
+from app_components.messages import shown
 from matcher.exceptions import ConflictError, MatcherError
 from matcher.store import ITEM_STATUSES, Store
 
@@ -80,7 +80,7 @@ def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
               "score": t("col_score"), "status": t("col_status"), "notes": t("col_notes"),
               "locked": t("col_locked"), "missing": t("col_missing")}
     if view["kind"].nunique() == 1:  # one kind: said once above the table, not on every row
-        st.caption(t("all_of_kind", kind=view["kind"].iloc[0]))
+        st.caption(t("all_of_kind", kind=plain(view["kind"].iloc[0])))
         del labels["kind"]
     if not view["missing"].fillna("").astype(str).str.len().any():  # nothing missing: no empty column
         del labels["missing"]
@@ -127,10 +127,10 @@ def save(key: str, store: Store, updates: list[tuple[int, dict, int]], planner: 
     try:
         store.update_many(updates, planner=planner)
     except ConflictError as err:
-        st.error(t("conflict", error=message(str(err))))
+        st.error(t("conflict", error=shown(err)))
         return False
     except MatcherError as err:
-        st.error(message(str(err)))
+        st.error(shown(err))
         return False
     st.session_state[f"{key}.saves"] = st.session_state.get(f"{key}.saves", 0) + 1
     st.session_state[f"{key}.flash"] = t("saved", n=len(updates))

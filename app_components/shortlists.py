@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_components.i18n import plain, shortlist_name, t
-from app_components.messages import message
+from app_components.messages import shown
 from matcher.docking.engine import new_run
 from matcher.exceptions import MatcherError
 from matcher.store import Store
@@ -46,7 +46,7 @@ def show_picker(key: str, store: Store, planner: str) -> int:
             try:
                 made = store.create_shortlist(name, planner=planner)
             except MatcherError as err:  # e.g. the name is taken: say so, keep the page
-                st.error(message(str(err)))
+                st.error(shown(err))
             else:
                 st.session_state[CURRENT_KEY] = int(made["id"])
                 st.toast(t("shortlist_created", name=plain(made["name"])))

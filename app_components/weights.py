@@ -78,7 +78,7 @@ def show(key: str, kind: str, columns: int = 1) -> dict[str, float]:
     slots = st.columns(columns) if columns > 1 else [st]
     for i, (feature, label) in enumerate(docking.feature_labels(lang()).items()):
         weights[feature] = slots[i % len(slots)].slider(
-            label, 0.0, 1.0, step=0.05, key=_slider_key(key, kind, feature),
+            label, 0.0, 1.0, step=0.05, key=_slider_key(key, kind, feature),  # markdown-safe: the code's feature labels
             on_change=_slider_moved, args=(key, kind), persist_state="session",
         )
     return weights

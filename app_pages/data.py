@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import context, datasets, tables
-from app_components.i18n import fmt_number, t, table_label
+from app_components.i18n import fmt_number, plain, t, table_label
 from app_components.messages import message, problem_reason
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import ENTITY_TABLES
@@ -13,14 +13,18 @@ st.title(t("page_data"))
 st.caption(t("data_intro"))
 limit = st.get_option("server.maxUploadSize")
 
-table = st.selectbox(t("which_table"), ENTITY_TABLES, format_func=table_label, key="data.table")
+may_add = context.may("admin")
+if not may_add:
+    st.info(t("datasets_admin_only"))
+table = st.selectbox(t("which_table"), ENTITY_TABLES, format_func=table_label, key="data.table", disabled=not may_add)
 upload = st.file_uploader(t("upload"), type=list(datasets.UPLOAD_TYPES), key="data.upload",
-                          help=t("limits", mb=limit))
-st.caption(t("limits", mb=limit))
-if upload is not None and st.button(t("validate_upload"), key="data.validate", type="primary"):
+                          help=t("limits", mb=int(limit)), disabled=not may_add)
+st.caption(t("limits", mb=int(limit)))
+if upload is not None and st.button(t("validate_upload"), key="data.validate", type="primary", disabled=not may_add):
     with st.status(t("validating"), expanded=True) as progress:
         try:
-            fresh = datasets.stage_upload(upload.name, upload.getvalue(), table, base=context.active_path())
+            fresh = datasets.stage_upload(upload.name, upload.getvalue(), table, base=context.active_path(),
+                                          store=context.store(), by=context.planner())
         except ValidationError as err:
             progress.update(label=t("validation_failed"), state="error", expanded=False)
             st.session_state["data.problems"] = err.problems
@@ -34,7 +38,7 @@ if upload is not None and st.button(t("validate_upload"), key="data.validate", t
             context.use_dataset(str(datasets.datasets_dir() / fresh.name))
             flagged = context.store().flag_missing(fresh.entities()["id"], planner=context.planner(),
                                                    data_version=fresh.version)
-            st.session_state["data.flash"] = t("upload_ok", name=fresh.name, version=fresh.version) + (
+            st.session_state["data.flash"] = t("upload_ok", name=plain(fresh.name), version=plain(fresh.version)) + (
                 " " + t("flagged_items", n=flagged) if flagged else "")
             st.rerun()
 
@@ -47,7 +51,7 @@ if problems is not None and len(problems):
         t("col_problem"): problems["reason"].astype(str).map(problem_reason),
     }), hide_index=True, key="data.problems_table", wrap=[t("col_cell"), t("col_problem")])
 if flash := st.session_state.pop("data.flash", None):
-    st.success(flash)
+    st.success(flash)  # markdown-safe: made above by t() with every name through plain()
 
 st.subheader(t("datasets"))
 paths = datasets.available()
@@ -62,7 +66,7 @@ def _switch() -> None:
 
 st.session_state["data.use"] = context.active_path()
 st.radio(t("use_dataset"), paths, key="data.use", on_change=_switch,
-         format_func=lambda p: t("bundled") if p == "" else p.rsplit("/", 1)[-1])
+         format_func=lambda p: t("bundled") if p == "" else plain(p.rsplit("/", 1)[-1]))
 
 data = context.data()
 st.subheader(t("current_tables"))

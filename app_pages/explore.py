@@ -74,9 +74,9 @@ if st.button(t("add_selected"), key="explore.add", type="primary", disabled=chos
                                         preset=weight_sliders.preset("explore.weights", kind),
                                         planner=context.planner())
     name = shortlist_name(store.shortlists().set_index("id").at[sid, "name"])
-    st.success(t("added_pairs", n=added, name=plain(name), pairs=plain(pairs.names(chosen.head(10)))))
+    st.success(t("added_pairs", n=int(added), name=plain(name), pairs=plain(pairs.names(chosen.head(10)))))
     if skipped:
-        st.info(t("already_listed", n=skipped))
+        st.info(t("already_listed", n=int(skipped)))
 if not chosen.empty:
     pairs.show_explanation(chosen.iloc[-1], kind)  # the pair ticked last
 st.subheader(t("arc_title"))

@@ -7,7 +7,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, downloads, meeting_plan, shortlists, tables
 from app_components.i18n import fmt_date, lang, name_of, status_label, t
-from app_components.messages import message
+from app_components.messages import shown
 from matcher import limits
 from matcher.exceptions import MatcherError
 from matcher.meetings.schedule import schedule
@@ -56,8 +56,8 @@ if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
             meta = meeting_plan.metadata(data, store.runs(), sorted(wanted["kind"].unique()), planner,
                                          int(n_slots), int(n_tables))
             meta.update({k: v.strip() for k, v in (("event_name", event_name), ("venue", venue)) if v.strip()})
-            progress.update(label=t("scheduled_summary", n=len(plan.meetings), slots=plan.slots_used,
-                                    bound=plan.lower_bound, idle=plan.idle_slots_total), state="complete")
+            progress.update(label=t("scheduled_summary", n=len(plan.meetings), slots=int(plan.slots_used),
+                                    bound=int(plan.lower_bound), idle=int(plan.idle_slots_total)), state="complete")
         st.session_state[PLAN] = {"plan": plan, "clock": clock, "wanted": wanted, "meta": meta, "files": {}}
 
 held = st.session_state.get(PLAN)
@@ -65,8 +65,8 @@ if held is None:
     st.info(t("run_first"))
     st.stop()
 plan, clock, wanted = held["plan"], held["clock"], held["wanted"]
-st.success(t("scheduled_summary", n=len(plan.meetings), slots=plan.slots_used, bound=plan.lower_bound,
-             idle=plan.idle_slots_total))
+st.success(t("scheduled_summary", n=len(plan.meetings), slots=int(plan.slots_used), bound=int(plan.lower_bound),
+             idle=int(plan.idle_slots_total)))
 if len(plan.unscheduled):
     st.subheader(t("unscheduled_title"))
     tables.show(pd.DataFrame({
@@ -90,9 +90,9 @@ tables.show(styled, key="meetings.grid", wrap=list(cells.columns), min_wrap=96, 
 if st.button(t("save_bookings"), key="meetings.save"):
     try:
         n = meeting_plan.save_bookings(store, plan, wanted, planner)
-        st.success(t("bookings_saved", n=n))
+        st.success(t("bookings_saved", n=int(n)))
     except MatcherError as err:
-        st.error(t("conflict", error=message(str(err))))
+        st.error(t("conflict", error=shown(err)))
 
 st.subheader(t("downloads"))
 if lang() not in held["files"]:  # built once per schedule and language, so downloads never recompute

@@ -15,7 +15,7 @@ from app_components.i18n import (
     preset_label,
     t,
 )
-from app_components.messages import message
+from app_components.messages import shown
 from matcher.docking.kinds import available
 from matcher.exceptions import MatcherError
 from matcher.store import OUTCOMES
@@ -71,10 +71,10 @@ else:
             st.session_state["outcomes.flash"] = t("recorded")
             st.rerun()
         except MatcherError as err:
-            st.error(message(str(err)))
+            st.error(shown(err))
 
 if flash := st.session_state.pop("outcomes.flash", None):
-    st.success(flash)
+    st.success(flash)  # markdown-safe: t("recorded") above
 
 st.subheader(t("outcomes_table"))
 recorded = store.outcomes()
@@ -114,18 +114,19 @@ st.subheader(t("retrain_title"))
 st.caption(t("retrain_help"))
 retrain_kind = st.selectbox(t("kind"), available(data),
                             format_func=kind_label, key="outcomes.retrain_kind")
-if st.button(t("retrain"), key="outcomes.retrain"):
+if st.button(t("retrain"), key="outcomes.retrain", disabled=not context.may("planner"),
+             help=None if context.may("planner") else t("viewer_reads_only")):
     with st.status(t("retraining"), expanded=True) as status:
         try:
             result = models.retrain(context.engine(data), store, retrain_kind, planner)
         except MatcherError as err:
             status.update(label=t("retrain_failed"), state="error")
-            st.error(message(str(err)))
+            st.error(shown(err))
         else:
             status.update(label=t("retrained") if not result.scorer.fallback_ else t(
-                "retrain_cold", n=result.scorer.n_outcomes_, need=result.scorer.min_outcomes), state="complete")
+                "retrain_cold", n=int(result.scorer.n_outcomes_), need=int(result.scorer.min_outcomes)), state="complete")
             good = int((result.data.y == 1).sum())
-            st.caption(t("retrain_pairs", n=len(result.data.y), good=good, kind=kind_label(retrain_kind)))
+            st.caption(t("retrain_pairs", n=len(result.data.y), good=int(good), kind=kind_label(retrain_kind)))
             if not result.comparison.empty:
                 st.caption(t("retrain_compared"))
                 compared = result.comparison.assign(

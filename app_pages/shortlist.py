@@ -16,7 +16,7 @@ st.title(t("page_shortlist"))
 sid = shortlists.show_picker("shortlist.pick", store, planner)
 items = editor.snapshot("shortlist", store, sid)
 if flash := st.session_state.pop("shortlist.flash", None):
-    st.success(flash)
+    st.success(flash)  # markdown-safe: t("saved", n=...) in shortlist_editor.save
 if items.empty:
     st.info(t("empty_shortlist"))
     st.stop()

@@ -322,3 +322,101 @@ def test_type_hint_checker_can_fail(tmp_path):
     _write(tmp_path, {"pkg/__init__.py": "", "pkg/a.py": "def f(x, y: int) -> int:\n    return y\n\n"
                       "def _g(x):\n    return x\n\nclass C:\n    def m(self) -> None:\n        pass\n"})
     assert unhinted_signatures(tmp_path, "pkg") == ["pkg/a.py:1 f ['x']"]
+
+
+# Streamlit renders Markdown in these elements' text (and in widget labels): text from the data must
+# reach them escaped (``plain``), or as a message from ``shown``; counts as ``int``. A call whose text
+# cannot be told safe from the code carries ``# markdown-safe: <why>`` on one of its lines.
+MARKDOWN_TEXT = {"error", "warning", "info", "success", "toast", "caption", "markdown", "write", "subheader",
+                 "header", "title", "expander", "popover", "status", "button", "form_submit_button",
+                 "download_button", "checkbox", "toggle", "radio", "selectbox", "multiselect", "text_input",
+                 "text_area", "number_input", "slider", "select_slider", "file_uploader", "date_input",
+                 "time_input", "segmented_control", "pills", "metric", "tabs", "page_link"}
+MARKDOWN_KEYWORDS = ("label", "body", "help", "placeholder", "caption")
+#: Calls whose result is safe in Markdown: escaping, messages, counts, and the code's own vocabularies.
+SAFE_TEXT_CALLS = {"plain", "shown", "len", "int", "round", "fmt_number", "fmt_date", "kind_label",
+                   "preset_label", "role_label", "stage_label", "table_label", "feature_label", "region_label",
+                   "outcome_stage_label"}
+APP_PLACES = ("app.py", "app_pages", "app_components")
+#: Widgets whose options are Markdown too (a selectbox's are plain text): their format_func must be safe.
+MARKDOWN_OPTIONS = {"radio", "pills", "segmented_control"}
+
+
+def _markdown_safe(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.JoinedStr):  # a value with a number format (f"{x:,.0f}") is a number
+        return all(not isinstance(v, ast.FormattedValue) or v.format_spec is not None or _markdown_safe(v.value)
+                   for v in node.values)
+    if isinstance(node, ast.BinOp):
+        return _markdown_safe(node.left) and _markdown_safe(node.right)
+    if isinstance(node, ast.IfExp):
+        return _markdown_safe(node.body) and _markdown_safe(node.orelse)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(_markdown_safe(e) for e in node.elts)
+    if isinstance(node, ast.ListComp):
+        return _markdown_safe(node.elt)
+    if isinstance(node, ast.Call):
+        func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+        if func == "t":  # the label is the code's; each value filled in must be safe itself
+            return all(_markdown_safe(k.value) for k in node.keywords)
+        return func in SAFE_TEXT_CALLS
+    return False
+
+
+def markdown_from_data(root: Path, places: tuple[str, ...] = APP_PLACES) -> list[str]:
+    """``file:line text`` for each Markdown-rendering call of the app whose text may come from data."""
+    found = []
+    for path in python_files(root, places):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            name = node.func.attr
+            if name == "update":  # st.status(...).update(label=...); not dict.update
+                texts = [k.value for k in node.keywords if k.arg == "label"]
+            elif name in MARKDOWN_TEXT:
+                texts = [*node.args[:1], *(k.value for k in node.keywords if k.arg in MARKDOWN_KEYWORDS)]
+            else:
+                continue
+            if name in MARKDOWN_OPTIONS:
+                shown = next((k.value for k in node.keywords if k.arg == "format_func"), None)
+                if shown is None:  # the options themselves are shown
+                    texts += node.args[1:2] + [k.value for k in node.keywords if k.arg == "options"]
+                elif isinstance(shown, ast.Lambda):
+                    texts.append(shown.body)
+                elif not (isinstance(shown, ast.Name) and shown.id in SAFE_TEXT_CALLS):
+                    texts.append(shown)
+            if any("# markdown-safe:" in line for line in lines[node.lineno - 1:node.end_lineno]):
+                continue
+            found += [f"{path.relative_to(root)}:{node.lineno} {ast.unparse(text)[:90]}"
+                      for text in texts if not _markdown_safe(text)]
+    return found
+
+
+def test_text_from_data_reaches_markdown_escaped():
+    found = markdown_from_data(ROOT)
+    assert found == [], "Markdown-rendering calls whose text may come from data (wrap it in plain()):\n" + \
+        "\n".join(found)
+
+
+def test_markdown_checker_can_fail(tmp_path):
+    _write(tmp_path, {"app_pages/page.py": (
+        "st.error(message(str(err)))\n"
+        "st.success(t('added', name=name, n=int(n)))\n"
+        "box.caption(f'{row.name} and {share:.0%}')\n"
+        "progress.update(label=t('done', what=what), state='complete')\n"
+        "st.selectbox(label, options)\n"
+        "st.info(flash)  # markdown-safe: t() with plain() names\n"
+        "st.error(shown(err)); st.caption(t('n', n=len(x), who=plain(who))); d.update(other)\n"
+        "st.radio(t('use'), paths, format_func=lambda p: p.rsplit('/', 1)[-1])\n"
+        "st.radio(t('kind'), kinds, format_func=kind_label); st.pills(t('lang'), ('zh', 'en'))\n")})
+    assert markdown_from_data(tmp_path, ("app_pages",)) == [
+        "app_pages/page.py:1 message(str(err))",
+        "app_pages/page.py:2 t('added', name=name, n=int(n))",
+        "app_pages/page.py:3 f'{row.name} and {share:.0%}'",
+        "app_pages/page.py:4 t('done', what=what)",
+        "app_pages/page.py:5 label",
+        "app_pages/page.py:8 p.rsplit('/', 1)[-1]",
+    ]

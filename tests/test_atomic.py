@@ -20,6 +20,8 @@ from matcher.meetings.select import select
 from matcher.meetings.slots import SlotClock
 from matcher.outputs import atomic
 
+pytestmark = pytest.mark.memory_capped  # hostile inputs run with memory capped (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 OLD = b"the earlier file"
 FRAME = pd.DataFrame({"kind": ["cluster_market"] * 2, "left_id": ["C001", "C002"], "right_id": ["M001", "M001"],

@@ -244,6 +244,7 @@ def test_words_name_one_column_or_code_each():
             assert len(words) == len(set(words)), sorted(w for w in words if words.count(w) > 1)
 
 
+@pytest.mark.memory_capped
 def test_pdf_agendas_survive_very_long_names(tmp_path):
     """A 1,200-character name, reason, event and venue: each agenda still fits its page, the long
     texts end in an ellipsis (the planner's workbook keeps them whole)."""

@@ -60,6 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(a new workspace folder or a new database); the load is all or nothing.",
     )
     restore.add_argument("file", metavar="FILE", help="backup JSON file")
+    restore.add_argument("--as", dest="by", metavar="NAME",
+                         help="an admin account of the store, needed once the store has accounts")
     restore.set_defaults(func=run_restore)
 
     outcome = actions.add_parser(
@@ -126,7 +128,7 @@ def run_backup(args: argparse.Namespace) -> int:
 def run_restore(args: argparse.Namespace) -> int:
     store = Store()
     print(f"restoring {args.file} into {store.location} ...", file=sys.stderr)
-    counts = store.restore(args.file)
+    counts = store.restore(args.file, by=args.by)
     print(f"restored {args.file}: " + _counts(counts))
     return 0
 

@@ -139,6 +139,15 @@ class Accounts(StoreCore):
         found = found[found["username"] == str(username).strip()]
         return None if found.empty else found.iloc[0].to_dict()
 
+    def require(self, who: str | None, role: str) -> str:
+        """Check that ``who`` may act with ``role`` (or higher) and return the name to record; for work
+        the store does not hold itself, such as adding a data set (an admin's). Raises :class:`AccessError`.
+        With no account in the store, anyone may (the local planner)."""
+        if role not in m.ROLES:
+            raise ValidationError(f"Role {role!r} is not known; use one of: {', '.join(m.ROLES)}.")
+        with self._read(f"check that {who} may act as a {role}") as conn:
+            return self._authorize(conn, who, role)
+
     # -- managing accounts (an admin; the first account needs no one) -------------------------
     def add_account(self, username: str, password: str, role: str, *, by: str | None = None) -> dict[str, Any]:
         """Add an account. The first account must be an admin and needs no ``by``; every later one
@@ -264,6 +273,8 @@ class Accounts(StoreCore):
                                 row_id=row["id"], before=None, after={"failed_sign_ins": failed}, ref=name)
                     refused = AccessError("The name or the password is wrong.")
                 elif row["disabled"]:
+                    self._audit(conn, planner=name, table=m.accounts, action="sign_in_disabled", row_id=row["id"],
+                                before=None, after=None, ref=name)
                     refused = AccessError("The account is disabled; ask an admin.")
                 else:
                     changes: dict[str, Any] = {"failed_sign_ins": 0, "locked_until": None}
@@ -277,10 +288,12 @@ class Accounts(StoreCore):
         return self.account(name)
 
     def sign_ins(self, username: str | None = None) -> pd.DataFrame:
-        """The audit of sign-ins (succeeded, failed, refused while locked, locks): ``at, username, action``."""
+        """The audit of sign-ins (succeeded, failed, refused while locked or disabled, locks):
+        ``at, username, action``."""
         t = m.audit_log
         query = select(t.c.at, t.c.ref.label("username"), t.c.action).where(
-            t.c.table_name == m.accounts.name, t.c.action.in_(("sign_in", "sign_in_failed", "sign_in_locked", "lock")))
+            t.c.table_name == m.accounts.name,
+            t.c.action.in_(("sign_in", "sign_in_failed", "sign_in_locked", "sign_in_disabled", "lock")))
         if username:
             query = query.where(t.c.ref == username)
         with self._read("read the sign-ins") as conn:

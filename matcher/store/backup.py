@@ -79,8 +79,9 @@ class Backups(StoreCore):
             ) from None
         return {name: len(rows) for name, rows in data["tables"].items()}
 
-    def restore(self, path: str | os.PathLike) -> dict[str, int]:
-        """Load a backup file into this store, which must be empty; all or nothing."""
+    def restore(self, path: str | os.PathLike, *, by: str | None = None) -> dict[str, int]:
+        """Load a backup file into this store, which must be empty; all or nothing. Once the store
+        holds accounts (set up before its data came back), ``by`` must name an admin."""
         source = Path(path)
         try:
             data = json.loads(source.read_text(encoding="utf-8"))
@@ -88,10 +89,12 @@ class Backups(StoreCore):
             raise MatcherError(f"The backup file {source} does not exist.") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ValidationError(f"The backup file {source} cannot be read as JSON ({err}).") from None
-        return self.import_data(data, source=str(source))
+        return self.import_data(data, source=str(source), by=by)
 
-    def import_data(self, data: Mapping[str, Any], *, source: str = "the backup") -> dict[str, int]:
-        """Load exported data into this empty store in one transaction; returns rows per table.
+    def import_data(self, data: Mapping[str, Any], *, source: str = "the backup", by: str | None = None
+                    ) -> dict[str, int]:
+        """Load exported data into this empty store in one transaction; returns rows per table. Once
+        the store holds accounts, ``by`` must name an admin of it.
 
         Raises
         ------
@@ -144,7 +147,10 @@ class Backups(StoreCore):
             check_rows(source, table, prepared[name])
         with self._write(f"restore {source}") as conn:
             held = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in m.TABLES}
-            if prepared.get(m.accounts.name) and conn.execute(select(func.count()).select_from(m.accounts)).scalar_one():
+            has_accounts = conn.execute(select(func.count()).select_from(m.accounts)).scalar_one() > 0
+            if has_accounts:
+                self._authorize(conn, by, "admin")
+            if prepared.get(m.accounts.name) and has_accounts:
                 raise MatcherError(
                     f"{source} carries accounts and the store ({self.location}) has accounts of its own; restore "
                     "the accounts only into a store without any. Nothing was changed."

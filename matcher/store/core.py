@@ -129,7 +129,8 @@ class StoreCore:
             raise AccessError(f"The account {name} is disabled.")
         ranks = list(m.ROLES)
         if ranks.index(row.role) < ranks.index(needs):
-            raise AccessError(f"The account {name} is a {row.role}; this needs a {needs} or an admin.")
+            needed = "an admin" if needs == "admin" else f"a {needs} or an admin"
+            raise AccessError(f"The account {name} is a {row.role}; this needs {needed}.")
         return name
 
     def _audit(

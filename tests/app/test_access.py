@@ -4,6 +4,7 @@ it has one, idle expiry, roles as the store enforces them, and a shared server w
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -113,3 +114,29 @@ def test_a_shared_server_without_accounts_refuses_local_mode(workspace):
     assert "尚无账户" in _texts(at)
     assert "概览" not in _texts(at)
     assert any("users add" in c.value for c in at.code)
+
+
+def test_only_an_admin_adds_a_data_set_and_only_a_planner_retrains(accounts, workspace):
+    from app_components import datasets
+    from matcher.exceptions import AccessError
+
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    _sign_in(at, "li", PLANNER_PW)
+    go(at, "data")
+    assert "只有管理员可以添加数据集" in _texts(at)
+    assert at.selectbox(key="data.table").disabled
+    csv = (Path(__file__).parents[2] / "data" / "markets.csv").read_bytes()
+    with pytest.raises(AccessError, match="li is a planner; this needs an admin"):
+        datasets.stage_upload("markets.csv", csv, "markets", store=accounts, by="li")
+    assert not datasets.datasets_dir().exists() or not any(datasets.datasets_dir().iterdir())  # nothing written
+    made = datasets.stage_upload("markets.csv", csv, "markets", store=accounts, by="admin")
+    assert made.name in {p.rsplit("/", 1)[-1] for p in datasets.available()}
+    at.button(key="account.sign_out").click().run()
+    _sign_in(at, "wang", VIEWER_PW)
+    go(at, "outcomes")
+    assert at.button(key="outcomes.retrain").disabled
+    from app_components import models
+
+    with pytest.raises(AccessError, match="wang is a viewer"):
+        models.retrain(None, accounts, "east_west", "wang")

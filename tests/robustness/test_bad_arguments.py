@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.memory_capped  # hostile inputs run with memory capped (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 SECONDS = 10.0
 MEMORY_BYTES = 3 << 30

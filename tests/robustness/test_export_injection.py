@@ -47,6 +47,8 @@ from openpyxl.utils.escape import unescape
 from matcher.cli import main
 from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
 
+pytestmark = pytest.mark.memory_capped  # hostile inputs run with memory capped (tests/conftest.py)
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Hostile cell texts as typed in the data files (the importer strips the tab and CR ones).
 HOSTILE = [

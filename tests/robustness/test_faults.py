@@ -15,7 +15,6 @@ equals one taken after), and the same command succeeds once the fault is gone.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
@@ -34,17 +33,11 @@ from matcher.cli import main
 from matcher.exceptions import StoreUnavailableError
 from matcher.store import Store
 
+pytestmark = pytest.mark.memory_capped  # hostile inputs run with memory capped (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 #: A command facing a fault must answer within this many seconds (the PostgreSQL connect timeout is 10).
 PROMPT_S = 15.0
-
-
-def _store_fixtures():
-    """The store tests' conftest, loaded by path (it is not importable by name)."""
-    spec = importlib.util.spec_from_file_location("store_conftest", ROOT / "tests" / "store" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def outcome(left: str, note: str = "") -> list[str]:
@@ -100,7 +93,8 @@ def test_unreachable_postgresql_from_a_fresh_process(tmp_path: Path) -> None:
 @pytest.fixture
 def own_postgresql() -> Iterator[tuple[str, object]]:
     """A PostgreSQL server for this test alone, so it can be stopped and started at will."""
-    fixtures = _store_fixtures()
+    import postgres_server as fixtures  # the session's PostgreSQL plugin (tests/postgres_server.py)
+
     bin_dir = fixtures._pg_bin_dir()
     if bin_dir is None:
         fixtures._install_postgresql()

@@ -31,6 +31,8 @@ from matcher.ingest.dataset import load_dataset
 from matcher.ingest.read import PROBLEM_COLUMNS
 from matcher.ingest.validate import MAX_CELL_CHARS, load_table
 
+pytestmark = pytest.mark.memory_capped  # hostile inputs run with memory capped (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 DATASET_OK = ROOT / "tests" / "fixtures" / "import" / "dataset_ok"
 HEADER = "id,name_zh,province,stages\r\n"

@@ -19,6 +19,8 @@ from matcher.ingest.read import read_table
 from matcher.meetings.schedule import schedule
 from matcher.meetings.slots import SlotClock, parse_slots
 
+pytestmark = pytest.mark.memory_capped  # hostile inputs run with memory capped (tests/conftest.py)
+
 
 def _workbook(path, rows: int = 3) -> None:
     import openpyxl
@@ -147,3 +149,12 @@ def test_the_cell_cap_still_stops_a_sheet_without_a_dimension(tmp_path, monkeypa
     monkeypatch.setattr(matcher_io, "MAX_XLSX_CELLS", 1_000)
     with pytest.raises(ValidationError, match="more than 1,000 cells"):
         read_table(path)
+
+
+def test_the_memory_cap_is_real(_memory_cap):
+    """The cap these tests run under (tests/conftest.py) refuses an allocation past it."""
+    import resource
+
+    assert resource.getrlimit(resource.RLIMIT_AS)[0] == _memory_cap
+    with pytest.raises(MemoryError):
+        bytearray(3 << 30)

@@ -12,6 +12,8 @@ import pytest
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.store import Store
 
+pytestmark = pytest.mark.memory_capped  # hostile inputs run with memory capped (tests/conftest.py)
+
 
 def _fill(store: Store) -> tuple[dict, list[int]]:
     store.record_run(

@@ -130,6 +130,7 @@ def test_changing_a_decision_needs_its_version(shortlist) -> None:
     )
 
 
+@pytest.mark.memory_capped
 def test_outcomes_in_two_stages(store: Store) -> None:
     met = store.record_outcome(
         "C001", "M001", "cluster_market", stage="meeting", value="met", rating=4, planner="li"

@@ -91,6 +91,7 @@ def test_migrations_build_exactly_the_models_schema(store: Store) -> None:
     assert diff == []
 
 
+@pytest.mark.memory_capped
 def test_store_from_a_newer_release_is_refused(db_url: str) -> None:
     store = Store(db_url)
     with store.engine.begin() as conn:
