@@ -145,3 +145,22 @@ def test_disabled_unknown_and_unnamed_accounts_are_refused(roles, who: str) -> N
     with pytest.raises(MatcherError, match=expected):
         store.create_shortlist("清单", planner=who)
     assert _everything(store) == before
+
+
+def test_the_command_line_restores_only_as_an_admin_once_there_are_accounts(made_once, tmp_path, monkeypatch,
+                                                                           capsys) -> None:
+    from matcher.cli import main
+
+    data, _ = made_once
+    monkeypatch.setenv("MATCHER_WORKSPACE", str(tmp_path / "workspace"))
+    monkeypatch.delenv("MATCHER_DB_URL", raising=False)
+    backup = tmp_path / "backup.json"
+    backup.write_text(json.dumps(data), encoding="utf-8")
+    Store().add_account("root", ADMIN_PW, "admin")
+    assert main(["store", "restore", str(backup), "--as", "wang"]) == 2
+    assert "wang is not an account of this store" in capsys.readouterr().err
+    assert main(["store", "restore", str(backup)]) == 2
+    assert "Nobody is not an account" in capsys.readouterr().err
+    assert main(["store", "restore", str(backup), "--as", "root"]) == 2  # the role passes; accounts collide
+    assert "has accounts of its own" in capsys.readouterr().err
+    assert Store().shortlists().empty
