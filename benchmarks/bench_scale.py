@@ -242,6 +242,21 @@ def run_cli(cmd: list[str], extra_pids: list[int] | None = None) -> dict:
     return {"seconds": seconds, "peak_bytes": max(usage.ru_maxrss * 1024, peak[0]), "log": err}
 
 
+def stage_split(log: str) -> dict[str, float]:
+    """The command's "seconds by stage" line (load, prepare, candidates, features, scoring, top_k,
+    reasons, rows, writing, waiting_for_writer) as a dict; empty when it printed none."""
+    found = re.search(r"seconds by stage: (.*)", log)
+    if not found:
+        return {}
+    return {name: float(value) for name, value in (part.rsplit(" ", 1) for part in found.group(1).split(", "))}
+
+
+def split_wall(log: str) -> float:
+    """Seconds from the command's first progress line to its last (the time after start-up)."""
+    stamps = [float(s) for s in re.findall(r"^\[\s*([\d.]+)s\]", log, re.M)]
+    return stamps[-1] if stamps else 0.0
+
+
 def ensure_data(cache: Path, n: int, seed: int) -> Path:
     folder = cache / f"enterprises_{n}_seed{seed}"
     if not (folder / "enterprises.csv").is_file():
@@ -294,6 +309,13 @@ def main() -> None:
               f"{pairs:,} candidate pairs, {pairs / r['seconds']:>9,.0f} scored/s end to end, "
               f"peak RSS {r['peak_bytes'] / 2**30:5.2f} GB, ~{rows:,} rows written ({size / 2**30:.2f} GB)",
               flush=True)
+        split = stage_split(r["log"])
+        if split:
+            blocks = sum(v for k, v in split.items() if k not in ("load", "prepare", "writing",
+                                                                  "waiting_for_writer"))
+            print("    seconds by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in split.items())
+                  + f"; start-up and exit {r['seconds'] - split_wall(r['log']):.1f} (the block stages add up to "
+                  f"{blocks:.1f} s over all workers; writing runs on its own thread, beside the ranking)", flush=True)
         target = {100_000: (60, 4), 1_000_000: (900, 12)}.get(n)
         if target and (r["seconds"] > target[0] or r["peak_bytes"] > target[1] * 2**30):
             print(f"    over target ({target[0]} s, {target[1]} GB)")

@@ -17,15 +17,22 @@ from matcher import commands
 from matcher.exceptions import MatcherError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_names() -> list[str]:
+    """Every command: a module of ``matcher.commands`` of the same name."""
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__))
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of ``only`` (then only that command's module is imported:
+    a batch job does not pay for the imports of the others)."""
     parser = argparse.ArgumentParser(
         prog="python -m matcher",
         description="Industry-chain docking matchmaker: find, explain, shortlist and schedule "
         "docking pairs between textile clusters, markets and enterprises.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"matcher.commands.{info.name}")
+    for name in [only] if only else command_names():
+        module = importlib.import_module(f"matcher.commands.{name}")
         module.register(sub)
     return parser
 
@@ -58,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
+    given = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(given[0] if given and given[0] in command_names() else None)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         if not getattr(args, "pass_through", False):

@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
         check_scheduler(args.scheduler)  # at once, not after the data is loaded
     progress("loading data")
+    loaded = time.perf_counter()
     dataset = load_dataset(args.data)
+    loaded = time.perf_counter() - loaded
     weights = read_weights(args.weights, kind) if args.weights else None
     engine = DockingEngine(dataset, progress=progress)
     run_info = new_run(dataset, kind, engine.weights(kind, weights, args.preset), preset=args.preset)
@@ -86,4 +88,7 @@ def run(args: argparse.Namespace) -> int:
     union = report.iloc[-1]
     progress(f"wrote {args.out}: {summary['entities']:,} entities, {summary['rows']:,} rows; "
              f"{int(union['pairs']):,} candidate pairs (reduction ratio {union['reduction_ratio']:.3f})")
+    if summary.get("stages"):  # streamed runs: where the time went (block stages summed over blocks and workers)
+        split = {"load": loaded, **summary["stages"]}
+        progress("seconds by stage: " + ", ".join(f"{name} {seconds:.2f}" for name, seconds in split.items()))
     return 0

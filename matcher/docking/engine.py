@@ -30,7 +30,7 @@ from matcher.digest import digest_json
 from matcher.docking import backends as B
 from matcher.docking import candidates as C
 from matcher.docking.entities import Entities, prepare
-from matcher.docking.job import BlockFeatures, Job, block_features, output_columns, rank_block
+from matcher.docking.job import BlockFeatures, Job, Stages, block_features, output_columns, rank_block
 from matcher.docking.kinds import CLUSTER_MARKET, KINDS, DockingKind, available, get_kind
 from matcher.docking.scoring import WeightedScorer
 from matcher.exceptions import MatcherError
@@ -294,7 +294,9 @@ class DockingEngine:
         backend = "dask" if scheduler is not None else B.check_backend(backend or kind.default_backend)
         params = self.params(kind, **params)
         scorer = scorer or self.scorer(kind, weights, preset)
-        E = self.entities(kind)
+        stages = Stages()
+        with stages("prepare"):
+            E = self.entities(kind)
         focal = self.listed(kind)
         wanted = None
         if for_id is not None:
@@ -319,19 +321,20 @@ class DockingEngine:
             if out is not None and Path(out).suffix.lower() in STREAMED_OUTPUTS:
                 # the one writer of streamed files, whatever the backend: the same bytes
                 return self._collect(kind, E, iter([_Done(t, {}) for t in tables]), [focal], out, extra_columns,
-                                     metadata, started, backend, len(focal), {}, report=report)
+                                     metadata, started, backend, len(focal), {}, report=report, stages=stages)
             return self._finish(kind, tables, report, out, extra_columns, metadata, started, len(focal))
         listed = np.zeros(len(E), bool)
         listed[focal] = True
         job = Job(kind.name, None if top is None else int(top), scorer, params, min_score, listed)
-        for rule in kind.rules:
-            if C.is_search(rule):
-                rule.prepare(E, params)  # built once here, broadcast with the entities
-        blocks = B.make_blocks(focal, int(block_size), E.lat, E.lon)
+        with stages("prepare"):
+            for rule in kind.rules:
+                if C.is_search(rule):
+                    rule.prepare(E, params)  # built once here, broadcast with the entities
+            blocks = B.make_blocks(focal, int(block_size), E.lat, E.lon)
         self.progress(f"{backend}: ranking {len(focal):,} {kind.name} lists in {len(blocks):,} block(s)")
         results = B.run_local(E, blocks, job) if backend == "blocks" else B.run_dask(E, blocks, job, scheduler)
         return self._collect(kind, E, results, blocks, out, extra_columns, metadata, started, backend, len(focal),
-                             C.zero_counts(kind, params))
+                             C.zero_counts(kind, params), stages=stages)
 
     def _positions(self, kind: DockingKind, E: Entities, ids: list[str]) -> np.ndarray:
         """Row positions of ``ids``; an id of another entity type is named as such."""
@@ -358,9 +361,10 @@ class DockingEngine:
         return [table], C.report(kind, E, counts)
 
     def _collect(self, kind, E, results, blocks, out, extra_columns, metadata, started, backend, n_focal, counts,
-                 report=None):
+                 report=None, stages=None):
         from matcher.outputs.writers import block_writer
 
+        stages = Stages() if stages is None else stages
         streamed = out is not None and Path(out).suffix.lower() in STREAMED_OUTPUTS
         writer = block_writer(out, extra_columns, output_columns(kind)) if streamed else None
         kept, rows, done = [], 0, 0
@@ -369,6 +373,7 @@ class DockingEngine:
                 done += len(blocks[n - 1])
                 rows += result.table.num_rows
                 C.add_counts(counts, result.counts)
+                stages.add(getattr(result, "seconds", {}))
                 if writer is not None:
                     writer.write(result.table)
                 else:
@@ -382,7 +387,8 @@ class DockingEngine:
         report = C.report(kind, E, counts) if report is None else report
         if writer is not None:
             writer.close()
-            return self._summary(out, rows, n_focal, report, started)
+            stages.add({"writing": writer.write_seconds, "waiting_for_writer": writer.wait_seconds})
+            return {**self._summary(out, rows, n_focal, report, started), "stages": dict(stages)}
         return self._finish(kind, kept, report, out, extra_columns, metadata, started, n_focal, by_id=True)
 
     def _finish(self, kind, tables, report, out, extra_columns, metadata, started, n_focal, by_id=False):

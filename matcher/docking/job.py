@@ -8,6 +8,9 @@ A block's rows depend only on its focal entities, so any split into blocks gives
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -51,6 +54,26 @@ def _has_side(kind: DockingKind) -> bool:
     return kind.pairing != "directed"
 
 
+#: The stages of a block, in pipeline order (``Stages`` times them; the benchmark prints the split).
+BLOCK_STAGES = ("candidates", "features", "scoring", "top_k", "reasons", "rows")
+
+
+class Stages(dict):
+    """Seconds spent per stage, added up over blocks: ``with stages("features"): ...``."""
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[name] = self.get(name, 0.0) + time.perf_counter() - started
+
+    def add(self, other: dict[str, float]) -> None:
+        for name, seconds in other.items():
+            self[name] = self.get(name, 0.0) + seconds
+
+
 @dataclass
 class BlockFeatures:
     """A block's candidates and every feature and detail column of its canonical pairs."""
@@ -78,26 +101,42 @@ class BlockResult:
 
     table: pa.Table
     counts: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
-def block_features(kind: str | DockingKind, E: Entities, focal: np.ndarray, params: dict, listed: np.ndarray | None = None) -> BlockFeatures:
+def block_features(kind: str | DockingKind, E: Entities, focal: np.ndarray, params: dict, listed: np.ndarray | None = None,
+                   stages: Stages | None = None) -> BlockFeatures:
     """Candidates of the focal entities and the features of those pairs only."""
     kind = get_kind(kind)
-    cand = C.generate(kind, E, focal, params, listed)
-    columns = F.compute(E, cand, kind.features, params)
-    return BlockFeatures(cand, columns, F.feature_frame(columns, kind.features))
+    stages = Stages() if stages is None else stages
+    with stages("candidates"):
+        cand = C.generate(kind, E, focal, params, listed)
+    with stages("features"):
+        columns = F.compute(E, cand, kind.features, params)
+        frame = F.feature_frame(columns, kind.features)
+    return BlockFeatures(cand, columns, frame)
 
 
 def rank_block(kind: str | DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, top: int | None, min_score: float | None = None,
-               wanted: np.ndarray | None = None) -> pa.Table:
+               wanted: np.ndarray | None = None, stages: Stages | None = None) -> pa.Table:
     """The listed rows of a block, ranked (score descending, partner id ascending) and explained.
 
     ``wanted`` (bool per entity) keeps only those entities' lists. Returns a pyarrow table with
     ``output_columns(kind)``, focal by focal, best first.
     """
     kind = get_kind(kind)
+    stages = Stages() if stages is None else stages
     cand = bf.candidates
-    pair_score = np.asarray(scorer.predict(bf.X), dtype=np.float64)
+    with stages("scoring"):
+        pair_score = np.asarray(scorer.predict(bf.X), dtype=np.float64)
+    with stages("top_k"):
+        pick = _pick(cand, pair_score, top, min_score, wanted)
+    return _rows(kind, E, bf, scorer, pick, stages)
+
+
+def _pick(cand: C.CandidatePairs, pair_score: np.ndarray, top: int | None, min_score: float | None,
+          wanted: np.ndarray | None) -> np.ndarray:
+    """Rows of the candidate table kept: each focal entity's best ``top`` (all when None)."""
     focal, partner = cand.focal, cand.partner
     rows = np.arange(len(focal))
     if wanted is not None:
@@ -108,12 +147,14 @@ def rank_block(kind: str | DockingKind, E: Entities, bf: BlockFeatures, scorer: 
         pick = rows[np.lexsort((partner[rows], -pair_score[cand.row_pair[rows]], focal[rows]))]
     else:
         pick = rows[top_k(focal[rows], partner[rows], pair_score[cand.row_pair[rows]], int(top))]
-    return _rows(kind, E, bf, scorer, pick)
+    return pick
 
 
-def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pick: np.ndarray) -> pa.Table:
+def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pick: np.ndarray, stages: Stages
+          ) -> pa.Table:
     import pyarrow as pa
 
+    started, reasons_before = time.perf_counter(), stages.get("reasons", 0.0)
     cand = bf.candidates
     pair = cand.row_pair[pick]
     side = cand.row_side[pick]
@@ -127,7 +168,8 @@ def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pic
         if a in cols and b in cols:
             va, vb = cols[a], cols[b]
             cols[a], cols[b] = np.where(right, vb, va), np.where(right, va, vb)
-    zh, en = reasons(cols, list(kind.features), arrow=True)
+    with stages("reasons"):
+        zh, en = reasons(cols, list(kind.features), arrow=True)
     left, partner = pa.array(f), pa.array(p)
     text = E.arrow
     n = len(pick)
@@ -159,10 +201,15 @@ def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pic
             out[c] = pa.array(np.asarray(cols[c], dtype=np.float64))
     if _has_side(kind):
         out["side"] = pa.array(np.where(right, "right", "left").astype(object), pa.string())
-    return pa.table(out)
+    table = pa.table(out)
+    stages["rows"] = stages.get("rows", 0.0) + time.perf_counter() - started - stages.get("reasons", 0.0) \
+        + reasons_before
+    return table
 
 
 def run_block(E: Entities, focal: np.ndarray, job: Job) -> BlockResult:
     """The whole pipeline for one block of focal entities (what every backend runs)."""
-    bf = block_features(job.kind, E, np.asarray(focal, dtype=np.int64), job.params, job.listed)
-    return BlockResult(rank_block(job.kind, E, bf, job.scorer, job.top, job.min_score), bf.candidates.counts)
+    stages = Stages()
+    bf = block_features(job.kind, E, np.asarray(focal, dtype=np.int64), job.params, job.listed, stages)
+    table = rank_block(job.kind, E, bf, job.scorer, job.top, job.min_score, stages=stages)
+    return BlockResult(table, bf.candidates.counts, dict(stages))

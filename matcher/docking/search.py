@@ -116,8 +116,8 @@ def candidate_pairs(stages: np.ndarray, need: np.ndarray, lat: np.ndarray, lon: 
         raise MatcherError("block too large for this many enterprises: use a smaller block size")
     dq = np.minimum(d / 2.0, 1.0) * ((1 << bits_d) - 1)
     key = ((f - base) << (bits_d + bits_p)) | (dq.astype(np.int64) << bits_p) | p
-    order = np.argsort(key)
-    f, p = f[order], p[order]
+    key.sort()  # the key holds focal and partner too: sorted in place, then unpacked (no gathers)
+    f, p = (key >> (bits_d + bits_p)) + base, key & ((1 << bits_p) - 1)
     first = np.ones(len(f), dtype=bool)
     first[1:] = (f[1:] != f[:-1]) | (p[1:] != p[:-1])  # duplicates (found via two stages) are adjacent
     f, p = f[first], p[first]

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -52,6 +53,26 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_FORMULA_BYTES = np.frombuffer("".join(FORMULA_START).encode("ascii"), dtype=np.uint8)
+
+
+def _may_start_a_formula(chunk: Any) -> bool:
+    """True when a cell of a pyarrow string array may start with a formula character: a look at the
+    first byte of each value in the array's own buffers, without copying them. Every formula
+    character is one ASCII byte, and no byte of a multi-byte UTF-8 character is ASCII."""
+    import pyarrow as pa
+
+    if len(chunk) == 0:
+        return False
+    offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    _, offsets, data = chunk.buffers()
+    if data is None:
+        return False
+    offsets = np.frombuffer(offsets, dtype=offset_type)[chunk.offset:chunk.offset + len(chunk) + 1]
+    first = offsets[:-1][offsets[1:] > offsets[:-1]]  # the first byte of every non-empty value
+    return bool(np.isin(np.frombuffer(data, dtype=np.uint8)[first], _FORMULA_BYTES).any())
+
+
 def neutralise_arrow_table(table: Any, columns: Iterable[str] | None = None) -> Any:
     """A ``pyarrow.Table`` with :func:`neutralise_cell` applied to its text columns, vectorised.
 
@@ -75,6 +96,8 @@ def neutralise_arrow_table(table: Any, columns: Iterable[str] | None = None) -> 
         col = table.column(name)
         if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
             continue
+        if not any(_may_start_a_formula(chunk) for chunk in col.chunks):
+            continue  # the common case, told from the first bytes alone
         hit = pc.is_in(pc.utf8_slice_codeunits(col, 0, 1), value_set=starts)
         if pc.any(hit).as_py():
             quote, join = pa.scalar("'", col.type), pa.scalar("", col.type)

@@ -7,6 +7,7 @@ on a background thread (pyarrow formats without holding the GIL), to ``FILE.part
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,8 @@ class BlockWriter:
         self._writer = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="block-writer")
         self._pending = None
+        self.write_seconds = 0.0  # formatting and writing, on the writer's thread
+        self.wait_seconds = 0.0  # the caller waiting for the writer (writing not overlapped with ranking)
 
     def write(self, table: pa.Table) -> None:
         self._wait()
@@ -52,9 +55,20 @@ class BlockWriter:
     def _wait(self) -> None:
         if self._pending is not None:
             pending, self._pending = self._pending, None
-            pending.result()
+            started = time.perf_counter()
+            try:
+                pending.result()
+            finally:
+                self.wait_seconds += time.perf_counter() - started
 
     def _write(self, table) -> None:
+        started = time.perf_counter()
+        try:
+            self._write_block(table)
+        finally:
+            self.write_seconds += time.perf_counter() - started
+
+    def _write_block(self, table) -> None:
         import pyarrow as pa
 
         for k, v in self.extra.items():
