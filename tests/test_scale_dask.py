@@ -135,4 +135,12 @@ def test_scale_benchmark_runs_both_backends_and_checks_the_cross_join(tmp_path):
     pairs = {x.split("wall, ")[1].split(" candidate")[0] for x in in_process + on_dask}
     assert len(pairs) == 1 and 0 < int(pairs.pop().replace(",", "")) <= 1500 * 60
     assert any("same top 20: True" in x for x in lines)
+    # where the time went, on both backends: every stage of the pipeline named with its seconds
+    splits = [x for x in lines if x.strip().startswith("seconds by stage:")]
+    assert len(splits) == 2, lines
+    for split in splits:
+        named = dict(part.rsplit(" ", 1) for part in split.split(": ", 1)[1].split("; ")[0].split(", "))
+        assert list(named) == ["load", "prepare", "candidates", "features", "scoring", "top_k", "reasons", "rows",
+                               "writing", "waiting_for_writer"]
+        assert all(float(v) >= 0 for v in named.values()) and float(named["candidates"]) > 0
     assert lines[-1] in ("RESULT PASS", "RESULT FAIL")  # 300 firms is too few for the 20x speed target

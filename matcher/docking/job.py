@@ -54,12 +54,10 @@ def _has_side(kind: DockingKind) -> bool:
     return kind.pairing != "directed"
 
 
-#: The stages of a block, in pipeline order (``Stages`` times them; the benchmark prints the split).
-BLOCK_STAGES = ("candidates", "features", "scoring", "top_k", "reasons", "rows")
-
-
 class Stages(dict):
-    """Seconds spent per stage, added up over blocks: ``with stages("features"): ...``."""
+    """Seconds spent per stage of the pipeline, added up over blocks: ``with stages("features"): ...``.
+    A block times candidates, features, scoring, top_k, reasons and rows; the engine adds prepare,
+    writing and waiting_for_writer; ``suggest`` prints the split and the scale benchmark reports it."""
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
