@@ -39,6 +39,14 @@ def may(role: str) -> bool:
     return ranks.index(account["role"]) >= ranks.index(role)
 
 
+def planner_only(disabled: bool = False, why: str | None = None) -> dict:
+    """Keyword arguments of a button that changes the store: as given for a planner or an admin;
+    disabled, saying why, for a viewer (the store refuses the change anyway)."""
+    if may("planner"):
+        return {"disabled": disabled, "help": why}
+    return {"disabled": True, "help": t("viewer_reads_only")}
+
+
 def active_path() -> str:
     return st.session_state.get(DATASET_KEY, "")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_components import context
 from app_components.i18n import plain, shortlist_name, t
 from app_components.messages import shown
 from matcher.docking.engine import new_run
@@ -22,6 +23,9 @@ def current(store: Store, planner: str) -> int:
         return int(chosen)
     if len(lists):
         st.session_state[CURRENT_KEY] = int(lists["id"].iloc[-1])
+    elif not context.may("planner"):  # a viewer cannot make the first list: say so, stop the page
+        st.info(t("no_shortlist_for_viewer"))
+        st.stop()
     else:
         st.session_state[CURRENT_KEY] = int(store.create_shortlist(t("default_shortlist"), planner=planner)["id"])
     return int(st.session_state[CURRENT_KEY])
@@ -42,7 +46,7 @@ def show_picker(key: str, store: Store, planner: str) -> int:
                  on_change=_picked)
     with st.popover(t("create_shortlist")):
         name = st.text_input(t("new_shortlist"), key=f"{key}.new")
-        if st.button(t("create_shortlist"), key=f"{key}.create") and name.strip():
+        if st.button(t("create_shortlist"), key=f"{key}.create", **context.planner_only()) and name.strip():
             try:
                 made = store.create_shortlist(name, planner=planner)
             except MatcherError as err:  # e.g. the name is taken: say so, keep the page

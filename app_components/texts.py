@@ -299,6 +299,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload": ("选择文件", "Choose a file"),
     "validate_upload": ("校验并启用", "Check and use"),
     "validating": ("正在校验…", "Checking…"),
+    "no_shortlist_for_viewer": ("还没有候选清单；规划人员建立清单后，您可以在这里查看。",
+                                "There is no shortlist yet; once a planner makes one, you can read it here."),
     "viewer_reads_only": ("只读账户可以查看，不能更改。", "A viewer account reads; it cannot change anything."),
     "datasets_admin_only": ("只有管理员可以添加数据集；您可以在下方切换正在使用的数据集。",
                             "Only an admin can add a data set; you can switch the data set in use below."),

@@ -65,8 +65,8 @@ count, clear = st.columns([3, 1])
 count.caption(t("ticked", n=len(chosen)))
 clear.button(t("clear_ticks"), key="explore.clear", on_click=pairs.clear, args=(table_key,),
              disabled=chosen.empty)
-if st.button(t("add_selected"), key="explore.add", type="primary", disabled=chosen.empty,
-             help=None if len(chosen) else t("select_rows_first")):
+if st.button(t("add_selected"), key="explore.add", type="primary",
+             **context.planner_only(chosen.empty, None if len(chosen) else t("select_rows_first"))):
     store = context.store()
     sid = shortlists.current(store, context.planner())
     with st.spinner(t("adding_pairs", n=len(chosen)), show_time=True):

@@ -87,7 +87,7 @@ styled = cells.style.apply(lambda _: pd.DataFrame(marks.map(colour.get).to_numpy
 tables.show(styled, key="meetings.grid", wrap=list(cells.columns), min_wrap=96,  # 8 tables side by side
             budget=tables.FULL_WIDTH_PX - tables.text_px(cells.index[0] if len(cells) else "") - tables.PADDING_PX)
 
-if st.button(t("save_bookings"), key="meetings.save"):
+if st.button(t("save_bookings"), key="meetings.save", **context.planner_only()):
     try:
         n = meeting_plan.save_bookings(store, plan, wanted, planner)
         st.success(t("bookings_saved", n=int(n)))

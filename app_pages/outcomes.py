@@ -55,7 +55,7 @@ else:
         st.session_state["outcomes.note"] = ""  # a recorded note never lands on the next record
     note = cols[1].text_input(t("note"), key="outcomes.note", max_chars=2000)
     replace = st.checkbox(t("replace_existing"), key="outcomes.replace")  # its own row: never cut off
-    if st.button(t("record"), key="outcomes.record", type="primary"):
+    if st.button(t("record"), key="outcomes.record", type="primary", **context.planner_only()):
         left, right, kind = chosen.split("|")
         version = None
         if replace:
@@ -114,8 +114,7 @@ st.subheader(t("retrain_title"))
 st.caption(t("retrain_help"))
 retrain_kind = st.selectbox(t("kind"), available(data),
                             format_func=kind_label, key="outcomes.retrain_kind")
-if st.button(t("retrain"), key="outcomes.retrain", disabled=not context.may("planner"),
-             help=None if context.may("planner") else t("viewer_reads_only")):
+if st.button(t("retrain"), key="outcomes.retrain", **context.planner_only()):
     with st.status(t("retraining"), expanded=True) as status:
         try:
             result = models.retrain(context.engine(data), store, retrain_kind, planner)

@@ -26,7 +26,7 @@ if int(items["missing_ids"].notna().sum()):
 view = editor.filtered(editor.frame(items, cache.entities(data)), "shortlist")
 edited = editor.show("shortlist", view, sid)
 ticked = edited[edited["select"]]
-if st.button(t("save_changes"), key="shortlist.save", type="primary"):
+if st.button(t("save_changes"), key="shortlist.save", type="primary", **context.planner_only()):
     if editor.save("shortlist", store, editor.changes(view, edited), planner):
         st.rerun()
 
@@ -35,9 +35,9 @@ bulk = st.columns([2, 2, 2, 2])
 status = bulk[0].selectbox(t("bulk_status"), list(ITEM_STATUSES), format_func=status_label,
                            key="shortlist.bulk_status", label_visibility="collapsed")
 actions = {
-    "apply": bulk[1].button(t("bulk_apply"), key="shortlist.bulk_apply"),
-    "lock": bulk[2].button(t("bulk_lock"), key="shortlist.bulk_lock"),
-    "unlock": bulk[3].button(t("bulk_unlock"), key="shortlist.bulk_unlock"),
+    "apply": bulk[1].button(t("bulk_apply"), key="shortlist.bulk_apply", **context.planner_only()),
+    "lock": bulk[2].button(t("bulk_lock"), key="shortlist.bulk_lock", **context.planner_only()),
+    "unlock": bulk[3].button(t("bulk_unlock"), key="shortlist.bulk_unlock", **context.planner_only()),
 }
 if any(actions.values()):
     if ticked.empty:

@@ -69,10 +69,22 @@ def test_a_viewer_reads_but_the_store_refuses_its_changes(accounts):
     go(at, "explore")
     at.session_state["explore.table.east_west"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
+    add = at.button(key="explore.add")
+    assert add.disabled and add.help == "只读账户可以查看，不能更改。"  # the change is not offered
+    go(at, "shortlist")  # no list yet, and a viewer cannot make the first one: said, nothing made
+    assert "还没有候选清单" in _texts(at) and accounts.shortlists().empty
+    # a planner demoted while signed in still sees the button (the role at sign-in); the store refuses
+    at.button(key="account.sign_out").click().run()
+    _sign_in(at, "li", PLANNER_PW)
+    go(at, "explore")
+    at.session_state["explore.table.east_west"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    accounts.set_role("li", "viewer", by="admin")
+    before = accounts.counts()
     at.button(key="explore.add").click().run()
     assert not at.exception
-    assert "账户 wang 的角色无权进行此操作。" in _texts(at)
-    assert accounts.shortlists().empty or accounts.items(int(accounts.shortlists()["id"].iloc[0])).empty
+    assert "账户 li 的角色无权进行此操作。" in _texts(at)
+    assert accounts.counts() == before and accounts.items().empty
 
 
 def test_an_idle_session_is_signed_out(accounts):

@@ -36,6 +36,7 @@ def signed_server(request, tmp_path_factory):
     store.add_account("li", PLANNER_PW, "planner", by="admin")
     store.add_account("zhao", PLANNER_PW, "planner", by="admin")
     store.add_account("wang", VIEWER_PW, "viewer", by="admin")
+    store.add_account("zhou", PLANNER_PW, "planner", by="admin")
     served = _served_app()
     try:
         with served.served_app(workspace=workspace, env=env) as base:
@@ -129,16 +130,43 @@ def test_a_viewer_reads_but_cannot_save(signed_server, page):
     page.get_by_text("已登录：wang（只读）").wait_for()
     _nav(page, "候选清单")
     page.get_by_role("button", name="新建清单").click()
-    page.get_by_label("新建清单名称").fill("wang 的清单")
-    page.get_by_role("button", name="新建清单").last.click()
-    page.get_by_text("账户 wang 的角色无权进行此操作。").wait_for()
-    page.screenshot(path=str(ARTIFACTS / f"09-viewer-refused-{backend}.png"))
+    assert page.get_by_role("button", name="新建清单").last.is_disabled()  # the change is not offered
+    page.keyboard.press("Escape")
+    _nav(page, "对接探索")
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.wait_for()
+    _idle(page)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+    page.get_by_text("对接解释：").wait_for()
+    _idle(page)
+    assert page.get_by_role("button", name="加入候选清单").is_disabled()
+    page.screenshot(path=str(ARTIFACTS / f"09-viewer-reads-{backend}.png"))
+    with pytest.raises(AccessError, match="wang is a viewer"):  # the library refuses the call itself
+        store.create_shortlist("wang's list", planner="wang")
     assert store.counts() == {**before, "audit_log": store.counts()["audit_log"]}  # only the sign-in was logged
     changes = store.history()
     assert "wang" not in set(changes[changes["table_name"] != "accounts"]["planner"])  # signing in is all it did
-    with pytest.raises(AccessError, match="wang is a viewer"):  # the library refuses the call itself
-        store.create_shortlist("wang's list", planner="wang")
-    assert store.counts() == {**before, "audit_log": store.counts()["audit_log"]}
+
+
+def test_a_planner_made_viewer_while_signed_in_is_refused_by_the_store(signed_server, page):
+    """The page still offers the change (the role shown is the one at sign-in); the store refuses it."""
+    base, store, backend = signed_server
+    if store.shortlists().empty:
+        store.create_shortlist("展会清单", planner="admin")
+    page.goto(base)
+    _sign_in(page, "zhou", PLANNER_PW)
+    page.get_by_text("已登录：zhou（规划人员）").wait_for()
+    _nav(page, "候选清单")
+    store.set_role("zhou", "viewer", by="admin")
+    before = store.counts()
+    page.get_by_role("button", name="新建清单").click()
+    page.get_by_label("新建清单名称").fill("zhou 的清单")
+    page.get_by_role("button", name="新建清单").last.click()
+    page.get_by_text("账户 zhou 的角色无权进行此操作。").wait_for()
+    page.screenshot(path=str(ARTIFACTS / f"09-viewer-refused-{backend}.png"))
+    assert store.counts() == before
+    assert "zhou 的清单" not in set(store.shortlists()["name"])
 
 
 def test_five_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(signed_server, page):
@@ -157,8 +185,9 @@ def test_five_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(signed_
     page.get_by_text("已登录：zhao（规划人员）").wait_for()
     assert store.sign_ins("zhao")["action"].tolist() == ["sign_in_failed"] * 4 + ["lock", "sign_in_locked", "sign_in"]
     unlocked = store.history()
-    assert unlocked[(unlocked["table_name"] == "accounts") & (unlocked["action"] == "update")]["planner"].tolist() \
-        == ["admin"]
+    unlocked = unlocked[(unlocked["table_name"] == "accounts") & (unlocked["action"] == "update")
+                        & (unlocked["ref"] == "zhao")]
+    assert unlocked["planner"].tolist() == ["admin"]  # the unlock, under the admin who made it
 
 
 def test_an_idle_session_is_signed_out(signed_server, page):
