@@ -76,9 +76,14 @@ def input_needs(stages: np.ndarray, buys: np.ndarray, strength: np.ndarray) -> n
     declares in ``buys`` are needed fully. Stages it already works in count half: it makes some of
     that input itself. Computed once per distinct row of stages.
     """
-    distinct, inverse = np.unique(stages > 0, axis=0, return_inverse=True)
-    works = distinct.astype(np.float32)
     n_stages = stages.shape[1]
+    if n_stages < 63:  # each row's stages as one whole number: a 1-d unique, not a slow row-wise one
+        bits = np.left_shift(np.int64(1), np.arange(n_stages, dtype=np.int64))
+        codes, inverse = np.unique((stages > 0).astype(np.int64) @ bits, return_inverse=True)
+        distinct = (codes[:, None] & bits[None, :]) > 0
+    else:
+        distinct, inverse = np.unique(stages > 0, axis=0, return_inverse=True)
+    works = distinct.astype(np.float32)
     need = np.zeros_like(works)
     for t in range(n_stages):
         inputs = strength[:, t]

@@ -49,8 +49,11 @@ class ProvinceFacts:
 
     def code(self, provinces: object) -> np.ndarray:
         """Codes of province names (English); unknown names get the "not in the table" code."""
+        inverse, distinct = pd.factorize(np.asarray(provinces, dtype=object))  # ~31 names for 1M firms
         lookup = {name: i for i, name in enumerate(self.names)}
-        return np.array([lookup.get(str(p), len(self.names)) for p in provinces], dtype=np.int32)
+        codes = np.array([lookup.get(str(name), len(self.names)) for name in distinct] + [len(self.names)],
+                         dtype=np.int32)
+        return codes[inverse]  # a missing name (-1) takes the last: "not in the table"
 
     def shared(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``;``-joined linking frameworks both provinces belong to ("" when none or unknown)."""
