@@ -81,6 +81,18 @@ def _nav(page, label: str) -> None:
     _idle(page)
 
 
+def _tick_first_row(page) -> None:
+    """Tick the first pair of the Explore page's ranking and wait for its explanation."""
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.wait_for()
+    _idle(page)
+    box = grid.bounding_box()
+    # the row-selection column is the left edge of the grid; the first row sits under the header
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+    page.get_by_text("对接解释：").wait_for()
+    _idle(page)
+
+
 def test_explore_shortlist_schedule_download(server, page):
     page.goto(server)
     page.get_by_role("heading", name="概览").wait_for()
@@ -91,14 +103,7 @@ def test_explore_shortlist_schedule_download(server, page):
     _shot(page, "01-overview.png")
     _nav(page, "对接探索")
     page.get_by_role("heading", name="对接排名（点选一行查看解释）").wait_for()
-    grid = page.get_by_test_id("stDataFrame").first
-    grid.wait_for()
-    _idle(page)
-    box = grid.bounding_box()
-    # the row-selection column is the left edge of the grid; the first row sits under the header
-    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
-    page.get_by_text("对接解释：").wait_for()
-    _idle(page)
+    _tick_first_row(page)
     _shot(page, "02-explore-selected.png")
     page.get_by_role("button", name="加入候选清单").click()
     page.get_by_text("已加入 1 对到清单").wait_for()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from postgres_server import create_pg_database
-from test_browser import ARTIFACTS, _idle, _nav, _served_app, browser  # noqa: F401 - fixtures
+from test_browser import ARTIFACTS, _idle, _nav, _served_app, _tick_first_row, browser  # noqa: F401 - fixtures
 
 from matcher.exceptions import AccessError
 from matcher.store import Store
@@ -76,13 +76,7 @@ def _until(page, condition, seconds: float = 30) -> None:
 
 def _tick_first_pair_and_add(page) -> None:
     _nav(page, "对接探索")
-    grid = page.get_by_test_id("stDataFrame").first
-    grid.wait_for()
-    _idle(page)
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)  # the row-selection column of the first row
-    page.get_by_text("对接解释：").wait_for()
-    _idle(page)
+    _tick_first_row(page)
     page.get_by_role("button", name="加入候选清单").click()
     _idle(page)
 
@@ -133,13 +127,7 @@ def test_a_viewer_reads_but_cannot_save(signed_server, page):
     assert page.get_by_role("button", name="新建清单").last.is_disabled()  # the change is not offered
     page.keyboard.press("Escape")
     _nav(page, "对接探索")
-    grid = page.get_by_test_id("stDataFrame").first
-    grid.wait_for()
-    _idle(page)
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
-    page.get_by_text("对接解释：").wait_for()
-    _idle(page)
+    _tick_first_row(page)
     assert page.get_by_role("button", name="加入候选清单").is_disabled()
     page.screenshot(path=str(ARTIFACTS / f"09-viewer-reads-{backend}.png"))
     with pytest.raises(AccessError, match="wang is a viewer"):  # the library refuses the call itself
