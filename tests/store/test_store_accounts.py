@@ -176,3 +176,20 @@ def test_users_command_line(tmp_path, monkeypatch, capsys):
     assert main([*outcome[:2], "--left", "C002", *outcome[4:], "--as", "li"]) == 2
     assert "The account li is disabled" in capsys.readouterr().err
     assert main(["users", "sign-ins"]) == 0
+
+
+def test_rules_come_from_the_environment_and_bad_values_are_named(monkeypatch):
+    monkeypatch.setenv("MATCHER_IDLE_MINUTES", "0.5")
+    monkeypatch.setenv("MATCHER_MAX_FAILED_SIGN_INS", "3")
+    rules = AccountRules.from_env()
+    assert (rules.idle_minutes, rules.max_failed_sign_ins, rules.lock_minutes) == (0.5, 3, 15)
+    assert rules.idle_expired(datetime(2026, 1, 1, 9, 0), datetime(2026, 1, 1, 9, 0, 31))
+    for name, raw, said in (("MATCHER_IDLE_MINUTES", "0", "a positive number of minutes"),
+                            ("MATCHER_LOCK_MINUTES", "nan", "a positive number of minutes"),
+                            ("MATCHER_LOCK_MINUTES", "soon", "a positive number of minutes"),
+                            ("MATCHER_MAX_FAILED_SIGN_INS", "2.5", "a positive whole number"),
+                            ("MATCHER_MIN_PASSWORD_LENGTH", "-4", "a positive whole number")):
+        monkeypatch.setenv(name, raw)
+        with pytest.raises(MatcherError, match=f"{name}='{raw}' is not {said}"):
+            AccountRules.from_env()
+        monkeypatch.delenv(name)
