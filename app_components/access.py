@@ -12,6 +12,7 @@ says so.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import streamlit as st
 
@@ -45,7 +46,8 @@ def gate(store: Store, pages: list, now: float | None = None) -> dict | None:
         st.code("python -m matcher users add admin --role admin", language="bash")
         st.stop()
     account = st.session_state.get(ACCOUNT_KEY)
-    if account and now - st.session_state.get(SEEN_KEY, now) > store.rules.idle_minutes * 60:
+    if account and store.rules.idle_expired(datetime.fromtimestamp(st.session_state.get(SEEN_KEY, now)),
+                                            datetime.fromtimestamp(now)):
         sign_out()
         st.info(t("session_expired", minutes=f"{store.rules.idle_minutes:g}"))
         account = None

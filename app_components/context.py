@@ -15,7 +15,7 @@ from matcher.docking.engine import DockingEngine
 from matcher.exceptions import MatcherError
 from matcher.ingest.dataset import Dataset
 from matcher.store import Store
-from matcher.store.models import ROLES
+from matcher.store.models import role_allows
 
 DATASET_KEY = "dataset_path"
 PLANNER_KEY = "planner"
@@ -33,10 +33,7 @@ def may(role: str) -> bool:
     """True when the session may act as ``role``: the local planner may do everything; an account
     as its role allows (the store checks every change anyway; this only spares a refusal)."""
     account = st.session_state.get("account")
-    if not account:
-        return True
-    ranks = list(ROLES)
-    return ranks.index(account["role"]) >= ranks.index(role)
+    return not account or role_allows(account["role"], role)
 
 
 def planner_only(disabled: bool = False, why: str | None = None) -> dict:

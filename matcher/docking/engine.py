@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,6 +70,7 @@ class _Done:
 
     table: object
     counts: dict
+    seconds: dict = field(default_factory=dict)
 
 
 class DockingEngine:
@@ -373,7 +374,7 @@ class DockingEngine:
                 done += len(blocks[n - 1])
                 rows += result.table.num_rows
                 C.add_counts(counts, result.counts)
-                stages.add(getattr(result, "seconds", {}))
+                stages.add(result.seconds)
                 if writer is not None:
                     writer.write(result.table)
                 else:

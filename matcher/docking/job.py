@@ -56,16 +56,25 @@ def _has_side(kind: DockingKind) -> bool:
 
 class Stages(dict):
     """Seconds spent per stage of the pipeline, added up over blocks: ``with stages("features"): ...``.
-    A block times candidates, features, scoring, top_k, reasons and rows; the engine adds prepare,
-    writing and waiting_for_writer; ``suggest`` prints the split and the scale benchmark reports it."""
+    A stage timed inside another counts for itself only (reasons inside rows). A block times
+    candidates, features, scoring, top_k, rows and reasons; the engine adds prepare, writing and
+    waiting_for_writer; ``suggest`` prints the split and the scale benchmark reports it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._inner: list[float] = []  # per open stage, the seconds of the stages timed inside it
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         started = time.perf_counter()
+        self._inner.append(0.0)
         try:
             yield
         finally:
-            self[name] = self.get(name, 0.0) + time.perf_counter() - started
+            spent, inner = time.perf_counter() - started, self._inner.pop()
+            self[name] = self.get(name, 0.0) + spent - inner
+            if self._inner:
+                self._inner[-1] += spent
 
     def add(self, other: dict[str, float]) -> None:
         for name, seconds in other.items():
@@ -129,7 +138,8 @@ def rank_block(kind: str | DockingKind, E: Entities, bf: BlockFeatures, scorer: 
         pair_score = np.asarray(scorer.predict(bf.X), dtype=np.float64)
     with stages("top_k"):
         pick = _pick(cand, pair_score, top, min_score, wanted)
-    return _rows(kind, E, bf, scorer, pick, stages)
+    with stages("rows"):
+        return _rows(kind, E, bf, scorer, pick, stages)
 
 
 def _pick(cand: C.CandidatePairs, pair_score: np.ndarray, top: int | None, min_score: float | None,
@@ -152,7 +162,6 @@ def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pic
           ) -> pa.Table:
     import pyarrow as pa
 
-    started, reasons_before = time.perf_counter(), stages.get("reasons", 0.0)
     cand = bf.candidates
     pair = cand.row_pair[pick]
     side = cand.row_side[pick]
@@ -199,10 +208,7 @@ def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pic
             out[c] = pa.array(np.asarray(cols[c], dtype=np.float64))
     if _has_side(kind):
         out["side"] = pa.array(np.where(right, "right", "left").astype(object), pa.string())
-    table = pa.table(out)
-    stages["rows"] = stages.get("rows", 0.0) + time.perf_counter() - started - stages.get("reasons", 0.0) \
-        + reasons_before
-    return table
+    return pa.table(out)
 
 
 def run_block(E: Entities, focal: np.ndarray, job: Job) -> BlockResult:

@@ -16,6 +16,7 @@ and lock-out are tested without waiting.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
@@ -70,6 +71,16 @@ def _hasher():
     return PasswordHasher()
 
 
+def _verifies(hasher, hashed: str, password: str | None) -> bool:
+    """True when ``password`` matches ``hashed``."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return hasher.verify(hashed, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def password_problem(password: str, username: str = "", rules: AccountRules | None = None) -> str | None:
     """Why ``password`` may not be used (None when it may)."""
     rules = rules or AccountRules()
@@ -80,24 +91,33 @@ def password_problem(password: str, username: str = "", rules: AccountRules | No
     if username and username.strip().lower() in password.lower():
         return "a password may not contain the account's name"
     from zxcvbn import zxcvbn
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-    if password.lower() in _common_passwords(id(FREQUENCY_LISTS)):
+    if password.lower() in _common_passwords():
         return "this is one of the most common passwords"
     if zxcvbn(password[:rules.max_password_length], user_inputs=[username] if username else [])["score"] < 3:
         return "this password is too easy to guess (a common word, name, date or pattern); use a longer phrase"
     return None
 
 
-_COMMON: dict[int, frozenset[str]] = {}
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
-def _common_passwords(key: int) -> frozenset[str]:
-    if key not in _COMMON:
-        from zxcvbn.frequency_lists import FREQUENCY_LISTS
+def _role(role: Any) -> str:
+    if role not in m.ROLES:
+        raise ValidationError(f"Role {role!r} is not known; use one of: {', '.join(m.ROLES)}.")
+    return role
 
-        _COMMON[key] = frozenset(FREQUENCY_LISTS["passwords"])
-    return _COMMON[key]
+
+def _new_hash(password: str, username: str, rules: AccountRules) -> str:
+    """The hash of a new password, after checking that it may be used."""
+    why = password_problem(password, username, rules)
+    if why:
+        raise ValidationError(f"The password cannot be used: {why}.")
+    return _hasher().hash(password)
 
 
 def _username(name: Any) -> str:
@@ -123,28 +143,29 @@ class Accounts(StoreCore):
         with self._read("count the accounts") as conn:
             return conn.execute(select(func.count()).select_from(m.accounts)).scalar_one() > 0
 
-    def accounts(self) -> pd.DataFrame:
-        """Every account without its password hash: ``id, username, role, disabled, locked_until,
-        failed_sign_ins, created_at, updated_at``."""
+    def accounts(self, username: str | None = None) -> pd.DataFrame:
+        """Every account (or the one named ``username``) without its password hash: ``id, username,
+        role, disabled, locked_until, failed_sign_ins, created_at, updated_at``."""
         t = m.accounts
         columns = [t.c.id, t.c.username, t.c.role, t.c.disabled, t.c.locked_until, t.c.failed_sign_ins,
                    t.c.created_at, t.c.updated_at]
+        query = select(*columns).order_by(t.c.username)
+        if username is not None:
+            query = query.where(t.c.username == str(username).strip())
         with self._read("list the accounts") as conn:
-            rows = conn.execute(select(*columns).order_by(t.c.username)).mappings().all()
+            rows = conn.execute(query).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in columns])
 
     def account(self, username: str) -> dict[str, Any] | None:
         """One account without its password hash, or None."""
-        found = self.accounts()
-        found = found[found["username"] == str(username).strip()]
+        found = self.accounts(username)
         return None if found.empty else found.iloc[0].to_dict()
 
     def require(self, who: str | None, role: str) -> str:
         """Check that ``who`` may act with ``role`` (or higher) and return the name to record; for work
         the store does not hold itself, such as adding a data set (an admin's). Raises :class:`AccessError`.
         With no account in the store, anyone may (the local planner)."""
-        if role not in m.ROLES:
-            raise ValidationError(f"Role {role!r} is not known; use one of: {', '.join(m.ROLES)}.")
+        _role(role)
         with self._read(f"check that {who} may act as a {role}") as conn:
             return self._authorize(conn, who, role)
 
@@ -153,12 +174,8 @@ class Accounts(StoreCore):
         """Add an account. The first account must be an admin and needs no ``by``; every later one
         is added by an admin (``by``)."""
         username = _username(username)
-        if role not in m.ROLES:
-            raise ValidationError(f"Role {role!r} is not known; use one of: {', '.join(m.ROLES)}.")
-        why = password_problem(password, username, self.rules)
-        if why:
-            raise ValidationError(f"The password cannot be used: {why}.")
-        hashed = _hasher().hash(password)
+        _role(role)
+        hashed = _new_hash(password, username, self.rules)
         with self._write(f"add the account {username}") as conn:
             first = conn.execute(select(func.count()).select_from(m.accounts)).scalar_one() == 0
             if first and role != "admin":
@@ -175,9 +192,7 @@ class Accounts(StoreCore):
         return self.account(username)
 
     def set_role(self, username: str, role: str, *, by: str) -> dict[str, Any]:
-        if role not in m.ROLES:
-            raise ValidationError(f"Role {role!r} is not known; use one of: {', '.join(m.ROLES)}.")
-        return self._change(username, {"role": role}, by, "set the role of")
+        return self._change(username, {"role": _role(role)}, by, "set the role of")
 
     def disable(self, username: str, *, by: str) -> dict[str, Any]:
         return self._change(username, {"disabled": True}, by, "disable")
@@ -190,20 +205,15 @@ class Accounts(StoreCore):
 
     def reset_password(self, username: str, password: str, *, by: str) -> dict[str, Any]:
         """An admin sets a new password for ``username`` (and unlocks it)."""
-        why = password_problem(password, _username(username), self.rules)
-        if why:
-            raise ValidationError(f"The password cannot be used: {why}.")
-        return self._change(username, {"password_hash": _hasher().hash(password), "locked_until": None,
-                                       "failed_sign_ins": 0}, by, "reset the password of")
+        hashed = _new_hash(password, _username(username), self.rules)
+        return self._change(username, {"password_hash": hashed, "locked_until": None, "failed_sign_ins": 0}, by,
+                            "reset the password of")
 
     def change_password(self, username: str, old: str, new: str) -> dict[str, Any]:
         """The account's own password change: the old password must be right."""
         self.sign_in(username, old)
-        why = password_problem(new, username, self.rules)
-        if why:
-            raise ValidationError(f"The password cannot be used: {why}.")
-        return self._change(username, {"password_hash": _hasher().hash(new)}, username, "change the password of",
-                            own=True)
+        return self._change(username, {"password_hash": _new_hash(new, username, self.rules)}, username,
+                            "change the password of", own=True)
 
     def _change(self, username: str, changes: dict[str, Any], by: str, what: str, *, own: bool = False
                 ) -> dict[str, Any]:
@@ -236,18 +246,13 @@ class Accounts(StoreCore):
         """
         rules = self.rules
         name = str(username or "").strip()
-        from argon2.exceptions import InvalidHashError, VerificationError
-
         refused: AccessError | None = None  # raised after the transaction: a failure is recorded, not rolled back
         with self._write(f"sign in {name}") as conn:
             row = conn.execute(select(m.accounts).where(m.accounts.c.username == name)).mappings().first()
             now = self._clock()
             hasher = _hasher()
             if row is None:
-                try:  # the same work as a real check, so the time taken does not tell that the name is unknown
-                    hasher.verify(_DUMMY_HASH(), password or "")
-                except (VerificationError, InvalidHashError):
-                    pass
+                _verifies(hasher, _dummy_hash(), password)  # the same work: the time does not tell the name is unknown
                 raise AccessError("The name or the password is wrong.")
             row = dict(row)
             if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
@@ -256,33 +261,27 @@ class Accounts(StoreCore):
                 until = datetime.fromisoformat(row["locked_until"]).astimezone().strftime("%H:%M")
                 refused = AccessError(f"The account is locked after too many wrong passwords until {until}; "
                                       "an admin can unlock it.")
+            elif not _verifies(hasher, row["password_hash"], password):
+                failed = row["failed_sign_ins"] + 1
+                lock = failed >= rules.max_failed_sign_ins
+                until = (now + timedelta(minutes=rules.lock_minutes)).isoformat(timespec="microseconds") \
+                    if lock else None
+                conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(
+                    failed_sign_ins=0 if lock else failed, locked_until=until))
+                self._audit(conn, planner=name, table=m.accounts, action="lock" if lock else "sign_in_failed",
+                            row_id=row["id"], before=None, after={"failed_sign_ins": failed}, ref=name)
+                refused = AccessError("The name or the password is wrong.")
+            elif row["disabled"]:
+                self._audit(conn, planner=name, table=m.accounts, action="sign_in_disabled", row_id=row["id"],
+                            before=None, after=None, ref=name)
+                refused = AccessError("The account is disabled; ask an admin.")
             else:
-                try:
-                    hasher.verify(row["password_hash"], password or "")
-                    right = True
-                except (VerificationError, InvalidHashError):
-                    right = False
-                if not right:
-                    failed = row["failed_sign_ins"] + 1
-                    lock = failed >= rules.max_failed_sign_ins
-                    until = (now + timedelta(minutes=rules.lock_minutes)).isoformat(timespec="microseconds") \
-                        if lock else None
-                    conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(
-                        failed_sign_ins=0 if lock else failed, locked_until=until))
-                    self._audit(conn, planner=name, table=m.accounts, action="lock" if lock else "sign_in_failed",
-                                row_id=row["id"], before=None, after={"failed_sign_ins": failed}, ref=name)
-                    refused = AccessError("The name or the password is wrong.")
-                elif row["disabled"]:
-                    self._audit(conn, planner=name, table=m.accounts, action="sign_in_disabled", row_id=row["id"],
-                                before=None, after=None, ref=name)
-                    refused = AccessError("The account is disabled; ask an admin.")
-                else:
-                    changes: dict[str, Any] = {"failed_sign_ins": 0, "locked_until": None}
-                    if hasher.check_needs_rehash(row["password_hash"]):
-                        changes["password_hash"] = hasher.hash(password)
-                    conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(**changes))
-                    self._audit(conn, planner=name, table=m.accounts, action="sign_in", row_id=row["id"],
-                                before=None, after=None, ref=name)
+                changes: dict[str, Any] = {"failed_sign_ins": 0, "locked_until": None}
+                if hasher.check_needs_rehash(row["password_hash"]):
+                    changes["password_hash"] = hasher.hash(password)
+                conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(**changes))
+                self._audit(conn, planner=name, table=m.accounts, action="sign_in", row_id=row["id"],
+                            before=None, after=None, ref=name)
         if refused is not None:
             raise refused
         return self.account(name)
@@ -306,10 +305,7 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != "password_hash"}
 
 
-_DUMMY: list[str] = []
-
-
-def _DUMMY_HASH() -> str:  # noqa: N802 - a constant made on first use
-    if not _DUMMY:
-        _DUMMY.append(_hasher().hash("not a real password, never matched"))
-    return _DUMMY[0]
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash no password matches, made on first use."""
+    return _hasher().hash("not a real password, never matched")

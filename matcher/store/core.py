@@ -127,8 +127,7 @@ class StoreCore:
                               "with --as).")
         if row.disabled:
             raise AccessError(f"The account {name} is disabled.")
-        ranks = list(m.ROLES)
-        if ranks.index(row.role) < ranks.index(needs):
+        if not m.role_allows(row.role, needs):
             needed = "an admin" if needs == "admin" else f"a {needs} or an admin"
             raise AccessError(f"The account {name} is a {row.role}; this needs {needed}.")
         return name

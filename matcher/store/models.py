@@ -211,6 +211,12 @@ ROLES: dict[str, tuple[str, str]] = {
     "admin": ("管理员", "admin"),
 }
 
+
+def role_allows(role: str, needs: str) -> bool:
+    """True when ``role`` ranks at least as high as ``needs`` (an admin may what a planner may)."""
+    ranks = list(ROLES)
+    return ranks.index(role) >= ranks.index(needs)
+
 #: Planners' accounts (``Store`` accounts part). While the table is empty the store runs for one local
 #: planner; once it holds an account, every change must be made by an enabled account allowed to.
 accounts = Table(
