@@ -301,6 +301,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "validating": ("正在校验…", "Checking…"),
     "no_shortlist_for_viewer": ("还没有候选清单；规划人员建立清单后，您可以在这里查看。",
                                 "There is no shortlist yet; once a planner makes one, you can read it here."),
+    "empty_shortlist_viewer": ("这份清单还是空的；规划人员加入对接后，您可以在这里查看。",
+                               "This shortlist is empty; once a planner adds pairs, you can read them here."),
     "viewer_reads_only": ("只读账户可以查看，不能更改。", "A viewer account reads; it cannot change anything."),
     "datasets_admin_only": ("只有管理员可以添加数据集；您可以在下方切换正在使用的数据集。",
                             "Only an admin can add a data set; you can switch the data set in use below."),

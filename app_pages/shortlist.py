@@ -18,7 +18,7 @@ items = editor.snapshot("shortlist", store, sid)
 if flash := st.session_state.pop("shortlist.flash", None):
     st.success(flash)  # markdown-safe: t("saved", n=...) in shortlist_editor.save
 if items.empty:
-    st.info(t("empty_shortlist"))
+    st.info(t("empty_shortlist" if context.may("planner") else "empty_shortlist_viewer"))
     st.stop()
 if int(items["missing_ids"].notna().sum()):
     st.warning(t("missing_flag", n=int(items["missing_ids"].notna().sum())))

@@ -73,6 +73,9 @@ def test_a_viewer_reads_but_the_store_refuses_its_changes(accounts):
     assert add.disabled and add.help == "只读账户可以查看，不能更改。"  # the change is not offered
     go(at, "shortlist")  # no list yet, and a viewer cannot make the first one: said, nothing made
     assert "还没有候选清单" in _texts(at) and accounts.shortlists().empty
+    accounts.create_shortlist("展会清单", planner="li")
+    go(at, "shortlist")  # an empty list: a viewer is not told to add pairs
+    assert "规划人员加入对接后" in _texts(at) and "选择对接并加入清单" not in _texts(at)
     # a planner demoted while signed in still sees the button (the role at sign-in); the store refuses
     at.button(key="account.sign_out").click().run()
     _sign_in(at, "li", PLANNER_PW)
