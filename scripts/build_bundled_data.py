@@ -123,12 +123,12 @@ POLICIES = [
     ("Shanxi", "Xinjiang", "Changji", "counterpart_aid_xinjiang", "general knowledge"),
     ("Jilin", "Xinjiang", "Altay", "counterpart_aid_xinjiang", "general knowledge"),
     ("Heilongjiang", "Xinjiang", "Altay", "counterpart_aid_xinjiang", "general knowledge"),
-    ("Beijing", "Inner Mongolia", "", "east_west_cooperation", "general knowledge"),
-    ("Tianjin", "Gansu", "", "east_west_cooperation", "general knowledge"),
-    ("Shanghai", "Yunnan", "", "east_west_cooperation", "general knowledge"),
-    ("Jiangsu", "Shaanxi", "", "east_west_cooperation", "general knowledge"),
+    ("Beijing", "Inner Mongolia", "", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 北京市帮扶内蒙古自治区"),
+    ("Tianjin", "Gansu", "", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 天津市帮扶甘肃省"),
+    ("Shanghai", "Yunnan", "", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 上海市帮扶云南省"),
+    ("Jiangsu", "Shaanxi", "", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 江苏省帮扶陕西省"),
     ("Jiangsu", "Qinghai", "", "east_west_cooperation", "general knowledge"),
-    ("Zhejiang", "Sichuan", "", "east_west_cooperation", "general knowledge"),
+    ("Zhejiang", "Sichuan", "", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 浙江省帮扶四川省"),
     ("Zhejiang", "Guizhou", "", "east_west_cooperation", "general knowledge (2016-2020 round)"),
     ("Fujian", "Ningxia", "", "east_west_cooperation", "general knowledge"),
     ("Shandong", "Chongqing", "", "east_west_cooperation", "general knowledge"),
@@ -137,6 +137,57 @@ POLICIES = [
     ("Guangdong", "Guizhou", "", "east_west_cooperation", "general knowledge"),
     ("Guangdong", "Sichuan", "", "east_west_cooperation", "general knowledge (2016-2020 round)"),
     ("Guangdong", "Yunnan", "", "east_west_cooperation", "general knowledge (2016-2020 round)"),
+]
+
+
+# Pairings that name the sender's city (area_a) as well: they hold for that city's clusters and the named
+# receiving area only. Three Gorges counterpart support (from 1992) and the 2016 east-west cooperation
+# city pairings; every row from a page seen in this project (the quote is in the row's source).
+TG = "three_gorges_counterpart_support"
+CITY_POLICIES = [
+    # province_a, area_a, province_b, area_b, policy, source
+    ("Shanghai", "", "Chongqing", "Wanzhou", TG, "https://www.chinanews.com/cj/2019/04-29/8824343.shtml | 1992年……上海对口支援重庆市万州区……湖北省宜昌市夷陵区"),
+    ("Shanghai", "", "Hubei", "Yiling", TG, "https://www.chinanews.com/cj/2019/04-29/8824343.shtml | 上海对口支援……湖北省宜昌市夷陵区(原为宜昌市宜昌县)"),
+    ("Zhejiang", "Ningbo", "Chongqing", "Wanzhou", TG, "https://zjnews.zjol.com.cn/zjnews/nbnews/201705/t20170516_3901979.shtml | 在对口帮扶黔西南州和万州三峡库区的基础上,宁波再担国家对口帮扶重任"),
+    ("Tianjin", "", "Chongqing", "Wanzhou", TG, "http://news.jdgod.com/shenghuo/2022/1101/29428.html | 1992年,天津担负起对口支援重庆市万州区的光荣使命 (mirror page)"),
+    ("Fujian", "", "Chongqing", "Wanzhou", TG, "http://fgw.fujian.gov.cn/zfxxgkzl/zfxxgkml/ghjh/202204/t20220408_5881288.htm | 福建省“十四五”对口支援三峡万州库区合作实施方案"),
+    ("Jiangsu", "", "Chongqing", "Wanzhou", TG, "http://www.sxzg.cn/article/202510/17/c811234.html | 江苏省对口支援三峡库区重庆市万州区、云阳县和湖北省秭归县合作实施规划"),
+    ("Jiangsu", "", "Chongqing", "Yunyang", TG, "http://www.sxzg.cn/article/202510/17/c811234.html | 江苏省对口支援三峡库区重庆市万州区、云阳县和湖北省秭归县"),
+    ("Jiangsu", "", "Hubei", "Zigui", TG, "http://www.sxzg.cn/article/202510/17/c811234.html | 对口支援秭归是中央赋予江苏省的重要政治使命"),
+    ("Guangdong", "", "Chongqing", "Wushan", TG, "http://huishangjy.com/jmcs/detail/20221212/1000200033136171670817466543953850_1.html | 全國對口支援三峽重慶庫區30周年……與巫山“一對一”結對的廣東 (mirror page)"),
+    ("Zhejiang", "", "Chongqing", "Fuling", TG, "https://news.cqnews.net/1/detail/1165180104750223360/web/content_1165180104750223360.html | 浙江与涪陵充分利用对口支援纽带"),
+    ("Liaoning", "", "Chongqing", "Fengjie", TG, "http://zgcxtc.cn/news/196008.html | 辽宁省与奉节县因三峡工程而结缘、因对口支援而交亲"),
+    ("Shandong", "", "Chongqing", "Zhongxian", TG, "http://www.jizihe.com/page/2022/1010/11357468.shtml | 自國務院確定山東省、沈陽市對口支援忠縣以來 (mirror page)"),
+    ("Beijing", "", "Hubei", "Badong", TG, "http://bdxyz.com/newsinfo/6465806.html | 自1992年三峡工程启动建设以来,北京市对口支援巴东县"),
+    ("Liaoning", "Dalian", "Hubei", "Xingshan", TG, "http://www.hb.chinanews.com/news/2021/0126/351569.html | 大连市自1995年开展援兴工作以来"),
+    ("Jiangsu", "Suzhou", "Guizhou", "Tongren", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 苏州市帮扶贵州省铜仁市"),
+    ("Liaoning", "Dalian", "Guizhou", "Liupanshui", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 辽宁省大连市帮扶贵州省六盘水市"),
+    ("Shanghai", "", "Guizhou", "Zunyi", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 上海市帮扶云南省、贵州省遵义市"),
+    ("Zhejiang", "Hangzhou", "Hubei", "Enshi", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 杭州市帮扶湖北省恩施土家族苗族自治州"),
+    ("Zhejiang", "Hangzhou", "Guizhou", "Qiandongnan", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 杭州市帮扶……贵州省黔东南苗族侗族自治州"),
+    ("Zhejiang", "Ningbo", "Jilin", "Yanbian", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 宁波市帮扶吉林省延边朝鲜族自治州"),
+    ("Zhejiang", "Ningbo", "Guizhou", "Qianxinan", "east_west_cooperation", "http://daily.cnnb.com.cn/nbrb/html/2016-12/08/content_1015203.htm?div=-1 | 2016 list: 宁波市帮扶……贵州省黔西南"),
+    ("Shandong", "Jinan", "Chongqing", "Wulong", "east_west_cooperation", "https://feifmx.com/domesticgd/10000159/20190922/37086048.html | 2016年7月……濟南市對口重慶武隆區 (mirror page)"),
+    ("Shandong", "Yantai", "Chongqing", "Wushan", "east_west_cooperation", "https://feifmx.com/domesticgd/10000159/20190922/37086048.html | 煙台市對口重慶巫山縣 (mirror page)"),
+    ("Shandong", "Weifang", "Chongqing", "Kaizhou", "east_west_cooperation", "https://feifmx.com/domesticgd/10000159/20190922/37086048.html | 濰坊市對口重慶開州區 (mirror page); since 2010: https://fx361.cc/page/2018/1118/4522329.shtml"),
+    ("Shandong", "Zibo", "Chongqing", "Shizhu", "east_west_cooperation", "https://feifmx.com/domesticgd/10000159/20190922/37086048.html | 淄博市對口重慶石柱縣 (mirror page)"),
+    ("Shandong", "Binzhou", "Chongqing", "Fengjie", "east_west_cooperation", "http://epaper.bzrb.net/bzrb/20200925/html/content_20200925006001.htm | 2010年……山东省确定滨州市扶贫协作奉节县"),
+    ("Shandong", "Weihai", "Chongqing", "Yunyang", "east_west_cooperation", "https://www.yunyang.gov.cn/bm_257/xfpb/zwxx_62085/dt/202207/t20220707_10895546.html | 威海市·云阳县东西部协作"),
+    ("Shandong", "Jinan", "Hunan", "Xiangxi", "east_west_cooperation", "https://www.xuehua.us/a/5ec01aa956a42ff72b3f2d7b | 自2016年年底东西部扶贫协作启动以来,济南市和湘西州"),
+    ("Shandong", "Qingdao", "Gansu", "Longnan", "east_west_cooperation", "http://www.lfbxx.com/html/1326/2017-08-10/content-177087.html | 中央確定青島市結對幫扶隴南市 (mirror page)"),
+    ("Guangdong", "Shenzhen", "Guangxi", "Baise", "east_west_cooperation", "https://yybnet.net/baise/longlin/201707/6317983.html | 2016年9月以来,由深圳市代表广东省对口帮扶广西,重点帮扶百色市和河池市"),
+    ("Guangdong", "Shenzhen", "Guangxi", "Hechi", "east_west_cooperation", "https://yybnet.net/baise/longlin/201707/6317983.html | 由深圳市代表广东省对口帮扶广西,重点帮扶百色市和河池市"),
+    ("Guangdong", "Dongguan", "Guangxi", "Hechi", "east_west_cooperation", "http://gx.sina.com.cn/city/321/2014-05-15/1888.html | 从1996年起……东莞市对口帮扶河池市"),
+    ("Guangdong", "Guangzhou", "Guizhou", "Bijie", "east_west_cooperation", "https://mtiku.zujuan.com/map/paper-5011513.shtml | 2016年,广州开始对口帮扶毕节"),
+    ("Guangdong", "Guangzhou", "Guizhou", "Qiannan", "east_west_cooperation", "http://gdgz.wenming.cn/2020index/wmcj/202007/t20200713_6578771.html | 广州……到毕节、黔南两地投资兴业"),
+    ("Guangdong", "Foshan", "Sichuan", "Liangshan", "east_west_cooperation", "http://sc.china.com.cn/2021/toutiao_0518/405863.html | 2016年,佛山市对口帮扶凉山州"),
+    ("Guangdong", "Dongguan", "Yunnan", "Zhaotong", "east_west_cooperation", "https://zkxblog.com/lab/read-3825845.html | 2016年以来,东莞……对口帮扶 (昭通) (mirror page)"),
+    ("Guangdong", "Zhongshan", "Yunnan", "Zhaotong", "east_west_cooperation", "http://www.zzkailai.com/newdetail-261548.html | 中山聯合東莞對口幫扶云南昭通市 (mirror page)"),
+    ("Guangdong", "Zhuhai", "Yunnan", "Nujiang", "east_west_cooperation", "https://static.nfapp.southcn.com/content/202010/16/c4161658.html | 自2016年底开展东西部扶贫协作以来,珠海市……帮扶怒江"),
+    ("Guangdong", "Dongguan", "Guizhou", "Tongren", "east_west_cooperation", "https://dejiangwang.gov.cn/ztzl/shxslltxdxbxzzl//20220913/20220913_876576.shtml | “十四五”期间,由广东省东莞市对口帮扶铜仁市"),
+    ("Jiangsu", "Nanjing", "Shaanxi", "Shangluo", "east_west_cooperation", "http://www.zgjssw.gov.cn/yaowen/202008/t20200831_6784418.shtml | 1996年……确定南京与商洛开展挂钩协作"),
+    ("Jiangsu", "Wuxi", "Shaanxi", "Yan'an", "east_west_cooperation", "https://js.news.163.com/22/0630/14/HB4AH7FD04249CTR.html | 1997年5月,无锡、延安两市结对共建"),
+    ("Fujian", "Xiamen", "Gansu", "Linxia", "east_west_cooperation", "http://gansu.gscn.com.cn/system/2016/06/17/011407233.shtml | 自2010年……厦门与临夏两地建立东西协作关系"),
 ]
 
 
@@ -255,14 +306,12 @@ def build_chain(io_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def build_policies() -> pd.DataFrame:
-    rows = []
-    for a, b, area, policy, source in POLICIES:
-        rows.append({
-            "province_a": a, "province_b": b, "area_b": area, "policy": policy,
-            "general_knowledge": "true" if source.startswith("general knowledge") else "false",
-            "source": source,
-        })
-    return pd.DataFrame(rows)
+    rows = [(a, "", b, area, policy, source) for a, b, area, policy, source in POLICIES] + CITY_POLICIES
+    return pd.DataFrame([{
+        "province_a": a, "area_a": area_a, "province_b": b, "area_b": area, "policy": policy,
+        "general_knowledge": "true" if source.startswith("general knowledge") else "false",
+        "source": source,
+    } for a, area_a, b, area, policy, source in rows])
 
 
 # Province neighbours (land borders); one line per province, symmetric (checked), each with the page
@@ -331,6 +380,44 @@ PROVINCE_FILLS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
         "http://www.jnxjqwl.com/content/2011-02/22/content_8672612.htm | class 1 of 920/760/600 from "
         "2010-05-01 until 1100 on 2011-03-01; mirror of a Qingdao News/Jinghua Times story of 2011-02-22; "
         "same tiers in the text of Lu Zheng Zi [2010] 74 at http://biz.doczj.com/doc/4313650093.html"),
+    ("Hebei", "min_wage_monthly_cny"): (
+        "900", "min_wage_year", "2010", "min_wage_source",
+        "https://iscstaffing.com/gzdt/2010-07/09/content_1649546.htm | class 1 of 900/840/760/690 from 2010-07-01; "
+        "mirror of a gov.cn / Hebei Daily story"),
+    ("Shanxi", "min_wage_monthly_cny"): (
+        "850", "min_wage_year", "2010", "min_wage_source",
+        "https://law.esnai.cn/do.aspx?action=show&controller=home&lawid=89208 | Jin Zheng Ban Fa [2010] 18: class 1 "
+        "raised 720 -> 850 from 2010-04-01"),
+    ("Inner Mongolia", "min_wage_monthly_cny"): (
+        "900", "min_wage_year", "2010", "min_wage_source",
+        "http://biz.doczj.com/doc/50896484.html | class 1 of 900/820/750/680 (Nei Zheng Ban Fa Dian [2010] 73) in a "
+        "table of yearly standards; the page gives no month"),
+    ("Anhui", "min_wage_monthly_cny"): (
+        "720", "min_wage_year", "2010", "min_wage_source",
+        "https://www.yybnet.net/hefei/chaohu/201006/736226.html | Hefei and Ma'anshan urban areas, the province's "
+        "highest, from 2010-07-01"),
+    ("Fujian", "min_wage_monthly_cny"): (
+        "900", "min_wage_year", "2010", "min_wage_source",
+        "https://global.chinadaily.com.cn/dfpd/2010-03/22/content_9623092.htm | class 1 of 900/800/700/600 from "
+        "March 2010"),
+    ("Jiangxi", "min_wage_monthly_cny"): (
+        "720", "min_wage_year", "2010", "min_wage_source",
+        "https://law1.110.com/law_378436.html | Gan Fu Fa [2010] 18: class 1 720 from 2010-07-01"),
+    ("Hunan", "min_wage_monthly_cny"): (
+        "850", "min_wage_year", "2010", "min_wage_source",
+        "http://www.ft22.com/zuidi/2010-6/1696.html | Xiang Ren She Tong Zi (2010) 11: class 1 of "
+        "850/800/725/650/600 from 2010-07-01"),
+    ("Chongqing", "min_wage_monthly_cny"): (
+        "680", "min_wage_year", "2010", "min_wage_source",
+        "http://m.xibolg.cn/news/200712/29/116862.html | main urban districts, 680 from 2008-01-01 and in force "
+        "through 2010 (870 only from 2011-01-01: http://www.chinanews.com.cn/cj/2010/12-26/2746970.shtml)"),
+    ("Sichuan", "min_wage_monthly_cny"): (
+        "850", "min_wage_year", "2010", "min_wage_source",
+        "http://www.ldztgls.cn/art/view.asp?id=898254006397 | Chuan Fu Fa [2010] 22: class 1 850 from 2010-08-01"),
+    ("Shaanxi", "min_wage_monthly_cny"): (
+        "760", "min_wage_year", "2010", "min_wage_source",
+        "http://big5.www.gov.cn/gate/big5/www.gov.cn/gzdt/2010-05/21/content_1610693.htm | class 1 raised "
+        "600 -> 760 from 2010-07-01; gov.cn news of 2010-05-21"),
 }
 
 

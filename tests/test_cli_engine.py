@@ -34,8 +34,10 @@ def test_suggest_writes_csv_xlsx_json(tmp_path, capsys):
 
 def test_suggest_with_weights_file_and_bad_input(tmp_path, capsys):
     weights = tmp_path / "w.json"
-    weights.write_text(json.dumps({"weights": {"distance": 1.0, "chain": 0, "transfer": 0, "product": 0,
-                                               "policy": 0, "transfer_park": 0}}), encoding="utf-8")
+    from matcher.docking.kinds import get_kind
+
+    only_distance = {f: 0.0 for f in get_kind("east_west").features} | {"distance": 1.0}
+    weights.write_text(json.dumps({"weights": only_distance}), encoding="utf-8")
     out = tmp_path / "near.csv"
     assert main(["suggest", "--kind", "east_west", "--for", "C056", "--top", "3", "--weights", str(weights),
                  "--out", str(out)]) == 0

@@ -125,12 +125,23 @@ def _km(a, b) -> float:
 
 
 def _policy(a, b, policies) -> float:
+    """A row naming the sender's city (area_a) holds for that city and the named area only; a Three Gorges
+    row for the named area only; any other row pairs the provinces (0.6), its named area fully (1.0)."""
+    def place(e) -> str:
+        return f"{e['name_en']} {e['city'] if not pd.isna(e['city']) else ''}"
+
     best = 0.0
     for giver, taker in ((a, b), (b, a)):
         rows = policies[(policies["province_a"] == giver["province"]) & (policies["province_b"] == taker["province"])]
-        for area in rows["area_b"].fillna(""):
-            place = f"{taker['name_en']} {taker['city'] if not pd.isna(taker['city']) else ''}"
-            best = max(best, 1.0 if area and area in place else 0.6)
+        area_a = rows["area_a"].fillna("") if "area_a" in rows else pd.Series("", index=rows.index)
+        for city, area, policy in zip(area_a, rows["area_b"].fillna(""), rows["policy"], strict=True):
+            named = bool(area) and area in place(taker)
+            if city:
+                best = max(best, 1.0 if named and city in place(giver) else 0.0)
+            elif policy == "three_gorges_counterpart_support":
+                best = max(best, 1.0 if named else 0.0)
+            else:
+                best = max(best, 1.0 if named else 0.6)
     return best
 
 

@@ -26,6 +26,13 @@ def engine(data):
     return DockingEngine(data)
 
 
+def reason_of(engine, kind, a, b):
+    listed = engine.suggest(kind, for_id=a, top=200)
+    hit = listed[listed["right_id"] == b]
+    assert len(hit) == 1, (a, b)
+    return hit.iloc[0]
+
+
 def pair_row(engine, kind, a, b):
     scored = engine.score(kind)
     hit = scored[((scored["left_id"] == a) & (scored["right_id"] == b)) | ((scored["left_id"] == b) & (scored["right_id"] == a))]
@@ -130,7 +137,7 @@ def test_reason_names_every_motive_above_the_minimum_strongest_first(engine):
     kind = "east_west"
     top = engine.suggest(kind, top=30)
     feats = engine.features(kind).features
-    labels = {"policy": ("counterpart-aid", "east-west cooperation", "pairing policy"),
+    labels = {"policy": ("counterpart-aid", "east-west cooperation", "counterpart support", "pairing policy"),
               "transfer_park": ("transfer pilot park",), "raw_material": ("raw-material base",),
               "framework": ("both in the", "neighbouring provinces"), "labour": ("lower labour cost",)}
     for _, row in top.iterrows():
@@ -232,7 +239,7 @@ def test_materials_must_match_for_supply_motives(engine):
     row = pair_row(engine, "east_west", "C025", "C123")
     assert row["f_chain"] > 0.8
     leather = pair_row(engine, "cluster_market", "C056", "M011")
-    assert leather["f_channel"] == pytest.approx(0.25 * 0.25, rel=1e-5)  # apparel: 1 of 4 making stages
+    assert leather["f_trade"] == pytest.approx(0.25 * 0.25, rel=1e-5)  # apparel: 1 of 4 making stages
 
 
 def test_hostile_province_and_docking_files_are_named_by_file_row_and_column(tmp_path):
@@ -270,3 +277,67 @@ def test_branch_market_networks_come_from_the_markets_names(engine):
     assert zh[E.index["M001"]] == ""  # "轻纺城" alone is too short a name to mean a branch
     assert pair_row(engine, "cluster_market", "C099", "M011")["f_branch"] > 0  # Quliang, Henan: apparel
     assert pair_row(engine, "cluster_market", "C038", "M011")["f_branch"] == 0  # Hangzhou: same province
+
+
+def test_a_market_trade_link_counts_once_the_stronger_way(engine):
+    """A fabric market is where a weaving cluster sells and a garment cluster buys: the trade motive is
+    the stronger of the two ways, not their sum, and the reason names both ways when both hold."""
+    E = engine.entities("cluster_market")
+    pf = engine.features("cluster_market")
+    pairs = pf.pairs
+    both = pairs[(pairs["lr_channel"] > 0) & (pairs["rl_sourcing"] > 0)]
+    assert len(both) > 0
+    assert (both["trade"] == np.maximum(both["lr_channel"], both["rl_sourcing"])).all()
+    assert "channel" not in pf.features and "sourcing" not in pf.features
+    row = pair_row(engine, "cluster_market", "C025", "M005")  # Keqiao and the Shengze silk market
+    assert row["f_trade"] == pytest.approx(max(row["lr_channel"], row["rl_sourcing"]))
+    reason = reason_of(engine, "cluster_market", "C025", "M005")
+    # it supplies more of Keqiao's needs than it sells of Keqiao's making: the supply is named first
+    assert row["rl_sourcing"] > row["lr_channel"] > 0
+    assert "market supplies its weaving inputs and fabrics market for its weaving products" in reason["reason_en"]
+    assert "市场供应织造原料，面料市场销售其织造产品" in reason["reason_zh"]
+    assert E.table["province"].iloc[E.index["C025"]] != E.table["province"].iloc[E.index["M005"]]
+
+
+def test_a_national_market_is_a_cross_region_channel_for_goods_it_trades(engine):
+    """reach counts for a cluster in another province whose goods or inputs the market trades: not for
+    its own province's clusters, and not for a market that trades nothing the cluster makes or needs."""
+    same = pair_row(engine, "cluster_market", "C020", "M001")  # Haining and China Textile City: Zhejiang
+    assert same["f_reach"] == 0
+    far = pair_row(engine, "cluster_market", "C056", "M007")  # Xintang and Zhili's cotton-cloth market
+    assert far["f_reach"] == pytest.approx(far["f_trade"]) and far["f_reach"] > 0
+    leather = pair_row(engine, "cluster_market", "C056", "M011")  # denim and leather: materials differ
+    assert leather["f_reach"] == pytest.approx(leather["f_trade"]) and leather["f_reach"] < 0.1
+
+
+def test_branch_markets_go_to_trading_towns_in_full(engine):
+    """Haining China Leather City's chain markets sit in wholesale towns: a cluster that trades gets the
+    branch motive in full, one that does not gets half of it."""
+    E = engine.entities("cluster_market")
+    trading = E.stages[:, F.STAGE_NAMES.index("trading")] > 0
+    quliang = pair_row(engine, "cluster_market", "C099", "M011")
+    assert trading[E.index["C099"]] and quliang["f_branch"] == pytest.approx(quliang["lr_channel"])
+    kaixian = pair_row(engine, "cluster_market", "C143", "M011")
+    assert not trading[E.index["C143"]]
+    assert kaixian["f_branch"] == pytest.approx(F.BRANCH_WITHOUT_TRADING * kaixian["lr_channel"])
+
+
+def test_city_level_pairings_hold_for_that_city_and_area_only(engine):
+    """Ningbo supports Wanzhou (Three Gorges counterpart support): Ningbo <-> Wanzhou is an area-level
+    pairing; Haining (Zhejiang, not Ningbo) gets nothing from that row, and the reason names the policy."""
+    ningbo = pair_row(engine, "east_west", "C039", "C145")
+    assert ningbo["f_policy"] == pytest.approx(1.0)
+    reason = reason_of(engine, "east_west", "C039", "C145")
+    assert "Three Gorges counterpart support" in reason["reason_en"] and "对口支援三峡库区" in reason["reason_zh"]
+    haining = pair_row(engine, "east_west", "C020", "C145")
+    assert haining["f_policy"] == 0
+    jiangsu_hubei = engine.score("east_west")  # Jiangsu supports Zigui: no other Hubei cluster gains
+    E = engine.entities("east_west")
+    province = dict(zip(E.table["id"], E.table["province"], strict=True))
+    rows = jiangsu_hubei[[province[a] == "Jiangsu" and province[b] == "Hubei"
+                              for a, b in zip(jiangsu_hubei["left_id"], jiangsu_hubei["right_id"], strict=True)]]
+    assert len(rows) and (rows["f_policy"] == 0).all()
+    E = engine.entities("east_west")
+    policies = E.policies
+    city_rows = policies[policies["area_a"].fillna("") != ""]
+    assert len(city_rows) >= 20 and not city_rows["source"].str.startswith("general knowledge").any()

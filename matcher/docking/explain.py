@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matcher.docking.features import FEATURES, STAGE_NAMES
+from matcher.docking.features import FEATURES, STAGE_NAMES, TRADE_SELLS, TRADE_SUPPLIES
 from matcher.docking.provinces import FRAMEWORK_LABELS
 from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
 
@@ -21,7 +21,8 @@ STAGE_ZH = [zh for zh, _ in STAGES.values()]
 STAGE_EN = [en for _, en in STAGES.values()]
 POLICY_TEXT = {
     "counterpart_aid_xinjiang": ("对口援疆省份", "counterpart-aid provinces"),
-    "east_west_cooperation": ("东西部协作省份", "east-west cooperation provinces"),
+    "east_west_cooperation": ("东西部协作结对", "east-west cooperation pairing"),
+    "three_gorges_counterpart_support": ("对口支援三峡库区", "Three Gorges counterpart support"),
 }
 FEATURE_LABEL = {name: (f.label_zh, f.label_en) for name, f in FEATURES.items()}
 #: A motive is named when it adds at least this much to the 0..1 score.
@@ -102,20 +103,23 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
                 else f"docking experience (documented dockings: {a:.0f} and {b:.0f})")
     if feature == "transfer_park":
         return "承接方为纺织产业转移试点园区" if zh else "receiver is a textile transfer pilot park"
-    if feature == "channel":
+    if feature == "trade":
+        ways = int(row.get("d_trade", 0) or 0)
+        parts = []
         stage = int(row.get("d_channel_stage", -1))
-        if stage >= 0:
+        if ways & TRADE_SELLS and stage >= 0:
             role = _role_of_stage(STAGE_NAMES[stage], str(row.get("d_roles", "") or ""))
             label = MARKET_ROLES[role][lang] if role else ""
-            if zh:
-                return f"{label}市场销售其{_stage(stage, 0)}产品"
-            return f"{label + ' ' if label else ''}market for its {_stage(stage, 1)} products"
-        return FEATURE_LABEL[feature][lang]
-    if feature == "sourcing":
+            parts.append(f"{label}市场销售其{_stage(stage, 0)}产品" if zh
+                         else f"{label + ' ' if label else ''}market for its {_stage(stage, 1)} products")
         stage = int(row.get("d_sourcing_stage", -1))
-        if stage >= 0:
-            return f"市场供应{_stage(stage, 0)}原料" if zh else f"market supplies {_stage(stage, 1)} inputs"
-        return FEATURE_LABEL[feature][lang]
+        if ways & TRADE_SUPPLIES and stage >= 0:
+            parts.append(f"市场供应{_stage(stage, 0)}原料" if zh else f"supplies its {_stage(stage, 1)} inputs")
+        strongest_first = parts if float(row.get("lr_channel", 0) or 0) >= float(row.get("rl_sourcing", 0) or 0) \
+            else parts[::-1]
+        if not zh and strongest_first and strongest_first[0].startswith("supplies"):
+            strongest_first[0] = "market " + strongest_first[0]
+        return ("，".join(strongest_first) if zh else " and ".join(strongest_first)) or FEATURE_LABEL[feature][lang]
     if feature == "peer":
         flags = [f for f in str(row.get("d_peer_flags", "") or "").split(";") if f in FLAGS]
         names = "、".join(FLAGS[f][0] for f in flags) if zh else ", ".join(FLAGS[f][1] for f in flags)
@@ -150,8 +154,7 @@ PHRASE_DETAILS = {
     "branch": ("d_branches_zh", "d_branches_en"),
     "transfer": ("d_shared",),
     "policy": ("d_policy",),
-    "channel": ("d_channel_stage", "d_roles"),
-    "sourcing": ("d_sourcing_stage",),
+    "trade": ("d_trade", "d_channel_stage", "d_roles", "d_sourcing_stage", "lr_channel", "rl_sourcing"),
     "peer": ("d_peer_flags",),
 }
 

@@ -33,6 +33,9 @@ MAKING_MASK = np.array([s in MAKING_STAGES for s in STAGES], dtype=np.float32)
 STAGE_NAMES = list(STAGES)
 PRODUCT_SATURATION = 0.4
 POLICY_LEVEL = {"area": 1.0, "province": 0.6}
+#: Pairings for the named area only, never the whole province: Three Gorges counterpart support is for
+#: the reservoir district (Shanghai supports Wanzhou, not every Chongqing district).
+AREA_ONLY_POLICIES = ("three_gorges_counterpart_support",)
 
 
 # --- building blocks ---------------------------------------------------------------------------
@@ -138,8 +141,11 @@ def shared_stages(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
 def policy_pairing(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Provincial pairing policy between the two sides (either orientation).
 
-    1.0 when the pairing names the receiving entity's own area (e.g. Zhejiang <-> Aksu), 0.6 when
-    it pairs the provinces only, 0 otherwise. Returns ``(value, policy_name)``.
+    1.0 when a pairing names the receiving entity's own area (Zhejiang <-> Aksu under counterpart aid
+    to Xinjiang), 0.6 when a province-level row pairs the provinces only (not for
+    ``AREA_ONLY_POLICIES``), 0 otherwise. A row that names
+    the sender's city too (``area_a``: Ningbo <-> Wanzhou, Three Gorges counterpart support) holds for
+    that city's entities and the named area only. Returns ``(value, policy_name)``.
     """
     n = len(li)
     value = np.zeros(n, dtype=np.float32)
@@ -149,20 +155,32 @@ def policy_pairing(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndar
         return value, name
     prov = E.table["province"].astype(str).to_numpy()
     place = (E.table["name_en"].fillna("").astype(str) + " " + E.table["city"].fillna("").astype(str)).to_numpy()
+    policies = policies.assign(area_a=policies["area_a"].fillna("").astype(str) if "area_a" in policies
+                               else "", area_b=policies["area_b"].fillna("").astype(str))
+
+    def in_place(rows: np.ndarray, area: str) -> np.ndarray:
+        return np.char.find(place[rows].astype(str), area) >= 0
+
     for (a, b), group in policies.groupby(["province_a", "province_b"], sort=True):
         for giver, taker in ((li, ri), (ri, li)):
             hit = (prov[giver] == a) & (prov[taker] == b)
             if not hit.any():
                 continue
             idx = np.flatnonzero(hit)
-            level = np.full(len(idx), POLICY_LEVEL["province"], dtype=np.float32)
-            for area in group["area_b"].fillna("").astype(str):
-                if area:
-                    in_area = np.char.find(place[taker[idx]].astype(str), area) >= 0
-                    level = np.where(in_area, POLICY_LEVEL["area"], level)
+            whole = group[(group["area_a"] == "") & ~group["policy"].isin(AREA_ONLY_POLICIES)]
+            level = np.full(len(idx), POLICY_LEVEL["province"] if len(whole) else 0.0, dtype=np.float32)
+            policy = np.full(len(idx), whole["policy"].iloc[0] if len(whole) else "", dtype=object)
+            for area_a, area_b, row_policy in zip(group["area_a"], group["area_b"], group["policy"], strict=True):
+                if not area_b:
+                    continue
+                named = in_place(taker[idx], area_b)
+                if area_a:
+                    named &= in_place(giver[idx], area_a)
+                policy = np.where(named & (level < POLICY_LEVEL["area"]), row_policy, policy)
+                level = np.where(named, POLICY_LEVEL["area"], level)
             better = level > value[idx]
             value[idx[better]] = level[better]
-            name[idx[better]] = group["policy"].iloc[0]
+            name[idx[better]] = policy[better]
     return value, name
 
 
@@ -347,17 +365,25 @@ def _distance(E, pairs, params) -> dict:
     return {"distance": distance_decay(km, params["distance_scale_km"]), "d_km": km}
 
 
-def _channel(E, pairs, params) -> dict:
-    value, stage = market_channel(E, pairs.left, pairs.right)
-    value = (value * material_factor(E, pairs.left, pairs.right, params)).astype(np.float32)
+#: ``d_trade`` bits: the market sells the cluster's goods (1), supplies its inputs (2).
+TRADE_SELLS, TRADE_SUPPLIES = 1, 2
+
+
+def _trade(E, pairs, params) -> dict:
+    """The market as the cluster's sales channel (the share of its making stages whose goods the
+    market trades) or as the source of its inputs (how much of its input needs the market trades),
+    whichever is stronger: one trading link, not counted twice (a fabric market is where a weaving
+    cluster sells and a garment cluster buys). Both sides scaled down when materials do not match."""
+    factor = material_factor(E, pairs.left, pairs.right, params)
+    channel, channel_stage = market_channel(E, pairs.left, pairs.right)
+    sourcing, sourcing_stage = market_sourcing(E, pairs.left, pairs.right)
+    channel = (channel * factor).astype(np.float32)
+    sourcing = (sourcing * factor).astype(np.float32)
     roles = E.table["roles"].fillna("").astype(str).to_numpy()[pairs.right]
-    return {"channel": value, "lr_channel": value, "d_channel_stage": stage, "d_roles": roles}
-
-
-def _sourcing(E, pairs, params) -> dict:
-    value, stage = market_sourcing(E, pairs.left, pairs.right)
-    value = (value * material_factor(E, pairs.left, pairs.right, params)).astype(np.float32)
-    return {"sourcing": value, "rl_sourcing": value, "d_sourcing_stage": stage}
+    ways = np.where(channel > 0, TRADE_SELLS, 0) | np.where(sourcing > 0, TRADE_SUPPLIES, 0)
+    return {"trade": np.maximum(channel, sourcing), "lr_channel": channel, "rl_sourcing": sourcing,
+            "d_channel_stage": channel_stage, "d_sourcing_stage": sourcing_stage, "d_roles": roles,
+            "d_trade": ways.astype(np.int8)}
 
 
 def _labour(E, pairs, params) -> dict:
@@ -427,20 +453,33 @@ def branch_networks(E: Entities) -> tuple[np.ndarray, np.ndarray]:
     return E.indexes["branches"]
 
 
+#: The branch motive for a cluster without its own trading: a branch market needs a wholesale town.
+BRANCH_WITHOUT_TRADING = 0.5
+
+
 def _branch(E, pairs, params) -> dict:
     """A market with branch markets elsewhere and a cluster in another province whose goods it trades:
-    where such a market opens its next branch (Haining China Leather City's chain markets). The value
-    is the market's channel for the cluster (materials checked)."""
+    where such a market opens its next branch (Haining China Leather City's chain markets in
+    Tong'erbao, Wuhan and Quliang). The value is the market's channel for the cluster (materials
+    checked), in full where the cluster trades itself (a wholesale town where a branch can sit) and
+    ``BRANCH_WITHOUT_TRADING`` of it elsewhere."""
     zh, en = (names[pairs.right] for names in branch_networks(E))
     province = E.table["province"].astype(str).to_numpy()
     channel = market_channel(E, pairs.left, pairs.right)[0] * material_factor(E, pairs.left, pairs.right, params)
+    trading = E.stages[pairs.left, STAGE_NAMES.index("trading")] > 0
+    channel = channel * np.where(trading, 1.0, BRANCH_WITHOUT_TRADING)
     value = np.where((zh != "") & (province[pairs.left] != province[pairs.right]), channel, 0.0)
     return {"branch": value.astype(np.float32), "d_branches_zh": np.where(value > 0, zh, ""),
             "d_branches_en": np.where(value > 0, en, "")}
 
 
 def _reach(E, pairs, params) -> dict:
-    return {"reach": national_market(E, pairs.right)}
+    """A national market for a cluster in another province: a cross-region channel (a market's own
+    province's clusters already trade through it; docking reaches further)."""
+    province = E.table["province"].astype(str).to_numpy()
+    across = province[pairs.left] != province[pairs.right]
+    trade = _trade(E, pairs, params)["trade"]
+    return {"reach": (national_market(E, pairs.right) * across * trade).astype(np.float32)}
 
 
 def _traders(E, pairs, params) -> dict:
@@ -515,13 +554,12 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("policy", "省际结对政策", "provincial pairing policy", _policy),
     Feature("transfer_park", "转移试点园区", "transfer pilot park", _transfer_park),
     Feature("distance", "距离", "distance", _distance),
-    Feature("channel", "市场销路", "market channel", _channel),
-    Feature("sourcing", "市场供料", "market supplies inputs", _sourcing),
+    Feature("trade", "市场购销", "market trade link", _trade),
     Feature("capacity", "产能匹配", "capacity fit", _capacity),
     Feature("labour", "劳动力成本梯度", "labour-cost gradient", _labour),
     Feature("raw_material", "原料基地", "raw-material base", _raw_material),
     Feature("framework", "区域合作框架", "regional cooperation", _framework),
-    Feature("reach", "全国性市场", "national market", _reach),
+    Feature("reach", "跨区域全国性市场", "national market across regions", _reach),
     Feature("branch", "市场开设分市场", "branch-market network", _branch),
     Feature("traders", "市场随产业转移", "traders move with the cluster", _traders),
     Feature("experience", "对接经验", "docking experience", _experience),
