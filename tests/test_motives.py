@@ -341,3 +341,15 @@ def test_city_level_pairings_hold_for_that_city_and_area_only(engine):
     policies = E.policies
     city_rows = policies[policies["area_a"].fillna("") != ""]
     assert len(city_rows) >= 20 and not city_rows["source"].str.startswith("general knowledge").any()
+
+
+def test_a_cotton_base_is_raw_material_for_cotton_users_only(engine):
+    """Xinjiang's cotton is a raw-material base for Keqiao's weaving, not for Qinghe's cashmere: a
+    sender (or receiver) whose texts name materials without cotton gets no cotton motive; one that
+    names no material keeps it (unknown is never a mismatch)."""
+    assert pair_row(engine, "east_west", "C025", "C123")["f_raw_material"] == pytest.approx(1.0)
+    assert pair_row(engine, "east_west", "C075", "C123")["f_raw_material"] == 0  # Qinghe: cashmere
+    assert pair_row(engine, "east_west", "C075", "C129")["f_raw_material"] == 0
+    E = engine.entities("east_west")
+    assert F.uses_cotton(E, np.array([E.index["C129"]]))[0]  # Yining names no material
+    assert not F.uses_cotton(E, np.array([E.index["C075"]]))[0]

@@ -402,11 +402,20 @@ _SPINNING = np.array([s in ("fiber", "spinning") for s in STAGES], dtype=np.floa
 _YARN = np.array([s in ("spinning", "weaving", "knitting", "home_textile") for s in STAGES], dtype=np.float32)
 
 
+def uses_cotton(E: Entities, rows: np.ndarray) -> np.ndarray:
+    """True where an entity's texts name cotton or man-made fibres, or name no material (unknown is
+    never a mismatch): a cotton base is no raw material for a cashmere, silk or leather cluster."""
+    bits = material_bits(E)[rows]
+    return (bits == 0) | ((bits & (1 << list(MATERIALS).index("cotton_synthetic"))) > 0)
+
+
 def _raw_material(E, pairs, params) -> dict:
     """Cotton output of a spinning receiver's province (10k t, full at ``cotton_full``) when the
-    sender spins or uses yarn; 0 when either side has no use for it; unknown when output is."""
+    sender spins or uses yarn and both sides work cotton (or name no material); 0 when either side has
+    no use for it; unknown when output is."""
     cotton = E.provinces.cotton[E.province[pairs.right]]
     applies = ((E.stages[pairs.right] @ _SPINNING) > 0) & ((E.stages[pairs.left] @ _YARN) > 0)
+    applies &= uses_cotton(E, pairs.left) & uses_cotton(E, pairs.right)
     base = np.clip(cotton / params.get("cotton_full", 100.0), 0.0, 1.0)
     value = np.where(applies, base, 0.0).astype(np.float32)
     return {"raw_material": value, "d_cotton": np.where(applies, cotton, np.nan).astype(np.float32)}
