@@ -414,6 +414,11 @@ PROVINCE_FILLS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
     ("Sichuan", "min_wage_monthly_cny"): (
         "850", "min_wage_year", "2010", "min_wage_source",
         "http://www.ldztgls.cn/art/view.asp?id=898254006397 | Chuan Fu Fa [2010] 22: class 1 850 from 2010-08-01"),
+    ("Guizhou", "min_wage_monthly_cny"): (
+        "830", "min_wage_year", "2010", "min_wage_source",
+        "https://m.110ask.com/wenda/10029195527781471789.html | Qian Ren She Ting Fa [2010] 47: class 1 of 830/730/650 "
+        "from 2010-10-01; a Q&A page quoting the notice in full (China Daily of 2010-08-19 lists Guizhou among the "
+        "provinces still to raise in 2010)"),
     ("Shaanxi", "min_wage_monthly_cny"): (
         "760", "min_wage_year", "2010", "min_wage_source",
         "http://big5.www.gov.cn/gate/big5/www.gov.cn/gzdt/2010-05/21/content_1610693.htm | class 1 raised "

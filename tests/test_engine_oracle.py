@@ -36,7 +36,7 @@ def small_dataset(draw, bundled):
             "name_zh": f"集群{i}",
             "name_en": draw(st.sampled_from(["Aksu park", "Kashgar", "Town", "Ili zone"])) + f" {i}",
             "province": province,
-            "city": "",
+            "city": draw(st.sampled_from(["", "Ningbo", "Wanzhou district", "Weifang", "Kaizhou (Kaixian)"])),
             "region": PROVINCES[province][1],
             "lat": draw(st.one_of(st.none(), st.floats(min_value=20, max_value=45))),
             "lon": draw(st.floats(min_value=80, max_value=122)),
@@ -47,7 +47,12 @@ def small_dataset(draw, bundled):
         })
     clusters = _typed(pd.DataFrame(rows), CLUSTERS.names)
     markets = _typed(pd.DataFrame(columns=MARKETS.names), MARKETS.names)
-    return Dataset(clusters, markets, bundled.enterprises.iloc[0:0], bundled.chain_links, bundled.policies,
+    # a city paired with a whole province (no area_b), drawn: the oracle and the engine must agree on it
+    extra = pd.DataFrame([{"province_a": draw(st.sampled_from(PROVINCE_NAMES)), "area_a": "Weifang",
+                           "province_b": draw(st.sampled_from(PROVINCE_NAMES)), "area_b": "",
+                           "policy": "east_west_cooperation", "general_knowledge": False, "source": "test"}])
+    policies = pd.concat([bundled.policies, extra.astype(bundled.policies.dtypes.to_dict())], ignore_index=True)
+    return Dataset(clusters, markets, bundled.enterprises.iloc[0:0], bundled.chain_links, policies,
                    "random", "test")
 
 
@@ -136,7 +141,9 @@ def _policy(a, b, policies) -> float:
         area_a = rows["area_a"].fillna("") if "area_a" in rows else pd.Series("", index=rows.index)
         for city, area, policy in zip(area_a, rows["area_b"].fillna(""), rows["policy"], strict=True):
             named = bool(area) and area in place(taker)
-            if city:
+            if city and not area:
+                best = max(best, 0.6 if city in place(giver) else 0.0)
+            elif city:
                 best = max(best, 1.0 if named and city in place(giver) else 0.0)
             elif policy == "three_gorges_counterpart_support":
                 best = max(best, 1.0 if named else 0.0)

@@ -92,6 +92,15 @@ def test_plugs_into_suggest_and_round_trips_as_json(engine, simulated, tmp_path)
     (tmp_path / "bad.json").write_text('{"format": "something else"}', encoding="utf-8")
     with pytest.raises(MatcherError, match="not a learned-scorer model"):
         learn.load_model(tmp_path / "bad.json")
+    # a model of cluster_market saved before its channel and sourcing became one trade motive
+    old = json.loads((tmp_path / "cold.json").read_text(encoding="utf-8"))
+    old["features"] = ["channel", "sourcing", *[f for f in old["features"] if f != "trade"]]
+    old["coefficients"] = {**{f: 0.1 for f in ("channel", "sourcing")},
+                           **{f: v for f, v in old["coefficients"].items() if f != "trade"}}
+    (tmp_path / "old.json").write_text(json.dumps(old), encoding="utf-8")
+    with pytest.raises(MatcherError, match="trained on feature.s. channel, sourcing that the cluster_market kind no "
+                                           "longer has .*retrain"):
+        learn.load_model(tmp_path / "old.json", "cluster_market")
 
 
 def test_outcome_labels_cover_the_store_vocabulary():

@@ -145,7 +145,8 @@ def policy_pairing(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndar
     to Xinjiang), 0.6 when a province-level row pairs the provinces only (not for
     ``AREA_ONLY_POLICIES``), 0 otherwise. A row that names
     the sender's city too (``area_a``: Ningbo <-> Wanzhou, Three Gorges counterpart support) holds for
-    that city's entities and the named area only. Returns ``(value, policy_name)``.
+    that city's entities and the named area only (the province level for that city's entities when it
+    names no area). Returns ``(value, policy_name)``.
     """
     n = len(li)
     value = np.zeros(n, dtype=np.float32)
@@ -171,13 +172,14 @@ def policy_pairing(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndar
             level = np.full(len(idx), POLICY_LEVEL["province"] if len(whole) else 0.0, dtype=np.float32)
             policy = np.full(len(idx), whole["policy"].iloc[0] if len(whole) else "", dtype=object)
             for area_a, area_b, row_policy in zip(group["area_a"], group["area_b"], group["policy"], strict=True):
-                if not area_b:
+                if not area_a and not area_b:
                     continue
-                named = in_place(taker[idx], area_b)
-                if area_a:
-                    named &= in_place(giver[idx], area_a)
-                policy = np.where(named & (level < POLICY_LEVEL["area"]), row_policy, policy)
-                level = np.where(named, POLICY_LEVEL["area"], level)
+                sender = in_place(giver[idx], area_a) if area_a else np.ones(len(idx), dtype=bool)
+                # a city paired with a whole province (no area_b): the province level, for that city only
+                named = sender & in_place(taker[idx], area_b) if area_b else sender
+                row_level = POLICY_LEVEL["area"] if area_b else POLICY_LEVEL["province"]
+                policy = np.where(named & (level < row_level), row_policy, policy)
+                level = np.where(named, np.maximum(level, row_level), level)
             better = level > value[idx]
             value[idx[better]] = level[better]
             name[idx[better]] = policy[better]

@@ -351,6 +351,12 @@ def load_model(path: str | Path, kind: str | None = None) -> LearnedScorer:
     scorer = model_from_dict(data, source=str(path))
     if kind is not None and scorer.kind is not None and scorer.kind != kind:
         raise MatcherError(f"{path} was trained for kind {scorer.kind!r}, not {kind!r}")
+    if scorer.kind is not None:
+        gone = [f for f in scorer.feature_names_in_ if f not in get_kind(scorer.kind).features]
+        if gone:
+            raise MatcherError(f"{path} was trained on feature(s) {', '.join(gone)} that the {scorer.kind} kind no "
+                               f"longer has (its features: {', '.join(get_kind(scorer.kind).features)}); retrain "
+                               "it with python -m matcher learn")
     return scorer
 
 
