@@ -37,10 +37,28 @@ def short_reason(reason: str, keep: int = 3) -> str:
     """The first ``keep`` parts of a reason (its strongest motives), and how many more the full
     reason names: the table is for scanning, the explanation panel and the exports have it all."""
     sep = "；" if lang() == "zh" else "; "
-    parts = [p for p in str(reason or "").split(sep) if p]
+    parts = [p for p in _top_level_parts(str(reason or ""), sep) if p]
     if len(parts) <= keep + 1:
         return sep.join(parts)
     return sep.join(parts[:keep]) + sep + t("more_motives", n=len(parts) - keep)
+
+
+def _top_level_parts(reason: str, sep: str) -> list[str]:
+    """``reason`` split at ``sep`` outside brackets: a motive's detail in brackets (a list of branch
+    markets, of frameworks) stays with its motive."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(reason):
+        ch = reason[i]
+        depth += ch in "(（"
+        depth -= ch in ")）" and depth > 0
+        if depth == 0 and reason.startswith(sep, i):
+            parts.append(reason[start:i])
+            i += len(sep)
+            start = i
+            continue
+        i += 1
+    parts.append(reason[start:])
+    return parts
 
 
 def _pair_key(left: str, right: str) -> str:

@@ -95,7 +95,7 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
         names = [n for n in str(row.get("d_branches_zh" if zh else "d_branches_en", "") or "").split(";") if n]
         if names:
             return (f"市场已在外地开设分市场（{'、'.join(names)}）" if zh
-                    else f"the market runs branch markets elsewhere ({'; '.join(names)})")
+                    else f"the market runs branch markets elsewhere ({', '.join(names)})")
         return FEATURE_LABEL[feature][lang]
     if feature == "experience" and (known := _known(row, "d_experience_left", "d_experience_right")):
         a, b = known

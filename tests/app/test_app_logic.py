@@ -125,3 +125,23 @@ def test_a_preset_picker_value_is_read_in_either_language():
     assert _preset_code("均衡", "east_west") == "balanced"
     assert _preset_code("重供应链", "east_west") == "supply"
     assert _preset_code("not a preset", "east_west") is None
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_short_reason_counts_motives_not_the_names_inside_one(engine, monkeypatch, language):
+    """A motive's detail in brackets (Haining China Leather City's two branch markets) is one motive:
+    the table's short reason says "4 more" in neither language when the full reason names 3 more."""
+    from app_components import i18n, pairs
+
+    monkeypatch.setattr(pairs, "lang", lambda: language)
+    monkeypatch.setattr(i18n, "lang", lambda: language)
+    top = engine.suggest("cluster_market", for_id="C078", top=1)
+    full = top[f"reason_{language}"].iloc[0]
+    sep = "；" if language == "zh" else "; "
+    assert "(" in full or "（" in full
+    short = pairs.short_reason(full)
+    shown = pairs._top_level_parts(full, sep)
+    hidden = len(shown) - 3
+    assert hidden == 3  # experience, branch markets, distance
+    assert short.startswith(sep.join(shown[:3]))
+    assert short.endswith("另有 3 项" if language == "zh" else "3 more")
