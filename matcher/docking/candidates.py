@@ -27,6 +27,7 @@ import pandas as pd
 
 from matcher.docking import features as F
 from matcher.docking import search
+from matcher.docking.provinces import policy_pairing
 from matcher.exceptions import MatcherError
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def shared_activity(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray,
 
 
 def policy_paired(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
-    return F.policy_pairing(E, li, ri)[0] > 0
+    return policy_pairing(E, li, ri)[0] > 0
 
 
 def similar_products(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:

@@ -5,7 +5,9 @@ highest-tier monthly minimum wage (the labour-cost gradient), cotton output (the
 of spinning receivers), the regional cooperation frameworks and river economic belts a province
 belongs to, and its neighbours. A province the table does not list, or a fact it leaves empty, is
 unknown (NaN), never zero, except cotton output: the source table leaves a province's cell empty
-when it grows no or negligible cotton, so an empty cotton cell with a source is 0.
+when it grows no or negligible cotton, so an empty cotton cell with a source is 0. The pairing
+policies between provinces, cities and areas (``data/policy_pairings.csv``) are read here too
+(:func:`policy_pairing`).
 
 >>> from matcher.ingest.dataset import load_dataset
 >>> P = province_facts(load_dataset().provinces)
@@ -18,9 +20,13 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from matcher.docking.entities import Entities
 
 #: Frameworks that join a sending and a receiving province (``central_rise`` and ``western_dev``
 #: group receivers only, so sharing them says nothing about a docking between east and west).
@@ -192,5 +198,64 @@ def province_facts(table: pd.DataFrame) -> ProvinceFacts:
     return ProvinceFacts(names, number("min_wage_monthly_cny"), cotton, frameworks, neighbours)
 
 
-__all__ = ["FRAMEWORK_LABELS", "LINKING_FRAMEWORKS", "PROFILE_FACTS", "ProvinceFacts", "province_facts",
-           "province_profile"]
+
+
+# --- pairing policies ----------------------------------------------------------------------------
+
+#: Pairing levels: a pairing that names the receiver's area, and one between the provinces only.
+POLICY_LEVEL = {"area": 1.0, "province": 0.6}
+#: Pairings for the named area only, never the whole province: Three Gorges counterpart support is for
+#: the reservoir district (Shanghai supports Wanzhou, not every Chongqing district).
+AREA_ONLY_POLICIES = ("three_gorges_counterpart_support",)
+
+
+def policy_pairing(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Provincial pairing policy between the two sides (either orientation).
+
+    1.0 when a pairing names the receiving entity's own area (Zhejiang <-> Aksu under counterpart aid
+    to Xinjiang), 0.6 when a province-level row pairs the provinces only (not for
+    ``AREA_ONLY_POLICIES``), 0 otherwise. A row that names
+    the sender's city too (``area_a``: Ningbo <-> Wanzhou, Three Gorges counterpart support) holds for
+    that city's entities and the named area only (the province level for that city's entities when it
+    names no area). Returns ``(value, policy_name)``.
+    """
+    n = len(li)
+    value = np.zeros(n, dtype=np.float32)
+    name = np.full(n, "", dtype=object)
+    policies = E.policies
+    if policies is None or policies.empty:
+        return value, name
+    prov = E.table["province"].astype(str).to_numpy()
+    place = (E.table["name_en"].fillna("").astype(str) + " " + E.table["city"].fillna("").astype(str)).to_numpy()
+    policies = policies.assign(area_a=policies["area_a"].fillna("").astype(str) if "area_a" in policies
+                               else "", area_b=policies["area_b"].fillna("").astype(str))
+
+    def in_place(rows: np.ndarray, area: str) -> np.ndarray:
+        return np.char.find(place[rows].astype(str), area) >= 0
+
+    for (a, b), group in policies.groupby(["province_a", "province_b"], sort=True):
+        for giver, taker in ((li, ri), (ri, li)):
+            hit = (prov[giver] == a) & (prov[taker] == b)
+            if not hit.any():
+                continue
+            idx = np.flatnonzero(hit)
+            whole = group[(group["area_a"] == "") & ~group["policy"].isin(AREA_ONLY_POLICIES)]
+            level = np.full(len(idx), POLICY_LEVEL["province"] if len(whole) else 0.0, dtype=np.float32)
+            policy = np.full(len(idx), whole["policy"].iloc[0] if len(whole) else "", dtype=object)
+            for area_a, area_b, row_policy in zip(group["area_a"], group["area_b"], group["policy"], strict=True):
+                if not area_a and not area_b:
+                    continue
+                sender = in_place(giver[idx], area_a) if area_a else np.ones(len(idx), dtype=bool)
+                # a city paired with a whole province (no area_b): the province level, for that city only
+                named = sender & in_place(taker[idx], area_b) if area_b else sender
+                row_level = POLICY_LEVEL["area"] if area_b else POLICY_LEVEL["province"]
+                policy = np.where(named & (level < row_level), row_policy, policy)
+                level = np.where(named, np.maximum(level, row_level), level)
+            better = level > value[idx]
+            value[idx[better]] = level[better]
+            name[idx[better]] = policy[better]
+    return value, name
+
+
+__all__ = ["AREA_ONLY_POLICIES", "FRAMEWORK_LABELS", "LINKING_FRAMEWORKS", "POLICY_LEVEL", "PROFILE_FACTS",
+           "ProvinceFacts", "policy_pairing", "province_facts", "province_profile"]
