@@ -176,12 +176,15 @@ def oracle_east_west(dataset: Dataset, cosine, weights: dict, k: int) -> dict[st
         # motives are unknown, traders and experience 0; the raw-material base is unknown where it
         # applies (a spinning receiver, a sender that spins or uses yarn), else 0
         applies = bool(sb & {"fiber", "spinning"}) and bool(sa & {"spinning", "weaving", "knitting", "home_textile"})
+        # ... and both work cotton or name no material (a cotton base is no raw material for cashmere)
+        ma, mb = _materials(a["products"]), _materials(b["products"])
+        applies = applies and (not ma or "cotton" in ma) and (not mb or "cotton" in mb)
         f = {
             "chain": chain, "transfer": transfer, "product": min(cos / 0.4, 1.0) if not math.isnan(cos) else math.nan,
             "policy": policy, "transfer_park": 1.0 if b["transfer_park"] is True else math.nan,
             "distance": math.exp(-km / 2500) if not math.isnan(km) else math.nan,
             "framework": math.nan, "labour": math.nan, "raw_material": math.nan if applies else 0.0,
-            "traders": 0.0, "experience": 0.0,
+            "traders": 0.0, "experience": 0.0, "specialty": 1.0 if (ma & mb) - {"cotton"} else 0.0,
         }
         # the score is the weighted mean: weights as shares of their total
         score = sum(weights[n] * (0.0 if math.isnan(v) else v) for n, v in f.items()) / sum(weights.values())

@@ -353,3 +353,15 @@ def test_a_cotton_base_is_raw_material_for_cotton_users_only(engine):
     E = engine.entities("east_west")
     assert F.uses_cotton(E, np.array([E.index["C129"]]))[0]  # Yining names no material
     assert not F.uses_cotton(E, np.array([E.index["C075"]]))[0]
+
+
+def test_a_shared_specialty_material_is_a_transfer_motive(engine):
+    """Qinghe's cashmere moves to the wool and cashmere bases of Ningxia and Inner Mongolia: both work
+    the same specialty material, the reason says which; cotton alone is no specialty."""
+    ordos = pair_row(engine, "east_west", "C075", "C138")
+    assert ordos["f_specialty"] == 1
+    reason = reason_of(engine, "east_west", "C075", "C138")
+    assert "both work wool and cashmere" in reason["reason_en"] and "同为羊毛羊绒产区" in reason["reason_zh"]
+    assert pair_row(engine, "east_west", "C025", "C123")["f_specialty"] == 0  # Keqiao and Aksu: cotton
+    top = engine.suggest("east_west", for_id="C075", top=5)
+    assert (top["f_specialty"] == 1).all()

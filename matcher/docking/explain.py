@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from matcher.docking.features import FEATURES, STAGE_NAMES, TRADE_SELLS, TRADE_SUPPLIES
+from matcher.docking.features import FEATURES, SPECIALTIES, STAGE_NAMES, TRADE_SELLS, TRADE_SUPPLIES
 from matcher.docking.provinces import FRAMEWORK_LABELS
 from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
 
@@ -66,6 +66,12 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
             return f"{_stage(a, 0)}→{_stage(b, 0)}互补" if zh else f"{_stage(a, 1)} feeds {_stage(b, 1)}"
         if a >= 0:
             return f"{_stage(a, 0)}供需互补" if zh else f"{_stage(a, 1)} supply and demand"
+        return FEATURE_LABEL[feature][lang]
+    if feature == "specialty":
+        names = [f for f in str(row.get("d_specialty", "") or "").split(";") if f in SPECIALTIES]
+        if names:
+            joined = "、".join(SPECIALTIES[f][0] for f in names) if zh else ", ".join(SPECIALTIES[f][1] for f in names)
+            return f"同为{joined}产区" if zh else f"both work {joined}"
         return FEATURE_LABEL[feature][lang]
     if feature == "transfer":
         shared = [s for s in str(row.get("d_shared", "") or "").split(";") if s]
@@ -153,6 +159,7 @@ PHRASE_DETAILS = {
     "experience": ("d_experience_left", "d_experience_right"),
     "branch": ("d_branches_zh", "d_branches_en"),
     "transfer": ("d_shared",),
+    "specialty": ("d_specialty",),
     "policy": ("d_policy",),
     "trade": ("d_trade", "d_channel_stage", "d_roles", "d_sourcing_stage", "lr_channel", "rl_sourcing"),
     "peer": ("d_peer_flags",),

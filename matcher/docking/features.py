@@ -298,6 +298,25 @@ def _transfer(E, pairs, params) -> dict:
     return {"transfer": value.astype(np.float32), "d_shared": shared}
 
 
+#: Material families a cluster specialises in (every family but the common cotton and man-made fibres),
+#: with their labels: a shared one is a base the same industry moves along (cashmere from Qinghe to
+#: Ordos and Ningxia, silk westwards, fur and leather to leather towns).
+SPECIALTIES = {"wool": ("羊毛羊绒", "wool and cashmere"), "silk": ("丝绸", "silk"),
+               "leather": ("皮革毛皮", "leather and fur"), "down": ("羽绒", "down"), "bast": ("麻类", "bast fibres")}
+
+
+def _specialty(E, pairs, params) -> dict:
+    """1 when both sides name the same specialty material (``SPECIALTIES``), else 0; the detail names it."""
+    bits = material_bits(E)
+    shared = bits[pairs.left] & bits[pairs.right]
+    families = list(MATERIALS)
+    mask = sum(1 << families.index(f) for f in SPECIALTIES)
+    value = ((shared & mask) > 0).astype(np.float32)
+    names = np.array([";".join(f for f in SPECIALTIES if b & (1 << families.index(f))) for b in range(mask + 1)],
+                     dtype=object)
+    return {"specialty": value, "d_specialty": names[shared & mask]}
+
+
 def _product(E, pairs, params) -> dict:
     return {"product": saturate(product_cosine(E, pairs.left, pairs.right))}
 
@@ -510,6 +529,7 @@ def _similar(E, pairs, params) -> dict:
 FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("chain", "产业链互补", "chain complementarity", _chain),
     Feature("transfer", "产能转移", "capacity transfer", _transfer),
+    Feature("specialty", "同类原料专长", "same material specialty", _specialty),
     Feature("product", "产品相近", "similar products", _product),
     Feature("policy", "省际结对政策", "provincial pairing policy", _policy),
     Feature("transfer_park", "转移试点园区", "transfer pilot park", _transfer_park),
