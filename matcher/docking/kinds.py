@@ -8,7 +8,7 @@ parameters are (``matcher/presets/presets.json``). Everything else asks the regi
 
 >>> kind = get_kind("east_west")
 >>> kind.features
-('chain', 'transfer', 'product', 'policy', 'framework', 'labour', 'raw_material', 'traders', 'transfer_park', 'experience', 'distance')
+('chain', 'transfer', 'specialty', 'product', 'policy', 'framework', 'labour', 'raw_material', 'traders', 'transfer_park', 'experience', 'distance')
 >>> kind.label("en"), kind.default_preset
 ('east-west docking (capacity transfer)', 'balanced')
 >>> kind.feature_labels("zh")["transfer"]
