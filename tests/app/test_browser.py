@@ -183,10 +183,12 @@ def test_ticks_follow_pairs_across_preset_and_focus_changes(server, page):
     _idle(page)
     box = grid.bounding_box()
     row_px = pairs.row_px(balanced)  # rows are as tall as the lines their reasons need
-    for row in (2, 3):
+    for count, row in enumerate((2, 3), start=1):
         page.mouse.click(box["x"] + 14, box["y"] + 35 + row_px // 2 + row_px * row)
+        # wait for this tick's rerun to be drawn before the next click (idle alone may return before
+        # the rerun has started, and a click during a rerun can be lost)
+        page.get_by_text(f"已勾选 {count} 对").wait_for()
         _idle(page)
-    page.get_by_text("已勾选 2 对").wait_for()
     page.get_by_test_id("stExpander").filter(has_text="权重（当前方案").locator("summary").click()  # the weights
     _pick(page, "权重方案", "重供应链")
     _pick(page, "只看某一方", "新塘 (C056)")
