@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -45,20 +47,9 @@ def short_reason(reason: str, keep: int = 3) -> str:
 
 def _top_level_parts(reason: str, sep: str) -> list[str]:
     """``reason`` split at ``sep`` outside brackets: a motive's detail in brackets (a list of branch
-    markets, of frameworks) stays with its motive."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(reason):
-        ch = reason[i]
-        depth += ch in "(（"
-        depth -= ch in ")）" and depth > 0
-        if depth == 0 and reason.startswith(sep, i):
-            parts.append(reason[start:i])
-            i += len(sep)
-            start = i
-            continue
-        i += 1
-    parts.append(reason[start:])
-    return parts
+    markets, of frameworks) stays with its motive (a separator followed by a closing bracket before any
+    opening one is inside brackets)."""
+    return re.split(re.escape(sep) + r"(?![^(（]*[)）])", reason)
 
 
 def _pair_key(left: str, right: str) -> str:

@@ -374,55 +374,51 @@ YRD_EXTENSION_SOURCE = ("https://jxxfw.com/periodical/2114a6a394396da6fdc4724cf3
                         "Yangtze River Delta as its 2008 extension")
 # Gaps of the reference table filled from pages seen by this project:
 # (province, value column) -> (value, year column, year, source column, source).
+# 2010 class-1 monthly minimum wages (yuan): province -> (value, "page | what it says").
+MIN_WAGE_FILLS: dict[str, tuple[str, str]] = {
+    "Shandong": ("920",
+               "http://www.jnxjqwl.com/content/2011-02/22/content_8672612.htm | class 1 of 920/760/600 "
+               "from 2010-05-01 until 1100 on 2011-03-01; mirror of a Qingdao News/Jinghua Times story "
+               "of 2011-02-22; same tiers in the text of Lu Zheng Zi [2010] 74 at "
+               "http://biz.doczj.com/doc/4313650093.html"),
+    "Hebei": ("900",
+               "https://iscstaffing.com/gzdt/2010-07/09/content_1649546.htm | class 1 of 900/840/760/690 "
+               "from 2010-07-01; mirror of a gov.cn / Hebei Daily story"),
+    "Shanxi": ("850",
+               "https://law.esnai.cn/do.aspx?action=show&controller=home&lawid=89208 | Jin Zheng Ban Fa "
+               "[2010] 18: class 1 raised 720 -> 850 from 2010-04-01"),
+    "Inner Mongolia": ("900",
+               "http://biz.doczj.com/doc/50896484.html | class 1 of 900/820/750/680 (Nei Zheng Ban Fa "
+               "Dian [2010] 73) in a table of yearly standards; the page gives no month"),
+    "Anhui": ("720",
+               "https://www.yybnet.net/hefei/chaohu/201006/736226.html | Hefei and Ma'anshan urban "
+               "areas, the province's highest, from 2010-07-01"),
+    "Fujian": ("900",
+               "https://global.chinadaily.com.cn/dfpd/2010-03/22/content_9623092.htm | class 1 of "
+               "900/800/700/600 from March 2010"),
+    "Jiangxi": ("720",
+               "https://law1.110.com/law_378436.html | Gan Fu Fa [2010] 18: class 1 720 from 2010-07-01"),
+    "Hunan": ("850",
+               "http://www.ft22.com/zuidi/2010-6/1696.html | Xiang Ren She Tong Zi (2010) 11: class 1 of "
+               "850/800/725/650/600 from 2010-07-01"),
+    "Chongqing": ("680",
+               "http://m.xibolg.cn/news/200712/29/116862.html | main urban districts, 680 from "
+               "2008-01-01 and in force through 2010 (870 only from 2011-01-01: "
+               "http://www.chinanews.com.cn/cj/2010/12-26/2746970.shtml)"),
+    "Sichuan": ("850",
+               "http://www.ldztgls.cn/art/view.asp?id=898254006397 | Chuan Fu Fa [2010] 22: class 1 850 "
+               "from 2010-08-01"),
+    "Guizhou": ("830",
+               "https://m.110ask.com/wenda/10029195527781471789.html | Qian Ren She Ting Fa [2010] 47: "
+               "class 1 of 830/730/650 from 2010-10-01; a Q&A page quoting the notice in full (China "
+               "Daily of 2010-08-19 lists Guizhou among the provinces still to raise in 2010)"),
+    "Shaanxi": ("760",
+               "http://big5.www.gov.cn/gate/big5/www.gov.cn/gzdt/2010-05/21/content_1610693.htm | class "
+               "1 raised 600 -> 760 from 2010-07-01; gov.cn news of 2010-05-21"),
+}
 PROVINCE_FILLS: dict[tuple[str, str], tuple[str, str, str, str, str]] = {
-    ("Shandong", "min_wage_monthly_cny"): (
-        "920", "min_wage_year", "2010", "min_wage_source",
-        "http://www.jnxjqwl.com/content/2011-02/22/content_8672612.htm | class 1 of 920/760/600 from "
-        "2010-05-01 until 1100 on 2011-03-01; mirror of a Qingdao News/Jinghua Times story of 2011-02-22; "
-        "same tiers in the text of Lu Zheng Zi [2010] 74 at http://biz.doczj.com/doc/4313650093.html"),
-    ("Hebei", "min_wage_monthly_cny"): (
-        "900", "min_wage_year", "2010", "min_wage_source",
-        "https://iscstaffing.com/gzdt/2010-07/09/content_1649546.htm | class 1 of 900/840/760/690 from 2010-07-01; "
-        "mirror of a gov.cn / Hebei Daily story"),
-    ("Shanxi", "min_wage_monthly_cny"): (
-        "850", "min_wage_year", "2010", "min_wage_source",
-        "https://law.esnai.cn/do.aspx?action=show&controller=home&lawid=89208 | Jin Zheng Ban Fa [2010] 18: class 1 "
-        "raised 720 -> 850 from 2010-04-01"),
-    ("Inner Mongolia", "min_wage_monthly_cny"): (
-        "900", "min_wage_year", "2010", "min_wage_source",
-        "http://biz.doczj.com/doc/50896484.html | class 1 of 900/820/750/680 (Nei Zheng Ban Fa Dian [2010] 73) in a "
-        "table of yearly standards; the page gives no month"),
-    ("Anhui", "min_wage_monthly_cny"): (
-        "720", "min_wage_year", "2010", "min_wage_source",
-        "https://www.yybnet.net/hefei/chaohu/201006/736226.html | Hefei and Ma'anshan urban areas, the province's "
-        "highest, from 2010-07-01"),
-    ("Fujian", "min_wage_monthly_cny"): (
-        "900", "min_wage_year", "2010", "min_wage_source",
-        "https://global.chinadaily.com.cn/dfpd/2010-03/22/content_9623092.htm | class 1 of 900/800/700/600 from "
-        "March 2010"),
-    ("Jiangxi", "min_wage_monthly_cny"): (
-        "720", "min_wage_year", "2010", "min_wage_source",
-        "https://law1.110.com/law_378436.html | Gan Fu Fa [2010] 18: class 1 720 from 2010-07-01"),
-    ("Hunan", "min_wage_monthly_cny"): (
-        "850", "min_wage_year", "2010", "min_wage_source",
-        "http://www.ft22.com/zuidi/2010-6/1696.html | Xiang Ren She Tong Zi (2010) 11: class 1 of "
-        "850/800/725/650/600 from 2010-07-01"),
-    ("Chongqing", "min_wage_monthly_cny"): (
-        "680", "min_wage_year", "2010", "min_wage_source",
-        "http://m.xibolg.cn/news/200712/29/116862.html | main urban districts, 680 from 2008-01-01 and in force "
-        "through 2010 (870 only from 2011-01-01: http://www.chinanews.com.cn/cj/2010/12-26/2746970.shtml)"),
-    ("Sichuan", "min_wage_monthly_cny"): (
-        "850", "min_wage_year", "2010", "min_wage_source",
-        "http://www.ldztgls.cn/art/view.asp?id=898254006397 | Chuan Fu Fa [2010] 22: class 1 850 from 2010-08-01"),
-    ("Guizhou", "min_wage_monthly_cny"): (
-        "830", "min_wage_year", "2010", "min_wage_source",
-        "https://m.110ask.com/wenda/10029195527781471789.html | Qian Ren She Ting Fa [2010] 47: class 1 of 830/730/650 "
-        "from 2010-10-01; a Q&A page quoting the notice in full (China Daily of 2010-08-19 lists Guizhou among the "
-        "provinces still to raise in 2010)"),
-    ("Shaanxi", "min_wage_monthly_cny"): (
-        "760", "min_wage_year", "2010", "min_wage_source",
-        "http://big5.www.gov.cn/gate/big5/www.gov.cn/gzdt/2010-05/21/content_1610693.htm | class 1 raised "
-        "600 -> 760 from 2010-07-01; gov.cn news of 2010-05-21"),
+    (province, "min_wage_monthly_cny"): (value, "min_wage_year", "2010", "min_wage_source", source)
+    for province, (value, source) in MIN_WAGE_FILLS.items()
 }
 
 

@@ -2,7 +2,8 @@
 
 Every feature is one ``Feature`` in ``FEATURES``: its Chinese and English label and one function
 ``compute(E, pairs, params) -> {column: array}`` over the candidate pairs (row positions ``pairs.left``
-and ``pairs.right`` in the kind's canonical orientation, distances ``pairs.km``). The dict holds
+and ``pairs.right`` in the kind's canonical orientation, distances ``pairs.km``). A feature built on
+another one names it in ``needs`` and gets the columns already computed as a fourth argument. The dict holds
 the feature's value (NaN where an attribute is unknown: it contributes nothing and is named as
 unknown) and the detail columns its explanation reads (``lr_``/``rl_`` directions, ``d_`` details).
 A kind lists the features it uses (``matcher.docking.kinds``); adding a feature is one entry here.
@@ -215,6 +216,8 @@ class Feature:
     label_zh: str
     label_en: str
     compute: Callable[..., dict]
+    #: Features whose columns this one reads (computed first, passed as ``compute``'s fourth argument).
+    needs: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -436,7 +439,7 @@ def branch_networks(E: Entities) -> tuple[np.ndarray, np.ndarray]:
 BRANCH_WITHOUT_TRADING = 0.5
 
 
-def _branch(E, pairs, params) -> dict:
+def _branch(E, pairs, params, done) -> dict:
     """A market with branch markets elsewhere and a cluster in another province whose goods it trades:
     where such a market opens its next branch (Haining China Leather City's chain markets in
     Tong'erbao, Wuhan and Quliang). The value is the market's channel for the cluster (materials
@@ -444,21 +447,19 @@ def _branch(E, pairs, params) -> dict:
     ``BRANCH_WITHOUT_TRADING`` of it elsewhere."""
     zh, en = (names[pairs.right] for names in branch_networks(E))
     province = E.table["province"].astype(str).to_numpy()
-    channel = market_channel(E, pairs.left, pairs.right)[0] * material_factor(E, pairs.left, pairs.right, params)
     trading = E.stages[pairs.left, STAGE_NAMES.index("trading")] > 0
-    channel = channel * np.where(trading, 1.0, BRANCH_WITHOUT_TRADING)
+    channel = done["lr_channel"] * np.where(trading, 1.0, BRANCH_WITHOUT_TRADING)
     value = np.where((zh != "") & (province[pairs.left] != province[pairs.right]), channel, 0.0)
     return {"branch": value.astype(np.float32), "d_branches_zh": np.where(value > 0, zh, ""),
             "d_branches_en": np.where(value > 0, en, "")}
 
 
-def _reach(E, pairs, params) -> dict:
+def _reach(E, pairs, params, done) -> dict:
     """A national market for a cluster in another province: a cross-region channel (a market's own
     province's clusters already trade through it; docking reaches further)."""
     province = E.table["province"].astype(str).to_numpy()
     across = province[pairs.left] != province[pairs.right]
-    trade = _trade(E, pairs, params)["trade"]
-    return {"reach": (national_market(E, pairs.right) * across * trade).astype(np.float32)}
+    return {"reach": (national_market(E, pairs.right) * across * done["trade"]).astype(np.float32)}
 
 
 def _traders(E, pairs, params) -> dict:
@@ -539,8 +540,8 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("labour", "劳动力成本梯度", "labour-cost gradient", _labour),
     Feature("raw_material", "原料基地", "raw-material base", _raw_material),
     Feature("framework", "区域合作框架", "regional cooperation", _framework),
-    Feature("reach", "跨区域全国性市场", "national market across regions", _reach),
-    Feature("branch", "市场开设分市场", "branch-market network", _branch),
+    Feature("reach", "跨区域全国性市场", "national market across regions", _reach, needs=("trade",)),
+    Feature("branch", "市场开设分市场", "branch-market network", _branch, needs=("trade",)),
     Feature("traders", "市场随产业转移", "traders move with the cluster", _traders),
     Feature("experience", "对接经验", "docking experience", _experience),
     Feature("peer", "可借鉴的能力", "capabilities to learn", _peer),
@@ -550,10 +551,22 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
 
 
 def compute(E: Entities, pairs: CandidatePairs | Pairs, names: Iterable[str], params: dict) -> dict[str, np.ndarray]:
-    """Feature and detail columns of ``pairs`` for the features ``names`` (each computed once)."""
+    """Feature and detail columns of ``pairs`` for the features ``names`` (each computed once, after
+    the features it ``needs``)."""
     out: dict[str, np.ndarray] = {}
+    done: set[str] = set()
+
+    def run(name: str) -> None:
+        if name in done:
+            return
+        feature = FEATURES[name]
+        for need in feature.needs:
+            run(need)
+        out.update(feature.compute(E, pairs, params, out) if feature.needs else feature.compute(E, pairs, params))
+        done.add(name)
+
     for name in names:
-        out.update(FEATURES[name].compute(E, pairs, params))
+        run(name)
     return out
 
 

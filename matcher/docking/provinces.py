@@ -198,8 +198,6 @@ def province_facts(table: pd.DataFrame) -> ProvinceFacts:
     return ProvinceFacts(names, number("min_wage_monthly_cny"), cotton, frameworks, neighbours)
 
 
-
-
 # --- pairing policies ----------------------------------------------------------------------------
 
 #: Pairing levels: a pairing that names the receiver's area, and one between the provinces only.
