@@ -365,3 +365,18 @@ def test_a_shared_specialty_material_is_a_transfer_motive(engine):
     assert pair_row(engine, "east_west", "C025", "C123")["f_specialty"] == 0  # Keqiao and Aksu: cotton
     top = engine.suggest("east_west", for_id="C075", top=5)
     assert (top["f_specialty"] == 1).all()
+
+
+def test_a_pair_with_nothing_to_say_reads_no_strong_reason_and_a_distance_alone_is_said():
+    """Rows with no phrase, no unknown and no distance read "no strong reason"; any one of them is
+    said instead (the distance alone, or the unknown attribute)."""
+    from matcher.docking.explain import reasons
+
+    features = ["product", "distance"]
+    columns = {"f_product": np.array([0.0, 0.0, np.nan]), "w_product": np.array([0.5, 0.5, 0.5]),
+               "c_product": np.zeros(3), "f_distance": np.array([np.nan, 0.9, np.nan]),
+               "w_distance": np.array([0.0, 0.5, 0.0]), "c_distance": np.array([0.0, 0.45, 0.0]),
+               "d_km": np.array([np.nan, 12.4, np.nan])}
+    zh, en = reasons(columns, features)
+    assert list(en) == ["no strong reason", "12 km", "unknown: " + F.FEATURES["product"].label_en]
+    assert list(zh) == ["无明显对接理由", "12 公里", "未知：" + F.FEATURES["product"].label_zh]

@@ -124,8 +124,12 @@ class Entities:
         """``OUTPUT_TEXT_COLUMNS`` as pyarrow string arrays, for building output rows by position."""
         import pyarrow as pa
 
-        return {c: pa.array(self.table[c].astype(object).where(self.table[c].notna(), None).to_numpy(dtype=object),
-                            pa.string()) for c in OUTPUT_TEXT_COLUMNS}
+        def column(values: pd.Series) -> pa.Array:  # the table's own arrow buffers, no Python objects
+            array = pa.array(values.astype("string"), from_pandas=True)
+            array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+            return array.cast(pa.string())
+
+        return {c: column(self.table[c]) for c in OUTPUT_TEXT_COLUMNS}
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

@@ -228,7 +228,8 @@ def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], 
     unknown = ((np.isnan(values) & (weights > 0)) @ bits).astype(np.int64)
     first, inverse = _distinct_rows([*tokens, unknown, *_codes(columns, features, n)], n)
     detail_cols = [c for f in features for c in PHRASE_DETAILS.get(f, ()) if c in columns]
-    km_texts = _km_texts(columns["d_km"] if "d_km" in columns else np.full(n, np.nan))
+    km = np.asarray(columns["d_km"], dtype=np.float64) if "d_km" in columns else np.full(n, np.nan)
+    km_texts = _km_texts(km)
     out = []
     for lang, sep, nothing in ((0, "；", "无明显对接理由"), (1, "; ", "no strong reason")):
         head, tail = [], []
@@ -243,10 +244,15 @@ def reasons(columns: pd.DataFrame | dict[str, np.ndarray], features: list[str], 
             else:
                 tail.append(None)
         take = pa.array(inverse)
-        text = pc.binary_join_element_wise(pc.take(pa.array(head, pa.string()), take), km_texts[lang],
-                                           pc.take(pa.array(tail, pa.string()), take), sep,
+        said = np.array([h is not None or t is not None for h, t in zip(head, tail, strict=True)], dtype=bool)
+        silent = ~said[inverse] & np.isnan(km)  # no phrase, no distance, nothing unknown
+        last = pc.take(pa.array(tail, pa.string()), take)
+        if silent.any():
+            # before the join: pyarrow drops a row whose parts are all null (skip), which would shift
+            # every later reason onto the wrong pair
+            last = pc.if_else(pa.array(silent), pa.scalar(nothing, pa.string()), last)
+        text = pc.binary_join_element_wise(pc.take(pa.array(head, pa.string()), take), km_texts[lang], last, sep,
                                            null_handling="skip")
-        text = pc.if_else(pc.equal(text, ""), nothing, text)
         out.append(text if arrow else text.to_numpy(zero_copy_only=False))
     return out[0], out[1]
 

@@ -65,11 +65,10 @@ def chain_values(E: Entities, li: np.ndarray, ri: np.ndarray) -> tuple:
     ``(lr, lr_from, lr_to, rl, rl_from, rl_to)``."""
     pl, pr = E.profile[li].astype(np.int64), E.profile[ri].astype(np.int64)
     n = len(E.profiles.stages)
-    keys, inverse = np.unique(pl * n + pr, return_inverse=True)
+    inverse, keys = pd.factorize(pl * n + pr, sort=False)  # hashing: no sort of every pair
     a, b = keys // n, keys % n
     lr = supply(E.profiles, a, b)
     rl = supply(E.profiles, b, a)
-    inverse = inverse.ravel()
     return tuple(v[inverse] for v in (*lr, *rl))
 
 
@@ -90,12 +89,12 @@ def product_cosine(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     """
     tl, tr = E.text_id[li].astype(np.int64), E.text_id[ri].astype(np.int64)
     n_texts = E.texts.shape[0]
-    keys, inverse = np.unique(tl * n_texts + tr, return_inverse=True)
+    inverse, keys = pd.factorize(tl * n_texts + tr, sort=False)
     a_rows, b_rows = keys // n_texts, keys % n_texts
     cos = rowwise_cosine(E.texts, a_rows, b_rows)
     empty = E.texts.getnnz(axis=1) == 0
     cos[empty[a_rows] | empty[b_rows]] = np.nan
-    return cos[inverse.ravel()]
+    return cos[inverse]
 
 
 def saturate(values: np.ndarray, at: float = PRODUCT_SATURATION) -> np.ndarray:
