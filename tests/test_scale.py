@@ -156,6 +156,38 @@ def test_top_k_selection_keeps_ties_at_the_cut_in_id_order():
     assert partner[pick].tolist() == [4, 2, 7, 1, 3]
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 30), st.integers(0, 4)), max_size=120),
+       st.integers(1, 8), st.booleans())
+def test_top_k_equals_a_full_sort_in_any_row_order(rows, k, shuffled):
+    """Each focal's best k rows, score descending, then partner ascending, whether or not its rows
+    come in partner order (the engine's do; others are put in that order first)."""
+    frame = pd.DataFrame(rows, columns=["focal", "partner", "score"]).drop_duplicates(["focal", "partner"])
+    frame["score"] = frame["score"] / 4.0
+    frame = frame.sample(frac=1.0, random_state=1) if shuffled else frame.sort_values(["focal", "partner"])
+    frame = frame.sort_values("focal", kind="stable").reset_index(drop=True)
+    pick = top_k(frame["focal"].to_numpy(), frame["partner"].to_numpy(), frame["score"].to_numpy(), k)
+    want = frame.sort_values(["focal", "score", "partner"], ascending=[True, False, True], kind="stable")
+    want = want[want.groupby("focal").cumcount() < k]
+    assert pick.tolist() == want.index.tolist()
+
+
+def test_duckdb_sql_and_pandas_give_the_engines_top_k_from_the_same_inputs(bundled):
+    """The scale benchmark's comparison (``--formulations``): the same scoring and top K written in
+    DuckDB SQL (QUALIFY) and in pandas give the engine's rows, bit-identical scores included."""
+    data = with_enterprises(bundled, random_enterprises(bundled, 600, seed=11))
+    c = bench_scale.compare_formulations(data, top=5, repeat=1)
+    assert c["rows_out"] > 0 and c["rows_in"] > c["rows_out"]
+    assert c["same_duckdb"] and c["same_pandas"]
+    table, scorer = bench_scale.ranking_inputs(data, 5)
+    ours = bench_scale.top_k_ours(table, scorer, 5)
+    listed = DockingEngine(data).suggest(KIND, 5)
+    ids = DockingEngine(data).entities(KIND).ids
+    assert ids[ours["focal"]].tolist() == listed["left_id"].tolist()
+    assert ids[ours["partner"]].tolist() == listed["right_id"].tolist()
+    assert np.array_equal(ours["score"].to_numpy(), listed["score"].to_numpy())
+
+
 # --- bounded candidates --------------------------------------------------------------------------
 
 def test_candidates_are_bounded_per_enterprise_not_per_stage(bundled):

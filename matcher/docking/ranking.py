@@ -29,21 +29,23 @@ def rank_within(groups: np.ndarray) -> np.ndarray:
 def top_k(focal: np.ndarray, partner: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     """Indices of each focal entity's top ``k`` rows: score descending, then partner ascending.
 
-    ``focal`` must be sorted. Partial selection (``np.argpartition``) finds each row's k-th best
+    ``focal`` must be sorted. Partial selection (``np.partition``) finds each row's k-th best
     score; only rows at or above it are ordered.
     """
     if len(focal) == 0:
         return np.zeros(0, dtype=np.int64)
+    if len(focal) > 1 and not np.all((focal[1:] != focal[:-1]) | (partner[1:] > partner[:-1])):
+        by_partner = np.lexsort((partner, focal))  # the engine's rows come in this order already
+        return by_partner[top_k(focal[by_partner], partner[by_partner], score[by_partner], k)]
+    # each focal entity's rows are one run in partner order: column c of run r is row starts[r] + c,
+    # so column order is partner order
     rank = rank_within(focal)
     starts = np.flatnonzero(rank == 0)
     row = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(focal)]))
     width = int(rank.max()) + 1
     S = np.full((len(starts), width), -np.inf)
     S[row, rank] = score
-    P = np.full((len(starts), width), np.iinfo(np.int64).max, dtype=np.int64)
-    P[row, rank] = partner
-    rows_at = np.full((len(starts), width), -1, dtype=np.int64)
-    rows_at[row, rank] = np.arange(len(focal))
+    cols = None
     if width > k:
         kth = -np.partition(-S, k - 1, axis=1)[:, k - 1]
         inside = (S >= kth[:, None]) & (S > -np.inf)
@@ -51,13 +53,10 @@ def top_k(focal: np.ndarray, partner: np.ndarray, score: np.ndarray, k: int) -> 
         # stable compaction of the rows at or above the k-th score (booleans sort by radix)
         cols = np.argsort(~inside, axis=1, kind="stable")[:, :keep]
         S = np.where(np.take_along_axis(inside, cols, 1), np.take_along_axis(S, cols, 1), -np.inf)
-        P = np.take_along_axis(P, cols, 1)
-        rows_at = np.take_along_axis(rows_at, cols, 1)
-    by_partner = np.argsort(P, axis=1, kind="stable")
-    order = np.take_along_axis(by_partner, np.argsort(-np.take_along_axis(S, by_partner, 1), axis=1,
-                                                      kind="stable"), 1)[:, :k]
-    S, rows_at = np.take_along_axis(S, order, 1), np.take_along_axis(rows_at, order, 1)
-    return rows_at[S > -np.inf]  # row-major: focal by focal, best first
+    order = np.argsort(-S, axis=1, kind="stable")[:, :k]  # stable: equal scores stay in partner order
+    best = np.take_along_axis(S, order, 1) > -np.inf
+    at = order if cols is None else np.take_along_axis(cols, order, 1)
+    return (starts[:, None] + at)[best]  # row-major: focal by focal, best first
 
 
 def order_pairs(score: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
