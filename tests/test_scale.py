@@ -487,6 +487,16 @@ def test_only_some_enterprises_and_clear_errors(bundled):
         DockingEngine(bundled).suggest(KIND, 5)
 
 
+def test_blocks_ranked_two_at_once_give_the_rows_of_one_at_a_time(bundled, monkeypatch):
+    engine = DockingEngine(with_enterprises(bundled, random_enterprises(bundled, 300, seed=31)))
+    monkeypatch.setattr(backends, "LOCAL_THREADS", 2)
+    together = engine.suggest(KIND, 6, block_size=25)
+    monkeypatch.setattr(backends, "LOCAL_THREADS", 1)
+    alone = engine.suggest(KIND, 6, block_size=25)
+    assert len(together) == len(alone) > 0
+    pd.testing.assert_frame_equal(together, alone)
+
+
 def test_a_failed_run_leaves_no_half_written_csv(bundled, tmp_path, monkeypatch):
     engine = DockingEngine(with_enterprises(bundled, random_enterprises(bundled, 120, seed=29)))
     target = tmp_path / "s.csv"
@@ -503,7 +513,7 @@ def test_a_failed_run_leaves_no_half_written_csv(bundled, tmp_path, monkeypatch)
     monkeypatch.setattr(backends, "run_block", fail_on_third)
     with pytest.raises(MatcherError, match="block 3"):
         engine.suggest(KIND, 4, out=target, block_size=20)
-    assert len(calls) == 3  # the blocks really went through the patched job
+    assert len(calls) in (3, 4)  # the blocks really went through the patched job (two are ranked at once)
     assert target.read_text() == "the planner's earlier file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv"]
     monkeypatch.setattr(backends, "run_block", real)

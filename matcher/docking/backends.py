@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from itertools import islice
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 
 BACKENDS = ("memory", "blocks", "dask")
 DEFAULT_BLOCK_SIZE = 20_000
+#: Blocks ranked at once by the ``blocks`` backend (threads of this process): the machine's cores, at most 2
+#: (memory grows with the blocks in flight).
+LOCAL_THREADS = min(2, os.cpu_count() or 1)
 
 
 def make_blocks(focal: np.ndarray, block_size: int, lat: np.ndarray | None = None,
@@ -49,9 +54,30 @@ def check_backend(backend: str) -> str:
     return backend
 
 
-def run_local(E: Entities, blocks: list[np.ndarray], job: Job) -> Iterator[BlockResult]:
-    for block in blocks:
-        yield run_block(E, block, job)
+def run_local(E: Entities, blocks: list[np.ndarray], job: Job, threads: int | None = None) -> Iterator[BlockResult]:
+    """Blocks in this process, yielded in block order; ``threads`` blocks are ranked at once (numpy,
+    pyarrow and the k-d trees release the GIL for their heavy work), at most ``threads`` in flight."""
+    threads = LOCAL_THREADS if threads is None else threads
+    if threads <= 1 or len(blocks) <= 1:
+        for block in blocks:
+            yield run_block(E, block, job)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    E.arrow  # noqa: B018 - built once here, not by two blocks at once
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="block") as pool:
+        queue = iter(blocks)
+        pending = [pool.submit(run_block, E, block, job) for block in islice(queue, threads)]
+        try:
+            while pending:
+                result = pending.pop(0).result()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append(pool.submit(run_block, E, nxt, job))
+                yield result
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _dask_client(scheduler: str | Client | None) -> tuple[Client, bool]:

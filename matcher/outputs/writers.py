@@ -139,9 +139,13 @@ class ParquetBlockWriter(BlockWriter):
     and analysis tools (Excel opens at most 1,048,576 rows)."""
 
     def _open(self, schema):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.ParquetWriter(self._handle, schema, compression="zstd")
+        # dictionaries where values repeat (text, the weights); scores and features are nearly all
+        # distinct, and trying a dictionary on them costs a quarter of the writing for nothing
+        repeated = [f.name for f in schema if not pa.types.is_floating(f.type) or f.name.startswith("w_")]
+        return pq.ParquetWriter(self._handle, schema, compression="zstd", use_dictionary=repeated)
 
 
 def block_writer(path: str | Path, extra: dict | None = None, columns: list[str] | None = None) -> BlockWriter:
