@@ -124,7 +124,7 @@ def test_scale_benchmark_runs_both_backends_and_checks_the_cross_join(tmp_path):
 
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_scale.py"), "--sizes", "1500", "--dask",
-                           "--cross-join", "300", "--cache", str(tmp_path)], cwd=root, capture_output=True,
+                           "--cross-join", "300", "--formulations", "1500", "--cache", str(tmp_path)], cwd=root, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -135,6 +135,9 @@ def test_scale_benchmark_runs_both_backends_and_checks_the_cross_join(tmp_path):
     pairs = {x.split("wall, ")[1].split(" candidate")[0] for x in in_process + on_dask}
     assert len(pairs) == 1 and 0 < int(pairs.pop().replace(",", "")) <= 1500 * 60
     assert any("same top 20: True" in x for x in lines)
+    # the same scoring and top K in DuckDB SQL and pandas, from the same inputs, identical
+    assert any("identical top 20: DuckDB True, pandas True" in x for x in lines), lines
+    assert any("Dask (cluster start included) / in process" in x for x in lines), lines
     # where the time went, on both backends: every stage of the pipeline named with its seconds
     splits = [x for x in lines if x.strip().startswith("seconds by stage:")]
     assert len(splits) == 2, lines
