@@ -71,8 +71,8 @@ class BlockWriter:
     def _write_block(self, table) -> None:
         import pyarrow as pa
 
-        for k, v in self.extra.items():
-            table = table.append_column(k, pa.array([v] * table.num_rows))
+        for k, v in self.extra.items():  # a repeated scalar, not a Python list of 400k copies (15 ms a column)
+            table = table.append_column(k, pa.repeat(pa.scalar(v), table.num_rows))
         table = self._prepare(neutralise_arrow_table(table))  # every text column: names, ids, reasons
         if self._writer is None:
             self._schema = table.schema
