@@ -38,7 +38,7 @@ from matcher.docking.candidates import DEFAULT_MIN_NEED, SimilarProductsRule  # 
 from matcher.docking.engine import DockingEngine  # noqa: E402
 from matcher.docking.entities import Entities, prepare  # noqa: E402
 from matcher.docking.kinds import ENTERPRISE_DOCKING  # noqa: E402
-from matcher.docking.ranking import top_k  # noqa: E402
+from matcher.docking.ranking import rank_within, top_k  # noqa: E402
 from matcher.vocab import ENTERPRISE  # noqa: E402
 
 KIND = ENTERPRISE_DOCKING.name
@@ -226,8 +226,8 @@ def top_k_ours(table, scorer, top: int) -> pd.DataFrame:
     focal, partner = table["focal"].to_numpy(), table["partner"].to_numpy()
     score = scorer.predict(X)
     pick = top_k(focal, partner, score, top)
-    rank = np.arange(len(pick)) - np.searchsorted(focal[pick], focal[pick])
-    return pd.DataFrame({"focal": focal[pick], "partner": partner[pick], "rank": rank + 1, "score": score[pick]})
+    return pd.DataFrame({"focal": focal[pick], "partner": partner[pick], "rank": rank_within(focal[pick]) + 1,
+                         "score": score[pick]})
 
 
 def _sql_score(scorer) -> str:

@@ -118,17 +118,10 @@ class WeightedScorer(BaseEstimator):
         (the same additions, in the same order, as ``contributions(X).sum(axis=1)``, without the
         pairs x features matrix)."""
         check_is_fitted(self, "weights_")
-        X = as_frame(X)
-        missing = [f for f in self.feature_names_in_ if f not in X.columns]
-        if missing:
-            raise MatcherError(f"features missing for scoring: {missing}")
+        X = _with_features(X, self.feature_names_in_)
         score = np.zeros(len(X), dtype=np.float64)
-        for j, name in enumerate(self.feature_names_in_):
-            value = np.nan_to_num(X[name].to_numpy(dtype=np.float64, na_value=np.nan), nan=0.0)
-            if j == 0:
-                score = value * self.weights_[j]
-            else:
-                score += value * self.weights_[j]
+        for name, weight in zip(self.feature_names_in_, self.weights_, strict=True):
+            score += np.nan_to_num(X[name].to_numpy(dtype=np.float64, na_value=np.nan), nan=0.0) * weight
         return score
 
     decision_function = predict
@@ -155,15 +148,21 @@ def explanation_frame(names: Iterable[str], values: np.ndarray, weights: np.ndar
 
 def feature_values(X: pd.DataFrame, names: Iterable[str]) -> np.ndarray:
     """The ``names`` columns of a feature frame as float64, unknown as NaN (shared by all scorers)."""
-    X = as_frame(X)
-    missing = [f for f in names if f not in X.columns]
-    if missing:
-        raise MatcherError(f"features missing for scoring: {missing}")
     names = list(names)
+    X = _with_features(X, names)
     out = np.empty((len(X), len(names)), dtype=np.float64)
     for j, name in enumerate(names):  # column by column: a frame-wide conversion is several times slower
         out[:, j] = X[name].to_numpy(dtype=np.float64, na_value=np.nan)
     return out
+
+
+def _with_features(X: object, names: Iterable[str]) -> pd.DataFrame:
+    """``X`` as a frame holding every feature in ``names``, else a planner-readable error."""
+    X = as_frame(X)
+    missing = [f for f in names if f not in X.columns]
+    if missing:
+        raise MatcherError(f"features missing for scoring: {missing}")
+    return X
 
 
 def as_frame(X: object) -> pd.DataFrame:

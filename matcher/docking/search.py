@@ -25,8 +25,6 @@ from matcher.exceptions import MatcherError
 
 #: Threads for k-d tree queries (-1 = every core of the machine or Dask worker running the block).
 QUERY_WORKERS = -1
-#: Nearest members each tree is first asked for (then again for ``neighbours`` + 2 where needed).
-FIRST_K = 12
 #: Members taken on each side of an entity's place in a group's spatial (Z-order) sequence.
 WINDOW = 2
 #: Terms held by more distinct texts than this do not propose similar texts: their pairs would grow
