@@ -396,7 +396,7 @@ def test_blocks_without_rows_do_not_break_the_run(bundled, tmp_path, out):
         return
     back = pd.read_csv(tmp_path / out, encoding="utf-8-sig") if out.endswith(".csv") else pd.read_parquet(tmp_path / out)
     assert got["rows"] == len(back) == len(memory)
-    assert list(back.columns) == output_columns(KIND)
+    assert list(back.columns) == output_columns(KIND, reasons=out.endswith(".csv"))
     assert in_id_order(back)[["left_id", "right_id", "rank"]].equals(memory[["left_id", "right_id", "rank"]])
 
 
@@ -420,7 +420,8 @@ def test_every_output_type_holds_the_same_rows_on_both_backends(bundled, tmp_pat
                            extra_columns=run, metadata=run)
     assert memory["rows"] == tiled["rows"] > 0 and memory["candidates"] == tiled["candidates"]
     a, b = read(tmp_path / f"m{suffix}"), read(tmp_path / f"b{suffix}")
-    assert list(a.columns) == [*output_columns("east_west"), "run_id"] and len(a) == memory["rows"]
+    coded = suffix == ".parquet"  # codes and numbers; its reasons are rendered on reading
+    assert list(a.columns) == [*output_columns("east_west", reasons=not coded), "run_id"] and len(a) == memory["rows"]
     pd.testing.assert_frame_equal(a, in_id_order(b))
 
 def _hostile_run(bundled, path, seed: int):
@@ -530,7 +531,7 @@ def test_parquet_output_streams_the_same_rows_and_feeds_the_shortlist(bundled, t
     data, frame, summary = _hostile_run(bundled, tmp_path / "s.parquet", seed=31)
     back = pq.read_table(tmp_path / "s.parquet").to_pandas()
     assert summary["rows"] == len(back) == len(frame)
-    assert list(back.columns) == [*output_columns(KIND), "run_id"]
+    assert list(back.columns) == [*output_columns(KIND, reasons=False), "run_id"]
     ordered = back.sort_values(["left_id", "rank"], kind="stable", ignore_index=True)
     assert ordered["right_id"].tolist() == frame["right_id"].tolist()
     np.testing.assert_array_equal(ordered["score"].to_numpy(), frame["score"].to_numpy())  # typed, exact
@@ -551,6 +552,41 @@ def test_parquet_output_streams_the_same_rows_and_feeds_the_shortlist(bundled, t
                  "--out", str(tmp_path / "short.csv")]) == 0
     short = pd.read_csv(tmp_path / "short.csv", encoding="utf-8-sig", dtype=str)
     assert len(short) and short.groupby("left_id").size().max() <= 2
+    assert short["reason_zh"].notna().all() and short["reason_en"].str.contains(" km").any()  # the why travels
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_parquet_keeps_codes_and_its_reasons_render_as_the_runs_texts(bundled, tmp_path, kind):
+    """Registry runs write Parquet without the reason texts (20M rows of text cost a quarter of the
+    run); reading the file renders them from its codes and numbers: the texts the run gives in memory."""
+    from matcher.meetings.tables import read_suggestions
+
+    data = with_enterprises(bundled, random_enterprises(bundled, 150, seed=43)) if kind == "enterprise" else bundled
+    engine = DockingEngine(data)
+    frame = engine.suggest(kind, 5)
+    engine.suggest(kind, 5, out=tmp_path / "s.parquet", block_size=40)
+    assert "reason_zh" not in pd.read_parquet(tmp_path / "s.parquet").columns
+    back = read_suggestions(tmp_path / "s.parquet")
+    back = back.sort_values(["left_id", "rank"], kind="stable", ignore_index=True)
+    assert list(back.columns[:17]) == list(frame.columns[:17])  # the reasons in their place, after the score
+    assert back["right_id"].tolist() == frame["right_id"].tolist()
+    assert back["reason_zh"].tolist() == frame["reason_zh"].tolist()
+    assert back["reason_en"].tolist() == frame["reason_en"].tolist()
+
+
+def test_a_streamed_csv_leaves_unknown_values_empty_and_reads_back(bundled, tmp_path):
+    """Regression: pyarrow wrote an unknown feature value as ``nan``, which the shortlist reader took
+    for a bad number, so ``shortlist`` refused the CSV ``suggest`` had just written."""
+    from matcher.meetings.tables import read_suggestions
+
+    table = random_enterprises(bundled, 120, seed=47)
+    table.loc[:40, "capacity"] = np.nan  # capacity fit unknown for these firms
+    engine = DockingEngine(with_enterprises(bundled, table))
+    engine.suggest(KIND, 4, out=tmp_path / "s.csv", block_size=30)
+    raw = (tmp_path / "s.csv").read_text(encoding="utf-8-sig")
+    assert ",nan," not in raw and ",nan\r" not in raw
+    back = read_suggestions(tmp_path / "s.csv")
+    assert back["f_capacity"].isna().any() and back["f_capacity"].notna().any()
 
 
 def test_a_writer_given_no_blocks_writes_the_header_only(tmp_path):

@@ -43,6 +43,15 @@ if TYPE_CHECKING:
     from matcher.ingest.dataset import Dataset
 
 STREAMED_OUTPUTS = (".csv", ".parquet")
+#: Outputs for machines (databases, analysis tools): the codes and numbers a reason is rendered from,
+#: not its text (20M rows of text would cost a registry run a quarter of its time). Readers render
+#: them: :func:`matcher.meetings.tables.read_suggestions`, so ``shortlist`` and ``schedule`` exports.
+CODED_OUTPUTS = (".parquet",)
+
+
+def reason_texts(out: str | Path | None) -> bool:
+    """Whether an output of ``out`` carries the rendered reasons (False for Parquet)."""
+    return out is None or Path(out).suffix.lower() not in CODED_OUTPUTS
 
 
 def weights_hash(weights: dict[str, float]) -> str:
@@ -317,8 +326,9 @@ class DockingEngine:
             focal = np.unique(chosen)
             wanted = np.zeros(len(E), bool)
             wanted[focal] = True
+        texts = reason_texts(out)
         if backend == "memory":
-            tables, report = self._memory(kind, params, scorer, top, min_score, wanted)
+            tables, report = self._memory(kind, params, scorer, top, min_score, wanted, texts)
             if out is not None and Path(out).suffix.lower() in STREAMED_OUTPUTS:
                 # the one writer of streamed files, whatever the backend: the same bytes
                 return self._collect(kind, E, iter([_Done(t, {}) for t in tables]), [focal], out, extra_columns,
@@ -326,7 +336,7 @@ class DockingEngine:
             return self._finish(kind, tables, report, out, extra_columns, metadata, started, len(focal))
         listed = np.zeros(len(E), bool)
         listed[focal] = True
-        job = Job(kind.name, None if top is None else int(top), scorer, params, min_score, listed)
+        job = Job(kind.name, None if top is None else int(top), scorer, params, min_score, listed, texts)
         with stages("prepare"):
             for rule in kind.rules:
                 if C.is_search(rule):
@@ -351,10 +361,10 @@ class DockingEngine:
                     raise MatcherError(f"{i!r} is a {other}; the {kind.name} kind pairs {kind.describe}") from None
             raise
 
-    def _memory(self, kind, params, scorer, top, min_score, wanted):
+    def _memory(self, kind, params, scorer, top, min_score, wanted, texts=True):
         E = self.entities(kind)
         pf = self.features(kind, **{k: params[k] for k in kind.run_params if k in params})
-        table = rank_block(kind, E, pf.block, scorer, top, min_score, wanted)
+        table = rank_block(kind, E, pf.block, scorer, top, min_score, wanted, reasons=texts)
         if wanted is None:
             return [table], pf.report
         # the report counts the pairs proposed for the lists made, as on every backend
@@ -367,7 +377,7 @@ class DockingEngine:
 
         stages = Stages() if stages is None else stages
         streamed = out is not None and Path(out).suffix.lower() in STREAMED_OUTPUTS
-        writer = block_writer(out, extra_columns, output_columns(kind)) if streamed else None
+        writer = block_writer(out, extra_columns, output_columns(kind, reason_texts(out))) if streamed else None
         kept, rows, done = [], 0, 0
         try:
             for n, result in enumerate(results, start=1):

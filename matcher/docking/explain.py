@@ -10,12 +10,17 @@ The UI and exports only render these strings.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from matcher.docking.features import FEATURES, SPECIALTIES, STAGE_NAMES, TRADE_SELLS, TRADE_SUPPLIES
 from matcher.docking.provinces import FRAMEWORK_LABELS
 from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 STAGE_ZH = [zh for zh, _ in STAGES.values()]
 STAGE_EN = [en for _, en in STAGES.values()]
@@ -25,6 +30,8 @@ POLICY_TEXT = {
     "three_gorges_counterpart_support": ("对口支援三峡库区", "Three Gorges counterpart support"),
 }
 FEATURE_LABEL = {name: (f.label_zh, f.label_en) for name, f in FEATURES.items()}
+#: Detail columns holding stage indices (written as stage names, "" for none).
+STAGE_COLUMNS = ("lr_from", "lr_to", "rl_from", "rl_to", "d_channel_stage", "d_sourcing_stage")
 #: A motive is named when it adds at least this much to the 0..1 score.
 MIN_CONTRIBUTION = 0.02
 
@@ -272,3 +279,43 @@ def holding_back(row: pd.Series, features: list[str]) -> list[tuple[str, str, fl
         if missed > 0:
             out.append((f, f"{FEATURE_LABEL[f][0]} / {FEATURE_LABEL[f][1]}", missed))
     return sorted(out, key=lambda t: (-t[2], t[0]))
+
+
+def render_reasons(table: pa.Table | pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Reasons (Chinese, English) of a suggestions table that keeps only the codes and numbers
+    (a Parquet file written by ``suggest``): the same texts the run would have written.
+
+    ``table`` (pyarrow table or DataFrame, typed as written) holds ``kind``, the ``f_``/``w_``/``c_``
+    columns of the kind's features and its detail columns (stage names as text).
+    """
+    import pyarrow as pa
+
+    from matcher.docking.kinds import get_kind
+
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    n = table.num_rows
+    zh, en = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    if n == 0:
+        return zh, en
+    kinds = table.column("kind").to_numpy(zero_copy_only=False).astype(str)
+    stage_index = {name: i for i, name in enumerate(STAGE_NAMES)}
+    for name in sorted(set(kinds)):
+        kind = get_kind(name)
+        rows = np.flatnonzero(kinds == name)
+        part = table.take(pa.array(rows))
+        columns: dict[str, np.ndarray] = {}
+        for f in kind.features:
+            for prefix in ("f", "w", "c"):
+                col = part.column(f"{prefix}_{f}").cast(pa.float64())
+                columns[f"{prefix}_{f}"] = col.to_numpy(zero_copy_only=False)
+        for c in kind.details:
+            if c not in part.column_names:
+                continue
+            values = part.column(c).to_numpy(zero_copy_only=False)
+            if c in STAGE_COLUMNS:
+                values = np.array([stage_index.get(v, -1) if isinstance(v, str) else -1 for v in values], dtype=np.int64)
+            columns[c] = values
+        a, b = reasons(columns, list(kind.features))
+        zh[rows], en[rows] = a, b
+    return zh, en

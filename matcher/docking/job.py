@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from matcher.docking import candidates as C
+from matcher.docking import explain
 from matcher.docking import features as F
-from matcher.docking.explain import reasons
 from matcher.docking.kinds import get_kind
 from matcher.docking.ranking import rank_within, top_k
 
@@ -39,14 +39,19 @@ SUGGESTION_COLUMNS = [
 ]
 #: Detail columns that swap when a pair is seen from its right side.
 SWAP = (("lr_chain", "rl_chain"), ("lr_from", "rl_from"), ("lr_to", "rl_to"))
-#: Detail columns holding stage indices (shown as stage names, "" for none).
-STAGE_COLUMNS = ("lr_from", "lr_to", "rl_from", "rl_to", "d_channel_stage", "d_sourcing_stage")
 
 
-def output_columns(kind: str | DockingKind) -> list[str]:
+#: The rendered reasons: text for people (CSV, Excel, JSON, the app); a Parquet file keeps only the
+#: codes and numbers they are rendered from (:func:`matcher.docking.explain.render_reasons`).
+REASON_COLUMNS = ("reason_zh", "reason_en")
+
+
+def output_columns(kind: str | DockingKind, reasons: bool = True) -> list[str]:
+    """A suggestions table's columns; without the reason texts when ``reasons`` is False (Parquet)."""
     kind = get_kind(kind)
     fwc = [f"{p}_{f}" for f in kind.features for p in ("f", "w", "c")]
-    return [*SUGGESTION_COLUMNS, *fwc, *kind.details, *(["side"] if _has_side(kind) else [])]
+    head = SUGGESTION_COLUMNS if reasons else [c for c in SUGGESTION_COLUMNS if c not in REASON_COLUMNS]
+    return [*head, *fwc, *kind.details, *(["side"] if _has_side(kind) else [])]
 
 
 def _has_side(kind: DockingKind) -> bool:
@@ -100,6 +105,7 @@ class Job:
     params: dict = field(default_factory=dict)
     min_score: float | None = None
     listed: np.ndarray | None = None
+    reasons: bool = True  # render the reason texts (False for Parquet: codes and numbers only)
 
 
 @dataclass
@@ -125,11 +131,11 @@ def block_features(kind: str | DockingKind, E: Entities, focal: np.ndarray, para
 
 
 def rank_block(kind: str | DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, top: int | None, min_score: float | None = None,
-               wanted: np.ndarray | None = None, stages: Stages | None = None) -> pa.Table:
+               wanted: np.ndarray | None = None, stages: Stages | None = None, reasons: bool = True) -> pa.Table:
     """The listed rows of a block, ranked (score descending, partner id ascending) and explained.
 
     ``wanted`` (bool per entity) keeps only those entities' lists. Returns a pyarrow table with
-    ``output_columns(kind)``, focal by focal, best first.
+    ``output_columns(kind, reasons)``, focal by focal, best first.
     """
     kind = get_kind(kind)
     stages = Stages() if stages is None else stages
@@ -139,7 +145,7 @@ def rank_block(kind: str | DockingKind, E: Entities, bf: BlockFeatures, scorer: 
     with stages("top_k"):
         pick = _pick(cand, pair_score, top, min_score, wanted)
     with stages("rows"):
-        return _rows(kind, E, bf, scorer, pick, stages)
+        return _rows(kind, E, bf, scorer, pick, stages, reasons)
 
 
 def _pick(cand: C.CandidatePairs, pair_score: np.ndarray, top: int | None, min_score: float | None,
@@ -158,8 +164,8 @@ def _pick(cand: C.CandidatePairs, pair_score: np.ndarray, top: int | None, min_s
     return pick
 
 
-def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pick: np.ndarray, stages: Stages
-          ) -> pa.Table:
+def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pick: np.ndarray, stages: Stages,
+          texts: bool = True) -> pa.Table:
     import pyarrow as pa
 
     cand = bf.candidates
@@ -175,8 +181,9 @@ def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pic
         if a in cols and b in cols:
             va, vb = cols[a], cols[b]
             cols[a], cols[b] = np.where(right, vb, va), np.where(right, va, vb)
-    with stages("reasons"):
-        zh, en = reasons(cols, list(kind.features), arrow=True)
+    if texts:
+        with stages("reasons"):
+            zh, en = explain.reasons(cols, list(kind.features), arrow=True)
     left, partner = pa.array(f), pa.array(p)
     text = E.arrow
     n = len(pick)
@@ -190,7 +197,7 @@ def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pic
         "left_province": text["province"].take(left), "right_province": text["province"].take(partner),
         "left_type": text["entity_type"].take(left), "right_type": text["entity_type"].take(partner),
         "score": pa.array(cols["score"], pa.float64()),
-        "reason_zh": zh, "reason_en": en,
+        **({"reason_zh": zh, "reason_en": en} if texts else {}),
     }
     for name in kind.features:
         for prefix in ("f", "w", "c"):
@@ -198,7 +205,7 @@ def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pic
     stage_names = pa.array([*F.STAGE_NAMES, ""], pa.string())  # index -1 -> "" (the last)
     for c in kind.details:
         values = cols[c]
-        if c in STAGE_COLUMNS:
+        if c in explain.STAGE_COLUMNS:
             code = np.asarray(values, dtype=np.int64)
             out[c] = stage_names.take(pa.array(np.where(code < 0, len(F.STAGE_NAMES), code)))
         else:
@@ -215,5 +222,5 @@ def run_block(E: Entities, focal: np.ndarray, job: Job) -> BlockResult:
     """The whole pipeline for one block of focal entities (what every backend runs)."""
     stages = Stages()
     bf = block_features(job.kind, E, np.asarray(focal, dtype=np.int64), job.params, job.listed, stages)
-    table = rank_block(job.kind, E, bf, job.scorer, job.top, job.min_score, stages=stages)
+    table = rank_block(job.kind, E, bf, job.scorer, job.top, job.min_score, stages=stages, reasons=job.reasons)
     return BlockResult(table, bf.candidates.counts, dict(stages))

@@ -118,15 +118,57 @@ def prepare_suggestions(
 
 
 def read_suggestions(path: str | Path) -> pd.DataFrame:
-    """Read a suggestions (or shortlist) file written by ``suggest`` or ``shortlist``."""
-    frame = read_pairs_table(path, what="suggestions", sheets=("shortlist", "suggestions"))
+    """Read a suggestions (or shortlist) file written by ``suggest`` or ``shortlist``; a Parquet file's
+    reasons are rendered from its codes and numbers (:func:`with_reasons`)."""
+    frame = with_reasons(read_pairs_table(path, what="suggestions", sheets=("shortlist", "suggestions")), path)
     return prepare_suggestions(frame, source=Path(path).name)
 
 
 def read_shortlist(path: str | Path) -> pd.DataFrame:
     """Pairs to schedule from a suggestions/shortlist file; the score column is optional."""
-    frame = read_pairs_table(path, what="shortlist", sheets=("shortlist", "suggestions"))
+    frame = with_reasons(read_pairs_table(path, what="shortlist", sheets=("shortlist", "suggestions")), path)
     return prepare_suggestions(frame, source=Path(path).name, require_score="score" in frame.columns)
+
+
+def with_reasons(frame: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+    """``frame`` (read from ``path``) with ``reason_zh`` and ``reason_en``: a Parquet file written by
+    ``suggest`` keeps the codes and numbers a reason is made of, not its text, and the texts are
+    rendered here from the file's typed columns (the same texts a CSV of the run holds). Other
+    files are returned as read."""
+    if Path(path).suffix.lower() != ".parquet" or "reason_zh" in frame.columns or "kind" not in frame.columns:
+        return frame
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from matcher.docking.explain import render_reasons
+    from matcher.docking.kinds import KINDS
+
+    name = Path(path).name
+    unknown = sorted(set(frame["kind"].dropna()) - set(KINDS))
+    if unknown or frame["kind"].isna().any():
+        raise ValidationError(f"suggestions file {name}: the kind column holds {', '.join(map(repr, unknown)) or 'empty cells'}; "
+                              f"the reasons can only be rendered for the kinds {', '.join(KINDS)}")
+    try:
+        wanted = [c for c in pq.read_schema(path).names
+                  if c == "kind" or c[:2] in ("f_", "w_", "c_") or any(c in KINDS[k].details for k in KINDS)]
+        table = pq.read_table(path, columns=wanted)
+        for i, field in enumerate(table.schema):  # details as written by our export (a name's quote comes off)
+            if (field.name != "kind" and pa.types.is_string(field.type)
+                    and pc.any(pc.starts_with(table.column(i), "'")).as_py()):
+                table = table.set_column(i, field.name, pa.array(
+                    [restore_cell(v) for v in table.column(i).to_pylist()], pa.string()))
+        zh, en = render_reasons(table)
+    except KeyError as err:
+        raise ValidationError(f"suggestions file {name} has no reasons and lacks the column {err} they are "
+                              "rendered from; write it again with python -m matcher suggest") from None
+    if len(zh) != len(frame):
+        raise ValidationError(f"suggestions file {name}: {len(zh):,} rows hold reasons for {len(frame):,} rows read")
+    at = list(frame.columns).index("score") + 1 if "score" in frame.columns else len(frame.columns)
+    frame = frame.copy()
+    frame.insert(at, "reason_zh", pd.Series(zh, index=frame.index, dtype=object))
+    frame.insert(at + 1, "reason_en", pd.Series(en, index=frame.index, dtype=object))
+    return frame
 
 
 def table_source(source: pd.DataFrame | str | Path, what: str, sheet: str, default_name: str

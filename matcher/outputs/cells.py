@@ -141,11 +141,18 @@ def round_scores(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def round_arrow_scores(table: pa.Table) -> pa.Table:
-    """The same rounding for a pyarrow table (the streamed CSV writer)."""
+    """The same rounding for a pyarrow table (the streamed CSV writer); an unknown value (NaN) becomes
+    an empty cell, as in every other export (pyarrow would write ``nan``, which no reader takes for
+    a missing value)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     for i, field in enumerate(table.schema):
-        if is_score_column(field.name) and pa.types.is_floating(field.type):
-            table = table.set_column(i, field.name, pc.round(table.column(i), SCORE_DECIMALS))
+        if pa.types.is_floating(field.type):
+            column = table.column(i)
+            if is_score_column(field.name):
+                column = pc.round(column, SCORE_DECIMALS)
+            if pc.any(pc.is_nan(column)).as_py():
+                column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+            table = table.set_column(i, field.name, column)
     return table
