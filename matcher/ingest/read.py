@@ -29,6 +29,7 @@ import pandas as pd
 
 from matcher import limits
 from matcher.exceptions import ValidationError
+from matcher.ingest.fast import arrow_cells
 from matcher.ingest.package import check_xlsx_package
 from matcher.ingest.problems import PROBLEM_COLUMNS, file_error, problems_frame  # noqa: F401 - the readers' API
 
@@ -309,18 +310,13 @@ def read_csv_text(
     if first_line.count(sep) + 1 > limits.MAX_COLUMNS:  # before parsing: work stays linear in the columns
         raise file_error(file, f"the header has {first_line.count(sep) + 1:,} columns, more than "
                          f"{limits.MAX_COLUMNS}", row=1)
+    source = _csv_source(text)
+    raw = arrow_cells(source, sep) if isinstance(source, io.BytesIO) else None
     try:
-        raw = pd.read_csv(
-            _csv_source(text),
-            encoding="utf-8",
-            sep=sep,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
+        if raw is None:  # pandas reads what pyarrow refused, and says exactly what is wrong
+            source.seek(0)
+            raw = pd.read_csv(source, encoding="utf-8", sep=sep, header=None, dtype=str, keep_default_na=False,
+                              na_filter=False, skip_blank_lines=False, engine="c")
     except pd.errors.EmptyDataError:
         raise file_error(file, "the file is empty; it needs at least a header row") from None
     except pd.errors.ParserError as err:
