@@ -192,6 +192,8 @@ def compare_cross_join(dataset, n: int = 2000, top: int = 20) -> dict:
 #: Targets of the registry-speed issue: wall seconds and peak GB of the whole ``suggest`` process.
 TARGETS = {100_000: (6, 4), 1_000_000: (60, 4)}
 MAX_GROWTH = 11.0
+#: The learned scorer at scale: at most 20 % more time than the weighted one.
+MAX_LEARNED_RATIO = 1.2
 MAX_DASK_RATIO = 1.3
 
 
@@ -290,11 +292,21 @@ def compare_formulations(dataset, top: int = 20, repeat: int = 3) -> dict:
 
 # --- end-to-end runs of the command line -------------------------------------------------------
 
-def cli_command(data: Path, out: Path, top: int, scheduler: str | None) -> list[str]:
+def cli_command(data: Path, out: Path, top: int, scheduler: str | None, model: Path | None = None) -> list[str]:
     """The planner's command: ``python -m matcher suggest --kind enterprise ...``."""
     cmd = [sys.executable, "-m", "matcher", "suggest", "--kind", KIND, "--data", str(data),
            "--top", str(top), "--out", str(out)]
-    return cmd + (["--scheduler", scheduler] if scheduler else [])
+    return cmd + (["--scheduler", scheduler] if scheduler else []) + (["--model", str(model)] if model else [])
+
+
+def learned_model(cache: Path, seed: int, n: int = 10_000, outcomes: int = 2000) -> Path:
+    """A scorer learned (``python -m matcher learn --simulate``) from simulated outcomes of ``n`` firms:
+    a logistic model with an intercept, ranked like any scorer (synthetic outcomes, for timing only)."""
+    model = cache / f"learned_{n}_seed{seed}.json"
+    subprocess.run([sys.executable, "-m", "matcher", "learn", "--kind", KIND, "--data", str(ensure_data(cache, n, seed)),
+                    "--simulate", str(outcomes), "--seed", str(seed), "--out", str(model)],
+                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return model
 
 
 def _tree_rss(pids: list[int]) -> int:
@@ -381,6 +393,9 @@ def main() -> None:
                         "(2 worker processes, 1 thread each)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
                         help="output file type of the command (default csv)")
+    parser.add_argument("--learned", action=argparse.BooleanOptionalAction, default=True,
+                        help="also rank the largest size with a learned scorer (learn --simulate) and compare "
+                        "its time with the weighted run (default on)")
     parser.add_argument("--cross-join", type=int, default=2000, help="enterprises in the naive comparison (0: skip)")
     parser.add_argument("--formulations", type=int, default=100_000, metavar="N",
                         help="enterprises whose scoring and top K are also run in DuckDB SQL and pandas (0: skip)")
@@ -396,12 +411,12 @@ def main() -> None:
     cluster_start = 0.0
     timings = {}
 
-    def run_size(n: int, label: str, address: str | None) -> None:
+    def run_size(n: int, label: str, address: str | None, model: Path | None = None) -> None:
         nonlocal ok
         data = ensure_data(cache, n, args.seed)
         out = cache / f"suggestions_{n}.{args.format}"
         worker_pids = [w.process.pid for w in cluster.workers.values()] if address else []
-        r = run_cli(cli_command(data, out, args.top, address), worker_pids)
+        r = run_cli(cli_command(data, out, args.top, address, model), worker_pids)
         size = out.stat().st_size
         out.unlink(missing_ok=True)
         rows = n * args.top
@@ -419,7 +434,7 @@ def main() -> None:
             print("    seconds by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in split.items())
                   + f"; start-up and exit {r['seconds'] - split_wall(r['log']):.1f} (the block stages add up to "
                   f"{blocks:.1f} s over all workers; writing runs on its own thread, beside the ranking)", flush=True)
-        target = TARGETS.get(n) if address is None else None
+        target = TARGETS.get(n) if address is None and model is None else None
         if target and (r["seconds"] > target[0] or r["peak_bytes"] > target[1] * 2**30):
             print(f"    over target ({target[0]} s, {target[1]} GB)")
             ok = False
@@ -429,6 +444,12 @@ def main() -> None:
         # from the 2 cores); then the cluster and every size on it
         for n in sizes:
             run_size(n, "in process", None)
+        if args.learned and sizes:
+            n = max(sizes)
+            run_size(n, "learned", None, learned_model(cache, args.seed, min(10_000, min(sizes))))
+            ratio = timings[n, "learned"] / timings[n, "in process"]
+            print(f"  {n:,} enterprises: learned scorer / weighted scorer: {ratio:.2f}x (target <= {MAX_LEARNED_RATIO:g}x)")
+            ok &= ratio <= MAX_LEARNED_RATIO
         if args.dask:
             from distributed import LocalCluster
 

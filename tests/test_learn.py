@@ -157,6 +157,29 @@ def test_cli_learn_from_csv_and_cold_start(tmp_path, capsys, engine):
     assert learn.load_model(tmp_path / "c.json").fallback_ is True
 
 
+def test_cli_suggest_ranks_with_a_learned_model(tmp_path, capsys, engine):
+    """``suggest --model``: the planner's batch run with the learned scorer (its lists and scores are the
+    model's, not the preset's); weights or a preset beside it are refused."""
+    outcomes = learn.simulate_outcomes(engine, "east_west", n_pairs=200, seed=1)
+    f = tmp_path / "o.csv"
+    outcomes.to_csv(f, index=False)
+    assert main(["learn", "--kind", "east_west", "--outcomes", str(f), "--out", str(tmp_path / "m.json")]) == 0
+    model = learn.load_model(tmp_path / "m.json")
+    assert main(["suggest", "--kind", "east_west", "--top", "3", "--model", str(tmp_path / "m.json"),
+                 "--out", str(tmp_path / "s.csv")]) == 0
+    got = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig", dtype={"left_id": str, "right_id": str})
+    want = engine.suggest("east_west", 3, scorer=model)
+    assert got["right_id"].tolist() == want["right_id"].tolist()
+    np.testing.assert_allclose(got["score"], want["score"].round(4))
+    assert "w_baseline" in got.columns and "learned scorer" in capsys.readouterr().err
+    assert main(["suggest", "--kind", "east_west", "--model", str(tmp_path / "m.json"), "--preset", "x",
+                 "--out", str(tmp_path / "t.csv")]) == 2
+    assert "leave out --weights and --preset" in capsys.readouterr().err
+    assert main(["suggest", "--kind", "cluster_market", "--model", str(tmp_path / "m.json"),
+                 "--out", str(tmp_path / "t.csv")]) == 2
+    assert "trained for kind 'east_west'" in capsys.readouterr().err
+
+
 def test_learned_predict_is_the_sum_explain_shows(engine, simulated):
     """Ranking uses ``predict`` and the screen shows ``explain``'s score: the same number to the last bit."""
     _, data = simulated

@@ -138,9 +138,12 @@ def test_scale_benchmark_runs_both_backends_and_checks_the_cross_join(tmp_path):
     # the same scoring and top K in DuckDB SQL and pandas, from the same inputs, identical
     assert any("identical top 20: DuckDB True, pandas True" in x for x in lines), lines
     assert any("Dask (cluster start included) / in process" in x for x in lines), lines
-    # where the time went, on both backends: every stage of the pipeline named with its seconds
+    # the learned scorer (learn --simulate) ranks the same lists, timed against the weighted one
+    assert len([x for x in lines if "1,500 enterprises, learned" in x]) == 1, lines
+    assert any("learned scorer / weighted scorer:" in x for x in lines), lines
+    # where the time went, on every run: every stage of the pipeline named with its seconds
     splits = [x for x in lines if x.strip().startswith("seconds by stage:")]
-    assert len(splits) == 2, lines
+    assert len(splits) == 3, lines
     for split in splits:
         named = dict(part.rsplit(" ", 1) for part in split.split(": ", 1)[1].split("; ")[0].split(", "))
         assert list(named) == ["load", "prepare", "candidates", "features", "scoring", "top_k", "reasons", "rows",

@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", metavar="FILE", help="JSON weights {\"weights\": {feature: weight}} "
                    "overriding the preset's")
     p.add_argument("--preset", help="named weight preset of the kind (see docs/scoring.md)")
+    p.add_argument("--model", metavar="MODEL.json", help="rank with a model learned from outcomes "
+                   "(python -m matcher learn --out MODEL.json) instead of the weights")
     p.add_argument("--min-score", type=float, help="drop pairs scoring below this")
     p.add_argument("--report", action="store_true", help="also print the candidate rules' pair counts")
     p.add_argument("--backend", choices=BACKENDS,
@@ -73,13 +75,22 @@ def run(args: argparse.Namespace) -> int:
     loaded = time.perf_counter()
     dataset = load_dataset(args.data)
     loaded = time.perf_counter() - loaded
+    if args.model and (args.weights or args.preset):
+        raise MatcherError("--model ranks with the learned model; leave out --weights and --preset")
     weights = read_weights(args.weights, kind) if args.weights else None
+    scorer = None
+    if args.model:
+        from matcher.learning.learn import load_model
+
+        scorer = load_model(args.model, kind.name)
+        progress(f"ranking with the model {args.model}: {scorer.status()}")
     engine = DockingEngine(dataset, progress=progress)
-    run_info = new_run(dataset, kind, engine.weights(kind, weights, args.preset), preset=args.preset)
+    run_weights = scorer.weights() if scorer is not None else engine.weights(kind, weights, args.preset)
+    run_info = new_run(dataset, kind, run_weights, preset=args.preset)
     extra = {"run_id": run_info["run_id"], "data_version": run_info["data_version"]}
     options = {name: getattr(args, name) for name in ("neighbours", "product_neighbours", "radius_km")
                if getattr(args, name) is not None}
-    summary = engine.suggest(kind, top=args.top, for_id=args.for_id, weights=weights, preset=args.preset,
+    summary = engine.suggest(kind, top=args.top, for_id=args.for_id, weights=weights, preset=args.preset, scorer=scorer,
                              min_score=args.min_score, backend=args.backend, scheduler=args.scheduler, block_size=args.block_size,
                              out=args.out, extra_columns=extra, metadata=run_info, **options)
     report = summary["report"]
