@@ -589,6 +589,31 @@ def test_a_streamed_csv_leaves_unknown_values_empty_and_reads_back(bundled, tmp_
     assert back["f_capacity"].isna().any() and back["f_capacity"].notna().any()
 
 
+@pytest.mark.parametrize("name", ["q.csv", "q.parquet"])
+def test_the_writer_queues_two_blocks_so_ranking_goes_on_and_keeps_their_order(tmp_path, name):
+    """While the writer is held up on one block, the next block is queued, not waited for (the ranking
+    threads stalled behind a slow block); the file holds the blocks in the order given."""
+    import threading
+    import time
+
+    import pyarrow as pa
+
+    gate = threading.Event()
+    writer = block_writer(tmp_path / name, None, ["n"])
+    real = writer._write_block
+    writer._write_block = lambda table: (gate.wait(10), real(table))
+    started = time.perf_counter()
+    writer.write(pa.table({"n": [1, 2]}))
+    writer.write(pa.table({"n": [3]}))  # with a queue of one this waited for the held-up block
+    queued = time.perf_counter() - started
+    gate.set()
+    writer.close()
+    assert queued < 5
+    back = pd.read_parquet(tmp_path / name) if name.endswith("parquet") else pd.read_csv(tmp_path / name,
+                                                                                       encoding="utf-8-sig")
+    assert back["n"].tolist() == [1, 2, 3]
+
+
 def test_a_writer_given_no_blocks_writes_the_header_only(tmp_path):
     for name in ("none.csv", "none.parquet"):
         writer = block_writer(tmp_path / name, {"run_id": "r"}, output_columns(KIND))

@@ -95,6 +95,27 @@ def test_dask_backend_with_a_client_and_csv_output(engine, cluster, tmp_path):
     assert remote["report"].equals(local["report"])
 
 
+def test_the_cli_on_a_scheduler_warms_the_workers_and_writes_the_local_rows(synthetic, cluster, tmp_path):
+    """``suggest --scheduler``: the workers import the pipeline while the data loads (their first block
+    no longer pays for it) and the file is the in-process run's, byte for byte."""
+    from distributed import Client
+
+    from matcher.cli import main
+    from matcher.docking import backends
+
+    with Client(cluster.scheduler_address) as client:
+        warmed = backends.warm_up(client)
+        assert len(warmed) == 2 and all(f.result() for f in warmed)
+        assert all(client.run(lambda: "matcher.docking.job" in __import__("sys").modules).values())
+    folder = str(synthetic[0])
+    assert main(["suggest", "--kind", KIND, "--data", folder, "--top", "5", "--block-size", "700",
+                 "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask.parquet")]) == 0
+    assert main(["suggest", "--kind", KIND, "--data", folder, "--top", "5", "--block-size", "700",
+                 "--out", str(tmp_path / "local.parquet")]) == 0
+    dask, local = pd.read_parquet(tmp_path / "dask.parquet"), pd.read_parquet(tmp_path / "local.parquet")
+    pd.testing.assert_frame_equal(dask.drop(columns="run_id"), local.drop(columns="run_id"), check_exact=True)
+
+
 def test_dask_without_a_scheduler_or_client_is_a_clear_error(engine):
     from distributed import get_client
 

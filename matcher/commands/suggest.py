@@ -54,10 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from matcher.docking.engine import DockingEngine, new_run
     from matcher.docking.kinds import get_kind
-    from matcher.docking.scoring import read_weights
-    from matcher.ingest.dataset import load_dataset
 
     if not args.out.lower().endswith(OUTPUT_TYPES):
         raise MatcherError(f"--out {args.out}: use a .csv, .xlsx, .json or .parquet file")
@@ -67,10 +64,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"[{time.perf_counter() - started:5.1f}s] {message}", file=sys.stderr, flush=True)
 
     kind = get_kind(args.kind)
+    client, warming = None, []
     if args.scheduler:
-        from matcher.docking.backends import check_scheduler
+        from matcher.docking.backends import check_scheduler, connect, warm_up
 
         check_scheduler(args.scheduler)  # at once, not after the data is loaded
+        client = connect(args.scheduler)
+        warming = warm_up(client)  # the workers import the pipeline while the data loads here (kept until the end)
+    try:
+        return _run(args, kind, client, started, progress)
+    finally:
+        if client is not None:
+            del warming
+            client.close()
+
+
+def _run(args: argparse.Namespace, kind, client, started: float, progress) -> int:
+    from matcher.docking.engine import DockingEngine, new_run
+    from matcher.docking.scoring import read_weights
+    from matcher.ingest.dataset import load_dataset
+
     progress("loading data")
     loaded = time.perf_counter()
     dataset = load_dataset(args.data)
@@ -91,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     options = {name: getattr(args, name) for name in ("neighbours", "product_neighbours", "radius_km")
                if getattr(args, name) is not None}
     summary = engine.suggest(kind, top=args.top, for_id=args.for_id, weights=weights, preset=args.preset, scorer=scorer,
-                             min_score=args.min_score, backend=args.backend, scheduler=args.scheduler, block_size=args.block_size,
+                             min_score=args.min_score, backend=args.backend, scheduler=client, block_size=args.block_size,
                              out=args.out, extra_columns=extra, metadata=run_info, **options)
     report = summary["report"]
     if args.report:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,20 @@ def make_blocks(focal: np.ndarray, block_size: int, lat: np.ndarray | None = Non
     if lat is not None and lon is not None and len(focal) > block_size:
         focal = focal[np.lexsort((focal, z_order(lat[focal], lon[focal])))]
     return [np.sort(focal[s:s + block_size]) for s in range(0, len(focal), block_size)]
+
+
+def prepare_searches(E: Entities, rules: list, params: dict) -> None:
+    """Build the search structures of ``rules`` once, before the blocks (then broadcast with the
+    entities): on ``LOCAL_THREADS`` threads at once (k-d trees and sorts release the GIL)."""
+    if LOCAL_THREADS <= 1 or len(rules) <= 1:
+        for rule in rules:
+            rule.prepare(E, params)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=LOCAL_THREADS, thread_name_prefix="prepare") as pool:
+        for done in [pool.submit(rule.prepare, E, params) for rule in rules]:
+            done.result()
 
 
 def check_backend(backend: str) -> str:
@@ -99,6 +114,26 @@ def _dask_client(scheduler: str | Client | None) -> tuple[Client, bool]:
     return scheduler, False
 
 
+def connect(address: str) -> Client:
+    """A client of the Dask scheduler at ``address`` (the caller closes it)."""
+    return _dask_client(address)[0]
+
+
+def warm_up(client: Client) -> list:
+    """Have every worker import the pipeline now, without waiting: a worker's first block would
+    otherwise start with two seconds of imports (numpy, pandas, pyarrow, scipy, scikit-learn), after
+    the data is loaded; meanwhile the client loads and prepares the data."""
+    workers = list(client.scheduler_info().get("workers", {}))
+    return [client.submit(_import_pipeline, workers=[w], allow_other_workers=False, pure=False) for w in workers]
+
+
+def _import_pipeline() -> bool:
+    import matcher.docking.job  # noqa: F401 - the modules a block runs
+    import matcher.outputs.writers  # noqa: F401
+
+    return True
+
+
 def check_scheduler(address: str, timeout_s: float = 3.0) -> None:
     """Say at once when a ``tcp://host:port`` scheduler address is malformed or nothing listens there
     (before a long job loads its data); other schemes are left to Dask."""
@@ -124,6 +159,9 @@ def check_scheduler(address: str, timeout_s: float = 3.0) -> None:
 def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | Client | None = None) -> Iterator[BlockResult]:
     """Blocks on a Dask cluster, yielded in block order, with a bounded number in flight."""
     client, own = _dask_client(scheduler)
+    # a worker's threads are its share of the machine: its k-d tree queries use one thread each
+    # (with every core per query, two 1-thread workers ran their blocks a fifth slower)
+    job = replace(job, params={**job.params, "query_workers": 1})
     try:
         shared = client.scatter(E, broadcast=True, hash=False)
         window = 2 * max(1, len(client.scheduler_info().get("workers", {}))) + 1

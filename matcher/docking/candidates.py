@@ -129,7 +129,8 @@ class NearestRule:
     def pairs(self, E: Entities, focal: np.ndarray, params: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         self.prepare(E, params)
         return search.candidate_pairs(E.stages, E.need, E.lat, E.lon, E.indexes[(self.name, DEFAULT_MIN_NEED)],
-                                      focal, int(params["neighbours"]), params.get("radius_km"))
+                                      focal, int(params["neighbours"]), params.get("radius_km"),
+                                      params.get("query_workers"))
 
 
 @dataclass(frozen=True)

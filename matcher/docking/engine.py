@@ -338,9 +338,7 @@ class DockingEngine:
         listed[focal] = True
         job = Job(kind.name, None if top is None else int(top), scorer, params, min_score, listed, texts)
         with stages("prepare"):
-            for rule in kind.rules:
-                if C.is_search(rule):
-                    rule.prepare(E, params)  # built once here, broadcast with the entities
+            B.prepare_searches(E, [rule for rule in kind.rules if C.is_search(rule)], params)
             blocks = B.make_blocks(focal, int(block_size), E.lat, E.lon)
         self.progress(f"{backend}: ranking {len(focal):,} {kind.name} lists in {len(blocks):,} block(s)")
         results = B.run_local(E, blocks, job) if backend == "blocks" else B.run_dask(E, blocks, job, scheduler)

@@ -269,9 +269,13 @@ def _docking_rows(dockings: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
     """Documented dockings whose two ids are both rows here, as positions (``li``, ``ri``) and item."""
     if dockings is None or dockings.empty:
         return pd.DataFrame({"li": np.zeros(0, np.int64), "ri": np.zeros(0, np.int64), "item": []})
-    index = {i: n for n, i in enumerate(ids)}
-    left = dockings["left"].astype(str).str.strip().map(index)
-    right = dockings["right"].astype(str).str.strip().map(index)
+    index = pd.Index(ids)  # unique ids; a hash lookup of the few documented dockings, not a 1M-key dict
+
+    def position(column: str) -> pd.Series:
+        found = index.get_indexer(dockings[column].astype(str).str.strip().to_numpy(dtype=object))
+        return pd.Series(np.where(found >= 0, found, np.nan), index=dockings.index)
+
+    left, right = position("left"), position("right")
     item = dockings["item"].fillna("").astype(str) if "item" in dockings.columns else pd.Series("", index=dockings.index)
     item = item.where(item != "", "row " + dockings.index.astype(str))  # no item: each row its own evidence
     both = left.notna() & right.notna()

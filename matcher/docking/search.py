@@ -58,14 +58,16 @@ def stage_trees(stages: np.ndarray, need: np.ndarray, lat: np.ndarray, lon: np.n
 
 
 def candidate_pairs(stages: np.ndarray, need: np.ndarray, lat: np.ndarray, lon: np.ndarray, trees: dict, focal: np.ndarray, neighbours: int,
-                    radius_km: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each focal entity's ``neighbours`` nearest chain-adjacent partners (ties by position).
+                    radius_km: float | None = None, workers: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each focal entity's ``neighbours`` nearest chain-adjacent partners (ties by position); the
+    k-d tree queries run on ``workers`` threads (default ``QUERY_WORKERS``).
 
     Returns ``(focal, partner, km)`` sorted by focal, then distance, then partner (distance order is
     the order of chord lengths between unit vectors, i.e. great-circle order); at most
     ``neighbours`` rows per focal entity, whatever its number of stages.
     """
     min_need = trees["min_need"]
+    workers = QUERY_WORKERS if workers is None else workers
     focal = focal[~np.isnan(lat[focal]) & ~np.isnan(lon[focal])]
     empty = np.zeros(0, dtype=np.int64)
     if len(focal) == 0:
@@ -112,7 +114,7 @@ def candidate_pairs(stages: np.ndarray, need: np.ndarray, lat: np.ndarray, lon: 
 
     def ask(members: np.ndarray, tree: cKDTree, rows: np.ndarray, k: int) -> list[np.ndarray]:
         """The keys of the ``k`` nearest members of the focal ``rows`` (and of members tied at the cut)."""
-        chord, idx = tree.query(xyz[rows], k=k, workers=QUERY_WORKERS)
+        chord, idx = tree.query(xyz[rows], k=k, workers=workers)
         chord, idx = np.asarray(chord).reshape(len(rows), k), np.asarray(idx).reshape(len(rows), k)
         out = [keys(np.repeat(focal[rows], k), members[idx].ravel(), chord.ravel())]
         if k < len(members):
@@ -121,7 +123,7 @@ def candidate_pairs(stages: np.ndarray, need: np.ndarray, lat: np.ndarray, lon: 
             # did not return is at least that far), so the cut goes by id
             tied = np.flatnonzero(chord[:, -1] == chord[:, -2])
             if len(tied):
-                balls = tree.query_ball_point(xyz[rows[tied]], chord[tied, -1], workers=QUERY_WORKERS)
+                balls = tree.query_ball_point(xyz[rows[tied]], chord[tied, -1], workers=workers)
                 for row, ball in zip(tied, balls, strict=True):
                     extra = np.setdiff1d(np.asarray(ball, dtype=np.int64), idx[row])
                     out.append(keys(np.full(len(extra), focal[rows[row]]), members[extra],

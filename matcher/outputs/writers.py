@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 class BlockWriter:
     """Append suggestion blocks to one file, on a background thread, never leaving a half file.
 
-    pyarrow formats and compresses without holding the GIL, so one block is written while the
-    next is ranked. At most one block waits to be written (memory stays bounded); blocks are written
-    in the order given, and an error in writing is raised by the next ``write`` or by ``close``.
+    pyarrow formats and compresses without holding the GIL, so blocks are written while the next
+    are ranked. At most ``QUEUE`` blocks wait to be written (memory stays bounded; with one, the
+    ranking threads stalled whenever one block took the writer longer than usual); blocks are written
+    in the order given, and an error in writing is raised by a later ``write`` or by ``close``.
     Rows go to ``FILE.partial``, renamed to ``FILE`` by a successful ``close``; ``abort`` (or a
     failed close) removes it. Text that would start a spreadsheet formula is neutralised in every
     format (``export.neutralise_cell``). Subclasses say how a block is written.
@@ -43,18 +44,22 @@ class BlockWriter:
         self._handle = self._partial.open("wb")
         self._writer = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="block-writer")
-        self._pending = None
+        self._pending: list = []
         self.write_seconds = 0.0  # formatting and writing, on the writer's thread
         self.wait_seconds = 0.0  # the caller waiting for the writer (writing not overlapped with ranking)
 
+    #: Blocks that may wait for the writer at once.
+    QUEUE = 2
+
     def write(self, table: pa.Table) -> None:
-        self._wait()
-        self._pending = self._pool.submit(self._write, table)
+        self._wait(self.QUEUE - 1)
+        self._pending.append(self._pool.submit(self._write, table))
         self.rows += table.num_rows
 
-    def _wait(self) -> None:
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
+    def _wait(self, keep: int = 0) -> None:
+        """Until at most ``keep`` blocks wait (the oldest first: the writer takes them in order)."""
+        while len(self._pending) > keep:
+            pending = self._pending.pop(0)
             started = time.perf_counter()
             try:
                 pending.result()
