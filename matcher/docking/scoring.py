@@ -118,11 +118,7 @@ class WeightedScorer(BaseEstimator):
         (the same additions, in the same order, as ``contributions(X).sum(axis=1)``, without the
         pairs x features matrix)."""
         check_is_fitted(self, "weights_")
-        X = _with_features(X, self.feature_names_in_)
-        score = np.zeros(len(X), dtype=np.float64)
-        for name, weight in zip(self.feature_names_in_, self.weights_, strict=True):
-            score += np.nan_to_num(X[name].to_numpy(dtype=np.float64, na_value=np.nan), nan=0.0) * weight
-        return score
+        return weighted_sum(X, self.feature_names_in_, self.weights_)
 
     decision_function = predict
 
@@ -142,8 +138,23 @@ def explanation_frame(names: Iterable[str], values: np.ndarray, weights: np.ndar
         cols[f"w_{name}"] = np.full(len(values), weights[j]) if np.ndim(weights) == 1 else weights[:, j]
         cols[f"c_{name}"] = contrib[:, j]
     out = pd.DataFrame(cols, index=index)
-    out["score"] = contrib.sum(axis=1)
+    score = np.zeros(len(contrib), dtype=np.float64)
+    for j in range(contrib.shape[1]):  # left to right from zero, as ``weighted_sum`` ranks (numpy's row sum
+        score += contrib[:, j]  # adds eight or more columns pairwise: other last bits)
+    out["score"] = score
     return out
+
+
+def weighted_sum(X: pd.DataFrame, names: Iterable[str], weights: np.ndarray) -> np.ndarray:
+    """Per row, the features' contributions (unknown as 0) added from zero, feature by feature: the
+    same additions in the same order as ``explanation_frame``'s score, without the pairs x features
+    matrix (shared by all scorers, so a ranked score equals the score ``explain`` shows)."""
+    names = list(names)
+    X = _with_features(X, names)
+    score = np.zeros(len(X), dtype=np.float64)
+    for name, weight in zip(names, weights, strict=True):
+        score += np.nan_to_num(X[name].to_numpy(dtype=np.float64, na_value=np.nan), nan=0.0) * weight
+    return score
 
 
 def feature_values(X: pd.DataFrame, names: Iterable[str]) -> np.ndarray:

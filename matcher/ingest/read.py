@@ -276,9 +276,11 @@ def _finish(
     return cells
 
 
-def _csv_source(text: str) -> io.BytesIO | io.StringIO:
+def _csv_source(text: str, utf8: bytes | None = None) -> io.BytesIO | io.StringIO:
     """The text as UTF-8 bytes for pandas' C parser, which reads bytes: handed text, pandas re-encodes
     it in small chunks in Python (half the time of loading a million-row registry)."""
+    if utf8 is not None:
+        return io.BytesIO(utf8)
     try:
         return io.BytesIO(text.encode("utf-8"))
     except UnicodeEncodeError:  # text that no encoding maps (lone surrogates): pandas reads it as text
@@ -292,9 +294,11 @@ def read_csv_text(
     *,
     common_aliases: bool = True,
     as_typed: bool = False,
+    utf8: bytes | None = None,
 ) -> pd.DataFrame:
     """Parse CSV text into stripped text cells indexed by Excel row number (``as_typed``: see
-    :func:`read_table`).
+    :func:`read_table`). ``utf8``: the text's own UTF-8 bytes when the caller has them (a file read
+    as UTF-8), so they are not encoded again.
 
     Raises
     ------
@@ -310,7 +314,7 @@ def read_csv_text(
     if first_line.count(sep) + 1 > limits.MAX_COLUMNS:  # before parsing: work stays linear in the columns
         raise file_error(file, f"the header has {first_line.count(sep) + 1:,} columns, more than "
                          f"{limits.MAX_COLUMNS}", row=1)
-    source = _csv_source(text)
+    source = _csv_source(text, utf8)
     raw = arrow_cells(source, sep) if isinstance(source, io.BytesIO) else None
     try:
         if raw is None:  # pandas reads what pyarrow refused, and says exactly what is wrong
@@ -589,5 +593,7 @@ def _read_table(
     data = path.read_bytes()
     if data[:4] == b"PK\x03\x04":
         raise file_error(path, "the file is an Excel workbook or zip archive; name it .xlsx")
-    text, _ = decode_text(data, path)
-    return read_csv_text(text, path, aliases, common_aliases=common_aliases, as_typed=as_typed)
+    text, encoding = decode_text(data, path)
+    utf8 = data[3:] if data[:3] == b"\xef\xbb\xbf" else data  # the file's own bytes: not encoded again
+    return read_csv_text(text, path, aliases, common_aliases=common_aliases, as_typed=as_typed,
+                         utf8=utf8 if encoding == "utf-8-sig" else None)

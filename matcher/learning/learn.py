@@ -49,7 +49,14 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from matcher.docking.kinds import get_kind
-from matcher.docking.scoring import WeightedScorer, as_frame, explanation_frame, feature_values, read_json
+from matcher.docking.scoring import (
+    WeightedScorer,
+    as_frame,
+    explanation_frame,
+    feature_values,
+    read_json,
+    weighted_sum,
+)
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.outputs.atomic import write_text
 
@@ -224,11 +231,10 @@ class LearnedScorer(BaseEstimator):
         """Scores, one per row: log-odds of a good outcome (the weighted score when ``fallback_``)."""
         if self._is_fallback():
             return self.weighted_.predict(X)
-        values = self._values(X)
-        # the same sum as ``explain`` (contributions, then the intercept's), so a ranked score and the
-        # score shown are the same number to the last bit
-        return (np.nan_to_num(np.c_[values, np.ones(len(values))], nan=0.0) * np.r_[self.coef_, self.intercept_]
-                ).sum(axis=1)
+        check_is_fitted(self, "coef_")
+        # ``explain``'s sum, in its order: the contributions from zero, then the intercept's (1 x it),
+        # so a ranked score and the score shown are the same number to the last bit
+        return weighted_sum(X, self.feature_names_in_, self.coef_) + self.intercept_
 
     decision_function = predict
 
