@@ -150,9 +150,10 @@ class ParquetBlockWriter(BlockWriter):
         # dictionaries where values repeat (text, the weights); scores and features are nearly all
         # distinct, and trying a dictionary on them costs a quarter of the writing for nothing
         repeated = [f.name for f in schema if not pa.types.is_floating(f.type) or f.name.startswith("w_")]
-        # min/max statistics where a reader filters (ids, kind, rank, names, score: "score >= 0.6"
-        # skips row groups); on the feature parts they cost a sixth of the writing and serve no query
-        filtered = [f.name for f in schema if not pa.types.is_floating(f.type) or f.name == "score"]
+        # min/max statistics where a reader's filter can skip row groups ("rank <= 5", "score >= 0.6",
+        # a kind); row groups are spatial tiles, so the min and max of ids and names span nearly
+        # everything, and statistics on text and feature parts cost a fifth of the writing for nothing
+        filtered = [f.name for f in schema if f.name in ("kind", "rank", "score")]
         return pq.ParquetWriter(self._handle, schema, compression="zstd", use_dictionary=repeated,
                                 write_statistics=filtered)
 
