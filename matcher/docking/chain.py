@@ -18,7 +18,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -26,7 +25,9 @@ from matcher.exceptions import MatcherError
 from matcher.outputs.atomic import replacing, write_text
 from matcher.vocab import CLUSTER, ENTERPRISE, MARKET, STAGE_ORDER, STAGES
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # networkx is imported where a graph is built or written, not by a registry run
+    import networkx as nx
+
     from matcher.ingest.dataset import Dataset
 
 #: Stages that make goods; trading and machinery serve the chain but do not transform fibre.
@@ -115,6 +116,8 @@ def build_chain_graph(dataset: Dataset, include_enterprises: bool = True) -> nx.
         Stage nodes ``stage:<name>`` with ``supplies`` edges weighted by IO strength; entity nodes
         (id) with ``works_in`` edges to stages and ``buys_from`` edges from stages.
     """
+    import networkx as nx
+
     G = nx.DiGraph(name="textile chain", data_version=getattr(dataset, "version", ""))
     for stage, (zh, en) in STAGES.items():
         G.add_node(f"stage:{stage}", kind="stage", stage=stage, name_zh=zh, name_en=en, order=STAGE_ORDER[stage])
@@ -282,6 +285,8 @@ def export_graph(G: nx.DiGraph, path: str | Path) -> Path:
     Text attributes are neutralised like every export (a name starting with ``=`` gets a leading
     quote), because graph tools such as Gephi can re-export them to spreadsheets.
     """
+    import networkx as nx
+
     from matcher.outputs.cells import neutralise_cell
 
     path = Path(path)
