@@ -137,7 +137,7 @@ def explanation_frame(names: Iterable[str], values: np.ndarray, weights: np.ndar
         cols[f"f_{name}"] = values[:, j]
         cols[f"w_{name}"] = np.full(len(values), weights[j]) if np.ndim(weights) == 1 else weights[:, j]
         cols[f"c_{name}"] = contrib[:, j]
-    out = pd.DataFrame(cols, index=index)
+    out = pd.DataFrame(cols, index=index, copy=False)  # the columns as they are, not stacked into one block
     score = np.zeros(len(contrib), dtype=np.float64)
     for j in range(contrib.shape[1]):  # left to right from zero, as ``weighted_sum`` ranks (numpy's row sum
         score += contrib[:, j]  # adds eight or more columns pairwise: other last bits)
