@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run the blocks on this Dask scheduler (e.g. tcp://10.0.0.5:8786), implies --backend dask")
     p.add_argument("--block-size", type=int, default=20_000, metavar="N",
-                   help="entities ranked per block (blocks and dask backends); bounds memory (default 20000)")
+                   help="most entities ranked per block (blocks and dask backends); bounds memory (default 20000; "
+                   "the blocks backend makes smaller blocks when that keeps both threads busy)")
     p.add_argument("--neighbours", type=int, metavar="N",
                    help="enterprise kind: nearest chain-adjacent candidates per enterprise (default 50)")
     p.add_argument("--product-neighbours", type=int, metavar="N",

@@ -34,6 +34,23 @@ DEFAULT_BLOCK_SIZE = 20_000
 LOCAL_THREADS = min(2, os.cpu_count() or 1)
 
 
+#: The blocks backend gives each thread at least this many blocks when the lists allow (with 5 blocks
+#: on 2 threads the last one ran alone: 100k firms took 9.3 s in blocks of 20,000, 7.9 s in 8 blocks).
+BLOCKS_PER_THREAD = 4
+#: ... but never blocks smaller than this for balance alone (each block has a fixed cost).
+MIN_BALANCED_BLOCK = 2_000
+
+
+def balanced_block_size(n: int, block_size: int, threads: int | None = None) -> int:
+    """The block size the ``blocks`` backend uses for ``n`` lists: at most ``block_size`` (the memory
+    bound), and small enough that ``threads`` threads share the blocks evenly."""
+    threads = LOCAL_THREADS if threads is None else threads
+    if threads <= 1 or block_size <= MIN_BALANCED_BLOCK:
+        return block_size
+    even = -(-n // (BLOCKS_PER_THREAD * threads))
+    return min(block_size, max(even, MIN_BALANCED_BLOCK))
+
+
 def make_blocks(focal: np.ndarray, block_size: int, lat: np.ndarray | None = None,
                 lon: np.ndarray | None = None) -> list[np.ndarray]:
     """Focal entities in blocks of ``block_size``, each block sorted by position (= id).

@@ -339,7 +339,8 @@ class DockingEngine:
         job = Job(kind.name, None if top is None else int(top), scorer, params, min_score, listed, texts)
         with stages("prepare"):
             B.prepare_searches(E, [rule for rule in kind.rules if C.is_search(rule)], params)
-            blocks = B.make_blocks(focal, int(block_size), E.lat, E.lon)
+            size = B.balanced_block_size(len(focal), int(block_size)) if backend == "blocks" else int(block_size)
+            blocks = B.make_blocks(focal, size, E.lat, E.lon)
         self.progress(f"{backend}: ranking {len(focal):,} {kind.name} lists in {len(blocks):,} block(s)")
         results = B.run_local(E, blocks, job) if backend == "blocks" else B.run_dask(E, blocks, job, scheduler)
         return self._collect(kind, E, results, blocks, out, extra_columns, metadata, started, backend, len(focal),
