@@ -389,6 +389,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated enterprise counts")
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dask-workers", choices=("processes", "threads"), default="processes",
+                        help="the Dask LocalCluster's 2 workers as processes (default) or as threads of this "
+                        "process (one copy of the entities for both, no pickling between them; TCP to the command)")
     parser.add_argument("--dask", action="store_true", help="also run each size on a local Dask cluster "
                         "(2 worker processes, 1 thread each)")
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
@@ -415,7 +418,10 @@ def main() -> None:
         nonlocal ok
         data = ensure_data(cache, n, args.seed)
         out = cache / f"suggestions_{n}.{args.format}"
-        worker_pids = [w.process.pid for w in cluster.workers.values()] if address else []
+        threads = args.dask_workers == "threads"
+        # thread workers live in this process: its RSS is theirs (and the benchmark's, a few hundred MB)
+        worker_pids = ([os.getpid()] if threads else [w.process.pid for w in cluster.workers.values()]) \
+            if address else []
         r = run_cli(cli_command(data, out, args.top, address, model), worker_pids)
         size = out.stat().st_size
         out.unlink(missing_ok=True)
@@ -454,9 +460,11 @@ def main() -> None:
             from distributed import LocalCluster
 
             started = time.perf_counter()
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+            threads = args.dask_workers == "threads"
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=not threads,
+                                   protocol="tcp://", dashboard_address=None)
             cluster_start = time.perf_counter() - started
-            print(f"  Dask LocalCluster (2 workers) started in {cluster_start:.1f} s", flush=True)
+            print(f"  Dask LocalCluster (2 workers as {args.dask_workers}) started in {cluster_start:.1f} s", flush=True)
             for n in sizes:
                 run_size(n, "dask", cluster.scheduler_address)
             cluster.close()  # before the cross join: its idle workers still hold the last data set

@@ -171,3 +171,22 @@ def test_scale_benchmark_runs_both_backends_and_checks_the_cross_join(tmp_path):
                                "writing", "waiting_for_writer"]
         assert all(float(v) >= 0 for v in named.values()) and float(named["candidates"]) > 0
     assert lines[-1] in ("RESULT PASS", "RESULT FAIL")  # 300 firms is too few for the 20x speed target
+
+
+def test_scale_benchmark_runs_dask_workers_as_threads(tmp_path):
+    """``--dask-workers threads``: both workers in one process (one copy of the entities), reached by the
+    command over TCP like any scheduler; the same candidate count as in process."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "benchmarks" / "bench_scale.py"), "--sizes", "1500", "--dask",
+                           "--dask-workers", "threads", "--no-learned", "--cross-join", "0", "--formulations", "0",
+                           "--cache", str(tmp_path)], cwd=root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any("2 workers as threads" in x for x in lines), lines
+    runs = [x for x in lines if "1,500 enterprises, in process" in x or "1,500 enterprises, dask" in x]
+    assert len(runs) == 2
+    assert len({x.split("wall, ")[1].split(" candidate")[0] for x in runs}) == 1
