@@ -83,13 +83,24 @@ def _nav(page, label: str) -> None:
 
 def _tick_first_row(page) -> None:
     """Tick the first pair of the Explore page's ranking and wait for its explanation."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     grid = page.get_by_test_id("stDataFrame").first
-    grid.wait_for()
-    _idle(page)
-    box = grid.bounding_box()
-    # the row-selection column is the left edge of the grid; the first row sits under the header
-    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
-    page.get_by_text("对接解释：").wait_for()
+    explained = page.get_by_text("对接解释：")
+    for attempt in range(3):
+        grid.wait_for()
+        _idle(page)
+        if attempt and explained.count():  # the earlier click did land, only slowly: another would untick it
+            break
+        box = grid.bounding_box()
+        # the row-selection column is the left edge of the grid; the first row sits under the header
+        page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+        try:  # under load, a rerun still running when the idle wait returned can swallow the click
+            explained.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    explained.wait_for()
     _idle(page)
 
 
