@@ -289,6 +289,7 @@ def render_reasons(table: pa.Table | pd.DataFrame) -> tuple[np.ndarray, np.ndarr
     columns of the kind's features and its detail columns (stage names as text).
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from matcher.docking.kinds import get_kind
 
@@ -299,7 +300,7 @@ def render_reasons(table: pa.Table | pd.DataFrame) -> tuple[np.ndarray, np.ndarr
     if n == 0:
         return zh, en
     kinds = table.column("kind").to_numpy(zero_copy_only=False).astype(str)
-    stage_index = {name: i for i, name in enumerate(STAGE_NAMES)}
+    stages = pa.array(list(STAGE_NAMES), pa.string())
     for name in sorted(set(kinds)):
         kind = get_kind(name)
         rows = np.flatnonzero(kinds == name)
@@ -312,10 +313,11 @@ def render_reasons(table: pa.Table | pd.DataFrame) -> tuple[np.ndarray, np.ndarr
         for c in kind.details:
             if c not in part.column_names:
                 continue
-            values = part.column(c).to_numpy(zero_copy_only=False)
-            if c in STAGE_COLUMNS:
-                values = np.array([stage_index.get(v, -1) if isinstance(v, str) else -1 for v in values], dtype=np.int64)
-            columns[c] = values
+            if c in STAGE_COLUMNS:  # stage names back to their indices, "" or missing -> -1, in arrow
+                found = pc.index_in(part.column(c), value_set=stages)
+                columns[c] = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            else:
+                columns[c] = part.column(c).to_numpy(zero_copy_only=False)
         a, b = reasons(columns, list(kind.features))
         zh[rows], en[rows] = a, b
     return zh, en
