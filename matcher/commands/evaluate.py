@@ -24,6 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--known", metavar="FILE",
                    help="known dockings CSV (default: data/known_dockings.csv)")
+    p.add_argument("--regional", metavar="FILE",
+                   help="documented dockings whose partner is named only as a province or city (columns query, "
+                   "partner_provinces, partner_places; default: data/known_dockings_regional.csv unless --known is "
+                   "given); printed after the pairs")
     p.add_argument("--kind", choices=list(KINDS), default=None,
                    help="docking kind to evaluate (required with --known; enterprise with --benetton)")
     p.add_argument("--k", type=int, default=10, help="cut-off K of Hits@K and NDCG@K (default 10)")
@@ -44,12 +48,19 @@ def _progress(message: str) -> None:
     print(f"[evaluate] {message}", file=sys.stderr, flush=True)
 
 
+def _bundled_regional() -> str | None:
+    from matcher.learning.regional import REGIONAL_DOCKINGS
+
+    return str(REGIONAL_DOCKINGS) if REGIONAL_DOCKINGS.is_file() else None
+
+
 def run(args: argparse.Namespace) -> int:
     from matcher.learning import benetton as bt
     from matcher.learning import evaluate as ev
 
     started = time.monotonic()
     scorers = {}
+    by_region = None
     if args.benetton is not None:
         benetton_kind = ENTERPRISE_DOCKING.name
         if args.kind not in (None, benetton_kind):
@@ -84,7 +95,15 @@ def run(args: argparse.Namespace) -> int:
         known = args.known or ev.KNOWN_DOCKINGS
         result = ev.evaluate_known(engine, known, args.kind, k=args.k, seed=args.seed, sides=args.sides,
                                    scorers=scorers)
+        regional = args.regional or (None if args.known else _bundled_regional())
+        if regional:
+            from matcher.learning.regional import evaluate_regional
+
+            _progress("ranking the documented dockings named by region")
+            by_region = evaluate_regional(engine, regional, args.kind, k=args.k, seed=args.seed, scorers=scorers)
     print(result.report())
+    if by_region is not None:
+        print(by_region.report(str(regional)))
     if args.out:
         from matcher.outputs.export import write_csv
 

@@ -1,0 +1,96 @@
+"""Documented dockings named only by region: reading, the rank of the region's best-placed partner, AUC."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matcher.cli import main
+from matcher.learning import regional as rg
+
+HEADER = "query,partner_provinces,partner_places,kind,item\n"
+
+
+def _write(tmp_path, body: str):
+    path = tmp_path / "regional.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def test_bundled_rows_are_all_used_and_every_method_ranks_them(engine):
+    for kind, rows in (("east_west", 20), ("cluster_market", 1)):
+        result = rg.evaluate_regional(engine, rg.REGIONAL_DOCKINGS, kind)
+        assert result.problems.empty, result.problems
+        metrics = result.metrics.set_index("method")
+        assert list(metrics.index) == list(rg.METHODS)
+        assert (metrics["queries"] == rows).all()
+        ranks = result.ranks
+        assert (ranks["rank"] >= 1).all() and (ranks["rank"] <= ranks["of"]).all()
+        assert ranks["auc"].between(0, 1).all()
+
+
+def test_the_rank_is_the_best_placed_member_and_auc_counts_every_member(engine, tmp_path):
+    # the region of Aksu's top eastern partner ranks first; a region of only its last-ranked partners does not
+    E = engine.entities("east_west")
+    pf = engine.features("east_west")
+    scores = np.asarray(engine.scorer("east_west").predict(pf.X))
+    mine = pf.pairs.assign(score=scores)
+    u = E.index["C123"]
+    mine = mine[(mine["li"] == u) | (mine["ri"] == u)].sort_values("score", ascending=False)
+    partner = np.where(mine["li"] == u, mine["ri"], mine["li"])
+    table = E.table
+    top = table.iloc[partner[0]]
+    path = _write(tmp_path, f"C123,{top['province']},,east_west,T1\n")
+    result = rg.evaluate_regional(engine, path, "east_west")
+    row = result.ranks[result.ranks["method"] == "engine"].iloc[0]
+    assert row["rank"] == 1.0
+    members = (table["province"].astype(str) == top["province"]).to_numpy()[partner]
+    expected = np.mean([(a > b) + 0.5 * (a == b) for a in mine["score"].to_numpy()[members]
+                        for b in mine["score"].to_numpy()[~members]])
+    assert row["auc"] == pytest.approx(expected, abs=0.02)  # non-candidates tie at the bottom
+
+
+def test_places_match_whole_words_and_bad_rows_are_listed(engine, tmp_path):
+    path = _write(tmp_path, "C094,,Wuxi,east_west,A\n"          # Jiangyin (Wuxi), not Zhili (Wuxing)
+                            "C999,Zhejiang,,east_west,B\n"     # no such entity
+                            "C094,Atlantis,,east_west,C\n"     # not a province
+                            "C094,,Nowhere,east_west,D\n"      # names no town
+                            "M001,Zhejiang,,east_west,E\n"     # a market has no east-west partners
+                            "C094,Xinjiang,,east_west,F\n")    # no eastern partner there
+    rows, problems = rg.read_regional(path, "east_west", engine.entities("east_west"))
+    table = engine.entities("east_west").table
+    members = table["id"][rows.iloc[0]["members"]].tolist()
+    assert "C001" in members and "C017" in members and "C029" not in members
+    assert rows["item"].tolist() == ["A"]
+    reasons = list(zip(problems["value"].astype(str), problems["reason"], strict=True))
+    assert ("C999", "no bundled entity has this id") in reasons
+    assert ("Atlantis", "not a province's English name") in reasons
+    assert ("Nowhere", "names no bundled entity's town or city (skipped)") in reasons
+    assert ("Nowhere", "no possible partner of the query is in this region") in reasons
+    assert any(v == "M001" and r.startswith("not on a side of east_west") for v, r in reasons)
+    assert ("Xinjiang", "no possible partner of the query is in this region") in reasons
+    assert set(problems["row"]) == {3, 4, 5, 6, 7}  # rows as in Excel
+
+
+def test_the_rows_own_item_gives_no_docking_experience(engine, tmp_path):
+    # D35's pair (Dalang - Pingnan) is documented: ranked under item D35 it vouches for nothing
+    same = rg.evaluate_regional(engine, _write(tmp_path, "C161,Guangdong,,east_west,D35\n"), "east_west")
+    other = rg.evaluate_regional(engine, _write(tmp_path, "C161,Guangdong,,east_west,X\n"), "east_west")
+    pick = {name: r.ranks.set_index("method") for name, r in (("same", same), ("other", other))}
+    assert pick["same"].at["docking_popularity", "auc"] < pick["other"].at["docking_popularity", "auc"]
+
+
+def test_cli_prints_the_regional_rows_after_the_pairs(capsys, tmp_path):
+    assert main(["evaluate", "--kind", "east_west"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("rank of the true partner per query") < out.index("named only as a province or city")
+    assert "engine MRR / best baseline" in out
+    known = tmp_path / "known.csv"
+    pd.DataFrame({"left": ["C039"], "right": ["C145"]}).to_csv(known, index=False)
+    assert main(["evaluate", "--kind", "east_west", "--known", str(known)]) == 0
+    assert "named only as a province or city" not in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("query\nC094\n", encoding="utf-8")
+    assert main(["evaluate", "--kind", "east_west", "--regional", str(bad)]) == 2
+    assert "missing column(s) partner_provinces, partner_places" in capsys.readouterr().err
