@@ -94,3 +94,31 @@ def test_cli_prints_the_regional_rows_after_the_pairs(capsys, tmp_path):
     bad.write_text("query\nC094\n", encoding="utf-8")
     assert main(["evaluate", "--kind", "east_west", "--regional", str(bad)]) == 2
     assert "missing column(s) partner_provinces, partner_places" in capsys.readouterr().err
+
+
+def test_a_region_is_found_when_any_of_its_partners_is_first():
+    from matcher.learning.crossval import list_ranks
+    from matcher.learning.fit import fit_weights
+
+    X = np.array([[0.9, 0.0], [0.1, 1.0], [0.8, 0.2], [0.0, 0.5]])
+    # the region is rows 0 and 2: feature 0 puts it first, feature 1 puts row 1 first
+    assert list_ranks([(X, np.array([0, 2]))], np.array([1.0, 0.0]))[0] == 1.0
+    assert list_ranks([(X, np.array([0, 2]))], np.array([0.0, 1.0]))[0] == 3.0  # row 2 (0.2) after 1.0, 0.5
+    w = fit_weights([(X, np.array([0, 2]))], prior=np.array([0.5, 0.5]), l2=0.01)
+    assert w[0] > w[1]
+    # one true row as an int and as a one-element array fit the same weights
+    single = fit_weights([(X, 1)], prior=np.array([0.5, 0.5]), l2=0.01)
+    assert np.allclose(single, fit_weights([(X, np.array([1]))], prior=np.array([0.5, 0.5]), l2=0.01))
+
+
+def test_regional_lists_hold_the_query_candidates_and_the_regions_rows(engine):
+    E, pf = engine.entities("east_west"), engine.features("east_west")
+    rows, _ = rg.read_regional(rg.REGIONAL_DOCKINGS, "east_west", E)
+    lists = rg.regional_lists(E, pf, rows)
+    assert sum(len(v) for v in lists.values()) == len(rows)
+    li, ri = pf.pairs["li"].to_numpy(), pf.pairs["ri"].to_numpy()
+    province = E.table["province"].astype(str).to_numpy()
+    for mine, true in lists["D31"]:  # Kashgar <- Guangdong
+        partner = np.where(li[mine] == E.index["C128"], ri[mine], li[mine])
+        assert set(province[partner[true]]) == {"Guangdong"}
+        assert "Guangdong" not in set(np.delete(province[partner], true))

@@ -105,11 +105,14 @@ def blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: set
 
 
 def list_ranks(lists: list, w: np.ndarray) -> np.ndarray:
-    """The true row's realistic rank in each list under weights ``w``."""
+    """The true row's realistic rank in each list under weights ``w`` (for a list with several true
+    rows, a documented region's partners, the best-placed one's rank among the others)."""
     ranks = []
     for Xq, t in lists:
         s = np.nan_to_num(Xq, nan=0.0) @ w
-        ranks.append(realistic_rank(np.delete(s, t), s[t]))
+        true = np.zeros(len(s), dtype=bool)
+        true[t] = True
+        ranks.append(realistic_rank(s[~true], s[true].max()))
     return np.asarray(ranks, dtype=np.float64)
 
 

@@ -45,7 +45,9 @@ def fit_weights(lists: Sequence[tuple[np.ndarray, int]], prior: np.ndarray,
     ----------
     lists : sequence of (X, true)
         One query's candidate pairs' feature values (rows x features, unknown as NaN, counted as 0
-        as the scorer does) and the row of its documented partner.
+        as the scorer does) and the row of its documented partner, or the rows of a documented
+        region's partners (any of them first counts: the loss is minus the log of their summed
+        probability).
     prior : ndarray
         The preset's weights; normalised to shares.
     """
@@ -53,7 +55,8 @@ def fit_weights(lists: Sequence[tuple[np.ndarray, int]], prior: np.ndarray,
     prior = prior / prior.sum()
     if not lists:
         return prior
-    blocks = [(np.nan_to_num(np.asarray(Xq, dtype=np.float64), nan=0.0), int(t)) for Xq, t in lists]
+    blocks = [(np.nan_to_num(np.asarray(Xq, dtype=np.float64), nan=0.0), np.atleast_1d(np.asarray(t, dtype=np.int64)))
+              for Xq, t in lists]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         total, grad = 0.0, np.zeros_like(w)
@@ -62,8 +65,9 @@ def fit_weights(lists: Sequence[tuple[np.ndarray, int]], prior: np.ndarray,
             z -= z.max()
             p = np.exp(z)
             p /= p.sum()
-            total -= np.log(max(p[t], 1e-300))
-            grad -= (Xq[t] - p @ Xq) / temperature
+            hit = max(float(p[t].sum()), 1e-300)
+            total -= np.log(hit)
+            grad -= ((p[t] / hit) @ Xq[t] - p @ Xq) / temperature
         total /= len(blocks)
         grad /= len(blocks)
         diff = w - prior

@@ -52,7 +52,7 @@ from matcher.learning.evaluate import (
 from matcher.learning.fit import realistic_rank
 
 if TYPE_CHECKING:
-    from matcher.docking.engine import DockingEngine
+    from matcher.docking.engine import DockingEngine, PairFeatures
     from matcher.docking.entities import Entities
 
 REGIONAL_DOCKINGS = Path(__file__).resolve().parents[2] / "data" / "known_dockings_regional.csv"
@@ -171,6 +171,21 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
     return frame, pd.DataFrame(problems, columns=["file", "row", "column", "value", "reason"])
 
 
+def regional_lists(E: Entities, pf: PairFeatures, rows: pd.DataFrame) -> dict[str, list]:
+    """Item -> lists ``(candidate rows, rows of the region's partners)`` of the query's candidate pairs,
+    as :func:`matcher.learning.crossval.build_lists` gives for pairs (a region is found when any of its
+    partners is first); rows whose region has no candidate pair give no list."""
+    li, ri = pf.pairs["li"].to_numpy(), pf.pairs["ri"].to_numpy()
+    out: dict[str, list] = {}
+    for record in rows.itertuples():
+        mine = np.flatnonzero((li == record.u) | (ri == record.u))
+        partner = np.where(li[mine] == record.u, ri[mine], li[mine])
+        true = np.flatnonzero(record.members[partner])
+        if len(true):
+            out.setdefault(record.item or f"{record.query}-{record.region}", []).append((mine, true))
+    return out
+
+
 def _auc(scores: np.ndarray, members: np.ndarray) -> float:
     pos, neg = scores[members], scores[~members]
     ranks = pd.Series(np.r_[pos, neg]).rank(method="average").to_numpy()[: len(pos)]
@@ -230,4 +245,4 @@ def evaluate_regional(engine: DockingEngine, path: str | Path, kind: str, k: int
 
 
 __all__ = ["BASELINES", "METHODS", "REGIONAL_DOCKINGS", "RegionalEvaluation", "evaluate_regional",
-           "read_regional"]
+           "read_regional", "regional_lists"]
