@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from matcher.docking import backends, search  # noqa: E402
 from matcher.docking import features as F  # noqa: E402
+from matcher.docking import geo as G  # noqa: E402
 from matcher.docking.candidates import DEFAULT_MIN_NEED, SimilarProductsRule  # noqa: E402
 from matcher.docking.engine import DockingEngine  # noqa: E402
 from matcher.docking.entities import Entities, prepare  # noqa: E402
@@ -68,7 +69,7 @@ def cross_join_top_k(E: Entities, top: int = 20, neighbours: int | None = None, 
     li, ri = pairs["li"].to_numpy(), pairs["ri"].to_numpy()
     works_l, works_r = E.stages[li] > 0, E.stages[ri] > 0
     adjacent = ((works_r & (E.need[li] >= min_need)) | (works_l & (E.need[ri] >= min_need))).any(axis=1)
-    pairs = pairs.assign(km=F.haversine_km(E.lat[li], E.lon[li], E.lat[ri], E.lon[ri]))
+    pairs = pairs.assign(km=G.haversine_km(E.lat[li], E.lon[li], E.lat[ri], E.lon[ri]))
     pairs = pairs[adjacent].reset_index(drop=True)
     if radius_km is not None:
         pairs = pairs[pairs["km"] <= radius_km].reset_index(drop=True)
@@ -98,7 +99,7 @@ def cross_join_top_k(E: Entities, top: int = 20, neighbours: int | None = None, 
     feats = pd.DataFrame({
         "chain": pairs["chain"].to_numpy(),
         "product": F.saturate(cos),
-        "distance": F.distance_decay(pairs["km"].to_numpy().astype(np.float32), params["distance_scale_km"]),
+        "distance": G.distance_decay(pairs["km"].to_numpy().astype(np.float32), params["distance_scale_km"]),
         "capacity": capacity.astype(np.float32),
         "same_cluster": np.where((cl >= 0) & (cr >= 0), (cl == cr), np.nan).astype(np.float32),
     })

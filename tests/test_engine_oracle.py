@@ -155,6 +155,13 @@ def _policy(a, b, policies) -> float:
 def oracle_east_west(dataset: Dataset, cosine, weights: dict, k: int) -> dict[str, list[str]]:
     strength = _strength(dataset.chain_links)
     c = dataset.clusters
+    east = [r for r in c.to_dict("records") if r["region"] == "east"]
+
+    def nearest(b: dict) -> float:  # km from a receiver to its nearest eastern cluster
+        found = [_km(e, b) for e in east if e["id"] != b["id"]]
+        found = [d for d in found if not math.isnan(d)]
+        return min(found) if found else math.nan
+
     joined = c.merge(c, how="cross", suffixes=("_l", "_r"))
     scores = []
     for row in joined.to_dict("records"):
@@ -183,6 +190,7 @@ def oracle_east_west(dataset: Dataset, cosine, weights: dict, k: int) -> dict[st
             "chain": chain, "transfer": transfer, "product": min(cos / 0.4, 1.0) if not math.isnan(cos) else math.nan,
             "policy": policy, "transfer_park": 1.0 if b["transfer_park"] is True else math.nan,
             "distance": math.exp(-km / 2500) if not math.isnan(km) else math.nan,
+            "nearby": min(max(nearest(b), 100) / max(km, 100), 1.0) if not math.isnan(km + nearest(b)) else math.nan,
             "framework": math.nan, "labour": math.nan, "raw_material": math.nan if applies else 0.0,
             "traders": 0.0, "experience": 0.0, "specialty": 1.0 if (ma & mb) - {"cotton"} else 0.0,
         }

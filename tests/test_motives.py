@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from matcher.docking import features as F
+from matcher.docking import geo as G
 from matcher.docking.engine import DockingEngine
 from matcher.docking.provinces import province_facts
 from matcher.ingest.dataset import load_dataset
@@ -107,7 +108,7 @@ def test_home_market_is_not_a_docking_suggestion(engine):
     # the same prefecture city is not "home": Xiaoshan and Hangzhou's Sijiqing market, 12 km apart
     E = engine.entities("cluster_market")
     li, ri = E.positions(["C018"]), E.positions(["M012"])
-    assert not F.home_market(E, li, ri, F.distance_km(E, li, ri))[0]
+    assert not F.home_market(E, li, ri, G.distance_km(E, li, ri))[0]
     report = engine.candidate_report("cluster_market").set_index("rule")
     assert report.loc["excluded: home_market", "pairs"] > 30
 
@@ -380,3 +381,34 @@ def test_a_pair_with_nothing_to_say_reads_no_strong_reason_and_a_distance_alone_
     zh, en = reasons(columns, features)
     assert list(en) == ["no strong reason", "12 km", "unknown: " + F.FEATURES["product"].label_en]
     assert list(zh) == ["无明显对接理由", "12 公里", "未知：" + F.FEATURES["product"].label_zh]
+
+
+def test_nearby_transfer_is_nearness_among_the_receivers_senders_scale_free(engine):
+    E = engine.entities("east_west")
+    scored = engine.score("east_west")
+
+    def values(receiver):
+        mine = scored[scored["right_id"] == receiver]
+        return mine.set_index("left_id")["f_nearby"], mine.set_index("left_id")["d_km"]
+
+    near, km = values("C086")  # Yudu (Ganzhou), 200 km from the nearest eastern cluster
+    east = E.table[(E.table["region"] == "east") & (E.table["entity_type"] == "cluster")]
+    u = E.index["C086"]
+    every = G.haversine_km(E.lat[u], E.lon[u], east["lat"].to_numpy(float), east["lon"].to_numpy(float))
+    nearest = float(np.nanmin(every))
+    for left in near.index:
+        assert near[left] == pytest.approx(max(nearest, 100) / max(km[left], 100), rel=1e-4)
+    # a far receiver does not lose to a near one: Aksu's senders are all 3,000-4,000 km away
+    aksu, _ = values("C123")
+    assert aksu.min() > 0.6 and near.min() < 0.3
+    # no coordinates: unknown, not zero
+    lost = E.lat.copy()
+    E.lat[u] = np.nan
+    try:
+        pairs = F.pairs_of(E, E.positions(["C025"]), np.array([u]))
+        assert np.isnan(F.compute(E, pairs, ["nearby"], {})["nearby"][0])
+    finally:
+        E.lat[:] = lost
+    row = reason_of(engine, "east_west", "C086", near.idxmax())
+    assert f"就近转移（承接地最近的东部集群 {nearest:,.0f} 公里）" in row["reason_zh"]
+    assert f"nearby transfer (the receiver's nearest eastern cluster: {nearest:,.0f} km)" in row["reason_en"]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from matcher.columns import ENTERPRISES
 from matcher.docking import backends, search
 from matcher.docking import candidates as C
-from matcher.docking import features as F
+from matcher.docking import geo as G
 from matcher.docking.engine import DockingEngine
 from matcher.docking.entities import prepare
 from matcher.docking.job import output_columns
@@ -651,5 +651,5 @@ def test_nearest_ties_at_one_address_are_broken_by_id(bundled):
         adjacent = np.array([q for q in range(len(E)) if q != focal and (
             ((E.need[focal] >= C.DEFAULT_MIN_NEED) & (E.stages[q] > 0)).any()
             or ((E.stages[focal] > 0) & (E.need[q] >= C.DEFAULT_MIN_NEED)).any())])
-        km = np.round(F.haversine_km(E.lat[focal], E.lon[focal], E.lat[adjacent], E.lon[adjacent]), 6)
+        km = np.round(G.haversine_km(E.lat[focal], E.lon[focal], E.lat[adjacent], E.lon[adjacent]), 6)
         assert p.tolist() == adjacent[np.lexsort((adjacent, km))][:8].tolist(), focal

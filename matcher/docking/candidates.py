@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.docking import features as F
+from matcher.docking import geo as G
 from matcher.docking import search
 from matcher.docking.provinces import policy_pairing
 from matcher.exceptions import MatcherError
@@ -207,7 +208,7 @@ def generate(kind: DockingKind, E: Entities, focal: np.ndarray, params: dict, li
     n = max(len(E), 1)
     key, row_pair = np.unique(li * n + ri, return_inverse=True)
     cl, cr = key // n, key % n
-    km = F.distance_km(E, cl, cr)
+    km = G.distance_km(E, cl, cr)
     masks = {rule.name: np.asarray(rule.test(E, cl, cr, km, params), dtype=bool) for rule in kind.rules}
     union = np.logical_or.reduce(list(masks.values())) if masks else np.zeros(len(cl), bool)
     excluded = {f"excluded: {rule.name}": np.asarray(rule.test(E, cl, cr, km, params), dtype=bool) & union

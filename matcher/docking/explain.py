@@ -114,6 +114,10 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
         a, b = known
         return (f"有对接先例（双方有记录的对接：{a:.0f} 项、{b:.0f} 项）" if zh
                 else f"docking experience (documented dockings: {a:.0f} and {b:.0f})")
+    if feature == "nearby" and (known := _known(row, "d_nearest_km")):
+        nearest = known[0]
+        return (f"就近转移（承接地最近的东部集群 {nearest:,.0f} 公里）" if zh
+                else f"nearby transfer (the receiver's nearest eastern cluster: {nearest:,.0f} km)")
     if feature == "transfer_park":
         return "承接方为纺织产业转移试点园区" if zh else "receiver is a textile transfer pilot park"
     if feature == "trade":
@@ -164,6 +168,7 @@ PHRASE_DETAILS = {
     "raw_material": ("d_cotton",),
     "framework": ("d_framework", "d_neighbours"),
     "experience": ("d_experience_left", "d_experience_right"),
+    "nearby": ("d_nearest_km",),
     "branch": ("d_branches_zh", "d_branches_en"),
     "transfer": ("d_shared",),
     "specialty": ("d_specialty",),

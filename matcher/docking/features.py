@@ -21,16 +21,15 @@ import pandas as pd
 from scipy import sparse
 
 from matcher.docking.chain import MAKING_STAGES
+from matcher.docking.geo import FLOOR_KM, distance_decay, distance_km, nearest_sender_km
 from matcher.docking.provinces import policy_pairing
 from matcher.vocab import FLAGS, STAGES
 
 if TYPE_CHECKING:
-    from numpy.typing import ArrayLike
 
     from matcher.docking.candidates import CandidatePairs
     from matcher.docking.entities import ChainProfiles, Entities
 
-EARTH_RADIUS_KM = 6371.0088
 MAKING_MASK = np.array([s in MAKING_STAGES for s in STAGES], dtype=np.float32)
 STAGE_NAMES = list(STAGES)
 PRODUCT_SATURATION = 0.4
@@ -100,22 +99,6 @@ def product_cosine(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
 def saturate(values: np.ndarray, at: float = PRODUCT_SATURATION) -> np.ndarray:
     """min(1, value / at); NaN stays NaN."""
     return np.minimum(np.asarray(values, dtype=np.float32) / np.float32(at), np.float32(1.0))
-
-
-def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
-    """Great-circle distance in km (vectorised); NaN where a coordinate is unknown."""
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-
-
-def distance_km(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-    return haversine_km(E.lat[li], E.lon[li], E.lat[ri], E.lon[ri])
-
-
-def distance_decay(km: np.ndarray, scale_km: float) -> np.ndarray:
-    """exp(-d / scale): 1 next door, 0.37 at one scale length; NaN stays NaN."""
-    return np.exp(-np.asarray(km, dtype=np.float32) / np.float32(scale_km))
 
 
 def capacity_transfer(E: Entities, source: np.ndarray, receiver: np.ndarray) -> np.ndarray:
@@ -337,6 +320,19 @@ def _distance(E, pairs, params) -> dict:
     return {"distance": distance_decay(km, params["distance_scale_km"]), "d_km": km}
 
 
+def _nearby(E, pairs, params) -> dict:
+    """How near the sender is among the receiver's possible senders: the receiver's nearest eastern
+    cluster's distance over this sender's (both at least ``geo.FLOOR_KM``), 1 for the nearest.
+    Scale-free: Xinjiang's receivers, far from every sender, do not lose to Jiangxi's; within a
+    receiver's list the nearer senders lead (Fujian's and Guangdong's for Ganzhou). Unknown without
+    coordinates."""
+    km = np.asarray(pairs.km, dtype=np.float64)
+    nearest = nearest_sender_km(E, pairs.right)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.maximum(nearest, FLOOR_KM) / np.maximum(km, FLOOR_KM)
+    return {"nearby": np.clip(value, 0.0, 1.0).astype(np.float32), "d_nearest_km": nearest.astype(np.float32)}
+
+
 #: ``d_trade`` bits: the market sells the cluster's goods (1), supplies its inputs (2).
 TRADE_SELLS, TRADE_SUPPLIES = 1, 2
 
@@ -534,6 +530,7 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("policy", "省际结对政策", "provincial pairing policy", _policy),
     Feature("transfer_park", "转移试点园区", "transfer pilot park", _transfer_park),
     Feature("distance", "距离", "distance", _distance),
+    Feature("nearby", "就近转移", "nearby transfer", _nearby),
     Feature("trade", "市场购销", "market trade link", _trade),
     Feature("capacity", "产能匹配", "capacity fit", _capacity),
     Feature("labour", "劳动力成本梯度", "labour-cost gradient", _labour),

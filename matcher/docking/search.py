@@ -19,7 +19,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from matcher.docking.features import EARTH_RADIUS_KM, haversine_km
+from matcher.docking.geo import EARTH_RADIUS_KM, haversine_km
 from matcher.docking.ranking import rank_within
 from matcher.exceptions import MatcherError
 

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from matcher.docking import features as F
+from matcher.docking import geo as G
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
 from matcher.learning.crossval import HeldOut, bootstrap, build_lists, fold_weights, group_of
@@ -254,7 +254,7 @@ def product_matrix(E: Entities) -> np.ndarray:
 
 def distance_matrix(E: Entities) -> np.ndarray:
     """Minus great-circle km (nearest first); minus infinity where a coordinate is unknown."""
-    km = F.haversine_km(E.lat[:, None], E.lon[:, None], E.lat[None, :], E.lon[None, :])
+    km = G.haversine_km(E.lat[:, None], E.lon[:, None], E.lat[None, :], E.lon[None, :])
     return np.where(np.isnan(km), -np.inf, -km)
 
 

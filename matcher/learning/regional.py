@@ -16,9 +16,9 @@ Each row asks whether the query's list puts a partner from that region high. Per
 - ``auc``: the share of (member, non-member) pairs a method orders right (ties one half): how well
   it ranks the whole region above the rest, not only its best member.
 
-Nothing is fitted on these rows (weights are fitted on the pairs of ``known_dockings.csv`` only), and
-the engine's docking experience and the docking-graph baselines leave out the row's own item: this
-is an out-of-sample check of the motives. Random guessing is not at zero here: a large region
+No weight is fitted on these rows (weights are fitted on the pairs of ``known_dockings.csv`` only;
+``scripts/joint_fit.py`` fits on both, leave-one-item-out), and the engine's docking experience and the
+docking-graph baselines leave out the row's own item. Random guessing is not at zero here: a large region
 (Zhejiang has 25 of the 82 bundled eastern clusters) puts a member in a random top 10 often, so read the
 figures against the ``random`` row.
 
@@ -84,7 +84,7 @@ class RegionalEvaluation:
         lines = [f"\ndocumented dockings whose partner is named only as a province or city{where}: "
                  f"{len(self.ranks) // len(METHODS) if len(self.ranks) else 0} {self.kind} row(s); rank = "
                  "the best-placed partner from that region, auc = the region's partners above the others "
-                 "(nothing is fitted on these rows):"]
+                 "(no weight is fitted on these rows):"]
         if len(self.problems):
             lines.append(f"{len(self.problems)} problem(s) (a row with a bad query or province, or no partner "
                          "in its region, is not used; a place naming no town is skipped):")
