@@ -167,7 +167,8 @@ def _version_as_before(folder: Path) -> str:
         file = next((folder / f"{table}{s}" for s in (".csv", ".xlsx") if (folder / f"{table}{s}").is_file()), None)
         digest.update(f"{table}\0".encode())
         digest.update(b"<absent>\0" if file is None else file.read_bytes() + b"\0")
-    for table in ("chain_links", "policy_pairings", "provinces", "known_dockings"):  # the reference tables
+    for table in ("chain_links", "policy_pairings", "provinces", "known_dockings",
+                  "known_dockings_regional"):  # the reference tables
         file = folder / f"{table}.csv"
         file = file if file.is_file() else BUNDLED_DATA / f"{table}.csv"
         digest.update(f"{table}\0".encode())
@@ -194,4 +195,7 @@ def test_version_keeps_its_value_for_the_same_files(folder):
     # since issue 14 the version also counts provinces.csv and known_dockings.csv (here the folder's own)
     (fixed / "provinces.csv").write_bytes(b"province_en,min_wage_monthly_cny\nZhejiang,1100\n")
     (fixed / "known_dockings.csv").write_bytes(b"left,right,kind\nC001,C002,east_west\n")
-    assert load_dataset(fixed).version == _version_as_before(fixed) == "ec01fc056e2a"
+    # and since stop 27 known_dockings_regional.csv
+    (fixed / "known_dockings_regional.csv").write_bytes(
+        b"query,partner_provinces,partner_places,kind\nC001,Zhejiang,,east_west\n")
+    assert load_dataset(fixed).version == _version_as_before(fixed) == "5443260269a7"

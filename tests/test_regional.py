@@ -122,3 +122,38 @@ def test_regional_lists_hold_the_query_candidates_and_the_regions_rows(engine):
         partner = np.where(li[mine] == E.index["C128"], ri[mine], li[mine])
         assert set(province[partner[true]]) == {"Guangdong"}
         assert "Guangdong" not in set(np.delete(province[partner], true))
+
+
+def test_dockings_named_by_region_are_docking_experience_for_the_engine_and_the_popularity_baseline(engine):
+    from matcher.docking import features as F
+    from matcher.learning.baselines import docking_scores, items_not_before, regional_rows
+
+    E = engine.entities("east_west")
+    aksu = E.index["C123"]
+    counts = F.experience_counts(E)
+    assert counts[aksu] == 3  # D03 (a pair) and D10, D11 (Zhejiang firms, named by province)
+    assert F.experience_counts(E, exclude_items={"D10"})[aksu] == 2
+    rows = regional_rows(E)
+    assert set(rows.loc[rows["li"] == aksu, "item"]) == {"D10", "D11"}
+    # the popularity baseline gets the same dockings named by region as the engine
+    popularity, _ = docking_scores([(0, 1)], 4, extra=np.array([0.0, 0.0, 2.0, 0.0]))
+    assert popularity[3].tolist() == [1.0, 1.0, 2.0, 0.0]
+    # a temporal split holds back the dockings named by region from its cut on, and the undated ones
+    later = items_not_before(rows, pd.Timestamp("2014-01-01"))
+    assert {"D08", "D14", "D11", "D31"} <= later and not {"D10", "D24", "D21"} & later
+
+
+def test_a_bad_regional_dockings_file_is_named_by_file_row_and_column(tmp_path):
+    import shutil
+
+    from matcher.exceptions import ValidationError
+    from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
+
+    shutil.copy(BUNDLED_DATA / "clusters.csv", tmp_path / "clusters.csv")
+    (tmp_path / "known_dockings_regional.csv").write_text(
+        "query,partner_provinces,partner_places\nC123,Zhejiang,\n,Fujian,\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        load_dataset(tmp_path)
+    problems = caught.value.problems
+    assert problems["file"].str.endswith("known_dockings_regional.csv").all()
+    assert problems[["row", "column"]].values.tolist() == [[3, "query"]]

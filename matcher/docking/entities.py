@@ -261,23 +261,38 @@ def prepare(dataset: Dataset, types: Iterable[str]) -> Entities:
         flags={f: _flag_array(table[f]) for f in FLAGS},
         provinces=(facts := province_facts(dataset.provinces)),
         province=facts.code(table["province"].fillna("").astype(str)),
-        dockings=_docking_rows(dataset.dockings, table["id"].to_numpy(dtype=object)),
+        dockings=_docking_rows(dataset.dockings, table["id"].to_numpy(dtype=object),
+                               getattr(dataset, "regional_dockings", None)),
     )
 
 
-def _docking_rows(dockings: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
-    """Documented dockings whose two ids are both rows here, as positions (``li``, ``ri``) and item."""
-    if dockings is None or dockings.empty:
-        return pd.DataFrame({"li": np.zeros(0, np.int64), "ri": np.zeros(0, np.int64), "item": []})
+def _docking_rows(dockings: pd.DataFrame, ids: np.ndarray, regional: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Documented dockings whose two ids are both rows here, as positions (``li``, ``ri``) and item, then
+    the documented dockings whose partner is named only by region whose query is a row here (``li``,
+    ``ri`` = -1: no partner row, and the row's ``date``, NaT when it has none)."""
     index = pd.Index(ids)  # unique ids; a hash lookup of the few documented dockings, not a 1M-key dict
 
-    def position(column: str) -> pd.Series:
-        found = index.get_indexer(dockings[column].astype(str).str.strip().to_numpy(dtype=object))
-        return pd.Series(np.where(found >= 0, found, np.nan), index=dockings.index)
+    def position(frame: pd.DataFrame, column: str) -> pd.Series:
+        found = index.get_indexer(frame[column].astype(str).str.strip().to_numpy(dtype=object))
+        return pd.Series(np.where(found >= 0, found, np.nan), index=frame.index)
 
-    left, right = position("left"), position("right")
-    item = dockings["item"].fillna("").astype(str) if "item" in dockings.columns else pd.Series("", index=dockings.index)
-    item = item.where(item != "", "row " + dockings.index.astype(str))  # no item: each row its own evidence
-    both = left.notna() & right.notna()
-    return pd.DataFrame({"li": left[both].astype(np.int64).to_numpy(), "ri": right[both].astype(np.int64).to_numpy(),
-                         "item": item[both].to_numpy(dtype=object)})
+    def items(frame: pd.DataFrame, prefix: str) -> pd.Series:
+        item = frame["item"].fillna("").astype(str) if "item" in frame.columns else pd.Series("", index=frame.index)
+        return item.where(item != "", prefix + frame.index.astype(str))  # no item: each row its own evidence
+
+    parts = [pd.DataFrame({"li": np.zeros(0, np.int64), "ri": np.zeros(0, np.int64), "item": []})]
+    if dockings is not None and not dockings.empty:
+        left, right = position(dockings, "left"), position(dockings, "right")
+        item = items(dockings, "row ")
+        both = left.notna() & right.notna()
+        parts.append(pd.DataFrame({"li": left[both].astype(np.int64).to_numpy(),
+                                   "ri": right[both].astype(np.int64).to_numpy(), "item": item[both].to_numpy(dtype=object)}))
+    if regional is not None and not regional.empty and "query" in regional.columns:
+        query = position(regional, "query")
+        item = items(regional, "regional row ")
+        found = query.notna()
+        dates = regional["date"] if "date" in regional.columns else pd.Series("", index=regional.index)
+        dates = pd.to_datetime(dates.fillna("").astype(str).str.strip(), errors="coerce", format="mixed")
+        parts.append(pd.DataFrame({"li": query[found].astype(np.int64).to_numpy(), "ri": np.full(int(found.sum()), -1),
+                                   "item": item[found].to_numpy(dtype=object), "date": dates[found].to_numpy()}))
+    return pd.concat(parts, ignore_index=True)

@@ -474,7 +474,7 @@ def experience_counts(E: Entities, exclude_items: Iterable[str] = (),
                       exclude_pairs: Iterable[tuple[int, int]] = ()) -> np.ndarray:
     """Per entity, the number of distinct documented items (pages, events) it docked in, leaving out
     ``exclude_items`` and the rows of ``exclude_pairs`` (positions, either order): what an evaluation
-    holds out."""
+    holds out. A docking whose partner a page names only by region counts for its query entity."""
     rows = E.dockings if E.dockings is not None else pd.DataFrame(columns=["li", "ri", "item"])
     keep = ~rows["item"].isin(list(exclude_items)).to_numpy(dtype=bool)
     held = {(int(a), int(b)) for a, b in exclude_pairs} | {(int(b), int(a)) for a, b in exclude_pairs}
@@ -484,6 +484,7 @@ def experience_counts(E: Entities, exclude_items: Iterable[str] = (),
     rows = rows[keep]
     ends = pd.DataFrame({"e": np.r_[rows["li"].to_numpy(), rows["ri"].to_numpy()],
                          "item": np.r_[rows["item"].to_numpy(), rows["item"].to_numpy()]}).drop_duplicates()
+    ends = ends[ends["e"] >= 0]  # a docking named by region has no partner row (ri = -1)
     return np.bincount(ends["e"].to_numpy(dtype=np.int64), minlength=len(E)).astype(np.float32)
 
 

@@ -28,7 +28,7 @@ BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data"
 #: Entity tables in load order (clusters first: enterprises refer to them).
 ENTITY_TABLES = ("clusters", "markets", "enterprises")
 #: Reference tables, read from the folder if present, else from the bundled data.
-REFERENCE_TABLES = ("chain_links", "policy_pairings", "provinces", "known_dockings")
+REFERENCE_TABLES = ("chain_links", "policy_pairings", "provinces", "known_dockings", "known_dockings_regional")
 #: ``entity_type`` value of each entity table.
 ENTITY_TYPES = {"clusters": CLUSTER, "markets": MARKET, "enterprises": ENTERPRISE}
 
@@ -36,6 +36,7 @@ _CHAIN_LINK_COLUMNS = {"supplier_stage": "stages", "buyer_stage": "stages", "str
 _POLICY_COLUMNS = {"province_a": "province", "province_b": "province", "policy": "text"}
 _PROVINCE_COLUMNS = {"province_en": "province"}
 _DOCKING_COLUMNS = {"left": "text", "right": "text"}
+_REGIONAL_COLUMNS = {"query": "text"}
 #: Reference tables with one row per value of a column.
 _UNIQUE = {"provinces": "province_en"}
 _REFERENCE_EXTRA_KINDS = {"strength_norm": "number", "general_knowledge": "flag", "avg_wage_urban_cny": "amount",
@@ -66,6 +67,10 @@ class Dataset:
     dockings : pandas.DataFrame
         Documented dockings (``known_dockings.csv``: ``left, right`` ids, ``kind``, ``item`` = the
         page or event, ...): the docking experience the engine reads; empty when there are none.
+    regional_dockings : pandas.DataFrame
+        Documented dockings whose partner a page names only as a province or city
+        (``known_dockings_regional.csv``: ``query`` id, ``partner_provinces``, ``partner_places``,
+        ``item``, ...): the query entity's docking experience too; empty when there are none.
     provinces : pandas.DataFrame
         Province facts (``data/provinces.csv``: wages, cotton output, cooperation groupings, river
         belts, neighbours, each with its source); empty when the data set has none.
@@ -84,6 +89,7 @@ class Dataset:
     version: str
     provinces: pd.DataFrame = field(default_factory=lambda: _empty_reference(_PROVINCE_COLUMNS))
     dockings: pd.DataFrame = field(default_factory=lambda: _empty_reference(_DOCKING_COLUMNS))
+    regional_dockings: pd.DataFrame = field(default_factory=lambda: _empty_reference(_REGIONAL_COLUMNS))
 
     def _tables(self) -> dict[str, pd.DataFrame]:
         return {"clusters": self.clusters, "markets": self.markets, "enterprises": self.enterprises}
@@ -248,8 +254,8 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     path : path-like, optional
         ``None`` loads the data bundled in the repository's ``data/`` folder. A folder must hold
         ``clusters.csv`` (or ``.xlsx``); ``markets`` and ``enterprises`` are optional (empty
-        tables when absent). ``chain_links.csv``, ``policy_pairings.csv``, ``provinces.csv`` and
-        ``known_dockings.csv`` come from the folder
+        tables when absent). ``chain_links.csv``, ``policy_pairings.csv``, ``provinces.csv``,
+        ``known_dockings.csv`` and ``known_dockings_regional.csv`` come from the folder
         when present, else from the bundled data.
 
     Returns
@@ -295,7 +301,8 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
 
     references: dict[str, pd.DataFrame] = {}
     for table, kinds in (("chain_links", _CHAIN_LINK_COLUMNS), ("policy_pairings", _POLICY_COLUMNS),
-                         ("provinces", _PROVINCE_COLUMNS), ("known_dockings", _DOCKING_COLUMNS)):
+                         ("provinces", _PROVINCE_COLUMNS), ("known_dockings", _DOCKING_COLUMNS),
+                         ("known_dockings_regional", _REGIONAL_COLUMNS)):
         file = _reference_file(folder, table)
         if not file.is_file():
             references[table] = _empty_reference(kinds)
@@ -322,6 +329,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         policies=references["policy_pairings"],
         provinces=references["provinces"],
         dockings=references["known_dockings"],
+        regional_dockings=references["known_dockings_regional"],
         name="bundled" if path is None else folder.name,
         version=data_version(folder),
     )

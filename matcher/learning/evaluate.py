@@ -43,13 +43,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
-from matcher.docking import geo as G
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
+from matcher.learning.baselines import (
+    distance_matrix,
+    docking_scores,
+    engine_matrix,
+    hard_auc,
+    items_not_before,
+    product_matrix,
+    rank_of,
+    regional_rows,
+    stage_adamic_adar,
+)
 from matcher.learning.crossval import HeldOut, bootstrap, build_lists, fold_weights, group_of
-from matcher.learning.fit import realistic_rank
 
 if TYPE_CHECKING:
     from matcher.docking.engine import DockingEngine, PairFeatures
@@ -230,69 +238,6 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
     return KnownPairs(kind, pairs, problem_frame, other_kinds)
 
 
-# --- the ranking universe and the methods ---------------------------------------------------
-
-def engine_matrix(pf: PairFeatures, scores: np.ndarray, n: int, kind: str) -> np.ndarray:
-    """Dense score matrix from canonical candidate pairs; non-candidates are minus infinity."""
-    S = np.full((n, n), -np.inf)
-    li, ri = pf.pairs["li"].to_numpy(), pf.pairs["ri"].to_numpy()
-    S[li, ri] = scores
-    if get_kind(kind).two_sided:
-        S[ri, li] = scores
-    return S
-
-
-def product_matrix(E: Entities) -> np.ndarray:
-    """Cosine similarity of product texts; -1 where a text is empty (unknown ranks last)."""
-    rows = E.texts[E.text_id]
-    S = np.asarray((rows @ rows.T).todense(), dtype=np.float64)
-    empty = np.asarray(rows.getnnz(axis=1) == 0)
-    S[empty, :] = -1.0
-    S[:, empty] = -1.0
-    return S
-
-
-def distance_matrix(E: Entities) -> np.ndarray:
-    """Minus great-circle km (nearest first); minus infinity where a coordinate is unknown."""
-    km = G.haversine_km(E.lat[:, None], E.lon[:, None], E.lat[None, :], E.lon[None, :])
-    return np.where(np.isnan(km), -np.inf, -km)
-
-
-def stage_adamic_adar(E: Entities) -> np.ndarray:
-    """Adamic-Adar over the entity-stage bipartite graph: shared stages, rare ones weigh more."""
-    degree = E.stages.sum(axis=0)
-    weight = np.where(degree > 1, 1.0 / np.log(np.maximum(degree, 2)), 0.0)
-    return (E.stages * weight) @ E.stages.T
-
-
-def docking_scores(edges: list[tuple[int, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Popularity (partner's degree) and path-3 counts over a docking graph given as index pairs."""
-    if not edges:
-        return np.zeros((n, n)), np.zeros((n, n))
-    a = np.array(edges)
-    A = sparse.coo_matrix((np.ones(len(a) * 2), (np.r_[a[:, 0], a[:, 1]], np.r_[a[:, 1], a[:, 0]])),
-                          shape=(n, n)).tocsr()
-    A.data[:] = 1.0
-    degree = np.asarray(A.sum(axis=1)).ravel()
-    popularity = np.broadcast_to(degree, (n, n)).copy()
-    path3 = np.asarray((A @ A @ A).todense(), dtype=np.float64)
-    return popularity, path3
-
-
-def rank_of(scores: np.ndarray, ids: np.ndarray, target: int, candidates: np.ndarray) -> float:
-    """1-based rank of ``target`` among ``candidates`` by score descending; candidates tied with it
-    count one half (the expected rank under a random tie-break, the "realistic rank" of PyKEEN), so
-    a method that ties everything gets no credit from the id order the engine uses to break ties."""
-    return realistic_rank(scores[candidates], scores[target])
-
-
-def hard_auc(scores: np.ndarray, target: int, negatives: np.ndarray) -> float:
-    if len(negatives) == 0:
-        return float("nan")
-    s, t = scores[negatives], scores[target]
-    return float(((t > s).sum() + 0.5 * (t == s).sum()) / len(negatives))
-
-
 @dataclass
 class Evaluation:
     """Metrics per method (``metrics``), ranks per query (``ranks``) and what could not be used."""
@@ -395,7 +340,7 @@ def rank_queries(
     E: Entities,
     mask: np.ndarray,
     matrices: dict[str, np.ndarray],
-    graph_edges: Callable[[tuple[str, str]], list[tuple[int, int]]] | None,
+    graph_edges: Callable[[tuple[str, str]], tuple[list[tuple[int, int]], np.ndarray]] | None,
     queries: list[tuple[str, str, str]],
     known: set[tuple[str, str]],
     candidate: np.ndarray,
@@ -422,7 +367,8 @@ def rank_queries(
         hard = cand[shares_stage | same_region]
         method_mats = dict(matrices)
         if graph_edges is not None:
-            pop, path3 = docking_scores(graph_edges((query, partner)), n)
+            edges, extra = graph_edges((query, partner))
+            pop, path3 = docking_scores(edges, n, extra)
             method_mats["docking_popularity"] = pop
             method_mats["docking_path3"] = path3
         for method, S in method_mats.items():
@@ -481,10 +427,17 @@ def evaluate_pairs(
     group = group_of(pairs)
     group_by_pair = dict(zip(zip(pairs["left_id"], pairs["right_id"], strict=True), group, strict=True))
 
-    def leave_one_out(pair: tuple[str, str]) -> list[tuple[int, int]]:
+    regional = regional_rows(E)
+
+    def by_region(hidden: set[str]) -> np.ndarray:
+        """Per entity, its documented dockings named by region, without the items ``hidden``."""
+        mine = regional[~regional["item"].isin(hidden)]
+        return np.bincount(mine["li"].to_numpy(dtype=np.int64), minlength=n).astype(np.float64)
+
+    def leave_one_out(pair: tuple[str, str]) -> tuple[list[tuple[int, int]], np.ndarray]:
         # pairs reported by the same item (one page, one event) are not independent: leave them all out
         g = group_by_pair.get(pair, group_by_pair.get(pair[::-1]))
-        return [e for p, e in index_pairs.items() if group_by_pair[p] != g]
+        return [e for p, e in index_pairs.items() if group_by_pair[p] != g], by_region({g})
 
     notes = [f"{len(pairs)} known {kind} pair(s) resolved"]
     if known.other_kinds:
@@ -524,11 +477,14 @@ def evaluate_pairs(
         train = dated[dated["date"] < cut]
         test = dated[dated["date"] >= cut]
         train_edges = [index_pairs[(a, b)] for a, b in zip(train["left_id"], train["right_id"], strict=True)]
-        X = held.X(set(group_of(pairs[~pairs.index.isin(train.index)])))  # experience: earlier pairs only
+        # experience and popularity: earlier pairs and earlier dockings named by region only
+        later = items_not_before(regional, cut)
+        X = held.X(set(group_of(pairs[~pairs.index.isin(train.index)])) | later)
+        regional_before = by_region(later)
         mats = {**matrices, **{name: engine_matrix(pf, np.asarray(s.predict(X), dtype=np.float64), n, kind)
                                for name, s in scoring.items()}}
-        t_ranks = rank_queries(kind, E, mask, mats, lambda pair: train_edges, _queries(kind, test, sides),
-                               known_set, candidate)
+        t_ranks = rank_queries(kind, E, mask, mats, lambda pair: (train_edges, regional_before),
+                               _queries(kind, test, sides), known_set, candidate)
         temporal = summarise(t_ranks, k, [m for m in methods if not m.startswith("engine_cv")])
         note = (f"{len(test)} pair(s) dated from {cut.date()} are tested; the docking graph and the docking "
                 f"experience hold the {len(train)} earlier pair(s)")
@@ -589,6 +545,6 @@ def evaluate_known(engine: DockingEngine, path: str | Path, kind: str, k: int = 
 
 
 __all__ = [
-    "EntityResolver", "Evaluation", "KnownPairs", "METHODS", "evaluate_known", "evaluate_pairs", "normalise_name",
-    "read_known", "resolve_known",
+    "EntityResolver", "Evaluation", "KnownPairs", "METHODS", "evaluate_known", "evaluate_pairs", "hard_auc",
+    "normalise_name", "rank_of", "read_known", "resolve_known",
 ]
