@@ -99,11 +99,18 @@ def regional_rows(E: Entities) -> pd.DataFrame:
                          "date": pd.to_datetime(dates.to_numpy(), errors="coerce")})
 
 
+def by_region(regional: pd.DataFrame, n: int, hidden: set[str]) -> np.ndarray:
+    """Per entity (``n`` of them), its documented dockings named by region (``regional_rows``) without
+    the items ``hidden``: what the popularity baseline adds to a partner's degree."""
+    mine = regional[~regional["item"].isin(hidden)]
+    return np.bincount(mine["li"].to_numpy(dtype=np.int64), minlength=n).astype(np.float64)
+
+
 def items_not_before(regional: pd.DataFrame, cut: pd.Timestamp) -> set[str]:
     """Items of the dockings named by region (``regional_rows``) dated on or after ``cut``, or undated:
     what a temporal split must not let vouch for the earlier pairs."""
     return set(regional.loc[~(regional["date"] < cut), "item"])
 
 
-__all__ = ["distance_matrix", "docking_scores", "engine_matrix", "hard_auc", "items_not_before", "product_matrix",
+__all__ = ["by_region", "distance_matrix", "docking_scores", "engine_matrix", "hard_auc", "items_not_before", "product_matrix",
            "rank_of", "regional_rows", "stage_adamic_adar"]

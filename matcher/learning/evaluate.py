@@ -47,6 +47,7 @@ import pandas as pd
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
 from matcher.learning.baselines import (
+    by_region,
     distance_matrix,
     docking_scores,
     engine_matrix,
@@ -429,15 +430,10 @@ def evaluate_pairs(
 
     regional = regional_rows(E)
 
-    def by_region(hidden: set[str]) -> np.ndarray:
-        """Per entity, its documented dockings named by region, without the items ``hidden``."""
-        mine = regional[~regional["item"].isin(hidden)]
-        return np.bincount(mine["li"].to_numpy(dtype=np.int64), minlength=n).astype(np.float64)
-
     def leave_one_out(pair: tuple[str, str]) -> tuple[list[tuple[int, int]], np.ndarray]:
         # pairs reported by the same item (one page, one event) are not independent: leave them all out
         g = group_by_pair.get(pair, group_by_pair.get(pair[::-1]))
-        return [e for p, e in index_pairs.items() if group_by_pair[p] != g], by_region({g})
+        return [e for p, e in index_pairs.items() if group_by_pair[p] != g], by_region(regional, n, {g})
 
     notes = [f"{len(pairs)} known {kind} pair(s) resolved"]
     if known.other_kinds:
@@ -480,7 +476,7 @@ def evaluate_pairs(
         # experience and popularity: earlier pairs and earlier dockings named by region only
         later = items_not_before(regional, cut)
         X = held.X(set(group_of(pairs[~pairs.index.isin(train.index)])) | later)
-        regional_before = by_region(later)
+        regional_before = by_region(regional, n, later)
         mats = {**matrices, **{name: engine_matrix(pf, np.asarray(s.predict(X), dtype=np.float64), n, kind)
                                for name, s in scoring.items()}}
         t_ranks = rank_queries(kind, E, mask, mats, lambda pair: (train_edges, regional_before),

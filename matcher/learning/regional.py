@@ -42,6 +42,7 @@ import pandas as pd
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
 from matcher.learning.baselines import (
+    by_region,
     distance_matrix,
     docking_scores,
     engine_matrix,
@@ -217,10 +218,6 @@ def evaluate_regional(engine: DockingEngine, path: str | Path, kind: str, k: int
     methods = [*scoring, *METHODS[1:]]
     regional = regional_rows(E)
 
-    def by_region(hidden: set[str]) -> np.ndarray:
-        mine = regional[~regional["item"].isin(hidden)]
-        return np.bincount(mine["li"].to_numpy(dtype=np.int64), minlength=n).astype(np.float64)
-
     out = []
     for record in rows.itertuples():
         # the row's own item vouches for nothing: no docking experience, no graph edges from it
@@ -229,7 +226,7 @@ def evaluate_regional(engine: DockingEngine, path: str | Path, kind: str, k: int
                 for name, s in scoring.items()}
         edges = [(E.index[a], E.index[b]) for a, b, i in zip(pairs["left_id"], pairs["right_id"], pairs["item"],
                                                              strict=True) if str(i) != record.item]
-        popularity, path3 = docking_scores(edges, n, by_region({record.item}))
+        popularity, path3 = docking_scores(edges, n, by_region(regional, n, {record.item}))
         mats.update(fixed, docking_popularity=popularity, docking_path3=path3)
         cand = np.flatnonzero(mask[record.u])
         members = record.members[cand]
