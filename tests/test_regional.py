@@ -82,8 +82,10 @@ def test_the_rows_own_item_gives_no_docking_experience(engine, tmp_path):
 
 
 def test_cli_prints_the_regional_rows_after_the_pairs(capsys, tmp_path):
-    assert main(["evaluate", "--kind", "east_west"]) == 0
+    assert main(["evaluate", "--kind", "east_west", "--out", str(tmp_path / "ranks.csv")]) == 0
     out = capsys.readouterr().out
+    written = pd.read_csv(tmp_path / "ranks_regional.csv", encoding="utf-8-sig")
+    assert len(written) == 20 * len(rg.METHODS) and {"query", "region", "item", "method", "rank", "auc"} <= set(written)
     assert out.index("rank of the true partner per query") < out.index("named only as a province or city")
     assert "engine MRR / best baseline" in out
     known = tmp_path / "known.csv"

@@ -40,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="evaluate the enterprise kind on the Benetton supplier list (default folder "
                    "../shared/external/benetton_supplier_list; skipped with a message when absent)")
     p.add_argument("--country", metavar="NAME", help="with --benetton: only sites in this country, e.g. China")
-    p.add_argument("--out", metavar="FILE", help="also write the per-query ranks as CSV (UTF-8 with BOM)")
+    p.add_argument("--out", metavar="FILE", help="also write the per-query ranks as CSV (UTF-8 with BOM); the ranks "
+                   "of the dockings named by region go to FILE's name + _regional")
     p.set_defaults(func=run)
 
 
@@ -109,5 +110,12 @@ def run(args: argparse.Namespace) -> int:
 
         write_csv(result.ranks, args.out)
         _progress(f"wrote {len(result.ranks)} rows to {args.out}")
+        if by_region is not None and len(by_region.ranks):
+            from pathlib import Path
+
+            out = Path(args.out)
+            regional_out = out.with_name(f"{out.stem}_regional{out.suffix or '.csv'}")
+            write_csv(by_region.ranks, regional_out)
+            _progress(f"wrote {len(by_region.ranks)} rows (dockings named by region) to {regional_out}")
     _progress(f"done in {time.monotonic() - started:.1f} s")
     return 0
