@@ -159,3 +159,17 @@ def test_a_bad_regional_dockings_file_is_named_by_file_row_and_column(tmp_path):
     problems = caught.value.problems
     assert problems["file"].str.endswith("known_dockings_regional.csv").all()
     assert problems[["row", "column"]].values.tolist() == [[3, "query"]]
+
+
+def test_joint_fit_script_fits_pairs_and_regions_out_of_sample():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = subprocess.run([sys.executable, "scripts/joint_fit.py", "--kind", "cluster_market"], capture_output=True,
+                         text=True, check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+    assert "cluster_market: 3 items" in out
+    # the preset's pair ranks are the ranks `evaluate` gives its candidate pairs (12 of 16 queries)
+    assert "pairs    preset                         queries  12" in out
+    assert "regional jointly fitted, out of sample  queries   1" in out
+    assert "pulls chosen per fold: M03" in out and "weights fitted on everything" in out
