@@ -65,12 +65,21 @@ def test_places_match_whole_words_and_bad_rows_are_listed(engine, tmp_path):
     assert rows["item"].tolist() == ["A"]
     reasons = list(zip(problems["value"].astype(str), problems["reason"], strict=True))
     assert ("C999", "no bundled entity has this id") in reasons
-    assert ("Atlantis", "not a province's English name") in reasons
+    assert ("Atlantis", "not a province's name (English or Chinese, e.g. Zhejiang or 浙江省)") in reasons
     assert ("Nowhere", "names no bundled entity's town or city (skipped)") in reasons
     assert ("Nowhere", "no possible partner of the query is in this region") in reasons
     assert any(v == "M001" and r.startswith("not on a side of east_west") for v, r in reasons)
     assert ("Xinjiang", "no possible partner of the query is in this region") in reasons
     assert set(problems["row"]) == {3, 4, 5, 6, 7}  # rows as in Excel
+
+
+def test_provinces_may_be_named_in_chinese(engine, tmp_path):
+    english = rg.read_regional(_write(tmp_path, "C128,Guangdong;Shandong,,east_west,A\n"), "east_west",
+                               engine.entities("east_west"))[0]
+    chinese = rg.read_regional(_write(tmp_path, "C128,广东省；山东,,east_west,A\n"), "east_west",
+                               engine.entities("east_west"))[0]
+    assert (english.iloc[0]["members"] == chinese.iloc[0]["members"]).all()
+    assert chinese.iloc[0]["region"] == "Guangdong;Shandong"
 
 
 def test_the_rows_own_item_gives_no_docking_experience(engine, tmp_path):

@@ -4,8 +4,8 @@ Many pages say "Guangdong firms moved to Kashgar" or "a Wuxi firm moved to Langx
 bundled cluster on the other side, so they cannot be pairs of ``known_dockings.csv``.
 ``data/known_dockings_regional.csv`` keeps them, one row per query entity (the side the page names:
 the receiving cluster, or the market) with columns ``query, partner_provinces, partner_places, kind,
-date, item, evidence, source``. The partner region is the union of the provinces (English names,
-``;``-joined) and the places (town or city names, ``;``-joined, matched as whole words in the
+date, item, evidence, source``. The partner region is the union of the provinces (English or Chinese
+names, ``;``-joined) and the places (town or city names, ``;``-joined, matched as whole words in the
 entity's English name and city: "Wuxi" is Jiangyin (Wuxi), not Zhili (Wuxing)).
 
 Each row asks whether the query's list puts a partner from that region high. Per row and method:
@@ -117,7 +117,7 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
     (boolean mask of the region's entities), and the problems (file, row as in Excel, column, value,
     reason) of the others."""
     from matcher.ingest.read import read_table
-    from matcher.vocab import PROVINCES
+    from matcher.ingest.validate import PROVINCE_LOOKUP
 
     kind = get_kind(kind).name
     raw = read_table(path, common_aliases=False)
@@ -146,12 +146,14 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
             problem(row, "query", query, f"not on a side of {kind} ({get_kind(kind).describe})")
             continue
         members = np.zeros(len(table), dtype=bool)
-        provinces = [p.strip() for p in str(record["partner_provinces"]).split(";") if p.strip()]
-        places = [p.strip() for p in str(record["partner_places"]).split(";") if p.strip()]
-        unknown = [p for p in provinces if p not in PROVINCES]
+        named = [p.strip() for p in re.split(r"[;；]", str(record["partner_provinces"])) if p.strip()]
+        places = [p.strip() for p in re.split(r"[;；]", str(record["partner_places"])) if p.strip()]
+        unknown = [p for p in named if " ".join(p.lower().split()) not in PROVINCE_LOOKUP]
         if unknown:
-            problem(row, "partner_provinces", ";".join(unknown), "not a province's English name")
+            problem(row, "partner_provinces", ";".join(unknown),
+                    "not a province's name (English or Chinese, e.g. Zhejiang or 浙江省)")
             continue
+        provinces = [PROVINCE_LOOKUP[" ".join(p.lower().split())] for p in named]
         members |= np.isin(province, provinces)
         for name in places:
             hit = pd.Series(place).str.contains(rf"\b{re.escape(name)}\b", regex=True).to_numpy()
