@@ -80,6 +80,12 @@ def test_provinces_may_be_named_in_chinese(engine, tmp_path):
                                engine.entities("east_west"))[0]
     assert (english.iloc[0]["members"] == chinese.iloc[0]["members"]).all()
     assert chinese.iloc[0]["region"] == "Guangdong;Shandong"
+    by_name = rg.read_regional(_write(tmp_path, "C093,,石狮;Changshu,east_west,A\n"), "east_west",
+                               engine.entities("east_west"))[0]
+    table = engine.entities("east_west").table
+    members = set(table["id"][by_name.iloc[0]["members"]])
+    assert {"C045", "C050", "C002"} <= members and all(table.set_index("id").loc[m, "name_zh"].startswith(("石狮", "常熟"))
+                                                       for m in members)
 
 
 def test_the_rows_own_item_gives_no_docking_experience(engine, tmp_path):

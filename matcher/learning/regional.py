@@ -6,7 +6,8 @@ bundled cluster on the other side, so they cannot be pairs of ``known_dockings.c
 the receiving cluster, or the market) with columns ``query, partner_provinces, partner_places, kind,
 date, item, evidence, source``. The partner region is the union of the provinces (English or Chinese
 names, ``;``-joined) and the places (town or city names, ``;``-joined, matched as whole words in the
-entity's English name and city: "Wuxi" is Jiangyin (Wuxi), not Zhili (Wuxing)).
+entity's English name and city: "Wuxi" is Jiangyin (Wuxi), not Zhili (Wuxing); a Chinese name as part of
+the entity's Chinese name: 石狮 is every Shishi cluster).
 
 Each row asks whether the query's list puts a partner from that region high. Per row and method:
 
@@ -130,7 +131,8 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
     table = E.table
     mask = get_kind(kind).partner_mask(table)
     province = table["province"].astype(str).to_numpy()
-    place = (table["name_en"].fillna("").astype(str) + " " + table["city"].fillna("").astype(str)).to_numpy()
+    place = pd.Series((table["name_en"].fillna("").astype(str) + " " + table["city"].fillna("").astype(str)).to_numpy())
+    place_zh = pd.Series(table["name_zh"].fillna("").astype(str).to_numpy())
     rows, problems = [], []
 
     def problem(row: object, column: str, value: object, reason: str) -> None:
@@ -156,7 +158,10 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
         provinces = [PROVINCE_LOOKUP[" ".join(p.lower().split())] for p in named]
         members |= np.isin(province, provinces)
         for name in places:
-            hit = pd.Series(place).str.contains(rf"\b{re.escape(name)}\b", regex=True).to_numpy()
+            if re.search(r"[\u3400-\u9fff]", name):  # a Chinese name: part of the Chinese name (无锡 in 无锡锡山)
+                hit = place_zh.str.contains(name, regex=False).to_numpy()
+            else:
+                hit = place.str.contains(rf"\b{re.escape(name)}\b", regex=True).to_numpy()
             if not hit.any():
                 problem(row, "partner_places", name, "names no bundled entity's town or city (skipped)")
             members |= hit
