@@ -261,8 +261,7 @@ def prepare(dataset: Dataset, types: Iterable[str]) -> Entities:
         flags={f: _flag_array(table[f]) for f in FLAGS},
         provinces=(facts := province_facts(dataset.provinces)),
         province=facts.code(table["province"].fillna("").astype(str)),
-        dockings=_docking_rows(dataset.dockings, table["id"].to_numpy(dtype=object),
-                               getattr(dataset, "regional_dockings", None)),
+        dockings=_docking_rows(dataset.dockings, table["id"].to_numpy(dtype=object), dataset.regional_dockings),
     )
 
 

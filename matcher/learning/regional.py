@@ -150,12 +150,13 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
         members = np.zeros(len(table), dtype=bool)
         named = [p.strip() for p in re.split(r"[;；]", str(record["partner_provinces"])) if p.strip()]
         places = [p.strip() for p in re.split(r"[;；]", str(record["partner_places"])) if p.strip()]
-        unknown = [p for p in named if " ".join(p.lower().split()) not in PROVINCE_LOOKUP]
+        found = {p: PROVINCE_LOOKUP.get(" ".join(p.lower().split())) for p in named}
+        unknown = [p for p, en in found.items() if en is None]
         if unknown:
             problem(row, "partner_provinces", ";".join(unknown),
                     "not a province's name (English or Chinese, e.g. Zhejiang or 浙江省)")
             continue
-        provinces = [PROVINCE_LOOKUP[" ".join(p.lower().split())] for p in named]
+        provinces = list(found.values())
         members |= np.isin(province, provinces)
         for name in places:
             if re.search(r"[\u3400-\u9fff]", name):  # a Chinese name: part of the Chinese name (无锡 in 无锡锡山)
@@ -225,32 +226,38 @@ def evaluate_regional(engine: DockingEngine, path: str | Path, kind: str, k: int
     methods = [*scoring, *METHODS[1:]]
     regional = regional_rows(E)
 
+    per_item: dict[str, dict[str, np.ndarray]] = {}
+
+    def matrices(item: str) -> dict[str, np.ndarray]:
+        """Every method's scores with the item left out: it vouches for nothing (no docking experience,
+        no graph edges from it); computed once per item (an item's rows share them)."""
+        if item not in per_item:
+            X = held.X({item}) if item else pf.X
+            mats = {name: engine_matrix(pf, np.asarray(s.predict(X), dtype=np.float64), n, kind)
+                    for name, s in scoring.items()}
+            edges = [(E.index[a], E.index[b]) for a, b, i in zip(pairs["left_id"], pairs["right_id"], pairs["item"],
+                                                                 strict=True) if str(i) != item]
+            popularity, path3 = docking_scores(edges, n, by_region(regional, n, {item}))
+            per_item[item] = {**mats, **fixed, "docking_popularity": popularity, "docking_path3": path3}
+        return per_item[item]
+
     out = []
     for record in rows.itertuples():
-        # the row's own item vouches for nothing: no docking experience, no graph edges from it
-        X = held.X({record.item}) if record.item else pf.X
-        mats = {name: engine_matrix(pf, np.asarray(s.predict(X), dtype=np.float64), n, kind)
-                for name, s in scoring.items()}
-        edges = [(E.index[a], E.index[b]) for a, b, i in zip(pairs["left_id"], pairs["right_id"], pairs["item"],
-                                                             strict=True) if str(i) != record.item]
-        popularity, path3 = docking_scores(edges, n, by_region(regional, n, {record.item}))
-        mats.update(fixed, docking_popularity=popularity, docking_path3=path3)
+        mats = matrices(record.item)
         cand = np.flatnonzero(mask[record.u])
         members = record.members[cand]
         for method in methods:
-            s = mats[method][record.u, cand]
-            s = np.where(np.isfinite(s), s, np.nanmin(np.where(np.isfinite(s), s, np.inf)) - 1.0)
+            s = mats[method][record.u, cand]  # non-candidates of the engine: minus infinity, tied last
             best = s[members].max()
             out.append({"query": record.query, "region": record.region, "item": record.item, "method": method,
                         "rank": realistic_rank(s[~members], best), "auc": _auc(s, members),
                         "members": int(members.sum()), "of": len(cand)})
     ranks = pd.DataFrame(out, columns=["query", "region", "item", "method", "rank", "auc", "members", "of"])
-    metrics = pd.DataFrame([{
-        "method": m, "queries": int((ranks["method"] == m).sum()),
-        "hits@K": float(np.mean(ranks.loc[ranks["method"] == m, "rank"] <= k)) if len(ranks) else np.nan,
-        "mrr": float(np.mean(1.0 / ranks.loc[ranks["method"] == m, "rank"])) if len(ranks) else np.nan,
-        "auc": float(ranks.loc[ranks["method"] == m, "auc"].mean()) if len(ranks) else np.nan,
-    } for m in methods], columns=["method", "queries", "hits@K", "mrr", "auc"])
+    by_method = ranks.assign(hit=ranks["rank"] <= k, rr=1.0 / ranks["rank"]).groupby("method", sort=False)
+    metrics = pd.DataFrame({"queries": by_method.size(), "hits@K": by_method["hit"].mean(),
+                            "mrr": by_method["rr"].mean(), "auc": by_method["auc"].mean()})
+    metrics = metrics.reindex(methods).rename_axis("method").reset_index()
+    metrics["queries"] = metrics["queries"].fillna(0).astype(int)
     intervals = bootstrap(ranks, k, methods, seed, ratio_of="engine", baselines=BASELINES) if len(ranks) else None
     return RegionalEvaluation(kind, k, metrics, ranks, problems, intervals)
 
