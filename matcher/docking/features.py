@@ -26,7 +26,6 @@ from matcher.docking.provinces import policy_pairing
 from matcher.vocab import FLAGS, STAGES
 
 if TYPE_CHECKING:
-
     from matcher.docking.candidates import CandidatePairs
     from matcher.docking.entities import ChainProfiles, Entities
 

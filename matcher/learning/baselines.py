@@ -90,8 +90,7 @@ def hard_auc(scores: np.ndarray, target: int, negatives: np.ndarray) -> float:
 
 def regional_rows(E: Entities) -> pd.DataFrame:
     """The documented dockings named by region among ``E.dockings`` (``ri`` = -1): ``li``, ``item`` and
-    ``date`` (NaT when the row has none; the dates come from the items' rows of ``known_dockings_regional``
-    as the entities were prepared, so an item is dated by its earliest row)."""
+    ``date`` (each row its own, from ``known_dockings_regional``; NaT when the row has none)."""
     rows = E.dockings if E.dockings is not None else pd.DataFrame(columns=["li", "ri", "item"])
     rows = rows[rows["ri"].to_numpy() < 0] if len(rows) else rows
     dates = rows["date"] if "date" in rows.columns else pd.Series(pd.NaT, index=rows.index)
@@ -101,14 +100,15 @@ def regional_rows(E: Entities) -> pd.DataFrame:
 
 def by_region(regional: pd.DataFrame, n: int, hidden: set[str]) -> np.ndarray:
     """Per entity (``n`` of them), its documented dockings named by region (``regional_rows``) without
-    the items ``hidden``: what the popularity baseline adds to a partner's degree."""
-    mine = regional[~regional["item"].isin(hidden)]
+    the items ``hidden``, counted by item as the engine's experience counts them: what the popularity
+    baseline adds to a partner's degree."""
+    mine = regional[~regional["item"].isin(hidden)].drop_duplicates(["li", "item"])
     return np.bincount(mine["li"].to_numpy(dtype=np.int64), minlength=n).astype(np.float64)
 
 
 def items_not_before(regional: pd.DataFrame, cut: pd.Timestamp) -> set[str]:
-    """Items of the dockings named by region (``regional_rows``) dated on or after ``cut``, or undated:
-    what a temporal split must not let vouch for the earlier pairs."""
+    """Items of the dockings named by region (``regional_rows``) with a row dated on or after ``cut``, or
+    undated: what a temporal split must not let vouch for the earlier pairs."""
     return set(regional.loc[~(regional["date"] < cut), "item"])
 
 
