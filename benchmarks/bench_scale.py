@@ -438,7 +438,7 @@ def main() -> None:
         if split:
             blocks = sum(v for k, v in split.items() if k not in ("load", "prepare", "writing",
                                                                   "waiting_for_writer"))
-            print("    seconds by stage: " + ", ".join(f"{k} {v:.1f}" for k, v in split.items())
+            print("    seconds by stage: " + ", ".join(f"{k} {v:.2f}" if v < 0.1 else f"{k} {v:.1f}" for k, v in split.items())
                   + f"; start-up and exit {r['seconds'] - split_wall(r['log']):.1f} (the block stages add up to "
                   f"{blocks:.1f} s over all workers; writing runs on its own thread, beside the ranking)", flush=True)
         target = TARGETS.get(n) if address is None and model is None else None

@@ -132,9 +132,26 @@ class Entities:
         return {c: column(self.table[c]) for c in OUTPUT_TEXT_COLUMNS}
 
     def __getstate__(self) -> dict:
+        """What a copy (e.g. on a Dask worker) carries: not the caches (``arrow``, ``index``), which
+        are rebuilt where needed, and columns of text as Arrow strings (objects cross in a third of
+        the time), given back as the same objects on arrival."""
         state = dict(self.__dict__)
-        state.pop("arrow", None)  # rebuilt on a worker from the table
+        state.pop("arrow", None)
+        state.pop("index", None)
+        objects = [c for c in self.table.columns
+                   if self.table[c].dtype == object and pd.api.types.infer_dtype(self.table[c], skipna=False) == "string"]
+        if objects:
+            state["table"] = self.table.astype(dict.fromkeys(objects, "string[pyarrow]"))
+        state["_text_columns"] = objects
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        objects = state.pop("_text_columns", [])
+        if objects:
+            table = state["table"]
+            for c in objects:  # every value was text (no gaps): the same Python strings again
+                table[c] = table[c].astype(object)
+        self.__dict__.update(state)
 
 
 def _factorized(column: pd.Series, build: Callable[[pd.Series], np.ndarray]) -> np.ndarray:

@@ -139,13 +139,26 @@ def rank_block(kind: str | DockingKind, E: Entities, bf: BlockFeatures, scorer: 
     """
     kind = get_kind(kind)
     stages = Stages() if stages is None else stages
+    table = ranked_numbers(kind, E, bf, scorer, top, min_score, wanted, stages, reasons)
+    with stages("rows"):
+        return with_texts(kind, E, table)
+
+
+def ranked_numbers(kind: str | DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, top: int | None,
+                   min_score: float | None = None, wanted: np.ndarray | None = None, stages: Stages | None = None,
+                   reasons: bool = True, compact: bool = False) -> pa.Table:
+    """The block's rows as positions, codes and numbers (``with_texts`` adds the names). ``compact``:
+    in the fewest bytes (positions and ranks as 32-bit integers, a weight's column as one value), what
+    a Dask worker sends back: a quarter of the bytes of the finished rows."""
+    kind = get_kind(kind)
+    stages = Stages() if stages is None else stages
     cand = bf.candidates
     with stages("scoring"):
         pair_score = np.asarray(scorer.predict(bf.X), dtype=np.float64)
     with stages("top_k"):
         pick = _pick(cand, pair_score, top, min_score, wanted)
     with stages("rows"):
-        return _rows(kind, E, bf, scorer, pick, stages, reasons)
+        return _numbers(kind, bf, scorer, pick, stages, reasons, compact)
 
 
 def _pick(cand: C.CandidatePairs, pair_score: np.ndarray, top: int | None, min_score: float | None,
@@ -164,63 +177,120 @@ def _pick(cand: C.CandidatePairs, pair_score: np.ndarray, top: int | None, min_s
     return pick
 
 
-def _rows(kind: DockingKind, E: Entities, bf: BlockFeatures, scorer: Scorer, pick: np.ndarray, stages: Stages,
-          texts: bool = True) -> pa.Table:
+#: Columns of a block in numbers (``ranked_numbers``) that ``with_texts`` replaces: the two entities'
+#: row positions and which side of the pair the listing entity is.
+FOCAL, PARTNER, RIGHT = "_focal", "_partner", "_right"
+#: Stage names by code; a detail's code -1 (no stage) is the last, "".
+_STAGE_NAMES = (*F.STAGE_NAMES, "")
+
+
+def _numbers(kind: DockingKind, bf: BlockFeatures, scorer: Scorer, pick: np.ndarray, stages: Stages,
+             texts: bool = True, compact: bool = False) -> pa.Table:
     import pyarrow as pa
 
     cand = bf.candidates
     pair = cand.row_pair[pick]
-    side = cand.row_side[pick]
+    right = cand.row_side[pick] == 1
     f, p = cand.focal[pick], cand.partner[pick]
     explained = scorer.explain(bf.X.iloc[pair].reset_index(drop=True))
     cols: dict[str, np.ndarray] = {c: explained[c].to_numpy() for c in explained.columns}
-    right = side == 1
     for c in kind.details:
         cols[c] = np.asarray(bf.columns[c])[pair]
     for a, b in SWAP:
         if a in cols and b in cols:
             va, vb = cols[a], cols[b]
             cols[a], cols[b] = np.where(right, vb, va), np.where(right, va, vb)
+    small = np.int32 if compact and (len(f) == 0 or max(int(f.max()), int(p.max())) < 2**31) else np.int64
+    out = {FOCAL: pa.array(f.astype(small, copy=False)), PARTNER: pa.array(p.astype(small, copy=False)),
+           "rank": pa.array((rank_within(f) + 1).astype(small, copy=False)), "score": pa.array(cols["score"], pa.float64())}
     if texts:
         with stages("reasons"):
-            zh, en = explain.reasons(cols, list(kind.features), arrow=True)
-    left, partner = pa.array(f), pa.array(p)
-    text = E.arrow
-    n = len(pick)
-    out = {
-        "kind": pa.repeat(pa.scalar(kind.name, pa.string()), n),
-        "rank": pa.array(rank_within(f) + 1),
-        "left_id": text["id"].take(left), "right_id": text["id"].take(partner),
-        "left_name_zh": text["name_zh"].take(left), "left_name_en": text["name_en"].take(left),
-        "right_name_zh": text["name_zh"].take(partner), "right_name_en": text["name_en"].take(partner),
-        "left_region": text["region"].take(left), "right_region": text["region"].take(partner),
-        "left_province": text["province"].take(left), "right_province": text["province"].take(partner),
-        "left_type": text["entity_type"].take(left), "right_type": text["entity_type"].take(partner),
-        "score": pa.array(cols["score"], pa.float64()),
-        **({"reason_zh": zh, "reason_en": en} if texts else {}),
-    }
+            out["reason_zh"], out["reason_en"] = explain.reasons(cols, list(kind.features), arrow=True)
     for name in kind.features:
         for prefix in ("f", "w", "c"):
-            out[f"{prefix}_{name}"] = pa.array(np.asarray(cols[f"{prefix}_{name}"], dtype=np.float64))
-    stage_names = pa.array([*F.STAGE_NAMES, ""], pa.string())  # index -1 -> "" (the last)
+            values = np.asarray(cols[f"{prefix}_{name}"], dtype=np.float64)
+            out[f"{prefix}_{name}"] = _compact(values) if compact else pa.array(values)
     for c in kind.details:
         values = cols[c]
-        if c in explain.STAGE_COLUMNS:
+        if c in explain.STAGE_COLUMNS:  # a code into _STAGE_NAMES, named by with_texts
             code = np.asarray(values, dtype=np.int64)
-            out[c] = stage_names.take(pa.array(np.where(code < 0, len(F.STAGE_NAMES), code)))
+            out[c] = pa.array(np.where(code < 0, len(_STAGE_NAMES) - 1, code).astype(np.int8))
         else:
             out[c] = pa.array(values, pa.string() if values.dtype == object else None)
     for c in explained.columns:  # a learned scorer's intercept (f_/w_/c_baseline) after the details
         if c not in out and c != "score":
             out[c] = pa.array(np.asarray(cols[c], dtype=np.float64))
     if _has_side(kind):
-        out["side"] = pa.array(np.where(right, "right", "left").astype(object), pa.string())
+        out[RIGHT] = pa.array(right)
     return pa.table(out)
 
 
-def run_block(E: Entities, focal: np.ndarray, job: Job) -> BlockResult:
-    """The whole pipeline for one block of focal entities (what every backend runs)."""
+def _compact(values: np.ndarray) -> pa.Array:
+    """A float64 column in fewer bytes, the same values: one value throughout (a weight) as a
+    dictionary of that value (a byte a row); values float32 holds exactly (features are float32) as
+    float32; else as it is. ``with_texts`` gives float64 back."""
+    import pyarrow as pa
+
+    if len(values) > 1 and values[0] == values[-1] and np.all(values == values[0]):  # NaN never equal
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(len(values), np.int8)), pa.array(values[:1]))
+    narrow = values.astype(np.float32)
+    same = (narrow == values) | (np.isnan(values) & np.isnan(narrow))
+    return pa.array(narrow) if same.all() else pa.array(values)
+
+
+def with_texts(kind: str | DockingKind, E: Entities, numbers: pa.Table) -> pa.Table:
+    """A block's rows in numbers (``ranked_numbers``) as output rows: ids, names, regions, provinces
+    and types taken by position from ``E``, stage names for codes, in ``output_columns`` order."""
+    import pyarrow as pa
+
+    kind = get_kind(kind)
+    left, partner = numbers[FOCAL].combine_chunks(), numbers[PARTNER].combine_chunks()
+    text = E.arrow
+    if left.type != pa.int64():  # compact
+        left, partner = left.cast(pa.int64()), partner.cast(pa.int64())
+    out = {
+        "kind": pa.repeat(pa.scalar(kind.name, pa.string()), numbers.num_rows),
+        "rank": numbers["rank"] if numbers["rank"].type == pa.int64() else numbers["rank"].cast(pa.int64()),
+        "left_id": text["id"].take(left), "right_id": text["id"].take(partner),
+        "left_name_zh": text["name_zh"].take(left), "left_name_en": text["name_en"].take(left),
+        "right_name_zh": text["name_zh"].take(partner), "right_name_en": text["name_en"].take(partner),
+        "left_region": text["region"].take(left), "right_region": text["region"].take(partner),
+        "left_province": text["province"].take(left), "right_province": text["province"].take(partner),
+        "left_type": text["entity_type"].take(left), "right_type": text["entity_type"].take(partner),
+    }
+    stage_names = pa.array(_STAGE_NAMES, pa.string())
+    for c in numbers.column_names:
+        if c in (FOCAL, PARTNER, RIGHT, "rank"):
+            continue
+        column = numbers[c]
+        if c in explain.STAGE_COLUMNS:
+            column = stage_names.take(column.combine_chunks())
+        elif pa.types.is_dictionary(column.type):  # compact: a weight, one value throughout
+            column = column.combine_chunks().dictionary_decode()
+        elif pa.types.is_float32(column.type) and c[:2] in ("f_", "w_", "c_"):  # compact: float32 held exactly
+            column = column.cast(pa.float64())
+        out[c] = column
+    if RIGHT in numbers.column_names:
+        out["side"] = pa.array(["left", "right"], pa.string()).take(numbers[RIGHT].combine_chunks().cast(pa.int8()))
+    return pa.table(out)
+
+
+def run_block(E: Entities, focal: np.ndarray, job: Job, texts: bool = True) -> BlockResult:
+    """The whole pipeline for one block of focal entities (what every backend runs). With ``texts``
+    False the rows stay in numbers (``ranked_numbers``): a Dask worker's answer, finished by
+    ``finish_block`` where the rows are written."""
     stages = Stages()
     bf = block_features(job.kind, E, np.asarray(focal, dtype=np.int64), job.params, job.listed, stages)
-    table = rank_block(job.kind, E, bf, job.scorer, job.top, job.min_score, stages=stages, reasons=job.reasons)
-    return BlockResult(table, bf.candidates.counts, dict(stages))
+    table = ranked_numbers(job.kind, E, bf, job.scorer, job.top, job.min_score, stages=stages, reasons=job.reasons,
+                           compact=not texts)
+    result = BlockResult(table, bf.candidates.counts, dict(stages))
+    return finish_block(E, job, result) if texts else result
+
+
+def finish_block(E: Entities, job: Job, result: BlockResult) -> BlockResult:
+    """A block in numbers with its texts (``with_texts``), the time counted as ``rows``."""
+    started = time.perf_counter()
+    table = with_texts(job.kind, E, result.table)
+    seconds = dict(result.seconds)
+    seconds["rows"] = seconds.get("rows", 0.0) + time.perf_counter() - started
+    return BlockResult(table, result.counts, seconds)

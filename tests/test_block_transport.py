@@ -1,0 +1,136 @@
+"""What a block carries between processes: a Dask worker answers with its rows in numbers (positions,
+codes, compact numbers), the client adds the names; the entities cross as a copy without caches.
+Every path must give the rows the in-process pipeline gives, to the last bit."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from matcher.docking import backends
+from matcher.docking.job import FOCAL, PARTNER, _compact, block_features, rank_block, ranked_numbers, with_texts
+from matcher.docking.kinds import KINDS, get_kind
+from matcher.ingest.dataset import load_dataset
+from matcher.ingest.synth import write_synthetic_dataset
+
+
+@pytest.fixture(scope="module")
+def firms(tmp_path_factory):
+    from matcher.docking.engine import DockingEngine
+
+    folder = tmp_path_factory.mktemp("synth600")
+    write_synthetic_dataset(folder, 600, 3)
+    return DockingEngine(load_dataset(folder))
+
+
+def _same_bits(a: pa.Table, b: pa.Table) -> None:
+    assert a.schema.equals(b.schema), (a.schema, b.schema)
+    for name in a.column_names:
+        x, y = a[name].combine_chunks(), b[name].combine_chunks()
+        if pa.types.is_floating(x.type):
+            width = np.int64 if pa.types.is_float64(x.type) else np.int32
+            assert np.array_equal(x.to_numpy(zero_copy_only=False).view(width),
+                                  y.to_numpy(zero_copy_only=False).view(width)), name
+        else:
+            assert x.equals(y), name
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_blocks_rows_in_numbers_finish_as_the_in_process_rows(engine, firms, kind):
+    """For every kind: the compact answer of a worker, finished by ``with_texts``, is bit for bit the
+    table an in-process block writes (ids, names, stage names, sides, weights and scores)."""
+    eng = firms if kind == "enterprise" else engine
+    kind = get_kind(kind)
+    E, params = eng.entities(kind), eng.params(kind)
+    focal = eng.listed(kind)
+    scorer = eng.scorer(kind)
+    for reasons in (True, False):
+        whole = rank_block(kind, E, block_features(kind, E, focal, params), scorer, 7, reasons=reasons)
+        compact = ranked_numbers(kind, E, block_features(kind, E, focal, params), scorer, 7, reasons=reasons,
+                                 compact=True)
+        assert whole.num_rows > 0
+        _same_bits(with_texts(kind, E, compact), whole)
+        assert not {"left_id", "left_name_zh", "right_name_en", "kind"} & set(compact.column_names)
+        assert pa.types.is_int32(compact[FOCAL].type) and pa.types.is_int32(compact[PARTNER].type)
+        weights = [c for c in compact.column_names if c.startswith("w_")]
+        assert weights and all(pa.types.is_dictionary(compact[c].type) for c in weights)  # one weight a column
+        if not reasons and kind.name == "enterprise":
+            assert compact.nbytes < 0.5 * whole.nbytes  # what crosses from a worker
+
+
+def test_compact_numbers_keep_every_value_exactly(engine):
+    """Weights (one value), float32 features, other float64 values and unknowns survive the trip."""
+    rng = np.random.default_rng(4)
+    n = 500
+    columns = {
+        "w_a": np.full(n, 0.1 / 1.1),  # a weight share: one value, not a float32
+        "f_a": rng.random(n).astype(np.float32).astype(np.float64),  # a float32 feature
+        "c_a": rng.random(n) / 3.0,  # needs float64
+        "f_b": np.where(rng.random(n) < 0.3, np.nan, rng.random(n).astype(np.float32)).astype(np.float64),
+        "w_b": np.r_[np.full(n - 1, 0.5), 0.25],  # not one value throughout
+        "c_b": np.full(n, np.nan),  # unknown throughout: NaN is not one value
+    }
+    packed = {name: _compact(values) for name, values in columns.items()}
+    assert pa.types.is_dictionary(packed["w_a"].type)
+    assert pa.types.is_float32(packed["f_a"].type) and pa.types.is_float32(packed["f_b"].type)
+    assert pa.types.is_float64(packed["c_a"].type)
+    E = engine.entities("east_west")
+    numbers = pa.table({FOCAL: pa.array(np.zeros(n, np.int32)), PARTNER: pa.array(np.ones(n, np.int32)),
+                        "rank": pa.array(np.ones(n, np.int32)), "score": pa.array(rng.random(n)), **packed})
+    finished = with_texts("east_west", E, numbers)
+    for name, values in columns.items():
+        got = finished[name].to_numpy()
+        assert finished[name].type == pa.float64() and np.array_equal(got.view(np.int64), values.view(np.int64)), name
+    assert finished["left_id"].to_pylist() == [E.ids[0]] * n and finished["rank"].type == pa.int64()
+
+
+def test_entities_cross_as_the_same_table_without_caches(firms):
+    """A copy of the entities (what a worker receives) has the same table, the same dtypes (ids stay
+    Python strings) and none of the caches built on the client."""
+    E = firms.entities("enterprise")
+    E.arrow  # noqa: B018 - caches built here
+    E.index  # noqa: B018
+    copied = pickle.loads(pickle.dumps(E, protocol=5))
+    pd.testing.assert_frame_equal(copied.table, E.table, check_exact=True)
+    assert copied.table.dtypes.equals(E.table.dtypes)
+    assert E.table["id"].dtype == object and isinstance(copied.table["id"].iloc[0], str)
+    assert "arrow" not in copied.__dict__ and "index" not in copied.__dict__
+    assert np.array_equal(copied.need, E.need) and list(copied.ids) == list(E.ids)
+    assert "_text_columns" not in copied.__dict__
+    assert copied.arrow["name_zh"].equals(E.arrow["name_zh"])
+
+
+def test_a_worker_gets_a_plain_processes_allocator():
+    """A nanny starts its worker with MALLOC_TRIM_THRESHOLD_, which pinned glibc's mmap threshold at
+    128 KiB; the worker setup sets the thresholds of a plain process (glibc's mallopt says yes)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc's allocator exists on Linux only")
+    assert backends.set_worker_malloc() is True
+
+
+def test_each_worker_gets_its_own_copy_without_search_structures(firms):
+    from distributed import Client, LocalCluster
+
+    E = firms.entities("enterprise")
+    firms.suggest("enterprise", 3)  # builds the search structures here
+    assert E.indexes
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as local, \
+            Client(local.scheduler_address) as client:
+        workers = sorted(client.scheduler_info()["workers"])
+        copies = backends._send_entities(client, E, workers)
+        assert sorted(copies) == workers
+        where = client.who_has(list(copies.values()))
+        for worker, future in copies.items():
+            assert list(where[future.key]) == [worker]
+            held = client.submit(lambda e: (len(e), len(e.indexes)), future, workers=[worker], pure=False)
+            assert held.result() == (len(E), 0)
+        assert E.indexes  # the client's own entities keep theirs
+        remote = firms.suggest("enterprise", 3, backend="dask", block_size=150)
+        assert all(client.run(lambda: __import__("matcher.docking.backends").docking.backends._WORKER_MALLOC).values())
+    pd.testing.assert_frame_equal(remote, firms.suggest("enterprise", 3), check_exact=True)
