@@ -5,6 +5,8 @@ Every path must give the rows the in-process pipeline gives, to the last bit."""
 from __future__ import annotations
 
 import pickle
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -12,7 +14,15 @@ import pyarrow as pa
 import pytest
 
 from matcher.docking import backends
-from matcher.docking.job import FOCAL, PARTNER, _compact, block_features, rank_block, ranked_numbers, with_texts
+from matcher.docking.job import (
+    FOCAL,
+    PARTNER,
+    _compact,
+    block_features,
+    rank_block,
+    ranked_numbers,
+    with_texts,
+)
 from matcher.docking.kinds import KINDS, get_kind
 from matcher.ingest.dataset import load_dataset
 from matcher.ingest.synth import write_synthetic_dataset
@@ -114,7 +124,11 @@ def test_a_worker_gets_a_plain_processes_allocator():
     assert backends.set_worker_malloc() is True
 
 
-def test_each_worker_gets_its_own_copy_without_search_structures(firms):
+def test_each_worker_gets_its_own_copy_and_the_clients_search_structures(firms):
+    """The entities go to each worker straight from the client, as a copy without search structures;
+    the structures the client built go after them; a worker attaches them and ranks the same rows."""
+    from dataclasses import replace
+
     from distributed import Client, LocalCluster
 
     E = firms.entities("enterprise")
@@ -123,14 +137,44 @@ def test_each_worker_gets_its_own_copy_without_search_structures(firms):
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as local, \
             Client(local.scheduler_address) as client:
         workers = sorted(client.scheduler_info()["workers"])
-        copies = backends._send_entities(client, E, workers)
-        assert sorted(copies) == workers
-        where = client.who_has(list(copies.values()))
-        for worker, future in copies.items():
-            assert list(where[future.key]) == [worker]
-            held = client.submit(lambda e: (len(e), len(e.indexes)), future, workers=[worker], pure=False)
-            assert held.result() == (len(E), 0)
-        assert E.indexes  # the client's own entities keep theirs
-        remote = firms.suggest("enterprise", 3, backend="dask", block_size=150)
+        copies = backends._send_each(client, replace(E, indexes={}), workers)
+        structures = backends._send_each(client, dict(E.indexes), workers)
+        assert sorted(copies) == sorted(structures) == workers
+        where = client.who_has([*copies.values(), *structures.values()])
+        for worker in workers:
+            assert list(where[copies[worker].key]) == list(where[structures[worker].key]) == [worker]
+            held = client.submit(lambda e, s: (len(e), len(e.indexes), sorted(map(str, s))), copies[worker],
+                                 structures[worker], workers=[worker], pure=False)
+            assert held.result() == (len(E), 0, sorted(map(str, E.indexes)))
+        remote = firms.suggest("enterprise", 3, backend="dask", block_size=100)
         assert all(client.run(lambda: __import__("matcher.docking.backends").docking.backends._WORKER_MALLOC).values())
     pd.testing.assert_frame_equal(remote, firms.suggest("enterprise", 3), check_exact=True)
+
+
+_CALLS: list[int] = []
+_LOCK = threading.Lock()
+_REAL_WORKER_BLOCK = backends._worker_block
+
+
+def _slow_first(E, structures, focal, job):  # module level: the task refers to it by name
+    with _LOCK:
+        _CALLS.append(len(focal))
+        first = len(_CALLS) == 1
+    if first:
+        time.sleep(2.0)
+    return _REAL_WORKER_BLOCK(E, structures, focal, job)
+
+
+def test_dask_blocks_come_back_in_block_order_whatever_order_they_finish(firms, monkeypatch, tmp_path):
+    """The first block is slow, so later ones finish before it; the file still holds the blocks in
+    order: byte for byte the in-process file."""
+    from distributed import Client, LocalCluster
+
+    _CALLS.clear()
+    monkeypatch.setattr(backends, "_worker_block", _slow_first)
+    with LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None) as local, \
+            Client(local.scheduler_address):
+        firms.suggest("enterprise", 4, backend="dask", block_size=50, out=tmp_path / "dask.csv")
+    firms.suggest("enterprise", 4, block_size=50, out=tmp_path / "local.csv")
+    assert len(_CALLS) == 12  # 600 firms in blocks of 50, all through the slow path
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()

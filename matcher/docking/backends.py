@@ -192,11 +192,14 @@ def set_worker_malloc() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD))
 
 
-def _worker_block(E: Entities, focal: np.ndarray, job: Job) -> BlockResult:
-    """``run_block`` on a Dask worker: the rows in numbers (the client adds the names it holds)."""
+def _worker_block(E: Entities, structures: dict | None, focal: np.ndarray, job: Job) -> BlockResult:
+    """``run_block`` on a Dask worker: the rows in numbers (the client adds the names it holds).
+    ``structures``: the search structures the client built (else the worker builds its own)."""
     _worker_setup()
     started = time.perf_counter()
-    with _BUILDING:  # a worker's blocks share its entities: the first one builds the search structures
+    with _BUILDING:  # a worker's blocks share its entities: the first one attaches the search structures
+        for key, value in (structures or {}).items():
+            E.indexes.setdefault(key, value)
         prepare_searches(E, [rule for rule in get_kind(job.kind).rules if is_search(rule)], job.params, threads=1)
     built = time.perf_counter() - started
     result = run_block(E, focal, job, texts=False)
@@ -237,11 +240,15 @@ def check_scheduler(address: str, timeout_s: float = 3.0) -> None:
 def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | Client | None = None) -> Iterator[BlockResult]:
     """Blocks on a Dask cluster, yielded in block order, with a bounded number in flight.
 
-    Every worker gets its own copy of the entities straight from this client (without the search
-    structures, which a worker builds on its first block) and ranks the blocks sent to it, at most
-    ``PER_WORKER`` at a time, each new block going to the worker with the fewest. Workers send their
-    rows back in numbers; the names are added here, from the same entities.
+    Every worker gets its own copy of the entities straight from this client; while they travel, the
+    client builds the search structures, then sends those too (a million firms: 0.3 s to send, 2 s
+    for a worker to build). Each worker ranks the blocks sent to it, at most ``PER_WORKER`` at a
+    time; a new block goes to the worker with the fewest as soon as any block is back (results come
+    out in block order). Workers send their rows back in
+    numbers; the names are added here, from the same entities.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     client, own = _dask_client(scheduler)
     # a worker's threads are its share of the machine: its k-d tree queries use one thread each
     # (with every core per query, two 1-thread workers ran their blocks a fifth slower)
@@ -250,51 +257,71 @@ def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | C
         workers = sorted(client.scheduler_info().get("workers", {}))
         if not workers:
             raise MatcherError("the Dask cluster has no workers")
-        copies = _send_entities(client, E, workers)
-        pending: list[tuple[object, str]] = []  # (future, worker), in block order
-        load = dict.fromkeys(workers, 0)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="send") as pool:
+            sending = pool.submit(_send_each, client, replace(E, indexes={}), workers)
+            prepare_searches(E, [rule for rule in get_kind(job.kind).rules if is_search(rule)], job.params)
+            copies = sending.result()
+        structures = _send_each(client, dict(E.indexes), workers)
+        prepared = time.perf_counter() - started
+        from distributed import as_completed
 
-        def submit(block: np.ndarray) -> None:
-            worker = min(workers, key=lambda w: (load[w], workers.index(w)))
-            load[worker] += 1
-            pending.append((client.submit(_worker_block, copies[worker], block, job, workers=[worker],
-                                          allow_other_workers=False, pure=False), worker))
+        load = dict.fromkeys(workers, 0)  # blocks in flight per worker
+        where: dict[str, tuple[int, str]] = {}  # future key -> (block number, worker)
+        done: dict[int, BlockResult] = {}  # finished out of order, waiting for the blocks before them
+        queue = enumerate(blocks)
+        running = as_completed()
+        yielded = 0
 
-        queue = iter(blocks)
-        for block in islice(queue, PER_WORKER * len(workers)):
-            submit(block)
-        while pending:
-            future, worker = pending.pop(0)
-            result = future.result()
+        def fill() -> None:
+            """Blocks to the workers with fewer than ``PER_WORKER`` in flight, fewest first, while
+            the window (in flight and finished ahead of order) has room."""
+            while len(where) + len(done) < WINDOW_PER_WORKER * len(workers):
+                worker = min(workers, key=lambda w: (load[w], workers.index(w)))
+                item = next(queue, None) if load[worker] < PER_WORKER else None
+                if item is None:
+                    return
+                future = client.submit(_worker_block, copies[worker], structures[worker], item[1], job,
+                                       workers=[worker], allow_other_workers=False, pure=False)
+                load[worker] += 1
+                where[future.key] = (item[0], worker)
+                running.add(future)
+
+        fill()
+        for future in running:
+            number, worker = where.pop(future.key)
+            done[number] = future.result()
             future.release()
             load[worker] -= 1
-            nxt = next(queue, None)
-            if nxt is not None:
-                submit(nxt)
-            yield finish_block(E, job, result)
+            while yielded in done:  # in block order
+                result = done.pop(yielded)
+                result.seconds["prepare"] = result.seconds.get("prepare", 0.0) + prepared
+                prepared = 0.0
+                yielded += 1
+                yield finish_block(E, job, result)
+            fill()
     finally:
         if own:
             client.close()
 
 
-#: Blocks in flight on each Dask worker (one ranked, one waiting, so a worker never idles).
+#: Blocks in flight on each Dask worker (one ranked, one waiting, so a worker never idles), and at
+#: most this many per worker in flight or finished and waiting for an earlier block (bounds memory).
 PER_WORKER = 2
+WINDOW_PER_WORKER = 4
 
 
-def _send_entities(client: Client, E: Entities, workers: list[str]) -> dict:
-    """One copy of ``E`` on each worker, sent by this client to all of them at once (1M firms: 3.7 s
-    for two workers; a broadcast through the scheduler took 6.2 s); without search structures."""
-    sent = replace(E, indexes={})
-    futures = client.scatter([sent] * len(workers), workers=workers, direct=True, hash=False)
+def _send_each(client: Client, value: object, workers: list[str]) -> dict:
+    """A copy of ``value`` on each worker, sent by this client straight to all of them at once (the
+    entities of 1M firms: 3.7 s for two workers; a broadcast through the scheduler took 6.2 s)."""
+    futures = client.scatter([value] * len(workers), workers=workers, direct=True, hash=False)
     where = client.who_has(futures)
     copies = {}
     for future in futures:
-        holders = where.get(future.key, ())
-        worker = next((w for w in holders if w in workers and w not in copies), None)
-        if worker is None:  # the scatter put two copies on one worker: send the missing ones alone
-            continue
-        copies[worker] = future
-    for worker in workers:
+        worker = next((w for w in where.get(future.key, ()) if w in workers and w not in copies), None)
+        if worker is not None:
+            copies[worker] = future
+    for worker in workers:  # the scatter put two copies on one worker: send the missing ones alone
         if worker not in copies:
-            copies[worker] = client.scatter(sent, workers=[worker], direct=True, hash=False)
+            copies[worker] = client.scatter(value, workers=[worker], direct=True, hash=False)
     return copies
