@@ -196,6 +196,7 @@ MAX_GROWTH = 11.0
 #: The learned scorer at scale: at most 20 % more time than the weighted one.
 MAX_LEARNED_RATIO = 1.2
 MAX_DASK_RATIO = 1.3
+DASK_RATIO_FROM = 1_000_000  # the size from which the Dask ratio is judged
 
 
 def ranking_inputs(dataset, top: int = 20) -> tuple:
@@ -477,9 +478,12 @@ def main() -> None:
         for n in sizes:
             if (n, "dask") in timings and (n, "in process") in timings:
                 ratio = (timings[n, "dask"] + cluster_start) / timings[n, "in process"]
+                # the target is set at 1M (the registry-speed issue); below, the cluster's start and
+                # the copies of the entities are a larger share, so the ratio is shown, not judged
+                judged = n >= DASK_RATIO_FROM
                 print(f"  {n:,} enterprises: Dask (cluster start included) / in process: {ratio:.2f}x "
-                      f"(target <= {MAX_DASK_RATIO:g}x)")
-                ok &= ratio <= MAX_DASK_RATIO
+                      + (f"(target <= {MAX_DASK_RATIO:g}x)" if judged else f"(no target below {DASK_RATIO_FROM:,})"))
+                ok &= ratio <= MAX_DASK_RATIO or not judged
         if args.formulations:
             from matcher.ingest.dataset import load_dataset
 

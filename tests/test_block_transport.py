@@ -178,3 +178,21 @@ def test_dask_blocks_come_back_in_block_order_whatever_order_they_finish(firms, 
     firms.suggest("enterprise", 4, block_size=50, out=tmp_path / "local.csv")
     assert len(_CALLS) == 12  # 600 firms in blocks of 50, all through the slow path
     assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_kinds_blocks_read_only_the_table_columns_it_declares(engine, firms, kind):
+    """A worker receives only ``block_columns`` of the table (``for_blocks``): the kind's candidates
+    and features must not read another (a KeyError here), and the rows are the same."""
+    eng = firms if kind == "enterprise" else engine
+    kind = get_kind(kind)
+    E, params = eng.entities(kind), eng.params(kind)
+    slim = backends.for_blocks(E, kind)
+    assert slim.indexes == {} and E.table is not slim.table or kind.block_columns is None
+    if kind.block_columns is not None:
+        assert list(slim.table.columns) == list(kind.block_columns) and len(slim.table) == len(E)
+    focal, scorer = eng.listed(kind), eng.scorer(kind)
+    whole = ranked_numbers(kind, E, block_features(kind, E, focal, params), scorer, 7, compact=True)
+    alone = ranked_numbers(kind, slim, block_features(kind, slim, focal, params), scorer, 7, compact=True)
+    _same_bits(alone, whole)
+    assert get_kind("enterprise").block_columns == ()  # a registry's worker gets no text at all

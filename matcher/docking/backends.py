@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from matcher.docking.entities import Entities
+    from matcher.docking.kinds import DockingKind
 
 BACKENDS = ("memory", "blocks", "dask")
 DEFAULT_BLOCK_SIZE = 20_000
@@ -259,7 +260,7 @@ def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | C
             raise MatcherError("the Dask cluster has no workers")
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="send") as pool:
-            sending = pool.submit(_send_each, client, replace(E, indexes={}), workers)
+            sending = pool.submit(_send_each, client, for_blocks(E, get_kind(job.kind)), workers)
             prepare_searches(E, [rule for rule in get_kind(job.kind).rules if is_search(rule)], job.params)
             copies = sending.result()
         structures = _send_each(client, dict(E.indexes), workers)
@@ -303,6 +304,13 @@ def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | C
     finally:
         if own:
             client.close()
+
+
+def for_blocks(E: Entities, kind: DockingKind) -> Entities:
+    """What a worker needs of ``E`` to rank ``kind``'s blocks: the arrays, the table's columns the
+    kind reads (``DockingKind.block_columns``), no search structures (they follow separately)."""
+    columns = kind.block_columns
+    return replace(E, indexes={}, table=E.table if columns is None else E.table[list(columns)])
 
 
 #: Blocks in flight on each Dask worker (one ranked, one waiting, so a worker never idles), and at
