@@ -196,3 +196,36 @@ def test_a_kinds_blocks_read_only_the_table_columns_it_declares(engine, firms, k
     alone = ranked_numbers(kind, slim, block_features(kind, slim, focal, params), scorer, 7, compact=True)
     _same_bits(alone, whole)
     assert get_kind("enterprise").block_columns == ()  # a registry's worker gets no text at all
+
+
+def test_a_worker_leaving_mid_run_is_a_clear_error_and_writes_nothing(firms, monkeypatch, tmp_path):
+    """A worker dies after the first block is back: its blocks (and its copy of the data) are lost.
+    The run says so at once, names the worker, and leaves no file; it never waits forever."""
+    import os
+
+    from distributed import Client, LocalCluster
+
+    from matcher.exceptions import MatcherError
+
+    real, killed = backends.finish_block, []
+
+    def kill_after_first(E, job, result):
+        if not killed:
+            from distributed import get_client
+
+            client = get_client()
+            victim = sorted(client.scheduler_info()["workers"])[0]
+            client.run(os._exit, 1, workers=[victim], on_error="ignore")
+            killed.append(victim)
+        return real(E, job, result)
+
+    monkeypatch.setattr(backends, "finish_block", kill_after_first)
+    target = tmp_path / "s.parquet"
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as local, \
+            Client(local.scheduler_address):
+        started = time.perf_counter()
+        with pytest.raises(MatcherError, match="left during the run") as raised:
+            firms.suggest("enterprise", 4, backend="dask", block_size=20, out=target)
+        assert killed and killed[0] in str(raised.value)
+        assert time.perf_counter() - started < 60
+    assert not target.exists() and list(tmp_path.iterdir()) == []

@@ -241,12 +241,14 @@ def check_scheduler(address: str, timeout_s: float = 3.0) -> None:
 def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | Client | None = None) -> Iterator[BlockResult]:
     """Blocks on a Dask cluster, yielded in block order, with a bounded number in flight.
 
-    Every worker gets its own copy of the entities straight from this client; while they travel, the
-    client builds the search structures, then sends those too (a million firms: 0.3 s to send, 2 s
-    for a worker to build). Each worker ranks the blocks sent to it, at most ``PER_WORKER`` at a
-    time; a new block goes to the worker with the fewest as soon as any block is back (results come
-    out in block order). Workers send their rows back in
-    numbers; the names are added here, from the same entities.
+    Every worker gets its own copy of what its blocks read (``for_blocks``) straight from this
+    client; while it travels, the client builds the search structures, then sends those too (a
+    million firms: 0.6 s to send, 2 s for a worker to build). Each worker ranks the blocks sent to
+    it, at most ``PER_WORKER`` at a time; a new block goes to the worker with the fewest as soon as
+    any block is back (results come out in block order). Workers send their rows back in numbers;
+    the names are added here, from the same entities. A block is meant for the worker holding its
+    copy, not bound to it: should that worker leave, the block fails (its copy is lost) instead of
+    waiting forever.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -266,6 +268,8 @@ def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | C
         structures = _send_each(client, dict(E.indexes), workers)
         prepared = time.perf_counter() - started
         from distributed import as_completed
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
 
         load = dict.fromkeys(workers, 0)  # blocks in flight per worker
         where: dict[str, tuple[int, str]] = {}  # future key -> (block number, worker)
@@ -283,7 +287,7 @@ def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | C
                 if item is None:
                     return
                 future = client.submit(_worker_block, copies[worker], structures[worker], item[1], job,
-                                       workers=[worker], allow_other_workers=False, pure=False)
+                                       workers=[worker], allow_other_workers=True, pure=False)
                 load[worker] += 1
                 where[future.key] = (item[0], worker)
                 running.add(future)
@@ -291,7 +295,11 @@ def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | C
         fill()
         for future in running:
             number, worker = where.pop(future.key)
-            done[number] = future.result()
+            try:
+                done[number] = future.result()
+            except (FutureCancelledError, KilledWorker) as err:
+                raise MatcherError(f"the Dask worker {worker} left during the run and its copy of the data was lost; "
+                                   "nothing was written: run again (on the workers still there)") from err
             future.release()
             load[worker] -= 1
             while yielded in done:  # in block order

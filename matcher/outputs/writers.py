@@ -7,6 +7,7 @@ on a background thread (pyarrow formats without holding the GIL), to ``FILE.part
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,6 +118,10 @@ class BlockWriter:
     def abort(self) -> None:
         """Stop and remove the partial file (the target file, if any, is left as it was)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._writer is not None:  # closed before its file (else its finaliser writes to a closed one)
+            writer, self._writer = self._writer, None
+            with contextlib.suppress(Exception):
+                writer.close()
         self._handle.close()
         self._partial.unlink(missing_ok=True)
 
