@@ -244,13 +244,12 @@ def with_texts(kind: str | DockingKind, E: Entities, numbers: pa.Table) -> pa.Ta
     import pyarrow as pa
 
     kind = get_kind(kind)
-    left, partner = numbers[FOCAL].combine_chunks(), numbers[PARTNER].combine_chunks()
+    # compact positions and ranks are 32-bit: widened (a cast to the same type costs nothing)
+    left, partner = numbers[FOCAL].combine_chunks().cast(pa.int64()), numbers[PARTNER].combine_chunks().cast(pa.int64())
     text = E.arrow
-    if left.type != pa.int64():  # compact
-        left, partner = left.cast(pa.int64()), partner.cast(pa.int64())
     out = {
         "kind": pa.repeat(pa.scalar(kind.name, pa.string()), numbers.num_rows),
-        "rank": numbers["rank"] if numbers["rank"].type == pa.int64() else numbers["rank"].cast(pa.int64()),
+        "rank": numbers["rank"].cast(pa.int64()),
         "left_id": text["id"].take(left), "right_id": text["id"].take(partner),
         "left_name_zh": text["name_zh"].take(left), "left_name_en": text["name_en"].take(left),
         "right_name_zh": text["name_zh"].take(partner), "right_name_en": text["name_en"].take(partner),
