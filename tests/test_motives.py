@@ -303,6 +303,22 @@ def test_a_market_trade_link_counts_once_the_stronger_way(engine):
     assert E.table["province"].iloc[E.index["C025"]] != E.table["province"].iloc[E.index["M005"]]
 
 
+def test_a_fabric_market_is_the_whole_main_source_of_a_garment_cluster(engine):
+    """Sourcing is measured against the cluster's own strongest input: fabric is all a garment cluster
+    buys in the main, so China Textile City supplies Xiashan (homewear, apparel only) in full, as a yarn
+    market supplies a weaving town in full, though weaving -> apparel is a weaker IO link than
+    spinning -> home textiles; an input a cluster partly makes itself still counts half."""
+    xiashan = pair_row(engine, "cluster_market", "C066", "M001")
+    assert xiashan["rl_sourcing"] == pytest.approx(1.0)
+    assert xiashan["f_trade"] == pytest.approx(1.0)
+    keqiao = pair_row(engine, "cluster_market", "C025", "M013")  # weaving town, Datang's yarn
+    assert keqiao["rl_sourcing"] == pytest.approx(1.0)
+    own = pair_row(engine, "cluster_market", "C001", "M001")  # a weaving cluster: fabric it makes itself
+    assert own["rl_sourcing"] == pytest.approx(0.5)
+    sourcing = engine.features("cluster_market").pairs["rl_sourcing"]
+    assert sourcing.between(0, 1).all()
+
+
 def test_a_national_market_is_a_cross_region_channel_for_goods_it_trades(engine):
     """reach counts for a cluster in another province whose goods or inputs the market trades: not for
     its own province's clusters, and not for a market that trades nothing the cluster makes or needs."""

@@ -180,10 +180,18 @@ def market_channel(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tupl
 
 
 def market_sourcing(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The market as a source of the cluster's inputs: its traded stages against the cluster's needs."""
+    """The market as a source of the cluster's inputs: the need of its best-supplied input stage
+    against the strongest input any of the cluster's stages has in the IO table (a declared purchase
+    counts 1), so a fabric market is the whole main source of a garment cluster (weaving -> apparel is
+    a weaker IO link than spinning -> weaving, but it is the garment cluster's main one), while an
+    input the cluster partly makes itself still counts half; best stage."""
     prod = E.buys[market] * E.need[cluster]
     stage = prod.argmax(axis=1)
-    value = prod[np.arange(len(cluster)), stage]
+    strongest = np.maximum((E.stages[cluster] * E.strength.max(axis=0)[None, :]).max(axis=1),
+                           E.buys[cluster].max(axis=1))
+    value = np.divide(prod[np.arange(len(cluster)), stage], strongest, out=np.zeros(len(cluster), np.float32),
+                      where=strongest > 0)
+    value = np.minimum(value, 1.0).astype(np.float32)
     return value, np.where(value > 0, stage, -1)
 
 
