@@ -180,7 +180,7 @@ def oracle_east_west(dataset: Dataset, cosine, weights: dict, k: int) -> dict[st
         if not (chain > 0 or transfer > 0 or policy > 0 or (not math.isnan(cos) and cos >= 0.05)):
             continue
         # no province table, no markets and no documented dockings in these data sets: the province
-        # motives are unknown, traders and experience 0; the raw-material base is unknown where it
+        # motives (the docking corridor too) are unknown, traders and experience 0; the raw-material base is unknown where it
         # applies (a spinning receiver, a sender that spins or uses yarn), else 0
         applies = bool(sb & {"fiber", "spinning"}) and bool(sa & {"spinning", "weaving", "knitting", "home_textile"})
         # ... and both work cotton or name no material (a cotton base is no raw material for cashmere)
@@ -192,7 +192,7 @@ def oracle_east_west(dataset: Dataset, cosine, weights: dict, k: int) -> dict[st
             "distance": math.exp(-km / 2500) if not math.isnan(km) else math.nan,
             "nearby": min(max(nearest(b), 100) / max(km, 100), 1.0) if not math.isnan(km + nearest(b)) else math.nan,
             "framework": math.nan, "labour": math.nan, "raw_material": math.nan if applies else 0.0,
-            "traders": 0.0, "experience": 0.0, "specialty": 1.0 if (ma & mb) - {"cotton"} else 0.0,
+            "traders": 0.0, "experience": 0.0, "corridor": math.nan, "specialty": 1.0 if (ma & mb) - {"cotton"} else 0.0,
         }
         # the score is the weighted mean: weights as shares of their total
         score = sum(weights[n] * (0.0 if math.isnan(v) else v) for n, v in f.items()) / sum(weights.values())

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from matcher.docking import evidence
 from matcher.docking import features as F
 from matcher.docking import geo as G
 from matcher.docking.engine import DockingEngine
@@ -174,6 +175,39 @@ def test_docking_experience_is_recomputed_without_the_held_out_item(engine):
     # (Zhejiang firms: D10, D11), which count for it too
     assert with_it == 0.75 and without == 0.5
     assert held.X({"D03", "D10", "D11"}).at[row, "experience"] == 0.0
+
+
+def test_the_docking_corridor_counts_documented_dockings_between_the_two_provinces(engine):
+    """Pairs link their sides' provinces, dockings named by region link the query's province with every
+    province the region covers (named, or the provinces of the places named), each item once."""
+    E = engine.entities("east_west")
+    counts = evidence.corridor_counts(E)
+    code = dict(zip(E.provinces.names, range(len(E.provinces.names)), strict=True))
+    # Zhejiang - Xinjiang: D03's pairs with Aksu, D10 and D11 for Aksu, D13's Zhejiang firms in the XPCC park
+    assert counts[code["Zhejiang"], code["Xinjiang"]] == 4 == counts[code["Xinjiang"], code["Zhejiang"]]
+    assert counts[code["Jiangsu"], code["Anhui"]] == 2  # places: D25's Changshu, D26's Wuxi
+    assert counts[code["Fujian"], code["Anhui"]] == 1  # D25's Shishi
+    assert counts[code["Hebei"], code["Shaanxi"]] == 0
+    dalang_pingnan = pair_row(engine, "east_west", "C057", "C161")  # Guangdong - Guangxi: D35 only
+    assert dalang_pingnan["f_corridor"] == 0.5 and dalang_pingnan["d_corridor"] == 1
+    assert pair_row(engine, "east_west", "C075", "C143")["f_corridor"] == 0  # Hebei - Chongqing: none
+    reason = reason_of(engine, "east_west", "C057", "C161")
+    assert "docking corridor (1 documented docking between the two provinces)" in reason["reason_en"]
+    assert "省际对接通道（两省之间已有 1 项有据对接）" in reason["reason_zh"]
+
+
+def test_the_docking_corridor_is_recomputed_without_the_held_out_item(engine):
+    """The corridor reads the documented dockings as experience does: the evaluation holds the item out."""
+    E, pf = engine.entities("east_west"), engine.features("east_west")
+    known = ev.read_known(ev.KNOWN_DOCKINGS, "east_west", E.table)
+    held = HeldOut(E, pf, known.pairs)
+    row = pf.pairs.index[(pf.pairs["left_id"] == "C057") & (pf.pairs["right_id"] == "C161")][0]
+    assert pf.X.at[row, "corridor"] == 0.5
+    assert held.X({"D35"}).at[row, "corridor"] == 0.0  # the pair and the row named by region: one item
+    assert held.X({"D03"}).at[row, "corridor"] == 0.5
+    aksu = pf.pairs.index[(pf.pairs["left_id"] == "C038") & (pf.pairs["right_id"] == "C123")][0]
+    assert held.X({"D03", "D10", "D11"}).at[aksu, "corridor"] == 0.5  # D13 is left
+    assert held.X({"D03", "D10", "D11", "D13"}).at[aksu, "corridor"] == 0.0
 
 
 def test_fold_weights_never_see_the_held_out_group(engine):

@@ -142,14 +142,14 @@ def test_regional_lists_hold_the_query_candidates_and_the_regions_rows(engine):
 
 
 def test_dockings_named_by_region_are_docking_experience_for_the_engine_and_the_popularity_baseline(engine):
-    from matcher.docking import features as F
+    from matcher.docking import evidence
     from matcher.learning.baselines import docking_scores, items_not_before, regional_rows
 
     E = engine.entities("east_west")
     aksu = E.index["C123"]
-    counts = F.experience_counts(E)
+    counts = evidence.experience_counts(E)
     assert counts[aksu] == 3  # D03 (a pair) and D10, D11 (Zhejiang firms, named by province)
-    assert F.experience_counts(E, exclude_items={"D10"})[aksu] == 2
+    assert evidence.experience_counts(E, exclude_items={"D10"})[aksu] == 2
     rows = regional_rows(E)
     assert set(rows.loc[rows["li"] == aksu, "item"]) == {"D10", "D11"}
     # the popularity baseline gets the same dockings named by region as the engine

@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -278,14 +279,44 @@ def prepare(dataset: Dataset, types: Iterable[str]) -> Entities:
         flags={f: _flag_array(table[f]) for f in FLAGS},
         provinces=(facts := province_facts(dataset.provinces)),
         province=facts.code(table["province"].fillna("").astype(str)),
-        dockings=_docking_rows(dataset.dockings, table["id"].to_numpy(dtype=object), dataset.regional_dockings),
+        dockings=_docking_rows(dataset.dockings, table["id"].to_numpy(dtype=object), dataset.regional_dockings,
+                               table),
     )
 
 
-def _docking_rows(dockings: pd.DataFrame, ids: np.ndarray, regional: pd.DataFrame | None = None) -> pd.DataFrame:
+def place_members(table: pd.DataFrame, name: str) -> np.ndarray:
+    """Rows of ``table`` whose town or city a place name names: an English name as a whole word of the
+    English name or city ("Wuxi" is Jiangyin (Wuxi), not Zhili (Wuxing)), a Chinese name as part of the
+    Chinese name (石狮 is every Shishi cluster)."""
+    if re.search(r"[\u3400-\u9fff]", name):
+        return table["name_zh"].fillna("").astype(str).str.contains(name, regex=False).to_numpy(dtype=bool)
+    place = table["name_en"].fillna("").astype(str) + " " + table["city"].fillna("").astype(str)
+    return place.str.contains(rf"\b{re.escape(name)}\b", regex=True).to_numpy(dtype=bool)
+
+
+def split_names(cell: object) -> list[str]:
+    """The names of a ``;``-joined cell (full-width ``；`` too), stripped, without empty ones."""
+    return [p.strip() for p in re.split(r"[;；]", "" if pd.isna(cell) else str(cell)) if p.strip()]
+
+
+def region_provinces(table: pd.DataFrame, provinces: object, places: object) -> str:
+    """The provinces (English, ``;``-joined, sorted) a documented docking's partner region covers: the
+    provinces named (English or Chinese) and the provinces of the places named; names that are neither
+    are left out (the regional evaluation reports them)."""
+    from matcher.ingest.validate import PROVINCE_LOOKUP
+
+    found = {PROVINCE_LOOKUP.get(" ".join(p.lower().split())) for p in split_names(provinces)} - {None}
+    for name in split_names(places):
+        found |= set(table.loc[place_members(table, name), "province"].dropna().astype(str))
+    return ";".join(sorted(found))
+
+
+def _docking_rows(dockings: pd.DataFrame, ids: np.ndarray, regional: pd.DataFrame | None = None,
+                  table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Documented dockings whose two ids are both rows here, as positions (``li``, ``ri``) and item, then
     the documented dockings whose partner is named only by region whose query is a row here (``li``,
-    ``ri`` = -1: no partner row, and the row's ``date``, NaT when it has none)."""
+    ``ri`` = -1: no partner row, the row's ``date``, NaT when it has none, and ``provinces``, the
+    provinces its region covers, ``region_provinces``)."""
     index = pd.Index(ids)  # unique ids; a hash lookup of the few documented dockings, not a 1M-key dict
 
     def position(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -309,6 +340,9 @@ def _docking_rows(dockings: pd.DataFrame, ids: np.ndarray, regional: pd.DataFram
         found = query.notna()
         dates = regional["date"] if "date" in regional.columns else pd.Series("", index=regional.index)
         dates = pd.to_datetime(dates.fillna("").astype(str).str.strip(), errors="coerce", format="mixed")
+        cover = [region_provinces(table, record.get("partner_provinces"), record.get("partner_places"))
+                 if table is not None else "" for _, record in regional[found].iterrows()]
         parts.append(pd.DataFrame({"li": query[found].astype(np.int64).to_numpy(), "ri": np.full(int(found.sum()), -1),
-                                   "item": item[found].to_numpy(dtype=object), "date": dates[found].to_numpy()}))
+                                   "item": item[found].to_numpy(dtype=object), "date": dates[found].to_numpy(),
+                                   "provinces": np.array(cover, dtype=object)}))
     return pd.concat(parts, ignore_index=True)

@@ -114,6 +114,10 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
         a, b = known
         return (f"有对接先例（双方有记录的对接：{a:.0f} 项、{b:.0f} 项）" if zh
                 else f"docking experience (documented dockings: {a:.0f} and {b:.0f})")
+    if feature == "corridor" and (known := _known(row, "d_corridor")):
+        n = known[0]
+        return (f"省际对接通道（两省之间已有 {n:.0f} 项有据对接）" if zh
+                else f"docking corridor ({n:.0f} documented docking{'s' if n != 1 else ''} between the two provinces)")
     if feature == "nearby" and (known := _known(row, "d_nearest_km")):
         nearest = known[0]
         return (f"就近转移（承接地最近的东部集群 {nearest:,.0f} 公里）" if zh
@@ -168,6 +172,7 @@ PHRASE_DETAILS = {
     "raw_material": ("d_cotton",),
     "framework": ("d_framework", "d_neighbours"),
     "experience": ("d_experience_left", "d_experience_right"),
+    "corridor": ("d_corridor",),
     "nearby": ("d_nearest_km",),
     "branch": ("d_branches_zh", "d_branches_en"),
     "transfer": ("d_shared",),

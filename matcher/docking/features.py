@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from matcher.docking import evidence
 from matcher.docking.chain import MAKING_STAGES
 from matcher.docking.geo import FLOOR_KM, distance_decay, distance_km, nearest_sender_km
 from matcher.docking.provinces import policy_pairing
@@ -473,38 +474,21 @@ def _traders(E, pairs, params) -> dict:
     return {"traders": value}
 
 
-#: Documented dockings (distinct items) at which experience counts fully.
-EXPERIENCE_FULL = 2
-
-
-def experience_counts(E: Entities, exclude_items: Iterable[str] = (),
-                      exclude_pairs: Iterable[tuple[int, int]] = ()) -> np.ndarray:
-    """Per entity, the number of distinct documented items (pages, events) it docked in, leaving out
-    ``exclude_items`` and the rows of ``exclude_pairs`` (positions, either order): what an evaluation
-    holds out. A docking whose partner a page names only by region counts for its query entity."""
-    rows = E.dockings if E.dockings is not None else pd.DataFrame(columns=["li", "ri", "item"])
-    keep = ~rows["item"].isin(list(exclude_items)).to_numpy(dtype=bool)
-    held = {(int(a), int(b)) for a, b in exclude_pairs} | {(int(b), int(a)) for a, b in exclude_pairs}
-    if held:
-        keep &= np.array([(int(a), int(b)) not in held for a, b in zip(rows["li"], rows["ri"], strict=True)],
-                         dtype=bool)
-    rows = rows[keep]
-    ends = pd.DataFrame({"e": np.r_[rows["li"].to_numpy(), rows["ri"].to_numpy()],
-                         "item": np.r_[rows["item"].to_numpy(), rows["item"].to_numpy()]}).drop_duplicates()
-    ends = ends[ends["e"] >= 0]  # a docking named by region has no partner row (ri = -1)
-    return np.bincount(ends["e"].to_numpy(dtype=np.int64), minlength=len(E)).astype(np.float32)
-
-
-def experience_value(counts: np.ndarray, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
-    """Mean over the two sides of min(1, documented items / EXPERIENCE_FULL)."""
-    full = np.minimum(counts / np.float32(EXPERIENCE_FULL), 1.0)
-    return ((full[li] + full[ri]) / 2).astype(np.float32)
-
-
 def _experience(E, pairs, params) -> dict:
-    counts = experience_counts(E)
-    return {"experience": experience_value(counts, pairs.left, pairs.right),
+    counts = evidence.experience_counts(E)
+    return {"experience": evidence.experience_value(counts, pairs.left, pairs.right),
             "d_experience_left": counts[pairs.left], "d_experience_right": counts[pairs.right]}
+
+
+def _corridor(E, pairs, params) -> dict:
+    """The docking corridor: documented dockings between the two sides' provinces (both the pairs and
+    the dockings a page names only by province or city), as ``experience`` counts an entity's own:
+    transfer runs along corridors (Zhejiang to Xinjiang under counterpart aid, Guangdong to Guangxi,
+    Fujian to Jiangxi), and a pair on a documented corridor has the channels, chambers and policies
+    that carried the others."""
+    counts = evidence.corridor_counts(E)
+    value = evidence.corridor_value(E, counts, pairs.left, pairs.right)
+    return {"corridor": value, "d_corridor": counts[E.province[pairs.left], E.province[pairs.right]]}
 
 
 def _capacity(E, pairs, params) -> dict:
@@ -548,6 +532,7 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("branch", "市场开设分市场", "branch-market network", _branch, needs=("trade",)),
     Feature("traders", "市场随产业转移", "traders move with the cluster", _traders),
     Feature("experience", "对接经验", "docking experience", _experience),
+    Feature("corridor", "省际对接通道", "docking corridor", _corridor),
     Feature("peer", "可借鉴的能力", "capabilities to learn", _peer),
     Feature("similar", "业务相近", "similar activities", _similar),
     Feature("same_cluster", "同一集群", "same cluster", _same_cluster),

@@ -8,7 +8,7 @@ parameters are (``matcher/presets/presets.json``). Everything else asks the regi
 
 >>> kind = get_kind("east_west")
 >>> kind.features
-('chain', 'transfer', 'specialty', 'product', 'policy', 'framework', 'labour', 'raw_material', 'traders', 'transfer_park', 'experience', 'distance', 'nearby')
+('chain', 'transfer', 'specialty', 'product', 'policy', 'framework', 'labour', 'raw_material', 'traders', 'transfer_park', 'experience', 'corridor', 'distance', 'nearby')
 >>> kind.label("en"), kind.default_preset
 ('east-west docking (capacity transfer)', 'balanced')
 >>> kind.feature_labels("zh")["transfer"]
@@ -217,9 +217,10 @@ EAST_WEST = DockingKind(
     right=Side(CLUSTER, ("central", "west"), "中西部集群", "central or western cluster"),
     pairing="oriented", both_sides=True,
     features=("chain", "transfer", "specialty", "product", "policy", "framework", "labour", "raw_material",
-              "traders", "transfer_park", "experience", "distance", "nearby"),
+              "traders", "transfer_park", "experience", "corridor", "distance", "nearby"),
     details=(*_CHAIN_DETAILS, "d_km", "d_policy", "d_shared", "d_specialty", "d_framework", "d_neighbours",
-             "d_wage_left", "d_wage_right", "d_cotton", "d_experience_left", "d_experience_right", "d_nearest_km"),
+             "d_wage_left", "d_wage_right", "d_cotton", "d_experience_left", "d_experience_right", "d_corridor",
+             "d_nearest_km"),
     rules=(C.PairRule("chain_adjacent", C.chain_adjacent), C.PairRule("shared_activity", C.shared_activity),
            C.PairRule("policy_pairing", C.policy_paired), C.PairRule("similar_products", C.similar_products)),
     universe="all pairs of clusters", all_pairs=_unordered(CLUSTER),

@@ -3,14 +3,15 @@
 An *item* is one documented source (one page, one event) of ``known_dockings.csv``: its pairs are
 not independent evidence, so they are held out together. Two things must not see a held-out item:
 
-- the *docking experience* feature (documented dockings of each entity), which reads the same
-  documented dockings: ``held_out_X`` recomputes it without the held-out item and pair;
+- the motives that read the same documented dockings, *docking experience* (each entity's) and
+  *docking corridor* (between the two sides' provinces): ``HeldOut.X`` recomputes them without the
+  held-out item and pair;
 - fitted weights: for each item the kind's weights are fitted (``fit.fit_weights``) on the other
   items' pairs only, with the pull towards the prior chosen by an inner leave-one-item-out over
   those same training items (nested cross-validation), and the held-out item's queries are ranked
   with them (methods ``engine_cv``, from the preset, and ``engine_cv_uniform``, from equal weights).
-  A training list's own item is left out of its experience too, or every documented pair would
-  teach that experience predicts it.
+  A training list's own item is left out of its experience and corridor too, or every documented
+  pair would teach that they predict it.
 
 Intervals resample items.
 """
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from matcher.docking import features as F
+from matcher.docking import evidence
 from matcher.docking.kinds import get_kind
 from matcher.learning.fit import L2_GRID, fit_weights, realistic_rank
 
@@ -44,7 +45,8 @@ def group_of(pairs: pd.DataFrame) -> pd.Series:
 
 @dataclass
 class HeldOut:
-    """Feature tables with the docking experience recomputed without some groups (cached)."""
+    """Feature tables with the motives that read documented dockings (``evidence.EVIDENCE_FEATURES``:
+    docking experience and corridor) recomputed without some groups (cached)."""
 
     E: Entities
     pf: PairFeatures
@@ -55,16 +57,15 @@ class HeldOut:
         key = frozenset(groups)
         if key not in self.cache:
             X = self.pf.X
-            if "experience" in X.columns:
+            names = [f for f in evidence.EVIDENCE_FEATURES if f in X.columns]
+            if names:
                 group = group_of(self.pairs)
                 held = self.pairs[group.isin(key)]
-                counts = F.experience_counts(
-                    self.E, exclude_items=key,
-                    exclude_pairs=[(self.E.index[a], self.E.index[b])
-                                   for a, b in zip(held["left_id"], held["right_id"], strict=True)])
                 X = X.copy()
-                X["experience"] = F.experience_value(counts, self.pf.pairs["li"].to_numpy(),
-                                                     self.pf.pairs["ri"].to_numpy())
+                X.update(pd.DataFrame(evidence.evidence_values(
+                    self.E, self.pf.pairs["li"].to_numpy(), self.pf.pairs["ri"].to_numpy(), names, exclude_items=key,
+                    exclude_pairs=[(self.E.index[a], self.E.index[b])
+                                   for a, b in zip(held["left_id"], held["right_id"], strict=True)]), index=X.index))
             self.cache[key] = X
         return self.cache[key]
 

@@ -32,7 +32,6 @@ figures against the ``random`` row.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from matcher.docking.entities import place_members, split_names
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
 from matcher.learning.baselines import (
@@ -131,8 +131,6 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
     table = E.table
     mask = get_kind(kind).partner_mask(table)
     province = table["province"].astype(str).to_numpy()
-    place = pd.Series((table["name_en"].fillna("").astype(str) + " " + table["city"].fillna("").astype(str)).to_numpy())
-    place_zh = pd.Series(table["name_zh"].fillna("").astype(str).to_numpy())
     rows, problems = [], []
 
     def problem(row: object, column: str, value: object, reason: str) -> None:
@@ -148,8 +146,7 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
             problem(row, "query", query, f"not on a side of {kind} ({get_kind(kind).describe})")
             continue
         members = np.zeros(len(table), dtype=bool)
-        named = [p.strip() for p in re.split(r"[;；]", str(record["partner_provinces"])) if p.strip()]
-        places = [p.strip() for p in re.split(r"[;；]", str(record["partner_places"])) if p.strip()]
+        named, places = split_names(record["partner_provinces"]), split_names(record["partner_places"])
         found = {p: PROVINCE_LOOKUP.get(" ".join(p.lower().split())) for p in named}
         unknown = [p for p, en in found.items() if en is None]
         if unknown:
@@ -159,10 +156,7 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
         provinces = list(found.values())
         members |= np.isin(province, provinces)
         for name in places:
-            if re.search(r"[\u3400-\u9fff]", name):  # a Chinese name: part of the Chinese name (无锡 in 无锡锡山)
-                hit = place_zh.str.contains(name, regex=False).to_numpy()
-            else:
-                hit = place.str.contains(rf"\b{re.escape(name)}\b", regex=True).to_numpy()
+            hit = place_members(table, name)
             if not hit.any():
                 problem(row, "partner_places", name, "names no bundled entity's town or city (skipped)")
             members |= hit

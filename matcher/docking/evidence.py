@@ -1,0 +1,104 @@
+"""Motives that read documented dockings: an entity's docking experience and the docking corridor
+between two provinces.
+
+Documented dockings (``data/known_dockings.csv`` pairs and ``data/known_dockings_regional.csv`` rows
+whose partner a page names only by province or city, ``Entities.dockings``) feed the engine the way
+recorded outcomes do. Because an evaluation ranks those same dockings, everything here takes the items
+(pages, events) and pairs to leave out: ``evidence_values`` is what ``learning.crossval.HeldOut``
+recomputes for every held-out item, so no documented docking vouches for itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matcher.docking.entities import Entities
+
+#: Documented dockings (distinct items) at which experience counts fully.
+EXPERIENCE_FULL = 2
+
+
+def documented_rows(E: Entities, exclude_items: Iterable[str] = (),
+                    exclude_pairs: Iterable[tuple[int, int]] = ()) -> pd.DataFrame:
+    """``E.dockings`` without the items ``exclude_items`` and the rows of ``exclude_pairs`` (positions,
+    either order): what an evaluation holds out of every motive that reads documented dockings."""
+    rows = E.dockings if E.dockings is not None else pd.DataFrame(columns=["li", "ri", "item"])
+    keep = ~rows["item"].isin(list(exclude_items)).to_numpy(dtype=bool)
+    held = {(int(a), int(b)) for a, b in exclude_pairs} | {(int(b), int(a)) for a, b in exclude_pairs}
+    if held:
+        keep &= np.array([(int(a), int(b)) not in held for a, b in zip(rows["li"], rows["ri"], strict=True)],
+                         dtype=bool)
+    return rows[keep]
+
+
+def experience_counts(E: Entities, exclude_items: Iterable[str] = (),
+                      exclude_pairs: Iterable[tuple[int, int]] = ()) -> np.ndarray:
+    """Per entity, the number of distinct documented items (pages, events) it docked in, leaving out
+    ``exclude_items`` and the rows of ``exclude_pairs`` (``documented_rows``). A docking whose partner a
+    page names only by region counts for its query entity."""
+    rows = documented_rows(E, exclude_items, exclude_pairs)
+    ends = pd.DataFrame({"e": np.r_[rows["li"].to_numpy(), rows["ri"].to_numpy()],
+                         "item": np.r_[rows["item"].to_numpy(), rows["item"].to_numpy()]}).drop_duplicates()
+    ends = ends[ends["e"] >= 0]  # a docking named by region has no partner row (ri = -1)
+    return np.bincount(ends["e"].to_numpy(dtype=np.int64), minlength=len(E)).astype(np.float32)
+
+
+def experience_value(counts: np.ndarray, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """Mean over the two sides of min(1, documented items / EXPERIENCE_FULL)."""
+    full = np.minimum(counts / np.float32(EXPERIENCE_FULL), 1.0)
+    return ((full[li] + full[ri]) / 2).astype(np.float32)
+
+
+def corridor_counts(E: Entities, exclude_items: Iterable[str] = (),
+                    exclude_pairs: Iterable[tuple[int, int]] = ()) -> np.ndarray:
+    """Province code x province code: the number of distinct documented items linking firms or places
+    of the two provinces (a pair links its two sides' provinces; a docking named by region links its
+    query's province with each province its region covers), leaving out what ``documented_rows`` does.
+    Symmetric; the last code, "not in the table", links nothing."""
+    rows = documented_rows(E, exclude_items, exclude_pairs)
+    n = len(E.provinces.names)
+    links = []
+    for li, ri, item, cover in zip(rows["li"], rows["ri"], rows["item"],
+                                   rows["provinces"] if "provinces" in rows.columns else [""] * len(rows), strict=True):
+        a = int(E.province[int(li)])
+        others = [int(E.province[int(ri)])] if ri >= 0 else \
+            [int(c) for c in E.provinces.code([p for p in str(cover or "").split(";") if p])]
+        links += [(min(a, b), max(a, b), item) for b in others if a < n and b < n]
+    out = np.zeros((n + 1, n + 1), dtype=np.float32)
+    for (a, b), items in pd.DataFrame(links, columns=["a", "b", "item"]).groupby(["a", "b"])["item"]:
+        out[a, b] = out[b, a] = items.nunique()
+    return out
+
+
+def corridor_value(E: Entities, counts: np.ndarray, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """min(1, documented items between the two sides' provinces / EXPERIENCE_FULL); unknown where a
+    side's province is not in the province table."""
+    a, b = E.province[li], E.province[ri]
+    known = (a < len(E.provinces.names)) & (b < len(E.provinces.names))
+    return np.where(known, np.minimum(counts[a, b] / np.float32(EXPERIENCE_FULL), 1.0), np.nan).astype(np.float32)
+
+
+#: Motives that read documented dockings: an evaluation recomputes them without the held-out ones.
+EVIDENCE_FEATURES = ("experience", "corridor")
+
+
+def evidence_values(E: Entities, li: np.ndarray, ri: np.ndarray, names: Iterable[str],
+                    exclude_items: Iterable[str] = (), exclude_pairs: Iterable[tuple[int, int]] = ()) -> dict:
+    """The ``EVIDENCE_FEATURES`` among ``names`` for pairs ``li``, ``ri``, without the documented
+    dockings ``exclude_items`` and ``exclude_pairs``."""
+    names, items, held = set(names), list(exclude_items), list(exclude_pairs)
+    out = {}
+    if "experience" in names:
+        out["experience"] = experience_value(experience_counts(E, items, held), li, ri)
+    if "corridor" in names:
+        out["corridor"] = corridor_value(E, corridor_counts(E, items, held), li, ri)
+    return out
+
+
+__all__ = ["EVIDENCE_FEATURES", "EXPERIENCE_FULL", "corridor_counts", "corridor_value", "documented_rows", "evidence_values",
+           "experience_counts", "experience_value"]
