@@ -12,7 +12,16 @@ from __future__ import annotations
 import streamlit as st
 
 from app_components import access, context
-from app_components.i18n import LANG_KEY, LANG_LABEL, LANGS, pin_lang, plain, streamlit_texts, t
+from app_components.i18n import (
+    LANG_KEY,
+    LANG_LABEL,
+    LANGS,
+    pin_lang,
+    plain,
+    relabel_on_switch,
+    streamlit_texts,
+    t,
+)
 from app_components.messages import shown, store_where
 from matcher.exceptions import AccessError
 
@@ -24,7 +33,7 @@ pin_lang()
 st.html(streamlit_texts())
 with st.sidebar:
     st.segmented_control(t("language"), LANGS, key=LANG_KEY, format_func=lambda code: LANG_LABEL[code],
-                         required=True)  # markdown-safe: the two languages' own names
+                         required=True, on_change=relabel_on_switch)  # markdown-safe: the two languages' own names
 PAGES = [
     ("app_pages/overview.py", "page_overview", ":material/map:", "overview"),
     ("app_pages/explore.py", "page_explore", ":material/compare_arrows:", "explore"),

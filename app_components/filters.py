@@ -12,6 +12,7 @@ from app_components.i18n import (
     entity_type_label,
     province_label,
     region_label,
+    relabelled,
     stage_label,
     t,
 )
@@ -34,16 +35,16 @@ def show(key: str, entities: pd.DataFrame) -> pd.DataFrame:
     """Filter widgets; returns the rows that pass. Session-state keys start with ``key``."""
     cols = st.columns(5)
     types = cols[0].multiselect(t("filter_type"), ["cluster", "market"], format_func=entity_type_label,
-                                placeholder=t("choose"), key=f"{key}.type", persist_state="session")
+                                placeholder=t("choose"), key=relabelled(f"{key}.type"), persist_state="session")
     regions = cols[1].multiselect(t("filter_region"), list(REGIONS), format_func=region_label,
-                                  placeholder=t("choose"), key=f"{key}.region", persist_state="session")
+                                  placeholder=t("choose"), key=relabelled(f"{key}.region"), persist_state="session")
     present = [p for p in PROVINCES if p in set(entities["province"].dropna())]
     provinces = cols[2].multiselect(t("filter_province"), present, format_func=province_label,
-                                    placeholder=t("choose"), key=f"{key}.province", persist_state="session")
+                                    placeholder=t("choose"), key=relabelled(f"{key}.province"), persist_state="session")
     stages = cols[3].multiselect(t("filter_stage"), list(STAGES), format_func=stage_label,
-                                 placeholder=t("choose"), key=f"{key}.stage", persist_state="session")
+                                 placeholder=t("choose"), key=relabelled(f"{key}.stage"), persist_state="session")
     titles = cols[4].multiselect(t("filter_designation"), designations(entities), format_func=designation_label,
-                                 placeholder=t("choose"), key=f"{key}.designation", persist_state="session")
+                                 placeholder=t("choose"), key=relabelled(f"{key}.designation"), persist_state="session")
     keep = np.ones(len(entities), dtype=bool)
     if types:
         keep &= entities["entity_type"].isin(types).to_numpy()

@@ -77,6 +77,27 @@ def lang() -> str:
     return value if value in LANGS else "zh"
 
 
+#: Session key of the widget keys whose options show translated labels (``relabelled``).
+RELABEL_KEY = "i18n.relabelled"
+
+
+def relabelled(key: str) -> str:
+    """``key`` of a selectbox or multiselect whose options show labels in the session's language,
+    recorded so that switching the language redraws them (``relabel_on_switch``)."""
+    st.session_state.setdefault(RELABEL_KEY, set()).add(key)
+    return key
+
+
+def relabel_on_switch() -> None:
+    """The language switch's callback: hand every ``relabelled`` widget its own value again. A keyed
+    selectbox or multiselect keeps showing the label it was drawn with (Streamlit redraws the shown
+    value only when it changes), so without this the kind picker still read 东西部对接 on an English
+    page after switching."""
+    for key in sorted(st.session_state.get(RELABEL_KEY, ())):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def _pick(pair: tuple[str, str]) -> str:
     return pair[0] if lang() == "zh" else pair[1]
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_components import tables
-from app_components.i18n import kind_label, name_of, plain, status_label, t
+from app_components.i18n import kind_label, name_of, plain, relabelled, status_label, t
 from app_components.messages import shown
 from matcher.exceptions import ConflictError, MatcherError
 from matcher.store import ITEM_STATUSES, Store
@@ -39,9 +39,9 @@ def filtered(view: pd.DataFrame, key: str) -> pd.DataFrame:
     """Status, kind and text filters. Session-state keys: ``{key}.status``, ``{key}.kind``, ``{key}.search``."""
     cols = st.columns(3)
     statuses = cols[0].multiselect(t("filter_status"), list(ITEM_STATUSES), format_func=status_label,
-                                   placeholder=t("choose"), key=f"{key}.status", persist_state="session")
+                                   placeholder=t("choose"), key=relabelled(f"{key}.status"), persist_state="session")
     kinds = cols[1].multiselect(t("filter_kind"), sorted(view["kind_code"].unique()), format_func=kind_label,
-                                placeholder=t("choose"), key=f"{key}.kind", persist_state="session")
+                                placeholder=t("choose"), key=relabelled(f"{key}.kind"), persist_state="session")
     text = cols[2].text_input(t("search"), key=f"{key}.search", persist_state="session").strip().lower()
     keep = pd.Series(True, index=view.index)
     if statuses:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_components import context
-from app_components.i18n import plain, shortlist_name, t
+from app_components.i18n import plain, relabelled, shortlist_name, t
 from app_components.messages import shown
 from matcher.docking.engine import new_run
 from matcher.exceptions import MatcherError
@@ -42,7 +42,7 @@ def show_picker(key: str, store: Store, planner: str) -> int:
     def _picked() -> None:
         st.session_state[CURRENT_KEY] = st.session_state[f"{key}.pick"]
 
-    st.selectbox(t("shortlist"), ids, format_func=lambda i: shortlist_name(names.get(i, str(i))), key=f"{key}.pick",
+    st.selectbox(t("shortlist"), ids, format_func=lambda i: shortlist_name(names.get(i, str(i))), key=relabelled(f"{key}.pick"),
                  on_change=_picked)
     with st.popover(t("create_shortlist")):
         name = st.text_input(t("new_shortlist"), key=f"{key}.new")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_components.i18n import lang, preset_label, t
+from app_components.i18n import lang, preset_label, relabelled, t
 from matcher.docking.kinds import get_kind
 
 CUSTOM = "custom"
@@ -70,7 +70,7 @@ def show(key: str, kind: str, columns: int = 1) -> dict[str, float]:
     for feature, weight in docking.preset_weights(st.session_state[preset_key]).items():
         st.session_state.setdefault(_slider_key(key, kind, feature), float(weight))
     picker, reset, help_text = st.columns([2, 1, 3], vertical_alignment="bottom") if columns > 1 else (st, st, st)
-    picker.selectbox(t("preset"), names, key=preset_key, format_func=preset_label,
+    picker.selectbox(t("preset"), names, key=relabelled(preset_key), format_func=preset_label,
                      on_change=_apply_preset, args=(key, kind), persist_state="session")
     reset.button(t("reset_weights"), key=f"{key}.{kind}.reset", on_click=_apply_preset, args=(key, kind))
     help_text.caption(t("weights_help"))

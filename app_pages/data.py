@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import context, datasets, tables
-from app_components.i18n import fmt_number, plain, t, table_label
+from app_components.i18n import fmt_number, plain, relabelled, t, table_label
 from app_components.messages import message, problem_reason
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import ENTITY_TABLES
@@ -16,7 +16,7 @@ limit = st.get_option("server.maxUploadSize")
 may_add = context.may("admin")
 if not may_add:
     st.info(t("datasets_admin_only"))
-table = st.selectbox(t("which_table"), ENTITY_TABLES, format_func=table_label, key="data.table", disabled=not may_add)
+table = st.selectbox(t("which_table"), ENTITY_TABLES, format_func=table_label, key=relabelled("data.table"), disabled=not may_add)
 upload = st.file_uploader(t("upload"), type=list(datasets.UPLOAD_TYPES), key="data.upload",
                           help=t("limits", mb=int(limit)), disabled=not may_add)
 st.caption(t("limits", mb=int(limit)))

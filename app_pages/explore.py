@@ -6,7 +6,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, finder, maps, pairs, shortlists
 from app_components import weights as weight_sliders
-from app_components.i18n import kind_label, plain, preset_label, region_label, shortlist_name, t
+from app_components.i18n import kind_label, plain, preset_label, region_label, relabelled, shortlist_name, t
 from app_components.ranking import ranked_pairs
 from matcher.docking.kinds import available
 from matcher.vocab import REGIONS
@@ -18,7 +18,7 @@ kinds = available(data)
 
 first, second = st.columns([2, 3]), st.columns([2, 2, 1, 1])
 with first[0]:
-    kind = st.selectbox(t("kind"), kinds, format_func=kind_label, key="explore.kind", persist_state="session")
+    kind = st.selectbox(t("kind"), kinds, format_func=kind_label, key=relabelled("explore.kind"), persist_state="session")
 with st.spinner(t("building_engine"), show_time=True):
     features = engine.features(kind)
 everyone = cache.entities(data).set_index("id")
@@ -29,14 +29,14 @@ with first[1]:
         ids = finder.find("explore.find", ids, everyone.reset_index(), data.version)
     labels = cache.entity_labels(data)
     focus = pick.selectbox(
-        t("focus_entity"), [""] + ids, key="explore.focus", persist_state="session",
+        t("focus_entity"), [""] + ids, key=relabelled("explore.focus"), persist_state="session",
         format_func=lambda i: t("focus_all") if i == "" else labels.get(i, i),
     )
 regions = list(REGIONS)
 left_regions = second[0].multiselect(t("left_region"), regions, format_func=region_label, placeholder=t("choose"),
-                                     key="explore.left_regions", persist_state="session")
+                                     key=relabelled("explore.left_regions"), persist_state="session")
 right_regions = second[1].multiselect(t("right_region"), regions, format_func=region_label, placeholder=t("choose"),
-                                      key="explore.right_regions", persist_state="session")
+                                      key=relabelled("explore.right_regions"), persist_state="session")
 min_score = second[2].slider(t("min_score"), 0.0, 1.0, 0.0, 0.05, key="explore.min_score", persist_state="session")
 top = second[3].number_input(t("top_n"), 5, 500, 30, 5, key="explore.top", persist_state="session")
 with st.expander(t("weights_title", preset=preset_label(weight_sliders.preset("explore.weights", kind)))):

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, downloads, meeting_plan, shortlists, tables
-from app_components.i18n import fmt_date, lang, name_of, status_label, t
+from app_components.i18n import fmt_date, lang, name_of, relabelled, status_label, t
 from app_components.messages import shown
 from matcher import limits
 from matcher.exceptions import MatcherError
@@ -34,7 +34,7 @@ day = cols[0].date_input(t("meeting_date"), dt.date.today() + dt.timedelta(days=
                          persist_state="session")
 statuses = cols[1].multiselect(t("include_status"), [s for s in ITEM_STATUSES if s != "rejected"],
                                default=["proposed", "accepted", "scheduled"], format_func=status_label,
-                               placeholder=t("choose"), key="meetings.statuses", persist_state="session")
+                               placeholder=t("choose"), key=relabelled("meetings.statuses"), persist_state="session")
 keep_booked = st.checkbox(t("keep_booked"), True, key="meetings.keep_booked")  # its own row: never cut off
 cols = st.columns(2)
 event_name = cols[0].text_input(t("event_name"), key="meetings.event", max_chars=120, persist_state="session")

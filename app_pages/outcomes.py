@@ -13,6 +13,7 @@ from app_components.i18n import (
     outcome_stage_label,
     planner_name,
     preset_label,
+    relabelled,
     t,
 )
 from app_components.messages import shown
@@ -40,13 +41,13 @@ if items.empty:
 else:
     pairs = items.drop_duplicates(["left_id", "right_id", "kind"])
     keys = [f"{a}|{b}|{k}" for a, b, k in zip(pairs["left_id"], pairs["right_id"], pairs["kind"], strict=False)]
-    chosen = st.selectbox(t("pick_pair"), keys, key="outcomes.pair", persist_state="session",  # full width: long names
+    chosen = st.selectbox(t("pick_pair"), keys, key=relabelled("outcomes.pair"), persist_state="session",  # full width: long names
                           format_func=lambda s: f"{who(s.split('|')[0])} ↔ {who(s.split('|')[1])} · "
                                                 f"{kind_label(s.split('|')[2])}")
     cols = st.columns([1, 2])
     stage = cols[0].radio(t("col_stage"), list(OUTCOMES), format_func=outcome_stage_label, key="outcomes.stage",
                           horizontal=True)
-    value = cols[1].selectbox(t("col_outcome"), list(OUTCOMES[stage]), key=f"outcomes.value.{stage}",
+    value = cols[1].selectbox(t("col_outcome"), list(OUTCOMES[stage]), key=relabelled(f"outcomes.value.{stage}"),
                               format_func=lambda v: outcome_label(stage, v))
     cols = st.columns([1, 3])
     rating = cols[0].slider(t("rating"), 1, 5, 3, key="outcomes.rating",
@@ -113,7 +114,7 @@ for by, title, label in (("kind", "conversion_kind", kind_label), ("preset", "co
 st.subheader(t("retrain_title"))
 st.caption(t("retrain_help"))
 retrain_kind = st.selectbox(t("kind"), available(data),
-                            format_func=kind_label, key="outcomes.retrain_kind")
+                            format_func=kind_label, key=relabelled("outcomes.retrain_kind"))
 if st.button(t("retrain"), key="outcomes.retrain", **context.planner_only()):
     with st.status(t("retraining"), expanded=True) as status:
         try:

@@ -14,6 +14,7 @@ from app_components.i18n import (
     plain,
     province_label,
     region_label,
+    relabelled,
     stage_label,
     stages_label,
     t,
@@ -29,7 +30,7 @@ st.title(t("page_profile"))
 clusters = data.clusters.set_index("id")
 options = finder.find("profile.find", list(clusters.index), data.clusters, data.version)
 cluster_id = st.selectbox(
-    t("pick_cluster"), options, key="profile.cluster", persist_state="session",
+    t("pick_cluster"), options, key=relabelled("profile.cluster"), persist_state="session",
     format_func=cache.entity_labels(data).get,
 )
 me = clusters.loc[cluster_id]

@@ -5,7 +5,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, downloads, shortlists
 from app_components import shortlist_editor as editor
-from app_components.i18n import lang, status_label, t
+from app_components.i18n import lang, relabelled, status_label, t
 from matcher.docking.engine import new_run
 from matcher.store import ITEM_STATUSES
 
@@ -33,7 +33,7 @@ if st.button(t("save_changes"), key="shortlist.save", type="primary", **context.
 st.markdown(f"**{t('bulk_title')}**")
 bulk = st.columns([2, 2, 2, 2])
 status = bulk[0].selectbox(t("bulk_status"), list(ITEM_STATUSES), format_func=status_label,
-                           key="shortlist.bulk_status", label_visibility="collapsed")
+                           key=relabelled("shortlist.bulk_status"), label_visibility="collapsed")
 actions = {
     "apply": bulk[1].button(t("bulk_apply"), key="shortlist.bulk_apply", **context.planner_only()),
     "lock": bulk[2].button(t("bulk_lock"), key="shortlist.bulk_lock", **context.planner_only()),

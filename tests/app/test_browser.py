@@ -325,3 +325,32 @@ def test_arc_map_draws_thin_arcs_over_the_whole_of_china(server, page):
     x, y = int(round(x - cx + shot.width / 2)), int(round(y - cy + shot.height / 2))
     assert 0 <= x < shot.width and 0 <= y < shot.height, "western Tibet is off the map"
     assert all(abs(a - b) <= 12 for a, b in zip(shot.getpixel((x, y)), LAND, strict=True)), "western Tibet is not land"
+
+
+def test_switching_language_relabels_the_pickers_and_keeps_the_ticked_pair(server, page):
+    """A planner ticks a pair and picks a region in Chinese, then switches to English: the pickers read
+    English (a keyed selectbox or multiselect otherwise keeps the label it was drawn with: the kind
+    picker read 东西部对接 on the English page) and the ticked pair is still the one explained."""
+    page.goto(server + "/explore")
+    page.get_by_role("heading", name="对接排名（点选一行查看解释）").wait_for()
+    _tick_first_row(page)
+    title = page.get_by_text("对接解释：").first.inner_text()
+    pair = title.split("：", 1)[1].strip()
+    page.get_by_test_id("stMultiSelect").first.click()
+    page.get_by_role("option", name="东部", exact=True).click()
+    page.keyboard.press("Escape")
+    _idle(page)
+    page.get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name="Ranked pairs (select a row to see why)").wait_for()
+    _idle(page)
+    page.wait_for_timeout(500)
+    pickers = page.get_by_test_id("stSelectbox")  # a selectbox shows its value in its input
+    assert pickers.nth(0).locator("input").input_value() == "east-west docking (capacity transfer)"
+    assert pickers.nth(1).locator("input").input_value() == "(all)"
+    chosen = page.get_by_test_id("stMultiSelect").first.inner_text()
+    assert "east" in chosen and "东部" not in chosen
+    explained = page.get_by_text("Why this pair:").first.inner_text()
+    # the same two clusters, now named in English: neither side's Chinese name is left, and it is one pair
+    assert "↔" in explained and not any("\u4e00" <= ch <= "\u9fff" for ch in explained), explained
+    assert pair and "↔" in pair
+    _shot(page, "05-explore-switched-to-english.png")
