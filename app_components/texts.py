@@ -191,10 +191,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_in_kind": ("此集群不参与该类对接。", "This cluster takes no part in this kind."),
     "facts_title": ("基本信息", "Facts"),
     "home_markets": ("本地专业市场（不作为对接建议）：{names}", "Home market(s), not suggested as dockings: {names}"),
+    "corridors_fact": ("有据对接通道（与各省的有据对接项数）", "docking corridors (documented dockings with each province)"),
+    "corridors_none": ("暂无有据对接", "none documented"),
     "province_facts_title": ("所在省份的转移动因数据", "Province facts behind the transfer motives"),
-    "province_facts_caption": ("对接得分中的劳动力成本梯度、原料基地和区域合作框架读取这些数据；空白为未知。",
-                               "The labour-cost gradient, raw-material base and regional cooperation motives read "
-                               "these facts; blank means unknown."),
+    "province_facts_caption": ("对接得分中的劳动力成本梯度、原料基地、区域合作框架和省际对接通道读取这些数据；空白为未知。",
+                               "The labour-cost gradient, raw-material base, regional cooperation and docking "
+                               "corridor motives read these facts; blank means unknown."),
     "col_fact": ("指标", "Fact"),
     "col_year": ("年份", "Year"),
     "col_source": ("来源", "Source"),

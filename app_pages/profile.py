@@ -19,6 +19,7 @@ from app_components.i18n import (
     stages_label,
     t,
 )
+from matcher.docking import evidence
 from matcher.docking.chain import chain_position
 from matcher.docking.kinds import available
 from matcher.docking.provinces import province_profile
@@ -63,6 +64,15 @@ with position_col:
 st.subheader(t("province_facts_title"))
 st.caption(t("province_facts_caption"))
 province = province_profile(data.provinces, me["province"])
+corridors = evidence.province_corridors(engine.entities("east_west"), me["province"],
+                                        evidence.item_sources(data.dockings, data.regional_dockings))
+province = pd.concat([province, pd.DataFrame([{  # the docking corridor motive's facts: documented dockings
+    "label_zh": t("corridors_fact"), "label_en": t("corridors_fact"), "year": "",
+    "value_zh": "、".join(f"{province_label(p)} {n}" for p, n in zip(corridors["province"], corridors["n"], strict=True))
+    or t("corridors_none"),
+    "value_en": ", ".join(f"{p} {n}" for p, n in zip(corridors["province"], corridors["n"], strict=True))
+    or t("corridors_none"),
+    "source": " ".join(corridors["sources"])}])], ignore_index=True)
 tables.facts(pd.DataFrame({
     t("col_fact"): province["label_zh" if lang() == "zh" else "label_en"],
     t("col_value"): province["value_zh" if lang() == "zh" else "value_en"].replace("", t("unknown")),

@@ -196,6 +196,21 @@ def test_the_docking_corridor_counts_documented_dockings_between_the_two_provinc
     assert "省际对接通道（两省之间已有 1 项有据对接）" in reason["reason_zh"]
 
 
+def test_a_provinces_corridors_list_its_documented_dockings_with_their_pages(engine):
+    """What the cluster profile shows behind the corridor motive: per other province, the items and pages."""
+    E = engine.entities("east_west")
+    data = load_dataset()
+    corridors = evidence.province_corridors(E, "Zhejiang", evidence.item_sources(data.dockings, data.regional_dockings))
+    top = corridors.set_index("province")
+    assert list(corridors["province"][:2]) == ["Chongqing", "Xinjiang"]  # four each, then by name
+    assert top.at["Xinjiang", "items"] == "D03;D10;D11;D13" and top.at["Xinjiang", "n"] == 4
+    assert "http://tex-asia.com/news/201811/21/45535.html" in top.at["Xinjiang", "sources"]
+    counts = evidence.corridor_counts(E)
+    code = list(E.provinces.names).index
+    assert all(counts[code("Zhejiang"), code(p)] == n for p, n in zip(corridors["province"], corridors["n"], strict=True))
+    assert evidence.province_corridors(E, "Atlantis").empty
+
+
 def test_the_docking_corridor_is_recomputed_without_the_held_out_item(engine):
     """The corridor reads the documented dockings as experience does: the evaluation holds the item out."""
     E, pf = engine.entities("east_west"), engine.features("east_west")

@@ -83,6 +83,46 @@ def corridor_value(E: Entities, counts: np.ndarray, li: np.ndarray, ri: np.ndarr
     return np.where(known, np.minimum(counts[a, b] / np.float32(EXPERIENCE_FULL), 1.0), np.nan).astype(np.float32)
 
 
+def item_sources(*frames: pd.DataFrame) -> dict[str, str]:
+    """Documented item -> its first web page, from documented-docking tables with ``item`` and
+    ``source`` columns (``known_dockings.csv``, ``known_dockings_regional.csv``)."""
+    out: dict[str, str] = {}
+    for frame in frames:
+        if frame is None or not {"item", "source"} <= set(frame.columns):
+            continue
+        for item, source in zip(frame["item"], frame["source"], strict=True):
+            page = str(source).split()[0] if isinstance(source, str) and source.strip() else ""
+            if str(item).strip() and page:
+                out.setdefault(str(item).strip(), page)
+    return out
+
+
+def province_corridors(E: Entities, province: str, sources: dict[str, str] | None = None) -> pd.DataFrame:
+    """The documented docking corridors of one province, as the ``corridor`` motive counts them: one
+    row per other province with ``province``, ``items`` (the documented items, ``;``-joined), ``n`` and
+    ``sources`` (their pages, when ``sources`` maps item to page), most documented first, then by name.
+    What a cluster profile shows behind the motive."""
+    names = list(E.provinces.names)
+    columns = ["province", "items", "n", "sources"]
+    if province not in names:
+        return pd.DataFrame(columns=columns)
+    me = names.index(province)
+    rows = documented_rows(E)
+    found: dict[int, set[str]] = {}
+    for li, ri, item, cover in zip(rows["li"], rows["ri"], rows["item"],
+                                   rows["provinces"] if "provinces" in rows.columns else [""] * len(rows), strict=True):
+        a = int(E.province[int(li)])
+        others = [int(E.province[int(ri)])] if ri >= 0 else \
+            [int(c) for c in E.provinces.code([p for p in str(cover or "").split(";") if p])]
+        for b in others:
+            if me in (a, b) and a < len(names) and b < len(names):
+                found.setdefault(b if a == me else a, set()).add(str(item))
+    out = pd.DataFrame([{"province": names[b], "items": ";".join(sorted(items)), "n": len(items),
+                         "sources": " ".join(dict.fromkeys(sources[i] for i in sorted(items) if sources and sources.get(i)))}
+                        for b, items in found.items()], columns=columns)
+    return out.sort_values(["n", "province"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
 #: Motives that read documented dockings: an evaluation recomputes them without the held-out ones.
 EVIDENCE_FEATURES = ("experience", "corridor")
 
@@ -101,4 +141,4 @@ def evidence_values(E: Entities, li: np.ndarray, ri: np.ndarray, names: Iterable
 
 
 __all__ = ["EVIDENCE_FEATURES", "EXPERIENCE_FULL", "corridor_counts", "corridor_value", "documented_rows", "evidence_values",
-           "experience_counts", "experience_value"]
+           "experience_counts", "experience_value", "item_sources", "province_corridors"]
