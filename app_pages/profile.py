@@ -64,7 +64,7 @@ with position_col:
 st.subheader(t("province_facts_title"))
 st.caption(t("province_facts_caption"))
 province = province_profile(data.provinces, me["province"])
-corridors = evidence.province_corridors(engine.entities("east_west"), me["province"],
+corridors = evidence.province_corridors(engine.entities(), me["province"],
                                         evidence.item_sources(data.dockings, data.regional_dockings))
 province = pd.concat([province, pd.DataFrame([{  # the docking corridor motive's facts: documented dockings
     "label_zh": t("corridors_fact"), "label_en": t("corridors_fact"), "year": "",
