@@ -54,13 +54,10 @@ def experience_value(counts: np.ndarray, li: np.ndarray, ri: np.ndarray) -> np.n
     return ((full[li] + full[ri]) / 2).astype(np.float32)
 
 
-def corridor_counts(E: Entities, exclude_items: Iterable[str] = (),
-                    exclude_pairs: Iterable[tuple[int, int]] = ()) -> np.ndarray:
-    """Province code x province code: the number of distinct documented items linking firms or places
-    of the two provinces (a pair links its two sides' provinces; a docking named by region links its
-    query's province with each province its region covers), leaving out what ``documented_rows`` does.
-    Symmetric; the last code, "not in the table", links nothing."""
-    rows = documented_rows(E, exclude_items, exclude_pairs)
+def province_links(E: Entities, rows: pd.DataFrame) -> list[tuple[int, int, str]]:
+    """``(province code, province code, item)`` for each documented docking among ``rows`` (from
+    ``documented_rows``): a pair links its two sides' provinces; a docking named by region links its
+    query's province with each province its region covers. Provinces not in the table link nothing."""
     n = len(E.provinces.names)
     links = []
     for li, ri, item, cover in zip(rows["li"], rows["ri"], rows["item"],
@@ -68,7 +65,18 @@ def corridor_counts(E: Entities, exclude_items: Iterable[str] = (),
         a = int(E.province[int(li)])
         others = [int(E.province[int(ri)])] if ri >= 0 else \
             [int(c) for c in E.provinces.code([p for p in str(cover or "").split(";") if p])]
-        links += [(min(a, b), max(a, b), item) for b in others if a < n and b < n]
+        links += [(a, b, str(item)) for b in others if a < n and b < n]
+    return links
+
+
+def corridor_counts(E: Entities, exclude_items: Iterable[str] = (),
+                    exclude_pairs: Iterable[tuple[int, int]] = ()) -> np.ndarray:
+    """Province code x province code: the number of distinct documented items linking the two
+    provinces (``province_links``), leaving out what ``documented_rows`` does. Symmetric; the last code,
+    "not in the table", links nothing."""
+    n = len(E.provinces.names)
+    links = [(min(a, b), max(a, b), item) for a, b, item in province_links(E, documented_rows(E, exclude_items,
+                                                                                               exclude_pairs))]
     out = np.zeros((n + 1, n + 1), dtype=np.float32)
     for (a, b), items in pd.DataFrame(links, columns=["a", "b", "item"]).groupby(["a", "b"])["item"]:
         out[a, b] = out[b, a] = items.nunique()
@@ -107,16 +115,10 @@ def province_corridors(E: Entities, province: str, sources: dict[str, str] | Non
     if province not in names:
         return pd.DataFrame(columns=columns)
     me = names.index(province)
-    rows = documented_rows(E)
     found: dict[int, set[str]] = {}
-    for li, ri, item, cover in zip(rows["li"], rows["ri"], rows["item"],
-                                   rows["provinces"] if "provinces" in rows.columns else [""] * len(rows), strict=True):
-        a = int(E.province[int(li)])
-        others = [int(E.province[int(ri)])] if ri >= 0 else \
-            [int(c) for c in E.provinces.code([p for p in str(cover or "").split(";") if p])]
-        for b in others:
-            if me in (a, b) and a < len(names) and b < len(names):
-                found.setdefault(b if a == me else a, set()).add(str(item))
+    for a, b, item in province_links(E, documented_rows(E)):
+        if me in (a, b):
+            found.setdefault(b if a == me else a, set()).add(item)
     out = pd.DataFrame([{"province": names[b], "items": ";".join(sorted(items)), "n": len(items),
                          "sources": " ".join(dict.fromkeys(sources[i] for i in sorted(items) if sources and sources.get(i)))}
                         for b, items in found.items()], columns=columns)
@@ -141,4 +143,4 @@ def evidence_values(E: Entities, li: np.ndarray, ri: np.ndarray, names: Iterable
 
 
 __all__ = ["EVIDENCE_FEATURES", "EXPERIENCE_FULL", "corridor_counts", "corridor_value", "documented_rows", "evidence_values",
-           "experience_counts", "experience_value", "item_sources", "province_corridors"]
+           "experience_counts", "experience_value", "item_sources", "province_corridors", "province_links"]
