@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from matcher.docking.candidates import is_search
 from matcher.docking.job import BlockResult, Job, finish_block, run_block
 from matcher.docking.kinds import get_kind
 from matcher.docking.search import z_order
@@ -206,7 +205,7 @@ def _worker_block(E: Entities, structures: dict | None, focal: np.ndarray, job: 
     with _BUILDING:  # a worker's blocks share its entities: the first one attaches the search structures
         for key, value in (structures or {}).items():
             E.indexes.setdefault(key, value)
-        prepare_searches(E, [rule for rule in get_kind(job.kind).rules if is_search(rule)], job.params, threads=1)
+        prepare_searches(E, get_kind(job.kind).search_rules, job.params, threads=1)
     built = time.perf_counter() - started
     result = run_block(E, focal, job, texts=False)
     if built > 0.001:
@@ -272,7 +271,7 @@ def run_dask(E: Entities, blocks: list[np.ndarray], job: Job, scheduler: str | C
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="send") as pool:
             sending = pool.submit(_send_each, client, for_blocks(E, get_kind(job.kind)), workers)
-            prepare_searches(E, [rule for rule in get_kind(job.kind).rules if is_search(rule)], job.params)
+            prepare_searches(E, get_kind(job.kind).search_rules, job.params)
             copies = sending.result()
         structures = _send_each(client, dict(E.indexes), workers)
         prepared = time.perf_counter() - started
@@ -324,7 +323,6 @@ def for_blocks(E: Entities, kind: DockingKind) -> Entities:
     kind reads (``DockingKind.block_columns``), no search structures (they follow separately)."""
     columns = kind.block_columns
     return replace(E, indexes={}, table=E.table if columns is None else E.table[list(columns)])
-
 
 
 def _send_each(client: Client, value: object, workers: list[str]) -> dict:

@@ -339,7 +339,7 @@ class DockingEngine:
         job = Job(kind.name, None if top is None else int(top), scorer, params, min_score, listed, texts)
         with stages("prepare"):
             if backend == "blocks":  # on Dask, run_dask builds them while the entities travel
-                B.prepare_searches(E, [rule for rule in kind.rules if C.is_search(rule)], params)
+                B.prepare_searches(E, kind.search_rules, params)
             size = B.balanced_block_size(len(focal), int(block_size)) if backend == "blocks" else int(block_size)
             blocks = B.make_blocks(focal, size, E.lat, E.lon)
         self.progress(f"{backend}: ranking {len(focal):,} {kind.name} lists in {len(blocks):,} block(s)")

@@ -303,9 +303,9 @@ def region_provinces(table: pd.DataFrame, provinces: object, places: object) -> 
     """The provinces (English, ``;``-joined, sorted) a documented docking's partner region covers: the
     provinces named (English or Chinese) and the provinces of the places named; names that are neither
     are left out (the regional evaluation reports them)."""
-    from matcher.ingest.validate import PROVINCE_LOOKUP
+    from matcher.ingest.validate import province_name
 
-    found = {PROVINCE_LOOKUP.get(" ".join(p.lower().split())) for p in split_names(provinces)} - {None}
+    found = {province_name(p) for p in split_names(provinces)} - {None}
     for name in split_names(places):
         found |= set(table.loc[place_members(table, name), "province"].dropna().astype(str))
     return ";".join(sorted(found))

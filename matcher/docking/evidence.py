@@ -41,7 +41,10 @@ def experience_counts(E: Entities, exclude_items: Iterable[str] = (),
     """Per entity, the number of distinct documented items (pages, events) it docked in, leaving out
     ``exclude_items`` and the rows of ``exclude_pairs`` (``documented_rows``). A docking whose partner a
     page names only by region counts for its query entity."""
-    rows = documented_rows(E, exclude_items, exclude_pairs)
+    return _experience_counts(E, documented_rows(E, exclude_items, exclude_pairs))
+
+
+def _experience_counts(E: Entities, rows: pd.DataFrame) -> np.ndarray:
     ends = pd.DataFrame({"e": np.r_[rows["li"].to_numpy(), rows["ri"].to_numpy()],
                          "item": np.r_[rows["item"].to_numpy(), rows["item"].to_numpy()]}).drop_duplicates()
     ends = ends[ends["e"] >= 0]  # a docking named by region has no partner row (ri = -1)
@@ -74,9 +77,12 @@ def corridor_counts(E: Entities, exclude_items: Iterable[str] = (),
     """Province code x province code: the number of distinct documented items linking the two
     provinces (``province_links``), leaving out what ``documented_rows`` does. Symmetric; the last code,
     "not in the table", links nothing."""
+    return _corridor_counts(E, documented_rows(E, exclude_items, exclude_pairs))
+
+
+def _corridor_counts(E: Entities, rows: pd.DataFrame) -> np.ndarray:
     n = len(E.provinces.names)
-    links = [(min(a, b), max(a, b), item) for a, b, item in province_links(E, documented_rows(E, exclude_items,
-                                                                                               exclude_pairs))]
+    links = [(min(a, b), max(a, b), item) for a, b, item in province_links(E, rows)]
     out = np.zeros((n + 1, n + 1), dtype=np.float32)
     for (a, b), items in pd.DataFrame(links, columns=["a", "b", "item"]).groupby(["a", "b"])["item"]:
         out[a, b] = out[b, a] = items.nunique()
@@ -133,12 +139,13 @@ def evidence_values(E: Entities, li: np.ndarray, ri: np.ndarray, names: Iterable
                     exclude_items: Iterable[str] = (), exclude_pairs: Iterable[tuple[int, int]] = ()) -> dict:
     """The ``EVIDENCE_FEATURES`` among ``names`` for pairs ``li``, ``ri``, without the documented
     dockings ``exclude_items`` and ``exclude_pairs``."""
-    names, items, held = set(names), list(exclude_items), list(exclude_pairs)
+    names = set(names)
+    rows = documented_rows(E, exclude_items, exclude_pairs)  # once, for every motive asked
     out = {}
     if "experience" in names:
-        out["experience"] = experience_value(experience_counts(E, items, held), li, ri)
+        out["experience"] = experience_value(_experience_counts(E, rows), li, ri)
     if "corridor" in names:
-        out["corridor"] = corridor_value(E, corridor_counts(E, items, held), li, ri)
+        out["corridor"] = corridor_value(E, _corridor_counts(E, rows), li, ri)
     return out
 
 

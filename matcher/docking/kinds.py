@@ -153,6 +153,12 @@ class DockingKind:
 
     # -- who may pair with whom ---------------------------------------------------------------
     @property
+    def search_rules(self) -> list:
+        """Its candidate rules that search (k-d trees, the similar-products index): their structures
+        are built once before the blocks (``backends.prepare_searches``)."""
+        return [rule for rule in self.rules if C.is_search(rule)]
+
+    @property
     def two_sided(self) -> bool:
         """Both entities of a pair see it as a partner (all kinds but the learner -> teacher one)."""
         return self.pairing != "ordered"

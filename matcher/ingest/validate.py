@@ -101,6 +101,12 @@ def _province_lookup() -> dict[str, str]:
 PROVINCE_LOOKUP: dict[str, str] = _province_lookup()
 
 
+def province_name(text: str) -> str | None:
+    """The province (English) a name means, English or Chinese (``Zhejiang``, ``浙江省``), case and
+    spaces ignored; None when it names none."""
+    return PROVINCE_LOOKUP.get(" ".join(str(text).lower().split()))
+
+
 def _vocab_lookup(vocab: dict[str, tuple[str, str]]) -> dict[str, str]:
     table: dict[str, str] = {}
     for key, (zh, en) in vocab.items():

@@ -118,7 +118,7 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
     (boolean mask of the region's entities), and the problems (file, row as in Excel, column, value,
     reason) of the others."""
     from matcher.ingest.read import read_table
-    from matcher.ingest.validate import PROVINCE_LOOKUP
+    from matcher.ingest.validate import province_name
 
     kind = get_kind(kind).name
     raw = read_table(path, common_aliases=False)
@@ -147,7 +147,7 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
             continue
         members = np.zeros(len(table), dtype=bool)
         named, places = split_names(record["partner_provinces"]), split_names(record["partner_places"])
-        found = {p: PROVINCE_LOOKUP.get(" ".join(p.lower().split())) for p in named}
+        found = {p: province_name(p) for p in named}
         unknown = [p for p, en in found.items() if en is None]
         if unknown:
             problem(row, "partner_provinces", ";".join(unknown),
