@@ -171,10 +171,12 @@ def test_docking_experience_is_recomputed_without_the_held_out_item(engine):
     held = HeldOut(E, pf, known.pairs)
     row = pf.pairs.index[(pf.pairs["left_id"] == "C038") & (pf.pairs["right_id"] == "C123")][0]
     with_it, without = pf.X.at[row, "experience"], held.X({"D03"}).at[row, "experience"]
-    # Hangzhou has no documented docking but D03; Aksu has D03 and two dockings named by region
-    # (Zhejiang firms: D10, D11), which count for it too
-    assert with_it == 0.75 and without == 0.5
-    assert held.X({"D03", "D10", "D11"}).at[row, "experience"] == 0.0
+    # Hangzhou has D03 and S06 (a Hangzhou spinner in Shaya); Aksu has D03, S07, S08, S19 and two
+    # dockings named by region (Zhejiang firms: D10, D11), which count for it too
+    assert with_it == 1.0 and without == 0.75
+    aksu_items = {"D03", "D10", "D11", "S07", "S08", "S19"}
+    assert held.X(aksu_items).at[row, "experience"] == 0.25  # Hangzhou's S06 is left
+    assert held.X(aksu_items | {"S06"}).at[row, "experience"] == 0.0
 
 
 def test_the_docking_corridor_counts_documented_dockings_between_the_two_provinces(engine):
@@ -183,17 +185,18 @@ def test_the_docking_corridor_counts_documented_dockings_between_the_two_provinc
     E = engine.entities("east_west")
     counts = evidence.corridor_counts(E)
     code = dict(zip(E.provinces.names, range(len(E.provinces.names)), strict=True))
-    # Zhejiang - Xinjiang: D03's pairs with Aksu, D10 and D11 for Aksu, D13's Zhejiang firms in the XPCC park
-    assert counts[code["Zhejiang"], code["Xinjiang"]] == 4 == counts[code["Xinjiang"], code["Zhejiang"]]
+    # Zhejiang - Xinjiang: D03's pairs with Aksu, D10 and D11 for Aksu, D13's Zhejiang firms in the XPCC
+    # park, S06 (Hangzhou - Shaya), S07 (Keqiao - Aksu), S08 (Datang - Aksu), S19 (China Textile City - Aksu)
+    assert counts[code["Zhejiang"], code["Xinjiang"]] == 8 == counts[code["Xinjiang"], code["Zhejiang"]]
     assert counts[code["Jiangsu"], code["Anhui"]] == 2  # places: D25's Changshu, D26's Wuxi
     assert counts[code["Fujian"], code["Anhui"]] == 1  # D25's Shishi
     assert counts[code["Hebei"], code["Shaanxi"]] == 0
-    dalang_pingnan = pair_row(engine, "east_west", "C057", "C161")  # Guangdong - Guangxi: D35 only
-    assert dalang_pingnan["f_corridor"] == 0.5 and dalang_pingnan["d_corridor"] == 1
+    dalang_pingnan = pair_row(engine, "east_west", "C057", "C161")  # Guangdong - Guangxi: D35 and S16
+    assert dalang_pingnan["f_corridor"] == 1.0 and dalang_pingnan["d_corridor"] == 2
     assert pair_row(engine, "east_west", "C075", "C143")["f_corridor"] == 0  # Hebei - Chongqing: none
     reason = reason_of(engine, "east_west", "C057", "C161")
-    assert "docking corridor (1 documented docking between the two provinces)" in reason["reason_en"]
-    assert "省际对接通道（两省之间已有 1 项有据对接）" in reason["reason_zh"]
+    assert "docking corridor (2 documented dockings between the two provinces)" in reason["reason_en"]
+    assert "省际对接通道（两省之间已有 2 项有据对接）" in reason["reason_zh"]
 
 
 def test_a_provinces_corridors_list_its_documented_dockings_with_their_pages(engine):
@@ -202,8 +205,9 @@ def test_a_provinces_corridors_list_its_documented_dockings_with_their_pages(eng
     data = load_dataset()
     corridors = evidence.province_corridors(E, "Zhejiang", evidence.item_sources(data.dockings, data.regional_dockings))
     top = corridors.set_index("province")
-    assert list(corridors["province"][:2]) == ["Chongqing", "Xinjiang"]  # four each, then by name
-    assert top.at["Xinjiang", "items"] == "D03;D10;D11;D13" and top.at["Xinjiang", "n"] == 4
+    assert list(corridors["province"][:2]) == ["Xinjiang", "Chongqing"]  # most documented first
+    assert top.at["Xinjiang", "items"] == "D03;D10;D11;D13;S06;S07;S08;S19" and top.at["Xinjiang", "n"] == 8
+    assert top.at["Anhui", "items"] == "S01;S09" and top.at["Anhui", "n"] == 2  # Zhili's and Haining's parks
     assert "http://tex-asia.com/news/201811/21/45535.html" in top.at["Xinjiang", "sources"]
     counts = evidence.corridor_counts(E)
     code = list(E.provinces.names).index
@@ -217,12 +221,14 @@ def test_the_docking_corridor_is_recomputed_without_the_held_out_item(engine):
     known = ev.read_known(ev.KNOWN_DOCKINGS, "east_west", E.table)
     held = HeldOut(E, pf, known.pairs)
     row = pf.pairs.index[(pf.pairs["left_id"] == "C057") & (pf.pairs["right_id"] == "C161")][0]
-    assert pf.X.at[row, "corridor"] == 0.5
-    assert held.X({"D35"}).at[row, "corridor"] == 0.0  # the pair and the row named by region: one item
-    assert held.X({"D03"}).at[row, "corridor"] == 0.5
+    assert pf.X.at[row, "corridor"] == 1.0
+    assert held.X({"D35"}).at[row, "corridor"] == 0.5  # the pair and the row named by region: one item
+    assert held.X({"D35", "S16"}).at[row, "corridor"] == 0.0
+    assert held.X({"D03"}).at[row, "corridor"] == 1.0
     aksu = pf.pairs.index[(pf.pairs["left_id"] == "C038") & (pf.pairs["right_id"] == "C123")][0]
-    assert held.X({"D03", "D10", "D11"}).at[aksu, "corridor"] == 0.5  # D13 is left
-    assert held.X({"D03", "D10", "D11", "D13"}).at[aksu, "corridor"] == 0.0
+    zhejiang_xinjiang = {"D03", "D10", "D11", "S06", "S07", "S08", "S19"}
+    assert held.X(zhejiang_xinjiang).at[aksu, "corridor"] == 0.5  # D13 is left
+    assert held.X(zhejiang_xinjiang | {"D13"}).at[aksu, "corridor"] == 0.0
 
 
 def test_fold_weights_never_see_the_held_out_group(engine):
@@ -248,11 +254,12 @@ def test_evaluation_reports_cv_intervals_ratio_and_rules(engine):
     text = result.report()
     assert "engine_cv MRR / best baseline" in text and "95% CI" in text
     assert "strict rows only" in text and "relaxed rows only" in text
+    assert "reference items only" in text and "search items only" in text
     best, ratio, lo, hi = result.ratio()
     assert best in ev.BASELINES and lo <= ratio <= hi
     m = result.metrics.set_index("method")
     for method in ("engine", "engine_cv", "engine_cv_uniform", *ev.BASELINES):
-        assert m.at[method, "queries"] == 14
+        assert m.at[method, "queries"] == 40
 
 
 def test_tied_scores_get_the_expected_rank_not_the_id_order():

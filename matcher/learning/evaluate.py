@@ -227,8 +227,9 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
         rows.append({"row": row, "left_id": pair[0], "right_id": pair[1], "date": date,
                      "item": str(record.get("item", "")) if "item" in raw.columns else "",
                      "rule": str(record.get("rule", "")) if "rule" in raw.columns else "",
+                     "origin": str(record.get("origin", "")) if "origin" in raw.columns else "",
                      "left_how": got["left"].how, "right_how": got["right"].how})
-    pairs = pd.DataFrame(rows, columns=["row", "left_id", "right_id", "date", "item", "rule", "left_how",
+    pairs = pd.DataFrame(rows, columns=["row", "left_id", "right_id", "date", "item", "rule", "origin", "left_how",
                                         "right_how"])
     dup = pairs.duplicated(["left_id", "right_id"], keep="first")
     for record in pairs[dup].itertuples():
@@ -282,7 +283,7 @@ class Evaluation:
             lines.append(f"\nengine_cv MRR / best baseline ({best}) MRR = {value:.2f} "
                          f"(95% interval {lo:.2f}-{hi:.2f}, resampling items)")
         for rule, frame in self.by_rule.items():
-            lines.append(f"\n{rule} rows only:")
+            lines.append(f"\n{rule} only:")
             lines.append(_rename_k(frame, self.k).to_string(**fmt))
         if self.folds is not None and len(self.folds):
             lines.append("\nweights fitted without each held-out item (engine_cv; l2 = the pull towards the preset, "
@@ -301,6 +302,13 @@ class Evaluation:
             lines.append("\nrank of the true partner per query (lower is better):")
             lines.append(wide.to_string(index=False))
         return "\n".join(lines)
+
+
+def _split(ranks: pd.DataFrame, column: str, k: int, methods: list[str]) -> dict[str, pd.DataFrame]:
+    """Metrics per value of ``column`` (``rule``: strict/relaxed; ``origin``: reference/search), when
+    the ranks hold two or more values."""
+    values = sorted(set(ranks[column]) - {""})
+    return {v: summarise(ranks[ranks[column] == v], k, methods) for v in values} if len(values) > 1 else {}
 
 
 def _rename_k(frame: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -463,8 +471,11 @@ def evaluate_pairs(
     metrics = summarise(ranks, k, methods)
     intervals = bootstrap(ranks, k, methods, seed, ratio_of="engine_cv" if folds is not None else None,
                           baselines=BASELINES)
-    rules = sorted(set(ranks["rule"]) - {""})
-    by_rule = {r: summarise(ranks[ranks["rule"] == r], k, methods) for r in rules} if len(rules) > 1 else {}
+    by_rule = {f"{r} rows": frame for r, frame in _split(ranks, "rule", k, methods).items()}
+    origin_of = {(a, b): o for a, b, o in zip(pairs["left_id"], pairs["right_id"],
+                                              pairs.get("origin", pd.Series("", index=pairs.index)).fillna(""), strict=True)}
+    ranks["origin"] = [origin_of.get((q, p), origin_of.get((p, q), "")) for q, p in zip(ranks["query"], ranks["partner"], strict=True)]
+    by_rule |= {f"{o} items": frame for o, frame in _split(ranks, "origin", k, methods).items()}
 
     temporal, note = None, ""
     dated = pairs[pairs["date"].notna()] if len(pairs) else pairs

@@ -27,7 +27,7 @@ figures against the ``random`` row.
 >>> from matcher.ingest.dataset import load_dataset
 >>> result = evaluate_regional(DockingEngine(load_dataset()), REGIONAL_DOCKINGS, "east_west")
 >>> int(result.metrics.set_index("method").at["engine", "queries"])
-20
+31
 """
 
 from __future__ import annotations
@@ -104,6 +104,14 @@ class RegionalEvaluation:
             best, value, lo, hi = self.ratio()
             lines.append(f"engine MRR / best baseline ({best}) MRR = {value:.2f} (95% interval {lo:.2f}-{hi:.2f}, "
                          "resampling items)")
+        origins = sorted(set(self.ranks.get("origin", pd.Series(dtype=object)).fillna("")) - {""})
+        if len(origins) > 1:  # the reference's rows and the rows found by search (docs/evaluation.md)
+            methods = list(self.metrics["method"])
+            for origin in origins:
+                part = _metrics(self.ranks[self.ranks["origin"] == origin], self.k, methods)
+                lines.append(f"{origin} rows only:")
+                lines.append(part.rename(columns={"hits@K": f"hits@{self.k}"}).to_string(
+                    index=False, float_format=lambda v: f"{v:.3f}"))
         wide = self.ranks.pivot_table(index=["query", "region", "item"], columns="method", values="rank",
                                       aggfunc="first", sort=True)
         wide = wide[[m for m in METHODS if m in wide.columns] + [m for m in wide.columns if m not in METHODS]]
@@ -170,8 +178,9 @@ def read_regional(path: str | Path, kind: str, E: Entities) -> tuple[pd.DataFram
                     "every possible partner is in this region: nothing to rank")
             continue
         rows.append({"row": row, "query": query, "u": u, "members": members,
-                     "region": ";".join(provinces + places), "item": str(record.get("item", "") or "")})
-    frame = pd.DataFrame(rows, columns=["row", "query", "u", "members", "region", "item"])
+                     "region": ";".join(provinces + places), "item": str(record.get("item", "") or ""),
+                     "origin": str(record.get("origin", "") or "")})
+    frame = pd.DataFrame(rows, columns=["row", "query", "u", "members", "region", "item", "origin"])
     return frame, pd.DataFrame(problems, columns=["file", "row", "column", "value", "reason"])
 
 
@@ -194,6 +203,16 @@ def _auc(scores: np.ndarray, members: np.ndarray) -> float:
     pos, neg = scores[members], scores[~members]
     ranks = pd.Series(np.r_[pos, neg]).rank(method="average").to_numpy()[: len(pos)]
     return float((ranks.sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))  # Mann-Whitney U
+
+
+def _metrics(ranks: pd.DataFrame, k: int, methods: list[str]) -> pd.DataFrame:
+    """Queries, hits@K, MRR and auc per method, in ``methods``' order."""
+    by_method = ranks.assign(hit=ranks["rank"] <= k, rr=1.0 / ranks["rank"]).groupby("method", sort=False)
+    metrics = pd.DataFrame({"queries": by_method.size(), "hits@K": by_method["hit"].mean(),
+                            "mrr": by_method["rr"].mean(), "auc": by_method["auc"].mean()})
+    metrics = metrics.reindex(methods).rename_axis("method").reset_index()
+    metrics["queries"] = metrics["queries"].fillna(0).astype(int)
+    return metrics
 
 
 def evaluate_regional(engine: DockingEngine, path: str | Path, kind: str, k: int = 10, seed: int = 0,
@@ -245,13 +264,9 @@ def evaluate_regional(engine: DockingEngine, path: str | Path, kind: str, k: int
             best = s[members].max()
             out.append({"query": record.query, "region": record.region, "item": record.item, "method": method,
                         "rank": realistic_rank(s[~members], best), "auc": _auc(s, members),
-                        "members": int(members.sum()), "of": len(cand)})
-    ranks = pd.DataFrame(out, columns=["query", "region", "item", "method", "rank", "auc", "members", "of"])
-    by_method = ranks.assign(hit=ranks["rank"] <= k, rr=1.0 / ranks["rank"]).groupby("method", sort=False)
-    metrics = pd.DataFrame({"queries": by_method.size(), "hits@K": by_method["hit"].mean(),
-                            "mrr": by_method["rr"].mean(), "auc": by_method["auc"].mean()})
-    metrics = metrics.reindex(methods).rename_axis("method").reset_index()
-    metrics["queries"] = metrics["queries"].fillna(0).astype(int)
+                        "members": int(members.sum()), "of": len(cand), "origin": record.origin})
+    ranks = pd.DataFrame(out, columns=["query", "region", "item", "method", "rank", "auc", "members", "of", "origin"])
+    metrics = _metrics(ranks, k, methods)
     intervals = bootstrap(ranks, k, methods, seed, ratio_of="engine", baselines=BASELINES) if len(ranks) else None
     return RegionalEvaluation(kind, k, metrics, ranks, problems, intervals)
 
