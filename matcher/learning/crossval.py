@@ -69,6 +69,14 @@ class HeldOut:
             self.cache[key] = X
         return self.cache[key]
 
+    def matrix(self, groups: Iterable[str], features: list[str]) -> np.ndarray:
+        """``X(groups)[features]`` as float64, unknown as NaN (cached: the nested cross-validation asks
+        for the same held-out sets thousands of times)."""
+        key = (frozenset(groups), tuple(features))
+        if key not in self.cache:
+            self.cache[key] = self.X(groups)[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
+        return self.cache[key]
+
 
 def build_lists(kind: str, E: Entities, pf: PairFeatures, pairs: pd.DataFrame) -> dict[str, list]:
     """Group -> lists ``(rows, true_row)``: for each known pair and each side that asks (both for
@@ -100,7 +108,7 @@ def blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: set
     """Feature blocks of the lists of ``groups``, each seen without ``hidden`` and its own group."""
     out = []
     for g in groups:
-        X = held.X(hidden | {g})[features].to_numpy(dtype=np.float64, na_value=np.nan)
+        X = held.matrix(hidden | {g}, features)
         out += [(X[rows], t) for rows, t in lists.get(g, [])]
     return out
 

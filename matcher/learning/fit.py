@@ -55,21 +55,27 @@ def fit_weights(lists: Sequence[tuple[np.ndarray, int]], prior: np.ndarray,
     prior = prior / prior.sum()
     if not lists:
         return prior
-    blocks = [(np.nan_to_num(np.asarray(Xq, dtype=np.float64), nan=0.0), np.atleast_1d(np.asarray(t, dtype=np.int64)))
-              for Xq, t in lists]
+    # every list's rows stacked in one matrix, with where each list starts: the loss is a per-list softmax,
+    # computed for all lists at once (a Python loop over lists was most of a nested cross-validation's time)
+    X = np.nan_to_num(np.concatenate([np.asarray(Xq, dtype=np.float64) for Xq, _ in lists]), nan=0.0)
+    sizes = np.array([len(Xq) for Xq, _ in lists])
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    segment = np.repeat(np.arange(len(lists)), sizes)
+    true = np.zeros(len(X), dtype=bool)
+    for start, (_, t) in zip(starts, lists, strict=True):
+        true[start + np.atleast_1d(np.asarray(t, dtype=np.int64))] = True
+    n = len(lists)
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total, grad = 0.0, np.zeros_like(w)
-        for Xq, t in blocks:
-            z = Xq @ w / temperature
-            z -= z.max()
-            p = np.exp(z)
-            p /= p.sum()
-            hit = max(float(p[t].sum()), 1e-300)
-            total -= np.log(hit)
-            grad -= ((p[t] / hit) @ Xq[t] - p @ Xq) / temperature
-        total /= len(blocks)
-        grad /= len(blocks)
+        z = X @ w / temperature
+        z -= np.maximum.reduceat(z, starts)[segment]
+        p = np.exp(z)
+        p /= np.add.reduceat(p, starts)[segment]
+        hit = np.maximum(np.add.reduceat(np.where(true, p, 0.0), starts), 1e-300)
+        total = -np.log(hit).sum() / n
+        # d(-log hit)/dw = -(sum over true rows of p/hit * x - sum over rows of p * x) / temperature
+        weight = np.where(true, p / hit[segment], 0.0) - p
+        grad = -(weight @ X) / temperature / n
         diff = w - prior
         return total + l2 * float(diff @ diff), grad + 2 * l2 * diff
 
