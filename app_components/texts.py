@@ -194,9 +194,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "corridors_fact": ("有据对接通道（与各省的有据对接项数）", "docking corridors (documented dockings with each province)"),
     "corridors_none": ("暂无有据对接", "none documented"),
     "province_facts_title": ("所在省份的转移动因数据", "Province facts behind the transfer motives"),
-    "province_facts_caption": ("对接得分中的劳动力成本梯度、原料基地、区域合作框架和省际对接通道读取这些数据；空白为未知。",
-                               "The labour-cost gradient, raw-material base, regional cooperation and docking "
-                               "corridor motives read these facts; blank means unknown."),
+    "province_facts_caption": ("对接得分中的劳动力成本梯度、原料基地和区域合作框架读取这些数据；省际对接通道是有据对接的记录，"
+                               "预设权重不计入得分；空白为未知。",
+                               "The labour-cost gradient, raw-material base and regional cooperation motives read "
+                               "these facts; the docking corridors are documented dockings, not weighed by the "
+                               "presets; blank means unknown."),
     "col_fact": ("指标", "Fact"),
     "col_year": ("年份", "Year"),
     "col_source": ("来源", "Source"),
