@@ -30,7 +30,9 @@ FONT = "Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif"
 
 
 def waterfall(row: pd.Series, features: list[str]) -> go.Figure:
-    """How each feature's contribution (weight x value) adds up to the pair's score."""
+    """How each weighed feature's contribution (weight x value) adds up to the pair's score; a feature the
+    weights leave at 0 is not part of the score and gets no bar."""
+    features = [f for f in features if float(row.get(f"w_{f}", 1.0)) > 0]
     labels = [feature_label(f) for f in features]
     values = [float(row.get(f"c_{f}", 0.0)) for f in features]
     fig = go.Figure(go.Waterfall(
