@@ -103,6 +103,9 @@ def test_cli_prints_the_regional_rows_after_the_pairs(capsys, tmp_path):
     assert len(written) == 31 * len(rg.METHODS) and {"query", "region", "item", "method", "rank", "auc"} <= set(written)
     assert out.index("rank of the true partner per query") < out.index("named only as a province or city")
     assert "engine MRR / best baseline" in out
+    # the reference's rows and the rows found by search, apart (docs/evaluation.md section 2.2)
+    assert "reference rows only:" in out and "search rows only:" in out
+    assert set(written["origin"]) == {"reference", "search"}
     known = tmp_path / "known.csv"
     pd.DataFrame({"left": ["C039"], "right": ["C145"]}).to_csv(known, index=False)
     assert main(["evaluate", "--kind", "east_west", "--known", str(known)]) == 0
