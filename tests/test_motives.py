@@ -179,6 +179,22 @@ def test_docking_experience_is_recomputed_without_the_held_out_item(engine):
     assert held.X(aksu_items | {"S06"}).at[row, "experience"] == 0.0
 
 
+def test_a_reason_says_when_the_two_have_already_docked_with_each_other(engine):
+    """Each side's experience is a count; a pair that docked together (S07: Keqiao and Aksu) is named as
+    such, with its items, in both languages; a pair of two experienced entities that never met is not."""
+    met = reason_of(engine, "east_west", "C025", "C123")
+    assert "this pair already docked: S07" in met["reason_en"] and "本对已有有据对接：S07" in met["reason_zh"]
+    assert met["d_documented"] == "S07"
+    apart = reason_of(engine, "east_west", "C039", "C161")  # Ningbo and Pingnan: each documented, never together
+    assert apart["d_documented"] == "" and "already docked" not in apart["reason_en"]
+    market = reason_of(engine, "cluster_market", "C123", "M001")
+    assert "this pair already docked: S19" in market["reason_en"]
+    # either order of the two ends
+    E = engine.entities("east_west")
+    assert list(evidence.pair_items(E, np.array([E.index["C029"], E.index["C093"]]),
+                                    np.array([E.index["C094"], E.index["C029"]]))) == ["S01", "S01"]
+
+
 def test_the_docking_corridor_counts_documented_dockings_between_the_two_provinces(engine):
     """Pairs link their sides' provinces, dockings named by region link the query's province with every
     province the region covers (named, or the provinces of the places named), each item once."""

@@ -57,6 +57,31 @@ def experience_value(counts: np.ndarray, li: np.ndarray, ri: np.ndarray) -> np.n
     return ((full[li] + full[ri]) / 2).astype(np.float32)
 
 
+def pair_items(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """Per pair, the documented items in which these two entities docked with each other (either order,
+    ``;``-joined, sorted), "" for a pair with none: what a planner should know before proposing a pair that
+    has already met. Regional rows name no partner and give none."""
+    rows = documented_rows(E)
+    rows = rows[(rows["li"] >= 0) & (rows["ri"] >= 0)]
+    out = np.full(len(li), "", dtype=object)
+    if not len(rows) or not len(li):
+        return out
+    found: dict[tuple[int, int], set[str]] = {}
+    for a, b, item in zip(rows["li"].astype(np.int64), rows["ri"].astype(np.int64), rows["item"].astype(str),
+                          strict=True):
+        found.setdefault((min(a, b), max(a, b)), set()).add(item)
+    keys = pd.Index([(min(a, b), max(a, b)) for a, b in found])
+    lo, hi = np.minimum(li, ri), np.maximum(li, ri)
+    # only the pairs whose two ends both dock somewhere are looked up (a few, of millions at enterprise scale)
+    ends = np.unique(np.fromiter((e for k in found for e in k), dtype=np.int64))
+    maybe = np.flatnonzero(np.isin(lo, ends) & np.isin(hi, ends))
+    hit = keys.get_indexer(list(zip(lo[maybe].tolist(), hi[maybe].tolist(), strict=True))) if len(maybe) else []
+    for at, k in zip(maybe, hit, strict=True):
+        if k >= 0:
+            out[at] = ";".join(sorted(found[keys[k]]))
+    return out
+
+
 def province_links(E: Entities, rows: pd.DataFrame) -> list[tuple[int, int, str]]:
     """``(province code, province code, item)`` for each documented docking among ``rows`` (from
     ``documented_rows``): a pair links its two sides' provinces; a docking named by region links its
@@ -150,4 +175,4 @@ def evidence_values(E: Entities, li: np.ndarray, ri: np.ndarray, names: Iterable
 
 
 __all__ = ["EVIDENCE_FEATURES", "EXPERIENCE_FULL", "corridor_counts", "corridor_value", "documented_rows", "evidence_values",
-           "experience_counts", "experience_value", "item_sources", "province_corridors", "province_links"]
+           "experience_counts", "experience_value", "item_sources", "pair_items", "province_corridors", "province_links"]

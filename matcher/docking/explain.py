@@ -112,6 +112,11 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
         return FEATURE_LABEL[feature][lang]
     if feature == "experience" and (known := _known(row, "d_experience_left", "d_experience_right")):
         a, b = known
+        together = str(row.get("d_documented", "") or "").replace(";", "、" if zh else ", ")
+        if together:  # the two have docked with each other: a planner proposes a follow-up, not a first meeting
+            return (f"有对接先例（双方有记录的对接：{a:.0f} 项、{b:.0f} 项；本对已有有据对接：{together}）" if zh
+                    else f"docking experience (documented dockings: {a:.0f} and {b:.0f}; this pair already "
+                         f"docked: {together})")
         return (f"有对接先例（双方有记录的对接：{a:.0f} 项、{b:.0f} 项）" if zh
                 else f"docking experience (documented dockings: {a:.0f} and {b:.0f})")
     if feature == "corridor" and (known := _known(row, "d_corridor")):
@@ -171,7 +176,7 @@ PHRASE_DETAILS = {
     "labour": ("d_wage_left", "d_wage_right"),
     "raw_material": ("d_cotton",),
     "framework": ("d_framework", "d_neighbours"),
-    "experience": ("d_experience_left", "d_experience_right"),
+    "experience": ("d_experience_left", "d_experience_right", "d_documented"),
     "corridor": ("d_corridor",),
     "nearby": ("d_nearest_km",),
     "branch": ("d_branches_zh", "d_branches_en"),

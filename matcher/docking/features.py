@@ -477,7 +477,8 @@ def _traders(E, pairs, params) -> dict:
 def _experience(E, pairs, params) -> dict:
     counts = evidence.experience_counts(E)
     return {"experience": evidence.experience_value(counts, pairs.left, pairs.right),
-            "d_experience_left": counts[pairs.left], "d_experience_right": counts[pairs.right]}
+            "d_experience_left": counts[pairs.left], "d_experience_right": counts[pairs.right],
+            "d_documented": evidence.pair_items(E, pairs.left, pairs.right)}
 
 
 def _corridor(E, pairs, params) -> dict:
