@@ -37,11 +37,11 @@ def documented_rows(E: Entities, exclude_items: Iterable[str] = (),
 
 
 def experience_counts(E: Entities, exclude_items: Iterable[str] = (),
-                      exclude_pairs: Iterable[tuple[int, int]] = ()) -> np.ndarray:
+                      exclude_pairs: Iterable[tuple[int, int]] = (), rows: pd.DataFrame | None = None) -> np.ndarray:
     """Per entity, the number of distinct documented items (pages, events) it docked in, leaving out
-    ``exclude_items`` and the rows of ``exclude_pairs`` (``documented_rows``). A docking whose partner a
-    page names only by region counts for its query entity."""
-    return _experience_counts(E, documented_rows(E, exclude_items, exclude_pairs))
+    ``exclude_items`` and the rows of ``exclude_pairs`` (``documented_rows``; or counted over ``rows``
+    already filtered). A docking whose partner a page names only by region counts for its query entity."""
+    return _experience_counts(E, documented_rows(E, exclude_items, exclude_pairs) if rows is None else rows)
 
 
 def _experience_counts(E: Entities, rows: pd.DataFrame) -> np.ndarray:
@@ -57,28 +57,26 @@ def experience_value(counts: np.ndarray, li: np.ndarray, ri: np.ndarray) -> np.n
     return ((full[li] + full[ri]) / 2).astype(np.float32)
 
 
-def pair_items(E: Entities, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
+def pair_items(E: Entities, li: np.ndarray, ri: np.ndarray, rows: pd.DataFrame | None = None) -> np.ndarray:
     """Per pair, the documented items in which these two entities docked with each other (either order,
     ``;``-joined, sorted), "" for a pair with none: what a planner should know before proposing a pair that
-    has already met. Regional rows name no partner and give none."""
-    rows = documented_rows(E)
+    has already met. ``rows`` are ``documented_rows(E)`` when given; regional rows name no partner."""
+    rows = documented_rows(E) if rows is None else rows
     rows = rows[(rows["li"] >= 0) & (rows["ri"] >= 0)]
-    out = np.full(len(li), "", dtype=object)
-    if not len(rows) or not len(li):
-        return out
     found: dict[tuple[int, int], set[str]] = {}
     for a, b, item in zip(rows["li"].astype(np.int64), rows["ri"].astype(np.int64), rows["item"].astype(str),
                           strict=True):
         found.setdefault((min(a, b), max(a, b)), set()).add(item)
-    keys = pd.Index([(min(a, b), max(a, b)) for a, b in found])
+    out = np.full(len(li), "", dtype=object)
+    if not found:
+        return out
     lo, hi = np.minimum(li, ri), np.maximum(li, ri)
-    # only the pairs whose two ends both dock somewhere are looked up (a few, of millions at enterprise scale)
-    ends = np.unique(np.fromiter((e for k in found for e in k), dtype=np.int64))
-    maybe = np.flatnonzero(np.isin(lo, ends) & np.isin(hi, ends))
-    hit = keys.get_indexer(list(zip(lo[maybe].tolist(), hi[maybe].tolist(), strict=True))) if len(maybe) else []
-    for at, k in zip(maybe, hit, strict=True):
-        if k >= 0:
-            out[at] = ";".join(sorted(found[keys[k]]))
+    ends = np.fromiter({e for pair in found for e in pair}, dtype=np.int64)
+    # only pairs whose two ends both dock somewhere are looked up (a few, of millions at enterprise scale)
+    for at in np.flatnonzero(np.isin(lo, ends) & np.isin(hi, ends)):
+        items = found.get((int(lo[at]), int(hi[at])))
+        if items:
+            out[at] = ";".join(sorted(items))
     return out
 
 

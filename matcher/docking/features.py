@@ -475,10 +475,11 @@ def _traders(E, pairs, params) -> dict:
 
 
 def _experience(E, pairs, params) -> dict:
-    counts = evidence.experience_counts(E)
+    rows = evidence.documented_rows(E)  # filtered once, for the counts and the pair's own items
+    counts = evidence.experience_counts(E, rows=rows)
     return {"experience": evidence.experience_value(counts, pairs.left, pairs.right),
             "d_experience_left": counts[pairs.left], "d_experience_right": counts[pairs.right],
-            "d_documented": evidence.pair_items(E, pairs.left, pairs.right)}
+            "d_documented": evidence.pair_items(E, pairs.left, pairs.right, rows)}
 
 
 def _corridor(E, pairs, params) -> dict:

@@ -466,15 +466,14 @@ def evaluate_pairs(
         parts += [cv_ranks, flat_ranks]
         methods[len(scoring):len(scoring)] = ["engine_cv", "engine_cv_uniform"]
     ranks = pd.concat(parts, ignore_index=True)
-    rule_of = {(a, b): r for a, b, r in zip(pairs["left_id"], pairs["right_id"], pairs["rule"].fillna(""), strict=True)}
-    ranks["rule"] = [rule_of.get((q, p), rule_of.get((p, q), "")) for q, p in zip(ranks["query"], ranks["partner"], strict=True)]
+    for column in ("rule", "origin"):  # each query's pair's mapping rule and where the pair was found
+        label = dict(zip(zip(pairs["left_id"], pairs["right_id"], strict=True), pairs[column].fillna(""), strict=True))
+        ranks[column] = [label.get((q, p), label.get((p, q), "")) for q, p in zip(ranks["query"], ranks["partner"],
+                                                                                  strict=True)]
     metrics = summarise(ranks, k, methods)
     intervals = bootstrap(ranks, k, methods, seed, ratio_of="engine_cv" if folds is not None else None,
                           baselines=BASELINES)
     by_rule = {f"{r} rows": frame for r, frame in _split(ranks, "rule", k, methods).items()}
-    origin_of = {(a, b): o for a, b, o in zip(pairs["left_id"], pairs["right_id"],
-                                              pairs.get("origin", pd.Series("", index=pairs.index)).fillna(""), strict=True)}
-    ranks["origin"] = [origin_of.get((q, p), origin_of.get((p, q), "")) for q, p in zip(ranks["query"], ranks["partner"], strict=True)]
     by_rule |= {f"{o} items": frame for o, frame in _split(ranks, "origin", k, methods).items()}
 
     temporal, note = None, ""
