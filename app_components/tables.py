@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -59,44 +59,32 @@ def text_px(text: Any) -> float:
 
 
 def lines_needed(text: Any, width_px: float) -> int:
-    """How many lines ``text`` takes in a cell ``width_px`` wide (breaking at spaces, or anywhere
-    within a run of Chinese text, as the grid does)."""
+    """How many lines ``text`` takes in a cell ``width_px`` wide, wrapped as the grid wraps: a line takes
+    as much text as fits and then breaks at its last space, or inside a word only when the line has no
+    space. Chinese text breaks at its spaces too ("…的对接：1 项、2 项）…" ends a line at "2" when the
+    run up to the next space does not fit), so its lines end ragged."""
     return _lines_needed(str(text), float(width_px))
 
 
 @lru_cache(maxsize=65536)
 def _lines_needed(text: str, width_px: float) -> int:
     room = max(width_px - PADDING_PX, 1.0)
-    lines, used = 1, 0.0
-    for word in _words(text):
-        w = text_px(word)
-        if used and used + w > room:
-            lines, used = lines + 1, 0.0
-            word = word.lstrip()
-            w = text_px(word)
-        while w > room:  # a word longer than the line is broken inside it
-            lines += 1
-            w -= room
-        used += w
-    return lines
-
-
-def _words(text: str) -> Iterable[str]:
-    """Break opportunities: each Chinese character, or a Latin word with the space before it."""
-    word = ""
-    for ch in text:
-        if unicodedata.east_asian_width(ch) in "WF":
-            if word:
-                yield word
-                word = ""
-            yield ch
-        elif ch == " " and word.strip():
-            yield word
-            word = ch
-        else:
-            word += ch
-    if word:
-        yield word
+    lines, start, n = 1, 0, len(text)
+    while True:
+        used, end = 0.0, start
+        while end < n and used + _text_px(text[end]) <= room:
+            used += _text_px(text[end])
+            end += 1
+        if end >= n:
+            return lines
+        space = text.rfind(" ", start, end + 1)  # the space may be the first character that did not fit
+        cut = space if space > start else max(end, start + 1)
+        start = cut
+        while start < n and text[start] == " ":  # the break's spaces are not drawn
+            start += 1
+        if start >= n:
+            return lines
+        lines += 1
 
 
 def _strings(column: pd.Series) -> list[str]:
@@ -205,8 +193,8 @@ def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Seq
             given["label"] = label
             given["width"] = widths[name]
             config[name] = given
-    if row_height and height == "auto" and len(data) > 8:
-        height = min(620, int(row_height * len(data) + 38))
+    if row_height and height == "auto":  # the grid's own auto height assumes one-line rows: a table of a
+        height = min(620, int(row_height * len(data) + 38))  # few tall rows would hide its last ones
     return st.dataframe(frame, column_config=config, row_height=row_height, height=height, **kwargs)
 
 

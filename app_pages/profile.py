@@ -106,7 +106,7 @@ for tab, kind in zip(st.tabs([kind_label(k) for k in kinds]), kinds, strict=Fals
             continue
         view = pairs.table_view(top, short=False)
         tables.show(view[["rank", "right", "right_region", "score", "reason"]], hide_index=True,
-                    key=f"profile.top.{kind}", wrap=["reason"], fixed={"rank": 60, "score": 80},
+                    key=f"profile.top.{kind}", wrap=["reason"], fixed={"rank": 60, "score": 80}, caps={"right": 200},
                     labels={"rank": t("col_rank"), "right": t("col_top_partner"), "right_region": t("col_region"),
                             "score": t("col_score"), "reason": t("col_reason")})
 

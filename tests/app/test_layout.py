@@ -8,6 +8,7 @@ pages are filled first: three pairs on the shortlist, a schedule, an outcome and
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 import pytest
@@ -15,7 +16,7 @@ from conftest import app_in, go
 from language import stray_cjk, stray_latin
 
 from app_components.i18n import TEXT
-from app_components.tables import FULL_WIDTH_PX, clipped, fit, lines_needed, text_px
+from app_components.tables import FULL_WIDTH_PX, PADDING_PX, clipped, fit, lines_needed, text_px
 
 PAGES = ("overview", "explore", "profile", "shortlist", "meetings", "outcomes", "data")
 
@@ -85,6 +86,19 @@ def test_widths_follow_the_text():
     assert clipped(frame, {**widths, "name": 30}, None)
     assert lines_needed("similar products", 1000) == 1
     assert lines_needed("similar products " * 20, 200) > 5
+
+
+def test_chinese_text_wraps_at_its_spaces_as_the_grid_does():
+    """The grid fills a line and breaks at its last space, inside a word only when the line has none: a
+    Chinese reason with numbers ("集群 1,100 公里") ends lines early. Counted as breaking anywhere in a
+    Chinese run, Nanchong's reason in Keqiao's profile needed 4 lines and drew 5, its last one cut off."""
+    reason = ("织造→服装互补；同类产能转移（纤维、织造）；同属长江经济带；东西部协作结对；就近转移（承接地最近的东部集群 "
+              "1,100 公里）；产品相近；有对接先例（双方有记录的对接：1 项、1 项）；承接地劳动力成本较低（最低工资 "
+              "1,100→850 元/月）；1,380 公里；未知：转移试点园区")
+    assert lines_needed(reason, 520) == 5
+    per_line = (200 - PADDING_PX) // text_px("柯")  # no space: whole characters per line, broken anywhere
+    assert lines_needed("柯" * 100, 200) == math.ceil(100 / per_line)
+    assert lines_needed("similar products " + "柯" * 10, 200) == 2  # the run that does not fit starts a line
 
 
 def test_source_links_are_named_by_site_and_cannot_break_out():
