@@ -117,9 +117,14 @@ def test_empty_header_columns_without_data_are_dropped(tmp_path):
     assert list(table.columns) == ["id", "name_zh"]
 
 
-def test_tab_separated_text(tmp_path):
-    table = read_table(write(tmp_path, "c.txt", "id\tname_zh\n00123\t柯桥\n".encode()))
+@pytest.mark.parametrize("sep", ["\t", ";"])
+def test_tab_and_semicolon_separated_text(tmp_path, sep):
+    """Excel saves "CSV" with semicolons where the decimal mark is a comma; a comma in the header
+    still means commas (a semicolon inside a comma-separated cell is text)."""
+    table = read_table(write(tmp_path, "c.csv", f"id{sep}name_zh\n00123{sep}柯桥\n".encode("gbk")))
     assert table.to_dict("list") == {"id": ["00123"], "name_zh": ["柯桥"]}
+    table = read_table(write(tmp_path, "d.csv", "id,name_zh\nC1,柯桥;织里\n".encode()))
+    assert table.to_dict("list") == {"id": ["C1"], "name_zh": ["柯桥;织里"]}
 
 
 def test_xlsx_round_trip_keeps_text_and_numbers(tmp_path):

@@ -287,6 +287,14 @@ def _csv_source(text: str, utf8: bytes | None = None) -> io.BytesIO | io.StringI
         return io.StringIO(text)
 
 
+def separator(header: str) -> str:
+    """The header row's separator: a comma, else a tab, else a semicolon (what Excel writes as "CSV" in
+    locales whose decimal mark is a comma)."""
+    if "," in header:
+        return ","
+    return next((sep for sep in ("\t", ";") if sep in header), ",")
+
+
 def read_csv_text(
     text: str,
     file: str | Path = "<text>",
@@ -310,7 +318,7 @@ def read_csv_text(
         raise file_error(file, "the file is empty; it needs at least a header row")
     if not first_line.strip(" \t\r,;"):
         raise file_error(file, "the first row is empty; the first row must be the header", row=1)
-    sep = "\t" if "\t" in first_line and "," not in first_line else ","
+    sep = separator(first_line)
     if first_line.count(sep) + 1 > limits.MAX_COLUMNS:  # before parsing: work stays linear in the columns
         raise file_error(file, f"the header has {first_line.count(sep) + 1:,} columns, more than "
                          f"{limits.MAX_COLUMNS}", row=1)
@@ -378,9 +386,9 @@ def _nul_cell(data: bytes) -> tuple[int, str]:
     row = len(re.split(rb"\r\n|\r|\n", before))
     line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
     first_line = re.split(rb"\r\n|\r|\n", data, maxsplit=1)[0]
-    sep = b"\t" if b"\t" in first_line and b"," not in first_line else b","
-    position = before[line_start:].count(sep)
-    header = first_line.decode("utf-8", errors="replace").lstrip("\ufeff").split(sep.decode())
+    sep = separator(first_line.decode("utf-8", errors="replace"))
+    position = before[line_start:].count(sep.encode())
+    header = first_line.decode("utf-8", errors="replace").lstrip("\ufeff").split(sep)
     column = header[position].strip() if row > 1 and position < len(header) else ""
     return row, column
 
