@@ -61,7 +61,7 @@ def test_a_registry_like_csv_is_read_by_pyarrow_and_agrees(monkeypatch):
     monkeypatch.setattr(read, "arrow_cells", lambda *a: called.append(1) or real(*a))
     quick, slow = _read_both(text, monkeypatch)
     monkeypatch.setattr(fast, "ARROW_CSV", True)
-    assert called and real(read._csv_source(text), ",") is not None  # the fast reader did the work
+    assert called and real(read.csv_source(text), ",") is not None  # the fast reader did the work
     pd.testing.assert_frame_equal(quick, slow)
     assert quick.loc[2, "name_en"] == "Firm 0, Ltd" and quick.loc[3, "products"] == 'cotton "fine" yarn; denim'
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from matcher import limits
 from matcher.exceptions import ValidationError
-from matcher.ingest.fast import arrow_cells
+from matcher.ingest.fast import arrow_cells, csv_source, separator
 from matcher.ingest.package import check_xlsx_package
 from matcher.ingest.problems import PROBLEM_COLUMNS, file_error, problems_frame  # noqa: F401 - the readers' API
 
@@ -276,25 +276,6 @@ def _finish(
     return cells
 
 
-def _csv_source(text: str, utf8: bytes | None = None) -> io.BytesIO | io.StringIO:
-    """The text as UTF-8 bytes for pandas' C parser, which reads bytes: handed text, pandas re-encodes
-    it in small chunks in Python (half the time of loading a million-row registry)."""
-    if utf8 is not None:
-        return io.BytesIO(utf8)
-    try:
-        return io.BytesIO(text.encode("utf-8"))
-    except UnicodeEncodeError:  # text that no encoding maps (lone surrogates): pandas reads it as text
-        return io.StringIO(text)
-
-
-def separator(header: str) -> str:
-    """The header row's separator: a comma, else a tab, else a semicolon (what Excel writes as "CSV" in
-    locales whose decimal mark is a comma)."""
-    if "," in header:
-        return ","
-    return next((sep for sep in ("\t", ";") if sep in header), ",")
-
-
 def read_csv_text(
     text: str,
     file: str | Path = "<text>",
@@ -322,7 +303,7 @@ def read_csv_text(
     if first_line.count(sep) + 1 > limits.MAX_COLUMNS:  # before parsing: work stays linear in the columns
         raise file_error(file, f"the header has {first_line.count(sep) + 1:,} columns, more than "
                          f"{limits.MAX_COLUMNS}", row=1)
-    source = _csv_source(text, utf8)
+    source = csv_source(text, utf8)
     raw = arrow_cells(source, sep) if isinstance(source, io.BytesIO) else None
     try:
         if raw is None:  # pandas reads what pyarrow refused, and says exactly what is wrong
