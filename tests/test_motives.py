@@ -170,13 +170,16 @@ def test_docking_experience_is_recomputed_without_the_held_out_item(engine):
     known = ev.read_known(ev.KNOWN_DOCKINGS, "east_west", E.table)
     held = HeldOut(E, pf, known.pairs)
     row = pf.pairs.index[(pf.pairs["left_id"] == "C038") & (pf.pairs["right_id"] == "C123")][0]
-    with_it, without = pf.X.at[row, "experience"], held.X({"D03"}).at[row, "experience"]
-    # Hangzhou has D03 and S06 (a Hangzhou spinner in Shaya); Aksu has D03, S07, S08, S19 and two
-    # dockings named by region (Zhejiang firms: D10, D11), which count for it too
-    assert with_it == 1.0 and without == 0.75
-    aksu_items = {"D03", "D10", "D11", "S07", "S08", "S19"}
-    assert held.X(aksu_items).at[row, "experience"] == 0.25  # Hangzhou's S06 is left
-    assert held.X(aksu_items | {"S06"}).at[row, "experience"] == 0.0
+    # Hangzhou has D03, S06 (a Hangzhou spinner in Shaya), S30 (Nanchong) and S34 (Xinxiang); Aksu has D03,
+    # S07, S08, S19 and three dockings named by region (Zhejiang firms: D10, D11; Nantong and Guangzhou
+    # firms: S41), which count for it too; both saturate at EXPERIENCE_FULL (2) items
+    hangzhou_items = {"D03", "S06", "S30", "S34"}
+    aksu_items = {"D03", "D10", "D11", "S07", "S08", "S19", "S41"}
+    assert pf.X.at[row, "experience"] == 1.0 and held.X({"D03"}).at[row, "experience"] == 1.0
+    assert held.X(hangzhou_items).at[row, "experience"] == 0.5  # Aksu's six other items are left
+    assert held.X(hangzhou_items | {"S07", "S08", "S19", "D10", "D11"}).at[row, "experience"] == 0.25  # S41
+    assert held.X(aksu_items | {"S06", "S30"}).at[row, "experience"] == 0.25  # Hangzhou's S34 is left
+    assert held.X(aksu_items | hangzhou_items).at[row, "experience"] == 0.0
 
 
 def test_a_reason_says_when_the_two_have_already_docked_with_each_other(engine):
@@ -202,10 +205,11 @@ def test_the_docking_corridor_counts_documented_dockings_between_the_two_provinc
     counts = evidence.corridor_counts(E)
     code = dict(zip(E.provinces.names, range(len(E.provinces.names)), strict=True))
     # Zhejiang - Xinjiang: D03's pairs with Aksu, D10 and D11 for Aksu, D13's Zhejiang firms in the XPCC
-    # park, S06 (Hangzhou - Shaya), S07 (Keqiao - Aksu), S08 (Datang - Aksu), S19 (China Textile City - Aksu)
-    assert counts[code["Zhejiang"], code["Xinjiang"]] == 8 == counts[code["Xinjiang"], code["Zhejiang"]]
+    # park, S06 (Hangzhou - Shaya), S07 (Keqiao - Aksu), S08 (Datang - Aksu), S19 (China Textile City - Aksu),
+    # S42-S44 (Zhuji's and Zhejiang firms in Alar), S51 (Zhejiang firms in Urumqi)
+    assert counts[code["Zhejiang"], code["Xinjiang"]] == 12 == counts[code["Xinjiang"], code["Zhejiang"]]
     assert counts[code["Jiangsu"], code["Anhui"]] == 2  # places: D25's Changshu, D26's Wuxi
-    assert counts[code["Fujian"], code["Anhui"]] == 1  # D25's Shishi
+    assert counts[code["Fujian"], code["Anhui"]] == 2  # D25's Shishi, S52's Fujian firms in Suzhou (Anhui)
     assert counts[code["Hebei"], code["Shaanxi"]] == 0
     dalang_pingnan = pair_row(engine, "east_west", "C057", "C161")  # Guangdong - Guangxi: D35 and S16
     assert dalang_pingnan["f_corridor"] == 1.0 and dalang_pingnan["d_corridor"] == 2
@@ -226,8 +230,9 @@ def test_a_provinces_corridors_list_its_documented_dockings_with_their_pages(eng
     data = load_dataset()
     corridors = evidence.province_corridors(E, "Zhejiang", evidence.item_sources(data.dockings, data.regional_dockings))
     top = corridors.set_index("province")
-    assert list(corridors["province"][:2]) == ["Xinjiang", "Chongqing"]  # most documented first
-    assert top.at["Xinjiang", "items"] == "D03;D10;D11;D13;S06;S07;S08;S19" and top.at["Xinjiang", "n"] == 8
+    assert list(corridors["province"][:2]) == ["Xinjiang", "Henan"]  # most documented first
+    assert top.at["Xinjiang", "items"] == "D03;D10;D11;D13;S06;S07;S08;S19;S42;S43;S44;S51"
+    assert top.at["Xinjiang", "n"] == 12
     assert top.at["Anhui", "items"] == "S01;S09" and top.at["Anhui", "n"] == 2  # Zhili's and Haining's parks
     assert "http://tex-asia.com/news/201811/21/45535.html" in top.at["Xinjiang", "sources"]
     counts = evidence.corridor_counts(E)
@@ -247,9 +252,26 @@ def test_the_docking_corridor_is_recomputed_without_the_held_out_item(engine):
     assert held.X({"D35", "S16"}).at[row, "corridor"] == 0.0
     assert held.X({"D03"}).at[row, "corridor"] == 1.0
     aksu = pf.pairs.index[(pf.pairs["left_id"] == "C038") & (pf.pairs["right_id"] == "C123")][0]
-    zhejiang_xinjiang = {"D03", "D10", "D11", "S06", "S07", "S08", "S19"}
+    zhejiang_xinjiang = {"D03", "D10", "D11", "S06", "S07", "S08", "S19", "S42", "S43", "S44", "S51"}
     assert held.X(zhejiang_xinjiang).at[aksu, "corridor"] == 0.5  # D13 is left
     assert held.X(zhejiang_xinjiang | {"D13"}).at[aksu, "corridor"] == 0.0
+
+
+def test_the_evidence_index_gives_what_evidence_values_gives(engine):
+    """The nested cross-validation reads held-out evidence through ``EvidenceIndex`` (fast); it must be
+    ``evidence_values`` (the reference) for any held-out items and pairs, regional rows included."""
+    E, pf = engine.entities("east_west"), engine.features("east_west")
+    li, ri = pf.pairs["li"].to_numpy(), pf.pairs["ri"].to_numpy()
+    index = evidence.EvidenceIndex(E)
+    pair = (E.index["C038"], E.index["C123"])
+    for items, pairs in (((), ()), (("D03",), (pair,)), (("S41", "D10", "S07"), ()), ((), (pair[::-1],)),
+                         (("D35", "S16", "M04", "nope"), ())):
+        fast = index.values(li, ri, evidence.EVIDENCE_FEATURES, exclude_items=items, exclude_pairs=pairs)
+        slow = evidence.evidence_values(E, li, ri, evidence.EVIDENCE_FEATURES, exclude_items=items, exclude_pairs=pairs)
+        for name in evidence.EVIDENCE_FEATURES:
+            np.testing.assert_array_equal(fast[name], slow[name])
+    everything = set(E.dockings["item"])
+    assert not index.values(li, ri, ["experience"], exclude_items=everything)["experience"].any()
 
 
 def test_fold_weights_never_see_the_held_out_group(engine):
@@ -275,12 +297,12 @@ def test_evaluation_reports_cv_intervals_ratio_and_rules(engine):
     text = result.report()
     assert "engine_cv MRR / best baseline" in text and "95% CI" in text
     assert "strict rows only" in text and "relaxed rows only" in text
-    assert "reference items only" in text and "search items only" in text
+    assert "reference items only" in text and "search items only" in text and "search2 items only" in text
     best, ratio, lo, hi = result.ratio()
     assert best in ev.BASELINES and lo <= ratio <= hi
     m = result.metrics.set_index("method")
     for method in ("engine", "engine_cv", "engine_cv_uniform", *ev.BASELINES):
-        assert m.at[method, "queries"] == 40
+        assert m.at[method, "queries"] == 66
 
 
 def test_tied_scores_get_the_expected_rank_not_the_id_order():
@@ -405,6 +427,27 @@ def test_a_national_market_is_a_cross_region_channel_for_goods_it_trades(engine)
     assert far["f_reach"] == pytest.approx(far["f_trade"]) and far["f_reach"] > 0
     leather = pair_row(engine, "cluster_market", "C056", "M011")  # denim and leather: materials differ
     assert leather["f_reach"] == pytest.approx(leather["f_trade"]) and leather["f_reach"] < 0.1
+
+
+def test_a_markets_production_bases_are_the_nearby_clusters_it_sells_for(engine):
+    """The "market plus production base" model: Wuhan's Hanzhengjie sells the garments of Hanchuan and
+    Tianmen, 42 and 106 km away (S35, S36). The base motive is the cluster's channel in the market,
+    decaying at ``base_scale_km``; a far cluster the market also sells for, or one it only supplies, gets
+    (almost) none of it; and in the market's own list its production bases lead."""
+    scale = engine.params("cluster_market")["base_scale_km"]
+    for cluster in ("C109", "C110"):
+        row = pair_row(engine, "cluster_market", cluster, "M033")
+        assert row["lr_channel"] > 0 and row["d_km"] < 150
+        assert row["f_base"] == pytest.approx(row["lr_channel"] * np.exp(-row["d_km"] / scale), rel=1e-5)
+        assert row["f_base"] > 0.15
+    scored = engine.score("cluster_market")
+    far = scored[(scored["right_id"] == "M033") & (scored["d_km"] > 1000) & (scored["lr_channel"] > 0)]
+    assert len(far) and (far["f_base"] < 0.001).all()
+    assert (scored.loc[scored["lr_channel"] == 0, "f_base"] == 0).all()  # a market that only supplies it
+    top = engine.suggest("cluster_market", for_id="M033", top=10)
+    listed = set(top["left_id"]) | set(top["right_id"])
+    assert {"C109", "C110"} <= listed
+    assert "市场周边生产基地" in reason_of(engine, "cluster_market", "C109", "M033")["reason_zh"]
 
 
 def test_branch_markets_go_to_trading_towns_in_full(engine):

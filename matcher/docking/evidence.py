@@ -84,14 +84,20 @@ def province_links(E: Entities, rows: pd.DataFrame) -> list[tuple[int, int, str]
     """``(province code, province code, item)`` for each documented docking among ``rows`` (from
     ``documented_rows``): a pair links its two sides' provinces; a docking named by region links its
     query's province with each province its region covers. Provinces not in the table link nothing."""
+    return [(a, b, item) for _, a, b, item in _row_links(E, rows)]
+
+
+def _row_links(E: Entities, rows: pd.DataFrame) -> list[tuple[int, int, int, str]]:
+    """``province_links`` with each link's row position in ``rows`` first."""
     n = len(E.provinces.names)
     links = []
-    for li, ri, item, cover in zip(rows["li"], rows["ri"], rows["item"],
-                                   rows["provinces"] if "provinces" in rows.columns else [""] * len(rows), strict=True):
+    for at, (li, ri, item, cover) in enumerate(zip(
+            rows["li"], rows["ri"], rows["item"],
+            rows["provinces"] if "provinces" in rows.columns else [""] * len(rows), strict=True)):
         a = int(E.province[int(li)])
         others = [int(E.province[int(ri)])] if ri >= 0 else \
             [int(c) for c in E.provinces.code([p for p in str(cover or "").split(";") if p])]
-        links += [(a, b, str(item)) for b in others if a < n and b < n]
+        links += [(at, a, b, str(item)) for b in others if a < n and b < n]
     return links
 
 
@@ -158,6 +164,53 @@ def province_corridors(E: Entities, province: str, sources: dict[str, str] | Non
 EVIDENCE_FEATURES = ("experience", "corridor")
 
 
+class EvidenceIndex:
+    """``evidence_values`` for many held-out sets: the documented rows' entity ends and province links
+    are read once, and each call only masks them (the nested cross-validation asks for thousands of
+    held-out sets; ``tests/test_motives.py`` holds it to ``evidence_values``)."""
+
+    def __init__(self, E: Entities):
+        self.E = E
+        rows = documented_rows(E)
+        self.li = rows["li"].to_numpy(dtype=np.int64)
+        self.ri = rows["ri"].to_numpy(dtype=np.int64)
+        codes, names = pd.factorize(rows["item"].astype(str))
+        self.item = codes.astype(np.int64)
+        self.code = {name: i for i, name in enumerate(names)}
+        both = np.r_[np.arange(len(rows)), np.arange(len(rows))]
+        ends = np.r_[self.li, self.ri]
+        self.end_row, self.end = both[ends >= 0], ends[ends >= 0]  # a region has no partner row (ri = -1)
+        links = np.array([(at, min(a, b), max(a, b)) for at, a, b, _ in _row_links(E, rows)],
+                         dtype=np.int64).reshape(-1, 3)
+        self.link_row, self.link_a, self.link_b = links.T
+        self.n_items = max(len(names), 1)
+
+    def values(self, li: np.ndarray, ri: np.ndarray, names: Iterable[str], exclude_items: Iterable[str] = (),
+               exclude_pairs: Iterable[tuple[int, int]] = ()) -> dict:
+        """What ``evidence_values`` gives for the same arguments."""
+        keep = ~np.isin(self.item, [self.code[i] for i in exclude_items if i in self.code])
+        held = [(int(a), int(b)) for a, b in exclude_pairs]
+        if held:
+            n = len(self.E)
+            keys = np.array([a * n + b for a, b in held] + [b * n + a for a, b in held], dtype=np.int64)
+            keep &= ~np.isin(self.li * n + self.ri, keys)
+        names = set(names)
+        out = {}
+        if "experience" in names:
+            m = keep[self.end_row]
+            ends = np.unique(self.end[m] * self.n_items + self.item[self.end_row[m]])
+            counts = np.bincount(ends // self.n_items, minlength=len(self.E)).astype(np.float32)
+            out["experience"] = experience_value(counts, li, ri)
+        if "corridor" in names:
+            size = len(self.E.provinces.names) + 1
+            m = keep[self.link_row]
+            links = np.unique((self.link_a[m] * size + self.link_b[m]) * self.n_items + self.item[self.link_row[m]])
+            counts = np.bincount(links // self.n_items, minlength=size * size).reshape(size, size).astype(np.float32)
+            counts = np.maximum(counts, counts.T)  # stored once, a <= b
+            out["corridor"] = corridor_value(self.E, counts, li, ri)
+        return out
+
+
 def evidence_values(E: Entities, li: np.ndarray, ri: np.ndarray, names: Iterable[str],
                     exclude_items: Iterable[str] = (), exclude_pairs: Iterable[tuple[int, int]] = ()) -> dict:
     """The ``EVIDENCE_FEATURES`` among ``names`` for pairs ``li``, ``ri``, without the documented
@@ -172,5 +225,5 @@ def evidence_values(E: Entities, li: np.ndarray, ri: np.ndarray, names: Iterable
     return out
 
 
-__all__ = ["EVIDENCE_FEATURES", "EXPERIENCE_FULL", "corridor_counts", "corridor_value", "documented_rows", "evidence_values",
+__all__ = ["EVIDENCE_FEATURES", "EXPERIENCE_FULL", "EvidenceIndex", "corridor_counts", "corridor_value", "documented_rows", "evidence_values",
            "experience_counts", "experience_value", "item_sources", "pair_items", "province_corridors", "province_links"]

@@ -465,6 +465,22 @@ def _reach(E, pairs, params, done) -> dict:
     return {"reach": (national_market(E, pairs.right) * across * done["trade"]).astype(np.float32)}
 
 
+#: Production bases sit within a day's trucking of their market: the base motive decays at this scale
+#: (km) unless the kind's parameters say otherwise.
+BASE_SCALE_KM = 150.0
+
+
+def _base(E, pairs, params, done) -> dict:
+    """The market's production base: a cluster near the market whose goods the market sells, the
+    "market plus production base" model of China's wholesale markets (Wuhan's Hanzhengjie and the
+    garment towns of Hanchuan and Tianmen; China Textile City and Xinchang's greige weavers). The
+    cluster's sales channel in the market, decaying with distance at ``base_scale_km``; unknown
+    without coordinates. A cluster's own home market is no candidate at all."""
+    km = np.asarray(pairs.km, dtype=np.float32)
+    scale = float(params.get("base_scale_km", BASE_SCALE_KM))
+    return {"base": (done["lr_channel"] * distance_decay(km, scale)).astype(np.float32)}
+
+
 def _traders(E, pairs, params) -> dict:
     """The sender has its own wholesale market and the receiver is a trading hub: market operators
     and traders move with the cluster and open branch markets (Haining's fur market in Quliang)."""
@@ -532,6 +548,7 @@ FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("framework", "区域合作框架", "regional cooperation", _framework),
     Feature("reach", "跨区域全国性市场", "national market across regions", _reach, needs=("trade",)),
     Feature("branch", "市场开设分市场", "branch-market network", _branch, needs=("trade",)),
+    Feature("base", "市场周边生产基地", "production base near the market", _base, needs=("trade",)),
     Feature("traders", "市场随产业转移", "traders move with the cluster", _traders),
     Feature("experience", "对接经验", "docking experience", _experience),
     Feature("corridor", "省际对接通道", "docking corridor", _corridor),

@@ -237,7 +237,7 @@ CLUSTER_MARKET = DockingKind(
     name="cluster_market", label_zh="集群—市场对接", label_en="cluster-market docking",
     left=_CLUSTERS, right=Side(MARKET, (), "专业市场", "market"),
     pairing="oriented", both_sides=True,
-    features=("trade", "product", "reach", "branch", "experience", "distance"),
+    features=("trade", "product", "reach", "branch", "base", "experience", "distance"),
     details=("lr_channel", "rl_sourcing", "d_channel_stage", "d_sourcing_stage", "d_roles", "d_trade", "d_km",
              "d_experience_left", "d_experience_right", "d_documented", "d_branches_zh", "d_branches_en"),
     rules=(C.PairRule("market_trades_cluster_stages", C.market_trades_cluster_stages),

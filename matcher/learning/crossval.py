@@ -53,19 +53,31 @@ class HeldOut:
     pairs: pd.DataFrame
     cache: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.names = [f for f in evidence.EVIDENCE_FEATURES if f in self.pf.X.columns]
+        self.index = evidence.EvidenceIndex(self.E) if self.names else None
+        group = group_of(self.pairs).to_numpy()
+        ends = zip(self.pairs["left_id"], self.pairs["right_id"], strict=True)
+        self.group_pairs: dict[str, list[tuple[int, int]]] = {}
+        for g, (a, b) in zip(group, ends, strict=True):
+            self.group_pairs.setdefault(g, []).append((self.E.index[a], self.E.index[b]))
+        self.li, self.ri = self.pf.pairs["li"].to_numpy(), self.pf.pairs["ri"].to_numpy()
+
+    def _evidence(self, key: frozenset) -> dict[str, np.ndarray]:
+        """The evidence motives without the groups ``key`` (their items and their pairs), cached."""
+        if ("evidence", key) not in self.cache:
+            held = [pair for g in key for pair in self.group_pairs.get(g, [])]
+            self.cache["evidence", key] = self.index.values(self.li, self.ri, self.names, exclude_items=key,
+                                                            exclude_pairs=held)
+        return self.cache["evidence", key]
+
     def X(self, groups: Iterable[str]) -> pd.DataFrame:
         key = frozenset(groups)
         if key not in self.cache:
             X = self.pf.X
-            names = [f for f in evidence.EVIDENCE_FEATURES if f in X.columns]
-            if names:
-                group = group_of(self.pairs)
-                held = self.pairs[group.isin(key)]
+            if self.names:
                 X = X.copy()
-                X.update(pd.DataFrame(evidence.evidence_values(
-                    self.E, self.pf.pairs["li"].to_numpy(), self.pf.pairs["ri"].to_numpy(), names, exclude_items=key,
-                    exclude_pairs=[(self.E.index[a], self.E.index[b])
-                                   for a, b in zip(held["left_id"], held["right_id"], strict=True)]), index=X.index))
+                X.update(pd.DataFrame(self._evidence(key), index=X.index))
             self.cache[key] = X
         return self.cache[key]
 
@@ -74,7 +86,19 @@ class HeldOut:
         for the same held-out sets thousands of times)."""
         key = (frozenset(groups), tuple(features))
         if key not in self.cache:
-            self.cache[key] = self.X(groups)[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
+            base = ("base", tuple(features))
+            if base not in self.cache:
+                self.cache[base] = self.pf.X[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
+            out = self.cache[base]
+            moved = [f for f in self.names if f in features]
+            if moved:  # as DataFrame.update: a value unknown without the groups keeps the full-data one
+                out = out.copy()
+                values = self._evidence(frozenset(groups))
+                for f in moved:
+                    j = list(features).index(f)
+                    v = values[f].astype(np.float64)
+                    out[:, j] = np.where(np.isnan(v), out[:, j], v)
+            self.cache[key] = out
         return self.cache[key]
 
 
@@ -108,8 +132,12 @@ def blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: set
     """Feature blocks of the lists of ``groups``, each seen without ``hidden`` and its own group."""
     out = []
     for g in groups:
-        X = held.matrix(hidden | {g}, features)
-        out += [(X[rows], t) for rows, t in lists.get(g, [])]
+        key = ("blocks", g, frozenset(hidden | {g}), tuple(features), id(lists))
+        cached = held.cache.get(key)
+        if cached is None or cached[0] is not lists:  # asked many times; an id can be reused once freed
+            X = held.matrix(hidden | {g}, features)
+            cached = held.cache[key] = (lists, [(X[rows], t) for rows, t in lists.get(g, [])])
+        out += cached[1]
     return out
 
 
