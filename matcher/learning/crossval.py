@@ -163,6 +163,8 @@ def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior
     """Held-out group -> (weights fitted on the other groups, the pull chosen by an inner
     leave-one-group-out over them; ties go to the stronger pull, i.e. closer to the prior)."""
     out = {}
+    # the inner fit without h and j, each hidden, is the inner fit without j and h: fitted once
+    inner_fits: dict[tuple[frozenset, float], np.ndarray] = {}
     for h in groups:
         train = [g for g in groups if g != h]
         best, best_l2 = -1.0, max(L2_GRID)
@@ -170,8 +172,11 @@ def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior
             for l2 in sorted(L2_GRID, reverse=True):
                 scores = []
                 for j in train:
-                    inner = [g for g in train if g != j]
-                    w = fit_weights(blocks(held, lists, inner, {h, j}, features), prior, l2)
+                    key = (frozenset((h, j)), l2)
+                    if key not in inner_fits:
+                        inner = [g for g in train if g != j]
+                        inner_fits[key] = fit_weights(blocks(held, lists, inner, {h, j}, features), prior, l2)
+                    w = inner_fits[key]
                     test = blocks(held, lists, [j], {h}, features)
                     if test:
                         scores.append(_mrr(test, w))
