@@ -171,13 +171,14 @@ def test_docking_experience_is_recomputed_without_the_held_out_item(engine):
     held = HeldOut(E, pf, known.pairs)
     row = pf.pairs.index[(pf.pairs["left_id"] == "C038") & (pf.pairs["right_id"] == "C123")][0]
     # Hangzhou has D03, S06 (a Hangzhou spinner in Shaya), S30 (Nanchong) and S34 (Xinxiang); Aksu has D03,
-    # S07, S08, S19 and three dockings named by region (Zhejiang firms: D10, D11; Nantong and Guangzhou
-    # firms: S41), which count for it too; both saturate at EXPERIENCE_FULL (2) items
+    # S07, S08, S19, S66 (a Tongxiang firm) and dockings named by region (Zhejiang firms: D10, D11; Nantong
+    # and Guangzhou firms: S41; Jiaxing firms: S66 again, one item), which count for it too; both saturate at
+    # EXPERIENCE_FULL (2) items
     hangzhou_items = {"D03", "S06", "S30", "S34"}
-    aksu_items = {"D03", "D10", "D11", "S07", "S08", "S19", "S41"}
+    aksu_items = {"D03", "D10", "D11", "S07", "S08", "S19", "S41", "S66"}
     assert pf.X.at[row, "experience"] == 1.0 and held.X({"D03"}).at[row, "experience"] == 1.0
     assert held.X(hangzhou_items).at[row, "experience"] == 0.5  # Aksu's six other items are left
-    assert held.X(hangzhou_items | {"S07", "S08", "S19", "D10", "D11"}).at[row, "experience"] == 0.25  # S41
+    assert held.X(hangzhou_items | {"S07", "S08", "S19", "D10", "D11", "S66"}).at[row, "experience"] == 0.25
     assert held.X(aksu_items | {"S06", "S30"}).at[row, "experience"] == 0.25  # Hangzhou's S34 is left
     assert held.X(aksu_items | hangzhou_items).at[row, "experience"] == 0.0
 
@@ -206,8 +207,9 @@ def test_the_docking_corridor_counts_documented_dockings_between_the_two_provinc
     code = dict(zip(E.provinces.names, range(len(E.provinces.names)), strict=True))
     # Zhejiang - Xinjiang: D03's pairs with Aksu, D10 and D11 for Aksu, D13's Zhejiang firms in the XPCC
     # park, S06 (Hangzhou - Shaya), S07 (Keqiao - Aksu), S08 (Datang - Aksu), S19 (China Textile City - Aksu),
-    # S42-S44 (Zhuji's and Zhejiang firms in Alar), S51 (Zhejiang firms in Urumqi)
-    assert counts[code["Zhejiang"], code["Xinjiang"]] == 12 == counts[code["Xinjiang"], code["Zhejiang"]]
+    # S42-S44 (Zhuji's and Zhejiang firms in Alar), S51 (Zhejiang firms in Urumqi), S66-S68 (Tongxiang's and
+    # Jiaxing's firms in Aksu and Shaya)
+    assert counts[code["Zhejiang"], code["Xinjiang"]] == 15 == counts[code["Xinjiang"], code["Zhejiang"]]
     assert counts[code["Jiangsu"], code["Anhui"]] == 2  # places: D25's Changshu, D26's Wuxi
     assert counts[code["Fujian"], code["Anhui"]] == 2  # D25's Shishi, S52's Fujian firms in Suzhou (Anhui)
     assert counts[code["Hebei"], code["Shaanxi"]] == 0
@@ -231,8 +233,8 @@ def test_a_provinces_corridors_list_its_documented_dockings_with_their_pages(eng
     corridors = evidence.province_corridors(E, "Zhejiang", evidence.item_sources(data.dockings, data.regional_dockings))
     top = corridors.set_index("province")
     assert list(corridors["province"][:2]) == ["Xinjiang", "Henan"]  # most documented first
-    assert top.at["Xinjiang", "items"] == "D03;D10;D11;D13;S06;S07;S08;S19;S42;S43;S44;S51"
-    assert top.at["Xinjiang", "n"] == 12
+    assert top.at["Xinjiang", "items"] == "D03;D10;D11;D13;S06;S07;S08;S19;S42;S43;S44;S51;S66;S67;S68"
+    assert top.at["Xinjiang", "n"] == 15
     assert top.at["Anhui", "items"] == "S01;S09" and top.at["Anhui", "n"] == 2  # Zhili's and Haining's parks
     assert "http://tex-asia.com/news/201811/21/45535.html" in top.at["Xinjiang", "sources"]
     counts = evidence.corridor_counts(E)
@@ -252,7 +254,8 @@ def test_the_docking_corridor_is_recomputed_without_the_held_out_item(engine):
     assert held.X({"D35", "S16"}).at[row, "corridor"] == 0.0
     assert held.X({"D03"}).at[row, "corridor"] == 1.0
     aksu = pf.pairs.index[(pf.pairs["left_id"] == "C038") & (pf.pairs["right_id"] == "C123")][0]
-    zhejiang_xinjiang = {"D03", "D10", "D11", "S06", "S07", "S08", "S19", "S42", "S43", "S44", "S51"}
+    zhejiang_xinjiang = {"D03", "D10", "D11", "S06", "S07", "S08", "S19", "S42", "S43", "S44", "S51", "S66", "S67",
+                         "S68"}
     assert held.X(zhejiang_xinjiang).at[aksu, "corridor"] == 0.5  # D13 is left
     assert held.X(zhejiang_xinjiang | {"D13"}).at[aksu, "corridor"] == 0.0
 
@@ -297,12 +300,13 @@ def test_evaluation_reports_cv_intervals_ratio_and_rules(engine):
     text = result.report()
     assert "engine_cv MRR / best baseline" in text and "95% CI" in text
     assert "strict rows only" in text and "relaxed rows only" in text
-    assert "reference items only" in text and "search items only" in text and "search2 items only" in text
+    for origin in ("reference", "search", "search2", "search3"):
+        assert f"{origin} items only" in text
     best, ratio, lo, hi = result.ratio()
     assert best in ev.BASELINES and lo <= ratio <= hi
     m = result.metrics.set_index("method")
     for method in ("engine", "engine_cv", "engine_cv_uniform", *ev.BASELINES):
-        assert m.at[method, "queries"] == 66
+        assert m.at[method, "queries"] == 80
 
 
 def test_tied_scores_get_the_expected_rank_not_the_id_order():

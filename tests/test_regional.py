@@ -19,7 +19,7 @@ def _write(tmp_path, body: str):
 
 
 def test_bundled_rows_are_all_used_and_every_method_ranks_them(engine):
-    for kind, rows in (("east_west", 58), ("cluster_market", 1)):
+    for kind, rows in (("east_west", 65), ("cluster_market", 1)):
         result = rg.evaluate_regional(engine, rg.REGIONAL_DOCKINGS, kind)
         assert result.problems.empty, result.problems
         metrics = result.metrics.set_index("method")
@@ -100,12 +100,12 @@ def test_cli_prints_the_regional_rows_after_the_pairs(capsys, tmp_path):
     assert main(["evaluate", "--kind", "east_west", "--out", str(tmp_path / "ranks.csv")]) == 0
     out = capsys.readouterr().out
     written = pd.read_csv(tmp_path / "ranks_regional.csv", encoding="utf-8-sig")
-    assert len(written) == 58 * len(rg.METHODS) and {"query", "region", "item", "method", "rank", "auc"} <= set(written)
+    assert len(written) == 65 * len(rg.METHODS) and {"query", "region", "item", "method", "rank", "auc"} <= set(written)
     assert out.index("rank of the true partner per query") < out.index("named only as a province or city")
     assert "engine MRR / best baseline" in out
     # the reference's rows and the rows found by search, apart (docs/evaluation.md section 2.2)
-    assert "reference rows only:" in out and "search rows only:" in out and "search2 rows only:" in out
-    assert set(written["origin"]) == {"reference", "search", "search2"}
+    assert all(f"{origin} rows only:" in out for origin in ("reference", "search", "search2", "search3"))
+    assert set(written["origin"]) == {"reference", "search", "search2", "search3"}
     known = tmp_path / "known.csv"
     pd.DataFrame({"left": ["C039"], "right": ["C145"]}).to_csv(known, index=False)
     assert main(["evaluate", "--kind", "east_west", "--known", str(known)]) == 0
@@ -151,12 +151,13 @@ def test_dockings_named_by_region_are_docking_experience_for_the_engine_and_the_
     E = engine.entities("east_west")
     aksu = E.index["C123"]
     counts = evidence.experience_counts(E)
-    # D03, S07, S08 (pairs), S19 (China Textile City, a cluster_market pair), D10, D11 (Zhejiang firms,
-    # named by province) and S41 (Nantong and Guangzhou firms, named by city: one item)
-    assert counts[aksu] == 7
-    assert evidence.experience_counts(E, exclude_items={"D10"})[aksu] == 6
+    # D03, S07, S08, S66 (pairs), S19 (China Textile City, a cluster_market pair), D10, D11 (Zhejiang firms,
+    # named by province), S41 (Nantong and Guangzhou firms, named by city: one item) and S66's Jiaxing firms
+    # (the same item as its pair)
+    assert counts[aksu] == 8
+    assert evidence.experience_counts(E, exclude_items={"D10"})[aksu] == 7
     rows = regional_rows(E)
-    assert set(rows.loc[rows["li"] == aksu, "item"]) == {"D10", "D11", "S41"}
+    assert set(rows.loc[rows["li"] == aksu, "item"]) == {"D10", "D11", "S41", "S66"}
     # the popularity baseline gets the same dockings named by region as the engine
     popularity, _ = docking_scores([(0, 1)], 4, extra=np.array([0.0, 0.0, 2.0, 0.0]))
     assert popularity[3].tolist() == [1.0, 1.0, 2.0, 0.0]
@@ -188,8 +189,8 @@ def test_joint_fit_script_fits_pairs_and_regions_out_of_sample():
 
     out = subprocess.run([sys.executable, "scripts/joint_fit.py", "--kind", "cluster_market"], capture_output=True,
                          text=True, check=True, cwd=Path(__file__).resolve().parents[1]).stdout
-    assert "cluster_market: 11 items" in out
-    # the preset's pair ranks are the ranks `evaluate` gives its candidate pairs (28 of 34 queries)
-    assert "pairs    preset                         queries  28" in out
+    assert "cluster_market: 20 items" in out
+    # the preset's pair ranks are the ranks `evaluate` gives its candidate pairs (52 of 58 queries)
+    assert "pairs    preset                         queries  52" in out
     assert "regional jointly fitted, out of sample  queries   1" in out
     assert "pulls chosen per fold: M03" in out and "weights fitted on everything" in out
