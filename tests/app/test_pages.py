@@ -50,7 +50,9 @@ def test_explore_ranks_explains_reweights_and_shortlists(app, workspace):
     # a preset moves every slider
     app.selectbox(key="explore.weights.east_west.preset").set_value("supply").run()
     assert app.slider(key="explore.weights.east_west.w.chain").value == get_kind("east_west").preset_weights("supply")["chain"]
-    # add two selected pairs to the shortlist
+    # ticks outlive a re-rank (the pair ticked under the first preset is still ticked); clear them, then add
+    # two selected pairs to the shortlist
+    app.button(key="explore.clear").click().run()
     app.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
     app.run()
     app.button(key="explore.add").click().run()
@@ -118,9 +120,10 @@ def test_profile_chain_gaps_partners_history(app):
     assert facts.at["平均工资（元/年）", "特征值"] == "未知"
     assert facts.at["流域经济带", "特征值"] == "长江经济带" and "Anhui" not in facts.at["相邻省份", "特征值"]
     # the docking corridors as facts: Jiangsu's documented dockings by province, most first, with their pages
-    # (Xinjiang: D14 Shihezi, S06 Jiangyin - Shaya, S11 Nantong - Yining; Anhui: D25, D26)
+    # (Xinjiang: D14 Shihezi, S06 Jiangyin - Shaya, S11 Nantong - Yining, S41 Nantong - Aksu, S62 Zhangjiagang -
+    # Shihezi, S69 Changzhou - Kuitun; Sichuan: S25-S27, S30; Anhui: D25, D26)
     corridors = facts.at["有据对接通道（与各省的有据对接项数）", "特征值"]
-    assert corridors.startswith("新疆 3、安徽 2") and "Anhui" not in corridors
+    assert corridors.startswith("新疆 6、四川 4、安徽 2") and "Anhui" not in corridors
     assert "](http" in facts.at["有据对接通道（与各省的有据对接项数）", "来源"]
     # a gap partner's docking kind is named; Keqiao's home markets are shown, not suggested
     assert set(gaps["对接类型"]) <= {"东西部对接（产能转移）", "集群—集群（产业链）"}
