@@ -159,3 +159,21 @@ def test_headroom_script_prints_an_in_sample_ceiling():
                          cwd=Path(__file__).resolve().parents[1]).stdout
     assert "58 queries, 52 with the pair among the candidates" in out
     assert "in-sample ceiling: hits@10" in out and "reach" in out
+
+
+def test_a_second_evaluation_reuses_the_nested_fold_weights(engine, monkeypatch):
+    """The nested cross-validation is fitted once per engine, features and known pairs: evaluating again
+    (the notebook does, with a learned scorer beside the engine) gives the same figures without refitting."""
+    first = ev.evaluate_known(engine, ev.KNOWN_DOCKINGS, "cluster_market", k=10, seed=0)
+
+    def refit(*args, **kwargs):
+        raise AssertionError("the fold weights were fitted again")
+
+    monkeypatch.setattr(ev, "fold_weights", refit)
+    again = ev.evaluate_known(engine, ev.KNOWN_DOCKINGS, "cluster_market", k=10, seed=0)
+    pd.testing.assert_frame_equal(first.metrics, again.metrics)
+    # other known pairs are other folds: fitted anew
+    known = ev.read_known(ev.KNOWN_DOCKINGS, "cluster_market", engine.entities("cluster_market").table)
+    fewer = known.pairs[known.pairs["item"] != "S81"]
+    with pytest.raises(AssertionError, match="fitted again"):
+        ev.evaluate_pairs(engine, ev.KnownPairs("cluster_market", fewer, known.problems), k=10, seed=0)

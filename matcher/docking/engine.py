@@ -98,6 +98,9 @@ class DockingEngine:
         self.progress = progress or (lambda message: None)
         self._entities: dict[tuple[str, ...], Entities] = {}
         self._features: dict[tuple, PairFeatures] = {}
+        #: Results derived from the cached features, kept with them (an evaluation's fold weights: a
+        #: notebook that evaluates twice fits its nested cross-validation once).
+        self.memo: dict[tuple, object] = {}
 
     # -- cached building blocks ----------------------------------------------------------
     def entities(self, kind: str | DockingKind | None = None) -> Entities:

@@ -515,7 +515,11 @@ def _cross_validated(engine: DockingEngine, kind: str, E: Entities, pf: PairFeat
     method = "engine_cv_uniform" if uniform else "engine_cv"
     group = group_of(pairs)
     groups = sorted(set(group))
-    folds = fold_weights(held, build_lists(kind, E, pf, pairs), groups, prior, features)
+    key = ("fold_weights", id(pf), tuple(zip(pairs["left_id"], pairs["right_id"], group, strict=True)),
+           prior.tobytes(), tuple(features))
+    if key not in engine.memo:  # the features are the engine's own (cached, alive as long as it is)
+        engine.memo[key] = fold_weights(held, build_lists(kind, E, pf, pairs), groups, prior, features)
+    folds = engine.memo[key]
     parts, rows = [], []
     for g, (w, l2) in folds.items():
         X = held.X({g})[features].to_numpy(dtype=np.float64, na_value=np.nan)
