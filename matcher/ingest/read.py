@@ -366,10 +366,10 @@ def _nul_cell(data: bytes) -> tuple[int, str]:
     before = data[:at]
     row = len(re.split(rb"\r\n|\r|\n", before))
     line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
-    first_line = re.split(rb"\r\n|\r|\n", data, maxsplit=1)[0]
-    sep = separator(first_line.decode("utf-8", errors="replace"))
+    first_line = re.split(rb"\r\n|\r|\n", data, maxsplit=1)[0].decode("utf-8", errors="replace")
+    sep = separator(first_line)
     position = before[line_start:].count(sep.encode())
-    header = first_line.decode("utf-8", errors="replace").lstrip("\ufeff").split(sep)
+    header = first_line.lstrip("\ufeff").split(sep)
     column = header[position].strip() if row > 1 and position < len(header) else ""
     return row, column
 

@@ -128,16 +128,20 @@ def build_lists(kind: str, E: Entities, pf: PairFeatures, pairs: pd.DataFrame) -
 
 
 def blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: set[str],
-            features: list[str]) -> list:
-    """Feature blocks of the lists of ``groups``, each seen without ``hidden`` and its own group."""
+           features: list[str], memo: dict | None = None) -> list:
+    """Feature blocks of the lists of ``groups``, each seen without ``hidden`` and its own group; with
+    ``memo`` (one dict per ``lists``), each group's blocks under one held-out set are cut once."""
     out = []
     for g in groups:
-        key = ("blocks", g, frozenset(hidden | {g}), tuple(features), id(lists))
-        cached = held.cache.get(key)
-        if cached is None or cached[0] is not lists:  # asked many times; an id can be reused once freed
+        key = (g, frozenset(hidden | {g}))
+        if memo is None or key not in memo:
             X = held.matrix(hidden | {g}, features)
-            cached = held.cache[key] = (lists, [(X[rows], t) for rows, t in lists.get(g, [])])
-        out += cached[1]
+            cut = [(X[rows], t) for rows, t in lists.get(g, [])]
+            if memo is None:
+                out += cut
+                continue
+            memo[key] = cut
+        out += memo[key]
     return out
 
 
@@ -165,6 +169,7 @@ def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior
     out = {}
     # the inner fit without h and j, each hidden, is the inner fit without j and h: fitted once
     inner_fits: dict[tuple[frozenset, float], np.ndarray] = {}
+    cut: dict = {}  # the lists' blocks under each held-out set, asked many times
     for h in groups:
         train = [g for g in groups if g != h]
         best, best_l2 = -1.0, max(L2_GRID)
@@ -175,15 +180,15 @@ def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior
                     key = (frozenset((h, j)), l2)
                     if key not in inner_fits:
                         inner = [g for g in train if g != j]
-                        inner_fits[key] = fit_weights(blocks(held, lists, inner, {h, j}, features), prior, l2)
+                        inner_fits[key] = fit_weights(blocks(held, lists, inner, {h, j}, features, cut), prior, l2)
                     w = inner_fits[key]
-                    test = blocks(held, lists, [j], {h}, features)
+                    test = blocks(held, lists, [j], {h}, features, cut)
                     if test:
                         scores.append(_mrr(test, w))
                 score = float(np.mean(scores)) if scores else 0.0
                 if score > best + 1e-12:
                     best, best_l2 = score, l2
-        out[h] = (fit_weights(blocks(held, lists, train, {h}, features), prior, best_l2), best_l2)
+        out[h] = (fit_weights(blocks(held, lists, train, {h}, features, cut), prior, best_l2), best_l2)
     return out
 
 

@@ -522,7 +522,7 @@ def _cross_validated(engine: DockingEngine, kind: str, E: Entities, pf: PairFeat
     folds = engine.memo[key]
     parts, rows = [], []
     for g, (w, l2) in folds.items():
-        X = held.X({g})[features].to_numpy(dtype=np.float64, na_value=np.nan)
+        X = held.matrix({g}, features)  # the fold's own held-out matrix, built once for the fit
         S = engine_matrix(pf, np.nan_to_num(X, nan=0.0) @ w, len(E.table), kind)
         parts.append(rank_queries(kind, E, mask, {method: S}, None, _queries(kind, pairs[group == g], sides),
                                   known_set, candidate))
