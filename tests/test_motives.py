@@ -406,6 +406,21 @@ def test_a_market_trade_link_counts_once_the_stronger_way(engine):
     assert E.table["province"].iloc[E.index["C025"]] != E.table["province"].iloc[E.index["M005"]]
 
 
+def test_a_market_that_trades_several_of_a_clusters_stages_is_named_for_the_most_finished(engine):
+    """Xintang spins, weaves, dyes and sews denim; Guangzhou's Zhongda trades yarn and fabric: it is
+    Xintang's fabrics market, not a raw-materials market for its yarn (the first stage traded)."""
+    row = pair_row(engine, "cluster_market", "C056", "M020")
+    assert F.STAGE_NAMES[int(row["d_channel_stage"])] == "weaving"
+    reason = reason_of(engine, "cluster_market", "C056", "M020")
+    assert "fabrics market for its weaving products" in reason["reason_en"]
+    assert "面料市场销售其织造产品" in reason["reason_zh"]
+    assert "raw materials market" not in reason["reason_en"]
+    # a cluster making garments and accessories sells its garments in a market trading both
+    both = np.zeros((1, len(F.STAGE_NAMES)), np.float32)
+    both[0, [F.STAGE_NAMES.index("apparel"), F.STAGE_NAMES.index("accessories")]] = 1
+    assert F.STAGE_NAMES[int((both * (1 + F.FINISHED)).argmax(axis=1)[0])] == "apparel"
+
+
 def test_a_fabric_market_is_the_whole_main_source_of_a_garment_cluster(engine):
     """Sourcing is measured against the cluster's own strongest input: fabric is all a garment cluster
     buys in the main, so China Textile City supplies Xiashan (homewear, apparel only) in full, as a yarn

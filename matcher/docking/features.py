@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 MAKING_MASK = np.array([s in MAKING_STAGES for s in STAGES], dtype=np.float32)
 STAGE_NAMES = list(STAGES)
+#: How finished a stage's goods are (a channel names the most finished stage a market trades).
+FINISHED = np.array([0.0 if s in ("accessories", "machinery") else i + 1.0 for i, s in enumerate(STAGES)])
 PRODUCT_SATURATION = 0.4
 
 
@@ -171,13 +173,13 @@ def peer_gain(E: Entities, learner: np.ndarray, teacher: np.ndarray) -> tuple[np
 
 
 def market_channel(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Share of the cluster's making stages whose goods the market trades; best stage index."""
+    """Share of the cluster's making stages whose goods the market trades; the stage named: the most
+    finished one traded (``FINISHED``: a denim town sells fabric, not yarn, in a yarn-and-fabric market)."""
     made = E.stages[cluster] * MAKING_MASK
     traded = made * E.buys[market]
     total = made.sum(axis=1)
     value = np.divide(traded.sum(axis=1), total, out=np.zeros(len(cluster), np.float32), where=total > 0)
-    best = np.where(value > 0, traded.argmax(axis=1), -1)
-    return value, best
+    return value, np.where(value > 0, (traded * (1 + FINISHED)).argmax(axis=1), -1)
 
 
 def market_sourcing(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
