@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_components import access, context
+from app_components import access, context, tables
 from app_components.i18n import (
     LANG_KEY,
     LANG_LABEL,
@@ -31,6 +31,7 @@ st.session_state.setdefault(LANG_KEY, "zh")
 st.session_state.setdefault(context.DATASET_KEY, "")
 pin_lang()
 st.html(streamlit_texts())
+st.html(f"<style>{tables.calibration_style()}</style>")
 with st.sidebar:
     st.segmented_control(t("language"), LANGS, key=LANG_KEY, format_func=lambda code: LANG_LABEL[code],
                          required=True, on_change=relabel_on_switch)  # markdown-safe: the two languages' own names
@@ -61,6 +62,10 @@ with st.sidebar:
     st.caption(t("dataset_active", name=plain(name), version=plain(data.version)))
     st.caption(plain(t("store_at", where=store_where(context.store().url))))
 
+if not tables.calibrated():  # a browser's first run: the grid learns to wrap English before any table
+    tables.calibrate_wrapping()
+    st.caption(t("loading"))
+    st.stop()
 try:
     page.run()
 except AccessError as err:  # the store refused a change this account may not make

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
@@ -196,6 +197,93 @@ def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Seq
     if row_height and height == "auto":  # the grid's own auto height assumes one-line rows: a table of a
         height = min(620, int(row_height * len(data) + 38))  # few tall rows would hide its last ones
     return st.dataframe(frame, column_config=config, row_height=row_height, height=height, **kwargs)
+
+
+CALIBRATION_KEY = "grid-calibration"
+#: Session state: True once the browser's grid has drawn the calibration table.
+CALIBRATED_KEY = "_tables.calibrated"
+#: The hidden button the browser presses once it has drawn the calibration table.
+CALIBRATED_BUTTON = "grid-calibrated"
+#: What the calibration table makes the grid measure: narrow characters (full stops and spaces, about
+#: 3.5 px; no language to stray into either page), many lines a cell, well past the 20,000 characters
+#: after which the grid stops learning.
+CALIBRATION_TEXT = " ".join(["."] * 8000)
+#: Session state: when the calibration table was first drawn (``time.monotonic``).
+CALIBRATION_STARTED = "_tables.calibration_started"
+#: If the browser never says it has drawn the calibration table, the page is drawn after this (s).
+CALIBRATION_TIMEOUT_S = 4.0
+#: Run in the browser, once a tab: whenever the calibration table's canvas is on the page and has
+#: been drawn (three frames), press the hidden button (a rerun that draws the page); again a second
+#: later if the page still shows it (a press can be lost in a run the planner started meanwhile).
+_DRAWN_SCRIPT = f"""<script>
+if (!window.gridCalibration) {{
+  window.gridCalibration = {{pressed: 0}};
+  setInterval(() => {{
+    const canvas = document.querySelector(".st-key-{CALIBRATION_KEY} canvas");
+    const button = document.querySelector(".st-key-{CALIBRATED_BUTTON} button");
+    if (!canvas || !button || 1000 >= Date.now() - window.gridCalibration.pressed) return;
+    window.gridCalibration.pressed = Date.now();
+    requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(() => button.click())));
+  }}, 100);
+}}
+</script>"""
+
+
+def calibrated() -> bool:
+    """Whether this session's pages can draw their tables: the browser's grid has drawn the calibration
+    table (:func:`calibrate_wrapping`), or there is no browser (a test, a script), whose grid would
+    not draw anything."""
+    if "mozilla" not in str(st.context.headers.get("User-Agent", "")).lower():
+        return True
+    return bool(st.session_state.get(CALIBRATED_KEY))
+
+
+def _mark_calibrated() -> None:
+    st.session_state[CALIBRATED_KEY] = True
+
+
+def calibrate_wrapping() -> None:
+    """Draw, out of sight, a table of narrow characters, and draw the page only once the browser has
+    drawn it, so that the grid wraps English text correctly after Chinese.
+
+    The grid decides whether a line of a wrapping cell fits by measuring only its first ``width /
+    average character width x 1.5`` characters, the average being learned, per font, from the first
+    20,000 characters it measures in the browser tab and then frozen. The app opens in Chinese, whose
+    characters are twice as wide: the learned average (about 13 px) made it measure too short a part
+    of every English line, find that it fits, and draw the whole line on one cut-off line (a planner
+    switching 中文 -> English saw every reason on one line, cut at the table's edge; a remount does not
+    help, the average lives as long as the tab). Measured first, this table fixes the average at
+    about 3.5 px: every line, English or Chinese, then has more than enough characters measured and is
+    split where it should be.
+
+    It is drawn on a session's first run, which draws nothing else of the page: drawn in the same run,
+    the page's tables reached the grid as early (its code loads once, then draws every table at once).
+    A script in the page presses a hidden button once the table's canvas has been drawn, and that
+    rerun draws the page (or a timer does, after ``CALIBRATION_TIMEOUT_S``). The table and the button
+    sit off the page (:func:`calibration_style`)."""
+    with st.container(key=CALIBRATION_KEY):
+        st.dataframe(pd.DataFrame({"calibration": [CALIBRATION_TEXT] * 4}), hide_index=True, key=CALIBRATION_KEY,
+                     column_config={"calibration": st.column_config.Column(" ", width=300)},
+                     row_height=WRAP_MIN_ROW_PX, height=4 * WRAP_MIN_ROW_PX + 40)
+    st.button(" ", key=CALIBRATED_BUTTON, on_click=_mark_calibrated)
+    st.html(_DRAWN_SCRIPT, unsafe_allow_javascript=True)
+    st.session_state.setdefault(CALIBRATION_STARTED, time.monotonic())
+    _calibration_timeout()
+
+
+@st.fragment(run_every=1.0)
+def _calibration_timeout() -> None:
+    """Draws the page anyway when the browser has not said it drew the calibration table in time."""
+    if time.monotonic() - st.session_state[CALIBRATION_STARTED] >= CALIBRATION_TIMEOUT_S:
+        _mark_calibrated()
+        st.rerun(scope="app")
+
+
+def calibration_style() -> str:
+    """CSS that takes the calibration table out of the page's flow and out of sight."""
+    return (f".st-key-{CALIBRATION_KEY},div:has(> .st-key-{CALIBRATION_KEY}){{position:absolute!important;"
+            "left:-10000px;top:0;width:400px;height:1px;overflow:hidden}"
+            f".st-key-{CALIBRATED_BUTTON}{{display:none}}")
 
 
 _URL = re.compile(r"https?://[^\s<>\"'`]+")

@@ -14,6 +14,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "planner_help": ("记录在决定、备注和结果里的名字", "Name kept with decisions, notes and outcomes"),
     "dataset_active": ("当前数据：{name}（版本 {version}）", "Data: {name} (version {version})"),
     "store_at": ("存储位置：{where}", "Store: {where}"),
+    "loading": ("正在打开…", "Opening…"),
     "store_file": ("文件 {path}", "file {path}"),
     "store_memory": ("内存数据库（关闭即丢失）", "an in-memory database (lost on exit)"),
     "store_server": ("{kind} 数据库 {name}（{host}）", "{kind} database {name} on {host}"),

@@ -76,6 +76,14 @@ def _idle(page) -> None:
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=60_000)
 
 
+def _grid(page):
+    """The page's first data grid (not the app's out-of-sight calibration table, see
+    ``tables.calibrate_wrapping``)."""
+    from app_components.tables import CALIBRATION_KEY
+
+    return page.locator(f"[data-testid='stDataFrame']:not(.st-key-{CALIBRATION_KEY} *)").first
+
+
 def _nav(page, label: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_text(label, exact=True).click()
     _idle(page)
@@ -85,7 +93,7 @@ def _tick_first_row(page) -> None:
     """Tick the first pair of the Explore page's ranking and wait for its explanation."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    grid = page.get_by_test_id("stDataFrame").first
+    grid = _grid(page)
     explained = page.get_by_text("对接解释：")
     for attempt in range(3):
         grid.wait_for()
@@ -189,7 +197,7 @@ def test_ticks_follow_pairs_across_preset_and_focus_changes(server, page):
         zip(balanced["left_id"][2:4], balanced["right_id"][2:4], strict=True))
     page.goto(server + "/explore")
     page.get_by_role("heading", name="对接排名（点选一行查看解释）").wait_for()
-    grid = page.get_by_test_id("stDataFrame").first
+    grid = _grid(page)
     grid.wait_for()
     _idle(page)
     box = grid.bounding_box()
@@ -354,3 +362,45 @@ def test_switching_language_relabels_the_pickers_and_keeps_the_ticked_pair(serve
     assert "↔" in explained and not any("\u4e00" <= ch <= "\u9fff" for ch in explained), explained
     assert pair and "↔" in pair
     _shot(page, "05-explore-switched-to-english.png")
+
+
+def _text_lines(shot) -> list[float]:
+    """The vertical centres of the bands of dark (text) pixels in a screenshot of a grid's cells."""
+    pixels, bands, start = shot.load(), [], None
+    for y in range(shot.height):
+        ink = any(max(pixels[x, y][:3]) < 110 for x in range(0, shot.width, 2))
+        if ink and start is None:
+            start = y
+        elif not ink and start is not None:
+            bands.append((start + y - 1) / 2)
+            start = None
+    return bands
+
+
+def test_english_reasons_wrap_after_the_page_was_drawn_in_chinese(server, page):
+    """The grid learns the font's average character width from the first text it wraps in the tab, and
+    after Chinese it measured too little of an English line, found that it fitted and drew every reason
+    on one line cut off at the table's edge. The app calibrates the grid first (``calibrate_wrapping``):
+    switched to English, a reason's lines are a line height apart, not a row apart."""
+    import io
+
+    from PIL import Image
+
+    page.goto(server + "/explore")
+    page.get_by_role("heading", name="对接排名（点选一行查看解释）").wait_for()
+    _idle(page)
+    _pick(page, "对接类型", "集群—市场对接")  # a planner reads a few rankings in Chinese first
+    _pick(page, "只看某一方", "武汉汉正街 (M033)")
+    _tick_first_row(page)
+    page.get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name="Ranked pairs (select a row to see why)").wait_for()
+    _idle(page)
+    page.wait_for_timeout(1500)
+    grid = _grid(page)
+    box = grid.bounding_box()
+    reasons = {"x": box["x"] + box["width"] - 260, "y": box["y"] + 37, "width": 250, "height": 330}
+    shot = Image.open(io.BytesIO(page.screenshot(clip=reasons))).convert("RGB")
+    _shot(page, "06-explore-english-reasons-wrap.png")
+    lines = _text_lines(shot)
+    gaps = [b - a for a, b in zip(lines, lines[1:], strict=False)]
+    assert len(lines) >= 3 and min(gaps) < 30, f"reason lines at {lines}: each reason is on one line"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 from language import stray_cjk, stray_latin
-from test_browser import ARTIFACTS, _idle, browser, server  # noqa: F401 - fixtures
+from test_browser import ARTIFACTS, _grid, _idle, browser, server  # noqa: F401 - fixtures
 
 from app_components.i18n import TEXT
 
@@ -66,7 +66,7 @@ def _fill_store(base: str, page) -> None:
     """The top pair on the default shortlist, ticked on Explore and added (once per server)."""
     page.goto(base + "/explore")
     _idle(page)
-    grid = page.get_by_test_id("stDataFrame").first
+    grid = _grid(page)
     grid.wait_for()
     page.wait_for_timeout(500)
     if page.get_by_text(TEXT["ticked"][0].format(n=0)).count() == 0:

@@ -86,6 +86,19 @@ def test_the_one_style_sheet_holds_no_markup_but_a_style(monkeypatch):
         assert i18n.t("upload_button") in sheet and i18n.t("skip_to_content") in sheet
 
 
+def test_the_grid_calibration_injects_only_constants():
+    """The calibration's style sheet and script are built from the module's constants alone: no text
+    from data or from a planner can reach them."""
+    import re
+
+    from app_components import tables
+
+    assert "<" not in tables.calibration_style()  # it cannot close its <style> element
+    assert tables.CALIBRATION_KEY in tables._DRAWN_SCRIPT and tables.CALIBRATED_BUTTON in tables._DRAWN_SCRIPT
+    assert re.fullmatch(r"<script>[^<]*</script>", tables._DRAWN_SCRIPT)
+    assert re.fullmatch(r"[a-z-]+", tables.CALIBRATION_KEY) and re.fullmatch(r"[a-z-]+", tables.CALIBRATED_BUTTON)
+
+
 def test_no_unsafe_html_anywhere_in_the_app():
     for root in SOURCES:
         files = [root] if root.is_file() else sorted(root.rglob("*.py"))
@@ -94,5 +107,11 @@ def test_no_unsafe_html_anywhere_in_the_app():
             assert "unsafe_allow_html" not in text, file
             # one exception: the style sheet that relabels Streamlit's own uploader button, built from
             # the app's own texts, never from data (checked below)
-            assert "st.html(" not in text.replace("st.html(streamlit_texts())", ""), file
+            # and the grid's calibration (``tables.calibrate_wrapping``): its style sheet and the script
+            # that says the grid has drawn it are constants of the module (checked below)
+            allowed = ("st.html(streamlit_texts())", 'st.html(f"<style>{tables.calibration_style()}</style>")',
+                       "st.html(_DRAWN_SCRIPT, unsafe_allow_javascript=True)")
+            for call in allowed:
+                text = text.replace(call, "")
+            assert "st.html(" not in text and "unsafe_allow_javascript" not in text, file
             assert '"html":' not in text, file  # pydeck tooltips use "text", never "html"
