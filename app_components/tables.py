@@ -34,6 +34,8 @@ AUTO_MAX_PX = 500  # the grid's widest automatic column
 #: The width a full-width table has at a 1366-px window (main column 906 px, sidebar open), less a
 #: little for the grid's borders.
 FULL_WIDTH_PX = 890
+#: The width a full-width table has inside an expander (its border and padding take 36 px).
+IN_EXPANDER_PX = FULL_WIDTH_PX - 40
 SELECT_PX = 34  # the tick column of a table whose rows can be selected
 NARROWEST_PX = 90  # a text column narrowed to fit its table wraps, but is never narrower than this
 NAMED_PX = {"small": 75, "medium": 200, "large": 400}

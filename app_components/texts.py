@@ -114,6 +114,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_main_reasons": ("主要理由", "Main reasons"),
     "col_main_reasons_help": ("最强的几项动因；勾选一对即在下方“对接解释”看到全部理由",
                               "The strongest motives; tick a pair to see every reason in its explanation below"),
+    "why_these_pairs": ("为什么是这些对（以当前数据计算）", "Why these pairs (on the data in use)"),
+    "not_proposed_now": ("当前数据不再推荐此对", "the data in use no longer proposes this pair"),
     "more_motives": ("另有 {n} 项", "{n} more"),
     "col_score": ("得分", "Score"),
     "col_reason": ("理由", "Reason"),

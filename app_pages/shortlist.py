@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, context, downloads, shortlists
+from app_components import cache, context, downloads, shortlists, tables
 from app_components import shortlist_editor as editor
-from app_components.i18n import lang, relabelled, status_label, t
+from app_components.i18n import lang, reason_column, relabelled, status_label, t
 from matcher.docking.engine import new_run
 from matcher.store import ITEM_STATUSES
 
@@ -48,8 +48,18 @@ if any(actions.values()):
         if editor.save("shortlist", store, updates, planner):
             st.rerun()
 
-st.subheader(t("downloads"))
 why = context.engine(data).explain_pairs(items[["kind", "left_id", "right_id"]]).drop(columns=["kind"])
+with st.expander(t("why_these_pairs")):  # the pairs the filters show, each with every reason
+    reasons = view[["left_id", "right_id", "left", "right"]].merge(
+        why.drop_duplicates(["left_id", "right_id"]), on=["left_id", "right_id"], how="left")
+    tables.show(pd.DataFrame({
+        "left": reasons["left"], "right": reasons["right"],
+        "reason": reasons[reason_column()].fillna(t("not_proposed_now")).astype(str)}),
+        hide_index=True, key="shortlist.why", wrap=["reason"], caps={"left": 170, "right": 170},
+        budget=tables.IN_EXPANDER_PX,
+        labels={"left": t("col_left"), "right": t("col_right"), "reason": t("col_reason")})
+
+st.subheader(t("downloads"))
 export = items.merge(why.drop_duplicates(["left_id", "right_id"]), on=["left_id", "right_id"], how="left").merge(
     pd.DataFrame({"left_id": view["left_id"], "right_id": view["right_id"], t("col_left"): view["left"],
                   t("col_right"): view["right"]}), on=["left_id", "right_id"], how="inner",

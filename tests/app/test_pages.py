@@ -140,6 +140,28 @@ def _shortlist_with(pairs: int) -> Store:
     return store
 
 
+def test_the_shortlist_says_why_each_pair_is_on_it(app):
+    """Under the editor, each pair the filters show has its full reason, the one the downloads carry;
+    a pair the data in use no longer proposes says so."""
+    from matcher import DockingEngine, load_dataset
+
+    store = Store()
+    sid = store.create_shortlist("会议清单", planner="li")["id"]
+    store.add_items(sid, pd.DataFrame({"left_id": ["C001", "C002", "C003", "C025"],
+                                       "right_id": ["C093", "C094", "C095", "C026"],
+                                       "kind": "east_west", "score": [0.9, 0.8, 0.7, 0.1]}), planner="li")
+    go(app, "shortlist")
+    shown = table(app, "reason")
+    assert len(shown) == 4
+    why = DockingEngine(load_dataset()).explain_pairs(store.items()[["kind", "left_id", "right_id"]])
+    for (_, row), (_, expected) in zip(shown.iterrows(), why.iterrows(), strict=True):
+        if pd.isna(expected["reason_zh"]):  # two eastern clusters: not an east-west candidate
+            assert row["reason"] == "当前数据不再推荐此对"
+        else:
+            assert row["reason"] == expected["reason_zh"] and "；" in row["reason"]
+    assert shown["reason"].eq("当前数据不再推荐此对").sum() == 1
+
+
 def test_shortlist_edit_save_bulk_and_conflict(app):
     store = _shortlist_with(3)
     go(app, "shortlist")
