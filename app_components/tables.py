@@ -9,6 +9,8 @@ column configuration: the app tests run it on every table of every page.
 
 The numbers follow Streamlit's grid: 14 px text, 8 px padding each side, lines 1.4 x 14 px high,
 3 px vertical padding, automatic widths up to 500 px, and wrapping when the row height is over 4 rem.
+The grid's own wrapping has to be calibrated once a browser session before any table is drawn, or it
+leaves English lines unwrapped after Chinese (:func:`calibrate_wrapping`, called by ``app.py``).
 """
 
 from __future__ import annotations
