@@ -67,6 +67,9 @@ class PairFeatures:
     features: list[str]
     report: pd.DataFrame
     block: BlockFeatures
+    #: Results derived from these features, kept with them (an evaluation's nested fold weights: a
+    #: notebook that evaluates twice fits its cross-validation once).
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def X(self) -> pd.DataFrame:
@@ -98,9 +101,6 @@ class DockingEngine:
         self.progress = progress or (lambda message: None)
         self._entities: dict[tuple[str, ...], Entities] = {}
         self._features: dict[tuple, PairFeatures] = {}
-        #: Results derived from the cached features, kept with them (an evaluation's fold weights: a
-        #: notebook that evaluates twice fits its nested cross-validation once).
-        self.memo: dict[tuple, object] = {}
 
     # -- cached building blocks ----------------------------------------------------------
     def entities(self, kind: str | DockingKind | None = None) -> Entities:

@@ -4,8 +4,9 @@ between two provinces.
 Documented dockings (``data/known_dockings.csv`` pairs and ``data/known_dockings_regional.csv`` rows
 whose partner a page names only by province or city, ``Entities.dockings``) feed the engine the way
 recorded outcomes do. Because an evaluation ranks those same dockings, everything here takes the items
-(pages, events) and pairs to leave out: ``evidence_values`` is what ``learning.crossval.HeldOut``
-recomputes for every held-out item, so no documented docking vouches for itself.
+(pages, events) and pairs to leave out, so no documented docking vouches for itself:
+``learning.crossval.HeldOut`` reads the motives without each held-out set through ``EvidenceIndex``
+(fast), which ``tests/test_motives.py`` holds to ``evidence_values`` (plain, the reference).
 """
 
 from __future__ import annotations

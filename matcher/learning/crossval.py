@@ -131,16 +131,13 @@ def blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: set
            features: list[str], memo: dict | None = None) -> list:
     """Feature blocks of the lists of ``groups``, each seen without ``hidden`` and its own group; with
     ``memo`` (one dict per ``lists``), each group's blocks under one held-out set are cut once."""
+    memo = {} if memo is None else memo
     out = []
     for g in groups:
         key = (g, frozenset(hidden | {g}))
-        if memo is None or key not in memo:
+        if key not in memo:
             X = held.matrix(hidden | {g}, features)
-            cut = [(X[rows], t) for rows, t in lists.get(g, [])]
-            if memo is None:
-                out += cut
-                continue
-            memo[key] = cut
+            memo[key] = [(X[rows], t) for rows, t in lists.get(g, [])]
         out += memo[key]
     return out
 

@@ -515,11 +515,11 @@ def _cross_validated(engine: DockingEngine, kind: str, E: Entities, pf: PairFeat
     method = "engine_cv_uniform" if uniform else "engine_cv"
     group = group_of(pairs)
     groups = sorted(set(group))
-    key = ("fold_weights", id(pf), tuple(zip(pairs["left_id"], pairs["right_id"], group, strict=True)),
+    key = ("fold_weights", tuple(zip(pairs["left_id"], pairs["right_id"], group, strict=True)),
            prior.tobytes(), tuple(features))
-    if key not in engine.memo:  # the features are the engine's own (cached, alive as long as it is)
-        engine.memo[key] = fold_weights(held, build_lists(kind, E, pf, pairs), groups, prior, features)
-    folds = engine.memo[key]
+    if key not in pf.memo:  # kept with the engine's cached features, as long as they are
+        pf.memo[key] = fold_weights(held, build_lists(kind, E, pf, pairs), groups, prior, features)
+    folds = pf.memo[key]
     parts, rows = [], []
     for g, (w, l2) in folds.items():
         X = held.matrix({g}, features)  # the fold's own held-out matrix, built once for the fit
