@@ -12,6 +12,7 @@ from matcher.cli import main
 from matcher.exceptions import MatcherError
 from matcher.learning import benetton as bt
 from matcher.learning import evaluate as ev
+from matcher.learning import names
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,31 @@ def test_resolver_id_exact_normalised_partial_and_ambiguous(table):
     assert many.id is None and many.how == "ambiguous" and set(many.candidates) >= {"M016", "M019"}
     assert r.resolve("Atlantis").how == "unresolved"
     assert r.resolve("Xintang", types=("market",)).id is None or r.resolve("Xintang", types=("market",)).id == "M022"
+
+
+def test_resolver_reads_names_as_pages_write_them(table):
+    """Province prefixes, administrative suffixes and "China" dropped; the longest overlap wins."""
+    r = ev.EntityResolver(table)
+    cases = {"Xinjiang Aksu": "C123", "新疆阿克苏": "C123", "万州区": "C145", "浙江省绍兴市柯桥区": "C025",
+             "Shaoxing Keqiao District": "C025", "吴江盛泽镇": "C007", "湖北省天门市": "C110",
+             # the market whose name holds the text, not Hangzhou, whose name the text holds
+             "杭州四季青": "M012", "海宁皮革城": "M011", "Haining Leather City": "M011"}
+    assert {name: r.resolve(name).id for name in cases} == cases
+    assert r.resolve("杭州四季青", types=("cluster",)).id == "C038"
+    # a province alone names no place; several places overlapping as much stay ambiguous
+    assert r.resolve("浙江省").how == "unresolved" and r.resolve("Zhejiang").how == "unresolved"
+    assert r.resolve("重庆").how == "ambiguous" and "C145" in r.resolve("重庆").candidates
+    assert names.place_forms("新疆阿克苏市") == ["新疆阿克苏市", "阿克苏市", "新疆阿克苏", "阿克苏"]
+
+
+def test_known_dockings_files_may_name_their_columns_otherwise(table, tmp_path):
+    f = tmp_path / "pages.csv"
+    f.write_text("甲方,乙方,年份\n新塘,湖南常宁,2012\n", encoding="utf-8")
+    known = ev.read_known(f, "east_west", table)
+    assert known.problems.empty and list(known.pairs[["left_id", "right_id"]].iloc[0]) == ["C056", "C121"]
+    assert known.pairs["date"].iloc[0] == pd.Timestamp("2012-01-01")
+    f.write_text("from,to\nAksu,Ningbo\n", encoding="utf-8")
+    assert list(ev.read_known(f, "east_west", table).pairs[["left_id", "right_id"]].iloc[0]) == ["C039", "C123"]
 
 
 def test_metrics_match_a_hand_computed_oracle():
@@ -114,7 +140,7 @@ def test_cli_evaluate(capsys, tmp_path):
     assert "hits@5" in out and "docking_popularity" in out and "engine" in out
     assert (tmp_path / "r.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     bad = tmp_path / "bad.csv"
-    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    bad.write_text("x,y\n1,2\n", encoding="utf-8")
     assert main(["evaluate", "--kind", "east_west", "--known", str(bad)]) == 2
     assert "missing column(s) left, right" in capsys.readouterr().err
     assert main(["evaluate", "--known", str(bad)]) == 2

@@ -26,16 +26,12 @@ Methods: ``engine`` (the kind's weighted preset, or a given scorer), ``random`` 
 docking-graph methods only see the other known pairs (leave one out), or with dates only the
 pairs dated before the test pairs (temporal split).
 
-Name resolution (:class:`EntityResolver`): exact id, exact ``name_en``/``name_zh``, then a
-normalised match (case, spaces and punctuation ignored; bracketed parts dropped) and a
-"contains" match; several hits are reported as ambiguous, none as unresolved, never dropped
-silently.
+Names in known-dockings files are resolved by :mod:`matcher.learning.names`.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +55,7 @@ from matcher.learning.baselines import (
     stage_adamic_adar,
 )
 from matcher.learning.crossval import HeldOut, bootstrap, build_lists, fold_weights, group_of
+from matcher.learning.names import EntityResolver, normalise_name
 
 if TYPE_CHECKING:
     from matcher.docking.engine import DockingEngine, PairFeatures
@@ -72,83 +69,6 @@ BASELINES = ("random", "product", "distance", "stage_adamic_adar", "docking_popu
 METRIC_COLUMNS = ("queries", "in_candidates", "hits@K", "mrr", "ndcg@K", "auc_hard")
 #: Repository's bundled known dockings.
 KNOWN_DOCKINGS = Path(__file__).resolve().parents[2] / "data" / "known_dockings.csv"
-
-
-# --- name resolution -------------------------------------------------------------------------
-
-def normalise_name(text: str) -> str:
-    """Lower-case, full-width folded, without bracketed parts, spaces or punctuation."""
-    text = unicodedata.normalize("NFKC", str(text)).lower()
-    text = re.sub(r"[(（][^)）]*[)）]", "", text)
-    return re.sub(r"[\W_]+", "", text)
-
-
-@dataclass
-class Resolution:
-    """How one name was resolved: ``id`` (None when not), ``how`` and the ids it could mean."""
-
-    name: str
-    id: str | None
-    how: str
-    candidates: list[str] = field(default_factory=list)
-
-
-class EntityResolver:
-    """Map ids or English/Chinese names onto entity ids.
-
-    Parameters
-    ----------
-    table : DataFrame
-        Entities with ``id``, ``name_en``, ``name_zh`` and ``entity_type`` columns.
-    """
-
-    def __init__(self, table: pd.DataFrame):
-        self.table = table.reset_index(drop=True)
-        self.ids = self.table["id"].astype(str).to_numpy()
-        self.types = self.table["entity_type"].astype(str).to_numpy()
-        en = self.table["name_en"].fillna("").astype(str)
-        zh = self.table["name_zh"].fillna("").astype(str)
-        self._exact: dict[str, set[int]] = {}
-        for i, (a, b) in enumerate(zip(en, zh, strict=True)):
-            for name in (a.strip().lower(), b.strip()):
-                if name:
-                    self._exact.setdefault(name, set()).add(i)
-        # normalised forms: the whole name and its bracket-free form
-        self._norm = [
-            {n for n in (normalise_name(a), normalise_name(re.sub(r"[()（）]", " ", a)), normalise_name(b)) if n}
-            for a, b in zip(en, zh, strict=True)
-        ]
-        self._by_id = {i: n for n, i in enumerate(self.ids)}
-
-    def resolve(self, name: str, types: tuple[str, ...] | None = None) -> Resolution:
-        """Resolve one id or name, only among entities of ``types`` when given."""
-        text = str(name).strip()
-        allowed = np.ones(len(self.ids), bool) if types is None else np.isin(self.types, list(types))
-        if not text:
-            return Resolution(text, None, "empty")
-        if text in self._by_id and allowed[self._by_id[text]]:
-            return Resolution(text, text, "id")
-        hits = sorted(i for i in self._exact.get(text.lower(), set()) | self._exact.get(text, set()) if allowed[i])
-        if hits:
-            return self._pick(text, hits, "exact name")
-        key = normalise_name(text)
-        if not key:
-            return Resolution(text, None, "unresolved")
-        hits = [i for i, forms in enumerate(self._norm) if allowed[i] and key in forms]
-        if hits:
-            return self._pick(text, hits, "normalised name")
-        # contains, either way round; short keys would match too much
-        hits = [i for i, forms in enumerate(self._norm) if allowed[i]
-                and any((len(key) >= 2 and key in f) or (len(f) >= 2 and f in key) for f in forms)]
-        if hits:
-            return self._pick(text, hits, "partial name")
-        return Resolution(text, None, "unresolved")
-
-    def _pick(self, text: str, hits: list[int], how: str) -> Resolution:
-        ids = sorted(self.ids[i] for i in hits)
-        if len(ids) == 1:
-            return Resolution(text, ids[0], how, ids)
-        return Resolution(text, None, "ambiguous", ids)
 
 
 # --- known pairs -----------------------------------------------------------------------------
@@ -176,6 +96,16 @@ def parse_date(value: str) -> pd.Timestamp | None:
     return None if pd.isna(stamp) else stamp
 
 
+#: Other headers a known-dockings file may give its two sides and its date (either side may hold either
+#: role: pairs are oriented as the kind orients them).
+KNOWN_ALIASES = {
+    **dict.fromkeys(("a", "from", "sender", "甲方", "一方", "对接方a", "左"), "left"),
+    **dict.fromkeys(("b", "to", "target", "partner", "receiver", "乙方", "对方", "对接方b", "右"), "right"),
+    **dict.fromkeys(("year", "日期", "年份", "时间"), "date"),
+    **dict.fromkeys(("类型", "对接类型"), "kind"),
+}
+
+
 def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
     """Read a known-dockings CSV (``left, right[, date][, kind]``) and resolve it onto ``table``.
 
@@ -185,11 +115,12 @@ def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
     from matcher.ingest.read import read_table
 
     kind = get_kind(kind).name
-    raw = read_table(path, common_aliases=False)
+    raw = read_table(path, KNOWN_ALIASES, common_aliases=False)
     missing = [c for c in ("left", "right") if c not in raw.columns]
     if missing:
         raise MatcherError(f"{path}: missing column(s) {', '.join(missing)}; a known-dockings file needs "
-                           "columns left, right and optionally date, kind, item, source")
+                           "columns left, right (or a, b; from, to; 甲方, 乙方) and optionally date, "
+                           "kind, item, source")
     other = 0
     if "kind" in raw.columns:
         kinds = raw["kind"].str.strip()
