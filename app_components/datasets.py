@@ -17,7 +17,9 @@ from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import BUNDLED_DATA, ENTITY_TABLES, REFERENCE_TABLES, Dataset, load_dataset
 from matcher.store import Store, workspace_dir
 
-UPLOAD_TYPES = ("csv", "xlsx")
+#: What a planner may upload: CSV, Excel's "Unicode text" (.txt: UTF-16, tab-separated; kept as the
+#: table's CSV, which is read by its content) and workbooks.
+UPLOAD_TYPES = ("csv", "txt", "xlsx")
 
 
 def datasets_dir() -> Path:
@@ -44,7 +46,7 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "", *, 
     Parameters
     ----------
     file_name : str
-        The uploaded file's name (its suffix says CSV or XLSX).
+        The uploaded file's name (its suffix says CSV, Unicode text or XLSX).
     content : bytes
         The file's bytes.
     table : str
@@ -72,7 +74,8 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "", *, 
         raise MatcherError(f"unknown table {table!r}; choose one of {', '.join(ENTITY_TABLES)}")
     suffix = Path(file_name).suffix.lower().lstrip(".")
     if suffix not in UPLOAD_TYPES:
-        raise MatcherError(f"{file_name}: only .csv and .xlsx files can be uploaded")
+        raise MatcherError(f"{file_name}: only .csv, .txt and .xlsx files can be uploaded")
+    suffix = "csv" if suffix == "txt" else suffix
     root = datasets_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -86,7 +89,7 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "", *, 
         for name in ENTITY_TABLES:
             if name == table:
                 continue
-            for ext in UPLOAD_TYPES:
+            for ext in ("csv", "xlsx"):
                 if (source / f"{name}.{ext}").is_file():
                     shutil.copy2(source / f"{name}.{ext}", staging / f"{name}.{ext}")
                     break

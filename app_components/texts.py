@@ -320,7 +320,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "use_dataset": ("使用的数据集", "Data set in use"),
     "switched": ("已切换到「{name}」。", "Now using '{name}'."),
     "current_tables": ("当前数据的表", "Tables of the data in use"),
-    "limits": ("每个文件最大 {mb} MB；接受 .csv 和 .xlsx。", "At most {mb} MB per file; .csv and .xlsx accepted."),
+    "limits": ("每个文件最大 {mb} MB；接受 .csv、.xlsx，以及 Excel 另存的“Unicode 文本”(.txt)。",
+               "At most {mb} MB per file; .csv, .xlsx and Excel's \"Unicode text\" (.txt) accepted."),
     # accounts and signing in (app_components/access.py)
     "sign_in_title": ("登录", "Sign in"),
     "account_name": ("账户名", "Account name"),

@@ -150,7 +150,7 @@ def test_bundled_folder_is_the_repository_data():
 
 
 def test_unreadable_clusters_file_does_not_flood_enterprise_problems(folder):
-    (folder / "clusters.csv").write_bytes("id,name_zh\n".encode("utf-16"))
+    (folder / "clusters.csv").write_bytes("id,name_zh\n".encode("utf-16-le"))  # no byte-order mark: refused
     with pytest.raises(ValidationError) as caught:
         load_dataset(folder)
     problems = caught.value.problems

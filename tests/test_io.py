@@ -31,6 +31,16 @@ def test_chinese_encodings_read_the_same_text(tmp_path, encoding):
     assert table["province"].tolist() == ["浙江", "新疆"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_excel_unicode_text_reads_the_same_text(tmp_path, encoding):
+    """Excel's "Unicode text" is UTF-16 with a byte-order mark, tab-separated: read as it is."""
+    text = (HEADER + ROWS).replace(",", "\t")
+    data = text.encode(encoding) if encoding == "utf-16" else ("\ufeff" + text).encode(encoding)
+    table = read_table(write(tmp_path, "c.txt", data))
+    assert list(table.columns) == ["id", "name_zh", "province", "stages"]
+    assert table["id"].tolist() == ["00123", "C002"] and table["name_zh"].tolist() == ["柯桥轻纺", "阿克苏㐀"]
+
+
 def test_gb18030_only_characters_decode(tmp_path):
     data = (HEADER + ROWS).encode("gb18030")
     with pytest.raises(UnicodeDecodeError):
@@ -74,8 +84,9 @@ def test_header_only_file_reads_zero_rows(tmp_path):
     [
         (b"", "empty"),
         (b"  \r\n\n", "empty"),
-        ((HEADER + ROWS).encode("utf-16"), "UTF-16"),
         ((HEADER + ROWS).encode("utf-16-le"), "NUL"),
+        ("\ufeff".encode("utf-16-le") + (HEADER + ROWS).encode("utf-16-le")[:-1], "row 3 cannot be read as UTF-16"),
+        ("\ufeff \r\n".encode("utf-16-le"), "empty"),
         (HEADER.encode() + b"C1,a\x00b,Zhejiang,weaving\n", "NUL"),
         (HEADER.encode() + b'C1,"open quote,Zhejiang,weaving\nC2,b,Zhejiang,weaving\n', "unterminated quote"),
         (HEADER.encode() + b"C1,a,Zhejiang,weaving,extra\n", "row 2 has 5 cells"),

@@ -8,9 +8,10 @@ shortlists and the planners' side tables) do that. Every cell stays text so that
 
 :func:`read_table` takes CSV text (``.csv``, ``.txt``, ``.tsv``), Excel (``.xlsx``, ``.xlsm``; a
 chosen sheet), JSON records (``.json``) and Parquet (``.parquet``). Chinese CSV files arrive as
-UTF-8, UTF-8 with a BOM, GBK or GB18030. We try strict decodes in the order ``utf-8-sig`` then
-``gb18030`` (GBK is a subset of GB18030) and only fall back to charset detection when both fail.
-Files that cannot be read (missing, empty, binary, UTF-16, NUL bytes, an unterminated quote,
+UTF-8, UTF-8 with a BOM, GBK or GB18030, or as Excel's "Unicode text" (UTF-16 with a byte-order mark,
+tab-separated). We try strict decodes in the order ``utf-8-sig`` then ``gb18030`` (GBK is a subset of
+GB18030) then ``big5``. Files that cannot be read (missing, empty, binary, UTF-16 without its byte-order
+mark, NUL bytes, an unterminated quote,
 duplicate headers, a text file named ``.xlsx``, broken JSON or Parquet) raise
 :class:`~matcher.exceptions.ValidationError` naming the file, with a one-row problems table so
 that callers can collect the problems of several files before reporting.
@@ -98,18 +99,18 @@ _CONTROL_SHARE_BINARY = 0.01  # more than 1 % control characters: not a text tab
 def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
     """Decode the bytes of a text table, returning ``(text, encoding)``.
 
-    Tries strict ``utf-8-sig``, then ``gb18030``, then ``big5``, each in full, and guesses no other
-    code page. A decode into private-use or unassigned characters counts as failed (that is how a
+    UTF-16 with a byte-order mark (Excel's "Unicode text") is read as such. Otherwise tries strict
+    ``utf-8-sig``, then ``gb18030``, then ``big5``, each in full, and guesses no other code page. A decode into private-use or unassigned characters counts as failed (that is how a
     Big5 file slips through GB18030). A file none of them reads is refused with the row where UTF-8
     decoding fails.
 
     Raises
     ------
     ValidationError
-        The file is empty, UTF-16, contains NUL bytes or is binary.
+        The file is empty, UTF-16 without a byte-order mark, contains NUL bytes or is binary.
     """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise file_error(file, "the file is UTF-16 encoded; save it as UTF-8 (CSV UTF-8 in Excel) or GBK")
+        return _decode_utf16(data, file)
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise file_error(file, "the file is empty; it needs at least a header row")
     if b"\x00" in data:
@@ -153,8 +154,25 @@ def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
     return text, encoding
 
 
+def _decode_utf16(data: bytes, file: str | Path) -> tuple[str, str]:
+    """UTF-16 with its byte-order mark (Excel's "Unicode text", tab-separated): the mark says which
+    byte order, so nothing is guessed. Without the mark UTF-16 is refused (every other byte NUL)."""
+    try:
+        text = data.decode("utf-16")
+    except UnicodeDecodeError as err:
+        row = data[: err.start].decode("utf-16", errors="replace").count("\n") + 1
+        raise file_error(file, f"the file starts as UTF-16 but row {row} cannot be read as UTF-16; save it as "
+                         "UTF-8 (CSV UTF-8 in Excel)", row=row) from None
+    if not text.strip(" \t\r\n\ufeff"):
+        raise file_error(file, "the file is empty; it needs at least a header row")
+    if "\x00" in text or len(_CONTROL.findall(text[:200_000])) > _CONTROL_SHARE_BINARY * min(len(text), 200_000):
+        raise file_error(file, "the file looks binary, not a CSV text table")
+    return text, "utf-16"
+
+
 #: How the encodings a text table may have are named to people.
-ENCODING_NAMES = {"utf-8-sig": "UTF-8", "gb18030": "GB18030 (GBK)", "big5": "Big5"}
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "gb18030": "GB18030 (GBK)", "big5": "Big5",
+                  "utf-16": "UTF-16 (Excel Unicode text)"}
 
 
 def text_encoding(path: str | Path) -> str:

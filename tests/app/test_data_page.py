@@ -42,7 +42,7 @@ def test_bad_upload_shows_problem_table_and_replaces_nothing(app, workspace):
 
 def test_upload_not_csv_is_refused_with_message(app):
     go(app, "data")
-    assert app.file_uploader(key="data.upload").allowed_type == [".csv", ".xlsx"]
+    assert app.file_uploader(key="data.upload").allowed_type == [".csv", ".txt", ".xlsx"]
     app.file_uploader(key="data.upload").upload("clusters.xlsx", b"this is not a workbook", "application/octet-stream").run()
     app.button(key="data.validate").click().run()
     assert app.error and len(table(app, "问题")) >= 1
@@ -72,6 +72,23 @@ def test_good_upload_is_used_and_script_name_shows_as_text(app, workspace):
     assert app.session_state["dataset_path"] == ""
     go(app, "overview")
     assert SCRIPT_NAME not in set(table(app, "称号")["名称"])
+
+
+def test_excel_unicode_text_upload_is_used(app, workspace):
+    """Excel's "Save as Unicode text": UTF-16 with a byte-order mark, tab-separated, named .txt."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(clusters_with_script_name().decode("utf-8"))))
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t").writerows(rows)
+    go(app, "data")
+    app.file_uploader(key="data.upload").upload("集群.txt", out.getvalue().encode("utf-16"), "text/plain").run()
+    app.button(key="data.validate").click().run()
+    assert not app.error, [e.value for e in app.error]
+    assert app.session_state["dataset_path"].startswith(str(workspace / "datasets"))
+    go(app, "overview")
+    assert SCRIPT_NAME in set(table(app, "称号")["名称"]) and {m.label: m.value for m in app.metric}["集群"] == "163"
 
 
 def test_the_one_style_sheet_holds_no_markup_but_a_style(monkeypatch):

@@ -95,7 +95,7 @@ CASES = [
          column="id", words="invisible character"),
     Case("empty file", b"", words="empty"),
     Case("header only", HEADER.encode(), loads=0),
-    Case("UTF-16 with BOM", (HEADER + rows(3)).encode("utf-16"), words="UTF-16"),
+    Case("UTF-16 with BOM (Excel's Unicode text)", (HEADER + rows(3)).encode("utf-16"), loads=3),
     Case("UTF-16 without BOM", (HEADER + rows(3)).encode("utf-16-le"), words="UTF-16"),
     Case(
         "mixed line endings (LF, CRLF, CR)",
@@ -175,7 +175,9 @@ def check_cli_outcome(case: Case, code: int, out: str, err: str, path: Path) -> 
     assert "Traceback" not in out + err
     if case.loads is not None:
         assert code == 0, err
-        read_as = " (read as Big5)" if case.name.startswith("Big5") else ""  # a file not in UTF-8 says how it was read
+        # a file not in UTF-8 says how it was read
+        read_as = {"Big5": " (read as Big5)", "UTF-16": " (read as UTF-16 (Excel Unicode text))"}.get(
+            case.name.split(" ")[0], "")
         assert f"{path}: {case.loads} clusters{read_as}, OK" in out
         return
     assert code == 2, out + err
