@@ -6,6 +6,8 @@ names it and the bound; nothing is cut silently.
 
 from __future__ import annotations
 
+#: Bytes of one CSV text table (a registry of a million enterprises is a few hundred MB).
+MAX_TABLE_BYTES = 2 << 30
 #: Columns in the header of any table read (a registry has a few dozen; a sheet could claim 16,384).
 MAX_COLUMNS = 512
 #: Cells in one sheet of a workbook (a million rows of 45 columns).
@@ -27,3 +29,9 @@ MAX_TABLES = 2_000
 MIN_SLOT_MINUTES, MAX_SLOT_MINUTES = 5, 480
 #: Years an event may be held in.
 MIN_YEAR, MAX_YEAR = 2000, 2100
+#: Bytes of a settings JSON file: weights or a learned model (a model is a few KB).
+MAX_SETTINGS_JSON_BYTES = 16 << 20
+#: Bytes of a data JSON file: a store backup or a JSON table (a backup of a big store is a few hundred MB).
+MAX_DATA_JSON_BYTES = 1 << 30
+#: Characters of a free-text note kept with an outcome (a paragraph or two).
+MAX_NOTE_CHARS = 2_000

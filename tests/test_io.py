@@ -235,3 +235,34 @@ def test_validate_names_the_encoding_it_read(tmp_path, capsys):
         path.write_bytes(text.encode(encoding))
         assert main(["validate", str(path)]) == 0
         assert f"1 clusters (read as {named}), OK" in capsys.readouterr().out
+
+
+def test_a_table_past_the_size_bound_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from matcher import limits
+
+    path = write(tmp_path, "big.csv", (HEADER + ROWS * 50).encode())
+    monkeypatch.setattr(limits, "MAX_TABLE_BYTES", 1000)
+    with pytest.raises(ValidationError, match="larger than"):
+        read_table(path)
+
+
+def test_ids_that_only_look_alike_are_refused_by_the_importer(tmp_path):
+    """``Ｃ001`` (full-width) would be a second entity a planner reads as ``C001``."""
+    from matcher.ingest.validate import check_table
+
+    text = "id,name_zh,province,stages\nC001,甲,浙江,weaving\n\uff23001,乙,浙江,weaving\n"
+    path = write(tmp_path, "clusters.csv", text.encode())
+    _, problems = check_table(read_table(path), "clusters", path)
+    assert list(problems["row"]) == [3] and list(problems["column"]) == ["id"]
+    assert "looks like 'C001' (row 2)" in problems["reason"].iloc[0]
+
+
+def test_a_huge_unknown_header_is_shown_cut(tmp_path):
+    from matcher.ingest.validate import MAX_SHOWN_CHARS, check_table
+
+    name = "x" * 100_000
+    path = write(tmp_path, "clusters.csv", f"id,name_zh,province,stages,{name}\nC001,甲,浙江,weaving,1\n".encode())
+    _, problems = check_table(read_table(path), "clusters", path)
+    [row] = problems.to_dict("records")
+    assert "unknown column" in row["reason"] and "100,000 characters" in row["reason"]
+    assert max(len(str(v)) for v in row.values()) < MAX_SHOWN_CHARS + 2_000  # the valid columns are listed

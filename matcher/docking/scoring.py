@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -27,25 +26,18 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from matcher import limits
 from matcher.exceptions import MatcherError
+from matcher.jsonfile import read_json_file
 
 if TYPE_CHECKING:
     from matcher.docking.kinds import DockingKind
 
 
 def read_json(path: str | Path, what: str) -> object:
-    """A JSON file's content; a missing or malformed file is a planner-readable error naming it."""
-    path = Path(path)
-    if path.is_dir():
-        raise MatcherError(f"{path}: is a folder, not a {what} file")
-    try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise MatcherError(f"{path}: {what} file not found") from None
-    except UnicodeDecodeError:
-        raise MatcherError(f"{path}: not a UTF-8 text file (binary, or UTF-16?); save the {what} as UTF-8 JSON") from None
-    except json.JSONDecodeError as err:
-        raise MatcherError(f"{path}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}") from None
+    """A settings JSON file's content (weights, a model), at most ``limits.MAX_SETTINGS_JSON_BYTES``; a
+    missing, oversized or malformed file is a planner-readable error naming it."""
+    return read_json_file(path, what, max_bytes=limits.MAX_SETTINGS_JSON_BYTES)
 
 
 def read_weights(path: str | Path, kind: str | DockingKind) -> dict[str, float]:

@@ -11,8 +11,8 @@ chosen sheet), JSON records (``.json``) and Parquet (``.parquet``). Chinese CSV 
 UTF-8, UTF-8 with a BOM, GBK or GB18030, or as Excel's "Unicode text" (UTF-16 with a byte-order mark,
 tab-separated). We try strict decodes in the order ``utf-8-sig`` then ``gb18030`` (GBK is a subset of
 GB18030) then ``big5``. Files that cannot be read (missing, empty, binary, UTF-16 without its byte-order
-mark, NUL bytes, an unterminated quote,
-duplicate headers, a text file named ``.xlsx``, broken JSON or Parquet) raise
+mark, NUL bytes, an unterminated quote, duplicate headers, a text file named ``.xlsx``, broken JSON or
+Parquet, a JSON file over ``limits.MAX_DATA_JSON_BYTES``) raise
 :class:`~matcher.exceptions.ValidationError` naming the file, with a one-row problems table so
 that callers can collect the problems of several files before reporting.
 """
@@ -20,7 +20,6 @@ that callers can collect the problems of several files before reporting.
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -33,8 +32,7 @@ from matcher.exceptions import ValidationError
 from matcher.ingest.fast import arrow_cells, csv_source, separator
 from matcher.ingest.package import check_xlsx_package
 from matcher.ingest.problems import PROBLEM_COLUMNS, file_error, problems_frame  # noqa: F401 - the readers' API
-
-#: Problems tables always have these columns (see ``ValidationError``).
+from matcher.jsonfile import JsonFileError, read_json_file
 
 #: Header aliases: a name found in files -> the canonical column name of ``matcher.columns``.
 #: Keys are compared after stripping and lower-casing. Only obvious synonyms belong here.
@@ -126,12 +124,8 @@ def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
         # A few NULs in a text table: say where the first one is, so it can be found and deleted.
         row, column = _nul_cell(data)
         where = f"row {row}, column {column}" if column else f"row {row}"
-        raise file_error(
-            file,
-            f"the file contains NUL bytes (first in {where}; it looks binary); save it as a UTF-8 or GBK CSV",
-            row=row,
-            column=column,
-        )
+        raise file_error(file, f"the file contains NUL bytes (first in {where}; it looks binary); save it as a "
+                         "UTF-8 or GBK CSV", row=row, column=column)
     text = encoding = None
     for candidate in ("utf-8-sig", "gb18030", "big5"):
         try:
@@ -155,14 +149,12 @@ def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
 
 
 def _decode_utf16(data: bytes, file: str | Path) -> tuple[str, str]:
-    """UTF-16 with its byte-order mark (Excel's "Unicode text", tab-separated): the mark says which
-    byte order, so nothing is guessed. Without the mark UTF-16 is refused (every other byte NUL)."""
+    """UTF-16 with its byte-order mark (Excel's "Unicode text"): the mark says the byte order."""
     try:
         text = data.decode("utf-16")
     except UnicodeDecodeError as err:
         row = data[: err.start].decode("utf-16", errors="replace").count("\n") + 1
-        raise file_error(file, f"the file starts as UTF-16 but row {row} cannot be read as UTF-16; save it as "
-                         "UTF-8 (CSV UTF-8 in Excel)", row=row) from None
+        raise file_error(file, f"the file starts as UTF-16 but row {row} cannot be read as UTF-16", row=row) from None
     if not text.strip(" \t\r\n\ufeff"):
         raise file_error(file, "the file is empty; it needs at least a header row")
     if "\x00" in text or len(_CONTROL.findall(text[:200_000])) > _CONTROL_SHARE_BINARY * min(len(text), 200_000):
@@ -499,9 +491,9 @@ def _json_cells(path: Path) -> tuple[pd.DataFrame, list[str]]:
     """Records of a JSON file: a list of records, ``{"shortlist": [...]}`` (any key of
     :data:`JSON_RECORD_KEYS`) or a pandas ``split`` / ``columns`` layout."""
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise file_error(path, f"the file cannot be read as JSON ({err})") from None
+        data = read_json_file(path, "table", max_bytes=limits.MAX_DATA_JSON_BYTES)
+    except JsonFileError as err:
+        raise file_error(path, f"the file cannot be read as JSON: {err.reason}") from None
     split = isinstance(data, dict) and "columns" in data and "data" in data
     if isinstance(data, dict) and not split:
         for key in JSON_RECORD_KEYS:
@@ -514,7 +506,7 @@ def _json_cells(path: Path) -> tuple[pd.DataFrame, list[str]]:
             frame = pd.DataFrame(data["data"], columns=data["columns"], dtype=object)
         else:  # records, or the {"col": {"0": v}} layout
             frame = pd.DataFrame(data, dtype=object)
-    except (ValueError, TypeError, KeyError) as err:
+    except (ValueError, TypeError, KeyError, RecursionError) as err:
         raise file_error(path, f"the JSON does not hold a table of records ({err})") from None
     # ids must stay text: JSON numbers become their decimal text; null stays missing.
     frame = frame.apply(lambda col: col.map(lambda v: pd.NA if v is None or v is pd.NA or v != v else str(v)))
@@ -597,6 +589,8 @@ def _read_table(
         if not header:
             raise file_error(path, "the file holds no columns")
         return _finish(cells, header, path, aliases, common_aliases, as_typed)
+    if path.stat().st_size > limits.MAX_TABLE_BYTES:
+        raise file_error(path, f"the file is larger than {limits.MAX_TABLE_BYTES >> 20:,} MB; split it")
     data = path.read_bytes()
     if data[:4] == b"PK\x03\x04":
         raise file_error(path, "the file is an Excel workbook or zip archive; name it .xlsx")

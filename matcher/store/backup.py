@@ -11,7 +11,9 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc, func, insert, select, text
 
+from matcher import limits
 from matcher.exceptions import MatcherError, StoreUnavailableError, ValidationError
+from matcher.jsonfile import JsonFileError, read_json_file
 from matcher.outputs.atomic import replacing
 from matcher.store import models as m
 from matcher.store.connection import ENV_DB_URL, ENV_WORKSPACE, head_revision, known_revisions
@@ -84,11 +86,11 @@ class Backups(StoreCore):
         holds accounts (set up before its data came back), ``by`` must name an admin."""
         source = Path(path)
         try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise MatcherError(f"The backup file {source} does not exist.") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValidationError(f"The backup file {source} cannot be read as JSON ({err}).") from None
+            data = read_json_file(source, "backup", max_bytes=limits.MAX_DATA_JSON_BYTES)
+        except JsonFileError as err:
+            if err.missing:
+                raise MatcherError(f"The backup file {source} does not exist.") from None
+            raise ValidationError(f"The backup file {source} cannot be read as JSON: {err.reason}.") from None
         return self.import_data(data, source=str(source), by=by)
 
     def import_data(self, data: Mapping[str, Any], *, source: str = "the backup", by: str | None = None

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from matcher import limits
 from matcher.docking.kinds import KINDS
 from matcher.exceptions import ValidationError
 from matcher.store import models as m
@@ -64,6 +65,9 @@ class OutcomesAndHistory(StoreCore):
             raise ValidationError(f"{key['left_id']} cannot dock with itself: give two different ids.")
         if "\x00" in (note or ""):
             raise ValidationError("The note holds a NUL character, which the store cannot keep.")
+        if len(note or "") > limits.MAX_NOTE_CHARS:
+            raise ValidationError(f"The note is {len(note):,} characters long, more than the {limits.MAX_NOTE_CHARS:,} "
+                                  "a note may have; shorten it (keep long reports in a file and name it).")
         values = {"value": value, "rating": rating, "note": note or "", "recorded_at": self._now()}
         with self._write(f"record the {stage} outcome of {_pair(key)}") as conn:
             # a pair is the same pair either way round: an outcome recorded as (B, A) is updated

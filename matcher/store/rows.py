@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import math
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -33,9 +34,13 @@ def _pair(row: Mapping[str, Any]) -> str:
 
 
 def _show(value: Any) -> str:
+    """A value as a message quotes it: ``repr``, cut to ``MAX_SHOWN_CHARS`` (a pasted megabyte must
+    not flood a terminal)."""
     if value is None:
         return "(empty)"
-    return repr(value)
+    from matcher.ingest.validate import clip  # only when a message is made: it loads the validators
+
+    return str(clip(repr(value)))
 
 
 def _conflict_message(
@@ -87,7 +92,7 @@ def _planner(planner: Any) -> str:
 
 def _choice(value: Any, allowed: Mapping[str, Any], what: str) -> str:
     if value not in allowed:
-        raise ValidationError(f"{what} {value!r} is not known; use one of: {', '.join(allowed)}.")
+        raise ValidationError(f"{what} {_show(value)} is not known; use one of: {', '.join(allowed)}.")
     return str(value)
 
 
@@ -102,7 +107,7 @@ def _float_or_none(value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"Score {value!r} is not a number.") from None
+        raise ValidationError(f"Score {_show(value)} is not a number.") from None
     return None if math.isnan(number) else number
 
 
@@ -147,6 +152,10 @@ _VOCABULARY: dict[str, dict[str, Mapping[str, Any]]] = {
 }
 
 
+#: The largest finite float: a whole number past it (JSON allows 10**400) cannot be stored as one.
+_LARGEST_FLOAT = sys.float_info.max
+
+
 def value_problem(table: Table, column: str, value: Any) -> str | None:
     """Why ``value`` cannot be stored in ``table.column`` (None when it can)."""
     col = table.c[column]
@@ -154,15 +163,20 @@ def value_problem(table: Table, column: str, value: Any) -> str | None:
         return None if col.nullable or col.primary_key or col.server_default is not None else "is empty"
     kind = col.type
     if isinstance(kind, Boolean):
-        return None if isinstance(value, bool) else f"{value!r} is not true or false"
+        return None if isinstance(value, bool) else f"{_show(value)} is not true or false"
     if isinstance(kind, Integer):
-        return None if isinstance(value, int) and not isinstance(value, bool) else f"{value!r} is not a whole number"
+        if not isinstance(value, int) or isinstance(value, bool):
+            return f"{_show(value)} is not a whole number"
+        # PostgreSQL's INTEGER (SQLite's holds more): a backup that restores into one restores into the other
+        low, high = -(2**31), 2**31 - 1
+        if not low <= value <= high:
+            return f"{_show(value)} is outside the whole numbers it holds ({low:,} to {high:,})"
     if isinstance(kind, Float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-        return None if ok else f"{value!r} is not a number"
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= _LARGEST_FLOAT
+        return None if ok else f"{_show(value)} is not a number"
     if isinstance(kind, (String, Text)):
         if not isinstance(value, str):
-            return f"{value!r} is not text"
+            return f"{_show(value)} is not text"
         if "\x00" in value:
             return "holds a NUL character"
         if isinstance(kind, String) and not isinstance(kind, Text) and kind.length and len(value) > kind.length:
@@ -173,7 +187,7 @@ def value_problem(table: Table, column: str, value: Any) -> str | None:
             try:
                 dt.datetime.fromisoformat(value)
             except ValueError:
-                return f"{value!r} is not a date and time"
+                return f"{_show(value)} is not a date and time"
     return None
 
 
@@ -183,15 +197,15 @@ def row_problems(table: Table, row: Mapping[str, Any]) -> list[str]:
     for column, vocabulary in _VOCABULARY.get(table.name, {}).items():
         value = row.get(column)
         if isinstance(value, str) and value not in vocabulary:
-            out.append(f"{column}: {value!r} is not one of {', '.join(vocabulary)}")
+            out.append(f"{column}: {_show(value)} is not one of {', '.join(vocabulary)}")
     if table.name == "outcomes" and row.get("stage") in m.OUTCOMES and row.get("value") not in m.OUTCOMES[row["stage"]]:
-        out.append(f"value: {row.get('value')!r} is not an outcome of stage {row['stage']}")
+        out.append(f"value: {_show(row.get('value'))} is not an outcome of stage {row['stage']}")
     if table.name == "outcomes" and row.get("rating") is not None:
         low, high = m.RATING_RANGE
         if not (isinstance(row["rating"], int) and low <= row["rating"] <= high):
-            out.append(f"rating: {row['rating']!r} is not from {low} to {high}")
+            out.append(f"rating: {_show(row['rating'])} is not from {low} to {high}")
     if table.name == "decisions" and row.get("reason") is not None and row["reason"] not in m.REJECT_REASONS:
-        out.append(f"reason: {row['reason']!r} is not one of {', '.join(m.REJECT_REASONS)}")
+        out.append(f"reason: {_show(row['reason'])} is not one of {', '.join(m.REJECT_REASONS)}")
     if "left_id" in table.c and row.get("left_id") is not None and row.get("left_id") == row.get("right_id") \
             and table.name != "audit_log":
         out.append(f"right_id: the pair is {row['left_id']} with itself")
