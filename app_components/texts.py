@@ -245,6 +245,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "keep_booked": ("已预订的会谈保持原位", "Keep booked meetings where they are"),
     "run_scheduler": ("生成排期", "Run the scheduler"),
     "scheduling": ("正在排期…", "Scheduling…"),
+    "schedule_failed": ("无法排期：原因见下", "Could not schedule: see why below"),
     "scheduled_summary": ("已安排 {n} 场会谈，用 {slots} 个时段（下限 {bound}），空档 {idle} 个。",
                           "{n} meeting(s) in {slots} slot(s) (lower bound {bound}), {idle} idle slot(s)."),
     "unscheduled_title": ("未能安排的会谈", "Meetings that do not fit"),

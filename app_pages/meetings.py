@@ -51,7 +51,12 @@ if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
         with st.status(t("scheduling"), expanded=False) as progress:
             # booked meetings stay put; without "keep booked", only locked pairs keep their booking
             booked = meeting_plan.booked_locks(store.meetings(), wanted if keep_booked else wanted[wanted["item_locked"]])
-            plan = schedule(wanted, int(n_slots), int(n_tables), locks=booked)
+            try:
+                plan = schedule(wanted, int(n_slots), int(n_tables), locks=booked)
+            except MatcherError as err:  # e.g. ids that only look alike: said, and the last plan kept
+                progress.update(label=t("schedule_failed"), state="error", expanded=False)
+                st.error(shown(err))
+                st.stop()
             clock = SlotClock(day, start, int(minutes))
             meta = meeting_plan.metadata(data, store.runs(), sorted(wanted["kind"].unique()), planner,
                                          int(n_slots), int(n_tables))

@@ -108,7 +108,9 @@ def read_participants(data_dir: str | Path) -> pd.DataFrame:
 def read_run_sheet(path: str | Path) -> dict[str, Any]:
     """The ``run`` metadata of a shortlist written by ``shortlist`` (XLSX sheet or JSON key); a
     workbook written for people in Chinese or English reads the same (``words.run_keys``)."""
+    from matcher import limits
     from matcher.ingest.read import check_xlsx_package
+    from matcher.jsonfile import JsonFileError, read_json_file
     from matcher.outputs.words import run_keys, sheet_names
 
     path = Path(path)
@@ -122,13 +124,11 @@ def read_run_sheet(path: str | Path) -> dict[str, Any]:
                 frame = run_keys(pd.read_excel(book, sheet_name=sheet, dtype=str))
             pairs = dict(zip(frame.get("key", []), frame.get("value", []), strict=False))
         elif path.suffix.lower() == ".json":
-            import json
-
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            data = read_json_file(path, "shortlist", max_bytes=limits.MAX_DATA_JSON_BYTES)
             pairs = data.get("run", {}) if isinstance(data, dict) else {}
         else:
             return {}
-    except (ValueError, OSError):
+    except (ValueError, OSError, JsonFileError):  # the shortlist's own reader has said what is wrong
         return {}
     meta: dict[str, Any] = {}
     weights = {}
@@ -166,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
         time_zone(args.timezone)  # an unknown zone is said before any work is done
     if clock is None and (out.suffix.lower() == ".ics" or args.ics_dir):
         raise MatcherError("calendar entries need the meeting date: add --date YYYY-MM-DD")
+    check_output_locations(out, args.ics_dir)
     print(f"reading {args.shortlist} …", file=sys.stderr)
     shortlist = read_shortlist(args.shortlist)
     participants = read_participants(args.data) if args.data else None
@@ -173,6 +174,10 @@ def run(args: argparse.Namespace) -> int:
         f"scheduling {len(shortlist)} meeting(s) into {args.slots} slots x {args.tables} tables …",
         file=sys.stderr,
     )
+    places = args.slots * args.tables
+    if len(shortlist) > places:
+        print(f"warning: {len(shortlist):,} meetings cannot all fit: {args.slots} slots x {args.tables} tables "
+              f"hold at most {places:,}", file=sys.stderr)
     plan = schedule(
         shortlist,
         args.slots,
@@ -180,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
         availability=args.availability,
         locks=args.locks,
         participants=participants,
+        source=Path(args.shortlist).name,
     )
     plan.check_validity()
     if args.strict:
@@ -227,8 +233,53 @@ def run(args: argparse.Namespace) -> int:
     for line in plan.explanation:
         print(line, file=sys.stderr)
     if len(plan.unscheduled):
-        print("not scheduled:", file=sys.stderr)
-        print(plan.unscheduled[["left_id", "right_id", "reason"]].to_string(index=False), file=sys.stderr)
+        print(unscheduled_summary(plan.unscheduled, out), file=sys.stderr)
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+#: Most unscheduled meetings listed on the terminal; the rest are counted (and in an .xlsx output).
+SHOWN_UNSCHEDULED = 20
+
+
+def unscheduled_summary(unscheduled: pd.DataFrame, out: Path, shown: int = SHOWN_UNSCHEDULED) -> str:
+    """The meetings that could not be scheduled, for the terminal: how many, the first ``shown``
+    with their reasons, and where the whole list is (the ``unscheduled`` sheet of an .xlsx output)."""
+    n = len(unscheduled)
+    head = f"not scheduled: {n:,} meeting(s)" + (f"; the first {shown}:" if n > shown else ":")
+    lines = [head, unscheduled.head(shown)[["left_id", "right_id", "reason"]].to_string(index=False)]
+    if out.suffix.lower() == ".xlsx":
+        lines.append(f"the full list is in the 'unscheduled' sheet of {out}")
+    elif n > shown:
+        lines.append("for the full list write the schedule as .xlsx (its 'unscheduled' sheet)")
+    return "\n".join(lines)
+
+
+def check_output_locations(out: Path, ics_dir: str | Path | None) -> None:
+    """Refuse, before anything is read or written, an output that cannot be written: ``out`` in a
+    missing folder or naming a folder, ``ics_dir`` naming a file or inside one, either not writable.
+
+    Raises
+    ------
+    MatcherError
+        Naming the option, the path and what is wrong; nothing has been written.
+    """
+    import os
+
+    if out.is_dir():
+        raise MatcherError(f"--out {out} is a folder; give a file name. Nothing was written")
+    if not out.parent.is_dir():
+        raise MatcherError(f"--out {out}: the folder {out.parent} does not exist; create it first. "
+                           "Nothing was written")
+    if not os.access(out.parent, os.W_OK):
+        raise MatcherError(f"--out {out}: the folder {out.parent} is not writable. Nothing was written")
+    if not ics_dir:
+        return
+    folder = Path(ics_dir)
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path.cwd())
+    if not existing.is_dir():
+        what = "is a file" if existing == folder else f"is inside {existing}, which is a file"
+        raise MatcherError(f"--ics-dir {folder} {what}; give a folder. Nothing was written")
+    if not os.access(existing, os.W_OK):
+        raise MatcherError(f"--ics-dir {folder}: {existing} is not writable. Nothing was written")
 

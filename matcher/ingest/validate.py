@@ -28,6 +28,7 @@ import pandera.pandas as pa
 from matcher.columns import SPECS, Column, TableSpec
 from matcher.exceptions import ValidationError
 from matcher.ingest.fast import contains, to_float
+from matcher.ingest.ids import duplicate_id_reasons
 from matcher.ingest.read import PROBLEM_COLUMNS, problems_frame, read_table
 from matcher.vocab import (
     LIST_SEPARATOR,
@@ -368,28 +369,17 @@ def _header_problems(file: str, spec: TableSpec, present: list[str]) -> list[dic
                     {
                         "file": file,
                         "row": 1,
-                        "column": name,
-                        "value": name,
-                        "reason": f"unknown column '{name}'; valid columns: {valid}",
+                        "column": clip(name),
+                        "value": clip(name),
+                        "reason": f"unknown column '{clip(name)}'; valid columns: {valid}",
                     }
                 )
     return out
 
 
 def _duplicate_ids(file: str, key: str, ids: pd.Series) -> pd.DataFrame:
-    dup = ids.notna() & ids.duplicated(keep=False)
-    if not dup.any():
-        return problems_frame()
-    dups = ids[dup]
-    rows_of = (
-        pd.Series(dups.index, index=dups.to_numpy())
-        .groupby(level=0)
-        .agg(lambda rows: ", ".join(str(r) for r in list(rows)[:6]) + (", ..." if len(rows) > 6 else ""))
-    )
-    reasons = dups.map(
-        lambda v: f"{key} '{v}' is used more than once (rows {rows_of[v]}); ids must be unique"
-    )
-    return _cell_problems(file, key, dup, ids, reasons)
+    reasons = duplicate_id_reasons(key, ids)
+    return _cell_problems(file, key, ids.index.to_series().isin(reasons.index), ids, reasons)
 
 
 def _schema_problems(file: str, spec: TableSpec, typed: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:

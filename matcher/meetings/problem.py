@@ -19,6 +19,7 @@ import pandas as pd
 
 from matcher.docking.ranking import ranks_in_lists
 from matcher.exceptions import MatcherError
+from matcher.meetings.ids import KnownIds
 from matcher.meetings.tables import PAIR, prepare_suggestions, read_capacities, read_forbidden
 
 METHODS: tuple[str, ...] = ("top_k", "hungarian", "stable", "capacity")
@@ -193,15 +194,17 @@ def build_problem(
         raise MatcherError(f"cap must be a whole number of at least 0, not {cap!r}")
     if min_score is not None and (not isinstance(min_score, (int, float)) or math.isnan(min_score)):
         raise MatcherError(f"min_score must be a number, not {min_score!r}")
-    caps = read_capacities(capacities)
+    frame = prepare_suggestions(suggestions).reset_index(drop=True)
+    # an id of the side tables that only looks like a suggested one would silently not apply
+    known = KnownIds.of({*frame["left_id"], *frame["right_id"]}, "the suggestions")
+    caps = read_capacities(capacities, known=known)
     if method in ("hungarian", "stable"):
         if cap is not None and cap > 1 or any(v > 1 for v in caps.values()):
             raise MatcherError(
                 f"method {method!r} gives each entity at most one meeting; for more meetings per "
                 "entity use method 'capacity' (or 'top_k' with a cap)"
             )
-    frame = prepare_suggestions(suggestions)
-    forbidden_frame = read_forbidden(forbidden)
+    forbidden_frame = read_forbidden(forbidden, known=known)
 
     # `suggest` lists partners for both sides, so a pair may come as C–M and as M–C: put every
     # pair the same way round (clusters left, markets right) and keep its best-scoring row once.

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from matcher import limits
-from matcher.exceptions import MatcherError
+from matcher.exceptions import MatcherError, ValidationError
 from matcher.meetings.colouring import (
     SlotColouring,
     assign_tables,
@@ -66,8 +66,9 @@ from matcher.meetings.colouring import (
     place_kempe,
     reduce_gaps,
 )
+from matcher.meetings.ids import KnownIds
 from matcher.meetings.selection import Selection
-from matcher.meetings.slots import read_availability, read_locks, slots_text
+from matcher.meetings.slots import lock_outside, read_availability, read_locks, slots_text
 from matcher.meetings.tables import prepare_suggestions
 from matcher.meetings.timetable import Schedule
 
@@ -76,9 +77,48 @@ MEETING_COLUMNS: list[str] = ["slot", "table", "left_id", "right_id", *NAME_COLU
 UNSCHEDULED_COLUMNS: list[str] = ["left_id", "right_id", *NAME_COLUMNS, "score", "reason"]
 
 
-def _requests(shortlist: pd.DataFrame | Selection) -> pd.DataFrame:
+def _requests(shortlist: pd.DataFrame | Selection, source: str, known: KnownIds | None) -> pd.DataFrame:
     frame = shortlist.pairs if isinstance(shortlist, Selection) else shortlist
-    return prepare_suggestions(frame, source="shortlist", require_score=False)
+    return prepare_suggestions(frame, source=source, require_score=False, known=known).reset_index(drop=True)
+
+
+def _read_inputs(
+    shortlist: pd.DataFrame | Selection, source: str, n_slots: int, n_tables: int, availability: Any, locks: Any,
+    participants: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, dict[str, frozenset[int]], dict[tuple[str, str], tuple[int, int | None]]]:
+    """The requests, windows and locks, every problem of the three collected into one error.
+
+    With ``participants`` every id must be one of theirs; without, an id of the windows or locks
+    must not merely look like one of the shortlist's (:class:`~matcher.meetings.ids.KnownIds`).
+    """
+    known = None
+    if participants is not None:
+        id_col = "id" if "id" in participants.columns else "participant_id"
+        known = KnownIds.of(participants[id_col], "the data set (--data)", complete=True)
+    errors: list[ValidationError] = []
+    requests = pd.DataFrame()
+    try:
+        requests = _requests(shortlist, source, known)
+    except ValidationError as err:
+        errors.append(err)
+    if known is None and not errors:
+        known = KnownIds.of({*requests["left_id"], *requests["right_id"]}, f"the shortlist {source}")
+    avail, lock_map = {}, {}
+    try:
+        avail = read_availability(availability, n_slots=n_slots, known=known)
+    except ValidationError as err:
+        errors.append(err)
+    try:
+        lock_map = read_locks(locks, n_slots=n_slots, n_tables=n_tables, known=known)
+    except ValidationError as err:
+        errors.append(err)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        tables = [e.problems for e in errors if e.problems is not None and len(e.problems)]
+        raise ValidationError("; ".join(str(e) for e in errors) + "; nothing was scheduled",
+                              pd.concat(tables, ignore_index=True) if tables else None)
+    return requests, avail, lock_map
 
 
 def _name_table(requests: pd.DataFrame, participants: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
@@ -107,6 +147,7 @@ def schedule(
     availability: Mapping[str, Iterable[int]] | pd.DataFrame | str | Path | None = None,
     locks: Mapping[tuple[str, str], Any] | pd.DataFrame | str | Path | None = None,
     participants: pd.DataFrame | None = None,
+    source: str = "shortlist",
 ) -> Schedule:
     """Give every shortlisted pair a slot and a table.
 
@@ -124,7 +165,11 @@ def schedule(
         ``(left_id, right_id) -> slot`` or ``(slot, table)``; a locked pair missing from the
         shortlist is added.
     participants : pandas.DataFrame, optional
-        ``id, name_zh, name_en`` to fill names the shortlist lacks.
+        ``id, name_zh, name_en`` of every participant of the data set: names the shortlist
+        lacks are filled from it, and an id of the shortlist, windows or locks that is not
+        among them is refused.
+    source : str
+        The shortlist's file name, for messages.
 
     Returns
     -------
@@ -132,15 +177,20 @@ def schedule(
         Never raises for an over-full or contradictory request: what does not fit is listed in
         ``Schedule.unscheduled`` with the reason, and ``raise_if_incomplete()`` turns that into
         an :class:`~matcher.exceptions.InfeasibleError` when wanted.
+
+    Raises
+    ------
+    ValidationError
+        Bad rows of the shortlist, windows or locks, all of them at once (file, row, column):
+        an empty or unusable id (see :mod:`matcher.meetings.ids`), an id not in ``participants``
+        or only looking like a shortlisted one, a window or lock outside the slots and tables.
     """
     for name, value in (("slots", n_slots), ("tables", n_tables)):
         most = limits.MAX_SLOTS if name == "slots" else limits.MAX_TABLES
         if not isinstance(value, (int, np.integer)) or not 1 <= value <= most:
             raise MatcherError(f"number of {name} must be a whole number from 1 to {most}, not {value!r}")
     n_slots, n_tables = int(n_slots), int(n_tables)
-    avail = read_availability(availability)
-    lock_map = read_locks(locks)
-    requests = _requests(shortlist)
+    requests, avail, lock_map = _read_inputs(shortlist, source, n_slots, n_tables, availability, locks, participants)
     explanation: list[str] = []
 
     # Locked pairs missing from the shortlist are meetings the planner wants: add them.
@@ -211,23 +261,21 @@ def schedule(
             continue
         slot, table = lock_of[frozenset((a, b))]
         s = slot - 1
-        reason = None
-        if not 1 <= slot <= n_slots:
-            reason = f"locked to slot {slot}, but the meeting has slots 1–{n_slots}"
-        elif table is not None and not 1 <= table <= n_tables:
-            reason = f"locked to table {table}, but there are tables 1–{n_tables}"
-        else:
-            for pid in (a, b):
-                if pid in avail and slot not in avail[pid]:
-                    reason = (
-                        f"locked to slot {slot}, but {pid} is available only in slots "
-                        f"{slots_text(avail[pid])}"
-                    )
-                    break
-                if s in t.at[pid]:
-                    x, y = t.ends[t.at[pid][s]]
-                    reason = f"locked to slot {slot}, where {pid} already has locked meeting {x}–{y}"
-                    break
+        reason = lock_outside(slot, table, n_slots, n_tables)  # a held booking; a file's row was refused
+        if reason is not None:
+            unscheduled[i] = f"locked, but {reason}"
+            continue
+        for pid in (a, b):
+            if pid in avail and slot not in avail[pid]:
+                reason = (
+                    f"locked to slot {slot}, but {pid} is available only in slots "
+                    f"{slots_text(avail[pid])}"
+                )
+                break
+            if s in t.at[pid]:
+                x, y = t.ends[t.at[pid][s]]
+                reason = f"locked to slot {slot}, where {pid} already has locked meeting {x}–{y}"
+                break
         if reason is None and t.count[s] >= n_tables:
             reason = f"locked to slot {slot}, but all {n_tables} tables are taken by locked meetings"
         if reason is None and table is not None:

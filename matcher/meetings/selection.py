@@ -167,6 +167,10 @@ def build_selection(
     keys = list(zip(frame["left_id"], frame["right_id"], strict=False))
     is_chosen = np.array([key in chosen_set for key in keys], dtype=bool)
     pairs = sort_pairs(frame[is_chosen])
+    if "selection_rank" in pairs.columns:  # a shortlist shortlisted again: its ranks are this selection's
+        pairs = pairs.drop(columns="selection_rank")
+        explanation.append("the input is a shortlist: its selection_rank column was replaced by this "
+                           "selection's ranks")
     pairs.insert(0, "selection_rank", np.arange(1, len(pairs) + 1))
 
     partner: dict[str, list[str]] = defaultdict(list)

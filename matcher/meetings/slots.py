@@ -2,7 +2,9 @@
 
 :class:`SlotClock` turns 1-based slot numbers into times; :func:`read_availability` and
 :func:`read_locks` read the planners' windows and locks from a mapping, a frame or a file (any
-table :func:`matcher.meetings.tables.read_pairs_table` reads), collecting every bad row.
+table :func:`matcher.meetings.tables.read_pairs_table` reads), collecting every bad row: a window
+or lock outside the meeting's slots and tables is refused with its row, never turned into a
+meeting that is silently dropped.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import pandas as pd
 
 from matcher import limits
 from matcher.exceptions import MatcherError, ValidationError
-from matcher.meetings.tables import problem_row, table_source
+from matcher.meetings.ids import KnownIds
+from matcher.meetings.tables import PAIR, excel_rows, id_problems, problem_row, table_source
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,12 @@ def parse_slots(text: Any) -> list[int]:
 
     >>> parse_slots("1-3; 7")
     [1, 2, 3, 7]
+    >>> parse_slots("0-2")
+    Traceback (most recent call last):
+    ValueError: slots are numbered from 1; '0-2' starts at 0
     """
     if isinstance(text, (int, np.integer)):
-        return [int(text)]
+        text = str(text)
     out: list[int] = []
     for part in re.split(r"[;,\s]+", str(text).strip()):
         if not part:
@@ -90,48 +96,107 @@ def parse_slots(text: Any) -> list[int]:
         lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
         if hi < lo:
             raise ValueError(f"range {part!r} runs backwards")
+        if lo < 1:
+            raise ValueError(f"slots are numbered from 1; {part!r} starts at {lo}")
         if hi > limits.MAX_SLOTS:
             raise ValueError(f"slot {hi} is past the last slot an event can have ({limits.MAX_SLOTS})")
         out.extend(range(lo, hi + 1))
     return sorted(set(out))
 
 
+def _past_last(slots: Iterable[int], n_slots: int | None) -> str | None:
+    """Why ``slots`` cannot be used with ``n_slots`` slots (some lie past the last), or None."""
+    late = sorted(s for s in slots if n_slots is not None and s > n_slots)
+    if late:
+        return f"slot {slots_text(late)} is past the last slot: this meeting has slots 1–{n_slots}"
+    return None
+
+
+def lock_outside(slot: int, table: int | None, n_slots: int | None, n_tables: int | None) -> str | None:
+    """Why a lock to ``slot`` (and ``table``) lies outside the meeting's slots and tables, or None.
+
+    >>> lock_outside(13, None, 12, 20)
+    "slot 13 is outside this meeting's slots 1–12"
+    """
+    for what, value, most in (("slot", slot, n_slots), ("table", table, n_tables)):
+        if value is not None and (value < 1 or (most is not None and value > most)):
+            return f"{what} {value} is outside this meeting's {what}s " + (
+                f"1–{most}" if most is not None else "(numbered from 1)")
+    return None
+
+
+def _rows_of(source: Any, frame: pd.DataFrame) -> list[Any]:
+    """Row numbers for messages: the file's (Excel) rows, or 1, 2, ... for entries of a mapping."""
+    return list(range(1, len(frame) + 1)) if isinstance(source, Mapping) else excel_rows(frame)
+
+
 def read_availability(
     source: Mapping[str, Iterable[int]] | pd.DataFrame | str | Path | None,
+    *,
+    n_slots: int | None = None,
+    known: KnownIds | None = None,
 ) -> dict[str, frozenset[int]]:
     """Participant -> allowed 1-based slots.
 
-    Accepts a mapping, a DataFrame or a file with columns ``participant_id`` (or ``id``) and
-    ``slots`` (``"1-4;7"``; several rows per participant are joined).
+    Parameters
+    ----------
+    source : mapping, DataFrame or path, optional
+        A mapping ``id -> slots``, or a frame / file with columns ``participant_id`` (or ``id``)
+        and ``slots`` (``"1-4;7"``; several rows per participant are joined).
+    n_slots : int, optional
+        The meeting's number of slots: a slot past it is refused.
+    known : KnownIds, optional
+        Ids to check the participants against (see :func:`matcher.meetings.tables.id_problems`).
+
+    Raises
+    ------
+    ValidationError
+        Every bad row: an empty or bad id, an empty ``slots`` cell (a participant who can come at
+        any slot is left out of the file; one who cannot come at all has no meetings to
+        schedule), a slot that is not a number, 0, or past ``n_slots``.
     """
     if source is None:
         return {}
     if isinstance(source, Mapping):
-        return {
-            str(k): frozenset(
-                parse_slots(";".join(map(str, v))) if not isinstance(v, str) else parse_slots(v)
-            )
-            for k, v in source.items()
-        }
-    frame, name = table_source(source, "availability", "availability", "availability")
-    id_col = next((c for c in ("participant_id", "id", "entity_id") if c in frame.columns), None)
-    slot_col = next((c for c in ("slots", "slot", "available_slots") if c in frame.columns), None)
+        name, id_col, slot_col = "availability", "participant_id", "slots"
+        frame = pd.DataFrame({
+            id_col: [str(k) for k in source],
+            slot_col: [str(v) if isinstance(v, (str, int, np.integer)) else ";".join(map(str, v))
+                       for v in source.values()],
+        })
+    else:
+        frame, name = table_source(source, "availability", "availability", "availability")
+        id_col = next((c for c in ("participant_id", "id", "entity_id") if c in frame.columns), None)
+        slot_col = next((c for c in ("slots", "slot", "available_slots") if c in frame.columns), None)
     if id_col is None or slot_col is None:
         raise ValidationError(
             f"{name} needs columns participant_id,slots (e.g. C001,1-4;7); found: "
             f"{', '.join(map(str, frame.columns))}",
             pd.DataFrame([problem_row(name, 1, "participant_id/slots", "", "required column missing")]),
         )
+    rows = _rows_of(source, frame)
+    ids = frame[[id_col]].apply(lambda c: c.astype(str).str.strip().where(c.notna()))
     out: dict[str, set[int]] = defaultdict(set)
-    problems = []
-    for row, (pid, slots) in enumerate(zip(frame[id_col], frame[slot_col], strict=False), start=2):
-        if pd.isna(pid) or str(pid).strip() == "":
+    problems = id_problems(ids, [id_col], name, known=known, rows=rows)
+    for row, pid, slots in zip(rows, ids[id_col], frame[slot_col], strict=True):
+        if pd.isna(pid) or pid == "":
             problems.append(problem_row(name, row, id_col, "", "empty id"))
             continue
+        if pd.isna(slots) or str(slots).strip() == "":
+            problems.append(problem_row(
+                name, row, slot_col, "", f"empty: give the slots {pid} can attend (e.g. 1-4;7), or leave "
+                f"{pid} out of the file if any slot suits"))
+            continue
         try:
-            out[str(pid).strip()].update(parse_slots("" if pd.isna(slots) else slots))
+            parsed = parse_slots(slots)
         except ValueError as err:
             problems.append(problem_row(name, row, slot_col, slots, str(err)))
+            continue
+        reason = _past_last(parsed, n_slots)
+        if reason:
+            problems.append(problem_row(name, row, slot_col, slots, reason))
+            continue
+        out[pid].update(parsed)
     if problems:
         raise ValidationError(f"{name} has {len(problems)} bad row(s)", pd.DataFrame(problems))
     return {k: frozenset(v) for k, v in out.items()}
@@ -139,35 +204,58 @@ def read_availability(
 
 def read_locks(
     source: Mapping[tuple[str, str], Any] | pd.DataFrame | str | Path | None,
+    *,
+    n_slots: int | None = None,
+    n_tables: int | None = None,
+    known: KnownIds | None = None,
 ) -> dict[tuple[str, str], tuple[int, int | None]]:
     """Locked meetings: ``(left_id, right_id) -> (slot, table or None)``, 1-based.
 
-    Accepts a mapping whose values are a slot or ``(slot, table)``, or a DataFrame / file with
-    columns ``left_id, right_id, slot[, table]``.
+    Parameters
+    ----------
+    source : mapping, DataFrame or path, optional
+        A mapping whose values are a slot or ``(slot, table)``, or a frame / file with columns
+        ``left_id, right_id, slot[, table]``.
+    n_slots, n_tables : int, optional
+        The meeting's slots and tables: a row of a file or frame locking a meeting outside them
+        is refused. A mapping's locks are bookings a program holds (the app's stored bookings
+        after the planner cut the slots): :func:`matcher.meetings.schedule.schedule` reports
+        such a meeting as unscheduled, with the same reason (:func:`lock_outside`).
+    known : KnownIds, optional
+        Ids to check the locked pairs' ids against (see :func:`matcher.meetings.tables.id_problems`).
+
+    Raises
+    ------
+    ValidationError
+        Every bad row: an empty or bad id, an empty slot, a slot or table that is not a whole
+        number (from 1 to ``n_slots`` / ``n_tables`` in a file or frame).
     """
     if source is None:
         return {}
     if isinstance(source, Mapping):
-        out = {}
-        for (a, b), value in source.items():
-            slot, table = value if isinstance(value, (tuple, list)) else (value, None)
-            out[(str(a), str(b))] = (int(slot), None if table is None else int(table))
-        return out
-    frame, name = table_source(source, "locked meetings", "locks", "locks")
+        name = "locks"
+        entries = [(a, b, *(value if isinstance(value, (tuple, list)) else (value, None)))
+                   for (a, b), value in source.items()]
+        frame = pd.DataFrame(entries, columns=["left_id", "right_id", "slot", "table"], dtype=object)
+    else:
+        frame, name = table_source(source, "locked meetings", "locks", "locks")
     missing = [c for c in ("left_id", "right_id", "slot") if c not in frame.columns]
     if missing:
         raise ValidationError(
             f"{name} lacks column(s) {', '.join(missing)}; expected left_id,right_id,slot[,table]",
             pd.DataFrame([problem_row(name, 1, c, "", "required column missing") for c in missing]),
         )
-    out, problems = {}, []
+    rows = _rows_of(source, frame)
+    ids = frame[PAIR].apply(lambda c: c.astype(str).str.strip().where(c.notna()))
+    problems = id_problems(ids, PAIR, name, known=known, rows=rows)
+    out = {}
     tables = frame["table"] if "table" in frame.columns else pd.Series(pd.NA, index=frame.index)
-    for row, (a, b, slot, table) in enumerate(
-        zip(frame["left_id"], frame["right_id"], frame["slot"], tables, strict=False), start=2
-    ):
+    if isinstance(source, Mapping):
+        n_slots = n_tables = None  # see n_slots above
+    for row, a, b, slot, table in zip(rows, ids["left_id"], ids["right_id"], frame["slot"], tables, strict=True):
         parsed = []
         for col, value, required in (("slot", slot, True), ("table", table, False)):
-            if pd.isna(value) or str(value).strip() == "":
+            if value is None or pd.isna(value) or str(value).strip() == "":
                 if required:
                     problems.append(problem_row(name, row, col, "", "empty"))
                 parsed.append(None)
@@ -176,15 +264,22 @@ def read_locks(
                 number = float(value)
                 if number != int(number):
                     raise ValueError
-                parsed.append(int(number))
-            except ValueError:
+            except (TypeError, ValueError, OverflowError):
                 problems.append(problem_row(name, row, col, value, "not a whole number"))
                 parsed.append(None)
-        if pd.isna(a) or pd.isna(b):
-            problems.append(problem_row(name, row, "left_id/right_id", "", "empty id"))
-            continue
-        if parsed[0] is not None:
-            out[(str(a).strip(), str(b).strip())] = (parsed[0], parsed[1])
+                continue
+            reason = lock_outside(int(number), None, n_slots, None) if col == "slot" else \
+                lock_outside(1, int(number), None, n_tables)
+            if reason:
+                problems.append(problem_row(name, row, col, value, reason))
+                parsed.append(None)
+                continue
+            parsed.append(int(number))
+        for col, pid in (("left_id", a), ("right_id", b)):
+            if pd.isna(pid) or pid == "":
+                problems.append(problem_row(name, row, col, "", "empty id"))
+        if not problems:
+            out[(a, b)] = (parsed[0], parsed[1])
     if problems:
         raise ValidationError(f"{name} has {len(problems)} bad row(s)", pd.DataFrame(problems))
     return out

@@ -5,6 +5,8 @@ their cells as typed (empty cells missing); here the quote our exports put befor
 text comes off again (:func:`matcher.outputs.cells.restore_cell`), so a shortlist
 written by ``shortlist`` and read by ``schedule`` keeps its names exactly. Every bad cell is
 collected into one :class:`~matcher.exceptions.ValidationError` with rows numbered as in Excel.
+The importer's limits hold here too: no cell longer than a spreadsheet cell, no id with an
+invisible character, and no two ids that differ only in full-width forms (:mod:`matcher.meetings.ids`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import pandas as pd
 
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.read import read_table
+from matcher.ingest.validate import MAX_CELL_CHARS, clip
+from matcher.meetings.ids import TOO_LONG_REASON, KnownIds, id_reasons, lookalikes
 from matcher.outputs.cells import restore_cell
 from matcher.outputs.words import machine_names, sheet_names
 
@@ -44,24 +48,75 @@ def read_pairs_table(path: str | Path, *, what: str = "table", sheets: Iterable[
     -------
     pandas.DataFrame
         Text columns with the cells as typed (our exports' neutralising quote undone); empty
-        cells are missing values; rows numbered from 0. A file written for people (headers,
-        sheet names and codes in Chinese or English words) reads as the same file with column
-        ids and codes (:func:`matcher.outputs.words.machine_names`).
+        cells are missing values; the index, named ``row``, is the row number in Excel (see
+        :func:`excel_rows`). A file written for people (headers, sheet names and codes in
+        Chinese or English words) reads as the same file with column ids and codes
+        (:func:`matcher.outputs.words.machine_names`).
 
     Raises
     ------
     ValidationError
-        The file is missing or cannot be read; the message names ``what`` and the file.
+        The file is missing or cannot be read, or a cell is longer than a spreadsheet cell holds
+        (the importer's limit: it would be cut when written to a workbook); the message names
+        ``what`` and the file, ``problems`` each long cell.
     """
-    frame = read_table(path, what=what, sheets=sheet_names(*sheets), as_typed=True).reset_index(drop=True)
+    frame = read_table(path, what=what, sheets=sheet_names(*sheets), as_typed=True)
+    problems = []
     for col in frame.columns:
         frame[col] = frame[col].map(restore_cell)
+        if pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        too_long = frame[col].str.len().gt(MAX_CELL_CHARS).to_numpy(dtype=bool)
+        for row in frame.index[too_long]:
+            problems.append(problem_row(Path(path).name, int(row), str(col), frame.at[row, col], TOO_LONG_REASON))
+    if problems:
+        raise ValidationError(f"{what} file {Path(path).name} has {len(problems)} cell(s) longer than "
+                              f"{MAX_CELL_CHARS:,} characters; nothing was read", pd.DataFrame(problems))
     return machine_names(frame)
 
 
+def excel_rows(frame: pd.DataFrame) -> list[Any]:
+    """The row number (as in Excel: header = row 1) of each position of ``frame``: its index when it
+    was read from a file (:func:`read_pairs_table`), else 2, 3, ..."""
+    if frame.index.name == "row":
+        return [int(r) for r in frame.index]
+    return list(range(2, len(frame) + 2))
+
+
 def problem_row(file: str, row: Any, column: str, value: Any, reason: str) -> dict[str, Any]:
-    """One row of a problems table (``file, row, column, value, reason``)."""
-    return {"file": file, "row": row, "column": column, "value": value, "reason": reason}
+    """One row of a problems table (``file, row, column, value, reason``); a long value is cut for showing."""
+    return {"file": file, "row": row, "column": column, "value": clip(value), "reason": reason}
+
+
+def id_problems(
+    frame: pd.DataFrame, columns: Iterable[str], source: str, *, known: KnownIds | None = None,
+    rows: list[Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Problems of the ids in ``columns`` (stripped text): an id the importer would refuse (too long,
+    an invisible character), two ids that differ only in full-width forms, and, with ``known``,
+    an id that is not known (:class:`~matcher.meetings.ids.KnownIds`) or only looks like a known one.
+
+    ``rows`` numbers the positions for the messages (default :func:`excel_rows`).
+    """
+    columns = [c for c in columns if c in frame.columns]
+    rows = excel_rows(frame) if rows is None else rows
+    frame = frame[columns].reset_index(drop=True)  # positions from here on
+    usable = frame.astype(object)
+    problems = []
+    for col in columns:
+        for i, reason in id_reasons(frame[col]).items():
+            problems.append(problem_row(source, rows[i], col, frame.at[i, col], reason))
+            usable.at[i, col] = None  # reported once: left out of the checks below
+    lookalike = lookalikes(usable, columns, rows)
+    for row, col, value, reason in lookalike:
+        problems.append(problem_row(source, row, col, value, reason))
+    if known is not None:
+        said = {(row, col) for row, col, _, _ in lookalike}
+        for col in columns:
+            for i, reason in known.reasons(usable[col]).items():
+                if (rows[i], col) not in said:
+                    problems.append(problem_row(source, rows[i], col, frame.at[i, col], reason))
+    return problems
 
 
 def require_columns(frame: pd.DataFrame, needed: Iterable[str], source: str, found: str) -> None:
@@ -75,30 +130,42 @@ def require_columns(frame: pd.DataFrame, needed: Iterable[str], source: str, fou
 
 
 def prepare_suggestions(
-    suggestions: pd.DataFrame, *, source: str = "suggestions", require_score: bool = True
+    suggestions: pd.DataFrame, *, source: str = "suggestions", require_score: bool = True,
+    known: KnownIds | None = None,
 ) -> pd.DataFrame:
     """Check a suggestions frame and return a copy with text ids and numeric scores.
 
-    Every problem is collected in one pass. Rows are numbered as in Excel (header = row 1).
-    With ``require_score=False`` (a list of meetings to schedule) the score may be absent or empty.
+    Every problem is collected in one pass. Rows are numbered as in Excel (header = row 1; a
+    frame read by :func:`read_pairs_table` keeps its file's row numbers as its index, and so
+    does the copy returned; any other frame gets a fresh 0-based index). With
+    ``require_score=False`` (a list of meetings to schedule) the score may be absent or empty.
+    Ids are checked as :func:`id_problems` says, against ``known`` when given.
 
     Raises
     ------
     ValidationError
-        A required column (``left_id``, ``right_id``, ``score``) is missing, an id is empty or a
-        score is not a number. ``problems`` lists each bad cell.
+        A required column (``left_id``, ``right_id``, ``score``) is missing, an id is empty or one
+        the importer would refuse (see :mod:`matcher.meetings.ids`), two ids differ only in
+        full-width forms, an id is not ``known``, or a score is not a number. ``problems`` lists
+        each bad cell.
     """
     if not isinstance(suggestions, pd.DataFrame):
         raise MatcherError(f"{source}: expected a table (DataFrame), got {type(suggestions).__name__}")
     require_columns(suggestions, ("left_id", "right_id", "score") if require_score else PAIR, source, "it has")
-    frame = suggestions.copy().reset_index(drop=True)
+    rows = excel_rows(suggestions)
+    frame = suggestions.copy()
+    if frame.index.name != "row":
+        frame = frame.reset_index(drop=True)
     if "score" not in frame.columns:
         frame["score"] = pd.NA
     problems = []
     for col in PAIR:
         for i in np.flatnonzero(frame[col].isna().to_numpy() | (frame[col].astype(str).str.strip() == "")):
-            problems.append(problem_row(source, int(i) + 2, col, "", "empty id"))
-        frame[col] = frame[col].astype(str).str.strip()
+            problems.append(problem_row(source, rows[i], col, "", "empty id"))
+        frame[col] = frame[col].astype(str).str.strip().where(frame[col].notna())
+    problems += id_problems(frame, PAIR, source, known=known, rows=rows)
+    for col in PAIR:
+        frame[col] = frame[col].astype(str)
     numeric = [c for c in frame.columns if c in NUMERIC_COLUMNS or str(c)[:2] in ("f_", "w_", "c_")]
     for col in numeric:
         raw = frame[col]
@@ -108,12 +175,12 @@ def prepare_suggestions(
         if col == "score" and require_score:
             bad = bad | raw.isna()
         for i in np.flatnonzero(bad.to_numpy()):
-            problems.append(problem_row(source, int(i) + 2, col, raw.iloc[i], "not a number"))
+            problems.append(problem_row(source, rows[i], col, raw.iloc[i], "not a number"))
         whole = values.dropna()
         frame[col] = values.astype("Int64" if col == "rank" and (whole == whole.round()).all() else "Float64")
     if problems:
         table = pd.DataFrame(problems)
-        raise ValidationError(f"{source} has {len(table)} bad cell(s); nothing was selected", table)
+        raise ValidationError(f"{source} has {len(table)} bad cell(s); nothing was read", table)
     return frame
 
 
@@ -121,11 +188,12 @@ def read_suggestions(path: str | Path) -> pd.DataFrame:
     """Read a suggestions (or shortlist) file written by ``suggest`` or ``shortlist``; a Parquet file's
     reasons are rendered from its codes and numbers (:func:`with_reasons`)."""
     frame = with_reasons(read_pairs_table(path, what="suggestions", sheets=("shortlist", "suggestions")), path)
-    return prepare_suggestions(frame, source=Path(path).name)
+    return prepare_suggestions(frame, source=Path(path).name).reset_index(drop=True)
 
 
 def read_shortlist(path: str | Path) -> pd.DataFrame:
-    """Pairs to schedule from a suggestions/shortlist file; the score column is optional."""
+    """Pairs to schedule from a suggestions/shortlist file; the score column is optional. The index
+    holds the file's row numbers (for messages naming rows, see :func:`excel_rows`)."""
     frame = with_reasons(read_pairs_table(path, what="shortlist", sheets=("shortlist", "suggestions")), path)
     return prepare_suggestions(frame, source=Path(path).name, require_score="score" in frame.columns)
 
@@ -179,11 +247,13 @@ def table_source(source: pd.DataFrame | str | Path, what: str, sheet: str, defau
     return source, default_name
 
 
-def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]] | None) -> pd.DataFrame:
+def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]] | None, *,
+                   known: KnownIds | None = None) -> pd.DataFrame:
     """Forbidden pairs as a frame ``left_id, right_id, reason``.
 
     Accepts a DataFrame, a CSV/XLSX/JSON path or an iterable of ``(left_id, right_id[, reason])``.
-    A missing reason reads "excluded by planner".
+    A missing reason reads "excluded by planner". Ids are checked as :func:`id_problems` says
+    (against ``known``, the suggestions' ids, when given).
     """
     cols = ["left_id", "right_id", "reason"]
     if source is None:
@@ -196,12 +266,15 @@ def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]]
         rows = [tuple(r) for r in source]
         frame = pd.DataFrame([(r[0], r[1], r[2] if len(r) > 2 else None) for r in rows], columns=cols)
     require_columns(frame, PAIR, name, "expected left_id,right_id[,reason], found")
+    rows = excel_rows(frame)
     problems = []
     for col in PAIR:
         for i in np.flatnonzero(frame[col].isna().to_numpy()):
-            problems.append(problem_row(name, int(i) + 2, col, "", "empty id"))
+            problems.append(problem_row(name, rows[i], col, "", "empty id"))
+    ids = frame[PAIR].apply(lambda c: c.astype(str).str.strip().where(c.notna()))
+    problems += id_problems(ids, PAIR, name, rows=rows, known=known)
     if problems:
-        raise ValidationError(f"{name} has {len(problems)} empty id(s)", pd.DataFrame(problems))
+        raise ValidationError(f"{name} has {len(problems)} bad id(s)", pd.DataFrame(problems))
     reason = frame["reason"] if "reason" in frame.columns else pd.Series(pd.NA, index=frame.index)
     out = pd.DataFrame(
         {
@@ -213,13 +286,15 @@ def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]]
     return out.reset_index(drop=True)
 
 
-def read_capacities(source: Mapping[str, int] | pd.DataFrame | str | Path | None) -> dict[str, int]:
-    """Per-entity meeting capacities from a mapping, a frame or a file with ``id, capacity``."""
+def read_capacities(source: Mapping[str, int] | pd.DataFrame | str | Path | None, *,
+                    known: KnownIds | None = None) -> dict[str, int]:
+    """Per-entity meeting capacities from a mapping, a frame or a file with ``id, capacity``; ids
+    checked as :func:`id_problems` says (against ``known``, the suggestions' ids, when given)."""
     if source is None:
         return {}
     if isinstance(source, Mapping):
         items = list(source.items())
-        name = "capacities"
+        name, id_col, rows = "capacities", "id", list(range(1, len(items) + 1))
     else:
         frame, name = table_source(source, "capacities", "capacities", "capacities")
         id_col = next((c for c in ("id", "entity_id", "participant_id") if c in frame.columns), None)
@@ -229,8 +304,13 @@ def read_capacities(source: Mapping[str, int] | pd.DataFrame | str | Path | None
                 pd.DataFrame([problem_row(name, 1, "id/capacity", "", "required column missing")]),
             )
         items = list(zip(frame[id_col], frame["capacity"], strict=False))
-    out, problems = {}, []
-    for row, (key, value) in enumerate(items, start=2):
+        rows = excel_rows(frame)
+    keys = pd.DataFrame({id_col: [None if k is None or pd.isna(k) else str(k).strip() for k, _ in items]})
+    problems = [problem_row(name, row, id_col, "", "empty id")
+                for row, key in zip(rows, keys[id_col], strict=True) if not key]
+    problems += id_problems(keys, [id_col], name, rows=rows, known=known)
+    out = {}
+    for row, (key, value) in zip(rows, items, strict=True):
         try:
             number = float(value)
             ok = number >= 0 and number == int(number)
@@ -241,5 +321,5 @@ def read_capacities(source: Mapping[str, int] | pd.DataFrame | str | Path | None
             continue
         out[str(key).strip()] = int(number)
     if problems:
-        raise ValidationError(f"{name} has {len(problems)} bad capacity value(s)", pd.DataFrame(problems))
+        raise ValidationError(f"{name} has {len(problems)} bad row(s)", pd.DataFrame(problems))
     return out
