@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 import re
 import sys
+from pathlib import Path
 
 from matcher import commands
 from matcher.exceptions import MatcherError
@@ -76,6 +77,7 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help()
         return 0
     try:
+        _refuse_overwriting_inputs(args)
         return int(args.func(args) or 0)
     except MatcherError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -93,3 +95,24 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
+    """Refuse, before anything runs, an output option that names an input (``atomic.overwritten_input``)."""
+    from matcher.ingest.dataset import BUNDLED_DATA
+    from matcher.outputs.atomic import INPUT_OPTIONS, OUTPUT_OPTIONS, overwritten_input
+
+    def given(names: tuple[str, ...]) -> dict[str, str]:
+        found = {}
+        for name in names:
+            value = getattr(args, name, None)
+            if isinstance(value, (str, Path)) and str(value) not in ("", "-"):
+                found[name] = value
+        return found
+
+    outputs = given(OUTPUT_OPTIONS)
+    if outputs:
+        reason = overwritten_input(outputs, given(INPUT_OPTIONS), {"bundled data": BUNDLED_DATA})
+        if reason:
+            raise MatcherError(reason)
+

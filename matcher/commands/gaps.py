@@ -34,6 +34,12 @@ def run(args: argparse.Namespace) -> int:
     from matcher.docking.engine import DockingEngine
     from matcher.ingest.dataset import load_dataset
 
+    if not 1 <= args.partners <= 100:
+        raise MatcherError(f"--partners must be from 1 to 100, not {args.partners}")
+    if not 0.0 < args.threshold <= 1.0:  # NaN fails too
+        raise MatcherError(f"--threshold must be above 0 and at most 1 (an input-output strength), not {args.threshold}")
+    if args.for_id is not None:
+        args.for_id = args.for_id.strip()
     dataset = load_dataset(args.data)
     G = build_chain_graph(dataset, include_enterprises=bool(args.for_id))
     ids = [args.for_id] if args.for_id else list(dataset.clusters["id"])

@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     engine = DockingEngine(dataset, progress=_progress)
     if args.simulate is not None:
         outcomes = simulate_outcomes(engine, args.kind, args.simulate, seed=args.seed)
-        source = f"simulated ({args.simulate} pairs, seed {args.seed})"
+        capped = f" of the {args.simulate:,} asked: every candidate pair" if len(outcomes) < args.simulate else ""
+        source = f"simulated ({len(outcomes):,} pairs{capped}, seed {args.seed})"
     elif args.outcomes:
         outcomes = read_outcomes_csv(args.outcomes)
         source = str(args.outcomes)

@@ -568,6 +568,8 @@ def simulate_outcomes(
     differs from the presets; they are returned in ``attrs["hidden_weights"]``.
     """
     kind = get_kind(kind).name
+    if int(n_pairs) < 2:
+        raise MatcherError(f"simulate at least 2 outcomes (one good, one not), not {n_pairs}")
     rng = np.random.default_rng(seed)
     pf = engine.features(kind)
     n = min(n_pairs, len(pf.pairs))

@@ -92,3 +92,48 @@ def remove_orphans(folder: str | Path, older_than_s: float = 3600.0) -> list[Pat
         except OSError:  # gone meanwhile, or not ours to remove
             continue
     return removed
+
+
+#: The command-line options that name files a command writes, and those that name what it reads (a
+#: file, or a data folder whose tables it reads).
+OUTPUT_OPTIONS = ("out", "ics_dir", "problems_csv")
+INPUT_OPTIONS = ("data", "suggestions", "shortlist", "locks", "availability", "known", "regional", "weights", "model",
+                 "outcomes", "benetton", "file", "db")
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def overwritten_input(outputs: dict[str, str | Path], inputs: dict[str, str | Path],
+                      folders: dict[str, str | Path] | None = None) -> str | None:
+    """Why writing ``outputs`` would destroy one of ``inputs`` (option name -> path), or None.
+
+    An output that is an input file, or a table a data folder of ``folders`` holds (its ``<table>.csv``
+    or ``.xlsx``, even one not there yet: it would be read next time), is refused before anything is
+    written: a command's output never replaces the data it was computed from.
+    """
+    from matcher.ingest.dataset import ENTITY_TABLES, REFERENCE_TABLES
+
+    tables = {f"{t}.{ext}" for t in (*ENTITY_TABLES, *REFERENCE_TABLES) for ext in ("csv", "xlsx")}
+    for out_name, out in outputs.items():
+        target = Path(out)
+        for in_name, source in inputs.items():
+            source = Path(source)
+            if source.is_dir():
+                if _same(target.parent, source) and target.name.lower() in tables:
+                    return (f"--{out_name.replace('_', '-')} {target} would replace the {target.stem} table of the "
+                            f"data folder {source} (--{in_name.replace('_', '-')}); choose another file. "
+                            "Nothing was written")
+            elif _same(target, source):
+                return (f"--{out_name.replace('_', '-')} {target} is the file given as "
+                        f"--{in_name.replace('_', '-') if in_name not in ('file',) else 'input'}; writing it would "
+                        "destroy the input. Choose another file. Nothing was written")
+        for folder_name, folder in (folders or {}).items():
+            if _same(target.parent, Path(folder)) and target.name.lower() in tables:
+                return (f"--{out_name.replace('_', '-')} {target} would replace the {target.stem} table of the "
+                        f"{folder_name}; choose another file. Nothing was written")
+    return None

@@ -66,8 +66,8 @@ def test_importer_problems_in_chinese_and_as_given_in_english(monkeypatch):
     assert messages.problem_reason("id 'C1' is used more than once (rows 2, 3); ids must be unique") == \
         "id“C1”重复出现（第 2, 3 行）；编号必须唯一"
     # the reader's encoding refusals, as matcher.ingest.read words them
-    assert messages.problem_reason("the file starts as UTF-16 but row 3 cannot be read as UTF-16; save it as UTF-8 "
-                                   "(CSV UTF-8 in Excel)") == "文件开头是 UTF-16 编码，但第 3 行无法按 UTF-16 读取；请另存为 UTF-8（Excel 的“CSV UTF-8”）"
+    assert messages.problem_reason("the file starts as UTF-16 but row 3 cannot be read as UTF-16") == \
+        "文件开头是 UTF-16 编码，但第 3 行无法按 UTF-16 读取；请另存为 UTF-8（Excel 的“CSV UTF-8”）"
     assert messages.problem_reason("the file is neither UTF-8 nor GB18030 (GBK) nor Big5: row 7 cannot be read as any "
                                    "of them; save it as UTF-8 (CSV UTF-8 in Excel)").startswith("文件既不是 UTF-8")
     assert messages.problem_reason("something new") == "something new"  # unknown text stays readable

@@ -87,6 +87,14 @@ CASES = {
     "shortlist a fake XLSX": (SCHEDULE + ["--shortlist", "{f}/fake.xlsx", "--out", "{f}/m.xlsx"],
                               "not an Excel workbook"),
     "terminal escape codes in data": (["validate", "{f}/escape/clusters.csv"], "\\x1b[2J"),
+    "no partners per gap": (["gaps", "--for", "C056", "--partners", "0"], "--partners must be from 1 to 100"),
+    "negative partners per gap": (["gaps", "--partners", "-1"], "--partners must be from 1 to 100"),
+    "gap threshold not a number": (["gaps", "--for", "C056", "--threshold", "nan"], "--threshold must be above 0"),
+    "gap threshold above 1": (["gaps", "--for", "C056", "--threshold", "5"], "--threshold must be above 0"),
+    "no outcomes to simulate": (["learn", "--kind", "east_west", "--simulate", "0", "--out", "{f}/m.json"],
+                                "simulate at least 2 outcomes"),
+    "negative outcomes to simulate": (["learn", "--kind", "east_west", "--simulate", "-1", "--out", "{f}/m.json"],
+                                      "simulate at least 2 outcomes"),
 }
 
 
@@ -136,3 +144,42 @@ def test_a_database_url_with_a_bad_port_is_said(tmp_path):
                           env={"PATH": "/usr/bin:/bin", "MATCHER_DB_URL": "postgresql+psycopg://u:secret@localhost:99999/db"})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "invalid port number" in done.stderr and "secret" not in done.stderr
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    # a suggestions file written over the data it was computed from
+    (["suggest", "--data", "{d}", "--kind", "east_west", "--top", "2", "--out", "{d}/clusters.csv"],
+     "would replace the clusters table of the data folder"),
+    # a table the data folder does not have yet would be read next time
+    (["suggest", "--data", "{d}", "--kind", "east_west", "--top", "2", "--out", "{d}/markets.xlsx"],
+     "would replace the markets table"),
+    (["evaluate", "--kind", "east_west", "--known", "{d}/known_dockings.csv", "--out", "{d}/known_dockings.csv"],
+     "is the file given as --known"),
+    (["shortlist", "--suggestions", "{d}/pairs.csv", "--out", "{d}/pairs.csv"], "is the file given as --suggestions"),
+])
+def test_an_output_never_replaces_an_input(tmp_path, capsys, argv, words):
+    from matcher.cli import main
+    from matcher.ingest.dataset import BUNDLED_DATA
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("clusters.csv", "known_dockings.csv"):
+        (data / name).write_bytes((BUNDLED_DATA / name).read_bytes())
+    (data / "pairs.csv").write_text("left_id,right_id,score\nC001,M001,0.5\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    code = main([a.replace("{d}", str(data)) for a in argv])
+    said = capsys.readouterr()
+    _judge(argv[0], code, said.out + said.err, words, 0.0)
+    assert "Nothing was written" in said.err
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before  # nothing replaced, nothing added
+
+
+def test_an_output_never_replaces_the_bundled_data(capsys):
+    from matcher.cli import main
+    from matcher.ingest.dataset import BUNDLED_DATA
+
+    before = (BUNDLED_DATA / "clusters.csv").read_bytes()
+    code = main(["suggest", "--kind", "east_west", "--top", "2", "--out", str(BUNDLED_DATA / "clusters.csv")])
+    said = capsys.readouterr()
+    _judge("bundled", code, said.out + said.err, "would replace the clusters table of the bundled data", 0.0)
+    assert (BUNDLED_DATA / "clusters.csv").read_bytes() == before
