@@ -203,3 +203,20 @@ def test_a_second_evaluation_reuses_the_nested_fold_weights(engine, monkeypatch)
     fewer = known.pairs[known.pairs["item"] != "S81"]
     with pytest.raises(AssertionError, match="fitted again"):
         ev.evaluate_pairs(engine, ev.KnownPairs("cluster_market", fewer, known.problems), k=10, seed=0)
+
+
+def test_a_known_dockings_file_says_what_is_wrong_with_each_row(engine, tmp_path, capsys):
+    f = tmp_path / "mine.csv"
+    f.write_text("left,right,kind,date\nXintang,Changning,East_West,2012\nAksu,Ningbo,east-west,soon\n"
+                 "Humen,C143,bogus,2010\nC025,M001,cluster_market,2015\n", encoding="utf-8")
+    known = ev.read_known(f, "east_west", engine.entities().table)
+    # kinds read whatever their case and separator; a bad date is said and its pair still ranked
+    assert len(known.pairs) == 2 and known.other_kinds == 1
+    problems = known.problems.set_index("row")
+    assert problems.loc[3, "column"] == "date" and "not a date" in problems.loc[3, "reason"]
+    assert problems.loc[4, "column"] == "kind" and "unknown kind" in problems.loc[4, "reason"]
+    # nothing to evaluate is an error that says why, not an empty table
+    f.write_text("left,right\nAtlantis,Ningbo\n", encoding="utf-8")
+    assert main(["evaluate", "--kind", "east_west", "--known", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "no east_west pair to evaluate" in err and "Atlantis" in err and "Empty DataFrame" not in err

@@ -96,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         known = args.known or ev.KNOWN_DOCKINGS
         result = ev.evaluate_known(engine, known, args.kind, k=args.k, seed=args.seed, sides=args.sides,
                                    scorers=scorers)
+        if result.ranks.empty:
+            raise MatcherError(f"{known}: no {args.kind} pair to evaluate; " + "; ".join(result.notes)
+                               + (f"\n{result.problems.to_string(index=False)}" if len(result.problems) else ""))
         regional = args.regional or (None if args.known else _bundled_regional())
         if regional:
             from matcher.learning.regional import evaluate_regional

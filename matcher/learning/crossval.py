@@ -18,7 +18,7 @@ Intervals resample items.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -81,6 +81,26 @@ class HeldOut:
             self.cache[key] = X
         return self.cache[key]
 
+    def rows(self, groups: Iterable[str], features: list[str], rows: np.ndarray) -> np.ndarray:
+        """``matrix(groups, features)[rows]``, computed for those rows only and not cached: what the
+        nested cross-validation cuts its lists from (one held-out set per pair of groups and list
+        group, so caching whole matrices would hold thousands of them)."""
+        base = ("base", tuple(features))
+        if base not in self.cache:
+            self.cache[base] = self.pf.X[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
+        out = self.cache[base][rows]
+        moved = [f for f in self.names if f in features]
+        if moved:
+            key = frozenset(groups)
+            held = [pair for g in key for pair in self.group_pairs.get(g, [])]
+            values = self.index.values(self.li[rows], self.ri[rows], self.names, exclude_items=key,
+                                       exclude_pairs=held)
+            for f in moved:
+                j = list(features).index(f)
+                v = values[f].astype(np.float64)
+                out[:, j] = np.where(np.isnan(v), out[:, j], v)
+        return out
+
     def matrix(self, groups: Iterable[str], features: list[str]) -> np.ndarray:
         """``X(groups)[features]`` as float64, unknown as NaN (cached: the nested cross-validation asks
         for the same held-out sets thousands of times)."""
@@ -136,8 +156,10 @@ def blocks(held: HeldOut, lists: dict[str, list], groups: list[str], hidden: set
     for g in groups:
         key = (g, frozenset(hidden | {g}))
         if key not in memo:
-            X = held.matrix(hidden | {g}, features)
-            memo[key] = [(X[rows], t) for rows, t in lists.get(g, [])]
+            mine = lists.get(g, [])
+            X = held.rows(hidden | {g}, features, np.concatenate([rows for rows, _ in mine])) if mine else None
+            cuts = np.cumsum([0] + [len(rows) for rows, _ in mine])
+            memo[key] = [(X[a:b], t) for (_, t), a, b in zip(mine, cuts[:-1], cuts[1:], strict=True)]
         out += memo[key]
     return out
 
@@ -159,33 +181,54 @@ def _mrr(lists: list, w: np.ndarray) -> float:
     return float(np.mean(1.0 / ranks)) if len(ranks) else 0.0
 
 
+#: Up to this many groups the inner cross-validation leaves one group out at a time; with more (a
+#: planner's file of hundreds of dockings), it holds out ``INNER_FOLDS`` folds of groups, so the cost
+#: grows with the square of the groups, not the cube.
+INNER_LOO_MAX = 40
+INNER_FOLDS = 10
+
+
+def inner_folds(train: list[str]) -> list[list[str]]:
+    """The inner cross-validation's held-out sets of ``train`` (sorted groups): each group alone up to
+    ``INNER_LOO_MAX`` groups, else ``INNER_FOLDS`` folds of every ``INNER_FOLDS``-th group."""
+    if len(train) <= INNER_LOO_MAX:
+        return [[j] for j in train]
+    return [train[i::INNER_FOLDS] for i in range(INNER_FOLDS)]
+
+
 def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior: np.ndarray,
-                 features: list[str]) -> dict[str, tuple[np.ndarray, float]]:
+                 features: list[str], progress: Callable[[int, int], None] | None = None,
+                 ) -> dict[str, tuple[np.ndarray, float]]:
     """Held-out group -> (weights fitted on the other groups, the pull chosen by an inner
-    leave-one-group-out over them; ties go to the stronger pull, i.e. closer to the prior)."""
+    cross-validation over them (``inner_folds``); ties go to the stronger pull, i.e. closer to the
+    prior). ``progress(done, total)`` is called after each outer fold."""
     out = {}
     # the inner fit without h and j, each hidden, is the inner fit without j and h: fitted once
     inner_fits: dict[tuple[frozenset, float], np.ndarray] = {}
     cut: dict = {}  # the lists' blocks under each held-out set, asked many times
-    for h in groups:
+    for done, h in enumerate(groups, start=1):
         train = [g for g in groups if g != h]
         best, best_l2 = -1.0, max(L2_GRID)
         if len(train) >= 2:
             for l2 in sorted(L2_GRID, reverse=True):
                 scores = []
-                for j in train:
-                    key = (frozenset((h, j)), l2)
+                for fold in inner_folds(train):
+                    key = (frozenset((h, *fold)), l2)
                     if key not in inner_fits:
-                        inner = [g for g in train if g != j]
-                        inner_fits[key] = fit_weights(blocks(held, lists, inner, {h, j}, features, cut), prior, l2)
+                        inner = [g for g in train if g not in fold]
+                        inner_fits[key] = fit_weights(blocks(held, lists, inner, {h, *fold}, features, cut), prior,
+                                                      l2)
                     w = inner_fits[key]
-                    test = blocks(held, lists, [j], {h}, features, cut)
-                    if test:
-                        scores.append(_mrr(test, w))
+                    for j in fold:
+                        test = blocks(held, lists, [j], {h}, features, cut)
+                        if test:
+                            scores.append(_mrr(test, w))
                 score = float(np.mean(scores)) if scores else 0.0
                 if score > best + 1e-12:
                     best, best_l2 = score, l2
         out[h] = (fit_weights(blocks(held, lists, train, {h}, features, cut), prior, best_l2), best_l2)
+        if progress is not None:
+            progress(done, len(groups))
     return out
 
 

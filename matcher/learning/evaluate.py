@@ -121,12 +121,21 @@ def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
         raise MatcherError(f"{path}: missing column(s) {', '.join(missing)}; a known-dockings file needs "
                            "columns left, right (or a, b; from, to; 甲方, 乙方) and optionally date, "
                            "kind, item, source")
-    other = 0
+    other, unknown = 0, []
     if "kind" in raw.columns:
-        kinds = raw["kind"].str.strip()
-        other = int(((kinds != "") & (kinds != kind)).sum())
+        from matcher.docking.kinds import KINDS
+
+        kinds = raw["kind"].str.strip().str.lower().str.replace(r"[\s\-–]+", "_", regex=True)
+        bad = (kinds != "") & ~kinds.isin(list(KINDS))
+        unknown = [{"file": str(path), "row": row, "column": "kind", "value": raw.at[row, "kind"],
+                    "reason": "unknown kind; use one of " + ", ".join(KINDS)} for row in raw.index[bad]]
+        other = int(((kinds != "") & (kinds != kind) & ~bad).sum())
         raw = raw[(kinds == "") | (kinds == kind)]
-    return resolve_known(raw, kind, table, file=str(path), other_kinds=other)
+    known = resolve_known(raw, kind, table, file=str(path), other_kinds=other)
+    if unknown:
+        known.problems = pd.concat([pd.DataFrame(unknown), known.problems], ignore_index=True).sort_values(
+            "row", kind="stable").reset_index(drop=True)
+    return known
 
 
 def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str = "<pairs>",
@@ -155,6 +164,10 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
                              "reason": f"not a {kind} pair ({docking.describe})"})
             continue
         date = parse_date(record["date"]) if "date" in raw.columns else None
+        if date is None and "date" in raw.columns and str(record["date"]).strip().lower() not in ("", "nan", "none", "?"):
+            problems.append({"file": file, "row": row, "column": "date", "value": record["date"],
+                             "reason": "not a date (YYYY, YYYY-MM or YYYY-MM-DD); the pair is ranked but left out of "
+                                       "the temporal split"})
         rows.append({"row": row, "left_id": pair[0], "right_id": pair[1], "date": date,
                      "item": str(record.get("item", "")) if "item" in raw.columns else "",
                      "rule": str(record.get("rule", "")) if "rule" in raw.columns else "",
@@ -199,7 +212,8 @@ class Evaluation:
                  " queries (a query = one side of a known pair asking for partners)"]
         lines += self.notes
         if len(self.problems):
-            lines.append(f"{len(self.problems)} row(s) not used:")
+            lines.append(f"{len(self.problems)} problem(s); a row whose only problem is its date is still ranked, "
+                         "the others are not used:")
             lines.append(self.problems.to_string(index=False))
         lines.append(f"\n{self.protocol}, K={self.k}:")
         table = self.metrics
@@ -449,7 +463,11 @@ def _cross_validated(engine: DockingEngine, kind: str, E: Entities, pf: PairFeat
     key = ("fold_weights", tuple(zip(pairs["left_id"], pairs["right_id"], group, strict=True)),
            prior.tobytes(), tuple(features))
     if key not in pf.memo:  # kept with the engine's cached features, as long as they are
-        pf.memo[key] = fold_weights(held, build_lists(kind, E, pf, pairs), groups, prior, features)
+        def said(done: int, total: int) -> None:
+            if done == 1 or done == total or done % max(1, total // 10) == 0:
+                engine.progress(f"{method}: fitted {done} / {total} held-out folds")
+
+        pf.memo[key] = fold_weights(held, build_lists(kind, E, pf, pairs), groups, prior, features, progress=said)
     folds = pf.memo[key]
     parts, rows = [], []
     for g, (w, l2) in folds.items():
