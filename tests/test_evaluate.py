@@ -220,3 +220,15 @@ def test_a_known_dockings_file_says_what_is_wrong_with_each_row(engine, tmp_path
     assert main(["evaluate", "--kind", "east_west", "--known", str(f)]) == 2
     err = capsys.readouterr().err
     assert "no east_west pair to evaluate" in err and "Atlantis" in err and "Empty DataFrame" not in err
+
+
+@pytest.mark.parametrize(("text", "day"), [("2014", "2014-01-01"), ("2014-09", "2014-09-01"), ("2014/9/26", "2014-09-26"),
+                                          ("2014.09", "2014-09-01"), ("2009年", "2009-01-01"),
+                                          ("2009年11月", "2009-11-01"), ("2009年11月26日", "2009-11-26")])
+def test_dates_read_as_pages_and_spreadsheets_write_them(text, day):
+    assert ev.parse_date(text) == pd.Timestamp(day)
+
+
+@pytest.mark.parametrize("text", ["soon", "2014-13", "", "?"])
+def test_what_is_no_date_reads_as_none(text):
+    assert ev.parse_date(text) is None

@@ -84,10 +84,13 @@ class KnownPairs:
 
 
 def parse_date(value: str) -> pd.Timestamp | None:
-    """``2014``, ``2014-09`` or ``2014-09-26`` as a timestamp (start of the period); None if empty."""
+    """``2014``, ``2014-09`` or ``2014-09-26`` (also ``2014/9/26``, ``2014.09`` and ``2014年9月26日``) as a
+    timestamp (start of the period); None if empty or not a date."""
     text = str(value).strip()
     if not text or text.lower() in ("nan", "none", "?"):
         return None
+    text = re.sub(r"\s+", "", text).replace("年", "-").replace("月", "-").replace("日", "").replace("号", "")
+    text = re.sub(r"[/.]", "-", text).strip("-")
     if re.fullmatch(r"\d{4}", text):
         text += "-01-01"
     elif re.fullmatch(r"\d{4}-\d{1,2}", text):
