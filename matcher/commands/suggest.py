@@ -104,7 +104,8 @@ def _run(args: argparse.Namespace, kind, client, started: float, progress) -> in
     extra = {"run_id": run_info["run_id"], "data_version": run_info["data_version"]}
     options = {name: getattr(args, name) for name in ("neighbours", "product_neighbours", "radius_km")
                if getattr(args, name) is not None}
-    summary = engine.suggest(kind, top=args.top, for_id=args.for_id, weights=weights, preset=args.preset, scorer=scorer,
+    for_id = [i.strip() for i in args.for_id] if args.for_id else args.for_id  # " C001 " as typed in a shell
+    summary = engine.suggest(kind, top=args.top, for_id=for_id, weights=weights, preset=args.preset, scorer=scorer,
                              min_score=args.min_score, backend=args.backend, scheduler=client, block_size=args.block_size,
                              out=args.out, extra_columns=extra, metadata=run_info, **options)
     report = summary["report"]

@@ -133,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
                     f"{len(data.enterprises)} enterprises, version {data.version}, OK"
                 )
                 continue
+            if not path.exists():
+                raise MatcherError(f"{path}: file not found")
             table = args.table or guess_table(path)
             if table is None:
                 raise MatcherError(

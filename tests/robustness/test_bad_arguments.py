@@ -87,6 +87,7 @@ CASES = {
     "shortlist a fake XLSX": (SCHEDULE + ["--shortlist", "{f}/fake.xlsx", "--out", "{f}/m.xlsx"],
                               "not an Excel workbook"),
     "terminal escape codes in data": (["validate", "{f}/escape/clusters.csv"], "\\x1b[2J"),
+    "validate a file that is not there": (["validate", "{f}/nowhere.csv"], "nowhere.csv: file not found"),
     "no partners per gap": (["gaps", "--for", "C056", "--partners", "0"], "--partners must be from 1 to 100"),
     "negative partners per gap": (["gaps", "--partners", "-1"], "--partners must be from 1 to 100"),
     "gap threshold not a number": (["gaps", "--for", "C056", "--threshold", "nan"], "--threshold must be above 0"),
