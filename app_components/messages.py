@@ -45,6 +45,8 @@ PROBLEM_ZH: list[tuple[str, str]] = [
     (r"^the workbook cannot be opened.*$", "无法打开该工作簿；请重新另存为 .xlsx"),
     (r"^the sheet has more than ([\d,]+) cells.*$", "工作表超过 {0} 个单元格；请拆分或另存为 CSV"),
     (r"^the sheet is empty.*$", "工作表为空；至少需要一行表头"),
+    (r"^the cell holds a formula \((=.*)\) but no calculated value.*$",
+     "单元格是公式（{0}）但没有计算结果：该工作簿由程序写出；请在 Excel 中打开并保存，或直接填写数值"),
     (r"^old \.xls workbooks are not supported.*$", "不支持旧版 .xls 工作簿；请另存为 .xlsx 或 CSV"),
     (r"^duplicate column '(.*)'.*$", "列“{0}”重复"),
     (r"^unterminated quote \(a quote opened in row (\d+).*$", "第 {0} 行的引号没有闭合；每个左引号都需要右引号"),

@@ -266,3 +266,39 @@ def test_a_huge_unknown_header_is_shown_cut(tmp_path):
     [row] = problems.to_dict("records")
     assert "unknown column" in row["reason"] and "100,000 characters" in row["reason"]
     assert max(len(str(v)) for v in row.values()) < MAX_SHOWN_CHARS + 2_000  # the valid columns are listed
+
+
+def _workbook_with_a_formula(tmp_path, cached: str | None) -> Path:
+    """A clusters sheet whose lat cell is the formula =30+0.1, as openpyxl writes it (no calculated value)
+    or, with ``cached``, as Excel saves it (the value kept beside the formula)."""
+    import zipfile
+
+    book = Workbook()
+    book.active.append(["id", "name_zh", "province", "stages", "lat"])
+    book.active.append(["C1", "甲", "浙江", "weaving", "=30+0.1"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    if cached is None:
+        return plain
+    saved = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(saved, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<v />", f"<v>{cached}</v>".encode()).replace(b"<v/>", f"<v>{cached}</v>".encode())
+            dst.writestr(item, data)
+    return saved
+
+
+def test_a_formula_without_a_calculated_value_is_refused_not_read_as_empty(tmp_path):
+    path = _workbook_with_a_formula(tmp_path, None)
+    with pytest.raises(ValidationError) as caught:
+        read_table(path)
+    [problem] = caught.value.problems.to_dict("records")
+    assert (problem["row"], problem["column"]) == (2, "lat")
+    assert "formula (=30+0.1) but no calculated value" in problem["reason"]
+
+
+def test_a_formula_excel_saved_reads_as_its_value(tmp_path):
+    table = read_table(_workbook_with_a_formula(tmp_path, "30.1"))
+    assert table["lat"].tolist() == ["30.1"]

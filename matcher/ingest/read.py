@@ -30,7 +30,8 @@ import pandas as pd
 from matcher import limits
 from matcher.exceptions import ValidationError
 from matcher.ingest.fast import arrow_cells, csv_source, separator
-from matcher.ingest.package import check_xlsx_package
+from matcher.ingest.package import cell_text as _cell_text
+from matcher.ingest.package import check_xlsx_package, formulas_without_values
 from matcher.ingest.problems import PROBLEM_COLUMNS, file_error, problems_frame  # noqa: F401 - the readers' API
 from matcher.jsonfile import JsonFileError, read_json_file
 
@@ -384,25 +385,6 @@ def _nul_cell(data: bytes) -> tuple[int, str]:
     return row, column
 
 
-def _cell_text(value) -> str:
-    """An Excel cell's value as the text a user sees (integers without ``.0``)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, str) and "_x" in value:
-        # a control character is stored as an escape (_x000D_ for a carriage return); openpyxl's
-        # read-only mode leaves it in, so a name written by our own export would come back changed
-        from openpyxl.utils.escape import unescape
-
-        return unescape(value)
-    return str(value)
-
-
 #: Largest number of cells read from one worksheet (1.1 million enterprises x 40 columns).
 MAX_XLSX_CELLS = limits.MAX_XLSX_CELLS  # (here too, so a test can lower it for this reader)
 
@@ -456,8 +438,14 @@ def read_xlsx(
                 raise file_error(path, f"the sheet has more than {MAX_XLSX_CELLS:,} cells; split it or save "
                                  "it as CSV", row=len(rows) + 1)
             rows.append([_cell_text(v) for v in row])
+        unset = formulas_without_values(path, getattr(worksheet, "_worksheet_path", ""))
     finally:
         book.close()
+    if unset:  # read as empty, the cell would change the data silently
+        (row, column, formula), header = unset[0], rows[0] if rows else []
+        raise file_error(path, f"the cell holds a formula (={formula}) but no calculated value: the workbook was written by a "
+                         "program; open and save it in Excel, or type the values", row=row,
+                         column=header[column] if column < len(header) else "")
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
     if not rows:
