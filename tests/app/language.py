@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-#: Latin words a Chinese screen or file may show: names of formats, products and the pinyin the
+#: Latin words a Chinese screen or file may show: names of formats ("Unicode 文本" is how Chinese Excel
+#: names its "Unicode text" format), products and the pinyin the
 #: find box gives as examples.
 ALLOWED_LATIN = {
-    "CSV", "XLSX", "Excel", "PDF", "ICS", "Parquet", "JSON", "MB", "KB", "GB", "UTF", "GBK", "GB18030",
+    "CSV", "XLSX", "TXT", "Unicode", "Excel", "PDF", "ICS", "Parquet", "JSON", "MB", "KB", "GB", "UTF", "GBK", "GB18030",
     "PostgreSQL", "SQLite", "English", "keqiao", "kq", "km", "kt", "Dask", "TF", "IDF", "MRR", "Hits",
 }
 #: Chinese an English screen may show: the language switch names Chinese in Chinese.
