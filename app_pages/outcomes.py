@@ -17,6 +17,7 @@ from app_components.i18n import (
     t,
 )
 from app_components.messages import shown
+from matcher import limits
 from matcher.docking.kinds import available
 from matcher.exceptions import MatcherError
 from matcher.store import OUTCOMES
@@ -54,7 +55,7 @@ else:
                             disabled=not (stage == "meeting" and value == "met"))
     if st.session_state.pop("outcomes.clear_note", False):
         st.session_state["outcomes.note"] = ""  # a recorded note never lands on the next record
-    note = cols[1].text_input(t("note"), key="outcomes.note", max_chars=2000)
+    note = cols[1].text_input(t("note"), key="outcomes.note", max_chars=limits.MAX_NOTE_CHARS)
     replace = st.checkbox(t("replace_existing"), key="outcomes.replace")  # its own row: never cut off
     if st.button(t("record"), key="outcomes.record", type="primary", **context.planner_only()):
         left, right, kind = chosen.split("|")
