@@ -64,7 +64,7 @@ def _check_dimension(path: Path, head: str) -> None:
                          "split it or save it as CSV")
 
 
-def cell_text(value) -> str:
+def cell_text(value: object) -> str:
     """An Excel cell's value as the text a user sees (integers without ``.0``)."""
     if value is None:
         return ""
