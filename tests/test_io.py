@@ -302,3 +302,28 @@ def test_a_formula_without_a_calculated_value_is_refused_not_read_as_empty(tmp_p
 def test_a_formula_excel_saved_reads_as_its_value(tmp_path):
     table = read_table(_workbook_with_a_formula(tmp_path, "30.1"))
     assert table["lat"].tolist() == ["30.1"]
+
+
+def test_a_workbook_whose_first_sheet_is_empty_names_its_other_sheets(tmp_path):
+    book = Workbook()
+    book.active.title = "封面"
+    book.create_sheet("数据").append(["id", "name_zh", "province", "stages"])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    with pytest.raises(ValidationError, match="only sheet '封面' is read; the workbook also has 数据"):
+        read_table(path)
+
+
+def test_a_title_row_above_the_header_is_said_not_read_as_the_header(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["2024年纺织集群名录"])
+    sheet.merge_cells("A1:D1")
+    sheet.append(["id", "name_zh", "province", "stages"])
+    sheet.append(["C1", "甲", "浙江", "weaving"])
+    path = tmp_path / "title.xlsx"
+    book.save(path)
+    with pytest.raises(ValidationError) as caught:
+        read_table(path)
+    assert "row 1 holds one cell ('2024年纺织集群名录'), like a title" in str(caught.value)
+    assert caught.value.problems["row"].tolist() == [1]

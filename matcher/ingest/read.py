@@ -439,6 +439,7 @@ def read_xlsx(
                                  "it as CSV", row=len(rows) + 1)
             rows.append([_cell_text(v) for v in row])
         unset = formulas_without_values(path, getattr(worksheet, "_worksheet_path", ""))
+        others = [name for name in book.sheetnames if name != worksheet.title]
     finally:
         book.close()
     if unset:  # read as empty, the cell would change the data silently
@@ -448,10 +449,15 @@ def read_xlsx(
                          column=header[column] if column < len(header) else "")
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
+    also = f" (only sheet '{worksheet.title}' is read; the workbook also has {', '.join(others)})" if others else ""
     if not rows:
-        raise file_error(path, "the sheet is empty; it needs at least a header row")
+        raise file_error(path, f"the sheet is empty; it needs at least a header row{also}")
     if not any(c.strip() for c in rows[0]):
-        raise file_error(path, "the first row is empty; the first row must be the header", row=1)
+        raise file_error(path, f"the first row is empty; the first row must be the header{also}", row=1)
+    named = [c for c in rows[0] if c.strip()]
+    if len(named) == 1 and any(sum(bool(c.strip()) for c in r) > 1 for r in rows[1:]):  # a title above the table
+        raise file_error(path, f"row 1 holds one cell ('{named[0][:60]}'), like a title above the table; the first "
+                         "row must be the column names: delete the rows above them", row=1)
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
     cells = pd.DataFrame(rows[1:], columns=range(width), dtype=str, index=pd.RangeIndex(2, 1 + len(rows)))

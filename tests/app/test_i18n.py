@@ -100,3 +100,11 @@ def test_names_the_app_made_are_shown_in_the_session_language(lang, monkeypatch)
     assert i18n.planner_name(i18n.UNNAMED_PLANNER) == i18n.TEXT["unnamed_planner"][lang == "en"]
     assert i18n.planner_name("李明") == "李明"
     assert i18n.planner_name(None) == ""
+
+
+def test_workbook_layout_refusals_in_chinese(monkeypatch):
+    monkeypatch.setattr(messages, "lang", lambda: "zh")
+    assert messages.problem_reason("the sheet is empty; it needs at least a header row (only sheet '封面' is read; "
+                                   "the workbook also has 数据)") == "工作表为空；至少需要一行表头（只读取工作表“封面”；工作簿中还有：数据）"
+    assert messages.problem_reason("row 1 holds one cell ('名录'), like a title above the table; the first row must be "
+                                   "the column names: delete the rows above them").startswith("第 1 行只有一个单元格（“名录”）")
