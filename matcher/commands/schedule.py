@@ -178,6 +178,15 @@ def run(args: argparse.Namespace) -> int:
     if len(shortlist) > places:
         print(f"warning: {len(shortlist):,} meetings cannot all fit: {args.slots} slots x {args.tables} tables "
               f"hold at most {places:,}", file=sys.stderr)
+    if args.availability:  # a typo in an id would leave that participant's windows unapplied
+        from matcher.meetings.slots import read_availability
+
+        meeting = set(shortlist["left_id"].astype(str)) | set(shortlist["right_id"].astype(str))
+        idle = sorted(set(read_availability(args.availability, n_slots=args.slots)) - meeting)
+        if idle:
+            print(f"warning: {args.availability} gives windows for {len(idle)} participant(s) with no meeting in the "
+                  f"shortlist (a mistyped id?): {', '.join(idle[:10])}{', ...' if len(idle) > 10 else ''}",
+                  file=sys.stderr)
     plan = schedule(
         shortlist,
         args.slots,

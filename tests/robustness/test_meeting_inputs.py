@@ -175,6 +175,14 @@ def test_empty_zero_and_too_late_windows_are_refused(tmp_path, capsys):
     assert not (tmp_path / "s.csv").exists()
 
 
+def test_windows_for_someone_with_no_meeting_are_warned_of(tmp_path, capsys):
+    """A mistyped id in the availability file would leave that participant's windows unapplied."""
+    avail = write(tmp_path / "avail.csv", "participant_id,slots\nC01,1-2\n")
+    code, err = run(capsys, *schedule_args(tmp_path, "s.csv", "--availability", avail))
+    assert code == 0
+    assert "gives windows for 1 participant(s) with no meeting in the shortlist (a mistyped id?): C01" in err
+
+
 def test_the_library_refuses_a_frames_rows_and_reports_a_held_booking(tmp_path):
     pairs = pd.DataFrame({"left_id": ["C1"], "right_id": ["M1"], "score": [1.0]})
     locks = pd.DataFrame({"left_id": ["C1"], "right_id": ["M1"], "slot": ["1"], "table": ["3"]})
