@@ -199,3 +199,17 @@ def test_version_keeps_its_value_for_the_same_files(folder):
     (fixed / "known_dockings_regional.csv").write_bytes(
         b"query,partner_provinces,partner_places,kind\nC001,Zhejiang,,east_west\n")
     assert load_dataset(fixed).version == _version_as_before(fixed) == "5443260269a7"
+
+
+def test_an_id_two_tables_share_or_only_look_alike_in_is_refused(folder):
+    """Clusters, markets and enterprises are one set of entities: a market may not reuse a cluster's id.
+    Before, such a data set loaded and the engine failed on it with a pandas traceback."""
+    markets = (folder / "markets.csv").read_text(encoding="utf-8")
+    markets = markets.replace("\nM001,", "\nC002,", 1).replace("\nM002,", "\n\uff23002,", 1)
+    (folder / "markets.csv").write_text(markets, encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        load_dataset(folder)
+    problems = caught.value.problems
+    mine = problems[problems["file"].map(lambda f: Path(f).name) == "markets.csv"].set_index("row")
+    assert mine.loc[2, "column"] == "id" and "the id of row 3 of clusters.csv" in mine.loc[2, "reason"]
+    assert "a look-alike of the id 'C002' of row 3 of clusters.csv" in " ".join(mine.loc[[3], "reason"])

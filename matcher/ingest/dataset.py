@@ -18,6 +18,7 @@ import pandas as pd
 from matcher.columns import SPECS
 from matcher.digest import digest_bytes
 from matcher.exceptions import MatcherError, ValidationError
+from matcher.ingest.ids import fold_id
 from matcher.ingest.read import PROBLEM_COLUMNS, read_table
 from matcher.ingest.validate import check_table, empty_table, parse_cells, summarize
 from matcher.vocab import CLUSTER, ENTERPRISE, MARKET, STAGE_ORDER
@@ -240,6 +241,28 @@ def _reference_table(raw: pd.DataFrame, kinds: dict[str, str], file: str,
     return pd.DataFrame(typed).reset_index(drop=True), found
 
 
+def _ids_across_tables(ids: dict[str, tuple[str, pd.Series]]) -> pd.DataFrame:
+    """An id (or a look-alike of one, ``ids.fold_id``) that an earlier entity table already uses: the
+    tables are one set of entities, so a cluster and a market may not share an id. Repeats within one
+    table are the table's own problem (``check_table``)."""
+    parts = [pd.DataFrame({"file": file, "row": column.dropna().index, "value": column.dropna().astype(str).to_numpy()})
+             for file, column in ids.values()]
+    every = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["file", "row", "value"])
+    if every.empty:
+        return pd.DataFrame(columns=PROBLEM_COLUMNS)
+    plain = every["value"].str.isascii()
+    every["fold"] = every["value"].where(plain, every["value"].map(fold_id))
+    first = every.drop_duplicates("fold", keep="first").set_index("fold")
+    later = every[every.duplicated("fold", keep="first")]
+    hit = later.join(first, on="fold", rsuffix="_first")
+    hit = hit[hit["file"] != hit["file_first"]]
+    same = np.where(hit["value"] == hit["value_first"], "the id", "a look-alike of the id '" + hit["value_first"] + "'")
+    reason = (same + " of row " + hit["row_first"].astype(str) + " of " + hit["file_first"].map(lambda f: Path(f).name)
+              + "; ids must be unique across clusters, markets and enterprises")
+    return pd.DataFrame({"file": hit["file"], "row": hit["row"], "column": "id", "value": hit["value"],
+                         "reason": reason})[PROBLEM_COLUMNS]
+
+
 def _empty_reference(kinds: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(
         {c: pd.Series([], dtype="Float64" if k == "share" else "string") for c, k in kinds.items()}
@@ -278,6 +301,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
 
     found: list[pd.DataFrame] = []
     tables: dict[str, pd.DataFrame] = {}
+    ids: dict[str, tuple[str, pd.Series]] = {}  # table -> (file, ids by Excel row)
     read_ok: set[str] = set()
     for table in ENTITY_TABLES:
         file = _find(folder, table)
@@ -297,7 +321,9 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
         typed, problems = check_table(raw, SPECS[table], file, cluster_ids=cluster_ids)
         read_ok.add(table)
         found.append(problems)
+        ids[table] = (str(file), typed["id"] if "id" in typed.columns else pd.Series([], dtype=object))
         tables[table] = typed.reset_index(drop=True)
+    found.append(_ids_across_tables(ids))
 
     references: dict[str, pd.DataFrame] = {}
     for table, kinds in (("chain_links", _CHAIN_LINK_COLUMNS), ("policy_pairings", _POLICY_COLUMNS),
