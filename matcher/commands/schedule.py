@@ -160,6 +160,10 @@ def run(args: argparse.Namespace) -> int:
             f"unknown output type {out.suffix!r} for {out.name}; use .xlsx, .csv, .pdf or .ics"
         )
     clock = SlotClock.parse(args.date, args.start, args.minutes)
+    if clock is None and (args.start != "09:00" or args.minutes != 20):
+        SlotClock.parse("2026-01-01", args.start, args.minutes)  # a bad start or length is said all the same
+        print("warning: --start and --minutes give the agenda's times and need --date; without it the slots "
+              "are numbered only", file=sys.stderr)
     if args.timezone:
         from matcher.outputs.calendar import time_zone
 
