@@ -112,7 +112,25 @@ def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
 
     outputs = given(OUTPUT_OPTIONS)
     if outputs:
-        reason = overwritten_input(outputs, given(INPUT_OPTIONS), {"bundled data": BUNDLED_DATA})
+        inputs = given(INPUT_OPTIONS)
+        store_file = _sqlite_file(str(inputs.pop("db", "")))
+        if store_file is not None:
+            inputs["db"] = store_file
+        reason = overwritten_input(outputs, inputs, {"bundled data": BUNDLED_DATA})
         if reason:
             raise MatcherError(reason)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The store's SQLite file (``--db`` or the workspace's default), which no output may replace."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from matcher.store.connection import default_url
+
+    try:
+        parsed = make_url(url or default_url())
+    except ArgumentError:
+        return None
+    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
 

@@ -129,9 +129,10 @@ def overwritten_input(outputs: dict[str, str | Path], inputs: dict[str, str | Pa
                             f"data folder {source} (--{in_name.replace('_', '-')}); choose another file. "
                             "Nothing was written")
             elif _same(target, source):
-                return (f"--{out_name.replace('_', '-')} {target} is the file given as "
-                        f"--{in_name.replace('_', '-') if in_name not in ('file',) else 'input'}; writing it would "
-                        "destroy the input. Choose another file. Nothing was written")
+                what = {"db": "the store's database file", "file": "the input file"}.get(
+                    in_name, f"the file given as --{in_name.replace('_', '-')}")
+                return (f"--{out_name.replace('_', '-')} {target} is {what}; writing it would destroy the input. "
+                        "Choose another file. Nothing was written")
         for folder_name, folder in (folders or {}).items():
             if _same(target.parent, Path(folder)) and target.name.lower() in tables:
                 return (f"--{out_name.replace('_', '-')} {target} would replace the {target.stem} table of the "

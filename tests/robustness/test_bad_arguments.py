@@ -188,3 +188,17 @@ def test_an_output_never_replaces_the_bundled_data(capsys):
     said = capsys.readouterr()
     _judge("bundled", code, said.out + said.err, "would replace the clusters table of the bundled data", 0.0)
     assert (BUNDLED_DATA / "clusters.csv").read_bytes() == before
+
+
+def test_a_backup_never_replaces_the_store_it_is_taken_from(tmp_path, monkeypatch, capsys):
+    from matcher.cli import main
+
+    monkeypatch.delenv("MATCHER_DB_URL", raising=False)
+    monkeypatch.setenv("MATCHER_WORKSPACE", str(tmp_path))
+    assert main(["store", "init"]) == 0
+    before = (tmp_path / "matcher.db").read_bytes()
+    capsys.readouterr()
+    code = main(["store", "backup", "--out", str(tmp_path / "matcher.db")])
+    said = capsys.readouterr()
+    _judge("backup over the store", code, said.out + said.err, "is the store's database file", 0.0)
+    assert (tmp_path / "matcher.db").read_bytes() == before
