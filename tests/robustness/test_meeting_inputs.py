@@ -18,6 +18,11 @@ DATA = str(Path(__file__).resolve().parents[2] / "data")
 SHORTLIST = "left_id,right_id,score\nC001,M001,0.9\nC001,M002,0.8\nC002,M001,0.7\n"
 
 
+
+def problem_rows(err: str, file: str) -> dict[str, str]:
+    """The printed problems table's lines of ``file``, by their row number."""
+    return {line.split()[1]: line for line in err.splitlines() if line.lstrip().startswith(file)}
+
 def write(path: Path, text: str) -> str:
     path.write_text(text, encoding="utf-8")
     return str(path)
@@ -79,7 +84,7 @@ def test_a_cell_longer_than_a_spreadsheet_cell_is_refused_with_file_row_and_colu
     code, err = run(capsys, *argv)
     assert code == 2
     assert "long.csv" in err and "longer than 32,767 characters" in err
-    line = next(x for x in err.splitlines() if x.lstrip().startswith("long.csv"))
+    line = next(iter(problem_rows(err, "long.csv").values()))
     assert ("3" if option in ("suggestions", "shortlist") else "2") in line.split()[1]
     assert ("left_id" if option != "availability" else "participant_id") in line
     assert len(err) < 2_000  # the cell is shown cut, not whole
@@ -97,7 +102,7 @@ def test_ids_with_invisible_or_full_width_characters_are_refused_in_a_shortlist(
                   "--out", str(tmp_path / "x.csv")]):
         code, err = run(capsys, *argv)
         assert code == 2, err
-        rows = {line.split()[1]: line for line in err.splitlines() if line.lstrip().startswith("ws.csv")}
+        rows = problem_rows(err, "ws.csv")
         assert "invisible character" in rows["4"] and "left_id" in rows["4"]
         assert "looks like 'C001'" in rows["3"] and "full-width" in rows["3"]
         assert not (tmp_path / "x.csv").exists()
@@ -116,7 +121,7 @@ def test_a_forbidden_pair_written_with_a_full_width_id_is_refused_not_ignored(tm
     forbid = write(tmp_path / "forbid.csv", "left_id,right_id,reason\n\uff23001,M001,same owner\n")
     code, err = run(capsys, "shortlist", "--suggestions", src, "--forbid", forbid, "--out", str(tmp_path / "x.csv"))
     assert code == 2
-    line = next(x for x in err.splitlines() if x.lstrip().startswith("forbid.csv"))
+    line = next(iter(problem_rows(err, "forbid.csv").values()))
     assert line.split()[1:3] == ["2", "left_id"] and "which has 'C001'" in line
     assert not (tmp_path / "x.csv").exists()
 
@@ -126,7 +131,7 @@ def test_with_data_an_id_not_in_the_data_set_is_refused_with_its_row(tmp_path, c
     code, err = run(capsys, "schedule", "--data", DATA, "--shortlist", short, "--slots", "3", "--tables", "3",
                     "--out", str(tmp_path / "s.csv"))
     assert code == 2
-    line = next(x for x in err.splitlines() if x.lstrip().startswith("short.csv"))
+    line = next(iter(problem_rows(err, "short.csv").values()))
     assert line.split()[1:4] == ["3", "right_id", "M999"] and "not in the data set" in line
     assert not (tmp_path / "s.csv").exists()
 
@@ -157,7 +162,7 @@ def test_a_lock_naming_an_unknown_id_is_refused_with_data(tmp_path, capsys):
     locks = write(tmp_path / "locks.csv", "left_id,right_id,slot,table\nC001,M999,1,1\n")
     code, err = run(capsys, *schedule_args(tmp_path, "s.csv", "--data", DATA, "--locks", locks))
     assert code == 2
-    line = next(x for x in err.splitlines() if x.lstrip().startswith("locks.csv"))
+    line = next(iter(problem_rows(err, "locks.csv").values()))
     assert line.split()[1:4] == ["2", "right_id", "M999"] and "not in the data set" in line
     assert not (tmp_path / "s.csv").exists()
     # without --data a locked pair missing from the shortlist is still a meeting the planner adds
@@ -168,7 +173,7 @@ def test_empty_zero_and_too_late_windows_are_refused(tmp_path, capsys):
     avail = write(tmp_path / "avail.csv", "participant_id,slots\nM001,0\nC002,\nC001,5-6\n")
     code, err = run(capsys, *schedule_args(tmp_path, "s.csv", "--availability", avail))
     assert code == 2
-    rows = {x.split()[1]: x for x in err.splitlines() if x.lstrip().startswith("avail.csv")}
+    rows = problem_rows(err, "avail.csv")
     assert "numbered from 1" in rows["2"]
     assert "empty" in rows["3"] and "leave C002 out of the file" in rows["3"]
     assert "past the last slot" in rows["4"] and "1–4" in rows["4"]
