@@ -35,3 +35,6 @@ MAX_SETTINGS_JSON_BYTES = 16 << 20
 MAX_DATA_JSON_BYTES = 1 << 30
 #: Characters of a free-text note kept with an outcome (a paragraph or two).
 MAX_NOTE_CHARS = 2_000
+#: Rows of a known-dockings file ``evaluate`` ranks (each side of each pair is a query ranked by every
+#: method, and the engine is cross-validated over them).
+MAX_KNOWN_PAIRS = 5_000

@@ -232,3 +232,40 @@ def test_dates_read_as_pages_and_spreadsheets_write_them(text, day):
 @pytest.mark.parametrize("text", ["soon", "2014-13", "", "?"])
 def test_what_is_no_date_reads_as_none(text):
     assert ev.parse_date(text) is None
+
+
+def test_a_file_without_items_holds_out_and_resamples_each_pair_alone(engine, tmp_path):
+    """Each pair is its own item: the bootstrap resamples pairs (before, all rows shared the item "" and
+    every interval collapsed to a point)."""
+    raw = pd.read_csv(ev.KNOWN_DOCKINGS, dtype=str, keep_default_na=False)
+    f = tmp_path / "no_items.csv"
+    raw[raw["kind"] == "east_west"][["left", "right", "date"]].head(12).to_csv(f, index=False)
+    result = ev.evaluate_known(engine, f, "east_west")
+    assert result.ranks["item"].str.fullmatch(r"C\d{3}-C\d{3}").all()
+    ci = result.intervals.set_index("method")
+    assert ci.at["product", "mrr_lo"] < ci.at["product", "mrr_hi"]
+
+
+def test_past_the_bounds_the_cross_validation_holds_out_folds(engine, tmp_path, monkeypatch):
+    """A planner's file of hundreds of dockings: folds of items, outer and inner, not one item at a time."""
+    from matcher.learning import crossval
+
+    monkeypatch.setattr(crossval, "OUTER_LOO_MAX", 5)
+    monkeypatch.setattr(crossval, "INNER_LOO_MAX", 5)
+    raw = pd.read_csv(ev.KNOWN_DOCKINGS, dtype=str, keep_default_na=False)
+    f = tmp_path / "many.csv"
+    raw[raw["kind"] == "east_west"][["left", "right", "date", "item"]].to_csv(f, index=False)
+    result = ev.evaluate_known(engine, f, "east_west")
+    weights = result.folds.drop(columns=["held_out"]).round(12).drop_duplicates()
+    assert len(result.folds) == 33 and 2 <= len(weights) <= crossval.INNER_FOLDS  # one set of weights per fold
+    assert (result.metrics.set_index("method").at["engine_cv", "queries"]) == 80
+
+
+def test_a_known_dockings_file_past_its_bound_is_refused(engine, tmp_path, monkeypatch):
+    from matcher import limits
+
+    monkeypatch.setattr(limits, "MAX_KNOWN_PAIRS", 3)
+    f = tmp_path / "big.csv"
+    f.write_text("left,right\n" + "C056,C121\n" * 4, encoding="utf-8")
+    with pytest.raises(MatcherError, match="more than the 3 known dockings"):
+        ev.read_known(f, "east_west", engine.entities().table)

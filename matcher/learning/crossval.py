@@ -183,15 +183,17 @@ def _mrr(lists: list, w: np.ndarray) -> float:
 
 #: Up to this many groups the inner cross-validation leaves one group out at a time; with more (a
 #: planner's file of hundreds of dockings), it holds out ``INNER_FOLDS`` folds of groups, so the cost
-#: grows with the square of the groups, not the cube.
+#: grows with the square of the groups, not the cube. Past ``OUTER_LOO_MAX`` groups the outer
+#: cross-validation holds out folds too (every figure still from weights that never saw its group).
 INNER_LOO_MAX = 40
+OUTER_LOO_MAX = 100
 INNER_FOLDS = 10
 
 
-def inner_folds(train: list[str]) -> list[list[str]]:
-    """The inner cross-validation's held-out sets of ``train`` (sorted groups): each group alone up to
-    ``INNER_LOO_MAX`` groups, else ``INNER_FOLDS`` folds of every ``INNER_FOLDS``-th group."""
-    if len(train) <= INNER_LOO_MAX:
+def inner_folds(train: list[str], loo_max: int = INNER_LOO_MAX) -> list[list[str]]:
+    """The held-out sets of a cross-validation over ``train`` (sorted groups): each group alone up to
+    ``loo_max`` groups, else ``INNER_FOLDS`` folds of every ``INNER_FOLDS``-th group."""
+    if len(train) <= loo_max:
         return [[j] for j in train]
     return [train[i::INNER_FOLDS] for i in range(INNER_FOLDS)]
 
@@ -199,36 +201,40 @@ def inner_folds(train: list[str]) -> list[list[str]]:
 def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior: np.ndarray,
                  features: list[str], progress: Callable[[int, int], None] | None = None,
                  ) -> dict[str, tuple[np.ndarray, float]]:
-    """Held-out group -> (weights fitted on the other groups, the pull chosen by an inner
-    cross-validation over them (``inner_folds``); ties go to the stronger pull, i.e. closer to the
-    prior). ``progress(done, total)`` is called after each outer fold."""
+    """Held-out group -> (weights fitted without it, the pull chosen by an inner cross-validation over
+    the groups fitted on (``inner_folds``); ties go to the stronger pull, i.e. closer to the prior).
+    Each group is held out alone, or with its fold past ``OUTER_LOO_MAX`` groups.
+    ``progress(done, total)`` is called after each outer fold."""
     out = {}
     # the inner fit without h and j, each hidden, is the inner fit without j and h: fitted once
     inner_fits: dict[tuple[frozenset, float], np.ndarray] = {}
     cut: dict = {}  # the lists' blocks under each held-out set, asked many times
-    for done, h in enumerate(groups, start=1):
-        train = [g for g in groups if g != h]
+    outer = inner_folds(groups, OUTER_LOO_MAX)
+    for done, held_out in enumerate(outer, start=1):
+        hidden = set(held_out)
+        train = [g for g in groups if g not in hidden]
         best, best_l2 = -1.0, max(L2_GRID)
         if len(train) >= 2:
             for l2 in sorted(L2_GRID, reverse=True):
                 scores = []
                 for fold in inner_folds(train):
-                    key = (frozenset((h, *fold)), l2)
+                    key = (frozenset((*held_out, *fold)), l2)
                     if key not in inner_fits:
                         inner = [g for g in train if g not in fold]
-                        inner_fits[key] = fit_weights(blocks(held, lists, inner, {h, *fold}, features, cut), prior,
-                                                      l2)
+                        inner_fits[key] = fit_weights(blocks(held, lists, inner, hidden | set(fold), features, cut),
+                                                      prior, l2)
                     w = inner_fits[key]
                     for j in fold:
-                        test = blocks(held, lists, [j], {h}, features, cut)
+                        test = blocks(held, lists, [j], hidden, features, cut)
                         if test:
                             scores.append(_mrr(test, w))
                 score = float(np.mean(scores)) if scores else 0.0
                 if score > best + 1e-12:
                     best, best_l2 = score, l2
-        out[h] = (fit_weights(blocks(held, lists, train, {h}, features, cut), prior, best_l2), best_l2)
+        w = fit_weights(blocks(held, lists, train, hidden, features, cut), prior, best_l2)
+        out.update({h: (w, best_l2) for h in held_out})
         if progress is not None:
-            progress(done, len(groups))
+            progress(done, len(outer))
     return out
 
 

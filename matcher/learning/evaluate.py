@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from matcher import limits
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
 from matcher.learning.baselines import (
@@ -119,6 +120,9 @@ def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
 
     kind = get_kind(kind).name
     raw = read_table(path, KNOWN_ALIASES, common_aliases=False)
+    if len(raw) > limits.MAX_KNOWN_PAIRS:
+        raise MatcherError(f"{path}: {len(raw):,} rows, more than the {limits.MAX_KNOWN_PAIRS:,} known dockings "
+                           "evaluate ranks in one run; split the file")
     missing = [c for c in ("left", "right") if c not in raw.columns]
     if missing:
         raise MatcherError(f"{path}: missing column(s) {', '.join(missing)}; a known-dockings file needs "
@@ -172,7 +176,9 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
                              "reason": "not a date (YYYY, YYYY-MM or YYYY-MM-DD); the pair is ranked but left out of "
                                        "the temporal split"})
         rows.append({"row": row, "left_id": pair[0], "right_id": pair[1], "date": date,
-                     "item": str(record.get("item", "")) if "item" in raw.columns else "",
+                     # a pair without an item (one page, one event) is its own: held out and resampled alone
+                     "item": (str(record.get("item", "")).strip() if "item" in raw.columns else "")
+                     or f"{pair[0]}-{pair[1]}",
                      "rule": str(record.get("rule", "")) if "rule" in raw.columns else "",
                      "origin": str(record.get("origin", "")) if "origin" in raw.columns else "",
                      "left_how": got["left"].how, "right_how": got["right"].how})
