@@ -469,8 +469,11 @@ def _cross_validated(engine: DockingEngine, kind: str, E: Entities, pf: PairFeat
     method = "engine_cv_uniform" if uniform else "engine_cv"
     group = group_of(pairs)
     groups = sorted(set(group))
+    from matcher.learning import crossval
+
     key = ("fold_weights", tuple(zip(pairs["left_id"], pairs["right_id"], group, strict=True)),
-           prior.tobytes(), tuple(features))
+           prior.tobytes(), tuple(features),  # and the folds' layout, which decides the weights too
+           (crossval.INNER_LOO_MAX, crossval.OUTER_LOO_MAX, crossval.INNER_FOLDS))
     if key not in pf.memo:  # kept with the engine's cached features, as long as they are
         def said(done: int, total: int) -> None:
             if done == 1 or done == total or done % max(1, total // 10) == 0:
