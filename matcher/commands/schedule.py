@@ -161,7 +161,6 @@ def run(args: argparse.Namespace) -> int:
         )
     clock = SlotClock.parse(args.date, args.start, args.minutes)
     if clock is None and (args.start != "09:00" or args.minutes != 20):
-        SlotClock.parse("2026-01-01", args.start, args.minutes)  # a bad start or length is said all the same
         print("warning: --start and --minutes give the agenda's times and need --date; without it the slots "
               "are numbered only", file=sys.stderr)
     if args.timezone:
@@ -182,15 +181,6 @@ def run(args: argparse.Namespace) -> int:
     if len(shortlist) > places:
         print(f"warning: {len(shortlist):,} meetings cannot all fit: {args.slots} slots x {args.tables} tables "
               f"hold at most {places:,}", file=sys.stderr)
-    if args.availability:  # a typo in an id would leave that participant's windows unapplied
-        from matcher.meetings.slots import read_availability
-
-        meeting = set(shortlist["left_id"].astype(str)) | set(shortlist["right_id"].astype(str))
-        idle = sorted(set(read_availability(args.availability, n_slots=args.slots)) - meeting)
-        if idle:
-            print(f"warning: {args.availability} gives windows for {len(idle)} participant(s) with no meeting in the "
-                  f"shortlist (a mistyped id?): {', '.join(idle[:10])}{', ...' if len(idle) > 10 else ''}",
-                  file=sys.stderr)
     plan = schedule(
         shortlist,
         args.slots,
@@ -201,6 +191,13 @@ def run(args: argparse.Namespace) -> int:
         source=Path(args.shortlist).name,
     )
     plan.check_validity()
+    # windows for someone with no meeting: a typo in an id would leave that participant's windows unapplied
+    meeting = set(plan.requested["left_id"].astype(str)) | set(plan.requested["right_id"].astype(str))
+    idle = sorted(set(plan.availability) - meeting)
+    if idle:
+        print(f"warning: {args.availability} gives windows for {len(idle)} participant(s) with no meeting in the "
+              f"shortlist (a mistyped id?): {', '.join(idle[:10])}{', ...' if len(idle) > 10 else ''}",
+              file=sys.stderr)
     if args.strict:
         plan.raise_if_incomplete()
     settings = [

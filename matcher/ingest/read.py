@@ -109,7 +109,10 @@ def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
         The file is empty, UTF-16 without a byte-order mark, contains NUL bytes or is binary.
     """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return _decode_utf16(data, file)
+        text, encoding = _decode_utf16(data, file), "utf-16"
+        if not text.strip(" \t\r\n\ufeff"):
+            raise file_error(file, "the file is empty; it needs at least a header row")
+        return _text_or_binary(text, file, encoding, nul="\x00" in text)
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise file_error(file, "the file is empty; it needs at least a header row")
     if b"\x00" in data:
@@ -144,23 +147,23 @@ def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
             row = data.count(b"\n", 0, err.start) + 1
         raise file_error(file, f"the file is neither UTF-8 nor GB18030 (GBK) nor Big5: row {row} cannot be read as "
                          "any of them; save it as UTF-8 (CSV UTF-8 in Excel)", row=row)
-    if len(_CONTROL.findall(text[:200_000])) > _CONTROL_SHARE_BINARY * min(len(text), 200_000):
+    return _text_or_binary(text, file, encoding)
+
+
+def _text_or_binary(text: str, file: str | Path, encoding: str, nul: bool = False) -> tuple[str, str]:
+    """``(text, encoding)``, unless the decoded text holds a NUL or too many control characters."""
+    if nul or len(_CONTROL.findall(text[:200_000])) > _CONTROL_SHARE_BINARY * min(len(text), 200_000):
         raise file_error(file, "the file looks binary, not a CSV text table")
     return text, encoding
 
 
-def _decode_utf16(data: bytes, file: str | Path) -> tuple[str, str]:
+def _decode_utf16(data: bytes, file: str | Path) -> str:
     """UTF-16 with its byte-order mark (Excel's "Unicode text"): the mark says the byte order."""
     try:
-        text = data.decode("utf-16")
+        return data.decode("utf-16")
     except UnicodeDecodeError as err:
         row = data[: err.start].decode("utf-16", errors="replace").count("\n") + 1
         raise file_error(file, f"the file starts as UTF-16 but row {row} cannot be read as UTF-16", row=row) from None
-    if not text.strip(" \t\r\n\ufeff"):
-        raise file_error(file, "the file is empty; it needs at least a header row")
-    if "\x00" in text or len(_CONTROL.findall(text[:200_000])) > _CONTROL_SHARE_BINARY * min(len(text), 200_000):
-        raise file_error(file, "the file looks binary, not a CSV text table")
-    return text, "utf-16"
 
 
 #: How the encodings a text table may have are named to people.

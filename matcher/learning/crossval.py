@@ -81,16 +81,20 @@ class HeldOut:
             self.cache[key] = X
         return self.cache[key]
 
+    def _base(self, features: list[str]) -> np.ndarray:
+        """The full-data feature matrix of ``features`` (float64, unknown as NaN), cached."""
+        key = ("base", tuple(features))
+        if key not in self.cache:
+            self.cache[key] = self.pf.X[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
+        return self.cache[key]
+
     def rows(self, groups: Iterable[str], features: list[str], rows: np.ndarray) -> np.ndarray:
         """``matrix(groups, features)[rows]``, computed for those rows only and not cached: what the
         nested cross-validation cuts its lists from (one held-out set per pair of groups and list
         group, so caching whole matrices would hold thousands of them)."""
-        base = ("base", tuple(features))
-        if base not in self.cache:
-            self.cache[base] = self.pf.X[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
-        out = self.cache[base][rows]
+        out = self._base(features)[rows]  # a copy: rows is an index array
         moved = [f for f in self.names if f in features]
-        if moved:
+        if moved:  # as DataFrame.update: a value unknown without the groups keeps the full-data one
             key = frozenset(groups)
             held = [pair for g in key for pair in self.group_pairs.get(g, [])]
             values = self.index.values(self.li[rows], self.ri[rows], self.names, exclude_items=key,
@@ -102,23 +106,12 @@ class HeldOut:
         return out
 
     def matrix(self, groups: Iterable[str], features: list[str]) -> np.ndarray:
-        """``X(groups)[features]`` as float64, unknown as NaN (cached: the nested cross-validation asks
-        for the same held-out sets thousands of times)."""
+        """``X(groups)[features]`` as float64, unknown as NaN (cached: each held-out group's matrix
+        is asked for by every method that ranks it)."""
         key = (frozenset(groups), tuple(features))
         if key not in self.cache:
-            base = ("base", tuple(features))
-            if base not in self.cache:
-                self.cache[base] = self.pf.X[list(features)].to_numpy(dtype=np.float64, na_value=np.nan)
-            out = self.cache[base]
-            moved = [f for f in self.names if f in features]
-            if moved:  # as DataFrame.update: a value unknown without the groups keeps the full-data one
-                out = out.copy()
-                values = self._evidence(frozenset(groups))
-                for f in moved:
-                    j = list(features).index(f)
-                    v = values[f].astype(np.float64)
-                    out[:, j] = np.where(np.isnan(v), out[:, j], v)
-            self.cache[key] = out
+            moved = any(f in features for f in self.names)
+            self.cache[key] = self.rows(groups, features, np.arange(len(self.li))) if moved else self._base(features)
         return self.cache[key]
 
 

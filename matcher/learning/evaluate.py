@@ -43,6 +43,7 @@ import pandas as pd
 from matcher import limits
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
+from matcher.learning import crossval
 from matcher.learning.baselines import (
     by_region,
     distance_matrix,
@@ -469,8 +470,6 @@ def _cross_validated(engine: DockingEngine, kind: str, E: Entities, pf: PairFeat
     method = "engine_cv_uniform" if uniform else "engine_cv"
     group = group_of(pairs)
     groups = sorted(set(group))
-    from matcher.learning import crossval
-
     key = ("fold_weights", tuple(zip(pairs["left_id"], pairs["right_id"], group, strict=True)),
            prior.tobytes(), tuple(features),  # and the folds' layout, which decides the weights too
            (crossval.INNER_LOO_MAX, crossval.OUTER_LOO_MAX, crossval.INNER_FOLDS))

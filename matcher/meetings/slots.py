@@ -41,23 +41,24 @@ class SlotClock:
 
     @classmethod
     def parse(cls, date: str | None, start: str | None = "09:00", minutes: int = 20) -> SlotClock | None:
-        """Build from ``YYYY-MM-DD`` and ``HH:MM`` text; ``None`` when no date is given."""
+        """Build from ``YYYY-MM-DD`` and ``HH:MM`` text; ``None`` when no date is given. The start and
+        the slot length are checked either way (a bad one is a mistake even without a date)."""
+        try:
+            hour, minute = (int(x) for x in (start or "09:00").split(":"))
+            begin = dt.time(hour, minute)
+        except ValueError as err:
+            raise MatcherError(f"start time {start!r} is not HH:MM") from err
+        if not limits.MIN_SLOT_MINUTES <= int(minutes) <= limits.MAX_SLOT_MINUTES:
+            raise MatcherError(f"slot length must be {limits.MIN_SLOT_MINUTES} to {limits.MAX_SLOT_MINUTES} "
+                               f"minutes, not {minutes}")
         if not date:
             return None
         try:
             day = dt.date.fromisoformat(date)
         except ValueError as err:
             raise MatcherError(f"meeting date {date!r} is not YYYY-MM-DD") from err
-        try:
-            hour, minute = (int(x) for x in (start or "09:00").split(":"))
-            begin = dt.time(hour, minute)
-        except ValueError as err:
-            raise MatcherError(f"start time {start!r} is not HH:MM") from err
         if not limits.MIN_YEAR <= day.year <= limits.MAX_YEAR:
             raise MatcherError(f"meeting date {date} is not between {limits.MIN_YEAR} and {limits.MAX_YEAR}")
-        if not limits.MIN_SLOT_MINUTES <= int(minutes) <= limits.MAX_SLOT_MINUTES:
-            raise MatcherError(f"slot length must be {limits.MIN_SLOT_MINUTES} to {limits.MAX_SLOT_MINUTES} "
-                               f"minutes, not {minutes}")
         return cls(day, begin, int(minutes))
 
     def starts(self, slot: int) -> dt.datetime:
