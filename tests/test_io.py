@@ -327,3 +327,20 @@ def test_a_title_row_above_the_header_is_said_not_read_as_the_header(tmp_path):
         read_table(path)
     assert "row 1 holds one cell ('2024年纺织集群名录'), like a title" in str(caught.value)
     assert caught.value.problems["row"].tolist() == [1]
+
+
+@pytest.mark.parametrize("title", ["2024年纺织集群名录", "2024年纺织集群名录,,,", '"2024年纺织集群名录",;'])
+def test_a_title_line_above_a_csv_header_is_said_not_read_as_the_header(tmp_path, title):
+    # a CSV saved from a report sheet: the title alone, or with the sheet's empty cells after it
+    path = tmp_path / "title.csv"
+    path.write_text(f"{title}\nid,name_zh,province,stages\nC1,甲,浙江,weaving\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        read_table(path)
+    assert "row 1 holds one cell ('2024年纺织集群名录'), like a title" in str(caught.value)
+    assert caught.value.problems["row"].tolist() == [1]
+
+
+def test_a_one_column_csv_is_a_table_not_a_title(tmp_path):
+    path = tmp_path / "ids.csv"
+    path.write_text("id\nC1\nC2\n", encoding="utf-8")
+    assert read_table(path)["id"].tolist() == ["C1", "C2"]

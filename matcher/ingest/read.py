@@ -32,7 +32,14 @@ from matcher.exceptions import ValidationError
 from matcher.ingest.fast import arrow_cells, csv_source, separator
 from matcher.ingest.package import cell_text as _cell_text
 from matcher.ingest.package import check_xlsx_package, formulas_without_values
-from matcher.ingest.problems import PROBLEM_COLUMNS, file_error, problems_frame  # noqa: F401 - the readers' API
+from matcher.ingest.problems import (  # noqa: F401 - the readers' API
+    PROBLEM_COLUMNS,
+    file_error,
+    nul_cell,
+    open_quote_cell,
+    problems_frame,
+    title_above,
+)
 from matcher.jsonfile import JsonFileError, read_json_file
 
 #: Header aliases: a name found in files -> the canonical column name of ``matcher.columns``.
@@ -126,7 +133,7 @@ def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
         if controls > _CONTROL_SHARE_BINARY * len(head):
             raise file_error(file, "the file contains NUL bytes (it looks binary, not a CSV text table)")
         # A few NULs in a text table: say where the first one is, so it can be found and deleted.
-        row, column = _nul_cell(data)
+        row, column = nul_cell(data)
         where = f"row {row}, column {column}" if column else f"row {row}"
         raise file_error(file, f"the file contains NUL bytes (first in {where}; it looks binary); save it as a "
                          "UTF-8 or GBK CSV", row=row, column=column)
@@ -329,7 +336,7 @@ def read_csv_text(
     except pd.errors.ParserError as err:
         message = str(err)
         if "EOF inside string" in message or "EOF" in message:
-            row, column = _open_quote_cell(text, sep)
+            row, column = open_quote_cell(text, sep)
             where = f" (a quote opened in row {row}, column {column or '?'}, is never closed)" if row else ""
             raise file_error(
                 file, f'unterminated quote{where}; every opening " needs a closing "', row=row, column=column
@@ -337,6 +344,7 @@ def read_csv_text(
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
         if match:
             n_header, line, n_cells = (int(g) for g in match.groups())
+            title_above(file, first_line.split(sep), lambda: n_cells > n_header)
             raise file_error(
                 file,
                 f"row {line} has {n_cells} cells but the header has {n_header}; "
@@ -349,43 +357,12 @@ def read_csv_text(
         raise file_error(file, "the first row is empty; the first row must be the header", row=1)
     header_raw = [str(v) for v in raw.iloc[0].tolist()]
     cells = raw.iloc[1:].copy()
+    title_above(file, header_raw, lambda: bool((cells.apply(lambda c: c.str.strip()).ne("").sum(axis=1) > 1).any()))
     if as_typed:  # an empty cell is a missing value, like a JSON or Parquet null
         cells = cells.mask(cells.eq(""))
     # pandas counts records from 0; Excel counts rows from 1 and the header is row 1.
     cells.index = pd.RangeIndex(2, 2 + len(cells))
     return _finish(cells, header_raw, file, aliases, common_aliases, as_typed)
-
-
-def _open_quote_cell(text: str, sep: str) -> tuple[int, str]:
-    """Excel row and header name of the cell whose opening quote is never closed.
-
-    The csv module reads such a cell to the end of the file, so the last record it returns is the
-    broken one: its number is the row (blank lines count, as in Excel), its length the column.
-    ``(0, "")`` when the text parses without that symptom.
-    """
-    import csv
-
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    if len(records) < 2 or not records[-1]:
-        return 0, ""
-    header = [name.strip() for name in records[0]]
-    position = len(records[-1])
-    column = header[position - 1] if position <= len(header) else f"cell {position}"
-    return len(records), column
-
-
-def _nul_cell(data: bytes) -> tuple[int, str]:
-    """Row (counting LF, CRLF and CR line breaks, as Excel does) and header name of the first NUL."""
-    at = data.index(b"\x00")
-    before = data[:at]
-    row = len(re.split(rb"\r\n|\r|\n", before))
-    line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
-    first_line = re.split(rb"\r\n|\r|\n", data, maxsplit=1)[0].decode("utf-8", errors="replace")
-    sep = separator(first_line)
-    position = before[line_start:].count(sep.encode())
-    header = first_line.lstrip("\ufeff").split(sep)
-    column = header[position].strip() if row > 1 and position < len(header) else ""
-    return row, column
 
 
 #: Largest number of cells read from one worksheet (1.1 million enterprises x 40 columns).
@@ -457,10 +434,7 @@ def read_xlsx(
         raise file_error(path, f"the sheet is empty; it needs at least a header row{also}")
     if not any(c.strip() for c in rows[0]):
         raise file_error(path, f"the first row is empty; the first row must be the header{also}", row=1)
-    named = [c for c in rows[0] if c.strip()]
-    if len(named) == 1 and any(sum(bool(c.strip()) for c in r) > 1 for r in rows[1:]):  # a title above the table
-        raise file_error(path, f"row 1 holds one cell ('{named[0][:60]}'), like a title above the table; the first "
-                         "row must be the column names: delete the rows above them", row=1)
+    title_above(path, rows[0], lambda: any(sum(bool(c.strip()) for c in r) > 1 for r in rows[1:]))
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
     cells = pd.DataFrame(rows[1:], columns=range(width), dtype=str, index=pd.RangeIndex(2, 1 + len(rows)))
