@@ -161,14 +161,17 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
         need = max([lines_needed(v, widths[name]) for v in _strings(frame[name])] or [1])
         lines = max(lines, min(need, max_lines))
     if wrap:
+        # shared out narrowest first: a wrap column whose text fits on one line takes only that, and what
+        # it leaves goes to the others (an empty "value" column does not squeeze the reason beside it)
+        natural = {name: math.ceil(natural_px(frame[name], labels.get(name, str(name)))) for name in wrap}
         left = budget - sum(widths.values())
-        share = max(min_wrap, left // len(wrap))
-        for name in wrap:
-            natural = math.ceil(natural_px(frame[name], labels.get(name, str(name))))
-            widths[name] = min(natural, share) if natural > share else max(natural, min(share, 400))
-            widths[name] = max(widths[name], header_px(labels.get(name, str(name))))
+        for n, name in enumerate(sorted(wrap, key=lambda w: (natural[w], list(wrap).index(w)))):
+            share = max(min_wrap, left // (len(wrap) - n))
+            widths[name] = max(min(natural[name], share), header_px(labels.get(name, str(name))))
+            left -= widths[name]
             need = max([lines_needed(v, widths[name]) for v in _strings(frame[name])] or [1])
             lines = max(lines, min(need, max_lines))
+        widths = {name: widths[name] for name in frame.columns}  # in the frame's order
     if lines == 1:
         return widths, None
     return widths, max(WRAP_MIN_ROW_PX, math.ceil(lines * LINE_PX + ROW_PAD_PX))

@@ -108,3 +108,17 @@ def test_source_links_are_named_by_site_and_cannot_break_out():
     assert cell.startswith("[x\\.org](http://x.org/a%29%5D%28javascript:alert%281)")  # encoded: one link
     assert "\\*b\\*" in cell and "\\|" in cell  # the note stays text
     assert source_links("no address here <b>") == "no address here \\<b\\>"
+
+
+def test_a_short_wrapped_column_leaves_its_room_to_the_long_one():
+    """The data page's problems table wraps the cell value and the reason: an empty value column used to
+    take an equal share of the row (up to 400 px) and made the reason wrap after two characters."""
+    frame = pd.DataFrame({"row": [1], "value": [""], "reason": ["第 1 行只有一个单元格（“2024年纺织集群名录”），像是表格上方的标题；"
+                                                            "第一行必须是列名：请删除列名上方的行"]})
+    widths, row_height = fit(frame, wrap=["value", "reason"], budget=900)
+    assert widths["value"] < 120 and widths["reason"] >= 700
+    assert not clipped(frame, widths, row_height)
+    assert list(widths) == list(frame.columns)
+    both = pd.DataFrame({"a": ["柯桥 " * 80], "b": ["similar products " * 40]})
+    widths, _ = fit(both, wrap=["a", "b"], budget=900)
+    assert abs(widths["a"] - widths["b"]) <= 1  # two long ones still share the room evenly
