@@ -116,9 +116,11 @@ def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
         store_file = _sqlite_file(str(inputs.pop("db", "")))
         if store_file is not None:
             inputs["db"] = store_file
-        reason = overwritten_input(outputs, inputs, {"bundled data": BUNDLED_DATA})
-        if reason:
-            raise MatcherError(reason)
+        derived = getattr(args, "derived_outputs", None)  # files a command writes beside --out (evaluate's _regional)
+        for written in (outputs, *([derived(args)] if derived is not None else [])):
+            reason = overwritten_input(written, inputs, {"bundled data": BUNDLED_DATA})
+            if reason:
+                raise MatcherError(reason)
 
 
 def _sqlite_file(url: str) -> Path | None:

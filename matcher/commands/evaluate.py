@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from matcher.docking.kinds import ENTERPRISE_DOCKING, KINDS
 from matcher.exceptions import MatcherError
@@ -42,11 +43,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--country", metavar="NAME", help="with --benetton: only sites in this country, e.g. China")
     p.add_argument("--out", metavar="FILE", help="also write the per-query ranks as CSV (UTF-8 with BOM); the ranks "
                    "of the dockings named by region go to FILE's name + _regional")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, derived_outputs=lambda a: {"out": regional_output(a.out)} if a.out else {})
 
 
 def _progress(message: str) -> None:
     print(f"[evaluate] {message}", file=sys.stderr, flush=True)
+
+
+def regional_output(out: str | Path) -> Path:
+    """Where ``--out FILE`` puts the ranks of the dockings named by region: beside it, ``FILE_regional``."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}_regional{out.suffix or '.csv'}")
 
 
 def _bundled_regional() -> str | None:
@@ -114,10 +121,7 @@ def run(args: argparse.Namespace) -> int:
         write_csv(result.ranks, args.out)
         _progress(f"wrote {len(result.ranks)} rows to {args.out}")
         if by_region is not None and len(by_region.ranks):
-            from pathlib import Path
-
-            out = Path(args.out)
-            regional_out = out.with_name(f"{out.stem}_regional{out.suffix or '.csv'}")
+            regional_out = regional_output(args.out)
             write_csv(by_region.ranks, regional_out)
             _progress(f"wrote {len(by_region.ranks)} rows (dockings named by region) to {regional_out}")
     _progress(f"done in {time.monotonic() - started:.1f} s")

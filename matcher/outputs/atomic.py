@@ -98,7 +98,7 @@ def remove_orphans(folder: str | Path, older_than_s: float = 3600.0) -> list[Pat
 #: file, or a data folder whose tables it reads).
 OUTPUT_OPTIONS = ("out", "ics_dir", "problems_csv")
 INPUT_OPTIONS = ("data", "suggestions", "shortlist", "locks", "availability", "known", "regional", "weights", "model",
-                 "outcomes", "benetton", "file", "db")
+                 "outcomes", "benetton", "file", "db", "forbid", "capacities")
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -124,6 +124,10 @@ def overwritten_input(outputs: dict[str, str | Path], inputs: dict[str, str | Pa
         for in_name, source in inputs.items():
             source = Path(source)
             if source.is_dir():
+                if _same(target, source):  # an output folder (synth --out, --ics-dir) into the data folder
+                    return (f"--{out_name.replace('_', '-')} {target} is the data folder given as "
+                            f"--{in_name.replace('_', '-')}; writing into it would change the data. Choose another "
+                            "folder. Nothing was written")
                 if _same(target.parent, source) and target.name.lower() in tables:
                     return (f"--{out_name.replace('_', '-')} {target} would replace the {target.stem} table of the "
                             f"data folder {source} (--{in_name.replace('_', '-')}); choose another file. "
@@ -134,6 +138,9 @@ def overwritten_input(outputs: dict[str, str | Path], inputs: dict[str, str | Pa
                 return (f"--{out_name.replace('_', '-')} {target} is {what}; writing it would destroy the input. "
                         "Choose another file. Nothing was written")
         for folder_name, folder in (folders or {}).items():
+            if _same(target, Path(folder)):
+                return (f"--{out_name.replace('_', '-')} {target} is the {folder_name} folder; writing into it would "
+                        "change the data. Choose another folder. Nothing was written")
             if _same(target.parent, Path(folder)) and target.name.lower() in tables:
                 return (f"--{out_name.replace('_', '-')} {target} would replace the {target.stem} table of the "
                         f"{folder_name}; choose another file. Nothing was written")

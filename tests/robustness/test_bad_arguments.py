@@ -161,6 +161,13 @@ def test_a_database_url_with_a_bad_port_is_said(tmp_path):
     (["evaluate", "--kind", "east_west", "--known", "{d}/known_dockings.csv", "--out", "{d}/known_dockings.csv"],
      "is the file given as --known"),
     (["shortlist", "--suggestions", "{d}/pairs.csv", "--out", "{d}/pairs.csv"], "is the file given as --suggestions"),
+    (["shortlist", "--suggestions", "{d}/pairs.csv", "--forbid", "{d}/known_dockings.csv", "--out",
+      "{d}/known_dockings.csv"], "is the file given as --forbid"),
+    (["shortlist", "--suggestions", "{d}/pairs.csv", "--method", "capacity", "--capacities", "{d}/known_dockings.csv",
+      "--out", "{d}/known_dockings.csv"], "is the file given as --capacities"),
+    # evaluate writes the ranks of the dockings named by region beside --out, as FILE_regional
+    (["evaluate", "--kind", "east_west", "--known", "{d}/known_dockings.csv", "--regional", "{d}/r_regional.csv",
+      "--out", "{d}/r.csv"], "r_regional.csv is the file given as --regional"),
 ])
 def test_an_output_never_replaces_an_input(tmp_path, capsys, argv, words):
     from matcher.cli import main
@@ -171,6 +178,7 @@ def test_an_output_never_replaces_an_input(tmp_path, capsys, argv, words):
     for name in ("clusters.csv", "known_dockings.csv"):
         (data / name).write_bytes((BUNDLED_DATA / name).read_bytes())
     (data / "pairs.csv").write_text("left_id,right_id,score\nC001,M001,0.5\n", encoding="utf-8")
+    (data / "r_regional.csv").write_text("query,partner_provinces,kind\nC001,Xinjiang,east_west\n", encoding="utf-8")
     before = {p.name: p.read_bytes() for p in data.iterdir()}
     code = main([a.replace("{d}", str(data)) for a in argv])
     said = capsys.readouterr()
@@ -188,6 +196,10 @@ def test_an_output_never_replaces_the_bundled_data(capsys):
     said = capsys.readouterr()
     _judge("bundled", code, said.out + said.err, "would replace the clusters table of the bundled data", 0.0)
     assert (BUNDLED_DATA / "clusters.csv").read_bytes() == before
+    code = main(["synth", "--enterprises", "5", "--out", str(BUNDLED_DATA), "--force"])
+    said = capsys.readouterr()
+    _judge("bundled folder", code, said.out + said.err, "is the bundled data folder", 0.0)
+    assert not (BUNDLED_DATA / "enterprises.csv").exists()
 
 
 def test_a_backup_never_replaces_the_store_it_is_taken_from(tmp_path, monkeypatch, capsys):
