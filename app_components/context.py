@@ -77,3 +77,10 @@ def store() -> Store:
         st.error(t("store_error", error=shown(err)))
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+
+
+def run_weights() -> dict[str, dict]:
+    """Run id -> the weights its pairs were scored with (``Store.runs``): a shortlisted pair is explained
+    under the weights the planner ticked it with, not the kind's preset."""
+    runs = store().runs()
+    return {str(r): dict(w) for r, w in zip(runs["run_id"], runs["weights"], strict=True) if isinstance(w, dict) and w}

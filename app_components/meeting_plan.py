@@ -25,6 +25,7 @@ def requests(items: pd.DataFrame, entities: pd.DataFrame, statuses: list[str]) -
         "score": pd.to_numeric(chosen["score"], errors="coerce").to_numpy(),
         "item_id": chosen["id"].astype(int).to_numpy(),
         "item_locked": chosen["locked"].astype(bool).to_numpy(),
+        "run_id": chosen["run_id"].to_numpy() if "run_id" in chosen else None,  # whose weights explain it
     })
     for side in ("left", "right"):
         found = names.reindex(out[f"{side}_id"])

@@ -43,7 +43,7 @@ venue = cols[1].text_input(t("venue"), key="meetings.venue", max_chars=120, pers
 if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
     wanted = meeting_plan.requests(store.items(sid), cache.entities(data), statuses)
     if not wanted.empty:  # why each pair meets: into the workbook, the CSV and the agendas' topics
-        wanted = context.engine(data).explain_pairs(wanted)
+        wanted = context.engine(data).explain_pairs(wanted, run_weights=context.run_weights())
     if wanted.empty:
         st.warning(t("no_requests"))
         st.session_state.pop(PLAN, None)

@@ -48,7 +48,9 @@ if any(actions.values()):
         if editor.save("shortlist", store, updates, planner):
             st.rerun()
 
-why = context.engine(data).explain_pairs(items[["kind", "left_id", "right_id"]]).drop(columns=["kind"])
+# each pair explained under the weights it was ticked with (its run's), as the explore page showed it
+why = context.engine(data).explain_pairs(items[["kind", "left_id", "right_id", "run_id"]],
+                                         run_weights=context.run_weights()).drop(columns=["kind", "run_id"])
 with st.expander(t("why_these_pairs")):  # the pairs the filters show, each with every reason
     reasons = view[["left_id", "right_id", "left", "right"]].merge(
         why.drop_duplicates(["left_id", "right_id"]), on=["left_id", "right_id"], how="left")

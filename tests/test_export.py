@@ -259,3 +259,22 @@ def test_pdf_agendas_survive_very_long_names(tmp_path):
     text = pdf_text(path)
     assert text.count("Docking meeting agenda") == len(plan.participants())
     assert "超长名称超长名称" in text and "…" in text and "E" * 2000 not in text.replace("\n", "")
+
+
+def test_a_pair_is_explained_under_the_weights_it_was_shortlisted_with():
+    """A pair ticked under the "supply" preset carries that preset's reason into the shortlist and every
+    export, not the balanced one's: the labour and raw-material motives the planner saw stay in it."""
+    from matcher import DockingEngine, load_dataset
+
+    engine = DockingEngine(load_dataset())
+    supply = engine.weights("east_west", preset="supply")
+    pairs = pd.DataFrame({"kind": ["east_west"] * 3, "left_id": ["C027", "C027", "C025"],
+                          "right_id": ["C124", "C124", "C123"], "run_id": ["r-supply", "r-gone", pd.NA]})
+    out = engine.explain_pairs(pairs, run_weights={"r-supply": supply, "r-old": {"no_such_feature": 1.0}})
+    balanced = engine.explain_pairs(pairs[["kind", "left_id", "right_id"]])
+    under_supply = engine.explain_pairs(pairs[["kind", "left_id", "right_id"]], {"east_west": supply})
+    assert out.at[0, "reason_zh"] == under_supply.at[0, "reason_zh"] != balanced.at[0, "reason_zh"]
+    assert out.at[1, "reason_en"] == balanced.at[1, "reason_en"]  # an unknown run: the preset's reason
+    assert out.at[2, "reason_en"] == balanced.at[2, "reason_en"]  # no run
+    stale = engine.explain_pairs(pairs.assign(run_id="r-old"), run_weights={"r-old": {"no_such_feature": 1.0}})
+    assert stale["reason_en"].tolist() == balanced["reason_en"].tolist()  # weights that no longer fit: the preset's

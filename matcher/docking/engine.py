@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -174,20 +174,41 @@ class DockingEngine:
         detail = pf.pairs.drop(columns=pf.features)
         return pd.concat([detail, explained], axis=1)
 
-    def explain_pairs(self, pairs: pd.DataFrame, weights: dict[str, dict] | None = None) -> pd.DataFrame:
+    def explain_pairs(self, pairs: pd.DataFrame, weights: dict[str, dict] | None = None,
+                      run_weights: Mapping[str, dict] | None = None) -> pd.DataFrame:
         """``pairs`` (columns ``kind, left_id, right_id``, either orientation) with ``reason_zh`` and
         ``reason_en``: why each pair docks, under ``weights[kind]`` (default: the kind's preset). Empty
         (NA) for a pair that is not a candidate of its kind or whose kind or entities this data set
-        lacks. The reasons that travel into shortlist and schedule exports."""
-        from matcher.docking.explain import reasons
+        lacks. The reasons that travel into shortlist and schedule exports.
 
+        With ``run_weights`` (run id -> the weights that run scored with, ``Store.runs``) and a ``run_id``
+        column, each pair is explained under the weights it was scored and shortlisted with, so the
+        reason a planner saw when ticking it is the reason the shortlist and every export carry; a pair
+        of an unknown run, or whose run's weights no longer fit its kind, falls back to ``weights``."""
         out = pairs.copy()
         out["reason_zh"] = pd.Series(pd.NA, index=out.index, dtype="string")
         out["reason_en"] = pd.Series(pd.NA, index=out.index, dtype="string")
         if out.empty or "kind" not in out.columns:
             return out
+        runs = out["run_id"].astype("string") if run_weights and "run_id" in out.columns else None
+        for run, index in (out.groupby(runs.fillna(""), sort=True).groups.items() if runs is not None
+                           else [("", out.index)]):
+            chosen = run_weights.get(run) if run and run_weights else None
+            part = out.loc[index]
+            if chosen is not None:
+                try:
+                    self._explain(out, part, {**(weights or {}), **{k: chosen for k in part["kind"].astype(str)}})
+                    continue
+                except MatcherError:  # the run's weights no longer fit the kind: explained as if unknown
+                    pass
+            self._explain(out, part, weights)
+        return out
+
+    def _explain(self, out: pd.DataFrame, part: pd.DataFrame, weights: dict[str, dict] | None) -> None:
+        from matcher.docking.explain import reasons
+
         usable = set(available(self.dataset))
-        for name, index in out.groupby(out["kind"].astype(str), sort=True).groups.items():
+        for name, index in part.groupby(part["kind"].astype(str), sort=True).groups.items():
             if name not in usable:
                 continue
             kind = get_kind(name)
@@ -200,7 +221,6 @@ class DockingEngine:
                 zh, en = reasons(scored.iloc[[i for _, i in hits]].reset_index(drop=True), list(kind.features))
                 out.loc[[j for j, _ in hits], "reason_zh"] = zh
                 out.loc[[j for j, _ in hits], "reason_en"] = en
-        return out
 
     def home_markets(self, cluster_id: str) -> list[str]:
         """Ids of the cluster's own markets (same town or county): shown in its profile, never

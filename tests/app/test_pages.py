@@ -162,6 +162,23 @@ def test_the_shortlist_says_why_each_pair_is_on_it(app):
     assert shown["reason"].eq("当前数据不再推荐此对").sum() == 1
 
 
+def test_the_shortlist_and_its_downloads_give_the_reason_the_pair_was_ticked_with(app):
+    """A pair ticked under the supply preset keeps the supply preset's reason on the shortlist (and so in
+    every download), not the balanced preset's: the reason and the score come from the same weights."""
+    go(app, "explore")
+    app.selectbox(key="explore.weights.east_west.preset").set_value("supply").run()
+    ticked = _ranked(app).iloc[0]
+    app.session_state["explore.table.east_west"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    app.run()
+    app.button(key="explore.add").click().run()
+    go(app, "shortlist")
+    shown = table(app, "reason")
+    assert len(shown) == 1
+    # the ranking shows the first motives and "另有 N 项"; the shortlist gives them all, in the same order
+    named = ticked["reason"].split("；另有")[0]
+    assert "另有" in ticked["reason"] and shown["reason"].iloc[0].startswith(named + "；"), (shown["reason"].iloc[0], named)
+
+
 def test_shortlist_edit_save_bulk_and_conflict(app):
     store = _shortlist_with(3)
     go(app, "shortlist")
