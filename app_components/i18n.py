@@ -296,6 +296,9 @@ def streamlit_texts() -> str:
             f'[data-testid="stSkipToContent"]::after{{content:"{skip}";font-size:1rem}}</style>')
 
 
+_AUTOLINK = re.compile(r"\\:/|(?i:www)\\\.|@")
+
+
 def plain(text: Any) -> str:
     """Text shown literally in Markdown (headers, captions): every Markdown/HTML character escaped.
 
@@ -305,4 +308,8 @@ def plain(text: Any) -> str:
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return ""
     special = "\\`*_{}[]<>()#+-.!|~$:"
-    return "".join("\\" + ch if ch in special else ch for ch in str(text))
+    escaped = "".join("\\" + ch if ch in special else ch for ch in str(text))
+    # GFM turns web and e-mail addresses into links whatever their escapes: a zero-width space keeps
+    # "http://…", "www.…" and "name@host" in a name text (seen, not clicked)
+    return _AUTOLINK.sub(lambda m: {"\\:/": "\\:\u200b/", "@": "\u200b@"}.get(m.group(0), m.group(0)[:3] + "\u200b\\."),
+                         escaped)

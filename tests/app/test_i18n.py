@@ -108,3 +108,15 @@ def test_workbook_layout_refusals_in_chinese(monkeypatch):
                                    "the workbook also has 数据)") == "工作表为空；至少需要一行表头（只读取工作表“封面”；工作簿中还有：数据）"
     assert messages.problem_reason("row 1 holds one cell ('名录'), like a title above the table; the first row must be "
                                    "the column names: delete the rows above them").startswith("第 1 行只有一个单元格（“名录”）")
+
+
+def test_a_name_with_a_web_or_mail_address_is_shown_as_text_not_a_link():
+    """GFM links "http://…", "www.…" and "a@b.c" whatever their Markdown escapes (seen in Chromium: an
+    uploaded cluster name became a clickable link in the profile's heading); ``plain`` breaks each with a
+    zero-width space, and the text reads the same (checked in Chromium: no link left in a heading,
+    a caption or a paragraph)."""
+    name = "**粗体**常熟 <b>x</b> [链接](http://x.y) www.abc.com a@b.com HTTPS://Z.CN WWW.Q.CN"
+    shown = i18n.plain(name)
+    assert shown.replace("\u200b", "").replace("\\", "") == name
+    for address in ("://", "www.", "WWW.", "a@b"):
+        assert address not in shown.replace("\\", "")  # each is broken by the zero-width space
