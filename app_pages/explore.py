@@ -39,7 +39,9 @@ right_regions = second[1].multiselect(t("right_region"), regions, format_func=re
                                       key=relabelled("explore.right_regions"), persist_state="session")
 min_score = second[2].slider(t("min_score"), 0.0, 1.0, 0.0, 0.05, key="explore.min_score", persist_state="session")
 top = second[3].number_input(t("top_n"), 5, 500, 30, 5, key="explore.top", persist_state="session")
-with st.expander(t("weights_title", preset=preset_label(weight_sliders.preset("explore.weights", kind)))):
+# keyed: the title names the preset, and an unkeyed expander whose title changes is a new, closed one
+with st.expander(t("weights_title", preset=preset_label(weight_sliders.preset("explore.weights", kind))),
+                 key="explore.weights.panel"):
     weights = weight_sliders.show("explore.weights", kind, columns=4)
     model = cache.learned_model(kind)
     use_model = model is not None and st.toggle(t("use_learned"), key=f"explore.learned.{kind}",

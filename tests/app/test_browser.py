@@ -210,6 +210,11 @@ def test_ticks_follow_pairs_across_preset_and_focus_changes(server, page):
         _idle(page)
     page.get_by_test_id("stExpander").filter(has_text="权重（当前方案").locator("summary").click()  # the weights
     _pick(page, "权重方案", "重供应链")
+    _idle(page)
+    # the panel's title names the preset; it stays open when the title changes (it closed before)
+    panel = page.get_by_test_id("stExpander").filter(has_text="当前方案：重供应链")
+    panel.wait_for()
+    assert panel.get_by_role("slider").first.is_visible(), "the weights panel closed when the preset changed"
     _pick(page, "只看某一方", "新塘 (C056)")
     page.get_by_text("已勾选 2 对").wait_for()
     _shot(page, "05-explore-ticks-kept.png")
