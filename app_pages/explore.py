@@ -52,12 +52,13 @@ ranked = ranked_pairs(engine, kind, weights, for_id=focus or None, left_regions=
                       right_regions=right_regions, min_score=min_score or None, top=int(top),
                       scorer=model if use_model else None)
 st.subheader(t("ranked_title"))
-if ranked.empty:
-    st.info(t("no_pairs"))
-    st.stop()
 table_key = f"explore.table.{kind}"
-ticked = pairs.show_table(table_key, ranked)
-st.caption(t("rerank_time", ms=f"{(time.perf_counter() - started) * 1000:,.0f}"))
+if ranked.empty:  # the ticks a filter now hides stay ticked, counted, clearable and addable below
+    st.info(t("no_pairs"))
+    ticked = pairs.picked(table_key)
+else:
+    ticked = pairs.show_table(table_key, ranked)
+    st.caption(t("rerank_time", ms=f"{(time.perf_counter() - started) * 1000:,.0f}"))
 # the ticked pairs under the current weights, shown or not (a filter may hide some), in tick order
 chosen = ranked.head(0)
 if ticked:
@@ -81,6 +82,8 @@ if st.button(t("add_selected"), key="explore.add", type="primary",
         st.info(t("already_listed", n=int(skipped)))
 if not chosen.empty:
     pairs.show_explanation(chosen.iloc[-1], kind)  # the pair ticked last
+if ranked.empty:
+    st.stop()
 st.subheader(t("arc_title"))
 highlight = set(zip(chosen["left_id"], chosen["right_id"], strict=True))
 maps.show_arcs(f"explore.arcs.{kind}", ranked, cache.entities(data), highlight)

@@ -91,6 +91,22 @@ def test_explore_records_the_chosen_preset_and_items_carry_their_run(app):
     assert len(app.dataframe(key="explore.table.cluster_market").value) == 30
 
 
+def test_ticks_a_filter_hides_entirely_can_still_be_seen_cleared_and_added(app):
+    """A minimum score no pair reaches empties the ranking; the two ticked pairs stay counted and can
+    be added (before, the page stopped at "no pairs match" and the ticks vanished from view)."""
+    go(app, "explore")
+    app.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    app.run()
+    app.slider(key="explore.min_score").set_value(1.0).run()
+    assert not app.exception
+    assert any("没有符合条件的对接" in i.value for i in app.info)
+    assert any("已勾选 2 对" in c.value for c in app.caption)
+    app.button(key="explore.add").click().run()
+    assert len(Store().items()) == 2
+    app.button(key="explore.clear").click().run()
+    assert any("已勾选 0 对" in c.value for c in app.caption)
+
+
 def test_explore_focus_on_one_cluster(app):
     go(app, "explore")
     app.selectbox(key="explore.focus").set_value("C001").run()
