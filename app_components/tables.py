@@ -328,7 +328,9 @@ def facts(frame: pd.DataFrame, links: Sequence[str] = ()) -> Any:
     web addresses become links named by their site (:func:`source_links`)."""
     from app_components.i18n import plain
 
-    shown = pd.DataFrame({plain(c): frame[c].map(source_links if c in links else plain) for c in frame.columns})
+    # a short header never wraps: a word joiner between its characters ("年份" was drawn one character a line)
+    shown = pd.DataFrame({"\u2060".join(plain(c)) if len(c) <= 6 and plain(c) == c else plain(c):
+                          frame[c].map(source_links if c in links else plain) for c in frame.columns})
     return st.table(shown, hide_index=True)
 
 

@@ -196,6 +196,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "home_markets": ("本地专业市场（不作为对接建议）：{names}", "Home market(s), not suggested as dockings: {names}"),
     "corridors_fact": ("有据对接通道（与各省的有据对接项数）", "docking corridors (documented dockings with each province)"),
     "corridors_none": ("暂无有据对接", "none documented"),
+    "more_sources": ("另有 {n} 个来源（见 data/known_dockings.csv）", "and {n} more sources (data/known_dockings.csv)"),
     "province_facts_title": ("所在省份的转移动因数据", "Province facts behind the transfer motives"),
     "province_facts_caption": ("对接得分中的劳动力成本梯度、原料基地和区域合作框架读取这些数据；省际对接通道是有据对接的记录，"
                                "预设权重不计入得分；空白为未知。",

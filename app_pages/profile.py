@@ -61,6 +61,20 @@ with position_col:
                     key="profile.chain")
     st.caption(t("position_caption") + " " + t("position_value", value=fmt_number(position["position"], 2)))
 
+#: The corridor row links the pages of its strongest corridors; the rest are counted, not listed.
+CORRIDOR_SOURCES_SHOWN = 6
+
+
+def shown_sources(text: str) -> str:
+    """A fact's web pages (the sources' notes are in English: the Chinese page gives their addresses),
+    at most ``CORRIDOR_SOURCES_SHOWN`` of them, then how many more there are."""
+    pages = list(dict.fromkeys(tables.web_addresses(text)))
+    if lang() == "en" and len(pages) <= CORRIDOR_SOURCES_SHOWN:
+        return text
+    more = len(pages) - CORRIDOR_SOURCES_SHOWN
+    return " ".join(pages[:CORRIDOR_SOURCES_SHOWN]) + (" " + t("more_sources", n=more) if more > 0 else "")
+
+
 st.subheader(t("province_facts_title"))
 st.caption(t("province_facts_caption"))
 province = province_profile(data.provinces, me["province"])
@@ -77,9 +91,7 @@ tables.facts(pd.DataFrame({
     t("col_fact"): province["label_zh" if lang() == "zh" else "label_en"],
     t("col_value"): province["value_zh" if lang() == "zh" else "value_en"].replace("", t("unknown")),
     t("col_year"): province["year"],
-    # the sources' notes are in English: the Chinese page gives their addresses
-    t("col_source"): province["source"] if lang() == "en" else [" ".join(tables.web_addresses(x))
-                                                                for x in province["source"]],
+    t("col_source"): [shown_sources(x) for x in province["source"]],
 }), links=[t("col_source")])
 
 st.subheader(t("gaps_title"))

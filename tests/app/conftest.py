@@ -48,7 +48,8 @@ def table(at: AppTest, column: str):
     for static in at.table:  # small tables of facts are static, their text escaped for Markdown
         value = static.value
         value = value.map(lambda v: re.sub(r"\\(.)", r"\1", v) if isinstance(v, str) else v)
-        value.columns = [re.sub(r"\\(.)", r"\1", str(c)) for c in value.columns]
+        # and a short header's characters joined by word joiners (it never wraps)
+        value.columns = [re.sub(r"\\(.)", r"\1", str(c)).replace("\u2060", "") for c in value.columns]
         if column in value.columns:
             return value
     raise AssertionError(f"no table with column {column!r}: {[list(f.value.columns) for f in at.dataframe]}")

@@ -140,7 +140,10 @@ def test_profile_chain_gaps_partners_history(app):
     # Shihezi, S69 Changzhou - Kuitun; Sichuan: S25-S27, S30; Anhui: D25, D26)
     corridors = facts.at["有据对接通道（与各省的有据对接项数）", "特征值"]
     assert corridors.startswith("新疆 6、四川 4、安徽 2") and "Anhui" not in corridors
-    assert "](http" in facts.at["有据对接通道（与各省的有据对接项数）", "来源"]
+    corridor_pages = facts.at["有据对接通道（与各省的有据对接项数）", "来源"]
+    assert "](http" in corridor_pages
+    # the pages of the strongest corridors are linked, the rest counted (there were about 50 links)
+    assert corridor_pages.count("](http") == 6 and "另有" in corridor_pages and "个来源" in corridor_pages
     # a gap partner's docking kind is named; Keqiao's home markets are shown, not suggested
     assert set(gaps["对接类型"]) <= {"东西部对接（产能转移）", "集群—集群（产业链）"}
     app.selectbox(key="profile.cluster").set_value("C025").run()
