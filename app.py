@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_components import access, context, tables
+from app_components import access, context, datasets, tables
 from app_components.i18n import (
     LANG_KEY,
     LANG_LABEL,
@@ -21,6 +21,7 @@ from app_components.i18n import (
     relabel_on_switch,
     streamlit_texts,
     t,
+    table_label,
 )
 from app_components.messages import shown, store_where
 from matcher.exceptions import AccessError
@@ -58,7 +59,7 @@ page = st.navigation(pages)
 
 with st.sidebar:
     data = context.data()
-    name = t("bundled") if data.name == "bundled" else data.name
+    name = t("bundled") if data.name == "bundled" else datasets.label(data.name, table_label)
     st.caption(t("dataset_active", name=plain(name), version=plain(data.version)))
     st.caption(plain(t("store_at", where=store_where(context.store().url))))
 

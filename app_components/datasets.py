@@ -9,8 +9,10 @@ so nothing that was in use is ever replaced by an invalid upload.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from matcher.exceptions import MatcherError, ValidationError
@@ -107,7 +109,7 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "", *, 
                 ]
             raise
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        final = root / f"{stamp}-{table}"
+        final = root / f"{stamp}-{table}" if not (slug := _slug(file_name)) else root / f"{stamp}-{table}-{slug}"
         staging.rename(final)
         return load_dataset(final)
     except OSError as err:  # a full or read-only workspace: say so, keep the data set in use
@@ -117,6 +119,27 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "", *, 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _slug(file_name: str) -> str:
+    """The uploaded file's name as a folder-name part: letters, digits, CJK, ``.`` and ``-`` kept, the
+    rest ``_``, at most 40 characters; "" when nothing is left."""
+    stem = re.sub(r"[^\w.\-]+", "_", Path(str(file_name)).stem, flags=re.UNICODE).strip("._-")
+    return stem[:40]
+
+
+_NAME = re.compile(r"(\d{8})-(\d{6})-\d+-([a-z_]+?)(?:-(.+))?$")
+
+
+def label(name: str, table_label: Callable[[str], str]) -> str:
+    """An upload folder's name as a planner reads it: when, which table (``table_label`` puts it in the
+    session's language) and from which file ("2026-11-30 18:44 · 集群 · 我的集群"); other names as they are."""
+    found = _NAME.match(str(name))
+    if not found or found.group(3) not in ENTITY_TABLES:
+        return str(name)
+    day, time, table, file = found.groups()
+    when = f"{day[:4]}-{day[4:6]}-{day[6:]} {time[:2]}:{time[2:4]}:{time[4:]}"
+    return " · ".join(part for part in (when, table_label(table), file or "") if part)
 
 
 def _remove_stale_staging(root: Path, older_than_s: float = 3600.0) -> None:

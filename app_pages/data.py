@@ -38,7 +38,7 @@ if upload is not None and st.button(t("validate_upload"), key="data.validate", t
             context.use_dataset(str(datasets.datasets_dir() / fresh.name))
             flagged = context.store().flag_missing(fresh.entities()["id"], planner=context.planner(),
                                                    data_version=fresh.version)
-            st.session_state["data.flash"] = t("upload_ok", name=plain(fresh.name), version=plain(fresh.version)) + (
+            st.session_state["data.flash"] = t("upload_ok", name=plain(datasets.label(fresh.name, table_label)), version=plain(fresh.version)) + (
                 " " + t("flagged_items", n=flagged) if flagged else "")
             st.rerun()
 
@@ -66,7 +66,7 @@ def _switch() -> None:
 
 st.session_state["data.use"] = context.active_path()
 st.radio(t("use_dataset"), paths, key="data.use", on_change=_switch,
-         format_func=lambda p: t("bundled") if p == "" else plain(p.rsplit("/", 1)[-1]))
+         format_func=lambda p: t("bundled") if p == "" else plain(datasets.label(p.rsplit("/", 1)[-1], table_label)))
 
 data = context.data()
 st.subheader(t("current_tables"))

@@ -3,6 +3,7 @@ cluster named ``<script>`` shows as text; switching back to the bundled data."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import BAD_CLUSTERS, SCRIPT_NAME, clusters_with_script_name, go, table
@@ -55,6 +56,10 @@ def test_good_upload_is_used_and_script_name_shows_as_text(app, workspace):
     assert not app.error, [e.value for e in app.error]
     assert any("文件有效" in s.value for s in app.success)
     assert app.session_state["dataset_path"].startswith(str(workspace / "datasets"))
+    # the data set is named by when, which table (in Chinese) and which file, not "2026…-clusters"
+    flash = next(s.value for s in app.success if "文件有效" in s.value)
+    assert re.search(r"「\d{4}\\-\d\d\\-\d\d \d\d\\:\d\d\\:\d\d · 集群 · clusters」", flash), flash
+    assert "-clusters" not in flash
     go(app, "overview")
     directory = table(app, "称号")
     assert SCRIPT_NAME in set(directory["名称"])
