@@ -102,10 +102,18 @@ def _pick(pair: tuple[str, str]) -> str:
     return pair[0] if lang() == "zh" else pair[1]
 
 
+#: "3 pair(s)", "1 idle slot(s)": an English count and the word after it (and one word between).
+_PLURAL = re.compile(r"\b(\d[\d,]*)((?: [a-z]+)?) ([A-Za-z]+)\(s\)")
+
+
 def t(key: str, **values: Any) -> str:
-    """The label ``key`` in the session's language, with ``values`` filled in."""
+    """The label ``key`` in the session's language, with ``values`` filled in; an English "N word(s)"
+    agrees with its number ("1 pair", "3 pairs")."""
     text = _pick(TEXT[key])
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    text = text.format(**values)
+    return _PLURAL.sub(lambda m: f"{m[1]}{m[2]} {m[3]}{'' if m[1] == '1' else 's'}", text) if "(s)" in text else text
 
 
 def kind_label(kind: str) -> str:

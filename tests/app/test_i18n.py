@@ -120,3 +120,15 @@ def test_a_name_with_a_web_or_mail_address_is_shown_as_text_not_a_link():
     assert shown.replace("\u200b", "").replace("\\", "") == name
     for address in ("://", "www.", "WWW.", "a@b"):
         assert address not in shown.replace("\\", "")  # each is broken by the zero-width space
+
+
+def test_english_counts_agree_with_their_numbers(monkeypatch):
+    monkeypatch.setattr(i18n, "lang", lambda: "en")
+    assert i18n.t("ticked", n=1).startswith("1 pair ticked")
+    assert i18n.t("ticked", n=3).startswith("3 pairs ticked")
+    assert i18n.t("scheduled_summary", n=1, slots=2, bound=1, idle=1) == (
+        "1 meeting in 2 slots (lower bound 1), 1 idle slot.")
+    assert i18n.t("added_pairs", n=1_200, name="x", pairs="y").startswith("Added 1200 pairs")
+    assert "(s)" not in i18n.t("home_markets", names="a") or i18n.t("home_markets", names="a").startswith("Home market(s)")
+    monkeypatch.setattr(i18n, "lang", lambda: "zh")
+    assert i18n.t("ticked", n=1).startswith("已勾选 1 对")
