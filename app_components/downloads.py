@@ -2,21 +2,25 @@
 
 Buttons use ``on_click="ignore"``: downloading does not rerun the page, so nothing on it is lost.
 Column headers and codes of the tables the app builds, and the PDF agendas, follow the session's
-language; calendars are bilingual by design.
+language; calendars are bilingual by design. Scores are rounded as in every file for people
+(``cells.round_scores``), and a planner who gave no name is "unnamed" in the run sheet.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from app_components.i18n import UNNAMED_PLANNER
 from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
 from matcher.outputs import calendar, export, pdf
+from matcher.outputs.cells import round_scores
 
 MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -33,8 +37,25 @@ def _bytes(suffix: str, write: Callable[[Path], object]) -> bytes:
         return path.read_bytes()
 
 
+def _for_people(metadata: Mapping | None) -> dict:
+    """The run sheet's items as a person reads them: the name recorded for a planner who gave none
+    becomes empty, which the run sheet says as "未署名" / "unnamed" (``words.run_rows``)."""
+    meta = dict(metadata or {})
+    if meta.get("planner") == UNNAMED_PLANNER:
+        meta["planner"] = ""
+    return meta
+
+
+def _rounded(plan: Schedule) -> Schedule:
+    """``plan`` with its scores rounded as files for people show them (``cells.SCORE_DECIMALS``)."""
+    return dataclasses.replace(plan, meetings=round_scores(plan.meetings), requested=round_scores(plan.requested),
+                               unscheduled=round_scores(plan.unscheduled))
+
+
 def shortlist_xlsx(frame: pd.DataFrame, metadata: dict, lang: str) -> bytes:
-    return _bytes("xlsx", lambda p: export.write_shortlist(frame, p, metadata=metadata, lang=lang))
+    """The shortlist as an Excel workbook in ``lang``, scores rounded, with its run sheet."""
+    return _bytes("xlsx", lambda p: export.write_shortlist(round_scores(frame), p, metadata=_for_people(metadata),
+                                                           lang=lang))
 
 
 def shortlist_csv(frame: pd.DataFrame, lang: str) -> bytes:
@@ -49,6 +70,7 @@ def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFr
     The workbook, the CSV and the PDF agendas are in ``lang`` (the workbook and CSV keep both names
     and both reasons in their own columns); the ICS calendar is bilingual.
     """
+    plan, shortlist, metadata = _rounded(plan), round_scores(shortlist), _for_people(metadata)
     files = {
         "xlsx": _bytes("xlsx", lambda p: export.write_xlsx(p, shortlist=shortlist, plan=plan, clock=clock,
                                                            metadata=metadata, lang=lang)),

@@ -23,6 +23,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from app_components.texts import TEXT
 from matcher.docking.explain import FEATURE_LABEL
 from matcher.docking.kinds import get_kind
+from matcher.outputs.words import PRESET_WORDS
 from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES
 from matcher.vocab import ENTITY_TYPES, FLAGS, PROVINCES, REGIONS, STAGES
 
@@ -30,15 +31,8 @@ LANGS = ("zh", "en")
 LANG_LABEL = {"zh": "中文", "en": "English"}
 LANG_KEY = "lang"
 
-PRESET_LABEL: dict[str, tuple[str, str]] = {
-    "balanced": ("均衡", "balanced"),
-    "supply": ("重供应链", "supply chain first"),
-    "transfer": ("重产能转移", "capacity transfer first"),
-    "nearby": ("就近", "nearby first"),
-    "chain": ("重产业链", "chain first"),
-    "custom": ("自定义", "custom"),
-    "unknown": ("未知", "unknown"),  # runs and items recorded before the store kept presets
-}
+#: Preset names in both languages: the exports' words (one list for the app and the workbooks).
+PRESET_LABEL: dict[str, tuple[str, str]] = PRESET_WORDS
 ENTITY_TYPE_LABEL = ENTITY_TYPES
 TABLE_LABEL = {"clusters": ("集群", "clusters"), "markets": ("专业市场", "markets"), "enterprises": ("企业", "enterprises")}
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 
 import pandas as pd
 
-from app_components.i18n import name_of
+from app_components.i18n import UNNAMED_PLANNER, name_of
 from matcher.exceptions import ConflictError
 from matcher.meetings.timetable import Schedule
 from matcher.store import Store
@@ -115,22 +116,32 @@ def save_bookings(store: Store, plan: Schedule, wanted: pd.DataFrame, planner: s
     return changed
 
 
-def metadata(data, runs: pd.DataFrame, kinds: list[str], planner: str, n_slots: int, n_tables: int) -> dict:
-    """What the meeting files carry: run id, data version, weights of the runs behind the pairs, time."""
-    weights = {}
+def metadata(data, runs: pd.DataFrame, kinds: list[str], planner: str, n_slots: int, n_tables: int,
+             run_ids: Iterable[str] | None = None) -> dict:
+    """What the meeting files carry: run id, data version, the weights and preset of the runs behind
+    the pairs (``run_ids``: the shortlist items' runs; the latest run of each kind when none of them
+    is known), time, and the planner ("" for one who gave no name: the files say "unnamed")."""
+    known = {str(r) for r in ([] if run_ids is None else run_ids) if isinstance(r, str) and r}
+    weights, presets = {}, {}
     for kind in kinds:
         mine = runs[runs["kind"] == kind] if len(runs) else runs
+        behind = mine[mine["run_id"].astype(str).isin(known)] if len(mine) and known else mine.iloc[:0]
+        mine = behind if len(behind) else mine
         if len(mine):
             for feature, value in dict(mine["weights"].iloc[-1]).items():
                 weights[f"{kind}.{feature}"] = value
+            if "preset" in mine.columns:
+                chosen = sorted({str(p) for p in mine["preset"] if isinstance(p, str) and p})
+                presets[kind] = ", ".join(chosen) if chosen else "unknown"
     return {
         "run_id": uuid.uuid4().hex[:12],
         "data_version": data.version,
         "data_name": data.name,
         "kinds": ", ".join(kinds),
+        "preset": presets,
         "weights": weights,
         "n_slots": n_slots,
         "n_tables": n_tables,
-        "planner": planner,
+        "planner": "" if planner == UNNAMED_PLANNER else planner,
         "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
     }

@@ -44,11 +44,13 @@ if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
     wanted = meeting_plan.requests(store.items(sid), cache.entities(data), statuses)
     if not wanted.empty:  # why each pair meets: into the workbook, the CSV and the agendas' topics
         wanted = context.engine(data).explain_pairs(wanted, run_weights=context.run_weights())
-    if wanted.empty:
+    if wanted.empty:  # said once: not followed by "run the scheduler first", which was just run
         st.warning(t("no_requests"))
         st.session_state.pop(PLAN, None)
+        st.stop()
     else:
-        with st.status(t("scheduling"), expanded=False) as progress:
+        running = st.empty()  # the progress box goes once done: the summary below says the outcome
+        with running.status(t("scheduling"), expanded=False) as progress:
             # booked meetings stay put; without "keep booked", only locked pairs keep their booking
             booked = meeting_plan.booked_locks(store.meetings(), wanted if keep_booked else wanted[wanted["item_locked"]])
             try:
@@ -59,10 +61,9 @@ if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
                 st.stop()
             clock = SlotClock(day, start, int(minutes))
             meta = meeting_plan.metadata(data, store.runs(), sorted(wanted["kind"].unique()), planner,
-                                         int(n_slots), int(n_tables))
+                                         int(n_slots), int(n_tables), run_ids=wanted.get("run_id"))
             meta.update({k: v.strip() for k, v in (("event_name", event_name), ("venue", venue)) if v.strip()})
-            progress.update(label=t("scheduled_summary", n=len(plan.meetings), slots=int(plan.slots_used),
-                                    bound=int(plan.lower_bound), idle=int(plan.idle_slots_total)), state="complete")
+        running.empty()
         st.session_state[PLAN] = {"plan": plan, "clock": clock, "wanted": wanted, "meta": meta, "files": {}}
 
 held = st.session_state.get(PLAN)

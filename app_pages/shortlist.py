@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
-from app_components import cache, context, downloads, shortlists, tables
+from app_components import cache, context, downloads, meeting_plan, shortlists, tables
 from app_components import shortlist_editor as editor
 from app_components.i18n import lang, reason_column, relabelled, status_label, t
 from matcher.docking.engine import new_run
@@ -67,7 +67,10 @@ export = items.merge(why.drop_duplicates(["left_id", "right_id"]), on=["left_id"
                   t("col_right"): view["right"]}), on=["left_id", "right_id"], how="inner",
 )[["kind", "left_id", t("col_left"), "right_id", t("col_right"), "score", "status", "notes", "locked",
    "reason_zh", "reason_en"]]
-meta = new_run(data, "shortlist", {}, planner=planner)
+# the export names the weights and presets of the runs its pairs were ticked under, as the meeting files do
+behind = meeting_plan.metadata(data, store.runs(), sorted(items["kind"].astype(str).unique()), planner, 0, 0,
+                               run_ids=items["run_id"])
+meta = {**new_run(data, "shortlist", behind["weights"], planner=behind["planner"]), "preset": behind["preset"]}
 cols = st.columns(2)
 with cols[0]:
     downloads.button(t("download_shortlist_xlsx"), downloads.shortlist_xlsx(export, meta, lang()), "shortlist.xlsx",

@@ -17,7 +17,8 @@ EXAMPLES = """examples:
   python -m matcher schedule --data data --shortlist out/shortlist.csv --slots 12 --tables 20 \\
       --date 2026-05-20 --start 09:00 --minutes 20 --out out/agendas.pdf
   python -m matcher schedule --shortlist s.csv --slots 12 --tables 20 --availability avail.csv \\
-      --locks locks.csv --date 2026-05-20 --out out/meetings.ics --ics-dir out/calendars
+      --locks locks.csv --date 2026-05-20 --out out/meetings.ics --ics-dir out/calendars \\
+      --event "2026 东西部纺织对接洽谈会" --venue "柯桥国际会展中心"
 """
 
 
@@ -65,7 +66,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--ics-dir",
         metavar="DIR",
         default=None,
-        help="also write one <participant_id>.ics per participant into DIR",
+        help="also write one <participant_id>.ics per participant into DIR (ids that would share a file "
+        "name, e.g. a/b and a_b, or C001 and c001, get a short hash of the id added)",
+    )
+    parser.add_argument(
+        "--event",
+        metavar="NAME",
+        default=None,
+        help="name of the docking event: on every agenda page, in the run sheet, and in each calendar "
+        "entry's summary",
+    )
+    parser.add_argument(
+        "--venue",
+        metavar="PLACE",
+        default=None,
+        help="where the event is held: on every agenda page, in the run sheet, and in each calendar "
+        "entry's location (before the table)",
     )
     parser.add_argument(
         "--strict",
@@ -227,6 +243,8 @@ def run(args: argparse.Namespace) -> int:
         scheduled=len(plan.meetings),
         unscheduled=len(plan.unscheduled),
         idle_slots=plan.idle_slots_total,
+        event_name=(args.event or "").strip() or None,
+        venue=(args.venue or "").strip() or None,
     )
     for key, value in carried.items():
         metadata.setdefault(key, value)

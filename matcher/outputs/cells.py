@@ -124,8 +124,9 @@ def cell_text(value: Any) -> str:
     return str(neutralise_cell(str(value)))
 
 
-#: Decimals of scores and their parts in files people open (CSV for Excel); XLSX keeps the exact
-#: value and shows three decimals, Parquet and JSON keep every digit.
+#: Decimals of scores and their parts in files people open (CSV for Excel, the app's workbooks:
+#: ``app_components.downloads``); a command's XLSX keeps the exact value (shown to three decimals),
+#: Parquet and JSON keep every digit.
 SCORE_DECIMALS = 4
 
 

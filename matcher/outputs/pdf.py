@@ -69,10 +69,20 @@ def cjk_font() -> str:
     return FALLBACK_CID_FONT
 
 
-#: The most characters of one text an agenda prints (a name, a topic, the event, the venue); a longer
-#: one ends in "…" so that it fits a page (the workbook for planners keeps the whole text).
+#: The most characters of one text an agenda prints (a name, the event, the venue); a longer one ends
+#: in "…" so that it fits a page (the workbook for planners keeps the whole text).
 PDF_TEXT_CHARS = 240
 PDF_NAME_CHARS = 80
+#: The most lines of its column a topic (why the pair meets) fills in each language: measured in
+#: the font, not counted in characters, so an English reason (twice the characters of the Chinese
+#: one) prints as whole as the Chinese, and the longest still leaves its row on one page.
+PDF_TOPIC_LINES = 20
+#: The agenda table's columns (slot, time, table, partner, topic) share the A4 width between the
+#: margins; the first three are as wide as their header and values, the partner's is fixed.
+PDF_TABLE_WIDTH_MM = 178
+PDF_PARTNER_MM = 46
+#: Footer items in words.
+FOOTER_ITEMS = {"run_id": ("运行编号", "Run ID"), "data_version": ("数据版本", "Data version")}
 
 
 def _text(value: Any, most: int = PDF_TEXT_CHARS) -> str:
@@ -80,6 +90,32 @@ def _text(value: Any, most: int = PDF_TEXT_CHARS) -> str:
     for missing values."""
     text = cell_text(value)
     return escape(text if len(text) <= most else text[: most - 1] + "…")
+
+
+def _fitted(value: Any, font: str, size: float, width: float) -> str:
+    """Safe text (see :func:`_text`) of at most ``width`` points in ``font`` at ``size``; a longer one
+    is cut to end in "…"."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    text = cell_text(value)
+    if stringWidth(text, font, size) <= width:
+        return escape(text)
+    low, high = 0, len(text)  # the longest prefix that fits with its ellipsis
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if stringWidth(text[:mid] + "…", font, size) <= width else (low, mid - 1)
+    return escape(text[:low] + "…")
+
+
+def _column_widths(columns: list[list[str]], font: str, size: float) -> list[float]:
+    """Points for the slot, time and table columns (each as wide as its widest line: the header's
+    words or a value, plus the cell's padding), the partner's and the topic's (the rest)."""
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    padding = 12 + 2  # reportlab's 6-point padding either side, and a little air
+    first = [max(stringWidth(line, font, size) for line in lines) + padding for lines in columns]
+    return [*first, PDF_PARTNER_MM * mm, PDF_TABLE_WIDTH_MM * mm - sum(first) - PDF_PARTNER_MM * mm]
 
 
 def write_pdf(
@@ -109,7 +145,7 @@ def write_pdf(
     def say(zh: str, en: str, sep: str = "<br/>") -> str:  # a label in the agenda's language(s)
         return zh if lang == "zh" else en if lang == "en" else f"{zh}{sep}{en}"
 
-    def pick(zh: Any, en: Any, most: int = PDF_NAME_CHARS) -> list[str]:  # a name or topic in the agenda's language(s)
+    def pick(zh: Any, en: Any, most: int = PDF_NAME_CHARS) -> list[str]:  # a name in the agenda's language(s)
         both = [_text(x, most) for x in (zh, en) if x is not None and not pd.isna(x) and str(x)]
         if lang in ("zh", "en"):
             mine = zh if lang == "zh" else en
@@ -139,6 +175,22 @@ def write_pdf(
         creator="matcher",
     )
     agendas = with_reasons(plan.agendas(), reasons, ("participant_id", "partner_id"))
+    headers = [say("时段", "Slot"), say("时间", "Time"), say("桌号", "Table"), say("对接方", "Partner"),
+               say("议题（对接理由）", "Topic (why you meet)")]
+    widths = _column_widths([
+        [*headers[0].split("<br/>"), *(str(s) for s in agendas["slot"])],
+        [*headers[1].split("<br/>"), *((clock.label(int(s)) for s in agendas["slot"]) if clock else ())],
+        [*headers[2].split("<br/>"), *(str(t) for t in agendas["table"])],
+    ], font, base.fontSize)
+    topic_room = PDF_TOPIC_LINES * (widths[-1] - 12)  # points of text in the topic's lines, per language
+
+    def topic(zh: Any, en: Any) -> str:  # why the pair meets, whole as far as the room goes
+        texts = [x for x in (zh, en) if x is not None and not pd.isna(x) and str(x)]
+        if lang in ("zh", "en"):
+            mine = zh if lang == "zh" else en
+            texts = [mine] if mine is not None and not pd.isna(mine) and str(mine) else texts[:1]
+        return "<br/>".join(_fitted(x, font, small_text.fontSize, topic_room) for x in texts)
+
     story: list[Any] = []
     people = plan.participants()
     for n, person in enumerate(people.itertuples(index=False)):
@@ -161,29 +213,17 @@ def write_pdf(
         when = f"{say('日期', 'Date', ' ')}: {clock.date.isoformat()}" if clock else ""
         story.append(Paragraph(f"{when}　{say('会谈', 'Meetings', ' ')}: {len(mine)}", base))
         story.append(Spacer(1, 4 * mm))
-        rows = [
-            [
-                Paragraph(x, base)
-                for x in (
-                    say("时段", "Slot"),
-                    say("时间", "Time"),
-                    say("桌号", "Table"),
-                    say("对接方", "Partner"),
-                    say("议题（对接理由）", "Topic (why you meet)"),
-                )
-            ]
-        ]
+        rows = [[Paragraph(x, base) for x in headers]]
         for m in mine.itertuples(index=False):
             partner = "<br/>".join(pick(m.partner_name_zh, m.partner_name_en))
             partner = f"{partner}<br/>({_text(m.partner_id)})" if partner else _text(m.partner_id)
-            topic = "<br/>".join(pick(m.reason_zh, m.reason_en, PDF_TEXT_CHARS))
             rows.append(
                 [
                     Paragraph(str(m.slot), base),
                     Paragraph(clock.label(int(m.slot)) if clock else "", base),
                     Paragraph(str(m.table), base),
                     Paragraph(partner, base),
-                    Paragraph(topic, small_text),
+                    Paragraph(topic(m.reason_zh, m.reason_en), small_text),
                 ]
             )
         if len(rows) == 1:
@@ -196,7 +236,7 @@ def write_pdf(
                     Paragraph("", base),
                 ]
             )
-        table = Table(rows, colWidths=[12 * mm, 27 * mm, 12 * mm, 49 * mm, 78 * mm], repeatRows=1)
+        table = Table(rows, colWidths=widths, repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
@@ -208,8 +248,7 @@ def write_pdf(
         )
         story.append(table)
         story.append(Spacer(1, 6 * mm))
-        labels = {"run_id": say("运行编号", "run_id", " "), "data_version": say("数据版本", "data_version", " ")}
-        footer = "　".join(f"{labels[k]}: {_text(meta[k])}" for k in ("run_id", "data_version") if k in meta)
+        footer = "　".join(f"{say(*FOOTER_ITEMS[k], ' ')}: {_text(meta[k])}" for k in FOOTER_ITEMS if k in meta)
         if footer:
             story.append(Paragraph(footer, small))
     if not story:

@@ -44,6 +44,7 @@ HEADER_LABELS: dict[str, tuple[str, str]] = {
     "idle_slots": ("空档时段", "Idle slots"), "available_slots": ("可用时段", "Available slots"),
     "reason": ("原因", "Reason"), "key": ("项目", "Item"), "value": ("值", "Value"),
     "status": ("状态", "Status"), "notes": ("备注", "Notes"),
+    "run_id": ("运行编号", "Run ID"),  # the run a shortlisted pair was added under (the app's meeting files)
 }
 SHEET_LABELS: dict[str, tuple[str, str]] = {
     "shortlist": ("候选清单", "Shortlist"), "schedule": ("日程", "Schedule"), "grid": ("时段×桌号", "Slot x table"),
@@ -75,8 +76,17 @@ RUN_ITEMS: dict[str, tuple[str, str]] = {
     "n_slots": ("时段数", "Time slots"), "n_tables": ("桌数", "Tables"), "planner": ("规划人员", "Planner"),
     "created_at": ("生成时间", "Created"), "event_name": ("活动名称", "Event"), "venue": ("地点", "Venue"),
     "preset": ("权重方案", "Weight preset"), "kind": ("对接类型", "Docking kind"),
+    "weights_hash": ("权重指纹", "Weights fingerprint"), "export": ("导出内容", "Contents"),
 }
 BUNDLED = ("内置数据", "bundled data")
+#: Weight presets (``matcher/presets/presets.json``) and the app's choices in words.
+PRESET_WORDS: dict[str, tuple[str, str]] = {
+    "balanced": ("均衡", "balanced"), "supply": ("重供应链", "supply chain first"),
+    "transfer": ("重产能转移", "capacity transfer first"), "nearby": ("就近", "nearby first"),
+    "chain": ("重产业链", "chain first"), "custom": ("自定义", "custom"), "unknown": ("未知", "unknown"),
+}
+#: A planner who gave no name (an empty ``planner`` item), as the app says it.
+UNNAMED = ("未署名", "unnamed")
 
 
 def _index(lang: str) -> int:
@@ -114,7 +124,9 @@ def value_words(column: str, value: Any, lang: str | None) -> Any:
 
 def run_rows(metadata: Mapping[str, Any] | None, lang: str | None) -> pd.DataFrame:
     """``key, value`` rows of the run sheet; for ``lang`` the items and their codes in words
-    (``weights.<kind>.<feature>`` becomes "权重：<kind in words> · <feature in words>")."""
+    (``weights.<kind>.<feature>`` becomes "权重：<kind in words> · <feature in words>", a ``kind`` that
+    is no docking kind, e.g. ``shortlist``, the export's contents, a preset its name, an empty
+    ``planner`` "未署名"/"unnamed"); items without a value are left out."""
     from matcher.docking.explain import FEATURE_LABEL
     from matcher.outputs.metadata import metadata_rows
 
@@ -125,11 +137,17 @@ def run_rows(metadata: Mapping[str, Any] | None, lang: str | None) -> pd.DataFra
     keys, values = [], []
     for key, value in zip(rows["key"], rows["value"], strict=True):
         head, _, rest = str(key).partition(".")
+        blank = value is None or (not isinstance(value, (list, tuple, Mapping)) and pd.isna(value)) or value == ""
+        if (blank and head != "planner") or (head == "weights_hash" and not (metadata or {}).get("weights")):
+            continue  # an item without a value says nothing (no preset given; the fingerprint of no weights)
+        if head == "kind" and not (isinstance(value, str) and _is_kind(value)):
+            head = "export"  # what the run made (e.g. a shortlist export), not a docking kind
         label = RUN_ITEMS.get(head, (head, head))[i]
         if rest:
             kind, _, feature = rest.partition(".")
-            label = f"{label}{'：' if i == 0 else ': '}{kind_words(kind, lang)} · " \
-                    f"{FEATURE_LABEL.get(feature, (feature, feature))[i]}" if feature else f"{label} {rest}"
+            sep = "：" if i == 0 else ": "
+            label = f"{label}{sep}{kind_words(kind, lang)}" + (
+                f" · {FEATURE_LABEL.get(feature, (feature, feature))[i]}" if feature else "")
         if head == "kinds" and isinstance(value, str):
             parts = [p.strip() for p in (json.loads(value) if value.startswith("[") else value.split(","))]
             value = ("、" if i == 0 else ", ").join(str(kind_words(p, lang)) for p in parts if p)
@@ -137,9 +155,24 @@ def run_rows(metadata: Mapping[str, Any] | None, lang: str | None) -> pd.DataFra
             value = BUNDLED[i]
         elif head == "kind":
             value = kind_words(value, lang)
+        elif head == "export":
+            value = SHEET_LABELS.get(str(value), (value, value))[i]
+        elif head == "preset":
+            value = ("、" if i == 0 else ", ").join(PRESET_WORDS.get(p, (p, p))[i]
+                                                   for p in (p.strip() for p in str(value).split(",")) if p)
+        elif head == "planner" and blank:
+            value = UNNAMED[i]
         keys.append(label)
         values.append(value)
     return pd.DataFrame({"key": keys, "value": values})
+
+
+def _is_kind(code: str) -> bool:
+    from matcher.docking.kinds import KINDS
+
+    return code in KINDS
+
+
 
 
 def run_keys(rows: pd.DataFrame) -> pd.DataFrame:

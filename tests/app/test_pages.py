@@ -198,6 +198,28 @@ def test_the_shortlist_and_its_downloads_give_the_reason_the_pair_was_ticked_wit
     assert "另有" in ticked["reason"] and shown["reason"].iloc[0].startswith(named + "；"), (shown["reason"].iloc[0], named)
 
 
+def test_the_shortlist_workbook_names_the_preset_its_pairs_were_ticked_under(app, monkeypatch):
+    import io
+
+    from openpyxl import load_workbook
+
+    from app_components import downloads
+
+    files = {}
+    monkeypatch.setattr(downloads, "button", lambda label, data, file_name, key: files.__setitem__(file_name, data))
+    go(app, "explore")
+    app.selectbox(key="explore.weights.east_west.preset").set_value("supply").run()
+    app.session_state["explore.table.east_west"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    app.run()
+    app.button(key="explore.add").click().run()
+    go(app, "shortlist")
+    book = load_workbook(io.BytesIO(files["shortlist.xlsx"]))
+    run = {str(k): v for k, v in book.worksheets[-1].iter_rows(values_only=True)}
+    preset = next(v for k, v in run.items() if k.startswith("权重方案"))
+    assert preset == "重供应链", run  # it was left blank: the page made its run sheet with no weights
+    assert run.get("规划人员") == "未署名"
+
+
 def test_shortlist_edit_save_bulk_and_conflict(app):
     store = _shortlist_with(3)
     go(app, "shortlist")
