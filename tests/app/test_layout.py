@@ -122,3 +122,14 @@ def test_a_short_wrapped_column_leaves_its_room_to_the_long_one():
     both = pd.DataFrame({"a": ["柯桥 " * 80], "b": ["similar products " * 40]})
     widths, _ = fit(both, wrap=["a", "b"], budget=900)
     assert abs(widths["a"] - widths["b"]) <= 1  # two long ones still share the room evenly
+
+
+def test_a_table_of_many_columns_stays_within_the_page():
+    """The outcomes table (nine columns): its note column wraps more rather than push the last column
+    ("recorded") past the right edge, where it was cut at 1366 px."""
+    frame = pd.DataFrame({"甲方": ["王江泾"], "乙方": ["阿克苏纺织工业城"], "对接类型": ["东西部对接（产能转移）"],
+                          "阶段": ["数月后跟进"], "结果": ["已达成协议"], "评分": [3], "说明": ["意向很强，约定下月回访" * 6],
+                          "规划人员": ["未署名"], "记录时间": ["2026年11月30日 18:44"]})
+    widths, row_height = fit(frame, wrap=["说明"])
+    assert sum(widths.values()) <= FULL_WIDTH_PX
+    assert not clipped(frame, widths, row_height)
