@@ -6,6 +6,10 @@ names it and the bound; nothing is cut silently.
 
 from __future__ import annotations
 
+import operator
+
+from matcher.exceptions import MatcherError
+
 #: Bytes of one CSV text table (a registry of a million enterprises is a few hundred MB).
 MAX_TABLE_BYTES = 2 << 30
 #: Columns in the header of any table read (a registry has a few dozen; a sheet could claim 16,384).
@@ -38,3 +42,26 @@ MAX_NOTE_CHARS = 2_000
 #: Rows of a known-dockings file ``evaluate`` ranks (each side of each pair is a query ranked by every
 #: method, and the engine is cross-validated over them).
 MAX_KNOWN_PAIRS = 5_000
+#: Size of a score in a suggestions or shortlist file (the engine's scores are 0 to 1; a planner's own
+#: scale may be larger, but 1e300 would overflow the solvers' sums and the min-cost flow's integers).
+MAX_SCORE_MAGNITUDE = 1e9
+#: Enterprises ``synth`` generates: twice the million firms the benchmarks run (about 470 MB of CSV,
+#: well within :data:`MAX_TABLE_BYTES`); a trillion ran out of memory after creating the folder.
+MAX_SYNTH_ENTERPRISES = 2_000_000
+#: Largest random seed: numpy's legacy generator and scikit-learn take seeds of 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+#: Largest weight of a feature in a weights file (the presets' weights are 0 to 1; 1e308 overflows).
+MAX_WEIGHT = 1e6
+
+
+def check_seed(seed: object, option: str = "--seed") -> int:
+    """``seed`` as an int, or a :class:`MatcherError` when it is not a whole number of 0 to
+    :data:`MAX_SEED` (the one check of every command's ``--seed``)."""
+    try:
+        value = None if isinstance(seed, bool) else operator.index(seed)
+    except TypeError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise MatcherError(f"{option}: the seed must be a whole number of 0 or more, at most {MAX_SEED:,} "
+                           f"(2**32 - 1), not {seed!r}")
+    return value

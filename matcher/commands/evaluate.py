@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from matcher import limits
 from matcher.docking.kinds import ENTERPRISE_DOCKING, KINDS
 from matcher.exceptions import MatcherError
 
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from matcher.learning import evaluate as ev
 
     started = time.monotonic()
+    limits.check_seed(args.seed)
     scorers = {}
     by_region = None
     if args.benetton is not None:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from matcher.docking.kinds import KINDS
+from matcher import limits
+from matcher.docking.kinds import KINDS, get_kind
 from matcher.exceptions import MatcherError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +38,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+#: Rows of an outcomes file named one by one in warnings; past these, a count.
+WARNED_ROWS = 20
+
+
+def outcome_warnings(outcomes: pd.DataFrame, kind: str, ids: set[str], types: str, source: str) -> list[str]:
+    """Why rows of an outcomes file (indexed by row as in Excel) teach the ``kind`` nothing: an id that is
+    no entity of the data (``ids``, the ``types`` the kind pairs), named by row; a kind that is no kind,
+    by row; and a count of the rows of other kinds (learnt with their own ``--kind``)."""
+    lines, mine = [], outcomes["kind"].astype(str) == kind
+    for row, record in outcomes[mine].iterrows():
+        for column in ("left_id", "right_id"):
+            if str(record[column]) not in ids:
+                lines.append(f"{source}, row {row}, {column}: {record[column]!r} is no {types} in the data; the "
+                             "row is left out")
+    unknown = ~outcomes["kind"].astype(str).isin(list(KINDS))
+    lines += [f"{source}, row {row}, kind: {value!r} is no docking kind (kinds: {', '.join(KINDS)}); the row is "
+              "left out" for row, value in outcomes.loc[unknown, "kind"].items()]
+    if len(lines) > WARNED_ROWS:
+        lines = [*lines[:WARNED_ROWS], f"{source}: {len(lines) - WARNED_ROWS:,} more row(s) like these"]
+    other = int((~mine & ~unknown).sum())
+    if other:
+        lines.append(f"{source}: {other:,} row(s) of other kinds skipped (learn them with their own --kind)")
+    return lines
+
+
 def _progress(message: str) -> None:
     print(f"[learn] {message}", file=sys.stderr, flush=True)
 
@@ -48,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         train_from_outcomes,
     )
 
+    limits.check_seed(args.seed)
     if args.min_outcomes < 1:
         raise MatcherError("--min-outcomes must be at least 1")
     if sum(x is not None for x in (args.outcomes, args.simulate)) > 1:
@@ -62,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.outcomes:
         outcomes = read_outcomes_csv(args.outcomes)
         source = str(args.outcomes)
+        entities = engine.entities(args.kind)
+        for line in outcome_warnings(outcomes, args.kind, set(entities.table["id"].astype(str)),
+                                     " or ".join(get_kind(args.kind).entity_types), source):
+            print(f"warning: {line}", file=sys.stderr)
     else:
         from matcher.store import Store
 

@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         side=args.side,
         proposer=args.proposer,
     )
+    for line in selection.problem.warnings:  # a forbidden pair or capacity that applies to nothing: a typo?
+        print(f"warning: {line}", file=sys.stderr)
     if not selection.feasible:
         raise InfeasibleError("nothing could be shortlisted: " + "; ".join(selection.explanation))
     selection.check_validity()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 
@@ -85,18 +86,21 @@ def _run(args: argparse.Namespace, kind, client, started: float, progress) -> in
     from matcher.docking.scoring import read_weights
     from matcher.ingest.dataset import load_dataset
 
-    progress("loading data")
-    loaded = time.perf_counter()
-    dataset = load_dataset(args.data)
-    loaded = time.perf_counter() - loaded
     if args.model and (args.weights or args.preset):
         raise MatcherError("--model ranks with the learned model; leave out --weights and --preset")
-    weights = read_weights(args.weights, kind) if args.weights else None
+    weights = read_weights(args.weights, kind, args.preset) if args.weights else None
     scorer = None
     if args.model:
         from matcher.learning.learn import load_model
 
         scorer = load_model(args.model, kind.name)
+    # the settings are checked before the data is loaded (a registry takes a while)
+    _check_min_score(args.min_score, learned=scorer is not None and not getattr(scorer, "fallback_", True))
+    progress("loading data")
+    loaded = time.perf_counter()
+    dataset = load_dataset(args.data)
+    loaded = time.perf_counter() - loaded
+    if scorer is not None:
         progress(f"ranking with the model {args.model}: {scorer.status()}")
     engine = DockingEngine(dataset, progress=progress)
     run_weights = scorer.weights() if scorer is not None else engine.weights(kind, weights, args.preset)
@@ -118,3 +122,15 @@ def _run(args: argparse.Namespace, kind, client, started: float, progress) -> in
         split = {"load": loaded, **summary["stages"]}
         progress("seconds by stage: " + ", ".join(f"{name} {seconds:.2f}" for name, seconds in split.items()))
     return 0
+
+
+def _check_min_score(min_score: float | None, *, learned: bool) -> None:
+    """Weighted scores are shares of the weights, 0 to 1: a --min-score outside that keeps every pair or
+    none (``--min-score 5`` wrote an empty file and exited 0). A learned model scores in log-odds, any number."""
+    if min_score is None:
+        return
+    if not math.isfinite(min_score):
+        raise MatcherError(f"--min-score must be a number, not {min_score}")
+    if not learned and not 0 <= min_score <= 1:
+        raise MatcherError(f"--min-score {min_score:g} is outside 0 to 1, the range of scores with weights "
+                           "(a score is the weighted share of the features a pair has); nothing was written")

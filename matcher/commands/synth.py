@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from matcher import limits
+from matcher.exceptions import MatcherError
 from matcher.ingest.synth import BLOCK_ROWS, provenance, write_synthetic_dataset
 
 #: Below this many enterprises the job takes about a second: no progress lines.
@@ -23,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "The same seed gives byte-identical files. See docs/synth.md.",
     )
     parser.add_argument(
-        "--enterprises", type=int, required=True, metavar="N", help="number of enterprises to generate"
+        "--enterprises", type=int, required=True, metavar="N",
+        help=f"number of enterprises to generate (1 to {limits.MAX_SYNTH_ENTERPRISES:,})",
     )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write (created if missing)")
@@ -38,6 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
+    limits.check_seed(args.seed)
+    if args.enterprises > limits.MAX_SYNTH_ENTERPRISES:  # said before the folder is created
+        raise MatcherError(f"--enterprises {args.enterprises:,} is more than the {limits.MAX_SYNTH_ENTERPRISES:,} "
+                           "enterprises synth generates (twice the million firms the benchmarks run); "
+                           "nothing was written")
 
     def progress(written: int, total: int) -> None:
         if total >= PROGRESS_FROM:

@@ -40,8 +40,13 @@ def read_json(path: str | Path, what: str) -> object:
     return read_json_file(path, what, max_bytes=limits.MAX_SETTINGS_JSON_BYTES)
 
 
-def read_weights(path: str | Path, kind: str | DockingKind) -> dict[str, float]:
-    """Weights from a JSON file: ``{"weights": {...}}`` or a plain ``{feature: weight}``."""
+def read_weights(path: str | Path, kind: str | DockingKind, preset: str | None = None) -> dict[str, float]:
+    """Weights from a JSON file: ``{"weights": {...}}`` or a plain ``{feature: weight}``.
+
+    Each weight is a number of 0 to :data:`matcher.limits.MAX_WEIGHT` (``true`` is not a weight of 1;
+    1e308 overflowed the sum the scores are shares of), and with the ``preset`` they override (the
+    kind's default when None) at least one weight must be above 0, or every score would be 0.
+    """
     from matcher.docking.kinds import get_kind
 
     kind = get_kind(kind)
@@ -50,10 +55,22 @@ def read_weights(path: str | Path, kind: str | DockingKind) -> dict[str, float]:
     weights = data.get("weights", data) if isinstance(data, dict) else None
     if not isinstance(weights, dict):
         raise MatcherError(f"{path}: expected an object of feature weights, e.g. {{\"weights\": {{\"chain\": 0.5}}}}")
+    for name, value in weights.items():
+        if isinstance(value, bool):
+            raise MatcherError(f"{path}: the weight of {name!r} must be a number, not {str(value).lower()}")
+    base = kind.weights(None, preset)  # an unknown preset is said as such, not blamed on the file
     try:
-        merged = kind.weights(weights)  # the kind checks names and values (one place for both)
+        merged = kind.weights(weights, preset)  # the kind checks names and values (one place for both)
     except MatcherError as err:
         raise MatcherError(f"{path}: {err}") from None
+    for name in weights:
+        if merged[name] > limits.MAX_WEIGHT:
+            raise MatcherError(f"{path}: the weight of {name!r} must be at most {limits.MAX_WEIGHT:,.0f} "
+                               f"(only their shares of the total count), not {weights[name]!r}")
+    if not any(v > 0 for v in merged.values()):
+        zero = ", ".join(name for name in base if name in weights)
+        raise MatcherError(f"{path}: at least one weight must be above 0 (it sets {zero} to 0 and the "
+                           f"{preset or kind.default_preset} preset weighs nothing else); every score would be 0")
     return {name: merged[name] for name in weights}
 
 

@@ -111,11 +111,12 @@ KNOWN_ALIASES = {
 }
 
 
-def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
+def read_known(path: str | Path, kind: str, table: pd.DataFrame, data: str | None = None) -> KnownPairs:
     """Read a known-dockings CSV (``left, right[, date][, kind]``) and resolve it onto ``table``.
 
     Rows of another ``kind`` (when the file has a kind column) are skipped and counted. Every row
-    that cannot be used is listed in ``problems`` (row as in Excel, side, value, reason).
+    that cannot be used is listed in ``problems`` (row as in Excel, side, value, reason). ``data`` names
+    the data set ``table`` comes from in those reasons (None: the bundled data).
     """
     from matcher.ingest.read import read_table
 
@@ -139,7 +140,7 @@ def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
                     "reason": "unknown kind; use one of " + ", ".join(KINDS)} for row in raw.index[bad]]
         other = int(((kinds != "") & (kinds != kind) & ~bad).sum())
         raw = raw[(kinds == "") | (kinds == kind)]
-    known = resolve_known(raw, kind, table, file=str(path), other_kinds=other)
+    known = resolve_known(raw, kind, table, file=str(path), other_kinds=other, data=data)
     if unknown:
         known.problems = pd.concat([pd.DataFrame(unknown), known.problems], ignore_index=True).sort_values(
             "row", kind="stable").reset_index(drop=True)
@@ -147,7 +148,7 @@ def read_known(path: str | Path, kind: str, table: pd.DataFrame) -> KnownPairs:
 
 
 def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str = "<pairs>",
-                  other_kinds: int = 0) -> KnownPairs:
+                  other_kinds: int = 0, data: str | None = None) -> KnownPairs:
     """Resolve rows with ``left``/``right`` (and optional ``date``, ``item``) onto canonical pairs."""
     resolver = EntityResolver(table)
     docking = get_kind(kind)
@@ -161,7 +162,7 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
             got[side] = res
             if res.id is None:
                 reason = {"ambiguous": "ambiguous name; could be " + ", ".join(res.candidates),
-                          "empty": "empty cell"}.get(res.how, "no bundled entity has this id or name")
+                          "empty": "empty cell"}.get(res.how) or _unresolved(resolver, record[side], kind, types, data)
                 problems.append({"file": file, "row": row, "column": side, "value": record[side], "reason": reason})
         if any(r.id is None for r in got.values()):
             continue
@@ -192,6 +193,20 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
     pairs = pairs[~dup].reset_index(drop=True)
     problem_frame = pd.DataFrame(problems, columns=["file", "row", "column", "value", "reason"])
     return KnownPairs(kind, pairs, problem_frame, other_kinds)
+
+
+def _unresolved(resolver: EntityResolver, text: str, kind: str, types: tuple[str, str], data: str | None) -> str:
+    """Why ``text`` names no entity a ``kind`` pair may hold: it names an entity of another type (a
+    market in an east_west pair, which needs two clusters), or nothing in the data (``data``; None: bundled)."""
+    wanted = f"two {types[0]}s" if types[0] == types[1] else f"a {types[0]} and a {types[1]}"
+    other = resolver.resolve(text)
+    if other.id is not None and other.how in ("id", "exact name", "normalised name"):
+        found = resolver.entity_type(other.id)
+        named = "" if other.id == str(text).strip() else f" ({other.id})"
+        where = "the bundled data" if data is None else f"the data set {data}"
+        return (f"{text!s}{named} is {'an' if found[0] in 'aeiou' else 'a'} {found} in {where}, but "
+                f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} pair needs {wanted}")
+    return "no bundled entity has this id or name" if data is None else f"no entity in the data set {data} has this id or name"
 
 
 @dataclass
@@ -504,7 +519,8 @@ def evaluate_known(engine: DockingEngine, path: str | Path, kind: str, k: int = 
                    scorers: dict | None = None) -> Evaluation:
     """Read, resolve and evaluate a known-dockings file in one call."""
     table = engine.entities(kind).table
-    known = read_known(path, kind, table)
+    name = getattr(getattr(engine, "dataset", None), "name", "bundled")
+    known = read_known(path, kind, table, data=None if name == "bundled" else name)
     if known.pairs.empty:
         detail = f" ({len(known.problems)} row(s) could not be used)" if len(known.problems) else ""
         ev = Evaluation(kind, k, summarise(pd.DataFrame(columns=["method", "rank", "auc_hard", "candidate"]), k,

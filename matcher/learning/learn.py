@@ -401,7 +401,7 @@ def read_outcomes_csv(path: str | Path) -> pd.DataFrame:
     if problems:
         frame = pd.DataFrame(problems)
         raise ValidationError(f"{path}: {len(frame)} problem(s) in the outcomes file", frame)
-    out = raw[OUTCOME_COLUMNS].apply(lambda s: s.str.strip()).reset_index(drop=True)
+    out = raw[OUTCOME_COLUMNS].apply(lambda s: s.str.strip())  # indexed by the file's rows (``row``, as in Excel)
     out["outcome"] = [OUTCOME_ZH.get(v, v.lower().replace(" ", "_")) for v in out["outcome"]]
     return out
 

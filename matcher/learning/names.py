@@ -118,6 +118,10 @@ class EntityResolver:
             return self._pick(text, list(np.flatnonzero(overlap == overlap.max())), "partial name")
         return Resolution(text, None, "unresolved")
 
+    def entity_type(self, entity_id: str) -> str:
+        """The type (``cluster``, ``market``, ...) of the entity with id ``entity_id``."""
+        return str(self.types[self._by_id[entity_id]])
+
     def _pick(self, text: str, hits: list[int], how: str) -> Resolution:
         ids = sorted(self.ids[i] for i in hits)
         if len(ids) == 1:

@@ -20,10 +20,12 @@ import pandas as pd
 from matcher.docking.ranking import ranks_in_lists
 from matcher.exceptions import MatcherError
 from matcher.meetings.ids import KnownIds
-from matcher.meetings.tables import PAIR, prepare_suggestions, read_capacities, read_forbidden
+from matcher.meetings.tables import PAIR, capacity_table, prepare_suggestions, read_forbidden
 
 METHODS: tuple[str, ...] = ("top_k", "hungarian", "stable", "capacity")
 SIDES: tuple[str, ...] = ("left", "right", "either", "both")
+#: Rows of a side table named one by one in warnings; past these, a count.
+WARNED_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class SelectionProblem:
         The arguments of :func:`select`.
     capacities : dict
         Explicit per-entity capacities (override ``cap``).
+    notes : tuple of str
+        What the cleaning did (repeated pairs), for the summary.
+    warnings : tuple of str
+        Rows of the side tables that apply to nothing (a forbidden pair never suggested, a capacity
+        for an id in no suggestion: often a mistyped id), each naming its file and row.
     """
 
     method: str
@@ -60,6 +67,7 @@ class SelectionProblem:
     proposer: str = "left"
     capacities: dict[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def capacity_of(self, entity: str) -> int | None:
         """Most meetings ``entity`` may get (``None`` = no limit)."""
@@ -197,7 +205,8 @@ def build_problem(
     frame = prepare_suggestions(suggestions).reset_index(drop=True)
     # an id of the side tables that only looks like a suggested one would silently not apply
     known = KnownIds.of({*frame["left_id"], *frame["right_id"]}, "the suggestions")
-    caps = read_capacities(capacities, known=known)
+    cap_table = capacity_table(capacities, known=known)
+    caps = dict(zip(cap_table["id"], cap_table["capacity"], strict=True))
     if method in ("hungarian", "stable"):
         if cap is not None and cap > 1 or any(v > 1 for v in caps.values()):
             raise MatcherError(
@@ -238,6 +247,7 @@ def build_problem(
         mask = top_k_mask(frame[alive], int(k), side)
         out = mask.index[~mask.to_numpy()]
         reason[out] = f"not among the {int(k)} best of its {side} entity"
+    warnings = _unused_rows(forbidden_frame, cap_table, set(keys), known.ids)
     removed = frame.loc[reason.notna(), PAIR + ["score"]].copy()
     removed["reason"] = reason[reason.notna()].astype(str)
     candidates = frame[reason.isna()].reset_index(drop=True)
@@ -254,5 +264,37 @@ def build_problem(
         proposer=proposer,
         capacities=caps,
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )
+
+
+def _unused_rows(forbidden: pd.DataFrame, capacities: pd.DataFrame, pairs: set[tuple[str, str]],
+                 ids: set[str]) -> list[str]:
+    """Warnings for the rows of the side tables that apply to nothing: a forbidden pair that is no
+    suggested pair (either way round) and a capacity for an id in no suggestion. Ids are compared as
+    typed (``c001`` is not ``C001``), so a mistyped id would otherwise silently let a forbidden pair meet."""
+
+    def absent(*values: str) -> str:
+        missing = [v for v in dict.fromkeys(values) if v not in ids]
+        if not missing:
+            return "both ids are suggested, but never together"
+        return (f"{' and '.join(map(repr, missing))} {'is' if len(missing) == 1 else 'are'} in no suggestion; "
+                "ids are compared exactly as typed, capitals included")
+
+    found: list[tuple[str, list[str]]] = []
+    source = forbidden.attrs.get("source", "forbidden pairs")
+    lines = [f"{source}, row {row}: the forbidden pair {a}–{b} is no suggested pair, so it forbids nothing "
+             f"({absent(a, b)})"
+             for row, a, b in zip(forbidden.index, forbidden["left_id"], forbidden["right_id"], strict=True)
+             if (a, b) not in pairs and (b, a) not in pairs]
+    found.append((source, lines))
+    source = capacities.attrs.get("source", "capacities")
+    found.append((source, [f"{source}, row {row}: the capacity for {key!r} applies to nothing ({absent(key)})"
+                           for row, key in zip(capacities.index, capacities["id"], strict=True) if key not in ids]))
+    out = []
+    for source, lines in found:
+        out += lines[:WARNED_ROWS]
+        if len(lines) > WARNED_ROWS:
+            out.append(f"{source}: {len(lines) - WARNED_ROWS:,} more row(s) like these ({len(lines):,} in all)")
+    return out
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher import limits
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.read import read_table
 from matcher.ingest.validate import MAX_CELL_CHARS, clip
@@ -28,6 +29,9 @@ from matcher.outputs.words import machine_names, sheet_names
 PAIR: list[str] = ["left_id", "right_id"]
 #: Columns that hold numbers in a suggestions file (besides the f_/w_/c_ triples).
 NUMERIC_COLUMNS: tuple[str, ...] = ("rank", "score")
+#: Why a score too large in size is refused (:data:`matcher.limits.MAX_SCORE_MAGNITUDE`).
+SCORE_TOO_LARGE = (f"a score must be between -{limits.MAX_SCORE_MAGNITUDE:,.0f} and {limits.MAX_SCORE_MAGNITUDE:,.0f} "
+                   "(the engine's scores are 0 to 1)")
 
 
 def read_pairs_table(path: str | Path, *, what: str = "table", sheets: Iterable[str] = ()) -> pd.DataFrame:
@@ -146,8 +150,8 @@ def prepare_suggestions(
     ValidationError
         A required column (``left_id``, ``right_id``, ``score``) is missing, an id is empty or one
         the importer would refuse (see :mod:`matcher.meetings.ids`), two ids differ only in
-        full-width forms, an id is not ``known``, or a score is not a number. ``problems`` lists
-        each bad cell.
+        full-width forms, an id is not ``known``, or a score is not a number or is larger in size
+        than :data:`matcher.limits.MAX_SCORE_MAGNITUDE`. ``problems`` lists each bad cell.
     """
     if not isinstance(suggestions, pd.DataFrame):
         raise MatcherError(f"{source}: expected a table (DataFrame), got {type(suggestions).__name__}")
@@ -176,6 +180,11 @@ def prepare_suggestions(
             bad = bad | raw.isna()
         for i in np.flatnonzero(bad.to_numpy()):
             problems.append(problem_row(source, rows[i], col, raw.iloc[i], "not a number"))
+        if col == "score":  # a finite 1e300 overflows the solvers' sums and the flow's integers
+            huge = values.abs().gt(limits.MAX_SCORE_MAGNITUDE).fillna(False).to_numpy(dtype=bool)
+            for i in np.flatnonzero(huge):
+                problems.append(problem_row(source, rows[i], col, raw.iloc[i], SCORE_TOO_LARGE))
+            values = values.where(~huge)
         whole = values.dropna()
         frame[col] = values.astype("Int64" if col == "rank" and (whole == whole.round()).all() else "Float64")
     if problems:
@@ -253,7 +262,8 @@ def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]]
 
     Accepts a DataFrame, a CSV/XLSX/JSON path or an iterable of ``(left_id, right_id[, reason])``.
     A missing reason reads "excluded by planner". Ids are checked as :func:`id_problems` says
-    (against ``known``, the suggestions' ids, when given).
+    (against ``known``, the suggestions' ids, when given). The index, named ``row``, holds each
+    pair's row as in Excel and ``attrs["source"]`` the file's name, for messages.
     """
     cols = ["left_id", "right_id", "reason"]
     if source is None:
@@ -283,15 +293,27 @@ def read_forbidden(source: pd.DataFrame | str | Path | Iterable[tuple[str, str]]
             "reason": reason.where(reason.notna(), "excluded by planner").astype(str),
         }
     )
-    return out.reset_index(drop=True)
+    out.index = pd.Index(rows, name="row")
+    out.attrs["source"] = name
+    return out
 
 
 def read_capacities(source: Mapping[str, int] | pd.DataFrame | str | Path | None, *,
                     known: KnownIds | None = None) -> dict[str, int]:
     """Per-entity meeting capacities from a mapping, a frame or a file with ``id, capacity``; ids
-    checked as :func:`id_problems` says (against ``known``, the suggestions' ids, when given)."""
+    checked as :func:`id_problems` says (against ``known``, the suggestions' ids, when given), and an
+    id given twice refused (which capacity was meant is not known)."""
+    table = capacity_table(source, known=known)
+    return dict(zip(table["id"], table["capacity"], strict=True))
+
+
+def capacity_table(source: Mapping[str, int] | pd.DataFrame | str | Path | None, *,
+                   known: KnownIds | None = None) -> pd.DataFrame:
+    """:func:`read_capacities` as a frame ``id, capacity`` indexed by each row as in Excel (``row``),
+    the file's name in ``attrs["source"]``, for messages naming the row."""
     if source is None:
-        return {}
+        return pd.DataFrame({"id": pd.Series(dtype=str), "capacity": pd.Series(dtype=int)},
+                            index=pd.Index([], name="row"))
     if isinstance(source, Mapping):
         items = list(source.items())
         name, id_col, rows = "capacities", "id", list(range(1, len(items) + 1))
@@ -309,17 +331,27 @@ def read_capacities(source: Mapping[str, int] | pd.DataFrame | str | Path | None
     problems = [problem_row(name, row, id_col, "", "empty id")
                 for row, key in zip(rows, keys[id_col], strict=True) if not key]
     problems += id_problems(keys, [id_col], name, rows=rows, known=known)
-    out = {}
+    out: dict[str, tuple[Any, int]] = {}  # id -> (row, capacity)
+    first: dict[str, Any] = {}
     for row, (key, value) in zip(rows, items, strict=True):
+        key = None if key is None or (not isinstance(key, str) and pd.isna(key)) else str(key).strip()
+        if key and key in first:
+            problems.append(problem_row(name, row, id_col, key, f"repeats the id of row {first[key]}: give each "
+                                        "id one capacity"))
+        elif key:
+            first[key] = row
         try:
             number = float(value)
             ok = number >= 0 and number == int(number)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             ok = False
         if not ok:
             problems.append(problem_row(name, row, "capacity", value, "must be a whole number >= 0"))
             continue
-        out[str(key).strip()] = int(number)
+        out.setdefault(str(key), (row, int(number)))
     if problems:
         raise ValidationError(f"{name} has {len(problems)} bad row(s)", pd.DataFrame(problems))
-    return out
+    table = pd.DataFrame({"id": list(out), "capacity": [c for _, c in out.values()]},
+                         index=pd.Index([r for r, _ in out.values()], name="row"))
+    table.attrs["source"] = name
+    return table

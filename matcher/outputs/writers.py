@@ -42,7 +42,10 @@ class BlockWriter:
         if self.path.is_dir():
             raise MatcherError(f"cannot write {self.path}: it is a folder")
         self._partial = self.path.with_name(self.path.name + ".partial")
-        self._handle = self._partial.open("wb")
+        try:
+            self._handle = self._partial.open("wb")
+        except OSError as err:  # named as asked for, not as the hidden FILE.partial
+            raise MatcherError(f"cannot write {self.path}: {err.strerror or err}") from err
         self._writer = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="block-writer")
         self._pending: list = []
@@ -113,7 +116,11 @@ class BlockWriter:
             raise
         finally:
             self._pool.shutdown(wait=True)
-        self._partial.replace(self.path)
+        try:
+            self._partial.replace(self.path)
+        except OSError as err:
+            self._partial.unlink(missing_ok=True)
+            raise MatcherError(f"cannot write {self.path}: {err.strerror or err}") from err
 
     def abort(self) -> None:
         """Stop and remove the partial file (the target file, if any, is left as it was)."""
