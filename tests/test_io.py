@@ -344,3 +344,13 @@ def test_a_one_column_csv_is_a_table_not_a_title(tmp_path):
     path = tmp_path / "ids.csv"
     path.write_text("id\nC1\nC2\n", encoding="utf-8")
     assert read_table(path)["id"].tolist() == ["C1", "C2"]
+
+
+def test_a_whole_table_with_bare_cr_line_ends_reads(tmp_path):
+    """Excel for Mac's "CSV (Macintosh)" ends rows with a bare CR: the whole bundled clusters table so
+    saved reads as it is (the column bound used to count the whole file as one header line)."""
+    from matcher.ingest.dataset import BUNDLED_DATA
+
+    path = tmp_path / "clusters.csv"
+    path.write_bytes((BUNDLED_DATA / "clusters.csv").read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    assert len(read_table(path)) == len(read_table(BUNDLED_DATA / "clusters.csv"))

@@ -315,7 +315,7 @@ def read_csv_text(
     ValidationError
         Unterminated quote, a row with more cells than the header, duplicate headers.
     """
-    first_line = text.split("\n", 1)[0]
+    first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]  # a bare CR ends a row too (Excel for Mac)
     if not text.strip():
         raise file_error(file, "the file is empty; it needs at least a header row")
     if not first_line.strip(" \t\r,;"):
