@@ -116,6 +116,12 @@ def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
         store_file = _sqlite_file(str(inputs.pop("db", "")))
         if store_file is not None:
             inputs["db"] = store_file
+        for name, out in outputs.items():  # a file into a folder that is not there: said now, not after the work
+            folder = Path(out).parent
+            if name != "ics_dir" and not getattr(args, "out_is_folder", False) and not folder.is_dir():
+                what = "is a file, not a folder" if folder.exists() else "does not exist; create it first"
+                raise MatcherError(f"--{name.replace('_', '-')} {out}: the folder {folder} {what}, or choose "
+                                   "another. Nothing was run")
         derived = getattr(args, "derived_outputs", None)  # files a command writes beside --out (evaluate's _regional)
         for written in (outputs, *([derived(args)] if derived is not None else [])):
             reason = overwritten_input(written, inputs, {"bundled data": BUNDLED_DATA})

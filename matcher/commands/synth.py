@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write into a folder that is not empty, replacing its clusters.csv, markets.csv and "
         "enterprises.csv",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, out_is_folder=True)  # created with its parents
 
 
 def run(args: argparse.Namespace) -> int:

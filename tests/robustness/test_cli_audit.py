@@ -267,3 +267,28 @@ def test_an_infinite_capacity_is_refused_by_row(tmp_path, capsys):
     code, err = run(capsys, "shortlist", "--suggestions", src, "--method", "capacity", "--capacities", caps,
                     "--out", str(tmp_path / "o.csv"))
     assert code == 2 and "must be a whole number >= 0" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "--kind", "east_west", "--out", "{missing}/ranks.csv"],
+    ["learn", "--kind", "east_west", "--simulate", "40", "--out", "{missing}/model.json"],
+    ["suggest", "--kind", "east_west", "--top", "2", "--out", "{missing}/s.csv"],
+])
+def test_an_output_into_a_missing_folder_is_said_before_any_work(tmp_path, capsys, argv):
+    """evaluate and learn failed only after their whole run (about 20 s) when --out's folder was missing."""
+    import time
+
+    from matcher.cli import main
+
+    started = time.monotonic()
+    code = main([a.replace("{missing}", str(tmp_path / "no" / "such")) for a in argv])
+    said = capsys.readouterr().err
+    assert code == 2 and "does not exist" in said and "Nothing was run" in said, said
+    assert time.monotonic() - started < 5
+
+
+def test_synth_still_creates_its_output_folder(tmp_path):
+    from matcher.cli import main
+
+    assert main(["synth", "--enterprises", "5", "--seed", "1", "--out", str(tmp_path / "new" / "set")]) == 0
+    assert (tmp_path / "new" / "set" / "enterprises.csv").is_file()
