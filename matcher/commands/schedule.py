@@ -163,7 +163,7 @@ def read_run_sheet(path: str | Path) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from matcher.digest import digest_inputs
     from matcher.ingest.dataset import data_version
-    from matcher.meetings.schedule import schedule
+    from matcher.meetings.schedule import check_grid, schedule
     from matcher.meetings.slots import SlotClock
     from matcher.meetings.tables import read_shortlist
     from matcher.outputs.calendar import write_ics_per_participant
@@ -186,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
     if clock is None and (out.suffix.lower() == ".ics" or args.ics_dir):
         raise MatcherError("calendar entries need the meeting date: add --date YYYY-MM-DD")
     check_output_locations(out, args.ics_dir)
+    check_grid(args.slots, args.tables)  # before the "cannot all fit" warning, which it would contradict
     print(f"reading {args.shortlist} …", file=sys.stderr)
     shortlist = read_shortlist(args.shortlist)
     participants = read_participants(args.data) if args.data else None

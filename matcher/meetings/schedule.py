@@ -139,6 +139,16 @@ def _name_table(requests: pd.DataFrame, participants: pd.DataFrame | None) -> di
     return names
 
 
+def check_grid(n_slots: object, n_tables: object) -> tuple[int, int]:
+    """The slots and tables as whole numbers within the bounds (``limits.MAX_SLOTS``, ``MAX_TABLES``),
+    or a :class:`MatcherError` naming which is wrong (checked before any file is read)."""
+    for name, value in (("slots", n_slots), ("tables", n_tables)):
+        most = limits.MAX_SLOTS if name == "slots" else limits.MAX_TABLES
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not 1 <= value <= most:
+            raise MatcherError(f"number of {name} must be a whole number from 1 to {most}, not {value!r}")
+    return int(n_slots), int(n_tables)
+
+
 def schedule(
     shortlist: pd.DataFrame | Selection,
     n_slots: int,
@@ -185,11 +195,7 @@ def schedule(
         an empty or unusable id (see :mod:`matcher.meetings.ids`), an id not in ``participants``
         or only looking like a shortlisted one, a window or lock outside the slots and tables.
     """
-    for name, value in (("slots", n_slots), ("tables", n_tables)):
-        most = limits.MAX_SLOTS if name == "slots" else limits.MAX_TABLES
-        if not isinstance(value, (int, np.integer)) or not 1 <= value <= most:
-            raise MatcherError(f"number of {name} must be a whole number from 1 to {most}, not {value!r}")
-    n_slots, n_tables = int(n_slots), int(n_tables)
+    n_slots, n_tables = check_grid(n_slots, n_tables)
     requests, avail, lock_map = _read_inputs(shortlist, source, n_slots, n_tables, availability, locks, participants)
     explanation: list[str] = []
 

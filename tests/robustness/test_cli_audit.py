@@ -292,3 +292,15 @@ def test_synth_still_creates_its_output_folder(tmp_path):
 
     assert main(["synth", "--enterprises", "5", "--seed", "1", "--out", str(tmp_path / "new" / "set")]) == 0
     assert (tmp_path / "new" / "set" / "enterprises.csv").is_file()
+
+
+def test_slots_of_zero_are_refused_before_any_warning(tmp_path, capsys):
+    from matcher.cli import main
+
+    shortlist = tmp_path / "s.csv"
+    shortlist.write_text("left_id,right_id,score\nC001,C093,0.5\nC002,C094,0.4\n", encoding="utf-8")
+    code = main(["schedule", "--shortlist", str(shortlist), "--slots", "0", "--tables", "1",
+                 "--out", str(tmp_path / "o.csv")])
+    said = capsys.readouterr().err
+    assert code == 2 and "number of slots must be a whole number from 1" in said
+    assert "cannot all fit" not in said and "reading" not in said  # said before the file is read
