@@ -31,6 +31,7 @@ PROBLEM_ZH: list[tuple[str, str]] = [
     (r"^give name_zh or name_en.*$", "中文名或英文名至少填一个"),
     (r"^unknown cluster_id.*$", "未知的集群编号：集群表中没有该编号"),
     (r"^longer than ([\d,]+) characters.*$", "超过 {0} 个字符（电子表格单元格的上限），请缩短"),
+    (r"^a name of more than (\d+) characters.*$", "名称超过 {0} 个字符，请缩短（说明性文字请写在主导产品或称号中）"),
     (r"^the file starts as UTF-16 but row (\d+) cannot be read.*$",
      "文件开头是 UTF-16 编码，但第 {0} 行无法按 UTF-16 读取；请另存为 UTF-8（Excel 的“CSV UTF-8”）"),
     (r"^the file is empty.*$", "文件为空；至少需要一行表头"),

@@ -50,6 +50,9 @@ MAX_SCORE_MAGNITUDE = 1e9
 MAX_SYNTH_ENTERPRISES = 2_000_000
 #: Largest random seed: numpy's legacy generator and scikit-learn take seeds of 0 to 2**32 - 1.
 MAX_SEED = 2**32 - 1
+#: Characters of an entity's name (the longest bundled one has 92): a name is a page heading, a cell of
+#: every ranked table and a calendar title; a 300-character one made every row of a table 200 px tall.
+MAX_NAME_CHARS = 120
 #: Largest weight of a feature in a weights file (the presets' weights are 0 to 1; 1e308 overflows).
 MAX_WEIGHT = 1e6
 

@@ -213,3 +213,26 @@ def test_an_id_two_tables_share_or_only_look_alike_in_is_refused(folder):
     mine = problems[problems["file"].map(lambda f: Path(f).name) == "markets.csv"].set_index("row")
     assert mine.loc[2, "column"] == "id" and "the id of row 3 of clusters.csv" in mine.loc[2, "reason"]
     assert "a look-alike of the id 'C002' of row 3 of clusters.csv" in " ".join(mine.loc[[3], "reason"])
+
+
+def test_a_name_longer_than_the_bound_is_refused_by_row_and_column(tmp_path):
+    """A 300-character name made every row of the app's tables 200 px tall and was still cut; names are
+    at most ``limits.MAX_NAME_CHARS`` (the longest bundled one has 92)."""
+    import shutil
+
+    from matcher import limits
+    from matcher.exceptions import ValidationError
+    from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
+
+    data = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, data)
+    table = pd.read_csv(data / "clusters.csv", dtype=str, keep_default_na=False)
+    table.loc[1, "name_en"] = "Keqiao " * 40
+    table.loc[2, "name_zh"] = "柯" * (limits.MAX_NAME_CHARS + 1)
+    table.loc[3, "name_zh"] = "柯" * limits.MAX_NAME_CHARS  # at the bound: read
+    table.to_csv(data / "clusters.csv", index=False)
+    with pytest.raises(ValidationError) as caught:
+        load_dataset(data)
+    problems = caught.value.problems
+    assert sorted(problems[["row", "column"]].values.tolist()) == [[3, "name_en"], [4, "name_zh"]]
+    assert problems["reason"].str.startswith("a name of more than 120 characters").all()

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from matcher import limits
 from matcher.columns import SPECS, Column, TableSpec
 from matcher.exceptions import ValidationError
 from matcher.ingest.fast import contains, to_float
@@ -499,6 +500,13 @@ def check_table(
             found.append(
                 _cell_problems(file, "name_zh", no_name, blank, "give name_zh or name_en (both are empty)")
             )
+    for col in ("name_zh", "name_en"):  # a name is a heading, a table cell and a calendar title
+        if col in typed:
+            long = typed[col].str.len().gt(limits.MAX_NAME_CHARS).fillna(False).astype(bool)
+            if long.any():
+                found.append(_cell_problems(
+                    file, col, long, raw[col], f"a name of more than {limits.MAX_NAME_CHARS} characters; "
+                    "shorten it (descriptions belong in products or designations)"))
 
     if spec.key in raw.columns:
         found.append(_duplicate_ids(file, spec.key, typed[spec.key]))
