@@ -168,7 +168,7 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
         for n, name in enumerate(sorted(wrap, key=lambda w: (natural[w], list(wrap).index(w)))):
             # what is left, never past the table's width: a table of many columns (the outcomes, nine)
             # wraps its text column more, rather than push its last column out of view
-            share = max(NARROWEST_PX, left // (len(wrap) - n))
+            share = max(NARROWEST_PX, int(left // (len(wrap) - n)))  # whole px (a budget may be fractional)
             widths[name] = max(min(natural[name], share), header_px(labels.get(name, str(name))))
             left -= widths[name]
             need = max([lines_needed(v, widths[name]) for v in _strings(frame[name])] or [1])

@@ -133,3 +133,11 @@ def test_a_table_of_many_columns_stays_within_the_page():
     widths, row_height = fit(frame, wrap=["说明"])
     assert sum(widths.values()) <= FULL_WIDTH_PX
     assert not clipped(frame, widths, row_height)
+
+
+def test_widths_are_whole_pixels_under_a_fractional_budget():
+    """The meeting grid's budget is the page less its slot labels' measured width (a fraction): every
+    width must still be a whole number of pixels, or the grid leaves the column to its automatic width."""
+    frame = pd.DataFrame({f"桌号 {i}": ["沙雅 — 新昌镜岭"] for i in range(1, 9)})
+    widths, _ = fit(frame, wrap=list(frame.columns), min_wrap=96, budget=FULL_WIDTH_PX - 123.4)
+    assert all(isinstance(w, int) for w in widths.values()), widths
