@@ -76,9 +76,13 @@ def run(args: argparse.Namespace) -> int:
         node = G.nodes[entity_id]
         works = sep.join(stage(s) for s in pos["stages"])
         title = name(node.get("name_zh"), node.get("name_en"))
-        print(f"{entity_id} {title}：所在环节 {works}（产业链位置 {pos['position']:.2f}，0 = 纤维端，1 = 成品端）" if zh
-              else f"{entity_id} {title}: works in {works} (chain position {pos['position']:.2f}, 0 = fibre, "
-                   "1 = garments)")
+        at = pos["position"]
+        if at != at:  # NaN: an entity that works in no making stage (a market trades) has no place on the chain
+            print(f"{entity_id} {title}：所在环节 {works or '无'}（产业链位置未知：不在任何生产环节）" if zh
+                  else f"{entity_id} {title}: works in {works or 'no stage'} (chain position unknown: no making stage)")
+        else:
+            print(f"{entity_id} {title}：所在环节 {works}（产业链位置 {at:.2f}，0 = 纤维端，1 = 成品端）" if zh
+                  else f"{entity_id} {title}: works in {works} (chain position {at:.2f}, 0 = fibre, 1 = garments)")
         rows = table[table["id"] == entity_id]
         if rows.empty:
             print("  没有超过阈值的产业链缺口" if zh else "  no chain gaps above the threshold")

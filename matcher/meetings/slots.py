@@ -56,7 +56,9 @@ class SlotClock:
         try:
             day = dt.date.fromisoformat(date)
         except ValueError as err:
-            raise MatcherError(f"meeting date {date!r} is not YYYY-MM-DD") from err
+            shaped = re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(date).strip()) is not None
+            raise MatcherError(f"meeting date {date!r} is not a date of the calendar (e.g. February has no 30th)"
+                               if shaped else f"meeting date {date!r} is not YYYY-MM-DD") from err
         if not limits.MIN_YEAR <= day.year <= limits.MAX_YEAR:
             raise MatcherError(f"meeting date {date} is not between {limits.MIN_YEAR} and {limits.MAX_YEAR}")
         return cls(day, begin, int(minutes))

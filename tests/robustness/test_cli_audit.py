@@ -304,3 +304,22 @@ def test_slots_of_zero_are_refused_before_any_warning(tmp_path, capsys):
     said = capsys.readouterr().err
     assert code == 2 and "number of slots must be a whole number from 1" in said
     assert "cannot all fit" not in said and "reading" not in said  # said before the file is read
+
+
+def test_a_date_that_is_not_on_the_calendar_is_called_so(tmp_path, capsys):
+    from matcher.cli import main
+
+    shortlist = tmp_path / "s.csv"
+    shortlist.write_text("left_id,right_id,score\nC001,C093,0.5\n", encoding="utf-8")
+    for day, words in (("2026-02-30", "is not a date of the calendar"), ("30/02/2026", "is not YYYY-MM-DD")):
+        code = main(["schedule", "--shortlist", str(shortlist), "--slots", "2", "--tables", "1", "--date", day,
+                     "--out", str(tmp_path / "o.ics")])
+        assert code == 2 and words in capsys.readouterr().err
+
+
+def test_gaps_of_a_market_says_its_chain_position_is_unknown_not_nan(capsys):
+    from matcher.cli import main
+
+    assert main(["gaps", "--for", "M001"]) == 0
+    said = capsys.readouterr().out
+    assert "nan" not in said and "chain position unknown" in said
