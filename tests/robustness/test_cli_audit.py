@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runs import run, write
 
 from matcher.cli import main
 from matcher.exceptions import MatcherError
@@ -26,19 +27,6 @@ pytestmark = pytest.mark.memory_capped  # hostile inputs run with memory capped 
 ROOT = Path(__file__).resolve().parents[2]
 SUGGESTIONS = "left_id,right_id,score\nC001,M001,0.9\nC001,M002,0.8\nC002,M001,0.7\nC002,M002,0.6\n"
 SUGGEST = ["suggest", "--kind", "east_west", "--top", "2", "--for", "C001"]
-
-
-def write(path: Path, text: str) -> str:
-    path.write_text(text, encoding="utf-8")
-    return str(path)
-
-
-def run(capsys, *argv: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err + captured.out
-    return code, captured.err
 
 
 # 1 -------------------------------------------------------------------------------------------
@@ -161,11 +149,15 @@ def test_many_unused_forbidden_pairs_are_summarised(tmp_path, capsys):
 
 
 # 6 -------------------------------------------------------------------------------------------
-def test_a_capacity_given_twice_is_refused_by_row(tmp_path, capsys):
+def shortlist_with_capacities(tmp_path: Path, capsys, capacities: str) -> tuple[int, str]:
     src = write(tmp_path / "s.csv", SUGGESTIONS)
-    caps = write(tmp_path / "caps.csv", "id,capacity\nC001,2\nC001,3\n")
-    code, err = run(capsys, "shortlist", "--suggestions", src, "--method", "capacity", "--capacities", caps,
-                    "--out", str(tmp_path / "o.csv"))
+    caps = write(tmp_path / "caps.csv", capacities)
+    return run(capsys, "shortlist", "--suggestions", src, "--method", "capacity", "--capacities", caps,
+               "--out", str(tmp_path / "o.csv"))
+
+
+def test_a_capacity_given_twice_is_refused_by_row(tmp_path, capsys):
+    code, err = shortlist_with_capacities(tmp_path, capsys, "id,capacity\nC001,2\nC001,3\n")
     assert code == 2
     line = next(x for x in err.splitlines() if x.lstrip().startswith("caps.csv"))
     assert line.split()[1:4] == ["3", "id", "C001"] and "repeats the id of row 2" in line
@@ -173,10 +165,7 @@ def test_a_capacity_given_twice_is_refused_by_row(tmp_path, capsys):
 
 
 def test_a_capacity_for_an_unknown_id_is_warned_by_row(tmp_path, capsys):
-    src = write(tmp_path / "s.csv", SUGGESTIONS)
-    caps = write(tmp_path / "caps.csv", "id,capacity\nC001,2\nC999,2\n")
-    code, err = run(capsys, "shortlist", "--suggestions", src, "--method", "capacity", "--capacities", caps,
-                    "--out", str(tmp_path / "o.csv"))
+    code, err = shortlist_with_capacities(tmp_path, capsys, "id,capacity\nC001,2\nC999,2\n")
     assert code == 0
     assert "warning: caps.csv, row 3: the capacity for 'C999' applies to nothing" in err
 
@@ -262,10 +251,7 @@ def test_shortlist_refuses_a_nan_min_score(tmp_path, capsys):
 
 
 def test_an_infinite_capacity_is_refused_by_row(tmp_path, capsys):
-    src = write(tmp_path / "s.csv", SUGGESTIONS)
-    caps = write(tmp_path / "caps.csv", "id,capacity\nC001,inf\n")
-    code, err = run(capsys, "shortlist", "--suggestions", src, "--method", "capacity", "--capacities", caps,
-                    "--out", str(tmp_path / "o.csv"))
+    code, err = shortlist_with_capacities(tmp_path, capsys, "id,capacity\nC001,inf\n")
     assert code == 2 and "must be a whole number >= 0" in err
 
 
@@ -278,7 +264,6 @@ def test_an_output_into_a_missing_folder_is_said_before_any_work(tmp_path, capsy
     """evaluate and learn failed only after their whole run (about 20 s) when --out's folder was missing."""
     import time
 
-    from matcher.cli import main
 
     started = time.monotonic()
     code = main([a.replace("{missing}", str(tmp_path / "no" / "such")) for a in argv])
@@ -288,14 +273,12 @@ def test_an_output_into_a_missing_folder_is_said_before_any_work(tmp_path, capsy
 
 
 def test_synth_still_creates_its_output_folder(tmp_path):
-    from matcher.cli import main
 
     assert main(["synth", "--enterprises", "5", "--seed", "1", "--out", str(tmp_path / "new" / "set")]) == 0
     assert (tmp_path / "new" / "set" / "enterprises.csv").is_file()
 
 
 def test_slots_of_zero_are_refused_before_any_warning(tmp_path, capsys):
-    from matcher.cli import main
 
     shortlist = tmp_path / "s.csv"
     shortlist.write_text("left_id,right_id,score\nC001,C093,0.5\nC002,C094,0.4\n", encoding="utf-8")
@@ -307,7 +290,6 @@ def test_slots_of_zero_are_refused_before_any_warning(tmp_path, capsys):
 
 
 def test_a_date_that_is_not_on_the_calendar_is_called_so(tmp_path, capsys):
-    from matcher.cli import main
 
     shortlist = tmp_path / "s.csv"
     shortlist.write_text("left_id,right_id,score\nC001,C093,0.5\n", encoding="utf-8")
@@ -318,7 +300,6 @@ def test_a_date_that_is_not_on_the_calendar_is_called_so(tmp_path, capsys):
 
 
 def test_gaps_of_a_market_says_its_chain_position_is_unknown_not_nan(capsys):
-    from matcher.cli import main
 
     assert main(["gaps", "--for", "M001"]) == 0
     said = capsys.readouterr().out

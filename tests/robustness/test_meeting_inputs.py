@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_runs import run, write
 
-from matcher.cli import main
 from matcher.exceptions import ValidationError
 from matcher.meetings.schedule import schedule
 from matcher.meetings.tables import read_suggestions
@@ -22,17 +22,6 @@ SHORTLIST = "left_id,right_id,score\nC001,M001,0.9\nC001,M002,0.8\nC002,M001,0.7
 def problem_rows(err: str, file: str) -> dict[str, str]:
     """The printed problems table's lines of ``file``, by their row number."""
     return {line.split()[1]: line for line in err.splitlines() if line.lstrip().startswith(file)}
-
-def write(path: Path, text: str) -> str:
-    path.write_text(text, encoding="utf-8")
-    return str(path)
-
-
-def run(capsys, *argv: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    return code, capsys.readouterr().err
-
 
 def schedule_args(tmp_path: Path, out: str = "s.csv", *extra: str) -> list[str]:
     short = write(tmp_path / "short.csv", SHORTLIST)
