@@ -24,7 +24,7 @@ from matcher.ingest.read import read_table
 from matcher.ingest.validate import MAX_CELL_CHARS, clip
 from matcher.meetings.ids import TOO_LONG_REASON, KnownIds, id_reasons, lookalikes
 from matcher.outputs.cells import restore_cell
-from matcher.outputs.words import machine_names, sheet_names
+from matcher.outputs.words import HEADER_LABELS, machine_names, sheet_names
 
 PAIR: list[str] = ["left_id", "right_id"]
 #: Columns that hold numbers in a suggestions file (besides the f_/w_/c_ triples).
@@ -76,6 +76,9 @@ def read_pairs_table(path: str | Path, *, what: str = "table", sheets: Iterable[
     if problems:
         raise ValidationError(f"{what} file {Path(path).name} has {len(problems)} cell(s) longer than "
                               f"{MAX_CELL_CHARS:,} characters; nothing was read", pd.DataFrame(problems))
+    # "Left_ID", "SCORE ": a column id typed in another case, as the importer reads headers
+    frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns
+                                  if str(c).strip().lower() in HEADER_LABELS and str(c) != str(c).strip().lower()})
     return machine_names(frame)
 
 

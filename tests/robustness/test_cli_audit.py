@@ -304,3 +304,11 @@ def test_gaps_of_a_market_says_its_chain_position_is_unknown_not_nan(capsys):
     assert main(["gaps", "--for", "M001"]) == 0
     said = capsys.readouterr().out
     assert "nan" not in said and "chain position unknown" in said
+
+
+def test_suggestion_headers_are_read_whatever_their_case(tmp_path, capsys):
+    """"Left_ID,Right_ID,Score" (a planner's own file) was refused as lacking left_id, right_id."""
+    src = write(tmp_path / "s.csv", "Left_ID,RIGHT_ID, Score \nC001,M001,0.9\nC002,M002,0.6\n")
+    code, err = run(capsys, "shortlist", "--suggestions", src, "--out", str(tmp_path / "o.csv"))
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "o.csv", encoding="utf-8-sig")["left_id"].tolist() == ["C001", "C002"]
