@@ -9,6 +9,7 @@ temporary files a killed process left behind.
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,16 @@ def partial_path(path: str | Path) -> Path:
     """A fresh temporary name in the same folder as ``path`` (hidden, unique, ``.partial``)."""
     path = Path(path)
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{PARTIAL_SUFFIX}")
+
+
+def written_as(path: str | Path) -> str:
+    """The file a temporary name stands for (``.<name>.<random>.partial`` and the streamed writers'
+    ``<name>.partial`` -> ``<name>``, in its folder), so an error names the file a planner asked for;
+    any other path as it is."""
+    path = Path(path)
+    found = re.fullmatch(rf"\.(.+)\.[0-9a-f]{{12}}{re.escape(PARTIAL_SUFFIX)}", path.name) or re.fullmatch(
+        rf"(.+){re.escape(PARTIAL_SUFFIX)}", path.name)
+    return str(path.with_name(found.group(1))) if found else str(path)
 
 
 @contextmanager

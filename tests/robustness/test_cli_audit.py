@@ -312,3 +312,15 @@ def test_suggestion_headers_are_read_whatever_their_case(tmp_path, capsys):
     code, err = run(capsys, "shortlist", "--suggestions", src, "--out", str(tmp_path / "o.csv"))
     assert code == 0, err
     assert pd.read_csv(tmp_path / "o.csv", encoding="utf-8-sig")["left_id"].tolist() == ["C001", "C002"]
+
+
+def test_a_write_error_names_the_file_asked_for_not_its_temporary_name(tmp_path, capsys, monkeypatch):
+    """Writers that go through ``atomic.replacing`` (the graph, calendars, backups) failed naming their
+    hidden ``.NAME.RANDOM.partial`` file; the command line names the file the planner asked for."""
+    from matcher.outputs import atomic
+
+    gone = tmp_path / "gone"  # the temporary file's folder vanishes between the check and the write
+    monkeypatch.setattr(atomic, "partial_path", lambda p: gone / f".{Path(p).name}.0123456789ab.partial")
+    code, err = run(capsys, "graph", "--out", str(tmp_path / "chain.json"))
+    assert code == 2 and ".partial" not in err and "chain.json" in err, err
+    assert atomic.written_as(tmp_path / "a.csv.partial") == str(tmp_path / "a.csv")
