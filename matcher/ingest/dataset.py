@@ -251,7 +251,7 @@ def _ids_across_tables(ids: dict[str, tuple[str, pd.Series]]) -> pd.DataFrame:
     if every.empty:
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
     plain = every["value"].str.isascii()
-    every["fold"] = every["value"].where(plain, every["value"].map(fold_id))
+    every["fold"] = every["value"].str.casefold().where(plain, every["value"].map(fold_id))  # fold_id, fast for ASCII
     first = every.drop_duplicates("fold", keep="first").set_index("fold")
     later = every[every.duplicated("fold", keep="first")]
     hit = later.join(first, on="fold", rsuffix="_first")

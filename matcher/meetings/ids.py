@@ -14,8 +14,8 @@ Examples
 ['an id holds an invisible character ...']
 >>> frame = pd.DataFrame({"left_id": ["C001", "\\uff23001"], "right_id": ["M1", "M2"]})
 >>> lookalikes(frame, ["left_id", "right_id"], [2, 3])  # doctest: +NORMALIZE_WHITESPACE
-[(3, 'left_id', 'Ｃ001', "looks like 'C001' (left_id, row 2) but is a different id: full-width or other
-  compatibility characters; retype it")]
+[(3, 'left_id', 'Ｃ001', "looks like 'C001' (left_id, row 2) but is a different id: it differs only in letter
+  case or in full-width or other compatibility characters; retype it")]
 """
 
 from __future__ import annotations
@@ -27,14 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.ingest.ids import fold_id
+from matcher.ingest.ids import LOOKALIKE, fold_id
 from matcher.ingest.validate import MAX_CELL_CHARS, parse_cells
 
 #: Why an id holding an invisible character is refused (the importer's words).
 INVISIBLE_REASON = "an id holds an invisible character (zero-width, direction mark or control); retype the id"
 #: Why a cell longer than a spreadsheet cell is refused (the importer's limit).
 TOO_LONG_REASON = f"longer than {MAX_CELL_CHARS:,} characters, the most a spreadsheet cell holds; shorten it"
-_COMPAT = "full-width or other compatibility characters"
 
 
 def id_reasons(ids: pd.Series) -> pd.Series:
@@ -75,8 +74,6 @@ def lookalikes(frame: pd.DataFrame, columns: Sequence[str], rows: Sequence[Any])
     for col, values in cells:
         for position, value in pd.Series(values).dropna().drop_duplicates().items():
             seen.setdefault(str(value), (rows[position], col))
-    if all(value.isascii() for value in seen):
-        return []
     by_fold: dict[str, list[str]] = {}
     for value in seen:  # in order of first appearance
         by_fold.setdefault(fold_id(value), []).append(value)
@@ -88,7 +85,7 @@ def lookalikes(frame: pd.DataFrame, columns: Sequence[str], rows: Sequence[Any])
             first = later[value]
             row, where = seen[first]
             out.append((rows[position], col, value, f"looks like {first!r} ({where}, row {row}) but is a "
-                        f"different id: {_COMPAT}; retype it"))
+                        f"different id: {LOOKALIKE}; retype it"))
     return out
 
 
@@ -126,7 +123,7 @@ class KnownIds:
                 self._folded.setdefault(fold_id(known), known)
         twin = self._folded.get(fold_id(value))
         if twin is not None:
-            return f"not in {self.where}, which has {twin!r}: the two differ in {_COMPAT}; retype it"
+            return f"not in {self.where}, which has {twin!r}: {LOOKALIKE}; retype it"
         if self.complete:
             return f"not in {self.where}; check the id (a participant must be in the data to get a meeting)"
         return None

@@ -70,6 +70,12 @@ def test_importer_problems_in_chinese_and_as_given_in_english(monkeypatch):
         "文件开头是 UTF-16 编码，但第 3 行无法按 UTF-16 读取；请另存为 UTF-8（Excel 的“CSV UTF-8”）"
     assert messages.problem_reason("the file is neither UTF-8 nor GB18030 (GBK) nor Big5: row 7 cannot be read as any "
                                    "of them; save it as UTF-8 (CSV UTF-8 in Excel)").startswith("文件既不是 UTF-8")
+    # ids that only look alike (letter case, full-width forms), within a table and across tables
+    assert messages.problem_reason("id 'c001' looks like 'C001' (row 2) but is a different id: it differs only in "
+                                   "letter case or in full-width or other compatibility characters; retype it") == \
+        "编号“c001”与第 2 行的“C001”只差字母大小写或全角字符，却是不同的编号；请重新输入"
+    assert messages.problem_reason("a look-alike of the id 'C001' of row 3 of clusters.csv; ids must be unique across "
+                                   "clusters, markets and enterprises").startswith("与 clusters.csv 第 3 行的编号")
     assert messages.problem_reason("something new") == "something new"  # unknown text stays readable
     monkeypatch.setattr(messages, "lang", lambda: "en")
     assert messages.problem_reason("latitude must be between -90 and 90") == "latitude must be between -90 and 90"

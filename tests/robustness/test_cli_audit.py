@@ -128,15 +128,42 @@ def test_a_read_only_folder_really_gives_a_clear_message(tmp_path):
 # 5 -------------------------------------------------------------------------------------------
 def test_forbidden_pairs_that_match_no_suggested_pair_are_warned_by_row(tmp_path, capsys):
     src = write(tmp_path / "s.csv", SUGGESTIONS)
-    forbid = write(tmp_path / "f.csv", "left_id,right_id\nc001,m001\nC999,C001\nC001,M001\n")
+    forbid = write(tmp_path / "f.csv", "left_id,right_id\nC003,M003\nC999,C001\nC001,M001\n")
     out = tmp_path / "o.csv"
     code, err = run(capsys, "shortlist", "--suggestions", src, "--forbid", forbid, "--out", str(out))
     assert code == 0, err
     warnings = [x for x in err.splitlines() if x.startswith("warning:")]
     assert len(warnings) == 2, err
-    assert "f.csv, row 2" in warnings[0] and "'c001' and 'm001' are in no suggestion" in warnings[0]
+    assert "f.csv, row 2" in warnings[0] and "'C003' and 'M003' are in no suggestion" in warnings[0]
     assert "f.csv, row 3" in warnings[1] and "'C999' is in no suggestion" in warnings[1]
     assert ("C001", "M001") not in set(zip(*pd.read_csv(out)[["left_id", "right_id"]].T.values, strict=True))
+
+
+def test_a_forbidden_pair_typed_in_another_case_is_refused_naming_the_id_it_means(tmp_path, capsys):
+    """'c001' is not 'C001' (ids are kept as typed), but a planner means it: refused, naming 'C001',
+    rather than letting the pair meet."""
+    src = write(tmp_path / "s.csv", SUGGESTIONS)
+    forbid = write(tmp_path / "f.csv", "left_id,right_id\nc001,m001\n")
+    code, err = run(capsys, "shortlist", "--suggestions", src, "--forbid", forbid, "--out", str(tmp_path / "o.csv"))
+    assert code == 2 and "which has 'C001'" in err and "letter case" in err, err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_ids_that_differ_only_in_case_are_refused_by_the_importer(tmp_path):
+    import shutil
+
+    from matcher.exceptions import ValidationError
+    from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
+
+    data = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, data)
+    table = pd.read_csv(data / "clusters.csv", dtype=str, keep_default_na=False)
+    table.loc[5, "id"] = "c001"
+    table.to_csv(data / "clusters.csv", index=False)
+    with pytest.raises(ValidationError) as caught:
+        load_dataset(data)
+    problems = caught.value.problems
+    assert problems["row"].tolist() == [7] and "looks like 'C001' (row 2)" in problems["reason"].iloc[0]
 
 
 def test_many_unused_forbidden_pairs_are_summarised(tmp_path, capsys):
