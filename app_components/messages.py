@@ -30,6 +30,7 @@ PROBLEM_ZH: list[tuple[str, str]] = [
      "编号“{1}”与第 {3} 行的“{2}”只差字母大小写或全角字符，却是不同的编号；请重新输入"),
     (r"^(?:the id|a look-alike of the id '(.*)') of row (\d+) of (.*); ids must be unique across.*$",
      "与 {2} 第 {1} 行的编号相同或只差大小写、全角字符；集群、市场和企业的编号必须互不相同"),
+    (r"^lat, lon lies outside China.*$", "经纬度在中国境外（纬度 3–54，经度 73–136）；请检查坐标（是否把经度和纬度填反了？）"),
     (r"^required cell is empty.*$", "必填单元格为空"),
     (r"^region does not match province.*$", "区域与省份不符"),
     (r"^give name_zh or name_en.*$", "中文名或英文名至少填一个"),

@@ -53,6 +53,9 @@ MAX_SEED = 2**32 - 1
 #: Characters of an entity's name (the longest bundled one has 92): a name is a page heading, a cell of
 #: every ranked table and a calendar title; a 300-character one made every row of a table 200 px tall.
 MAX_NAME_CHARS = 120
+#: Where every cluster, market and enterprise lies: mainland China and its islands (Zengmu Reef at 3.9° N,
+#: Mohe at 53.6° N; Pamirs at 73.5° E, Fuyuan at 135.1° E), with a margin for approximate coordinates.
+CHINA_LAT, CHINA_LON = (3.0, 54.0), (73.0, 136.0)
 #: Largest weight of a feature in a weights file (the presets' weights are 0 to 1; 1e308 overflows).
 MAX_WEIGHT = 1e6
 

@@ -347,3 +347,20 @@ def test_plain_frames_are_numbered_as_excel_rows():
     frame = pd.DataFrame([cluster(), cluster(id="C2", lat="95")])  # index 0, 1: not from a file
     _, problems = check_table(frame, CLUSTERS)
     assert problems[["row", "column"]].values.tolist() == [[3, "lat"]]
+
+
+def test_a_place_outside_china_is_refused_with_both_coordinates(tmp_path):
+    """A Jiangsu cluster at lat -33.9, lon 18.4 (Cape Town) passed and showed as 12,360 km away; every
+    table holds places in China (``limits.CHINA_LAT``, ``CHINA_LON``). Points in China still read."""
+    from matcher.ingest.dataset import BUNDLED_DATA
+
+    table = pd.read_csv(BUNDLED_DATA / "clusters.csv", dtype=str, keep_default_na=False)
+    table.loc[0, ["lat", "lon"]] = ["-33.9", "18.4"]
+    table.loc[1, ["lat", "lon"]] = ["3.9", "112.3"]  # Zengmu Reef, the southernmost point: in China
+    path = tmp_path / "clusters.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(ValidationError) as caught:
+        load_table(path, "clusters")
+    problems = caught.value.problems
+    assert problems[["row", "column", "value"]].values.tolist() == [[2, "lat", "-33.9, 18.4"]]
+    assert "outside China" in problems["reason"].iloc[0] and "swapped" in problems["reason"].iloc[0]

@@ -480,6 +480,16 @@ def check_table(
             found.append(_cell_problems(file, "region", clash, raw["region"], reasons))
         typed["region"] = expected.fillna(given)
 
+    if "lat" in typed and "lon" in typed:  # every table holds places in China: a point elsewhere is a typo
+        lat, lon = typed["lat"].astype("Float64"), typed["lon"].astype("Float64")
+        (south, north), (west, east) = limits.CHINA_LAT, limits.CHINA_LON
+        away = (lat.between(-90, 90) & lon.between(-180, 180)
+                & ~(lat.between(south, north) & lon.between(west, east))).fillna(False).astype(bool)
+        if away.any():
+            found.append(_cell_problems(
+                file, "lat", away, raw["lat"] + ", " + raw["lon"], f"lat, lon lies outside China (lat {south} to "
+                f"{north}, lon {west} to {east}); check the coordinates (are lat and lon swapped?)"))
+
     if "name_zh" not in raw.columns and "name_en" not in raw.columns:
         found.append(
             problems_frame(
