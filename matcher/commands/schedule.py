@@ -187,6 +187,9 @@ def run(args: argparse.Namespace) -> int:
         raise MatcherError("calendar entries need the meeting date: add --date YYYY-MM-DD")
     check_output_locations(out, args.ics_dir)
     check_grid(args.slots, args.tables)  # before the "cannot all fit" warning, which it would contradict
+    if clock is not None and clock.ends(args.slots) > dt.datetime.combine(clock.date + dt.timedelta(days=1), dt.time()):
+        print(f"warning: slot {args.slots} ends {clock.ends(args.slots):%Y-%m-%d %H:%M}, after midnight: the "
+              "agenda runs into the next day; check --start, --minutes and --slots", file=sys.stderr)
     print(f"reading {args.shortlist} …", file=sys.stderr)
     shortlist = read_shortlist(args.shortlist)
     participants = read_participants(args.data) if args.data else None

@@ -351,3 +351,13 @@ def test_a_write_error_names_the_file_asked_for_not_its_temporary_name(tmp_path,
     code, err = run(capsys, "graph", "--out", str(tmp_path / "chain.json"))
     assert code == 2 and ".partial" not in err and "chain.json" in err, err
     assert atomic.written_as(tmp_path / "a.csv.partial") == str(tmp_path / "a.csv")
+
+
+def test_an_agenda_running_past_midnight_is_warned(tmp_path, capsys):
+    shortlist = write(tmp_path / "s.csv", "left_id,right_id,score\nC001,C093,0.5\n")
+    code, err = run(capsys, "schedule", "--shortlist", shortlist, "--slots", "10", "--tables", "1", "--date",
+                    "2026-05-20", "--start", "23:50", "--out", str(tmp_path / "o.csv"))
+    assert code == 0 and "after midnight" in err and "2026-05-21 03:10" in err
+    code, err = run(capsys, "schedule", "--shortlist", shortlist, "--slots", "1", "--tables", "1", "--date",
+                    "2026-05-20", "--start", "23:40", "--out", str(tmp_path / "o.csv"))
+    assert code == 0 and "midnight" not in err  # ending at midnight is the same day's last meeting
