@@ -89,9 +89,7 @@ def _main(argv: list[str] | None) -> int:
         sys.stderr.close()
         return 0
     except OSError as err:  # a file or folder that cannot be read or written: named, never a traceback
-        from matcher.outputs.atomic import written_as
-
-        where = f" {written_as(err.filename)}" if getattr(err, "filename", None) else ""
+        where = f" {err.filename}" if getattr(err, "filename", None) else ""
         print(f"error: cannot use{where}: {err.strerror or err}", file=sys.stderr)
         return MatcherError.exit_code
     except KeyboardInterrupt:

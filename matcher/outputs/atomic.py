@@ -9,7 +9,6 @@ temporary files a killed process left behind.
 from __future__ import annotations
 
 import os
-import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,22 +27,12 @@ def partial_path(path: str | Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{PARTIAL_SUFFIX}")
 
 
-def written_as(path: str | Path) -> str:
-    """The file a temporary name stands for (``.<name>.<random>.partial`` and the streamed writers'
-    ``<name>.partial`` -> ``<name>``, in its folder), so an error names the file a planner asked for;
-    any other path as it is."""
-    path = Path(path)
-    found = re.fullmatch(rf"\.(.+)\.[0-9a-f]{{12}}{re.escape(PARTIAL_SUFFIX)}", path.name) or re.fullmatch(
-        rf"(.+){re.escape(PARTIAL_SUFFIX)}", path.name)
-    return str(path.with_name(found.group(1))) if found else str(path)
-
-
 @contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
     """Write to the yielded temporary path; it becomes ``path`` when the block ends without error.
 
-    On an error (or an interrupt) the temporary file is removed and ``path`` is left as it was. The
-    file gets the permissions a new file normally gets (not a temporary file's private ones).
+    On an error (or an interrupt) the temporary file is removed and ``path`` is left as it was; an
+    error writing the temporary file names ``path``, the file asked for (``MatcherError``). The file gets the permissions a new file normally gets (not a temporary file's private ones).
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -66,6 +55,12 @@ def replacing(path: str | Path) -> Iterator[Path]:
         with open(tmp, "rb+") as handle:  # on disk before it takes the name (a power cut keeps one or the other)
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        named = {Path(f) for f in (err.filename, err.filename2) if f}
+        if not named or tmp in named:  # writing the file: named as asked, not as the hidden one (pyarrow names none)
+            raise MatcherError(f"cannot write {path}: {err.strerror or err}") from err
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -79,16 +79,13 @@ def grid_table(plan: Schedule, clock: SlotClock | None = None, lang: str | None 
 
 
 @contextmanager
-def named_errors(path: str | Path) -> Iterator[None]:
-    """An error in writing ``path`` (an ``OSError``, or XlsxWriter's ``FileCreateError`` wrapping one)
-    as a :class:`MatcherError` naming ``path``, the file the planner asked for, not the hidden
-    ``.partial`` file it is written to first (``atomic.replacing``)."""
+def _xlsx_errors(path: str | Path) -> Iterator[None]:
+    """XlsxWriter's ``FileCreateError`` (it wraps the ``OSError`` of creating the file) as the
+    :class:`MatcherError` ``atomic.replacing`` gives for every other writer, naming ``path``."""
     from xlsxwriter.exceptions import FileCreateError
 
     try:
         yield
-    except OSError as err:
-        raise MatcherError(f"cannot write {path}: {err.strerror or err}") from err
     except FileCreateError as err:
         cause = err.args[0] if err.args else err
         raise MatcherError(f"cannot write {path}: {getattr(cause, 'strerror', None) or cause}") from err
@@ -101,7 +98,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """CSV for Excel: UTF-8 with BOM, text cells neutralised, missing values empty."""
     path = Path(path)
     # CRLF, as Excel writes; it also makes the csv module quote any cell holding a bare CR.
-    with named_errors(path), replacing(path) as tmp:
+    with replacing(path) as tmp:
         round_scores(neutralise_frame(frame)).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
 
@@ -111,8 +108,7 @@ def write_json(frame: pd.DataFrame, path: str | Path, metadata: Mapping[str, Any
     path = Path(path)
     records = json.loads(neutralise_frame(frame).to_json(orient="records", force_ascii=False))
     payload = {"run": dict(metadata or {}), "shortlist": records}
-    with named_errors(path):
-        return write_text(path, json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+    return write_text(path, json.dumps(payload, ensure_ascii=False, indent=1, default=str))
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,7 +192,7 @@ def write_xlsx(
         "strings_to_numbers": False,
         "nan_inf_to_errors": False,
     }
-    with named_errors(path), replacing(path) as tmp:
+    with _xlsx_errors(path), replacing(path) as tmp:
         _write_book(xlsxwriter.Workbook(str(tmp), options), shortlist, plan, clock, metadata, extra_sheets, lang)
     return path
 
@@ -246,11 +242,9 @@ def write_schedule(
     if suffix == ".csv":
         return write_csv(schedule_table(plan, clock, shortlist), path)
     if suffix == ".pdf":
-        with named_errors(path):
-            return write_pdf(plan, path, clock=clock, metadata=metadata, reasons=shortlist)
+        return write_pdf(plan, path, clock=clock, metadata=metadata, reasons=shortlist)
     if suffix == ".ics":
-        with named_errors(path):
-            return write_ics(plan, path, clock, metadata=metadata, tz=tz)
+        return write_ics(plan, path, clock, metadata=metadata, tz=tz)
     raise MatcherError(f"unknown output type {suffix!r} for {path.name}; use .xlsx, .csv, .pdf or .ics")
 
 
@@ -275,7 +269,7 @@ def write_shortlist(
     if suffix == ".json":
         return write_json(frame, path, metadata)
     if suffix == ".parquet":
-        with named_errors(path), replacing(path) as tmp:
+        with replacing(path) as tmp:
             neutralise_frame(frame).to_parquet(tmp, index=False, compression="zstd")
         return path
     raise MatcherError(f"unknown output type {suffix!r} for {path.name}; use .csv, .xlsx, .json or .parquet")
