@@ -38,14 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-#: Rows of an outcomes file named one by one in warnings; past these, a count.
-WARNED_ROWS = 20
-
-
 def outcome_warnings(outcomes: pd.DataFrame, kind: str, ids: set[str], types: str, source: str) -> list[str]:
     """Why rows of an outcomes file (indexed by row as in Excel) teach the ``kind`` nothing: an id that is
     no entity of the data (``ids``, the ``types`` the kind pairs), named by row; a kind that is no kind,
     by row; and a count of the rows of other kinds (learnt with their own ``--kind``)."""
+    from matcher.ingest.problems import capped_warnings
+
     lines, mine = [], outcomes["kind"].astype(str) == kind
     for row, record in outcomes[mine].iterrows():
         for column in ("left_id", "right_id"):
@@ -55,8 +53,7 @@ def outcome_warnings(outcomes: pd.DataFrame, kind: str, ids: set[str], types: st
     unknown = ~outcomes["kind"].astype(str).isin(list(KINDS))
     lines += [f"{source}, row {row}, kind: {value!r} is no docking kind (kinds: {', '.join(KINDS)}); the row is "
               "left out" for row, value in outcomes.loc[unknown, "kind"].items()]
-    if len(lines) > WARNED_ROWS:
-        lines = [*lines[:WARNED_ROWS], f"{source}: {len(lines) - WARNED_ROWS:,} more row(s) like these"]
+    lines = capped_warnings(lines, source)
     other = int((~mine & ~unknown).sum())
     if other:
         lines.append(f"{source}: {other:,} row(s) of other kinds skipped (learn them with their own --kind)")

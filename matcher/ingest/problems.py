@@ -75,3 +75,15 @@ def nul_cell(data: bytes) -> tuple[int, str]:
     header = first_line.lstrip("\ufeff").split(sep)
     column = header[position].strip() if row > 1 and position < len(header) else ""
     return row, column
+
+
+#: Rows of a side file named one by one in warnings; past these, a count.
+WARNED_ROWS = 20
+
+
+def capped_warnings(lines: list[str], source: str, most: int = WARNED_ROWS) -> list[str]:
+    """The first ``most`` warning lines about rows of ``source``, then how many more there are: a file of
+    thousands of rows that apply to nothing prints a screenful, not thousands of lines."""
+    if len(lines) <= most:
+        return list(lines)
+    return [*lines[:most], f"{source}: {len(lines) - most:,} more row(s) like these ({len(lines):,} in all)"]

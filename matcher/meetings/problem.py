@@ -19,13 +19,12 @@ import pandas as pd
 
 from matcher.docking.ranking import ranks_in_lists
 from matcher.exceptions import MatcherError
+from matcher.ingest.problems import capped_warnings
 from matcher.meetings.ids import KnownIds
 from matcher.meetings.tables import PAIR, capacity_table, prepare_suggestions, read_forbidden
 
 METHODS: tuple[str, ...] = ("top_k", "hungarian", "stable", "capacity")
 SIDES: tuple[str, ...] = ("left", "right", "either", "both")
-#: Rows of a side table named one by one in warnings; past these, a count.
-WARNED_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -291,10 +290,5 @@ def _unused_rows(forbidden: pd.DataFrame, capacities: pd.DataFrame, pairs: set[t
     source = capacities.attrs.get("source", "capacities")
     found.append((source, [f"{source}, row {row}: the capacity for {key!r} applies to nothing ({absent(key)})"
                            for row, key in zip(capacities.index, capacities["id"], strict=True) if key not in ids]))
-    out = []
-    for source, lines in found:
-        out += lines[:WARNED_ROWS]
-        if len(lines) > WARNED_ROWS:
-            out.append(f"{source}: {len(lines) - WARNED_ROWS:,} more row(s) like these ({len(lines):,} in all)")
-    return out
+    return [line for source, lines in found for line in capped_warnings(lines, source)]
 

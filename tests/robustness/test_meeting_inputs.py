@@ -19,6 +19,13 @@ SHORTLIST = "left_id,right_id,score\nC001,M001,0.9\nC001,M002,0.8\nC002,M001,0.7
 
 
 
+def refused_row(capsys, file: str, *argv: str) -> str:
+    """Run a command that must refuse one row of ``file``: that row's line of the printed problems."""
+    code, err = run(capsys, *argv)
+    assert code == 2, err
+    return next(iter(problem_rows(err, file).values()))
+
+
 def problem_rows(err: str, file: str) -> dict[str, str]:
     """The printed problems table's lines of ``file``, by their row number."""
     return {line.split()[1]: line for line in err.splitlines() if line.lstrip().startswith(file)}
@@ -108,19 +115,16 @@ def test_look_alike_ids_across_the_shortlist_and_the_windows_are_refused(tmp_pat
 def test_a_forbidden_pair_written_with_a_full_width_id_is_refused_not_ignored(tmp_path, capsys):
     src = write(tmp_path / "suggestions.csv", SHORTLIST)
     forbid = write(tmp_path / "forbid.csv", "left_id,right_id,reason\n\uff23001,M001,same owner\n")
-    code, err = run(capsys, "shortlist", "--suggestions", src, "--forbid", forbid, "--out", str(tmp_path / "x.csv"))
-    assert code == 2
-    line = next(iter(problem_rows(err, "forbid.csv").values()))
+    line = refused_row(capsys, "forbid.csv", "shortlist", "--suggestions", src, "--forbid", forbid,
+                       "--out", str(tmp_path / "x.csv"))
     assert line.split()[1:3] == ["2", "left_id"] and "which has 'C001'" in line
     assert not (tmp_path / "x.csv").exists()
 
 
 def test_with_data_an_id_not_in_the_data_set_is_refused_with_its_row(tmp_path, capsys):
     short = write(tmp_path / "short.csv", "left_id,right_id,score\nC001,M001,0.9\nC001,M999,0.5\n")
-    code, err = run(capsys, "schedule", "--data", DATA, "--shortlist", short, "--slots", "3", "--tables", "3",
-                    "--out", str(tmp_path / "s.csv"))
-    assert code == 2
-    line = next(iter(problem_rows(err, "short.csv").values()))
+    line = refused_row(capsys, "short.csv", "schedule", "--data", DATA, "--shortlist", short, "--slots", "3",
+                       "--tables", "3", "--out", str(tmp_path / "s.csv"))
     assert line.split()[1:4] == ["3", "right_id", "M999"] and "not in the data set" in line
     assert not (tmp_path / "s.csv").exists()
 
@@ -149,9 +153,7 @@ def test_locks_outside_the_slots_or_tables_are_refused_not_dropped(tmp_path, cap
 
 def test_a_lock_naming_an_unknown_id_is_refused_with_data(tmp_path, capsys):
     locks = write(tmp_path / "locks.csv", "left_id,right_id,slot,table\nC001,M999,1,1\n")
-    code, err = run(capsys, *schedule_args(tmp_path, "s.csv", "--data", DATA, "--locks", locks))
-    assert code == 2
-    line = next(iter(problem_rows(err, "locks.csv").values()))
+    line = refused_row(capsys, "locks.csv", *schedule_args(tmp_path, "s.csv", "--data", DATA, "--locks", locks))
     assert line.split()[1:4] == ["2", "right_id", "M999"] and "not in the data set" in line
     assert not (tmp_path / "s.csv").exists()
     # without --data a locked pair missing from the shortlist is still a meeting the planner adds
