@@ -212,13 +212,20 @@ class DockingEngine:
             if name not in usable:
                 continue
             kind = get_kind(name)
-            scored = self.score(kind, (weights or {}).get(name))
-            where = {(a, b): i for i, (a, b) in enumerate(zip(scored["left_id"], scored["right_id"], strict=True))}
+            pf = self.features(kind)
+            if "pair_rows" not in pf.memo:  # the pair -> row index, built once per kind (each run asks again)
+                pf.memo["pair_rows"] = {(a, b): i for i, (a, b) in
+                                        enumerate(zip(pf.pairs["left_id"], pf.pairs["right_id"], strict=True))}
+            where = pf.memo["pair_rows"]
             hits = [(j, where.get((out.at[j, "left_id"], out.at[j, "right_id"]),
                                   where.get((out.at[j, "right_id"], out.at[j, "left_id"])))) for j in index]
             hits = [(j, i) for j, i in hits if i is not None]
             if hits:
-                zh, en = reasons(scored.iloc[[i for _, i in hits]].reset_index(drop=True), list(kind.features))
+                rows = [i for _, i in hits]  # only these pairs are scored (a shortlist, not every candidate)
+                explained = self.scorer(kind, (weights or {}).get(name)).explain(pf.X.iloc[rows])
+                scored = pd.concat([pf.pairs.drop(columns=pf.features).iloc[rows].reset_index(drop=True),
+                                    explained.reset_index(drop=True)], axis=1)
+                zh, en = reasons(scored, list(kind.features))
                 out.loc[[j for j, _ in hits], "reason_zh"] = zh
                 out.loc[[j for j, _ in hits], "reason_en"] = en
 
