@@ -49,7 +49,7 @@ def _text_px(text: str) -> float:
     for ch in text:
         if unicodedata.east_asian_width(ch) in "WF":
             width += FONT_PX
-        elif ch == " ":
+        elif ch in " \u00a0":  # a no-break space (between a number and its unit) is as wide as a space
             width += 3.6
         elif ch.isupper() or ch in "mwMW@%":
             width += 9.5

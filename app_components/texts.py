@@ -78,7 +78,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "direction_rl": ("乙 → 甲", "B → A"),
     "holding_back_title": ("排名不更高的原因", "What keeps it from ranking higher"),
     "holding_back_none": ("各项特征均已满分。", "Every feature is already at its best."),
-    "missed": ("损失的得分", "score missed"),
+    "missed": ("损失的得分", "Score missed"),
     "add_selected": ("加入候选清单", "Add to shortlist"),
     "already_listed": ("{n} 对已在清单中，未重复加入。", "{n} pair(s) were already on the shortlist and were skipped."),
     "select_rows_first": ("请先在表中选择一行或多行。", "Select one or more rows in the table first."),

@@ -104,7 +104,7 @@ def test_counterpart_aid_named_in_reason(engine):
     aksu = s[s["right_id"] == "C123"].iloc[0]  # Aksu, paired with Zhejiang by counterpart aid
     assert aksu["f_policy"] == pytest.approx(1.0)
     assert "对口援疆省份" in aksu["reason_zh"] and "counterpart-aid provinces" in aksu["reason_en"]
-    assert " km" in aksu["reason_en"] and "公里" in aksu["reason_zh"]
+    assert "\u00a0km" in aksu["reason_en"] and "公里" in aksu["reason_zh"]
 
 
 def test_candidate_report_has_counts_and_reduction_ratio(engine):

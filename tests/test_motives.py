@@ -223,7 +223,7 @@ def test_the_docking_corridor_counts_documented_dockings_between_the_two_provinc
     listed = engine.suggest("east_west", for_id="C057", top=200, weights=weights)
     reason = listed[listed["right_id"] == "C161"].iloc[0]
     assert "docking corridor (2 documented dockings between the two provinces)" in reason["reason_en"]
-    assert "省际对接通道（两省之间已有 2 项有据对接）" in reason["reason_zh"]
+    assert "省际对接通道（两省之间已有 2\u00a0项有据对接）" in reason["reason_zh"]
 
 
 def test_a_provinces_corridors_list_its_documented_dockings_with_their_pages(engine):
@@ -537,8 +537,32 @@ def test_a_pair_with_nothing_to_say_reads_no_strong_reason_and_a_distance_alone_
                "w_distance": np.array([0.0, 0.5, 0.0]), "c_distance": np.array([0.0, 0.45, 0.0]),
                "d_km": np.array([np.nan, 12.4, np.nan])}
     zh, en = reasons(columns, features)
-    assert list(en) == ["no strong reason", "12 km", "unknown: " + F.FEATURES["product"].label_en]
-    assert list(zh) == ["无明显对接理由", "12 公里", "未知：" + F.FEATURES["product"].label_zh]
+    assert list(en) == ["no strong reason", "12\u00a0km", "unknown: " + F.FEATURES["product"].label_en]
+    assert list(zh) == ["无明显对接理由", "12\u00a0公里", "未知：" + F.FEATURES["product"].label_zh]
+
+
+@pytest.mark.parametrize("kind", ["east_west", "cluster_market"])
+def test_a_number_and_its_unit_are_never_split_across_lines(engine, kind):
+    """The data grid wraps a cell only at plain spaces: "东部集群 259 公里" ended a line at 259 and put
+    公里 alone on the next. A number is joined to its unit by a no-break space, in both languages, and
+    the grid's line count (``tables.lines_needed``) breaks before the number instead."""
+    import re
+
+    from app_components.tables import lines_needed, text_px
+
+    extra = {"corridor": 0.1, "labour": 0.1, "raw_material": 0.1} if kind == "east_west" else {}
+    weights = {**engine.weights(kind), **extra}
+    listed = engine.suggest(kind, top=20, weights=weights)
+    zh, en = listed["reason_zh"].astype(str), listed["reason_en"].astype(str)
+    assert zh.str.contains("\u00a0公里").all() and en.str.contains("\u00a0km").all()
+    split = r"\d (?:公里|项|元/月|万吨)|\d (?:km|kt|yuan/month)\b"
+    assert not zh.str.contains(split).any() and not en.str.contains(split).any()
+    if kind == "east_west":
+        assert zh.str.contains(re.escape("\u00a0元/月")).any() and zh.str.contains("\u00a0项").any()
+    # the grid's line count agrees: a cell just too narrow for the text ends its first line before the
+    # number, not between the number and its unit, and needs no third line for the unit
+    text = "就近转移（承接地最近的东部集群 1,100\u00a0公里）"
+    assert lines_needed(text, text_px("就近转移（承接地最近的东部集群 1,100") + 20) == 2
 
 
 def test_nearby_transfer_is_nearness_among_the_receivers_senders_scale_free(engine):
@@ -568,5 +592,5 @@ def test_nearby_transfer_is_nearness_among_the_receivers_senders_scale_free(engi
     finally:
         E.lat[:] = lost
     row = reason_of(engine, "east_west", "C086", near.idxmax())
-    assert f"就近转移（承接地最近的东部集群 {nearest:,.0f} 公里）" in row["reason_zh"]
-    assert f"nearby transfer (the receiver's nearest eastern cluster: {nearest:,.0f} km)" in row["reason_en"]
+    assert f"就近转移（承接地最近的东部集群 {nearest:,.0f}\u00a0公里）" in row["reason_zh"]
+    assert f"nearby transfer (the receiver's nearest eastern cluster: {nearest:,.0f}\u00a0km)" in row["reason_en"]

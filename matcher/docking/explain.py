@@ -22,6 +22,9 @@ from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
 if TYPE_CHECKING:
     import pyarrow as pa
 
+#: Joins a number to its unit ("196 公里", "720 元/月"): the data grid wraps a cell's text only at plain
+#: spaces, and a line ending in the number left its unit alone on the next.
+NB = "\u00a0"
 STAGE_ZH = [zh for zh, _ in STAGES.values()]
 STAGE_EN = [en for _, en in STAGES.values()]
 POLICY_TEXT = {
@@ -89,12 +92,12 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
         return text[lang] if text else FEATURE_LABEL[feature][lang]
     if feature == "labour" and (known := _known(row, "d_wage_left", "d_wage_right")):
         a, b = known
-        return (f"承接地劳动力成本较低（最低工资 {a:,.0f}→{b:,.0f} 元/月）" if zh
-                else f"lower labour cost at the receiver (minimum wage {a:,.0f}→{b:,.0f} yuan/month)")
+        return (f"承接地劳动力成本较低（最低工资 {a:,.0f}→{b:,.0f}{NB}元/月）" if zh
+                else f"lower labour cost at the receiver (minimum wage {a:,.0f}→{b:,.0f}{NB}yuan/month)")
     if feature == "raw_material" and (known := _known(row, "d_cotton")):
         cotton = known[0]
-        return (f"承接地有原料基地（所在省棉花产量 {cotton:,.1f} 万吨）" if zh
-                else f"raw-material base at the receiver (province cotton output {cotton * 10:,.0f} kt)")
+        return (f"承接地有原料基地（所在省棉花产量 {cotton:,.1f}{NB}万吨）" if zh
+                else f"raw-material base at the receiver (province cotton output {cotton * 10:,.0f}{NB}kt)")
     if feature == "framework":
         names = [f for f in str(row.get("d_framework", "") or "").split(";") if f in FRAMEWORK_LABELS]
         if names:
@@ -114,19 +117,19 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
         a, b = known
         together = str(row.get("d_documented", "") or "").replace(";", "、" if zh else ", ")
         if together:  # the two have docked with each other: a planner proposes a follow-up, not a first meeting
-            return (f"有对接先例（双方有记录的对接：{a:.0f} 项、{b:.0f} 项；本对已有有据对接：{together}）" if zh
+            return (f"有对接先例（双方有记录的对接：{a:.0f}{NB}项、{b:.0f}{NB}项；本对已有有据对接：{together}）" if zh
                     else f"docking experience (documented dockings: {a:.0f} and {b:.0f}; this pair already "
                          f"docked: {together})")
-        return (f"有对接先例（双方有记录的对接：{a:.0f} 项、{b:.0f} 项）" if zh
+        return (f"有对接先例（双方有记录的对接：{a:.0f}{NB}项、{b:.0f}{NB}项）" if zh
                 else f"docking experience (documented dockings: {a:.0f} and {b:.0f})")
     if feature == "corridor" and (known := _known(row, "d_corridor")):
         n = known[0]
-        return (f"省际对接通道（两省之间已有 {n:.0f} 项有据对接）" if zh
+        return (f"省际对接通道（两省之间已有 {n:.0f}{NB}项有据对接）" if zh
                 else f"docking corridor ({n:.0f} documented docking{'s' if n != 1 else ''} between the two provinces)")
     if feature == "nearby" and (known := _known(row, "d_nearest_km")):
         nearest = known[0]
-        return (f"就近转移（承接地最近的东部集群 {nearest:,.0f} 公里）" if zh
-                else f"nearby transfer (the receiver's nearest eastern cluster: {nearest:,.0f} km)")
+        return (f"就近转移（承接地最近的东部集群 {nearest:,.0f}{NB}公里）" if zh
+                else f"nearby transfer (the receiver's nearest eastern cluster: {nearest:,.0f}{NB}km)")
     if feature == "transfer_park":
         return "承接方为纺织产业转移试点园区" if zh else "receiver is a textile transfer pilot park"
     if feature == "trade":
@@ -167,7 +170,7 @@ def _km_texts(km: np.ndarray) -> tuple:
     uniq, inv = np.unique(rounded, return_inverse=True)
     index = pa.array(inv.ravel().astype(np.int32), mask=~known)
     return tuple(pc.take(pa.array([f"{u:,}{unit}" for u in uniq], pa.string()), index)
-                 for unit in (" 公里", " km"))
+                 for unit in (NB + "公里", NB + "km"))
 
 
 #: Detail columns each feature's phrase reads (besides its value).

@@ -31,6 +31,18 @@ def test_every_key_used_in_the_app_is_defined():
     assert not missing, missing
 
 
+def test_english_column_headers_start_with_a_capital():
+    """A table's English headers read "Feature, Value, Weight, Score missed", not "score missed":
+    every label a table is given as a column header (``labels={...: t(key)}``) starts with a capital."""
+    keys = set()
+    for file in [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "app_components").glob("*.py"))]:
+        for block in re.findall(r"labels=\{(.*?)\}", file.read_text(encoding="utf-8"), flags=re.S):
+            keys |= set(re.findall(r"""\bt\(\s*["']([a-z_0-9]+)["']""", block))
+    assert len(keys) > 10 and "missed" in keys
+    lower = {k: i18n.TEXT[k][1] for k in keys if k in i18n.TEXT and i18n.TEXT[k][1][:1].islower()}
+    assert not lower, lower
+
+
 @pytest.mark.parametrize(("page", "title"), [
     ("overview", "Overview"), ("explore", "Explore docking"), ("profile", "Cluster profile"),
     ("shortlist", "Shortlist"), ("meetings", "Meeting planner"), ("outcomes", "Outcomes"), ("data", "Data"),
