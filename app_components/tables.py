@@ -107,73 +107,97 @@ def header_px(header: str) -> int:
     return math.ceil(text_px(header) + PADDING_PX + 24)
 
 
-def _narrow(frame: pd.DataFrame, widths: dict[str, int], room: int, labels: dict[str, str],
-            exempt: set[str]) -> list[str]:
-    """Narrow the widest text columns, in place, to one common width so that ``widths`` fit in
-    ``room`` px (their text then wraps); never below a column's header or :data:`NARROWEST_PX`.
-    Returns the narrowed columns."""
-    floors = {n: max(NARROWEST_PX, header_px(labels.get(n, str(n)))) for n in widths
-              if n not in exempt and not pd.api.types.is_numeric_dtype(frame[n])}
+def _most_lines(texts: Sequence[str], width: int, stop: int | None = None) -> int:
+    """The lines the longest of ``texts`` takes at ``width`` px; stops counting once past ``stop``."""
+    room = width - PADDING_PX
+    most = 1
+    for text in texts:  # longest first: the rest take one line once one does
+        if _text_px(text) <= room:
+            break
+        most = max(most, _lines_needed(text, float(width)))
+        if stop is not None and most > stop:
+            break
+    return most
 
-    def narrowed_to(level: int) -> dict[str, int]:
-        return {n: max(min(widths[n], level), floors[n]) if n in floors else widths[n] for n in widths}
 
-    if sum(widths.values()) <= room or not floors:
-        return []
-    low, high = 0, max(widths.values())  # the widest common width that fits (or the floors)
+def _narrowest(texts: Sequence[str], lines: int, low: int, high: int) -> int:
+    """The narrowest width in ``low..high`` at which no text of ``texts`` takes more than ``lines``
+    lines (``high`` when none does)."""
     while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if sum(narrowed_to(middle).values()) <= room else (low, middle - 1)
-    new = narrowed_to(low)
-    changed = [n for n in widths if new[n] < widths[n]]
-    widths.update(new)
-    return changed
+        middle = (low + high) // 2
+        low, high = (low, middle) if _most_lines(texts, middle, stop=lines) <= lines else (middle + 1, high)
+    return high
 
 
 def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str] | None = None,
         fixed: dict[str, int] | None = None, caps: dict[str, int] | None = None,
         budget: int = FULL_WIDTH_PX, max_lines: int = 10, min_wrap: int = 240) -> tuple[dict[str, int], int | None]:
-    """Column widths (px) and a row height for ``frame`` so that no text is cut off.
+    """Column widths (px) and a row height for ``frame`` so that no text is cut off and the rows are as
+    short as the page allows.
 
-    Every column gets its one-line width; when they do not fit in ``budget`` beside the ``wrap``
-    columns, the widest text columns are narrowed and wrap (names, designations); the ``wrap`` columns share what is left of ``budget``
-    (at least ``min_wrap`` px each) and the rows grow to the lines their longest text needs (at most
-    ``max_lines``: a text longer than that is cut, and :func:`clipped` says so). ``fixed`` widths are
-    kept as they are (progress bars, numbers); a column with a ``caps`` width is at most that wide
-    and wraps beyond it (names). Returns ``(widths, row_height or None)``.
+    Every column gets its one-line width when they all fit in ``budget``. When they do not, the text
+    columns wrap, and their widths are chosen so that the tallest cell needs as few lines as possible:
+    the fewest lines at which every text column, each at the narrowest width that holds its texts in
+    that many lines, still fits (a long English name gets the width it needs rather than the same
+    width as a short province). No text column is narrower than its header or :data:`NARROWEST_PX`,
+    nor a ``wrap`` column (a reason, a source) narrower than ``min_wrap`` while room allows; the
+    ``wrap`` columns share what is left, up to their one-line width, narrowest first. Rows grow to
+    at most ``max_lines`` lines: a text longer than that is cut, and :func:`clipped` says so.
+    ``fixed`` widths are kept as they are (progress bars, numbers), and so are number columns; a
+    column with a ``caps`` width is at most that wide and wraps beyond it (names). Returns
+    ``(widths, row_height or None)``.
     """
     labels = labels or {}
     fixed = fixed or {}
     caps = caps or {}
-    widths: dict[str, int] = {}
-    lines = 1
+    budget = int(budget)  # whole pixels (a budget may be fractional)
+    texts: dict[str, list[str]] = {}
+    top: dict[str, int] = {}  # the width a column needs for its header and every value on one line
     for name in frame.columns:
+        label = labels.get(name, str(name))
         if name in fixed:
-            widths[name] = fixed[name]
-        elif name not in wrap:
-            widths[name] = math.ceil(natural_px(frame[name], labels.get(name, str(name))))
-            if name in caps and widths[name] > caps[name]:
-                widths[name] = caps[name]
-                need = max([lines_needed(v, caps[name]) for v in _strings(frame[name])] or [1])
-                lines = max(lines, min(need, max_lines))
-    narrowed = _narrow(frame, widths, budget - len(wrap) * min_wrap, labels, exempt=set(fixed))
-    for name in narrowed:
-        need = max([lines_needed(v, widths[name]) for v in _strings(frame[name])] or [1])
-        lines = max(lines, min(need, max_lines))
-    if wrap:
-        # shared out narrowest first: a wrap column whose text fits on one line takes only that, and what
-        # it leaves goes to the others (an empty "value" column does not squeeze the reason beside it)
-        natural = {name: math.ceil(natural_px(frame[name], labels.get(name, str(name)))) for name in wrap}
+            top[name] = int(fixed[name])
+            continue
+        values = sorted(set(_strings(frame[name])), key=_text_px, reverse=True)
+        top[name] = min(math.ceil(natural_px(pd.Series(values[:1], dtype=object), label)), caps.get(name, 10**6))
+        if name in wrap or not pd.api.types.is_numeric_dtype(frame[name]):
+            texts[name] = values
+    wrapping = [name for name in frame.columns if name in texts]
+
+    def floors(wrap_floor: int) -> dict[str, int]:
+        least = {}
+        for name in wrapping:
+            floor = max(NARROWEST_PX, header_px(labels.get(name, str(name))))
+            least[name] = min(top[name], max(floor, wrap_floor) if name in wrap else floor)
+        return least
+
+    def widths_for(lines: int, least: dict[str, int]) -> dict[str, int]:
+        return {name: _narrowest(texts[name], lines, least[name], top[name]) for name in wrapping}
+
+    rigid = sum(top[name] for name in frame.columns if name not in texts)
+    at_top = max([_most_lines(texts[name], top[name]) for name in wrapping] or [1])
+    widths = dict(top)
+    if sum(top.values()) > budget:
+        least = floors(min_wrap)
+        if rigid + sum(least.values()) > budget or rigid + sum(widths_for(max_lines, least).values()) > budget:
+            least = floors(0)  # a table of many columns: its reasons wrap more rather than leave the page
+        chosen = None
+        for lines in range(min(at_top, max_lines), max_lines + 1):  # a handful of levels, each cheap
+            trial = widths_for(lines, least)
+            if rigid + sum(trial.values()) <= budget:
+                chosen = trial
+                break
+        widths.update(chosen if chosen is not None else least)
+        # what is left goes to the wrap columns, up to their one-line width, narrowest first
         left = budget - sum(widths.values())
-        for n, name in enumerate(sorted(wrap, key=lambda w: (natural[w], list(wrap).index(w)))):
-            # what is left, never past the table's width: a table of many columns (the outcomes, nine)
-            # wraps its text column more, rather than push its last column out of view
-            share = max(NARROWEST_PX, int(left // (len(wrap) - n)))  # whole px (a budget may be fractional)
-            widths[name] = max(min(natural[name], share), header_px(labels.get(name, str(name))))
-            left -= widths[name]
-            need = max([lines_needed(v, widths[name]) for v in _strings(frame[name])] or [1])
-            lines = max(lines, min(need, max_lines))
-        widths = {name: widths[name] for name in frame.columns}  # in the frame's order
+        grow = sorted((n for n in wrap if n in texts), key=lambda n: (top[n] - widths[n], list(wrap).index(n)))
+        for k, name in enumerate(grow):
+            extra = min(top[name] - widths[name], left // (len(grow) - k))
+            widths[name] += extra
+            left -= extra
+    lines = max([_most_lines(texts[name], widths[name]) for name in wrapping] or [1])
+    lines = min(lines, max_lines)
+    widths = {name: int(widths[name]) for name in frame.columns}
     if lines == 1:
         return widths, None
     return widths, max(WRAP_MIN_ROW_PX, math.ceil(lines * LINE_PX + ROW_PAD_PX))

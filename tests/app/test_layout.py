@@ -120,8 +120,46 @@ def test_a_short_wrapped_column_leaves_its_room_to_the_long_one():
     assert not clipped(frame, widths, row_height)
     assert list(widths) == list(frame.columns)
     both = pd.DataFrame({"a": ["柯桥 " * 80], "b": ["similar products " * 40]})
-    widths, _ = fit(both, wrap=["a", "b"], budget=900)
-    assert abs(widths["a"] - widths["b"]) <= 1  # two long ones still share the room evenly
+    widths, row_height = fit(both, wrap=["a", "b"], budget=900)
+    assert widths["b"] > widths["a"] and sum(widths.values()) == 900  # the longer text gets more room
+    assert _tallest(both, widths) <= _tallest(both, {"a": 450, "b": 450})  # no taller than an even split
+    assert _no_shift_shortens(both, widths)
+
+
+def _tallest(frame: pd.DataFrame, widths: dict) -> int:
+    return max(lines_needed(v, widths[c]) for c in frame.columns for v in frame[c].astype(str))
+
+
+def _no_shift_shortens(frame: pd.DataFrame, widths: dict, step: int = 10) -> bool:
+    """No move of ``step`` px from one text column to another makes the tallest cell shorter."""
+    tallest = _tallest(frame, widths)
+    for give in frame.columns:
+        for take in frame.columns:
+            if give != take and widths[give] - step >= 90:
+                moved = {**widths, give: widths[give] - step, take: widths[take] + step}
+                if _tallest(frame, moved) < tallest:
+                    return False
+    return True
+
+
+def test_the_directorys_long_english_names_get_the_width_they_need():
+    """The overview's directory in English: every text column was narrowed to one common width, so a
+    123-px name column drew the longest names on 9 lines (rows 191 px high) beside a province column
+    with room to spare. Widths are now chosen so the tallest cell is as short as the page allows."""
+    names = ["Ningxia Ecological Textile Industry Demonstration Park (Helan, Yinchuan)",
+             "Guang'an (Western Denim Textile & Apparel Trade-Tech Industrial Park)",
+             "XPCC 7th Division textile park (130th Regiment)", "Jiangyin", "Keqiao (Shaoxing County)"]
+    frame = pd.DataFrame({
+        "ID": ["C135", "C154", "C133", "C001", "C025"], "Name": names, "Type": ["Cluster"] * 5,
+        "Region": ["West", "West", "West", "East", "East"],
+        "Province": ["Ningxia", "Sichuan", "Xinjiang", "Inner Mongolia", "Zhejiang"],
+        "Chain stages": ["spinning, weaving, dyeing & finishing, apparel, home textiles"] * 5,
+        "Designations": ["China textile industry base city; China casual-wear city; China cashmere-products city"] * 5,
+    })
+    widths, row_height = fit(frame, wrap=["Designations"], caps={"Name": 170, "Chain stages": 150})
+    assert sum(widths.values()) <= FULL_WIDTH_PX and not clipped(frame, widths, row_height)
+    assert _tallest(frame, widths) <= 6  # 9 before
+    assert _no_shift_shortens(frame.drop(columns=["ID", "Type", "Region"]), widths)
 
 
 def test_a_table_of_many_columns_stays_within_the_page():
