@@ -4,6 +4,8 @@ that each has both languages and that every key the app uses is here."""
 
 from __future__ import annotations
 
+from matcher.outputs.words import BASELINE_WORDS
+
 #: key -> (Chinese, English). Placeholders use str.format names.
 TEXT: dict[str, tuple[str, str]] = {
     # app frame
@@ -116,7 +118,7 @@ TEXT: dict[str, tuple[str, str]] = {
                               "The strongest motives; tick a pair to see every reason in its explanation below"),
     "why_these_pairs": ("为什么是这些对（以当前数据计算）", "Why these pairs (on the data in use)"),
     "not_proposed_now": ("当前数据不再推荐此对", "the data in use no longer proposes this pair"),
-    "more_motives": ("另有 {n} 项", "{n} more"),
+    "more_motives": ("另有 {n}\u00a0项", "{n} more"),  # joined: the grid breaks only at spaces
     "col_score": ("得分", "Score"),
     "col_reason": ("理由", "Reason"),
     "col_feature": ("特征", "Feature"),
@@ -196,7 +198,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "home_markets": ("本地专业市场（不作为对接建议）：{names}", "Home market(s), not suggested as dockings: {names}"),
     "corridors_fact": ("有据对接通道（与各省的有据对接项数）", "docking corridors (documented dockings with each province)"),
     "corridors_none": ("暂无有据对接", "none documented"),
-    "more_sources": ("另有 {n} 个来源（见 data/known_dockings.csv）", "and {n} more sources (data/known_dockings.csv)"),
+    "more_sources": ("另有 {n}\u00a0个来源（见 data/known_dockings.csv）", "and {n} more sources (data/known_dockings.csv)"),
     "province_facts_title": ("所在省份的转移动因数据", "Province facts behind the transfer motives"),
     "province_facts_caption": ("对接得分中的劳动力成本梯度、原料基地和区域合作框架读取这些数据；省际对接通道是有据对接的记录，"
                                "预设权重不计入得分；空白为未知。",
@@ -289,7 +291,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_pairs_held_out": ("留出配对", "Held-out pairs"),
     "col_good": ("好结果", "Good"),
     "col_average_precision": ("平均精度", "Average precision"),
-    "baseline": ("基线（截距）", "baseline (intercept)"),
+    "baseline": BASELINE_WORDS,
     "retrained": ("已训练并保存模型，可在“对接探索”中启用", "Model trained and saved; switch it on in Explore docking"),
     "retrain_cold": ("成效太少（{n} / {need} 条），继续使用权重方案",
                      "Too few outcomes ({n} of {need}): the weight preset stays in use"),

@@ -73,8 +73,10 @@ if st.button(t("add_selected"), key="explore.add", type="primary",
     store = context.store()
     sid = shortlists.current(store, context.planner())
     with st.spinner(t("adding_pairs", n=len(chosen)), show_time=True):
-        added, skipped = shortlists.add(store, sid, chosen, dataset=data, kind=kind, weights=weights,
-                                        preset=weight_sliders.preset("explore.weights", kind),
+        # the run keeps what ranked the pairs: the learned model's coefficients (and intercept), when it did
+        added, skipped = shortlists.add(store, sid, chosen, dataset=data, kind=kind,
+                                        weights=model.weights() if use_model else weights,
+                                        preset="learned" if use_model else weight_sliders.preset("explore.weights", kind),
                                         planner=context.planner())
     name = shortlist_name(store.shortlists().set_index("id").at[sid, "name"])
     st.success(t("added_pairs", n=int(added), name=plain(name), pairs=plain(pairs.names(chosen.head(10)))))

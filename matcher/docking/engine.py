@@ -32,7 +32,7 @@ from matcher.docking import candidates as C
 from matcher.docking.entities import Entities, prepare
 from matcher.docking.job import BlockFeatures, Job, Stages, block_features, output_columns, rank_block
 from matcher.docking.kinds import CLUSTER_MARKET, KINDS, DockingKind, available, get_kind
-from matcher.docking.scoring import WeightedScorer
+from matcher.docking.scoring import BASELINE, LinearScorer, WeightedScorer
 from matcher.exceptions import MatcherError
 from matcher.vocab import CLUSTER, MARKET
 
@@ -160,9 +160,19 @@ class DockingEngine:
         """The preset's weights with ``weights`` overriding some."""
         return get_kind(kind).weights(weights, preset)
 
-    def scorer(self, kind: str | DockingKind, weights: dict | None = None, preset: str | None = None) -> WeightedScorer:
+    def scorer(self, kind: str | DockingKind, weights: dict | None = None,
+               preset: str | None = None) -> WeightedScorer | LinearScorer:
+        """The weighted scorer of ``weights`` over the preset; weights holding a ``baseline`` are a
+        learned model's (``LearnedScorer.weights``, as a run ranked by it records them) and score as it
+        ranked: coefficients as they are, plus the intercept."""
         kind = get_kind(kind)
         X = pd.DataFrame({f: pd.Series(dtype=np.float32) for f in kind.features})
+        if weights and BASELINE in weights:
+            coefficients = {f: w for f, w in weights.items() if f != BASELINE}
+            unknown = sorted(set(coefficients) - set(kind.features))
+            if unknown:
+                raise MatcherError(f"unknown features {unknown} for {kind.name}; valid: {', '.join(kind.features)}")
+            return LinearScorer(coefficients, float(weights[BASELINE])).fit(X)
         return WeightedScorer(self.weights(kind, weights, preset)).fit(X)
 
     def score(self, kind: str | DockingKind, weights: dict | None = None, preset: str | None = None,

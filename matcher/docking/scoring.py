@@ -138,6 +138,62 @@ class WeightedScorer(BaseEstimator):
         return explanation_frame(self.feature_names_in_, values, self.weights_, contrib, index=as_frame(X).index)
 
 
+#: Name of the intercept term in explanations of a linear (learned) model.
+BASELINE = "baseline"
+
+
+class LinearScorer(BaseEstimator):
+    """Score = sum of coefficient x feature + intercept: the log-odds a learned model ranks by.
+
+    Coefficients may be of either sign and are used as they are (no division by their total);
+    unknown (NaN) features contribute nothing. ``explain`` adds a ``baseline`` term worth 1 whose
+    weight is the intercept, so the contributions add up to the score. The learned scorer
+    (``matcher.learning.learn.LearnedScorer``) ranks with one of these, and a run recorded with a
+    learned model's weights (a ``baseline`` among them) is explained with one again.
+
+    Parameters
+    ----------
+    coefficients : dict[str, float] or None
+        Coefficient per feature. Features in ``X`` without one get 0.
+    intercept : float
+    """
+
+    def __init__(self, coefficients: dict[str, float] | None = None, intercept: float = 0.0):
+        self.coefficients = coefficients
+        self.intercept = intercept
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> LinearScorer:
+        """Check the features and freeze the coefficients; ``y`` is ignored."""
+        X = as_frame(X)
+        coefficients = dict(self.coefficients or {})
+        unknown = sorted(set(coefficients) - set(X.columns))
+        if unknown:
+            raise MatcherError(f"weights name features the data does not have: {unknown}; features: {list(X.columns)}")
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.coef_ = np.array([float(coefficients.get(f, 0.0)) for f in self.feature_names_in_], dtype=np.float64)
+        self.intercept_ = float(self.intercept)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Scores, one per row: ``explain``'s sum in its order (the contributions from zero, then the
+        intercept's, 1 x it), so a ranked score and the score shown are the same number to the last bit."""
+        check_is_fitted(self, "coef_")
+        return weighted_sum(X, self.feature_names_in_, self.coef_) + self.intercept_
+
+    decision_function = predict
+
+    def explain(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``f_/w_/c_`` per feature plus ``baseline`` for the intercept, and ``score`` = sum of ``c_``."""
+        check_is_fitted(self, "coef_")
+        values = feature_values(X, self.feature_names_in_)
+        values = np.c_[values, np.ones(len(values))]
+        weights = np.r_[self.coef_, self.intercept_]
+        contrib = np.nan_to_num(values, nan=0.0) * weights
+        return explanation_frame([*self.feature_names_in_, BASELINE], values, weights, contrib,
+                                 index=as_frame(X).index)
+
+
 def explanation_frame(names: Iterable[str], values: np.ndarray, weights: np.ndarray, contrib: np.ndarray,
                       index: pd.Index | None = None) -> pd.DataFrame:
     """Assemble ``f_/w_/c_`` columns and ``score`` = sum of ``c_`` (shared by all scorers)."""

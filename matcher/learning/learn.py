@@ -49,14 +49,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from matcher.docking.kinds import get_kind
-from matcher.docking.scoring import (
-    WeightedScorer,
-    as_frame,
-    explanation_frame,
-    feature_values,
-    read_json,
-    weighted_sum,
-)
+from matcher.docking.scoring import BASELINE, LinearScorer, WeightedScorer, as_frame, read_json
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.outputs.atomic import write_text
 
@@ -81,8 +74,6 @@ OUTCOME_ZH = {
     "已会谈": "met",
     "未到场": "no_show",
 }
-#: Name of the intercept term in explanations of a learned model.
-BASELINE = "baseline"
 #: Default number of labelled outcomes below which the weighted preset is kept.
 MIN_OUTCOMES = 30
 MODEL_FORMAT = "matcher-learned-scorer"
@@ -223,18 +214,19 @@ class LearnedScorer(BaseEstimator):
         return self
 
     # -- scoring --------------------------------------------------------------------------
-    def _values(self, X) -> np.ndarray:
+    def _linear(self) -> LinearScorer:
+        """The fitted model as the linear scorer it ranks with (coefficients and intercept)."""
         check_is_fitted(self, "coef_")
-        return feature_values(X, self.feature_names_in_)
+        linear = LinearScorer(dict(zip(self.feature_names_in_, self.coef_.tolist(), strict=True)), self.intercept_)
+        linear.feature_names_in_, linear.n_features_in_ = self.feature_names_in_, self.n_features_in_
+        linear.coef_, linear.intercept_ = self.coef_, float(self.intercept_)
+        return linear
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Scores, one per row: log-odds of a good outcome (the weighted score when ``fallback_``)."""
         if self._is_fallback():
             return self.weighted_.predict(X)
-        check_is_fitted(self, "coef_")
-        # ``explain``'s sum, in its order: the contributions from zero, then the intercept's (1 x it),
-        # so a ranked score and the score shown are the same number to the last bit
-        return weighted_sum(X, self.feature_names_in_, self.coef_) + self.intercept_
+        return self._linear().predict(X)
 
     decision_function = predict
 
@@ -254,13 +246,7 @@ class LearnedScorer(BaseEstimator):
         """``f_/w_/c_`` per feature (plus ``baseline`` for the intercept) and ``score`` = sum of ``c_``."""
         if self._is_fallback():
             return self.weighted_.explain(X)
-        values = self._values(X)
-        n = len(values)
-        names = list(self.feature_names_in_) + [BASELINE]
-        values = np.c_[values, np.ones(n)]
-        weights = np.r_[self.coef_, self.intercept_]
-        contrib = np.nan_to_num(values, nan=0.0) * weights
-        return explanation_frame(names, values, weights, contrib, index=as_frame(X).index)
+        return self._linear().explain(X)
 
     def _is_fallback(self) -> bool:
         check_is_fitted(self, "coef_")

@@ -84,7 +84,10 @@ PRESET_WORDS: dict[str, tuple[str, str]] = {
     "balanced": ("均衡", "balanced"), "supply": ("重供应链", "supply chain first"),
     "transfer": ("重产能转移", "capacity transfer first"), "nearby": ("就近", "nearby first"),
     "chain": ("重产业链", "chain first"), "custom": ("自定义", "custom"), "unknown": ("未知", "unknown"),
+    "learned": ("学习得到的模型", "learned model"),
 }
+#: A learned model's intercept (``scoring.BASELINE``) among a run's weights, in words.
+BASELINE_WORDS = ("基线（截距）", "baseline (intercept)")
 #: A planner who gave no name (an empty ``planner`` item), as the app says it.
 UNNAMED = ("未署名", "unnamed")
 
@@ -128,6 +131,7 @@ def run_rows(metadata: Mapping[str, Any] | None, lang: str | None) -> pd.DataFra
     is no docking kind, e.g. ``shortlist``, the export's contents, a preset its name, an empty
     ``planner`` "未署名"/"unnamed"); items without a value are left out."""
     from matcher.docking.explain import FEATURE_LABEL
+    from matcher.docking.scoring import BASELINE
     from matcher.outputs.metadata import metadata_rows
 
     rows = metadata_rows(metadata)
@@ -147,7 +151,8 @@ def run_rows(metadata: Mapping[str, Any] | None, lang: str | None) -> pd.DataFra
             kind, _, feature = rest.partition(".")
             sep = "：" if i == 0 else ": "
             label = f"{label}{sep}{kind_words(kind, lang)}" + (
-                f" · {FEATURE_LABEL.get(feature, (feature, feature))[i]}" if feature else "")
+                f" · {FEATURE_LABEL.get(feature, BASELINE_WORDS if feature == BASELINE else (feature, feature))[i]}"
+                if feature else "")
         if head == "kinds" and isinstance(value, str):
             parts = [p.strip() for p in (json.loads(value) if value.startswith("[") else value.split(","))]
             value = ("、" if i == 0 else ", ").join(str(kind_words(p, lang)) for p in parts if p)

@@ -144,4 +144,4 @@ def test_the_short_reason_counts_motives_not_the_names_inside_one(engine, monkey
     hidden = len(shown) - 3
     assert hidden == 3  # experience, branch markets, distance
     assert short.startswith(sep.join(shown[:3]))
-    assert short.endswith("另有 3 项" if language == "zh" else "3 more")
+    assert short.endswith("另有 3\u00a0项" if language == "zh" else "3 more")

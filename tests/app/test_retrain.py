@@ -49,3 +49,38 @@ def test_retrain_saves_a_model_that_explore_ranks_with(app, workspace):
     learned = app.dataframe(key="explore.table.east_west").value
     assert list(learned["score"]) != preset_order
     assert learned["score"].is_monotonic_decreasing
+
+
+def test_a_pair_ticked_while_the_learned_model_ranked_keeps_the_models_reason(app, workspace, monkeypatch):
+    """Pairs added while the learned model ranked were recorded with the slider weights, so the shortlist
+    and its downloads explained them under the preset, not under the model that ranked them. The run now
+    keeps the model's coefficients and intercept, and its preset reads "learned model"."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from app_components import downloads
+
+    files = {}
+    monkeypatch.setattr(downloads, "button", lambda label, data, file_name, key: files.__setitem__(file_name, data))
+    _record_simulated_outcomes(120)
+    go(app, "outcomes")
+    app.selectbox(key="outcomes.retrain_kind").set_value("east_west").run()
+    app.button(key="outcomes.retrain").click().run()
+    go(app, "explore")
+    app.toggle(key="explore.learned.east_west").set_value(True).run()
+    ticked = app.dataframe(key="explore.table.east_west").value.iloc[0]
+    app.session_state["explore.table.east_west"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    app.run()
+    app.button(key="explore.add").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    runs = Store().runs()
+    assert list(runs["preset"]) == ["learned"] and "baseline" in runs["weights"].iloc[0]
+    go(app, "shortlist")
+    shown = table(app, "reason")
+    named = ticked["reason"].split("；另有")[0]
+    assert shown["reason"].iloc[0].startswith(named), (shown["reason"].iloc[0], named)
+    book = load_workbook(io.BytesIO(files["shortlist.xlsx"]))
+    run = {str(k): v for k, v in book.worksheets[-1].iter_rows(values_only=True)}
+    assert next(v for k, v in run.items() if k.startswith("权重方案")) == "学习得到的模型", run
+    assert any("基线（截距）" in k for k in run), run  # the intercept in words, not "baseline"
