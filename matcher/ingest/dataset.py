@@ -254,7 +254,7 @@ def _ids_across_tables(ids: dict[str, tuple[str, pd.Series]]) -> pd.DataFrame:
     every["fold"] = every["value"].str.casefold().where(plain, every["value"].map(fold_id))  # fold_id, fast for ASCII
     first = every.drop_duplicates("fold", keep="first").set_index("fold")
     later = every[every.duplicated("fold", keep="first")]
-    hit = later.join(first, on="fold", rsuffix="_first")
+    hit = later.merge(first, left_on="fold", right_index=True, how="inner", suffixes=("", "_first"))
     hit = hit[hit["file"] != hit["file_first"]]
     same = np.where(hit["value"] == hit["value_first"], "the id", "a look-alike of the id '" + hit["value_first"] + "'")
     reason = (same + " of row " + hit["row_first"].astype(str) + " of " + hit["file_first"].map(lambda f: Path(f).name)
