@@ -39,6 +39,8 @@ FULL_WIDTH_PX = 890
 #: The width a full-width table has inside an expander (its border and padding take 36 px).
 IN_EXPANDER_PX = FULL_WIDTH_PX - 40
 SELECT_PX = 34  # the tick column of a table whose rows can be selected
+#: How many of a column's longest texts the width search reads (see :func:`fit`).
+SEARCHED_TEXTS = 200
 NARROWEST_PX = 90  # a text column narrowed to fit its table wraps, but is never narrower than this
 NAMED_PX = {"small": 75, "medium": 200, "large": 400}
 
@@ -120,6 +122,24 @@ def _most_lines(texts: Sequence[str], width: int, stop: int | None = None) -> in
     return most
 
 
+#: A column is made wide enough for its longest Latin word ("Wangjiangjing" was drawn "Wangjiangjin" / "g"),
+#: up to this width: a longer one ("(Yingshan/Huangmei/Longganhu)", a file path) may still break, rather
+#: than make every row of the directory taller.
+WORD_PX = 160
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
+
+
+def _longest_word_px(texts: Sequence[str]) -> int:
+    """The width the longest word of ``texts`` without Chinese characters needs on one line, at most
+    :data:`WORD_PX` (a Chinese run may end a line anywhere; a Latin word only at its spaces)."""
+    longest = 0.0
+    for text in texts:
+        for word in text.split(" "):
+            if _text_px(word) > longest and not _CJK.search(word):
+                longest = _text_px(word)
+    return min(WORD_PX, math.ceil(longest + PADDING_PX))
+
+
 def _narrowest(texts: Sequence[str], lines: int, low: int, high: int) -> int:
     """The narrowest width in ``low..high`` at which no text of ``texts`` takes more than ``lines``
     lines (``high`` when none does)."""
@@ -167,15 +187,17 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
     def floors(wrap_floor: int) -> dict[str, int]:
         least = {}
         for name in wrapping:
-            floor = max(NARROWEST_PX, header_px(labels.get(name, str(name))))
+            floor = max(NARROWEST_PX, header_px(labels.get(name, str(name))), _longest_word_px(texts[name]))
             least[name] = min(top[name], max(floor, wrap_floor) if name in wrap else floor)
         return least
 
     def widths_for(lines: int, least: dict[str, int]) -> dict[str, int]:
-        return {name: _narrowest(texts[name], lines, least[name], top[name]) for name in wrapping}
+        # the widths are searched on a column's longest texts, which make its tallest cells (a shortlist of
+        # thousands of reasons took seconds); the row height below counts every text
+        return {name: _narrowest(texts[name][:SEARCHED_TEXTS], lines, least[name], top[name]) for name in wrapping}
 
     rigid = sum(top[name] for name in frame.columns if name not in texts)
-    at_top = max([_most_lines(texts[name], top[name]) for name in wrapping] or [1])
+    at_top = max([_most_lines(texts[name][:SEARCHED_TEXTS], top[name]) for name in wrapping] or [1])
     widths = dict(top)
     if sum(top.values()) > budget:
         least = floors(min_wrap)
@@ -203,6 +225,17 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
     return widths, max(WRAP_MIN_ROW_PX, math.ceil(lines * LINE_PX + ROW_PAD_PX))
 
 
+#: Full-width punctuation after which a Chinese line may end: the grid wraps only at plain spaces, so a
+#: Chinese reason broke at the space before a number, or inside a word when its line had none.
+_BREAK_AFTER = re.compile(r"([；，])(?=[^\s])")
+
+
+def breakable(value: Any) -> Any:
+    """A wrapped cell's text with a plain space after each "；" and "，" (between a reason's motives), where
+    the grid may then end a line: a Chinese line breaks between motives, as an English one between words."""
+    return _BREAK_AFTER.sub(r"\1 ", value) if isinstance(value, str) else value
+
+
 def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Sequence[str] = (),
          column_config: dict[str, Any] | None = None, fixed: dict[str, int] | None = None,
          caps: dict[str, int] | None = None, budget: int = FULL_WIDTH_PX, min_wrap: int = 240,
@@ -213,6 +246,9 @@ def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Seq
     then set here unless it is in ``fixed``. Other keyword arguments go to ``st.dataframe``.
     """
     labels = labels or {}
+    if isinstance(frame, pd.DataFrame) and wrap:
+        frame = frame.assign(**{name: frame[name].map(breakable) for name in wrap
+                                if name in frame.columns and not pd.api.types.is_numeric_dtype(frame[name])})
     data = frame.data if hasattr(frame, "data") and isinstance(frame.data, pd.DataFrame) else frame  # a Styler
     widths, row_height = fit(data, wrap=wrap, labels=labels, fixed=fixed, caps=caps, budget=budget,
                              min_wrap=min_wrap)

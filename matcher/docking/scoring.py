@@ -82,6 +82,19 @@ class Scorer(Protocol):
     def explain(self, X: pd.DataFrame) -> pd.DataFrame: ...
 
 
+def _per_feature(scorer: BaseEstimator, X: pd.DataFrame, given: dict[str, float] | None) -> np.ndarray:
+    """``given``'s value per column of ``X`` (0 where none), after checking it names only those columns;
+    records the columns on ``scorer`` (scikit-learn's ``feature_names_in_``)."""
+    X = as_frame(X)
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(X.columns))
+    if unknown:
+        raise MatcherError(f"weights name features the data does not have: {unknown}; features: {list(X.columns)}")
+    scorer.feature_names_in_ = np.asarray(X.columns, dtype=object)
+    scorer.n_features_in_ = len(scorer.feature_names_in_)
+    return np.array([float(given.get(f, 0.0)) for f in scorer.feature_names_in_], dtype=np.float64)
+
+
 class WeightedScorer(BaseEstimator):
     """Score = sum of weight share x feature, in 0..1; unknown (NaN) features contribute nothing.
 
@@ -100,14 +113,7 @@ class WeightedScorer(BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: object = None) -> WeightedScorer:
         """Check the features and freeze the weights; ``y`` is ignored (no learning)."""
-        X = as_frame(X)
-        weights = dict(self.weights or {})
-        unknown = sorted(set(weights) - set(X.columns))
-        if unknown:
-            raise MatcherError(f"weights name features the data does not have: {unknown}; features: {list(X.columns)}")
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
-        raw = np.array([float(weights.get(f, 0.0)) for f in self.feature_names_in_], dtype=np.float64)
+        raw = _per_feature(self, X, self.weights)
         total = raw.sum()
         # shares of the total weight: the score stays a 0..1 weighted mean whatever the weights' scale,
         # so raising one weight does not inflate every score and a minimum score means the same
@@ -164,14 +170,7 @@ class LinearScorer(BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: object = None) -> LinearScorer:
         """Check the features and freeze the coefficients; ``y`` is ignored."""
-        X = as_frame(X)
-        coefficients = dict(self.coefficients or {})
-        unknown = sorted(set(coefficients) - set(X.columns))
-        if unknown:
-            raise MatcherError(f"weights name features the data does not have: {unknown}; features: {list(X.columns)}")
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
-        self.coef_ = np.array([float(coefficients.get(f, 0.0)) for f in self.feature_names_in_], dtype=np.float64)
+        self.coef_ = _per_feature(self, X, self.coefficients)
         self.intercept_ = float(self.intercept)
         return self
 

@@ -101,6 +101,19 @@ def test_chinese_text_wraps_at_its_spaces_as_the_grid_does():
     assert lines_needed("similar products " + "柯" * 10, 200) == 2  # the run that does not fit starts a line
 
 
+def test_a_chinese_reason_may_end_a_line_between_its_motives():
+    """With its numbers joined to their units, a Chinese reason had no plain space in some lines, and the
+    grid broke them inside a word ("3,780 公" / "里"). A wrapped cell gets a space after "；" and "，", so a
+    line ends between motives; text already spaced, numbers and English are left as they are."""
+    from app_components.tables import breakable
+
+    reason = "有对接先例（双方有记录的对接：0\u00a0项、8\u00a0项）；3,780\u00a0公里"
+    assert breakable(reason) == "有对接先例（双方有记录的对接：0\u00a0项、8\u00a0项）； 3,780\u00a0公里"
+    assert breakable("甲； 乙，丙") == "甲； 乙， 丙" and breakable("a; b, c") == "a; b, c" and breakable(0.5) == 0.5
+    width = text_px("有对接先例（双方有记录的对接：0 项、8 项）；") + PADDING_PX + 10
+    assert lines_needed(breakable(reason), width) == 2  # the distance whole on the second line
+
+
 def test_source_links_are_named_by_site_and_cannot_break_out():
     from app_components.tables import source_links
 
@@ -140,6 +153,21 @@ def _no_shift_shortens(frame: pd.DataFrame, widths: dict, step: int = 10) -> boo
                 if _tallest(frame, moved) < tallest:
                     return False
     return True
+
+
+def test_a_latin_word_is_not_broken_inside_when_room_allows():
+    """The shortlist's "why these pairs" in English drew "Wangjiangjin" / "g (Xiuzhou)": a column is never
+    narrower than its longest Latin word (up to ``WORD_PX``), so the grid breaks at a space."""
+    from app_components.tables import WORD_PX
+
+    frame = pd.DataFrame({"left": ["Lanxi", "Wangjiangjing (Xiuzhou)"], "right": ["Wangjiang", "Aksu Textile Industrial City"],
+                          "reason": ["weaving feeds apparel; similar products; nearby transfer " * 6] * 2})
+    widths, row_height = fit(frame, wrap=["reason"], budget=850, caps={"left": 170, "right": 170})
+    assert widths["left"] >= text_px("Wangjiangjing") + PADDING_PX
+    assert not clipped(frame, widths, row_height)
+    long = pd.DataFrame({"name": ["E-dong (Yingshan/Huangmei/Longganhu)"], "reason": ["similar products " * 60]})
+    widths, _ = fit(long, wrap=["reason"], budget=600)
+    assert widths["name"] <= WORD_PX < text_px("(Yingshan/Huangmei/Longganhu)") + PADDING_PX  # not past the cap
 
 
 def test_the_directorys_long_english_names_get_the_width_they_need():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from conftest import go, table
 
 from app_components.models import model_path
@@ -78,7 +80,7 @@ def test_a_pair_ticked_while_the_learned_model_ranked_keeps_the_models_reason(ap
     assert list(runs["preset"]) == ["learned"] and "baseline" in runs["weights"].iloc[0]
     go(app, "shortlist")
     shown = table(app, "reason")
-    named = ticked["reason"].split("；另有")[0]
+    named = re.split(r"；\s*另有", ticked["reason"])[0]
     assert shown["reason"].iloc[0].startswith(named), (shown["reason"].iloc[0], named)
     book = load_workbook(io.BytesIO(files["shortlist.xlsx"]))
     run = {str(k): v for k, v in book.worksheets[-1].iter_rows(values_only=True)}
