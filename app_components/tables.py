@@ -130,14 +130,17 @@ _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 
 
 def _longest_word_px(texts: Sequence[str]) -> int:
-    """The width the longest word of ``texts`` without Chinese characters needs on one line, at most
-    :data:`WORD_PX` (a Chinese run may end a line anywhere; a Latin word only at its spaces)."""
+    """The width the longest word of ``texts`` without Chinese characters needs on one line (a Chinese run
+    may end a line anywhere; a Latin word only at its spaces), of the words that fit in :data:`WORD_PX`: a
+    longer one breaks whatever the width, and widening its column for it would only make rows taller."""
     longest = 0.0
+    room = WORD_PX - PADDING_PX
     for text in texts:
         for word in text.split(" "):
-            if _text_px(word) > longest and not _CJK.search(word):
-                longest = _text_px(word)
-    return min(WORD_PX, math.ceil(longest + PADDING_PX))
+            px = _text_px(word)
+            if longest < px <= room and not _CJK.search(word):
+                longest = px
+    return math.ceil(longest + PADDING_PX)
 
 
 def _narrowest(texts: Sequence[str], lines: int, low: int, high: int) -> int:
