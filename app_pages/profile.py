@@ -119,6 +119,7 @@ for tab, kind in zip(st.tabs([kind_label(k) for k in kinds]), kinds, strict=Fals
         view = pairs.table_view(top, short=False)
         tables.show(view[["rank", "right", "right_region", "score", "reason"]], hide_index=True,
                     key=f"profile.top.{kind}", wrap=["reason"], fixed={"rank": 60, "score": 80}, caps={"right": 200},
+                    column_config={"score": st.column_config.NumberColumn(format="%.3f")},  # 0.680, not 0.68
                     labels={"rank": t("col_rank"), "right": t("col_top_partner"), "right_region": t("col_region"),
                             "score": t("col_score"), "reason": t("col_reason")})
 
@@ -129,4 +130,5 @@ past = history.table(context.store(), cluster_id, name=lambda i: name_of(
 if past.empty:
     st.caption(t("no_history"))
 else:
-    tables.show(past, hide_index=True, key="profile.history", wrap=[c for c in past.columns if past[c].dtype == object][-1:])
+    tables.show(past, hide_index=True, key="profile.history",  # its last text column, what was done, wraps
+                wrap=[c for c in past.columns if not pd.api.types.is_numeric_dtype(past[c])][-1:])

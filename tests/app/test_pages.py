@@ -131,6 +131,10 @@ def test_profile_chain_gaps_partners_history(app):
     assert len(table(app, "可补链伙伴")) > 0
     history = table(app, "内容")
     assert history["内容"].str.contains("望江").any() and not history["内容"].str.contains("C093").any()
+    import json
+
+    top = next(f for f in app.dataframe if "reason" in f.value.columns)  # a kind's top partners
+    assert json.loads(top.proto.columns)["score"]["type_config"]["format"] == "%.3f"  # 0.680, not 0.68
     # the province facts behind the motives, in words, with their sources; unknown said so
     facts = table(app, "指标").set_index("指标")
     assert facts.at["最低工资（元/月，最高档）", "特征值"] == "960"
