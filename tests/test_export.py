@@ -278,3 +278,30 @@ def test_a_pair_is_explained_under_the_weights_it_was_shortlisted_with():
     assert out.at[2, "reason_en"] == balanced.at[2, "reason_en"]  # no run
     stale = engine.explain_pairs(pairs.assign(run_id="r-old"), run_weights={"r-old": {"no_such_feature": 1.0}})
     assert stale["reason_en"].tolist() == balanced["reason_en"].tolist()  # weights that no longer fit: the preset's
+
+
+def test_a_learned_runs_pairs_are_explained_as_the_model_ranked_them_and_bad_run_weights_fall_back():
+    """A run recorded while the learned model ranked keeps its coefficients and intercept (``baseline``):
+    its pairs are explained with them (``LinearScorer``, the model's own scores and reasons). Run weights
+    that cannot score (not numbers, not finite, unknown features) fall back to the preset's reason."""
+    from matcher import DockingEngine, load_dataset
+    from matcher.docking.explain import reasons
+    from matcher.learning.learn import simulate_outcomes, train_from_outcomes
+
+    engine = DockingEngine(load_dataset())
+    model = train_from_outcomes(engine, "east_west", simulate_outcomes(engine, "east_west", n_pairs=120, seed=3)).scorer
+    assert not model.fallback_ and "baseline" in model.weights()  # learned, not the preset kept
+    pairs = pd.DataFrame({"kind": ["east_west"] * 2, "left_id": ["C027", "C025"], "right_id": ["C124", "C123"]})
+    learned = engine.explain_pairs(pairs.assign(run_id="r-model"), run_weights={"r-model": model.weights()})
+    scored = engine.score("east_west", scorer=model)
+    for row in learned.itertuples():
+        hit = scored[(scored["left_id"] == row.left_id) & (scored["right_id"] == row.right_id)]
+        zh, en = reasons(hit, list(engine.weights("east_west")))
+        assert (row.reason_zh, row.reason_en) == (zh[0], en[0])  # the reason the model's ranking showed
+    balanced = engine.explain_pairs(pairs)
+    assert learned["reason_en"].tolist() != balanced["reason_en"].tolist()
+    for bad in ({"baseline": "x", "chain": 1.0}, {"baseline": float("inf"), "chain": 1.0},
+                {"baseline": 0.1, "chain": float("nan")}, {"baseline": 0.1, "no_such_feature": 1.0},
+                {"chain": float("inf")}):
+        out = engine.explain_pairs(pairs.assign(run_id="r-bad"), run_weights={"r-bad": bad})
+        assert out["reason_en"].tolist() == balanced["reason_en"].tolist(), bad

@@ -172,7 +172,7 @@ class DockingEngine:
             unknown = sorted(set(coefficients) - set(kind.features))
             if unknown:
                 raise MatcherError(f"unknown features {unknown} for {kind.name}; valid: {', '.join(kind.features)}")
-            return LinearScorer(coefficients, float(weights[BASELINE])).fit(X)
+            return LinearScorer(coefficients, weights[BASELINE]).fit(X)
         return WeightedScorer(self.weights(kind, weights, preset)).fit(X)
 
     def score(self, kind: str | DockingKind, weights: dict | None = None, preset: str | None = None,

@@ -90,9 +90,15 @@ def _per_feature(scorer: BaseEstimator, X: pd.DataFrame, given: dict[str, float]
     unknown = sorted(set(given) - set(X.columns))
     if unknown:
         raise MatcherError(f"weights name features the data does not have: {unknown}; features: {list(X.columns)}")
+    try:
+        values = np.array([float(given.get(f, 0.0)) for f in X.columns], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise MatcherError(f"weights must be numbers: {given}") from None
+    if not np.isfinite(values).all():  # a weight of NaN or infinity would make every score NaN or infinite
+        raise MatcherError(f"weights must be finite numbers: {given}")
     scorer.feature_names_in_ = np.asarray(X.columns, dtype=object)
     scorer.n_features_in_ = len(scorer.feature_names_in_)
-    return np.array([float(given.get(f, 0.0)) for f in scorer.feature_names_in_], dtype=np.float64)
+    return values
 
 
 class WeightedScorer(BaseEstimator):
@@ -171,7 +177,12 @@ class LinearScorer(BaseEstimator):
     def fit(self, X: pd.DataFrame, y: object = None) -> LinearScorer:
         """Check the features and freeze the coefficients; ``y`` is ignored."""
         self.coef_ = _per_feature(self, X, self.coefficients)
-        self.intercept_ = float(self.intercept)
+        try:
+            self.intercept_ = float(self.intercept)
+        except (TypeError, ValueError):
+            raise MatcherError(f"the intercept must be a number, not {self.intercept!r}") from None
+        if not np.isfinite(self.intercept_):
+            raise MatcherError(f"the intercept must be a finite number, not {self.intercept!r}")
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
