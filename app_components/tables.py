@@ -214,7 +214,7 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
                 break
         widths.update(chosen if chosen is not None else least)
         # what is left goes to the wrap columns, up to their one-line width, narrowest first
-        left = budget - sum(widths.values())
+        left = max(0, budget - sum(widths.values()))  # none when even the floors overrun the page
         grow = sorted((n for n in wrap if n in texts), key=lambda n: (top[n] - widths[n], list(wrap).index(n)))
         for k, name in enumerate(grow):
             extra = min(top[name] - widths[name], left // (len(grow) - k))

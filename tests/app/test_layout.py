@@ -201,6 +201,14 @@ def test_a_table_of_many_columns_stays_within_the_page():
     assert not clipped(frame, widths, row_height)
 
 
+def test_a_table_wider_than_the_page_even_at_its_floors_cuts_no_header():
+    """Thirty columns cannot fit the page at any width: the room left was negative and was "shared" to the
+    wrap column, which shrank below its header. It keeps its floor; the grid scrolls sideways."""
+    frame = pd.DataFrame({f"column {i}": ["some text here"] * 3 for i in range(30)})
+    widths, row_height = fit(frame, wrap=["column 0"])
+    assert min(widths.values()) >= 90 and not clipped(frame, widths, row_height)
+
+
 def test_widths_are_whole_pixels_under_a_fractional_budget():
     """The meeting grid's budget is the page less its slot labels' measured width (a fraction): every
     width must still be a whole number of pixels, or the grid leaves the column to its automatic width."""
