@@ -187,10 +187,11 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
             texts[name] = values
     wrapping = [name for name in frame.columns if name in texts]
 
-    def floors(wrap_floor: int) -> dict[str, int]:
+    def floors(wrap_floor: int, words: bool = True) -> dict[str, int]:
         least = {}
         for name in wrapping:
-            floor = max(NARROWEST_PX, header_px(labels.get(name, str(name))), _longest_word_px(texts[name]))
+            floor = max(NARROWEST_PX, header_px(labels.get(name, str(name))),
+                        _longest_word_px(texts[name]) if words else 0)
             least[name] = min(top[name], max(floor, wrap_floor) if name in wrap else floor)
         return least
 
@@ -203,9 +204,10 @@ def fit(frame: pd.DataFrame, *, wrap: Sequence[str] = (), labels: dict[str, str]
     at_top = max([_most_lines(texts[name][:SEARCHED_TEXTS], top[name]) for name in wrapping] or [1])
     widths = dict(top)
     if sum(top.values()) > budget:
-        least = floors(min_wrap)
-        if rigid + sum(least.values()) > budget or rigid + sum(widths_for(max_lines, least).values()) > budget:
-            least = floors(0)  # a table of many columns: its reasons wrap more rather than leave the page
+        # a table of many columns: its reasons wrap more, and then its long words break, rather than leave the page
+        for least in (floors(min_wrap), floors(0), floors(0, words=False)):
+            if rigid + sum(widths_for(max_lines, least).values()) <= budget:
+                break
         chosen = None
         for lines in range(min(at_top, max_lines), max_lines + 1):  # a handful of levels, each cheap
             trial = widths_for(lines, least)

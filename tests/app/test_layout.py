@@ -215,3 +215,34 @@ def test_widths_are_whole_pixels_under_a_fractional_budget():
     frame = pd.DataFrame({f"桌号 {i}": ["沙雅 — 新昌镜岭"] for i in range(1, 9)})
     widths, _ = fit(frame, wrap=list(frame.columns), min_wrap=96, budget=FULL_WIDTH_PX - 123.4)
     assert all(isinstance(w, int) for w in widths.values()), widths
+
+
+def test_fit_keeps_its_promises_on_any_table():
+    """Property test: whatever the texts (Chinese, English, empty, long), columns and budget, every width is
+    a whole number of pixels no narrower than its header needs; a table whose floors fit the budget stays
+    within it; and the row height holds every cell (nothing clipped) while no cell needs more lines than
+    ``fit`` allows."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from app_components.tables import header_px, natural_px
+
+    words = st.sampled_from(["柯桥", "纺纱→织造互补；", "similar products;", "Wangjiangjing", "(Xiuzhou)", "3,780\u00a0公里",
+                             "a", "", "China textile industry base city;"])
+    cell = st.lists(words, max_size=12).map(" ".join)
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(st.integers(1, 6), st.lists(cell, min_size=1, max_size=5), st.integers(300, 1200), st.data())
+    def check(n_columns, rows, budget, data):
+        frame = pd.DataFrame({f"col {i}": [data.draw(cell) for _ in rows] for i in range(n_columns)})
+        wrap = [c for c in frame.columns if data.draw(st.booleans())]
+        widths, row_height = fit(frame, wrap=wrap, budget=budget, min_wrap=120)
+        assert all(isinstance(w, int) for w in widths.values())
+        assert all(widths[c] >= min(math.ceil(natural_px(frame[c], c)), max(90, header_px(c))) for c in frame.columns)
+        floors = sum(max(90, header_px(c)) for c in frame.columns)
+        if floors <= budget:
+            assert sum(widths.values()) <= budget, (widths, budget)
+        cut = clipped(frame, widths, row_height)
+        assert not cut or max(lines_needed(v, widths[c]) for c in frame.columns for v in frame[c]) > 10, cut
+
+    check()
