@@ -119,6 +119,24 @@ def test_china_textile_city_is_a_fabric_market(data):
     assert "raw_materials" not in m["roles"] and "fabrics" in m["roles"]
 
 
+def test_a_market_for_knitters_is_no_channel_for_a_cluster_that_does_not_knit(engine):
+    """Datang Sock City (sock yarn and socks) was Keqiao's second market and Xintang's fourth, read as a
+    yarn source for their weaving. A market trading knitted goods only trades with knitters: Keqiao's and
+    Xintang's lists hold fabric and garment markets; a knitting cluster keeps Datang's full trade."""
+    from matcher.docking.materials import knitted_only
+
+    E = engine.entities("cluster_market")
+    only = set(E.table["id"].to_numpy()[knitted_only(E)])
+    assert {"M006", "M013", "M023"} <= only and not only & {"M001", "M020", "M027", "M028", "M029"}
+    assert not (knitted_only(E) & (E.table["entity_type"] != "market").to_numpy()).any()  # markets only
+    for cluster in ("C025", "C056"):  # Keqiao (weaving, dyeing), Xintang (denim)
+        listed = engine.suggest("cluster_market", for_id=cluster, top=10)
+        assert "M013" not in set(listed["right_id"]), cluster
+    keqiao, knitter = pair_row(engine, "cluster_market", "C025", "M013"), pair_row(engine, "cluster_market", "C032", "M013")
+    assert keqiao["f_trade"] < 0.3 and knitter["f_trade"] >= 0.5  # Cangnan knits underwear: Datang trades with it
+    assert set(engine.suggest("cluster_market", for_id="C025", top=5)["right_id"]) & {"M005", "M020", "M014", "M008"}
+
+
 # --- scores a planner can read -------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["east_west", "cluster_market", "cluster_cluster"])
@@ -429,8 +447,8 @@ def test_a_fabric_market_is_the_whole_main_source_of_a_garment_cluster(engine):
     xiashan = pair_row(engine, "cluster_market", "C066", "M001")
     assert xiashan["rl_sourcing"] == pytest.approx(1.0)
     assert xiashan["f_trade"] == pytest.approx(1.0)
-    keqiao = pair_row(engine, "cluster_market", "C025", "M013")  # weaving town, Datang's yarn
-    assert keqiao["rl_sourcing"] == pytest.approx(1.0)
+    jingling = pair_row(engine, "cluster_market", "C027", "M002")  # a weaving town, Qianqing's yarn
+    assert jingling["rl_sourcing"] == pytest.approx(1.0)
     own = pair_row(engine, "cluster_market", "C001", "M001")  # a weaving cluster: fabric it makes itself
     assert own["rl_sourcing"] == pytest.approx(0.5)
     sourcing = engine.features("cluster_market").pairs["rl_sourcing"]

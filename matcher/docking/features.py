@@ -23,6 +23,7 @@ from scipy import sparse
 from matcher.docking import evidence
 from matcher.docking.chain import MAKING_STAGES
 from matcher.docking.geo import FLOOR_KM, distance_decay, distance_km, nearest_sender_km
+from matcher.docking.materials import MATERIALS, end_use_factor, material_bits, material_factor
 from matcher.docking.provinces import policy_pairing
 from matcher.vocab import FLAGS, STAGES
 
@@ -236,46 +237,6 @@ def chain_direction(E: Entities | ChainProfiles, lr: np.ndarray, rl: np.ndarray,
     return np.where(tie, link(rl_from, rl_to) > link(lr_from, lr_to), rl > lr)
 
 
-#: Material families named in product texts (English and Chinese). Two entities whose texts both
-#: name materials, none shared, do not supply each other's inputs (cashmere yarn does not feed a
-#: denim mill): their chain, transfer, channel and sourcing motives are scaled by the kind's
-#: ``material_mismatch`` parameter (1 = no effect; the enterprise kind leaves it at 1).
-MATERIALS = {
-    # cotton and man-made fibres are one family: most spinners, weavers and knitters use both
-    "cotton_synthetic": r"cotton|denim|jeans?\b|towel|棉|牛仔|毛巾|chemical|polyester|nylon|synthetic|filament|"
-                        r"viscose|spandex|化纤|涤纶|锦纶|氨纶",
-    "wool": r"wool|cashmere|worsted|sweater|knitwear \(sweaters\)|羊毛|羊绒|毛衫|毛纺",
-    "silk": r"silk|丝绸|真丝|蚕",
-    "leather": r"leather|fur\b|皮革|裘皮|毛皮",
-    "down": r"\bdown\b|羽绒",
-    "bast": r"ramie|linen|flax|bamboo|hemp|苎麻|亚麻|竹",
-}
-
-
-def material_bits(E: Entities) -> np.ndarray:
-    """Per entity, a bit mask of the material families its products and designations name (0 when
-    none is named: unknown, never a mismatch). Cached on ``E``; computed once per distinct text."""
-    if "materials" not in E.indexes:
-        text = (E.table["products"].fillna("").astype(str) + " " + E.table["designations"].fillna("").astype(str))
-        codes, uniques = pd.factorize(text.str.lower(), sort=False)
-        uniques = pd.Series(uniques, dtype=object)
-        bits = np.zeros(len(uniques), dtype=np.int64)
-        for i, pattern in enumerate(MATERIALS.values()):
-            bits |= uniques.str.contains(pattern, regex=True).to_numpy(dtype=bool).astype(np.int64) << i
-        E.indexes["materials"] = bits[codes]
-    return E.indexes["materials"]
-
-
-def material_factor(E: Entities, li: np.ndarray, ri: np.ndarray, params: dict) -> np.ndarray:
-    """``params["material_mismatch"]`` where both name materials and share none, else 1."""
-    mismatch = float(params.get("material_mismatch", 1.0))
-    if mismatch == 1.0:
-        return np.ones(len(li), dtype=np.float32)
-    bits = material_bits(E)
-    a, b = bits[li], bits[ri]
-    return np.where((a > 0) & (b > 0) & ((a & b) == 0), mismatch, 1.0).astype(np.float32)
-
-
 def _chain(E, pairs, params) -> dict:
     lr, lr_from, lr_to, rl, rl_from, rl_to = chain_values(E, pairs.left, pairs.right)
     fit = material_factor(E, pairs.left, pairs.right, params)
@@ -352,7 +313,8 @@ def _trade(E, pairs, params) -> dict:
     market trades) or as the source of its inputs (how much of its input needs the market trades),
     whichever is stronger: one trading link, not counted twice (a fabric market is where a weaving
     cluster sells and a garment cluster buys). Both sides scaled down when materials do not match."""
-    factor = material_factor(E, pairs.left, pairs.right, params)
+    # goods of other materials, or a market for knitters only and a cluster that does not knit: no trade
+    factor = material_factor(E, pairs.left, pairs.right, params) * end_use_factor(E, pairs.left, pairs.right, params)
     channel, channel_stage = market_channel(E, pairs.left, pairs.right)
     sourcing, sourcing_stage = market_sourcing(E, pairs.left, pairs.right)
     channel = (channel * factor).astype(np.float32)
