@@ -137,6 +137,24 @@ def test_a_market_for_knitters_is_no_channel_for_a_cluster_that_does_not_knit(en
     assert set(engine.suggest("cluster_market", for_id="C025", top=5)["right_id"]) & {"M005", "M020", "M014", "M008"}
 
 
+def test_an_input_the_home_market_trades_is_not_sought_far_away(engine):
+    """Keqiao buys its yarn at Qianqing, its home market next door: Shenyang Wuai's yarn, 1,500 km away, was
+    its second market. An input a cluster's home market already trades counts ``home_supplied`` (0.25) in
+    another market's sourcing; a cluster with no home market keeps it whole, and the candidate rules are
+    unchanged (the pair is still a candidate, scored lower)."""
+    E = engine.entities("cluster_market")
+    supplied = F.home_supply(E)
+    keqiao, jingling = E.index["C025"], E.index["C027"]
+    spinning = F.STAGE_NAMES.index("spinning")
+    assert supplied[keqiao, spinning] > 0 and not supplied[jingling].any()  # Qianqing trades yarn; Jingling has no home market
+    wuai = pair_row(engine, "cluster_market", "C025", "M029")
+    whole = F.market_sourcing(E, np.array([keqiao]), np.array([E.index["M029"]]))[0][0]
+    assert wuai["rl_sourcing"] == pytest.approx(0.25 * whole) and whole > 0
+    assert pair_row(engine, "cluster_market", "C027", "M002")["rl_sourcing"] == pytest.approx(1.0)
+    assert "M029" not in set(engine.suggest("cluster_market", for_id="C025", top=10)["right_id"])
+    assert engine.params("cluster_market")["home_supplied"] == 0.25
+
+
 # --- scores a planner can read -------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["east_west", "cluster_market", "cluster_cluster"])
@@ -414,14 +432,18 @@ def test_a_market_trade_link_counts_once_the_stronger_way(engine):
     assert len(both) > 0
     assert (both["trade"] == np.maximum(both["lr_channel"], both["rl_sourcing"])).all()
     assert "channel" not in pf.features and "sourcing" not in pf.features
-    row = pair_row(engine, "cluster_market", "C025", "M005")  # Keqiao and the Shengze silk market
+    row = pair_row(engine, "cluster_market", "C001", "M005")  # Jiangyin and the Shengze silk market
     assert row["f_trade"] == pytest.approx(max(row["lr_channel"], row["rl_sourcing"]))
-    reason = reason_of(engine, "cluster_market", "C025", "M005")
-    # it supplies more of Keqiao's needs than it sells of Keqiao's making: the supply is named first
+    reason = reason_of(engine, "cluster_market", "C001", "M005")
+    # it supplies more of Jiangyin's needs than it sells of Jiangyin's making: the supply is named first
     assert row["rl_sourcing"] > row["lr_channel"] > 0
     assert "market supplies its weaving inputs and fabrics market for its weaving products" in reason["reason_en"]
     assert "市场供应织造原料，面料市场销售其织造产品" in reason["reason_zh"]
-    assert E.table["province"].iloc[E.index["C025"]] != E.table["province"].iloc[E.index["M005"]]
+    # Keqiao buys fabric at China Textile City, its home market: for it the Shengze market is first a channel
+    keqiao = pair_row(engine, "cluster_market", "C025", "M005")
+    assert keqiao["lr_channel"] > keqiao["rl_sourcing"] > 0
+    assert "fabrics market for its weaving products and supplies its weaving inputs" in \
+        reason_of(engine, "cluster_market", "C025", "M005")["reason_en"]
 
 
 def test_a_market_that_trades_several_of_a_clusters_stages_is_named_for_the_most_finished(engine):

@@ -183,13 +183,30 @@ def market_channel(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tupl
     return value, np.where(value > 0, (traded * (1 + FINISHED)).argmax(axis=1), -1)
 
 
-def market_sourcing(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def home_supply(E: Entities) -> np.ndarray:
+    """Per entity, the stages whose goods its home markets trade (entities x stages, 0/1; all 0 for an
+    entity without a home market). Cached on ``E``."""
+    if "home_supply" not in E.indexes:
+        out = np.zeros_like(E.buys)
+        for c, homes in enumerate(home_markets(E)):
+            if len(homes):
+                out[c] = E.buys[homes].max(axis=0)
+        E.indexes["home_supply"] = out
+    return E.indexes["home_supply"]
+
+
+def market_sourcing(E: Entities, cluster: np.ndarray, market: np.ndarray,
+                    home_supplied: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """The market as a source of the cluster's inputs: the need of its best-supplied input stage
     against the strongest input any of the cluster's stages has in the IO table (a declared purchase
     counts 1), so a fabric market is the whole main source of a garment cluster (weaving -> apparel is
     a weaker IO link than spinning -> weaving, but it is the garment cluster's main one), while an
-    input the cluster partly makes itself still counts half; best stage."""
+    input the cluster partly makes itself still counts half; best stage. An input the cluster's own
+    home market already trades counts ``home_supplied`` (Keqiao buys its yarn at Qianqing, next door,
+    not in Shenyang)."""
     prod = E.buys[market] * E.need[cluster]
+    if home_supplied != 1.0:
+        prod = prod * np.where(home_supply(E)[cluster] > 0, np.float32(home_supplied), np.float32(1.0))
     stage = prod.argmax(axis=1)
     strongest = np.maximum((E.stages[cluster] * E.strength.max(axis=0)[None, :]).max(axis=1),
                            E.buys[cluster].max(axis=1))
@@ -316,7 +333,7 @@ def _trade(E, pairs, params) -> dict:
     # goods of other materials, or a market for knitters only and a cluster that does not knit: no trade
     factor = material_factor(E, pairs.left, pairs.right, params) * end_use_factor(E, pairs.left, pairs.right, params)
     channel, channel_stage = market_channel(E, pairs.left, pairs.right)
-    sourcing, sourcing_stage = market_sourcing(E, pairs.left, pairs.right)
+    sourcing, sourcing_stage = market_sourcing(E, pairs.left, pairs.right, float(params.get("home_supplied", 1.0)))
     channel = (channel * factor).astype(np.float32)
     sourcing = (sourcing * factor).astype(np.float32)
     roles = E.table["roles"].fillna("").astype(str).to_numpy()[pairs.right]
