@@ -425,7 +425,6 @@ def test_branch_market_networks_come_from_the_markets_names(engine):
 def test_a_market_trade_link_counts_once_the_stronger_way(engine):
     """A fabric market is where a weaving cluster sells and a garment cluster buys: the trade motive is
     the stronger of the two ways, not their sum, and the reason names both ways when both hold."""
-    E = engine.entities("cluster_market")
     pf = engine.features("cluster_market")
     pairs = pf.pairs
     both = pairs[(pairs["lr_channel"] > 0) & (pairs["rl_sourcing"] > 0)]
