@@ -167,12 +167,8 @@ class DockingEngine:
         ranked: coefficients as they are, plus the intercept."""
         kind = get_kind(kind)
         X = pd.DataFrame({f: pd.Series(dtype=np.float32) for f in kind.features})
-        if weights and BASELINE in weights:
-            coefficients = {f: w for f, w in weights.items() if f != BASELINE}
-            unknown = sorted(set(coefficients) - set(kind.features))
-            if unknown:
-                raise MatcherError(f"unknown features {unknown} for {kind.name}; valid: {', '.join(kind.features)}")
-            return LinearScorer(coefficients, weights[BASELINE]).fit(X)
+        if weights and BASELINE in weights:  # the scorer checks the features and the numbers
+            return LinearScorer({f: w for f, w in weights.items() if f != BASELINE}, weights[BASELINE]).fit(X)
         return WeightedScorer(self.weights(kind, weights, preset)).fit(X)
 
     def score(self, kind: str | DockingKind, weights: dict | None = None, preset: str | None = None,

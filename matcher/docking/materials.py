@@ -9,6 +9,7 @@ the kind's ``material_mismatch`` parameter (1 = no effect; the enterprise kind l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,24 +67,26 @@ def knitted_only(E: Entities) -> np.ndarray:
     return E.indexes["knitted_only"]
 
 
-def material_factor(E: Entities, li: np.ndarray, ri: np.ndarray, params: dict) -> np.ndarray:
-    """``params["material_mismatch"]`` where both name materials and share none, else 1."""
+def _scaled(apart: Callable[[], np.ndarray], n: int, params: dict) -> np.ndarray:
+    """``params["material_mismatch"]`` where ``apart()`` holds, else 1 (all 1, unread, when it is 1)."""
     mismatch = float(params.get("material_mismatch", 1.0))
     if mismatch == 1.0:
-        return np.ones(len(li), dtype=np.float32)
-    bits = material_bits(E)
-    a, b = bits[li], bits[ri]
-    return np.where((a > 0) & (b > 0) & ((a & b) == 0), mismatch, 1.0).astype(np.float32)
+        return np.ones(n, dtype=np.float32)
+    return np.where(apart(), mismatch, 1.0).astype(np.float32)
+
+
+def material_factor(E: Entities, li: np.ndarray, ri: np.ndarray, params: dict) -> np.ndarray:
+    """``params["material_mismatch"]`` where both name materials and share none, else 1."""
+    def apart() -> np.ndarray:
+        a, b = material_bits(E)[li], material_bits(E)[ri]
+        return (a > 0) & (b > 0) & ((a & b) == 0)
+    return _scaled(apart, len(li), params)
 
 
 def end_use_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params: dict) -> np.ndarray:
     """``params["material_mismatch"]`` where the market trades knitted goods only and the cluster does
     not knit, else 1: such a market neither sells the cluster's goods nor supplies its inputs."""
-    mismatch = float(params.get("material_mismatch", 1.0))
-    if mismatch == 1.0:
-        return np.ones(len(cluster), dtype=np.float32)
-    apart = knitted_only(E)[market] & (E.stages[cluster, _KNITTING] <= 0)
-    return np.where(apart, mismatch, 1.0).astype(np.float32)
+    return _scaled(lambda: knitted_only(E)[market] & (E.stages[cluster, _KNITTING] <= 0), len(cluster), params)
 
 
 __all__ = ["KNITTED", "MATERIALS", "NOT_ONLY_KNITTED", "end_use_factor", "knitted_only", "material_bits",
