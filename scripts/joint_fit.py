@@ -59,8 +59,8 @@ def main() -> None:
             print(f"{name:8s} {label:30s} queries {len(r):3d}  hits@10 {np.mean(r <= 10):.3f}  "
                   f"mrr {np.mean(1.0 / r):.3f}")
     everything = fit_weights(blocks(held, lists, groups, set(), features), prior,
-                             float(np.median([l2 for _, l2 in folds.values()])))
-    print("pulls chosen per fold: " + ", ".join(f"{g} {l2:g}" for g, (_, l2) in sorted(folds.items())))
+                             float(np.median([fold[1] for fold in folds.values()])))
+    print("pulls chosen per fold: " + ", ".join(f"{g} {fold[1]:g}" for g, fold in sorted(folds.items())))
     print("weights fitted on everything (median pull): "
           + ", ".join(f"{f} {v:.2f}" for f, v in zip(features, everything, strict=True)))
 

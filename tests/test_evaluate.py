@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 
 from matcher.cli import main
+from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
 from matcher.learning import benetton as bt
 from matcher.learning import evaluate as ev
 from matcher.learning import names
+from matcher.learning.crossval import HeldOut, blocks, build_lists, list_ranks
 
 
 @pytest.fixture(scope="module")
@@ -269,3 +271,27 @@ def test_a_known_dockings_file_past_its_bound_is_refused(engine, tmp_path, monke
     f.write_text("left,right\n" + "C056,C121\n" * 4, encoding="utf-8")
     with pytest.raises(MatcherError, match="more than the 3 known dockings"):
         ev.read_known(f, "east_west", engine.entities().table)
+
+
+def test_a_parameter_chosen_with_the_evaluation_in_view_is_chosen_again_in_each_fold(engine):
+    """cluster_market's ``home_supplied`` was set after reading this evaluation: engine_cv chooses it
+    again in each fold, among the values it was chosen from, and ranks the held-out item under it."""
+    kind = "cluster_market"
+    assert ev._settings(engine, kind)[0] == {"home_supplied": engine.params(kind)["home_supplied"]}  # ties: preset's
+    result = ev.evaluate_known(engine, ev.KNOWN_DOCKINGS, kind, k=10, seed=0)
+    folds = result.folds.set_index("held_out")
+    grid = get_kind(kind).chosen_params["home_supplied"]
+    assert set(folds["home_supplied"]) <= set(grid) and folds["home_supplied"].nunique() > 1
+    # the held-out item is ranked with the features of the value its fold chose
+    other = folds[folds["home_supplied"] != engine.params(kind)["home_supplied"]].index[0]
+    value = folds.at[other, "home_supplied"]
+    pf = engine.features(kind, home_supplied=value)
+    known = ev.read_known(ev.KNOWN_DOCKINGS, kind, engine.entities(kind).table).pairs
+    held = HeldOut(engine.entities(kind), pf, known)
+    features = list(pf.features)
+    w = folds.loc[other, features].to_numpy(dtype=np.float64)
+    lists = build_lists(kind, engine.entities(kind), pf, known)[other]
+    expected = list_ranks(blocks(held, {other: lists}, [other], set(), features), w)
+    ranks = result.ranks[(result.ranks["method"] == "engine_cv") & (result.ranks["item"] == other)]
+    in_lists = ranks[ranks["candidate"]]["rank"].to_numpy()
+    np.testing.assert_allclose(np.sort(in_lists), np.sort(expected))

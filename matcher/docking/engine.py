@@ -113,12 +113,13 @@ class DockingEngine:
         return self._entities[types]
 
     def params(self, kind: str | DockingKind, **overrides) -> dict:
-        """The kind's parameters (presets file) with the run's options that are given."""
+        """The kind's parameters (presets file) with the run's options that are given (and, for the
+        evaluation, the values of its ``chosen_params``)."""
         kind = get_kind(kind)
         params = kind.params
         for name, value in overrides.items():
             if value is not None:
-                if name not in kind.run_params:
+                if name not in kind.run_params and name not in kind.chosen_params:
                     raise MatcherError(f"--{name.replace('_', '-')} is not an option of the {kind.name} kind")
                 params[name] = value
         C.check_search_params(params)

@@ -127,6 +127,12 @@ class DockingKind:
     def params(self) -> dict:
         return dict(self._block.get("params", {}))
 
+    @property
+    def chosen_params(self) -> dict[str, list]:
+        """Parameters whose value was chosen with the evaluation in view -> the values it was chosen
+        among: the cross-validated evaluation chooses each again inside every fold (``evaluate``)."""
+        return {name: list(values) for name, values in self._block.get("chosen_params", {}).items()}
+
     def preset_weights(self, preset: str | None = None) -> dict[str, float]:
         """Weights of a named preset (the default when ``preset`` is None)."""
         name = preset or self.default_preset

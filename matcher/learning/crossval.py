@@ -193,9 +193,10 @@ def inner_folds(train: list[str], loo_max: int = INNER_LOO_MAX) -> list[list[str
 
 def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior: np.ndarray,
                  features: list[str], progress: Callable[[int, int], None] | None = None,
-                 ) -> dict[str, tuple[np.ndarray, float]]:
+                 ) -> dict[str, tuple[np.ndarray, float, float]]:
     """Held-out group -> (weights fitted without it, the pull chosen by an inner cross-validation over
-    the groups fitted on (``inner_folds``); ties go to the stronger pull, i.e. closer to the prior).
+    the groups fitted on (``inner_folds``; ties go to the stronger pull, i.e. closer to the prior), and
+    that inner cross-validation's MRR at the chosen pull, or NaN with fewer than two training groups).
     Each group is held out alone, or with its fold past ``OUTER_LOO_MAX`` groups.
     ``progress(done, total)`` is called after each outer fold."""
     out = {}
@@ -225,7 +226,7 @@ def fold_weights(held: HeldOut, lists: dict[str, list], groups: list[str], prior
                 if score > best + 1e-12:
                     best, best_l2 = score, l2
         w = fit_weights(blocks(held, lists, train, hidden, features, cut), prior, best_l2)
-        out.update({h: (w, best_l2) for h in held_out})
+        out.update({h: (w, best_l2, best if best >= 0 else np.nan) for h in held_out})
         if progress is not None:
             progress(done, len(outer))
     return out

@@ -31,6 +31,7 @@ Names in known-dockings files are resolved by :mod:`matcher.learning.names`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -256,8 +257,11 @@ class Evaluation:
             lines.append(f"\n{rule} only:")
             lines.append(_rename_k(frame, self.k).to_string(**fmt))
         if self.folds is not None and len(self.folds):
+            chosen = [c for c in get_kind(self.kind).chosen_params if c in self.folds.columns]
+            also = "".join(f"; {c} chosen the same way, among {', '.join(f'{v:g}' for v in get_kind(self.kind).chosen_params[c])}"
+                           for c in chosen)
             lines.append("\nweights fitted without each held-out item (engine_cv; l2 = the pull towards the preset, "
-                         "chosen by an inner leave-one-item-out):")
+                         f"chosen by an inner leave-one-item-out{also}):")
             lines.append(self.folds.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         if self.temporal is not None:
             lines.append(f"\ntemporal split: {self.temporal_note}")
@@ -473,35 +477,60 @@ def evaluate_pairs(
                       by_rule=by_rule, folds=folds)
 
 
+def _settings(engine: DockingEngine, kind: str) -> list[dict]:
+    """The combinations of the kind's ``chosen_params`` values, the preset's own first ([{}] without any)."""
+    chosen = get_kind(kind).chosen_params
+    if not chosen:
+        return [{}]
+    current = engine.params(kind)
+    names = sorted(chosen)
+    combos = [dict(zip(names, values, strict=True)) for values in itertools.product(*(chosen[n] for n in names))]
+    return sorted(combos, key=lambda c: any(c[n] != current.get(n) for n in names))  # stable: grid order after
+
+
 def _cross_validated(engine: DockingEngine, kind: str, E: Entities, pf: PairFeatures, pairs: pd.DataFrame,
                      held: HeldOut, mask: np.ndarray, known_set: set, candidate: np.ndarray,
                      sides: str, uniform: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Ranks of method ``engine_cv`` (each item ranked with weights fitted on the other items,
     starting from the preset) or ``engine_cv_uniform`` (starting from equal weights, so no hand-set
-    weight plays a part) and the weights of each fold."""
+    weight plays a part) and the weights of each fold.
+
+    A parameter set with the evaluation in view (the kind's ``chosen_params``) is chosen again inside
+    each fold: the weights are fitted under each of its values, and the held-out item is ranked under the
+    value whose inner cross-validation ranked the training items best (ties go to the preset's value)."""
     features = list(pf.features)
     prior = np.ones(len(features)) if uniform else np.array([engine.weights(kind)[f] for f in features],
                                                               dtype=np.float64)
     method = "engine_cv_uniform" if uniform else "engine_cv"
     group = group_of(pairs)
     groups = sorted(set(group))
-    key = ("fold_weights", tuple(zip(pairs["left_id"], pairs["right_id"], group, strict=True)),
-           prior.tobytes(), tuple(features),  # and the folds' layout, which decides the weights too
-           (crossval.INNER_LOO_MAX, crossval.OUTER_LOO_MAX, crossval.INNER_FOLDS))
-    if key not in pf.memo:  # kept with the engine's cached features, as long as they are
-        def said(done: int, total: int) -> None:
-            if done == 1 or done == total or done % max(1, total // 10) == 0:
-                engine.progress(f"{method}: fitted {done} / {total} held-out folds")
+    fitted = []
+    for setting in _settings(engine, kind):
+        pf_s = engine.features(kind, **setting) if setting else pf
+        held_s = held if pf_s is pf else HeldOut(E, pf_s, pairs)
+        label = method + "".join(f", {name} {value:g}" for name, value in setting.items())
+        key = ("fold_weights", tuple(zip(pairs["left_id"], pairs["right_id"], group, strict=True)),
+               prior.tobytes(), tuple(features),  # and the folds' layout, which decides the weights too
+               (crossval.INNER_LOO_MAX, crossval.OUTER_LOO_MAX, crossval.INNER_FOLDS))
+        if key not in pf_s.memo:  # kept with the engine's cached features, as long as they are
+            def said(done: int, total: int, label: str = label) -> None:
+                if done == 1 or done == total or done % max(1, total // 10) == 0:
+                    engine.progress(f"{label}: fitted {done} / {total} held-out folds")
 
-        pf.memo[key] = fold_weights(held, build_lists(kind, E, pf, pairs), groups, prior, features, progress=said)
-    folds = pf.memo[key]
+            pf_s.memo[key] = fold_weights(held_s, build_lists(kind, E, pf_s, pairs), groups, prior, features,
+                                          progress=said)
+        fitted.append((setting, pf_s, held_s, pf_s.memo[key]))
     parts, rows = [], []
-    for g, (w, l2) in folds.items():
-        X = held.matrix({g}, features)  # the fold's own held-out matrix, built once for the fit
-        S = engine_matrix(pf, np.nan_to_num(X, nan=0.0) @ w, len(E.table), kind)
+    for g in groups:
+        scores = [np.nan_to_num(folds[g][2], nan=-np.inf) for *_, folds in fitted]
+        setting, pf_s, held_s, folds = fitted[int(np.argmax(scores))]  # the first of the best: the preset's on ties
+        w, l2, _ = folds[g]
+        X = held_s.matrix({g}, features)  # the fold's own held-out matrix, built once for the fit
+        S = engine_matrix(pf_s, np.nan_to_num(X, nan=0.0) @ w, len(E.table), kind)
+        mine = candidate if pf_s is pf else engine_matrix(pf_s, np.ones(len(pf_s.pairs)), len(E.table), kind) > 0
         parts.append(rank_queries(kind, E, mask, {method: S}, None, _queries(kind, pairs[group == g], sides),
-                                  known_set, candidate))
-        rows.append({"held_out": g, "l2": l2, **dict(zip(features, w, strict=True))})
+                                  known_set, mine))
+        rows.append({"held_out": g, "l2": l2, **setting, **dict(zip(features, w, strict=True))})
     return pd.concat(parts, ignore_index=True), pd.DataFrame(rows)
 
 
