@@ -40,6 +40,9 @@ cols = st.columns(2)
 event_name = cols[0].text_input(t("event_name"), key="meetings.event", max_chars=120, persist_state="session")
 venue = cols[1].text_input(t("venue"), key="meetings.venue", max_chars=120, persist_state="session")
 
+made_for = (sid, data.name, data.version)  # a plan shows, downloads and books only the list it was made for
+if st.session_state.get(PLAN, {}).get("for") not in (None, made_for):
+    st.session_state.pop(PLAN, None)
 if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
     wanted = meeting_plan.requests(store.items(sid), cache.entities(data), statuses)
     if not wanted.empty:  # why each pair meets: into the workbook, the CSV and the agendas' topics
@@ -64,11 +67,13 @@ if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
                                          int(n_slots), int(n_tables), run_ids=wanted.get("run_id"))
             meta.update({k: v.strip() for k, v in (("event_name", event_name), ("venue", venue)) if v.strip()})
         running.empty()
-        st.session_state[PLAN] = {"plan": plan, "clock": clock, "wanted": wanted, "meta": meta, "files": {}}
+        st.session_state[PLAN] = {"plan": plan, "clock": clock, "wanted": wanted, "meta": meta, "files": {},
+                                  "for": made_for}
 
 held = st.session_state.get(PLAN)
-if held is None:
-    st.info(t("run_first"))
+if held is None:  # an empty list is said to be one before anything is run
+    waiting = store.items(sid)
+    st.info(t("run_first") if waiting["status"].isin(statuses).any() else t("no_requests"))
     st.stop()
 plan, clock, wanted = held["plan"], held["clock"], held["wanted"]
 st.success(t("scheduled_summary", n=len(plan.meetings), slots=int(plan.slots_used), bound=int(plan.lower_bound),

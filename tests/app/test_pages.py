@@ -292,6 +292,27 @@ def test_meetings_schedule_grid_download_keeps_state(app):
     assert app.dataframe[-1].value.equals(grid) or table(app, "桌号 1").equals(grid)  # kept in place
 
 
+def test_a_plan_belongs_to_the_list_it_was_made_for(app):
+    """A schedule made for one shortlist is not shown, downloaded or booked once another list is picked;
+    an empty list says so before anything is run."""
+    store = _shortlist_with(3)
+    go(app, "meetings")
+    app.button(key="meetings.run").click().run()
+    assert len(table(app, "桌号 1").to_numpy().ravel()) and app.button(key="meetings.save")
+    empty = store.create_shortlist("展会B清单", planner="li")["id"]
+    app.run()  # the picker offers the new list
+    app.selectbox(key="meetings.pick.pick").set_value(empty).run()
+    assert not app.exception
+    assert [i.value for i in app.info] == ["所选清单中没有可排期的对接。"]
+    assert not app.get("download_button") and not [b for b in app.button if b.key == "meetings.save"]
+    assert "meetings.plan" not in app.session_state
+    assert store.meetings().empty and set(store.items()["status"]) == {"proposed"}
+    # back on the first list: nothing was carried over, the planner runs the scheduler again
+    first = int(store.shortlists()["id"].iloc[0])
+    app.selectbox(key="meetings.pick.pick").set_value(first).run()
+    assert [i.value for i in app.info] == ["先生成排期。"]
+
+
 def test_outcomes_record_both_stages_and_conversion(app):
     go(app, "explore")
     app.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
