@@ -301,6 +301,10 @@ def streamlit_texts() -> str:
 _AUTOLINK = re.compile(r"\\:/|(?i:www)\\\.|@")
 
 
+#: Line breaks and the whitespace around them (``plain`` keeps data text on one line).
+_LINE_BREAKS = re.compile(r"\s*[\r\n\x0b\x0c\x85\u2028\u2029]+\s*")
+
+
 def plain(text: Any) -> str:
     """Text shown literally in Markdown (headers, captions): every Markdown/HTML character escaped.
 
@@ -310,7 +314,8 @@ def plain(text: Any) -> str:
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return ""
     special = "\\`*_{}[]<>()#+-.!|~$:"
-    escaped = "".join("\\" + ch if ch in special else ch for ch in str(text))
+    # a line break would end a heading (the rest of the name dropping into a paragraph): one line
+    escaped = "".join("\\" + ch if ch in special else ch for ch in _LINE_BREAKS.sub(" ", str(text)))
     # GFM turns web and e-mail addresses into links whatever their escapes: a zero-width space keeps
     # "http://…", "www.…" and "name@host" in a name text (seen, not clicked)
     return _AUTOLINK.sub(lambda m: {"\\:/": "\\:\u200b/", "@": "\u200b@"}.get(m.group(0), m.group(0)[:3] + "\u200b\\."),

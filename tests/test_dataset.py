@@ -215,6 +215,34 @@ def test_an_id_two_tables_share_or_only_look_alike_in_is_refused(folder):
     assert "a look-alike of the id 'C002' of row 3 of clusters.csv" in " ".join(mine.loc[[3], "reason"])
 
 
+def test_a_name_is_one_line_and_prints(tmp_path):
+    """A line break typed in a name cell (Alt+Enter) had split the app's headings, the rest of the name
+    dropping into a paragraph: it is read as a space. A control character, which does not print, is refused
+    by row and column."""
+    import shutil
+
+    from matcher.exceptions import ValidationError
+    from matcher.ingest.dataset import BUNDLED_DATA, load_dataset
+
+    data = tmp_path / "data"
+    shutil.copytree(BUNDLED_DATA, data)
+    table = pd.read_csv(data / "clusters.csv", dtype=str, keep_default_na=False)
+    table.loc[0, "name_zh"] = "兰溪\r\n第二行"
+    table.loc[1, "name_en"] = "Lanxi\tsecond\u2028line"
+    table.to_csv(data / "clusters.csv", index=False)
+    ds = load_dataset(data)
+    names = ds.clusters.set_index("id")
+    assert names.at[table.at[0, "id"], "name_zh"] == "兰溪 第二行"
+    assert names.at[table.at[1, "id"], "name_en"] == "Lanxi second line"
+    table.loc[2, "name_en"] = "Zhang\x01jiagang"
+    table.to_csv(data / "clusters.csv", index=False)
+    with pytest.raises(ValidationError) as caught:
+        load_dataset(data)
+    problems = caught.value.problems
+    assert problems[["row", "column"]].values.tolist() == [[4, "name_en"]]
+    assert problems["reason"].iloc[0].startswith("a name holds a control character")
+
+
 def test_a_name_longer_than_the_bound_is_refused_by_row_and_column(tmp_path):
     """A 300-character name made every row of the app's tables 200 px tall and was still cut; names are
     at most ``limits.MAX_NAME_CHARS`` (the longest bundled one has 92)."""

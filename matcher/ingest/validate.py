@@ -191,6 +191,11 @@ _INVISIBLE = (r"[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u1
               r"\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]")
 
 
+#: Line breaks and tabs in a name (joined into spaces), and the control characters no name holds.
+_LINE_BREAK = r"[\t\n\r\x0b\x0c\u0085\u2028\u2029]"
+_CONTROL = r"[\x00-\x08\x0e-\x1f\x7f]"
+
+
 def _parse_id(text: pd.Series, col: Column):
     values, bad, reason = _parse_text(text, col)
     if bad is not None:
@@ -510,8 +515,16 @@ def check_table(
             found.append(
                 _cell_problems(file, "name_zh", no_name, blank, "give name_zh or name_en (both are empty)")
             )
-    for col in ("name_zh", "name_en"):  # a name is a heading, a table cell and a calendar title
+    for col in ("name_zh", "name_en"):  # a name is a heading, a table cell and a calendar title: one line
         if col in typed:
+            names = typed[col].fillna("")
+            broken = contains(names, _LINE_BREAK)
+            if broken.any():  # a line break typed in a cell (Alt+Enter) is a space in the name
+                typed.loc[broken, col] = names[broken].str.replace(r"\s+", " ", regex=True)
+            control = contains(typed[col].fillna(""), _CONTROL)
+            if control.any():
+                found.append(_cell_problems(file, col, control, raw[col], "a name holds a control character "
+                                            "(a character that does not print); retype the name"))
             long = typed[col].str.len().gt(limits.MAX_NAME_CHARS).fillna(False).astype(bool)
             if long.any():
                 found.append(_cell_problems(

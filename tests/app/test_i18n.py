@@ -140,6 +140,14 @@ def test_a_name_with_a_web_or_mail_address_is_shown_as_text_not_a_link():
         assert address not in shown.replace("\\", "")  # each is broken by the zero-width space
 
 
+def test_data_text_in_a_heading_stays_on_one_line():
+    """A name holding a line break ended the heading it was in, and the rest became a paragraph (seen in
+    Chromium on the pair explanation and the profile)."""
+    assert i18n.plain("兰溪\n第二行") == "兰溪 第二行"
+    assert i18n.plain("Lanxi \r\n\u2028 second line*") == "Lanxi second line\\*"
+    assert "\n" not in i18n.plain("a\n\nb\rc\x0bd")
+
+
 def test_english_counts_agree_with_their_numbers(monkeypatch):
     monkeypatch.setattr(i18n, "lang", lambda: "en")
     assert i18n.t("ticked", n=1).startswith("1 pair ticked")
