@@ -16,6 +16,7 @@ from app_components.i18n import (
     LANG_KEY,
     LANG_LABEL,
     LANGS,
+    lang,
     pin_lang,
     plain,
     relabel_on_switch,
@@ -28,8 +29,7 @@ from matcher.exceptions import AccessError
 
 st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=":material/hub:", layout="wide")
 
-st.session_state.setdefault(LANG_KEY, "zh")
-st.session_state.setdefault(context.DATASET_KEY, "")
+context.restore_from_address(LANGS, LANG_KEY)  # a reload keeps the data set and the language it showed
 pin_lang()
 st.html(streamlit_texts())
 st.html(f"<style>{tables.calibration_style()}</style>")
@@ -59,6 +59,7 @@ page = st.navigation(pages)
 
 with st.sidebar:
     data = context.data()
+    context.keep_in_address(lang(), LANGS[0])
     name = t("bundled") if data.name == "bundled" else datasets.label(data.name, table_label)
     st.caption(t("dataset_active", name=plain(name), version=plain(data.version)))
     st.caption(plain(t("store_at", where=store_where(context.store().url))))

@@ -6,9 +6,11 @@ opened) are shown as a message and stop the page; they never surface as a traceb
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from app_components import cache
+from app_components import cache, datasets
 from app_components.i18n import UNNAMED_PLANNER, t
 from app_components.messages import shown
 from matcher.docking.engine import DockingEngine
@@ -44,12 +46,46 @@ def planner_only(disabled: bool = False, why: str | None = None) -> dict:
     return {"disabled": True, "help": t("viewer_reads_only")}
 
 
+#: Query parameters naming the data set in use and the language, so a reload, a bookmark or a copied
+#: address keeps them (the session, and with it both, is new after a reload).
+DATA_PARAM = "data"
+LANG_PARAM = "lang"
+
+
+def restore_from_address(langs: tuple[str, ...], lang_key: str) -> None:
+    """At a session's first run, the data set and language the page's address names; a data set that is
+    not one of the workspace's (or no longer loads) and an unknown language are ignored."""
+    if DATASET_KEY not in st.session_state:
+        name = st.query_params.get(DATA_PARAM, "")
+        uploads = {Path(p).name: p for p in datasets.available() if p}
+        st.session_state[DATASET_KEY] = uploads.get(name, "")
+    if lang_key not in st.session_state:
+        wanted = st.query_params.get(LANG_PARAM, "")
+        st.session_state[lang_key] = wanted if wanted in langs else langs[0]
+
+
+def keep_in_address(lang: str, default_lang: str) -> None:
+    """Write the data set in use and the language into the page's address (each run: a page switch
+    clears the address's parameters)."""
+    for param, value, default in ((DATA_PARAM, Path(active_path()).name if active_path() else "", ""),
+                                  (LANG_PARAM, lang, default_lang)):
+        if value != default:
+            if st.query_params.get(param) != value:
+                st.query_params[param] = value
+        elif param in st.query_params:
+            del st.query_params[param]
+
+
 def active_path() -> str:
     return st.session_state.get(DATASET_KEY, "")
 
 
 def use_dataset(path: str) -> None:
     st.session_state[DATASET_KEY] = path
+    if path:
+        st.query_params[DATA_PARAM] = Path(path).name
+    elif DATA_PARAM in st.query_params:
+        del st.query_params[DATA_PARAM]
 
 
 def data() -> Dataset:

@@ -79,6 +79,45 @@ def test_good_upload_is_used_and_script_name_shows_as_text(app, workspace):
     assert SCRIPT_NAME not in set(table(app, "称号")["名称"])
 
 
+def test_a_reload_keeps_the_data_set_and_the_language(app, workspace):
+    """The data set and the language were session state only: a reload (a new session) went back to the
+    bundled data and Chinese without a word. The page's address names both; an address naming a folder
+    that is not one of the workspace's data sets, or an unknown language, is ignored."""
+    from conftest import APP
+    from streamlit.testing.v1 import AppTest
+
+    go(app, "data")
+    app.file_uploader(key="data.upload").upload("clusters.csv", clusters_with_script_name(), "text/csv").run()
+    app.button(key="data.validate").click().run()
+    used = Path(app.session_state["dataset_path"])
+    app.run()
+    assert app.query_params["data"] == used.name
+    app.session_state["lang"] = "en"
+    go(app, "overview")
+    assert app.query_params["lang"] == "en" and app.query_params["data"] == used.name
+
+    again = AppTest.from_file(str(APP), default_timeout=90)  # the reloaded page: a new session, same address
+    again.query_params["data"] = used.name
+    again.query_params["lang"] = "en"
+    again.run()
+    assert not again.exception
+    assert again.session_state["dataset_path"] == str(used) and again.session_state["lang"] == "en"
+    assert SCRIPT_NAME in set(table(again, "Designations")["Name"])
+
+    for bogus in ("..", "../workspace", "/etc", "nope"):
+        other = AppTest.from_file(str(APP), default_timeout=90)
+        other.query_params["data"] = bogus
+        other.query_params["lang"] = "fr"
+        other.run()
+        assert other.session_state["dataset_path"] == "" and other.session_state["lang"] == "zh"
+        assert "data" not in other.query_params and "lang" not in other.query_params
+    # back to the bundled data (in Chinese: AppTest formats a picker's labels outside the run, in Chinese)
+    app.session_state["lang"] = "zh"
+    go(app, "data")
+    app.radio(key="data.use").set_value("").run()
+    assert "data" not in app.query_params and "lang" not in app.query_params
+
+
 def test_excel_unicode_text_upload_is_used(app, workspace):
     """Excel's "Save as Unicode text": UTF-16 with a byte-order mark, tab-separated, named .txt."""
     import csv
