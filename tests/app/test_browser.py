@@ -169,6 +169,19 @@ def test_script_named_cluster_shows_as_text(server, page, tmp_path):
     assert page.get_by_role("heading", name=SCRIPT_NAME).is_visible()
     assert page.locator("script", has_text="alert(1)").count() == 0
     assert not page.dialogs
+    # a reload is a new session: the address keeps the uploaded data set in use
+    page.reload()
+    page.get_by_role("heading", name=SCRIPT_NAME).wait_for()
+    assert "data=" in page.url
+    # the tables' own toolbar exports nothing (it wrote formula-looking names untouched): the app's downloads do
+    _nav(page, "数据")
+    grid = page.locator("[data-testid='stDataFrame']").last
+    grid.scroll_into_view_if_needed()
+    grid.hover()
+    buttons = page.locator("[data-testid='stElementToolbarButton'] button")
+    buttons.first.wait_for()
+    labels = [buttons.nth(i).get_attribute("aria-label") for i in range(buttons.count())]
+    assert "Search" in labels and "Download as CSV" not in labels, labels
 
 
 def _pick(page, label: str, option: str) -> None:
