@@ -274,6 +274,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "note": ("说明", "Note"),
     "record": ("记录", "Record"),
     "recorded": ("已记录。", "Recorded."),
+    "outcome_taken": ("{pair}（{kind}）的成效（{stage}）已由 {who} 于 {when} 记录为“{value}”；未保存任何内容。"
+                      "如需替换，请勾选“替换已有记录”后再记录。",
+                      "The outcome ({stage}) of {pair} ({kind}) was recorded as \u201c{value}\u201d by {who} on {when}; "
+                      "nothing was saved. To replace it, tick \u201cReplace the recorded outcome\u201d and record again."),
     "replace_existing": ("替换已有记录", "Replace the recorded outcome"),
     "outcomes_table": ("已记录的成效", "Recorded outcomes"),
     "conversion_kind": ("按对接类型的转化", "Conversion by kind"),

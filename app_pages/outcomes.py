@@ -11,6 +11,7 @@ from app_components.i18n import (
     name_of,
     outcome_label,
     outcome_stage_label,
+    plain,
     planner_name,
     preset_label,
     relabelled,
@@ -19,7 +20,7 @@ from app_components.i18n import (
 from app_components.messages import shown
 from matcher import limits
 from matcher.docking.kinds import available
-from matcher.exceptions import MatcherError
+from matcher.exceptions import ConflictError, MatcherError
 from matcher.store import OUTCOMES
 
 data = context.data()
@@ -34,6 +35,15 @@ def who(entity_id: str) -> str:
     if entity_id in everyone.index:
         return name_of(everyone.at[entity_id, "name_zh"], everyone.at[entity_id, "name_en"], entity_id)
     return entity_id
+
+
+def _recorded(left: str, right: str, kind: str, stage: str) -> pd.Series | None:
+    """The outcome recorded for the pair at ``stage``, if any."""
+    old = store.outcomes()
+    if old.empty:
+        return None
+    old = old[(old["left_id"] == left) & (old["right_id"] == right) & (old["kind"] == kind) & (old["stage"] == stage)]
+    return old.iloc[0] if len(old) else None
 
 
 st.subheader(t("record_title"))
@@ -59,12 +69,8 @@ else:
     replace = st.checkbox(t("replace_existing"), key="outcomes.replace")  # its own row: never cut off
     if st.button(t("record"), key="outcomes.record", type="primary", **context.planner_only()):
         left, right, kind = chosen.split("|")
-        version = None
-        if replace:
-            old = store.outcomes()
-            old = old[(old["left_id"] == left) & (old["right_id"] == right) & (old["kind"] == kind)
-                      & (old["stage"] == stage)] if len(old) else old
-            version = int(old["version"].iloc[0]) if len(old) else None
+        held = _recorded(left, right, kind, stage) if replace else None
+        version = None if held is None else int(held["version"])
         try:
             store.record_outcome(left, right, kind, stage=stage, value=value, planner=planner, note=note,
                                  rating=rating if stage == "meeting" and value == "met" else None,
@@ -72,6 +78,14 @@ else:
             st.session_state["outcomes.clear_note"] = True
             st.session_state["outcomes.flash"] = t("recorded")
             st.rerun()
+        except ConflictError as err:  # recorded before (by anyone): said with names and labels, not codes
+            before = _recorded(left, right, kind, stage)
+            if before is None or replace:
+                st.error(shown(err))
+            else:
+                st.error(t("outcome_taken", pair=plain(f"{who(left)} ↔ {who(right)}"), kind=kind_label(kind),
+                           stage=outcome_stage_label(stage), value=outcome_label(stage, before["value"]),
+                           who=plain(planner_name(before["planner"])), when=fmt_date(before["recorded_at"])))
         except MatcherError as err:
             st.error(shown(err))
 

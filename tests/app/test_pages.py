@@ -341,7 +341,12 @@ def test_outcomes_record_both_stages_and_conversion(app):
     # recording a different value over an outcome needs "replace"
     app.selectbox(key="outcomes.value.followup").set_value("no_further_contact").run()
     app.button(key="outcomes.record").click().run()
-    assert app.error
+    # said in the page's language, with names, labels, an unnamed planner and a local time; no codes
+    [said] = [e.value for e in app.error]
+    assert said.startswith("江阴 ↔ 望江（东西部对接")
+    assert "的成效（数月后跟进）已由 未署名 于 " in said and "记录为“已达成协议”" in said
+    assert "勾选“替换已有记录”" in said
+    assert not re.search(r"[A-Za-z]{3,}|C\d{3}|east_west|\d{4}-\d\d-\d\dT", said.replace("\\", "")), said
     app.checkbox(key="outcomes.replace").check().run()
     app.button(key="outcomes.record").click().run()
     assert "no_further_contact" in set(Store().outcomes()["value"])
