@@ -59,8 +59,8 @@ def shortlist_xlsx(frame: pd.DataFrame, metadata: dict, lang: str) -> bytes:
 
 
 def shortlist_csv(frame: pd.DataFrame, lang: str) -> bytes:
-    """The shortlist as CSV for Excel, headers and codes in ``lang`` (as the workbook's)."""
-    return _bytes("csv", lambda p: export.write_csv(export.for_people(frame, lang), p))
+    """The shortlist as CSV for Excel, headers and codes in ``lang`` and scores rounded (as the workbook's)."""
+    return _bytes("csv", lambda p: export.write_csv(export.for_people(round_scores(frame), lang), p))
 
 
 def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFrame, metadata: dict,

@@ -62,11 +62,16 @@ with st.expander(t("why_these_pairs")):  # the pairs the filters show, each with
         labels={"left": t("col_left"), "right": t("col_right"), "reason": t("col_reason")})
 
 st.subheader(t("downloads"))
+# the pairs the filters show, each side named in both languages (as the meeting workbook), so a file passes on
+names = cache.entities(data).set_index("id")[["name_zh", "name_en"]]
 export = items.merge(why.drop_duplicates(["left_id", "right_id"]), on=["left_id", "right_id"], how="left").merge(
-    pd.DataFrame({"left_id": view["left_id"], "right_id": view["right_id"], t("col_left"): view["left"],
-                  t("col_right"): view["right"]}), on=["left_id", "right_id"], how="inner",
-)[["kind", "left_id", t("col_left"), "right_id", t("col_right"), "score", "status", "notes", "locked",
-   "reason_zh", "reason_en"]]
+    view[["left_id", "right_id"]], on=["left_id", "right_id"], how="inner")
+for side in ("left", "right"):
+    found = names.reindex(export[f"{side}_id"].astype(str))
+    export[f"{side}_name_zh"] = found["name_zh"].fillna("").to_numpy()
+    export[f"{side}_name_en"] = found["name_en"].fillna("").to_numpy()
+export = export[["kind", "left_id", "left_name_zh", "left_name_en", "right_id", "right_name_zh", "right_name_en",
+                 "score", "status", "notes", "locked", "reason_zh", "reason_en"]]
 # the export names the weights and presets of the runs its pairs were ticked under, as the meeting files do
 behind = meeting_plan.metadata(data, store.runs(), sorted(items["kind"].astype(str).unique()), planner, 0, 0,
                                run_ids=items["run_id"])

@@ -226,6 +226,16 @@ def test_the_shortlist_workbook_names_the_preset_its_pairs_were_ticked_under(app
     preset = next(v for k, v in run.items() if k.startswith("权重方案"))
     assert preset == "重供应链", run  # it was left blank: the page made its run sheet with no weights
     assert run.get("规划人员") == "未署名"
+    # both downloads name each side in both languages (the CSV in the page's, before) and round the score
+    sheet = pd.DataFrame(list(book.worksheets[0].iter_rows(values_only=True))[1:],
+                         columns=[c.value for c in book.worksheets[0][1]])
+    text = files["shortlist.csv"].decode("utf-8-sig")
+    csv = pd.read_csv(io.StringIO(text), dtype=str)
+    for frame in (sheet, csv):
+        assert {"甲方（中文）", "甲方（英文）", "乙方（中文）", "乙方（英文）"} <= set(frame.columns), list(frame.columns)
+        assert frame["甲方（英文）"].iloc[0] and frame["甲方（中文）"].iloc[0] != frame["甲方（英文）"].iloc[0]
+    score = csv[[c for c in csv.columns if "得分" in c or "评分" in c][0]].iloc[0]
+    assert len(score.split(".")[1]) <= 4, score
 
 
 def test_shortlist_edit_save_bulk_and_conflict(app):
