@@ -67,6 +67,17 @@ _PROBLEM_ZH = [(re.compile(p, re.DOTALL), zh) for p, zh in PROBLEM_ZH]
 _WHAT_ZH = {"stage": "产业链环节", "role": "市场角色"}
 
 
+_CLIPPED = re.compile(r"…\s*\(([\d,]+) characters\)$")
+
+
+def problem_value(text: str) -> str:
+    """A problem's cell as shown: a long one is cut by the importer with its length said in English
+    (``validate.clip``), said here in the session's language."""
+    if lang() != "zh":
+        return text
+    return _CLIPPED.sub(lambda m: f"……（共 {m.group(1)} 个字符）", str(text))
+
+
 def problem_reason(text: str) -> str:
     """An importer problem in the session's language (Chinese templates for known problems)."""
     if lang() != "zh":

@@ -5,7 +5,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import context, datasets, tables
 from app_components.i18n import fmt_number, plain, relabelled, t, table_label
-from app_components.messages import message, problem_reason
+from app_components.messages import message, problem_reason, problem_value
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import ENTITY_TABLES
 
@@ -47,7 +47,7 @@ if problems is not None and len(problems):
     st.error(t("upload_bad", n=len(problems)))
     tables.show(pd.DataFrame({
         t("col_file"): problems["file"].astype(str), t("col_row"): problems["row"],
-        t("col_column"): problems["column"].astype(str), t("col_cell"): problems["value"].astype(str),
+        t("col_column"): problems["column"].astype(str), t("col_cell"): problems["value"].astype(str).map(problem_value),
         t("col_problem"): problems["reason"].astype(str).map(problem_reason),
     }), hide_index=True, key="data.problems_table", wrap=[t("col_cell"), t("col_problem")])
 if flash := st.session_state.pop("data.flash", None):

@@ -289,7 +289,7 @@ def _parse_list(text: pd.Series, col: Column):
 
 def _parse_province(text: pd.Series, col: Column):
     values, bad = _lookup(text, PROVINCE_LOOKUP)
-    reason = "unknown province; use the English or Chinese name of a mainland province, e.g. Zhejiang or 浙江"
+    reason = "unknown province; use the English or Chinese name of a mainland province, e.g. Zhejiang"
     return values.astype("string"), bad, reason
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import go, table
 
@@ -118,6 +119,25 @@ def test_names_the_app_made_are_shown_in_the_session_language(lang, monkeypatch)
     assert i18n.planner_name(i18n.UNNAMED_PLANNER) == i18n.TEXT["unnamed_planner"][lang == "en"]
     assert i18n.planner_name("李明") == "李明"
     assert i18n.planner_name(None) == ""
+
+
+def test_an_upload_problem_is_shown_wholly_in_the_page_language(monkeypatch):
+    """The problem table showed "江阴…… (300 characters)" on the Chinese page and "e.g. Zhejiang or 浙江" on
+    the English one."""
+    from matcher.ingest.validate import check_table, clip
+
+    long = clip("江" * 300)
+    monkeypatch.setattr(messages, "lang", lambda: "zh")
+    assert messages.problem_value(long).endswith("……（共 300 个字符）") and "characters" not in messages.problem_value(long)
+    assert messages.problem_value("江阴") == "江阴"
+    monkeypatch.setattr(messages, "lang", lambda: "en")
+    assert messages.problem_value(long) == long
+    raw = pd.DataFrame({"id": ["X1"], "name_zh": ["甲"], "province": ["Atlantis"], "stages": ["spinning"]})
+    _, problems = check_table(raw, "clusters", "c.csv")
+    reason = problems.set_index("column").at["province", "reason"]
+    assert not re.search(r"[\u4e00-\u9fff]", messages.problem_reason(reason)), reason
+    monkeypatch.setattr(messages, "lang", lambda: "zh")
+    assert messages.problem_reason(reason).startswith("未知省份")
 
 
 def test_workbook_layout_refusals_in_chinese(monkeypatch):
