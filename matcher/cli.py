@@ -106,8 +106,10 @@ def _refuse_overwriting_inputs(args: argparse.Namespace) -> None:
         found = {}
         for name in names:
             value = getattr(args, name, None)
-            if isinstance(value, (str, Path)) and str(value) not in ("", "-"):
-                found[name] = value
+            values = value if isinstance(value, (list, tuple)) else [value]  # validate's PATH...: each an input
+            for i, one in enumerate(values, start=1):
+                if isinstance(one, (str, Path)) and str(one) not in ("", "-"):
+                    found[name if i == 1 else f"{name} {i}"] = one
         return found
 
     outputs = given(OUTPUT_OPTIONS)

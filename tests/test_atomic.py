@@ -147,3 +147,72 @@ def test_no_writer_writes_to_its_final_name():
             if direct.search(code) and "tmp" not in code and not code.lstrip().startswith((">>>", "...")):
                 found.append(f"{name}:{n}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_a_device_or_pipe_is_never_replaced_and_a_link_is_written_through(tmp_path):
+    """``gaps --out /dev/null`` renamed its file over the device: as root, /dev/null became a file for every
+    program. A target that is not a regular file is refused by name; a link's file is written, the link kept."""
+    from matcher.cli import main
+    from matcher.outputs.writers import CsvBlockWriter
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    real = tmp_path / "real.csv"
+    real.write_bytes(OLD)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    for target in (fifo, tmp_path / "stdout"):
+        if target.name == "stdout":
+            target.symlink_to(fifo)  # as /dev/stdout -> /proc/self/fd/1 -> a pipe
+        with pytest.raises(MatcherError, match=rf"cannot write {re.escape(str(target))}: it is not a regular file"):
+            atomic.write_bytes(target, b"x")
+        with pytest.raises(MatcherError, match="not a regular file"):
+            CsvBlockWriter(target)
+        assert main(["gaps", "--out", str(target)]) == 2
+    assert fifo.is_fifo()
+    atomic.write_bytes(link, b"through the link")
+    assert link.is_symlink() and real.read_bytes() == b"through the link"
+
+
+def test_a_write_refused_by_the_disk_names_the_file_asked_for(tmp_path, monkeypatch):
+    """On a read-only disk even removing the temporary file that is not there fails, and that error named
+    the hidden ``.partial`` file instead of the one asked for."""
+    import errno
+
+    real_unlink = Path.unlink
+
+    def read_only(self, missing_ok=False):
+        if self.name.endswith(atomic.PARTIAL_SUFFIX):
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_unlink(self, missing_ok=missing_ok)
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(args[0]))
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    asked = tmp_path / "out.bin"
+    with pytest.raises(MatcherError, match=rf"^cannot write {re.escape(str(asked))}: Read-only file system$"):
+        atomic.write_bytes(asked, b"x")
+
+
+def test_validate_never_writes_its_problems_over_a_file_it_validates(tmp_path, capsys):
+    """``validate markets.csv --problems-csv markets.csv`` replaced the planner's file with the problem list."""
+    import shutil
+
+    from matcher.cli import main
+    from matcher.ingest.dataset import BUNDLED_DATA
+
+    folder = tmp_path / "folder"
+    shutil.copytree(BUNDLED_DATA, folder)
+    single = tmp_path / "markets.csv"
+    shutil.copy(BUNDLED_DATA / "markets.csv", single)
+    before = {p: p.read_bytes() for p in (single, folder / "clusters.csv")}
+    for args in (["validate", str(single), "--problems-csv", str(single)],
+                 ["validate", str(BUNDLED_DATA / "markets.csv"), str(single), "--problems-csv", str(single)],
+                 ["validate", str(folder), "--problems-csv", str(folder / "clusters.csv")],
+                 ["validate", str(single), "--clusters", str(folder / "clusters.csv"),
+                  "--problems-csv", str(folder / "clusters.csv")]):
+        assert main(args) == 2
+        assert "Nothing was written" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in before} == before

@@ -41,11 +41,8 @@ def replacing(path: str | Path) -> Iterator[Path]:
     >>> (folder / "a.txt").read_text(), sorted(p.name for p in folder.iterdir())
     ('whole', ['a.txt'])
     """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise MatcherError(f"cannot write {path}: the folder {path.parent} does not exist; create it first")
-    if path.is_dir():
-        raise MatcherError(f"cannot write {path}: it is a folder")
+    asked = Path(path)
+    path = target(asked)
     remove_orphans(path.parent)
     tmp = partial_path(path)
     try:
@@ -56,14 +53,40 @@ def replacing(path: str | Path) -> Iterator[Path]:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
         named = {Path(f) for f in (err.filename, err.filename2) if f}
         if not named or tmp in named:  # writing the file: named as asked, not as the hidden one (pyarrow names none)
-            raise MatcherError(f"cannot write {path}: {err.strerror or err}") from err
+            raise MatcherError(f"cannot write {asked}: {err.strerror or err}") from err
         raise
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
         raise
+
+
+def target(path: str | Path) -> Path:
+    """The file a write of ``path`` replaces: ``path``, or the file a symbolic link at ``path`` points to
+    (the link is kept). Refused (``MatcherError``, naming ``path``): a missing folder, a folder, and
+    anything that is not a regular file, such as a device (``/dev/null``) or a pipe, which a rename
+    would replace with a file for every program that uses it."""
+    asked = Path(path)
+    path = asked.resolve() if asked.is_symlink() else asked
+    if not path.parent.is_dir():
+        raise MatcherError(f"cannot write {asked}: the folder {path.parent} does not exist; create it first")
+    if path.is_dir():
+        raise MatcherError(f"cannot write {asked}: it is a folder")
+    if path.exists() and not path.is_file():
+        raise MatcherError(f"cannot write {asked}: it is not a regular file (a device, a pipe or a socket); "
+                           "choose a file")
+    return path
+
+
+def discard(tmp: Path) -> None:
+    """Remove a temporary file, if it is there; never raises (on a read-only disk even removing a file
+    that is not there fails, and that error would hide the one that names the file asked for)."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
@@ -104,7 +127,13 @@ def remove_orphans(folder: str | Path, older_than_s: float = 3600.0) -> list[Pat
 #: file, or a data folder whose tables it reads).
 OUTPUT_OPTIONS = ("out", "ics_dir", "problems_csv")
 INPUT_OPTIONS = ("data", "suggestions", "shortlist", "locks", "availability", "known", "regional", "weights", "model",
-                 "outcomes", "benetton", "file", "db", "forbid", "capacities")
+                 "outcomes", "benetton", "file", "db", "forbid", "capacities", "clusters", "paths")
+
+
+def _option(name: str) -> str:
+    """How the command line names an input: ``--known``; ``PATH`` for ``validate``'s positional paths
+    (``paths``, ``paths 2``, ...)."""
+    return "PATH" if name.split()[0] == "paths" else f"--{name.replace('_', '-')}"
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -132,15 +161,15 @@ def overwritten_input(outputs: dict[str, str | Path], inputs: dict[str, str | Pa
             if source.is_dir():
                 if _same(target, source):  # an output folder (synth --out, --ics-dir) into the data folder
                     return (f"--{out_name.replace('_', '-')} {target} is the data folder given as "
-                            f"--{in_name.replace('_', '-')}; writing into it would change the data. Choose another "
+                            f"{_option(in_name)}; writing into it would change the data. Choose another "
                             "folder. Nothing was written")
                 if _same(target.parent, source) and target.name.lower() in tables:
                     return (f"--{out_name.replace('_', '-')} {target} would replace the {target.stem} table of the "
-                            f"data folder {source} (--{in_name.replace('_', '-')}); choose another file. "
+                            f"data folder {source} ({_option(in_name)}); choose another file. "
                             "Nothing was written")
             elif _same(target, source):
-                what = {"db": "the store's database file", "file": "the input file"}.get(
-                    in_name, f"the file given as --{in_name.replace('_', '-')}")
+                what = {"db": "the store's database file", "file": "the input file",
+                        "paths": "a file being validated"}.get(in_name.split()[0], f"the file given as {_option(in_name)}")
                 return (f"--{out_name.replace('_', '-')} {target} is {what}; writing it would destroy the input. "
                         "Choose another file. Nothing was written")
         for folder_name, folder in (folders or {}).items():

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcher.exceptions import MatcherError
+from matcher.outputs.atomic import discard, target
 from matcher.outputs.cells import neutralise_arrow_table, round_arrow_scores
 
 if TYPE_CHECKING:
@@ -33,19 +34,16 @@ class BlockWriter:
     def __init__(self, path: str | Path, extra: dict | None = None, columns: list[str] | None = None):
         from concurrent.futures import ThreadPoolExecutor
 
-        self.path = Path(path)
+        self.asked = Path(path)
+        self.path = target(self.asked)  # refuses a missing folder, a folder, a device or a pipe
         self.extra = dict(extra or {})
         self.columns = list(columns or [])
         self.rows = 0
-        if not self.path.parent.is_dir():
-            raise MatcherError(f"cannot write {self.path}: the folder {self.path.parent} does not exist; create it first")
-        if self.path.is_dir():
-            raise MatcherError(f"cannot write {self.path}: it is a folder")
         self._partial = self.path.with_name(self.path.name + ".partial")
         try:
             self._handle = self._partial.open("wb")
         except OSError as err:  # named as asked for, not as the hidden FILE.partial
-            raise MatcherError(f"cannot write {self.path}: {err.strerror or err}") from err
+            raise MatcherError(f"cannot write {self.asked}: {err.strerror or err}") from err
         self._writer = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="block-writer")
         self._pending: list = []
@@ -56,7 +54,11 @@ class BlockWriter:
     QUEUE = 2
 
     def write(self, table: pa.Table) -> None:
-        self._wait(self.QUEUE - 1)
+        try:
+            self._wait(self.QUEUE - 1)
+        except OSError as err:  # the writer's thread failed (a full disk): the file asked for is named
+            self.abort()
+            raise MatcherError(f"cannot write {self.asked}: {err.strerror or err}") from err
         self._pending.append(self._pool.submit(self._write, table))
         self.rows += table.num_rows
 
@@ -111,6 +113,9 @@ class BlockWriter:
             else:
                 self._writer.close()
             self._handle.close()
+        except OSError as err:  # a full disk: the file asked for is named (pyarrow names none)
+            self.abort()
+            raise MatcherError(f"cannot write {self.asked}: {err.strerror or err}") from err
         except BaseException:
             self.abort()
             raise
@@ -119,8 +124,8 @@ class BlockWriter:
         try:
             self._partial.replace(self.path)
         except OSError as err:
-            self._partial.unlink(missing_ok=True)
-            raise MatcherError(f"cannot write {self.path}: {err.strerror or err}") from err
+            discard(self._partial)
+            raise MatcherError(f"cannot write {self.asked}: {err.strerror or err}") from err
 
     def abort(self) -> None:
         """Stop and remove the partial file (the target file, if any, is left as it was)."""
@@ -129,8 +134,9 @@ class BlockWriter:
             writer, self._writer = self._writer, None
             with contextlib.suppress(Exception):
                 writer.close()
-        self._handle.close()
-        self._partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self._handle.close()
+        discard(self._partial)
 
 
 class CsvBlockWriter(BlockWriter):
