@@ -85,9 +85,15 @@ def _text_id(value: Any, name: str) -> str:
 
 
 def _planner(planner: Any) -> str:
+    """Who makes a change, checked as a restore checks it (``value_problem``): a name written now is one a
+    backup brings back."""
     if planner is None or not str(planner).strip():
         raise ValidationError("Say who makes the change: planner is empty.")
-    return str(planner).strip()
+    name = str(planner).strip()
+    why = value_problem(m.outcomes, "planner", name)
+    if why:
+        raise ValidationError(f"planner {_show(name)} {why}; give a name of letters, digits and spaces.")
+    return name
 
 
 def _choice(value: Any, allowed: Mapping[str, Any], what: str) -> str:

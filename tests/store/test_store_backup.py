@@ -59,6 +59,20 @@ def test_backup_restores_identically_into_an_empty_store(store: Store, new_db_ur
     assert moved.create_shortlist("next", planner="li")["id"] == 2
 
 
+def test_a_name_the_store_takes_is_one_its_backup_brings_back(store: Store, new_db_url, tmp_path: Path) -> None:
+    """A planner named with a control character was recorded (no accounts: any name goes), backed up, and
+    then the whole backup was refused on restore. The store checks a planner's name as a restore does."""
+    for bad in ("Wang\x7f", "Wang\x1b[2J", "li\x00"):
+        with pytest.raises(ValidationError, match="control character|NUL"):
+            store.record_outcome("C001", "M001", "cluster_market", stage="meeting", value="met", planner=bad)
+        with pytest.raises(ValidationError):
+            store.create_shortlist("清单", planner=bad)
+    assert store.outcomes().empty
+    store.record_outcome("C001", "M001", "cluster_market", stage="meeting", value="met", planner="王 Wang")
+    store.backup(tmp_path / "b.json")
+    assert Store(new_db_url()).restore(tmp_path / "b.json")["outcomes"] == 1
+
+
 @pytest.mark.postgres
 def test_backup_moves_between_sqlite_and_postgresql(tmp_path: Path, make_pg_database) -> None:
     # Not parametrized: it uses both databases, as when a planner's file moves to the shared server.
