@@ -216,3 +216,17 @@ def test_validate_never_writes_its_problems_over_a_file_it_validates(tmp_path, c
         assert main(args) == 2
         assert "Nothing was written" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_table_outputs_are_checked_before_the_work(tmp_path, capsys):
+    """``gaps --out x.xlsx`` wrote CSV bytes under an .xlsx name (Excel refuses it); ``evaluate`` said an
+    unusable --out, or a --regional file without its columns, only after the whole evaluation."""
+    from matcher.cli import main
+
+    assert main(["gaps", "--out", str(tmp_path / "gaps.xlsx")]) == 2
+    assert "name the file .csv" in capsys.readouterr().err and not list(tmp_path.iterdir())
+    assert main(["evaluate", "--kind", "east_west", "--out", str(tmp_path)]) == 2
+    (tmp_path / "regional.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    assert main(["evaluate", "--kind", "east_west", "--regional", str(tmp_path / "regional.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "missing column(s) query" in err and "engine_cv" not in err and "candidates and features" not in err

@@ -69,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     limits.check_seed(args.seed)
+    if args.out:  # a bad output is said now, not after minutes of evaluation
+        from matcher.outputs.atomic import csv_output
+
+        csv_output(args.out, "--out")
+        csv_output(regional_output(args.out), "--out (its _regional file)")
     scorers = {}
     by_region = None
     if args.benetton is not None:
@@ -103,12 +108,16 @@ def run(args: argparse.Namespace) -> int:
 
             scorers["learned"] = load_model(args.model, args.kind)
         known = args.known or ev.KNOWN_DOCKINGS
+        regional = args.regional or (None if args.known else _bundled_regional())
+        if regional:  # a bad file of dockings named by region is said now, not after the evaluation
+            from matcher.learning.regional import read_regional
+
+            read_regional(regional, args.kind, engine.entities(args.kind))
         result = ev.evaluate_known(engine, known, args.kind, k=args.k, seed=args.seed, sides=args.sides,
                                    scorers=scorers)
         if result.ranks.empty:
             raise MatcherError(f"{known}: no {args.kind} pair to evaluate; " + "; ".join(result.notes)
                                + (f"\n{result.problems.to_string(index=False)}" if len(result.problems) else ""))
-        regional = args.regional or (None if args.known else _bundled_regional())
         if regional:
             from matcher.learning.regional import evaluate_regional
 

@@ -34,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
     from matcher.docking.engine import DockingEngine
     from matcher.ingest.dataset import load_dataset
 
+    if args.out:
+        from matcher.outputs.atomic import csv_output
+
+        csv_output(args.out, "--out")
     if not 1 <= args.partners <= 100:
         raise MatcherError(f"--partners must be from 1 to 100, not {args.partners}")
     if not 0.0 < args.threshold <= 1.0:  # NaN fails too

@@ -80,6 +80,14 @@ def target(path: str | Path) -> Path:
     return path
 
 
+def csv_output(path: str | Path, option: str) -> None:
+    """Refuse, before any work, a CSV output that is not named ``.csv`` (a CSV under ``.xlsx`` is a file Excel
+    will not open) or cannot be written (a folder, a device, a missing folder: ``atomic.target``)."""
+    if Path(path).suffix.lower() != ".csv":
+        raise MatcherError(f"{option} {path}: this table is written as CSV; name the file .csv. Nothing was run")
+    target(path)
+
+
 def discard(tmp: Path) -> None:
     """Remove a temporary file, if it is there; never raises (on a read-only disk even removing a file
     that is not there fails, and that error would hide the one that names the file asked for)."""
