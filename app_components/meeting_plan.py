@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from app_components import tables
 from app_components.i18n import UNNAMED_PLANNER, name_of
 from matcher.exceptions import ConflictError
 from matcher.meetings.timetable import Schedule
@@ -53,6 +54,12 @@ def booked_locks(meetings: pd.DataFrame, wanted: pd.DataFrame) -> dict[tuple[str
     return locks
 
 
+#: The widest a side's name is drawn in a cell of the meeting grid (cells are ``GRID_CELL_PX`` wide, at most
+#: ``tables.fit``'s 10 lines tall): about three and a half lines each, so both names and the dash always fit.
+GRID_CELL_PX = 96
+GRID_NAME_PX = 7 * (GRID_CELL_PX - tables.PADDING_PX) // 2 - 20
+
+
 def grid(plan: Schedule, meetings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The slot x table grid (names in the session's language) and a same-shaped mark per cell:
     ``"conflict"`` (someone twice in a slot, or the table is held in the store by another pair),
@@ -62,9 +69,9 @@ def grid(plan: Schedule, meetings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     cells = pd.DataFrame("", index=pd.Index(list(slots), name="slot"), columns=columns)
     marks = pd.DataFrame("", index=cells.index, columns=columns)
     held = {(str(m.slot), str(m.table_label)): (m.left_id, m.right_id) for m in meetings.itertuples(index=False)}
-    def label(pid: str) -> str:
+    def label(pid: str) -> str:  # both sides of a pair stay in sight: a very long name is cut with "…"
         zh, en = plan.names.get(pid, ("", ""))
-        return name_of(zh, en, pid)
+        return tables.shortened(name_of(zh, en, pid), GRID_NAME_PX)
     seen: dict[tuple[int, str], list[int]] = {}
     for m in plan.meetings.itertuples(index=False):
         slot, table = int(m.slot), int(m.table)
@@ -76,9 +83,9 @@ def grid(plan: Schedule, meetings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
             marks.loc[slot, table] = "conflict"
         for pid in (m.left_id, m.right_id):
             seen.setdefault((slot, pid), []).append(table)
-    for (slot, _), tables in seen.items():
-        if len(tables) > 1:
-            for table in tables:
+    for (slot, _), used in seen.items():
+        if len(used) > 1:
+            for table in used:
                 marks.loc[slot, table] = "conflict"
     return cells, marks
 

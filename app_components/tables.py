@@ -65,6 +65,18 @@ def text_px(text: Any) -> float:
     return _text_px(str(text))
 
 
+def shortened(text: Any, max_px: float) -> str:
+    """``text`` as it is, or cut to about ``max_px`` wide and ended with "…" (a name in a cell that must
+    show both sides of a pair: a cut name says it is cut, a clipped cell hides the other side)."""
+    text = str(text)
+    if _text_px(text) <= max_px:
+        return text
+    room, cut = max_px - _text_px("…"), 0
+    while cut < len(text) and _text_px(text[:cut + 1]) <= room:
+        cut += 1
+    return text[:cut].rstrip() + "…"
+
+
 def lines_needed(text: Any, width_px: float) -> int:
     """How many lines ``text`` takes in a cell ``width_px`` wide, wrapped as the grid wraps: a line takes
     as much text as fits and then breaks at its last space, or inside a word only when the line has no

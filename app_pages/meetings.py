@@ -95,7 +95,7 @@ cells.columns = [f"{t('col_table')} {c}" for c in cells.columns]
 colour = {"conflict": "background-color: #f8d0d0", "booked": "background-color: #d6e6f7", "": ""}
 styled = cells.style.apply(lambda _: pd.DataFrame(marks.map(colour.get).to_numpy(), index=cells.index,
                                                   columns=cells.columns), axis=None)
-tables.show(styled, key="meetings.grid", wrap=list(cells.columns), min_wrap=96,  # 8 tables side by side
+tables.show(styled, key="meetings.grid", wrap=list(cells.columns), min_wrap=meeting_plan.GRID_CELL_PX,  # 8 tables
             budget=tables.FULL_WIDTH_PX - tables.text_px(cells.index[0] if len(cells) else "") - tables.PADDING_PX)
 
 if st.button(t("save_bookings"), key="meetings.save", **context.planner_only()):

@@ -31,6 +31,10 @@ items = store.items()
 everyone = cache.entities(data).set_index("id")
 
 
+#: The widest a side's name is drawn in the one-line pair picker: both names and the kind stay in sight.
+PICKED_NAME_PX = 300
+
+
 def who(entity_id: str) -> str:
     if entity_id in everyone.index:
         return name_of(everyone.at[entity_id, "name_zh"], everyone.at[entity_id, "name_en"], entity_id)
@@ -53,7 +57,8 @@ else:
     pairs = items.drop_duplicates(["left_id", "right_id", "kind"])
     keys = [f"{a}|{b}|{k}" for a, b, k in zip(pairs["left_id"], pairs["right_id"], pairs["kind"], strict=False)]
     chosen = st.selectbox(t("pick_pair"), keys, key=relabelled("outcomes.pair"), persist_state="session",  # full width: long names
-                          format_func=lambda s: f"{who(s.split('|')[0])} ↔ {who(s.split('|')[1])} · "
+                          format_func=lambda s: f"{tables.shortened(who(s.split('|')[0]), PICKED_NAME_PX)} ↔ "
+                                                f"{tables.shortened(who(s.split('|')[1]), PICKED_NAME_PX)} · "
                                                 f"{kind_label(s.split('|')[2])}")
     cols = st.columns([1, 2])
     stage = cols[0].radio(t("col_stage"), list(OUTCOMES), format_func=outcome_stage_label, key="outcomes.stage",
@@ -107,7 +112,7 @@ else:
         t("col_note"): recorded["note"].tolist(),
         t("col_planner"): [planner_name(p) for p in recorded["planner"]],
         t("col_recorded"): [fmt_date(x) for x in recorded["recorded_at"]],
-    }), hide_index=True, key="outcomes.table", placeholder="", wrap=[t("col_note")])
+    }), hide_index=True, key="outcomes.table", placeholder="", wrap=[t("col_left"), t("col_right"), t("col_note")])
 
 traced = conversion.pair_table(items, store.runs(), recorded)
 for by, title, label in (("kind", "conversion_kind", kind_label), ("preset", "conversion_preset", preset_label)):

@@ -246,3 +246,29 @@ def test_fit_keeps_its_promises_on_any_table():
         assert not cut or max(lines_needed(v, widths[c]) for c in frame.columns for v in frame[c]) > 10, cut
 
     check()
+
+
+@pytest.mark.parametrize("left, right", [
+    ("江阴超长名称纺织" * 15, '=HYPERLINK("http://evil.example","望江")'),
+    ("Jiangyin " + "verylongname " * 9, "Ningxia Ecological Textile Industry Demonstration Park (Helan, Yinchuan)"),
+    ("W" * 120, "江" * 120),
+])
+def test_a_meeting_cell_shows_both_sides_of_its_pair(left, right):
+    """With a 120-character name (the longest the importer takes) the grid's slot 1 / table 1 cell stopped
+    after ten lines of the first name and the partner was not in sight: each name is cut with "…" instead."""
+    from app_components import meeting_plan
+    from matcher.meetings.schedule import schedule
+
+    wanted = pd.DataFrame({"left_id": ["A"], "right_id": ["B"], "kind": ["east_west"], "score": [0.5],
+                           "left_name_zh": [left], "left_name_en": [left], "right_name_zh": [right],
+                           "right_name_en": [right]})
+    plan = schedule(wanted, 1, 1)
+    cells, _ = meeting_plan.grid(plan, pd.DataFrame(columns=["slot", "table_label", "left_id", "right_id"]))
+    cell = cells.iloc[0, 0]
+    first, second = cell.split(" – ")
+    assert left.startswith(first.rstrip("…").rstrip()) and right.startswith(second.rstrip("…").rstrip())
+    assert len(first) > 10 and len(second) > 10
+    assert lines_needed(cell, meeting_plan.GRID_CELL_PX) <= 10
+    short = meeting_plan.grid(schedule(wanted.assign(left_name_zh="柯桥", left_name_en="柯桥"), 1, 1),
+                              pd.DataFrame(columns=["slot", "table_label", "left_id", "right_id"]))[0].iloc[0, 0]
+    assert short.startswith("柯桥 – ")  # a name that fits is never cut
