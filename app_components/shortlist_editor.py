@@ -35,14 +35,39 @@ def frame(items: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def filtered(view: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Status, kind and text filters. Session-state keys: ``{key}.status``, ``{key}.kind``, ``{key}.search``."""
+def pending(key: str, shortlist_id: int) -> bool:
+    """True while the editor holds changes not saved yet (a status, a note or a lock; ticks for the bulk
+    actions are not changes to save)."""
+    rows = (st.session_state.get(editor_key(key, shortlist_id)) or {}).get("edited_rows") or {}
+    return any(field in EDITABLE for row in rows.values() for field in row)
+
+
+def discard(key: str) -> None:
+    """Drop the unsaved changes: the editor starts again from the store (a new editor key)."""
+    st.session_state[f"{key}.saves"] = st.session_state.get(f"{key}.saves", 0) + 1
+
+
+def filtered(view: pd.DataFrame, key: str, shortlist_id: int) -> pd.DataFrame:
+    """Status, kind and text filters. Session-state keys: ``{key}.status``, ``{key}.kind``, ``{key}.search``.
+
+    While changes are unsaved the filters are locked: a new filter redraws the editor with other rows,
+    and the changes typed into the old ones were lost without a word. The planner saves or discards first."""
+    held = pending(key, shortlist_id)
+    why = t("filters_locked") if held else None
     cols = st.columns(3)
     statuses = cols[0].multiselect(t("filter_status"), list(ITEM_STATUSES), format_func=status_label,
-                                   placeholder=t("choose"), key=relabelled(f"{key}.status"), persist_state="session")
+                                   placeholder=t("choose"), key=relabelled(f"{key}.status"), persist_state="session",
+                                   disabled=held, help=why)
     kinds = cols[1].multiselect(t("filter_kind"), sorted(view["kind_code"].unique()), format_func=kind_label,
-                                placeholder=t("choose"), key=relabelled(f"{key}.kind"), persist_state="session")
-    text = cols[2].text_input(t("search"), key=f"{key}.search", persist_state="session").strip().lower()
+                                placeholder=t("choose"), key=relabelled(f"{key}.kind"), persist_state="session",
+                                disabled=held, help=why)
+    text = cols[2].text_input(t("search"), key=f"{key}.search", persist_state="session", disabled=held,
+                              help=why).strip().lower()
+    if held:
+        st.caption(t("filters_locked"))
+        if st.button(t("discard_changes"), key=f"{key}.discard"):
+            discard(key)
+            st.rerun()
     keep = pd.Series(True, index=view.index)
     if statuses:
         keep &= view["status"].isin(statuses)

@@ -23,7 +23,7 @@ if items.empty:
 if int(items["missing_ids"].notna().sum()):
     st.warning(t("missing_flag", n=int(items["missing_ids"].notna().sum())))
 
-view = editor.filtered(editor.frame(items, cache.entities(data)), "shortlist")
+view = editor.filtered(editor.frame(items, cache.entities(data)), "shortlist", sid)
 edited = editor.show("shortlist", view, sid)
 ticked = edited[edited["select"]]
 if st.button(t("save_changes"), key="shortlist.save", type="primary", **context.planner_only()):

@@ -271,6 +271,32 @@ def test_shortlist_edit_save_bulk_and_conflict(app):
     assert len(app.get("download_button")) == 2
 
 
+def test_unsaved_shortlist_changes_lock_the_filters_until_saved_or_discarded(app):
+    """A note typed into the shortlist and then a search: the editor was redrawn with other rows and the note
+    was gone without a word ("没有需要保存的修改。"). The filters are locked while changes are unsaved."""
+    store = _shortlist_with(3)
+    go(app, "shortlist")
+    assert not app.text_input(key="shortlist.search").disabled
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {1: {"select": True}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert not app.text_input(key="shortlist.search").disabled  # a tick is not a change to save
+    app.session_state[editor.key] = {"edited_rows": {0: {"notes": "先电话联系"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert app.text_input(key="shortlist.search").disabled
+    assert all(m.disabled for m in app.multiselect)
+    assert any("有未保存的修改" in c.value for c in app.caption)
+    app.button(key="shortlist.save").click().run()
+    assert store.items().iloc[0]["notes"] == "先电话联系"
+    assert not app.text_input(key="shortlist.search").disabled  # saved: the filters are free again
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {0: {"notes": "不要了"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="shortlist.discard").click().run()
+    assert not app.exception and not app.text_input(key="shortlist.search").disabled
+    assert store.items().iloc[0]["notes"] == "先电话联系"
+
+
 def test_meetings_schedule_grid_download_keeps_state(app):
     store = _shortlist_with(3)
     go(app, "meetings")
