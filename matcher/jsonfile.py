@@ -108,7 +108,10 @@ def read_json_file(path: str | Path, what: str, *, max_bytes: int) -> object:
     if len(data) > max_bytes:  # it grew while we read it
         raise _too_large(path, what, len(data), max_bytes, more=True)
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        return json.loads(data.decode("utf-8-sig"), object_pairs_hook=_unique_keys)
+    except _DuplicateKey as err:
+        raise JsonFileError(path, f"the key {err.args[0]!r} appears twice in one object; which one is meant? "
+                                  "Keep one") from None
     except UnicodeDecodeError:
         raise JsonFileError(path, f"not a UTF-8 text file (binary, or UTF-16?); save the {what} as UTF-8 "
                                   "JSON") from None
@@ -119,6 +122,21 @@ def read_json_file(path: str | Path, what: str, *, max_bytes: int) -> object:
                                   f"thousands of times): it is not a {what} file") from None
     except ValueError as err:  # a number of more than 4,300 digits
         raise JsonFileError(path, f"not valid JSON: {str(err).split(':')[0]}") from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object as a dict, refusing a key given twice (``json`` keeps the last one without a word:
+    ``{"trade": 1, "trade": 0}`` weighed trade 0)."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def _read_at_most(fh, size: int, max_bytes: int) -> bytes:

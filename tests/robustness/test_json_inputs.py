@@ -304,3 +304,20 @@ def test_an_unknown_kind_is_not_echoed_whole(tmp_path):
     with pytest.raises(MatcherError, match="Docking kind 'xxxx") as caught:
         store.record_outcome("C001", "M001", "x" * 100_000, stage="meeting", value="met", planner="li")
     assert len(str(caught.value)) < 1_000
+
+
+def test_a_key_given_twice_is_refused_not_the_last_one_kept(tmp_path, capsys):
+    """``{"weights": {"trade": 1, "trade": 0}}`` weighed trade 0 without a word (``json`` keeps the last)."""
+    f = tmp_path / "w.json"
+    f.write_text('{"weights": {"trade": 1, "trade": 0}}', encoding="utf-8")
+    with pytest.raises(JsonFileError, match="the key 'trade' appears twice"):
+        read_json_file(f, "weights", max_bytes=1000)
+    assert main(["suggest", "--kind", "cluster_market", "--weights", str(f), "--out", str(tmp_path / "s.csv")]) == 2
+    assert "appears twice" in capsys.readouterr().err and not (tmp_path / "s.csv").exists()
+
+
+def test_a_weight_in_quotes_is_text_not_a_number(tmp_path, capsys):
+    f = tmp_path / "w.json"
+    f.write_text('{"weights": {"trade": "0.5"}}', encoding="utf-8")
+    assert main(["suggest", "--kind", "cluster_market", "--weights", str(f), "--out", str(tmp_path / "s.csv")]) == 2
+    assert "the weight of 'trade' must be a number, not \"0.5\"" in capsys.readouterr().err
