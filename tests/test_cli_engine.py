@@ -135,3 +135,13 @@ def test_bench_passes_options_to_the_script(capfd):
     with pytest.raises(SystemExit) as done:
         main(["suggest", "--kind", "east_west", "--out", "x.csv", "--no-such-option"])
     assert done.value.code == 2
+
+
+def test_gaps_for_an_empty_or_miscased_id_says_so(capsys):
+    """``gaps --for ""`` listed every cluster (``suggest --for ""`` refuses); ``--for c056`` did not say C056."""
+    from matcher.cli import main
+
+    assert main(["gaps", "--for", " "]) == 2
+    assert "--for needs an id" in capsys.readouterr().err
+    assert main(["gaps", "--for", "c056"]) == 2
+    assert "did you mean C056?" in capsys.readouterr().err

@@ -44,12 +44,16 @@ def run(args: argparse.Namespace) -> int:
         raise MatcherError(f"--threshold must be above 0 and at most 1 (an input-output strength), not {args.threshold}")
     if args.for_id is not None:
         args.for_id = args.for_id.strip()
+        if not args.for_id:  # an empty id is a mistake, not "every cluster" (leave out --for for that)
+            raise MatcherError("--for needs an id, e.g. --for C056; leave out --for for every cluster")
     dataset = load_dataset(args.data)
     G = build_chain_graph(dataset, include_enterprises=bool(args.for_id))
     ids = [args.for_id] if args.for_id else list(dataset.clusters["id"])
     for entity_id in ids:
         if entity_id not in G:
-            raise MatcherError(f"no cluster, market or enterprise has the id {entity_id!r}")
+            same = [str(n) for n in G.nodes if str(n).casefold() == entity_id.casefold()]
+            hint = f"; did you mean {same[0]}?" if same else ""
+            raise MatcherError(f"no cluster, market or enterprise has the id {entity_id!r}{hint}")
     # partners for each gap are ranked by their best docking score with the entity over every kind
     # that reaches them (cluster_cluster, and east_west across regions)
     engine = DockingEngine(dataset)
