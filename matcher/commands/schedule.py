@@ -67,21 +67,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         default=None,
         help="also write one <participant_id>.ics per participant into DIR (ids that would share a file "
-        "name, e.g. a/b and a_b, or C001 and c001, get a short hash of the id added)",
+        "name, e.g. a/b and a_b, or C001 and c001, and ids too long for a file name get a short hash of the "
+        "id added). The calendars are written as a set: all of them or, when the run fails, none. A DIR that "
+        "already holds .ics files (an earlier run's) is refused unless --force; --out may be in DIR but not "
+        "under a participant's file name",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="with --ics-dir: replace the .ics files DIR already holds, so that it holds this run's calendars "
+        "only (an earlier run's invitations for participants no longer in the shortlist are removed; --out "
+        "and files of other types are left)",
     )
     parser.add_argument(
         "--event",
         metavar="NAME",
         default=None,
         help="name of the docking event: on every agenda page, in the run sheet, and in each calendar "
-        "entry's summary",
+        "entry's summary; one line (line breaks and tabs are read as one space)",
     )
     parser.add_argument(
         "--venue",
         metavar="PLACE",
         default=None,
         help="where the event is held: on every agenda page, in the run sheet, and in each calendar "
-        "entry's location (before the table)",
+        "entry's location (before the table); one line, like --event",
     )
     parser.add_argument(
         "--strict",
@@ -166,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     from matcher.meetings.schedule import check_grid, schedule
     from matcher.meetings.slots import SlotClock
     from matcher.meetings.tables import read_shortlist
-    from matcher.outputs.calendar import write_ics_per_participant
+    from matcher.outputs.calendar import calendar_file_names, stage_ics_per_participant
     from matcher.outputs.export import write_schedule
     from matcher.outputs.metadata import run_metadata
 
@@ -185,7 +195,12 @@ def run(args: argparse.Namespace) -> int:
         time_zone(args.timezone)  # an unknown zone is said before any work is done
     if clock is None and (out.suffix.lower() == ".ics" or args.ics_dir):
         raise MatcherError("calendar entries need the meeting date: add --date YYYY-MM-DD")
-    check_output_locations(out, args.ics_dir)
+    event, venue = one_line_option(args.event, "--event"), one_line_option(args.venue, "--venue")
+    force = bool(getattr(args, "force", False))
+    if force and not args.ics_dir:
+        print("warning: --force replaces an --ics-dir folder's earlier calendars; without --ics-dir it does "
+              "nothing", file=sys.stderr)
+    check_output_locations(out, args.ics_dir, force=force)
     check_grid(args.slots, args.tables)  # before the "cannot all fit" warning, which it would contradict
     if clock is not None and clock.ends(args.slots) > dt.datetime.combine(clock.date + dt.timedelta(days=1), dt.time()):
         print(f"warning: slot {args.slots} ends {clock.ends(args.slots):%Y-%m-%d %H:%M}, after midnight: the "
@@ -247,16 +262,33 @@ def run(args: argparse.Namespace) -> int:
         scheduled=len(plan.meetings),
         unscheduled=len(plan.unscheduled),
         idle_slots=plan.idle_slots_total,
-        event_name=(args.event or "").strip() or None,
-        venue=(args.venue or "").strip() or None,
+        event_name=event,
+        venue=venue,
     )
     for key, value in carried.items():
         metadata.setdefault(key, value)
+    staged = None
+    if args.ics_dir:  # every check before a byte is written: the calendars' names, then the calendars staged
+        ids = sorted(set(plan.meetings["left_id"]) | set(plan.meetings["right_id"]))
+        check_out_among_calendars(out, args.ics_dir, calendar_file_names(ids))
+        staged = stage_ics_per_participant(plan, args.ics_dir, clock, metadata=metadata, tz=args.timezone,
+                                           replace_earlier=force, keep=out)
     print(f"writing {out} …", file=sys.stderr)
-    write_schedule(plan, out, clock=clock, metadata=metadata, shortlist=shortlist, tz=args.timezone)
-    if args.ics_dir:
-        files = write_ics_per_participant(plan, args.ics_dir, clock, metadata=metadata, tz=args.timezone)
-        print(f"wrote {len(files)} calendar file(s) to {args.ics_dir}", file=sys.stderr)
+    try:
+        write_schedule(plan, out, clock=clock, metadata=metadata, shortlist=shortlist, tz=args.timezone)
+    except BaseException:
+        if staged is not None:
+            staged.discard()
+        raise
+    if staged is not None:
+        files = staged.commit()
+        said = f"wrote {len(files)} calendar file(s) to {args.ics_dir}"
+        if staged.replaced:
+            said += f" ({len(staged.replaced)} over an earlier file of the same name)"
+        if staged.earlier:
+            said += (f"; removed {len(staged.earlier)} earlier calendar file(s) this run did not write (--force): "
+                     + ", ".join(p.name for p in staged.earlier[:10]) + (", ..." if len(staged.earlier) > 10 else ""))
+        print(said, file=sys.stderr)
     print(
         f"{len(plan.meetings)} meeting(s) in {plan.slots_used} slot(s) (lower bound {plan.lower_bound}); "
         f"{plan.idle_slots_total} idle slot(s) in participants' agendas",
@@ -287,9 +319,52 @@ def unscheduled_summary(unscheduled: pd.DataFrame, out: Path, shown: int = SHOWN
     return "\n".join(lines)
 
 
-def check_output_locations(out: Path, ics_dir: str | Path | None) -> None:
+def one_line_option(value: str | None, option: str) -> str | None:
+    """An ``--event`` or ``--venue`` text as one line: line breaks and tabs read as one space, as the
+    importer reads names (``ingest.validate``); None when empty.
+
+    >>> one_line_option("2026 对接会\\n 第二场 ", "--event")
+    '2026 对接会 第二场'
+
+    Raises
+    ------
+    MatcherError
+        The text holds a control character (one that does not print), which no agenda or calendar can show.
+    """
+    import re
+
+    from matcher.ingest.validate import CONTROL as _CONTROL
+    from matcher.ingest.validate import LINE_BREAK as _LINE_BREAK
+
+    if value is None:
+        return None
+    if re.search(_CONTROL, value) or re.search(r"[\x80-\x84\x86-\x9f]", value):
+        raise MatcherError(f"{option} holds a control character (a character that does not print); retype it. "
+                           "Nothing was written")
+    if re.search(_LINE_BREAK, value):
+        value = re.sub(r"\s+", " ", value)
+    return value.strip() or None
+
+
+def check_out_among_calendars(out: Path, ics_dir: str | Path, names: dict[str, str]) -> None:
+    """Refuse an ``--out`` in the ``--ics-dir`` folder under a participant's calendar file name
+    (``names``: id -> file name, compared ignoring case as Windows and macOS do): that participant's
+    calendar would replace the whole schedule's."""
+    import os
+
+    folder = Path(ics_dir)
+    if not folder.is_dir() or not out.parent.is_dir() or not os.path.samefile(out.parent, folder):
+        return
+    owner = next((pid for pid, name in names.items() if name.casefold() == out.name.casefold()), None)
+    if owner is not None:
+        raise MatcherError(f"--out {out} is participant {owner}'s calendar in --ics-dir {folder}: it would "
+                           "replace the whole schedule. Give --out another name or folder. Nothing was written")
+
+
+def check_output_locations(out: Path, ics_dir: str | Path | None, force: bool = False) -> None:
     """Refuse, before anything is read or written, an output that cannot be written: ``out`` in a
-    missing folder or naming a folder, ``ics_dir`` naming a file or inside one, either not writable.
+    missing folder or naming a folder, ``ics_dir`` naming a file or inside one, either not writable;
+    and, unless ``force``, an ``ics_dir`` that already holds ``.ics`` files (other than ``out``).
 
     Raises
     ------
@@ -314,4 +389,13 @@ def check_output_locations(out: Path, ics_dir: str | Path | None) -> None:
         raise MatcherError(f"--ics-dir {folder} {what}; give a folder. Nothing was written")
     if not os.access(existing, os.W_OK):
         raise MatcherError(f"--ics-dir {folder}: {existing} is not writable. Nothing was written")
+    from matcher.outputs.calendar import earlier_calendars
+
+    earlier = earlier_calendars(folder, keep=out)
+    if earlier and not force:
+        shown = ", ".join(p.name for p in earlier[:5]) + (", ..." if len(earlier) > 5 else "")
+        raise MatcherError(f"--ics-dir {folder} already holds {len(earlier)} .ics file(s) ({shown}), from an "
+                           "earlier run: this run's calendars would be mixed with them. Give --force to replace "
+                           "them (the folder then holds this run's calendars only), or choose an empty folder. "
+                           "Nothing was written")
 
