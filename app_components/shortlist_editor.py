@@ -53,16 +53,15 @@ def filtered(view: pd.DataFrame, key: str, shortlist_id: int) -> pd.DataFrame:
     While changes are unsaved the filters are locked: a new filter redraws the editor with other rows,
     and the changes typed into the old ones were lost without a word. The planner saves or discards first."""
     held = pending(key, shortlist_id)
-    why = t("filters_locked") if held else None
     cols = st.columns(3)
     statuses = cols[0].multiselect(t("filter_status"), list(ITEM_STATUSES), format_func=status_label,
                                    placeholder=t("choose"), key=relabelled(f"{key}.status"), persist_state="session",
-                                   disabled=held, help=why)
+                                   disabled=held, help=t("filters_locked") if held else None)
     kinds = cols[1].multiselect(t("filter_kind"), sorted(view["kind_code"].unique()), format_func=kind_label,
                                 placeholder=t("choose"), key=relabelled(f"{key}.kind"), persist_state="session",
-                                disabled=held, help=why)
+                                disabled=held, help=t("filters_locked") if held else None)
     text = cols[2].text_input(t("search"), key=f"{key}.search", persist_state="session", disabled=held,
-                              help=why).strip().lower()
+                              help=t("filters_locked") if held else None).strip().lower()
     if held:
         st.caption(t("filters_locked"))
         if st.button(t("discard_changes"), key=f"{key}.discard"):

@@ -336,7 +336,7 @@ MARKDOWN_KEYWORDS = ("label", "body", "help", "placeholder", "caption")
 #: Calls whose result is safe in Markdown: escaping, messages, counts, and the code's own vocabularies.
 SAFE_TEXT_CALLS = {"plain", "shown", "len", "int", "round", "fmt_number", "fmt_date", "kind_label",
                    "preset_label", "role_label", "stage_label", "table_label", "feature_label", "region_label",
-                   "outcome_stage_label"}
+                   "outcome_stage_label", "outcome_label"}
 APP_PLACES = ("app.py", "app_pages", "app_components")
 #: Widgets whose options are Markdown too (a selectbox's are plain text): their format_func must be safe.
 MARKDOWN_OPTIONS = {"radio", "pills", "segmented_control"}

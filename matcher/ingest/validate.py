@@ -1,10 +1,9 @@
 """Validate text tables against the column specs and convert them to the in-memory types.
 
-:func:`check_table` turns the text cells that :mod:`matcher.ingest.read` read into typed columns and
-finds every problem in one vectorised pass: cell parsing (numbers, flags, stages, provinces)
-is done here, and the typed frame is then checked with a pandera schema built from
-:mod:`matcher.columns` (required cells, coordinate ranges, non-negative numbers) with
-``lazy=True`` so that all failures are collected. Each problem is one row of a table with
+:func:`check_table` turns the text cells that :mod:`matcher.ingest.read` read into typed columns and finds
+every problem in one vectorised pass: cells are parsed here (numbers, flags, stages, provinces), then checked
+with a pandera schema built from :mod:`matcher.columns` (required cells, coordinate ranges, non-negative
+numbers) with ``lazy=True`` so that all failures are collected. Each problem is one row of a table with
 columns ``file, row, column, value, reason``; ``row`` is the row number a user sees in Excel
 (header = row 1, first data row = 2). :func:`validate_table` raises
 :class:`~matcher.exceptions.ValidationError` when any problem exists, so nothing is loaded.
@@ -191,9 +190,8 @@ _INVISIBLE = (r"[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u1
               r"\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]")
 
 
-#: Line breaks and tabs in a name (joined into spaces), and the control characters no name holds.
-_LINE_BREAK = r"[\t\n\r\x0b\x0c\u0085\u2028\u2029]"
-_CONTROL = r"[\x00-\x08\x0e-\x1f\x7f]"
+LINE_BREAK = r"[\t\n\r\x0b\x0c\u0085\u2028\u2029]"  #: in a name: joined into one space
+CONTROL = r"[\x00-\x08\x0e-\x1f\x7f]"  #: no name holds one
 
 
 def _parse_id(text: pd.Series, col: Column):
@@ -517,19 +515,15 @@ def check_table(
             )
     for col in ("name_zh", "name_en"):  # a name is a heading, a table cell and a calendar title: one line
         if col in typed:
-            names = typed[col].fillna("")
-            broken = contains(names, _LINE_BREAK)
-            if broken.any():  # a line break typed in a cell (Alt+Enter) is a space in the name
-                typed.loc[broken, col] = names[broken].str.replace(r"\s+", " ", regex=True)
-            control = contains(typed[col].fillna(""), _CONTROL)
-            if control.any():
-                found.append(_cell_problems(file, col, control, raw[col], "a name holds a control character "
-                                            "(a character that does not print); retype the name"))
-            long = typed[col].str.len().gt(limits.MAX_NAME_CHARS).fillna(False).astype(bool)
-            if long.any():
-                found.append(_cell_problems(
-                    file, col, long, raw[col], f"a name of more than {limits.MAX_NAME_CHARS} characters; "
-                    "shorten it (descriptions belong in products or designations)"))
+            broken = contains(typed[col].fillna(""), LINE_BREAK)  # Alt+Enter in a cell: a space in the name
+            typed.loc[broken, col] = typed.loc[broken, col].str.replace(r"\s+", " ", regex=True)
+            for bad, why in ((contains(typed[col].fillna(""), CONTROL), "a name holds a control character (a "
+                              "character that does not print); retype the name"),
+                             (typed[col].str.len().gt(limits.MAX_NAME_CHARS).fillna(False).astype(bool),
+                              f"a name of more than {limits.MAX_NAME_CHARS} characters; shorten it (descriptions "
+                              "belong in products or designations)")):
+                if bad.any():
+                    found.append(_cell_problems(file, col, bad, raw[col], why))
 
     if spec.key in raw.columns:
         found.append(_duplicate_ids(file, spec.key, typed[spec.key]))
