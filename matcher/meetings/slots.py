@@ -251,12 +251,13 @@ def read_locks(
     rows = _rows_of(source, frame)
     ids = frame[PAIR].apply(lambda c: c.astype(str).str.strip().where(c.notna()))
     problems = id_problems(ids, PAIR, name, known=known, rows=rows)
-    out = {}
+    out: dict = {}
+    first: dict = {}  # pair (either way round) -> (row, slot, table) of its first lock
     tables = frame["table"] if "table" in frame.columns else pd.Series(pd.NA, index=frame.index)
     if isinstance(source, Mapping):
         n_slots = n_tables = None  # see n_slots above
     for row, a, b, slot, table in zip(rows, ids["left_id"], ids["right_id"], frame["slot"], tables, strict=True):
-        parsed = []
+        parsed, before = [], len(problems)
         for col, value, required in (("slot", slot, True), ("table", table, False)):
             if value is None or pd.isna(value) or str(value).strip() == "":
                 if required:
@@ -281,6 +282,12 @@ def read_locks(
         for col, pid in (("left_id", a), ("right_id", b)):
             if pd.isna(pid) or pid == "":
                 problems.append(problem_row(name, row, col, "", "empty id"))
+        pair = (a, b) if pd.isna(a) or pd.isna(b) or a <= b else (b, a)
+        if len(problems) == before:  # a good row locking a pair again elsewhere: which one holds? said, not guessed
+            if pair in first and first[pair][1:] != (parsed[0], parsed[1]):
+                problems.append(problem_row(name, row, "slot", slot, f"the pair is locked again, differently "
+                                            f"from row {first[pair][0]}; keep one row per pair"))
+            first.setdefault(pair, (row, parsed[0], parsed[1]))
         if not problems:
             out[(a, b)] = (parsed[0], parsed[1])
     if problems:

@@ -222,3 +222,15 @@ def test_many_unscheduled_meetings_are_summarised_not_all_printed(tmp_path, caps
         assert len(err.splitlines()) < 40
     assert "'unscheduled' sheet of" in err
     assert len(pd.read_excel(tmp_path / "s.xlsx", sheet_name="unscheduled")) == 494
+
+
+def test_a_pair_locked_twice_differently_is_refused_not_the_last_kept(tmp_path, capsys):
+    """``C001,M001,1`` and ``C001,M001,2`` (or ``M001,C001,2``): the last row won without a word."""
+    for second in ("C001,M001,2,1", "M001,C001,2,1"):
+        locks = write(tmp_path / "locks.csv", f"left_id,right_id,slot,table\nC001,M001,1,1\n{second}\nC001,M002,3,\n")
+        code, err = run(capsys, *schedule_args(tmp_path, "s.csv", "--locks", locks))
+        assert code == 2 and "locked again, differently from row 2" in err, err
+        assert not (tmp_path / "s.csv").exists()
+    same = write(tmp_path / "same.csv", "left_id,right_id,slot,table\nC001,M001,1,1\nC001,M001,1,1\n")
+    code, err = run(capsys, *schedule_args(tmp_path, "s.csv", "--locks", same))
+    assert code == 0, err  # the same lock twice holds no contradiction
