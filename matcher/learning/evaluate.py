@@ -44,6 +44,7 @@ import pandas as pd
 from matcher import limits
 from matcher.docking.kinds import get_kind
 from matcher.exceptions import MatcherError
+from matcher.ingest.validate import clip
 from matcher.learning import crossval
 from matcher.learning.baselines import (
     by_region,
@@ -58,7 +59,7 @@ from matcher.learning.baselines import (
     stage_adamic_adar,
 )
 from matcher.learning.crossval import HeldOut, bootstrap, build_lists, fold_weights, group_of
-from matcher.learning.names import EntityResolver, normalise_name
+from matcher.learning.names import EntityResolver, normalise_name, read_known_table
 
 if TYPE_CHECKING:
     from matcher.docking.engine import DockingEngine, PairFeatures
@@ -78,12 +79,14 @@ KNOWN_DOCKINGS = Path(__file__).resolve().parents[2] / "data" / "known_dockings.
 
 @dataclass
 class KnownPairs:
-    """Resolved known pairs of one kind and every row that could not be used, with the reason."""
+    """Resolved known pairs of one kind and every row that could not be used, with the reason; ``notes``:
+    the ranked rows' names taken by a partial name (the report lists them)."""
 
     kind: str
     pairs: pd.DataFrame
     problems: pd.DataFrame
     other_kinds: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 def parse_date(value: str) -> pd.Timestamp | None:
@@ -119,10 +122,8 @@ def read_known(path: str | Path, kind: str, table: pd.DataFrame, data: str | Non
     that cannot be used is listed in ``problems`` (row as in Excel, side, value, reason). ``data`` names
     the data set ``table`` comes from in those reasons (None: the bundled data).
     """
-    from matcher.ingest.read import read_table
-
     kind = get_kind(kind).name
-    raw = read_table(path, KNOWN_ALIASES, common_aliases=False)
+    raw = read_known_table(path, KNOWN_ALIASES)
     if len(raw) > limits.MAX_KNOWN_PAIRS:
         raise MatcherError(f"{path}: {len(raw):,} rows, more than the {limits.MAX_KNOWN_PAIRS:,} known dockings "
                            "evaluate ranks in one run; split the file")
@@ -137,7 +138,7 @@ def read_known(path: str | Path, kind: str, table: pd.DataFrame, data: str | Non
 
         kinds = raw["kind"].str.strip().str.lower().str.replace(r"[\s\-–]+", "_", regex=True)
         bad = (kinds != "") & ~kinds.isin(list(KINDS))
-        unknown = [{"file": str(path), "row": row, "column": "kind", "value": raw.at[row, "kind"],
+        unknown = [{"file": str(path), "row": row, "column": "kind", "value": clip(raw.at[row, "kind"]),
                     "reason": "unknown kind; use one of " + ", ".join(KINDS)} for row in raw.index[bad]]
         other = int(((kinds != "") & (kinds != kind) & ~bad).sum())
         raw = raw[(kinds == "") | (kinds == kind)]
@@ -154,7 +155,7 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
     resolver = EntityResolver(table)
     docking = get_kind(kind)
     types = (docking.left.entity_type, docking.right.entity_type)
-    problems, rows = [], []
+    problems, rows, partial = [], [], {}
     for row, record in raw.iterrows():
         got = {}
         for side in ("left", "right"):
@@ -163,8 +164,12 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
             got[side] = res
             if res.id is None:
                 reason = {"ambiguous": "ambiguous name; could be " + ", ".join(res.candidates),
-                          "empty": "empty cell"}.get(res.how) or _unresolved(resolver, record[side], kind, types, data)
-                problems.append({"file": file, "row": row, "column": side, "value": record[side], "reason": reason})
+                          "empty": "empty cell"}.get(res.how) or _unresolved(resolver, record[side], kind, types, data,
+                                                                              res.candidates)
+                problems.append({"file": file, "row": row, "column": side, "value": clip(record[side]),
+                                 "reason": reason})
+            elif res.how == "partial name":
+                partial.setdefault(row, []).append(f"row {row}, {side}: {resolver.taken_as(res)}")
         if any(r.id is None for r in got.values()):
             continue
         a, b = got["left"].id, got["right"].id
@@ -175,7 +180,7 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
             continue
         date = parse_date(record["date"]) if "date" in raw.columns else None
         if date is None and "date" in raw.columns and str(record["date"]).strip().lower() not in ("", "nan", "none", "?"):
-            problems.append({"file": file, "row": row, "column": "date", "value": record["date"],
+            problems.append({"file": file, "row": row, "column": "date", "value": clip(record["date"]),
                              "reason": "not a date (YYYY, YYYY-MM or YYYY-MM-DD); the pair is ranked but left out of "
                                        "the temporal split"})
         rows.append({"row": row, "left_id": pair[0], "right_id": pair[1], "date": date,
@@ -193,21 +198,28 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
                          "value": f"{record.left_id} - {record.right_id}", "reason": "repeats an earlier row"})
     pairs = pairs[~dup].reset_index(drop=True)
     problem_frame = pd.DataFrame(problems, columns=["file", "row", "column", "value", "reason"])
-    return KnownPairs(kind, pairs, problem_frame, other_kinds)
+    # the rows ranked with a side taken by a partial name: said, as the planner may not have meant it
+    notes = [line for row in pairs["row"] for line in partial.get(row, [])]
+    return KnownPairs(kind, pairs, problem_frame, other_kinds, notes)
 
 
-def _unresolved(resolver: EntityResolver, text: str, kind: str, types: tuple[str, str], data: str | None) -> str:
+def _unresolved(resolver: EntityResolver, text: str, kind: str, types: tuple[str, str], data: str | None,
+                partly: list[str] | None = None) -> str:
     """Why ``text`` names no entity a ``kind`` pair may hold: it names an entity of another type (a
-    market in an east_west pair, which needs two clusters), or nothing in the data (``data``; None: bundled)."""
+    market in an east_west pair, which needs two clusters), or nothing in the data (``data``; None: bundled);
+    ``partly``: entities whose name it holds but which it does not name (``Ningbo Airport``)."""
     wanted = f"two {types[0]}s" if types[0] == types[1] else f"a {types[0]} and a {types[1]}"
     other = resolver.resolve(text)
     if other.id is not None and other.how in ("id", "exact name", "normalised name"):
         found = resolver.entity_type(other.id)
         named = "" if other.id == str(text).strip() else f" ({other.id})"
         where = "the bundled data" if data is None else f"the data set {data}"
-        return (f"{text!s}{named} is {'an' if found[0] in 'aeiou' else 'a'} {found} in {where}, but "
+        return (f"{clip(str(text))!s}{named} is {'an' if found[0] in 'aeiou' else 'a'} {found} in {where}, but "
                 f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} pair needs {wanted}")
-    return "no bundled entity has this id or name" if data is None else f"no entity in the data set {data} has this id or name"
+    reason = ("no bundled entity has this id or name" if data is None
+              else f"no entity in the data set {data} has this id or name")
+    return reason + (f"; it holds the name of {', '.join(map(resolver.label, partly))}, but says too much else to "
+                     "be taken as it: write the id or the full name" if partly else "")
 
 
 @dataclass
@@ -418,6 +430,9 @@ def evaluate_pairs(
         return [e for p, e in index_pairs.items() if group_by_pair[p] != g], by_region(regional, n, {g})
 
     notes = [f"{len(pairs)} known {kind} pair(s) resolved"]
+    if known.notes:  # names the planner may not have meant: said with what they were taken as
+        notes.append(f"{len(known.notes)} name(s) resolved by a partial name (ranked as taken; check them):")
+        notes += [f"  {line}" for line in known.notes]
     if known.other_kinds:
         notes.append(f"{known.other_kinds} row(s) of other kinds skipped")
     # the engine (and any given scorer) ranks each group with its docking experience recomputed

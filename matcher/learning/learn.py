@@ -51,6 +51,7 @@ from sklearn.utils.validation import check_is_fitted
 from matcher.docking.kinds import get_kind
 from matcher.docking.scoring import BASELINE, LinearScorer, WeightedScorer, as_frame, read_json
 from matcher.exceptions import MatcherError, ValidationError
+from matcher.learning.modelfile import RETRAIN, check_model
 from matcher.outputs.atomic import write_text
 
 if TYPE_CHECKING:
@@ -290,24 +291,23 @@ def model_to_dict(scorer: LearnedScorer, metadata: dict | None = None) -> dict:
 
 
 def model_from_dict(data: dict, source: str = "the model") -> LearnedScorer:
-    """Rebuild a fitted :class:`LearnedScorer` from :func:`model_to_dict` output (no refitting)."""
+    """Rebuild a fitted :class:`LearnedScorer` from :func:`model_to_dict` output (no refitting); every field
+    is checked first (:func:`matcher.learning.modelfile.check_model`: a :class:`MatcherError` naming
+    ``source`` and the field for NaN, infinity, a number too large, ``"1"`` for a number, ``"no"`` for false)."""
     if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
         raise MatcherError(f"{source} is not a learned-scorer model (expected \"format\": \"{MODEL_FORMAT}\")")
-    if data.get("version") != MODEL_VERSION:
+    if type(data.get("version")) is not int or data["version"] != MODEL_VERSION:  # true is no version 1
         raise MatcherError(f"{source} has model version {data.get('version')!r}; this program reads version "
                            f"{MODEL_VERSION}")
-    try:
-        features = [str(f) for f in data["features"]]
-        coef = np.array([float(data["coefficients"][f]) for f in features], dtype=np.float64)
-        params = dict(data.get("params") or {})
-        scorer = LearnedScorer(kind=data.get("kind"), **params)
-        intercept = float(data["intercept"])
-        fallback = bool(data["fallback"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise MatcherError(f"{source} is incomplete or damaged ({err!s}); retrain it with python -m matcher learn") \
-            from None
+    check_model(data, source)
+    features, fallback, intercept = data["features"], data["fallback"], float(data["intercept"])
+    coef = np.array([float(data["coefficients"][f]) for f in features], dtype=np.float64)
     if data.get("kind") is not None:
-        get_kind(data["kind"])
+        try:
+            get_kind(data["kind"])
+        except MatcherError as err:
+            raise MatcherError(f"{source}, kind: {err}; {RETRAIN}") from None
+    scorer = LearnedScorer(kind=data.get("kind"), **data.get("params", {}))
     scorer.feature_names_in_ = np.asarray(features, dtype=object)
     scorer.n_features_in_ = len(features)
     scorer.coef_ = coef
@@ -337,10 +337,10 @@ def save_model(scorer: LearnedScorer, path: str | Path, metadata: dict | None = 
 
 
 def load_model(path: str | Path, kind: str | None = None) -> LearnedScorer:
-    """Read a model written by :func:`save_model`; with ``kind``, check it was trained for it."""
+    """Read a model written by :func:`save_model`; with ``kind``, check it was trained for it. Every field
+    is checked (:func:`model_from_dict`), naming the file and the field of what is wrong."""
     path = Path(path)
-    data = read_json(path, "model")
-    scorer = model_from_dict(data, source=str(path))
+    scorer = model_from_dict(read_json(path, "model"), source=str(path))
     if kind is not None and scorer.kind is not None and scorer.kind != kind:
         raise MatcherError(f"{path} was trained for kind {scorer.kind!r}, not {kind!r}")
     if scorer.kind is not None:
