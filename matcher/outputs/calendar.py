@@ -149,21 +149,11 @@ def write_ics(
     return write_bytes(path, _calendar_events(plan, clock, participant, metadata, tz).to_ical())
 
 
-def write_ics_per_participant(
-    plan: Schedule,
-    directory: str | Path,
-    clock: SlotClock,
-    *,
-    metadata: Mapping[str, Any] | None = None,
-    tz: str | None = "Asia/Shanghai",
-    replace_earlier: bool = False,
-    keep: str | Path | None = None,
-) -> list[Path]:
+def write_ics_per_participant(plan: Schedule, directory: str | Path, clock: SlotClock, **options: Any) -> list[Path]:
     """One ``<participant_id>.ics`` per participant in ``directory`` (see :func:`calendar_file_names`),
-    written as a set: :func:`stage_ics_per_participant`, then :meth:`StagedCalendars.commit`."""
-    staged = stage_ics_per_participant(plan, directory, clock, metadata=metadata, tz=tz,
-                                       replace_earlier=replace_earlier, keep=keep)
-    return staged.commit()
+    written as a set: :func:`stage_ics_per_participant` (which takes the ``options``), then
+    :meth:`StagedCalendars.commit`."""
+    return stage_ics_per_participant(plan, directory, clock, **options).commit()
 
 
 #: The PRODID of every calendar written here.
