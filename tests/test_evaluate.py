@@ -226,12 +226,14 @@ def test_a_known_dockings_file_says_what_is_wrong_with_each_row(engine, tmp_path
 
 @pytest.mark.parametrize(("text", "day"), [("2014", "2014-01-01"), ("2014-09", "2014-09-01"), ("2014/9/26", "2014-09-26"),
                                           ("2014.09", "2014-09-01"), ("2009年", "2009-01-01"),
-                                          ("2009年11月", "2009-11-01"), ("2009年11月26日", "2009-11-26")])
+                                          ("2009年11月", "2009-11-01"), ("2009年11月26日", "2009-11-26"),
+                                          ("41900", "2014-09-18"), ("41900.0", "2014-09-18"), ("1995", "1995-01-01")])
 def test_dates_read_as_pages_and_spreadsheets_write_them(text, day):
     assert ev.parse_date(text) == pd.Timestamp(day)
 
 
-@pytest.mark.parametrize("text", ["soon", "2014-13", "", "?"])
+@pytest.mark.parametrize("text", ["soon", "2014-13", "", "?", "0001-01-01", "1800", "2200-01-01", "9999-12-31",
+                                  "12345"])
 def test_what_is_no_date_reads_as_none(text):
     assert ev.parse_date(text) is None
 

@@ -89,12 +89,26 @@ class KnownPairs:
     notes: list[str] = field(default_factory=list)
 
 
+#: The years a documented docking may carry (China's textile clusters, from the founding of the PRC to the
+#: end of the slot clock's range): ``0001-01-01`` or ``9999-12-31`` is a typing slip, not a date to split on.
+DOCKING_YEARS = (1949, limits.MAX_YEAR)
+#: Excel's day numbers for 1949-01-01 and 2100-12-31: a date cell read as its number (``41900``) is that day.
+_EXCEL_DAYS = (17899, 73415)
+
+
 def parse_date(value: str) -> pd.Timestamp | None:
-    """``2014``, ``2014-09`` or ``2014-09-26`` (also ``2014/9/26``, ``2014.09`` and ``2014年9月26日``) as a
-    timestamp (start of the period); None if empty or not a date."""
+    """``2014``, ``2014-09`` or ``2014-09-26`` (also ``2014/9/26``, ``2014.09``, ``2014年9月26日`` and Excel's
+    day number of a date cell, ``41900``) as a timestamp (start of the period); None if empty, not a date or
+    outside :data:`DOCKING_YEARS`.
+
+    >>> str(parse_date("41900").date()), parse_date("9999-12-31"), str(parse_date("2009年11月").date())
+    ('2014-09-18', None, '2009-11-01')
+    """
     text = str(value).strip()
     if not text or text.lower() in ("nan", "none", "?"):
         return None
+    if re.fullmatch(r"\d{5}(\.0+)?", text) and _EXCEL_DAYS[0] <= float(text) <= _EXCEL_DAYS[1]:
+        return pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(float(text)))
     text = re.sub(r"\s+", "", text).replace("年", "-").replace("月", "-").replace("日", "").replace("号", "")
     text = re.sub(r"[/.]", "-", text).strip("-")
     if re.fullmatch(r"\d{4}", text):
@@ -102,7 +116,7 @@ def parse_date(value: str) -> pd.Timestamp | None:
     elif re.fullmatch(r"\d{4}-\d{1,2}", text):
         text += "-01"
     stamp = pd.to_datetime(text, errors="coerce")
-    return None if pd.isna(stamp) else stamp
+    return None if pd.isna(stamp) or not DOCKING_YEARS[0] <= stamp.year <= DOCKING_YEARS[1] else stamp
 
 
 #: Other headers a known-dockings file may give its two sides and its date (either side may hold either
@@ -181,8 +195,8 @@ def resolve_known(raw: pd.DataFrame, kind: str, table: pd.DataFrame, file: str =
         date = parse_date(record["date"]) if "date" in raw.columns else None
         if date is None and "date" in raw.columns and str(record["date"]).strip().lower() not in ("", "nan", "none", "?"):
             problems.append({"file": file, "row": row, "column": "date", "value": clip(record["date"]),
-                             "reason": "not a date (YYYY, YYYY-MM or YYYY-MM-DD); the pair is ranked but left out of "
-                                       "the temporal split"})
+                             "reason": f"not a date (YYYY, YYYY-MM or YYYY-MM-DD, years {DOCKING_YEARS[0]} to "
+                                       f"{DOCKING_YEARS[1]}); the pair is ranked but left out of the temporal split"})
         rows.append({"row": row, "left_id": pair[0], "right_id": pair[1], "date": date,
                      # a pair without an item (one page, one event) is its own: held out and resampled alone
                      "item": (str(record.get("item", "")).strip() if "item" in raw.columns else "")
