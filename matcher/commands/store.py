@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from matcher.docking.kinds import KINDS
+from matcher.exceptions import MatcherError
 from matcher.store import OUTCOMES, UNKNOWN, Store, head_revision
 from matcher.store.store import ENV_DB_URL, ENV_WORKSPACE
 
@@ -88,6 +89,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     outcome.add_argument(
         "--expected-version", type=int, metavar="N", help="replace the recorded outcome that has this version"
     )
+    outcome.add_argument("--data", metavar="DIR", help="the data set whose ids the pair names (default: the "
+                         "bundled data); the pair must be one of the kind, and is recorded the way round the "
+                         "kind orders it (cluster before market)")
     outcome.set_defaults(func=run_outcome)
 
     history = actions.add_parser(
@@ -133,11 +137,35 @@ def run_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pair_of_kind(left: str, right: str, kind_name: str, data: str | None) -> tuple[str, str]:
+    """The pair as the kind orders it, or why it is none (an id the data lacks, a pair of another kind):
+    an outcome nobody can match to a suggestion teaches ``learn`` nothing."""
+    from matcher.docking.engine import DockingEngine
+    from matcher.docking.kinds import get_kind
+    from matcher.ingest.dataset import load_dataset
+
+    kind = get_kind(kind_name)
+    table = DockingEngine(load_dataset(data)).entities(kind).table
+    where = "the bundled data" if data is None else f"the data set {data}"
+    ids = set(table["id"].astype(str))
+    for option, pid in (("--left", left), ("--right", right)):
+        if pid not in ids:
+            raise MatcherError(f"{option} {pid}: no entity of {where} has this id; give --data DIR for another "
+                               "data set. Nothing was recorded")
+    pair = kind.orient(left, right, table)
+    if pair is None:
+        article = "an" if kind.name[0] in "aeiou" else "a"
+        raise MatcherError(f"{left} - {right} is not {article} {kind.name} pair ({kind.describe}). Nothing was "
+                           "recorded")
+    return pair
+
+
 def run_outcome(args: argparse.Namespace) -> int:
+    left, right = _pair_of_kind(args.left.strip(), args.right.strip(), args.kind, args.data)
     store = Store()
     row = store.record_outcome(
-        args.left,
-        args.right,
+        left,
+        right,
         args.kind,
         stage=args.stage,
         value=args.value,
