@@ -17,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -58,7 +57,7 @@ def read_weights(path: str | Path, kind: str | DockingKind, preset: str | None =
         raise MatcherError(f"{path}: expected an object of feature weights, e.g. {{\"weights\": {{\"chain\": 0.5}}}}")
     for name, value in weights.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):  # "0.5" in quotes is text, not 0.5
-            shown = str(value).lower() if isinstance(value, bool) else json.dumps(value, ensure_ascii=False)[:60]
+            shown = str(value).lower() if isinstance(value, bool) else repr(value)[:60]
             raise MatcherError(f"{path}: the weight of {name!r} must be a number, not {shown}")
     base = kind.weights(None, preset)  # an unknown preset is said as such, not blamed on the file
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import BAD_CLUSTERS, SCRIPT_NAME, clusters_with_script_name, go, table
+from conftest import APP, BAD_CLUSTERS, SCRIPT_NAME, clusters_with_script_name, go, table
 
 SOURCES = [Path(__file__).resolve().parents[2] / d for d in ("app.py", "app_pages", "app_components")]
 
@@ -83,7 +83,6 @@ def test_a_reload_keeps_the_data_set_and_the_language(app, workspace):
     """The data set and the language were session state only: a reload (a new session) went back to the
     bundled data and Chinese without a word. The page's address names both; an address naming a folder
     that is not one of the workspace's data sets, or an unknown language, is ignored."""
-    from conftest import APP
     from streamlit.testing.v1 import AppTest
 
     go(app, "data")

@@ -320,4 +320,4 @@ def test_a_weight_in_quotes_is_text_not_a_number(tmp_path, capsys):
     f = tmp_path / "w.json"
     f.write_text('{"weights": {"trade": "0.5"}}', encoding="utf-8")
     assert main(["suggest", "--kind", "cluster_market", "--weights", str(f), "--out", str(tmp_path / "s.csv")]) == 2
-    assert "the weight of 'trade' must be a number, not \"0.5\"" in capsys.readouterr().err
+    assert "the weight of 'trade' must be a number, not '0.5'" in capsys.readouterr().err
