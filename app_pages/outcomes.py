@@ -42,8 +42,9 @@ if recorded.empty:
     st.caption(t("no_outcomes"))
 else:
     tables.show(pd.DataFrame({
-        t("col_left"): [who(i) for i in recorded["left_id"]],
-        t("col_right"): [who(i) for i in recorded["right_id"]],
+        # a very long name is cut with "…" (a row of nine columns holds no 120-character name whole)
+        t("col_left"): [tables.shortened(who(i), outcome_form.PICKED_NAME_PX) for i in recorded["left_id"]],
+        t("col_right"): [tables.shortened(who(i), outcome_form.PICKED_NAME_PX) for i in recorded["right_id"]],
         t("col_kind"): [kind_label(k) for k in recorded["kind"]],
         t("col_stage"): [outcome_stage_label(s) for s in recorded["stage"]],
         t("col_outcome"): [outcome_label(s, v) for s, v in zip(recorded["stage"], recorded["value"], strict=False)],
