@@ -113,6 +113,7 @@ def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
     # and the missing facts wrap in their rows
     width, row_height = tables.fit(shown[list(labels)], labels=labels, fixed={"notes": 180},
                                    budget=tables.FULL_WIDTH_PX - 24)
+    view = tables.cut_to_rows(view, width, row_height, ["left", "right", "missing"])  # read, never edited
     return st.data_editor(
         view, key=editor_key(key, shortlist_id), hide_index=True, num_rows="fixed", row_height=row_height,
         column_order=list(labels),

@@ -253,6 +253,41 @@ def breakable(value: Any) -> Any:
     return _BREAK_AFTER.sub(r"\1 ", value) if isinstance(value, str) else value
 
 
+def rows_lines(row_height: int | None) -> int:
+    """How many lines of text a row ``row_height`` px tall shows (one without a height)."""
+    if row_height and row_height >= WRAP_MIN_ROW_PX:
+        return max(1, int((row_height - ROW_PAD_PX) // LINE_PX))
+    return 1
+
+
+def cut_to_rows(frame: pd.DataFrame, widths: dict[str, int], row_height: int | None,
+                columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """``frame`` with each text of ``columns`` (every text column when None) that needs more lines than
+    the rows show, at its column's width, cut with "…" to fit: a row of :func:`fit`'s at most
+    ``max_lines`` lines cannot hold a 120-character name in a narrow column, and a cell cut by the grid
+    hides its end without a sign. For tables that are read, never for a column that is edited."""
+    lines = rows_lines(row_height)
+    out = {}
+    for name in frame.columns if columns is None else columns:
+        if name not in frame.columns or pd.api.types.is_numeric_dtype(frame[name]) or not widths.get(name):
+            continue
+        width = widths[name]
+        if not any(lines_needed(v, width) > lines for v in _strings(frame[name])):
+            continue
+        out[name] = [_cut(v, width, lines) if isinstance(v, str) else v for v in frame[name]]
+    return frame.assign(**out) if out else frame
+
+
+def _cut(text: str, width: int, lines: int) -> str:
+    if lines_needed(text, width) <= lines:
+        return text
+    low, high = 0, len(text)  # the longest start that fits with its "…"
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if lines_needed(text[:middle].rstrip() + "…", width) <= lines else (low, middle - 1)
+    return text[:low].rstrip() + "…"
+
+
 def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Sequence[str] = (),
          column_config: dict[str, Any] | None = None, fixed: dict[str, int] | None = None,
          caps: dict[str, int] | None = None, budget: int = FULL_WIDTH_PX, min_wrap: int = 240,
@@ -269,6 +304,8 @@ def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Seq
     data = frame.data if hasattr(frame, "data") and isinstance(frame.data, pd.DataFrame) else frame  # a Styler
     widths, row_height = fit(data, wrap=wrap, labels=labels, fixed=fixed, caps=caps, budget=budget,
                              min_wrap=min_wrap)
+    if isinstance(frame, pd.DataFrame):  # a text longer than the rows hold ends in "…", never cut unseen
+        frame = data = cut_to_rows(frame, widths, row_height)
     config: dict[str, Any] = {}
     for name in data.columns:
         given = (column_config or {}).get(name)
@@ -419,9 +456,7 @@ def clipped(frame: pd.DataFrame, widths: dict[str, Any], row_height: int | None 
     none. ``widths`` are the configured widths (px, "small"/"medium"/"large" or None for
     automatic)."""
     labels = labels or {}
-    lines = 1
-    if row_height and row_height >= WRAP_MIN_ROW_PX:
-        lines = max(1, int((row_height - ROW_PAD_PX) // LINE_PX))
+    lines = rows_lines(row_height)
     out = []
     for name in frame.columns:
         width = widths.get(name)

@@ -72,7 +72,7 @@ BAD_CLUSTERS = (
 ).encode()
 
 
-def app_in(lang: str, monkeypatch, planner: str = "") -> AppTest:
+def app_in(lang: str, monkeypatch, planner: str = "", dataset: str = "") -> AppTest:
     """The app in ``lang`` with three pairs on the shortlist, ready to schedule (on the meetings page).
 
     AppTest formats a picker's value outside the script run, where the session's language is not
@@ -85,6 +85,7 @@ def app_in(lang: str, monkeypatch, planner: str = "") -> AppTest:
             monkeypatch.setattr(module, "lang", lambda: lang)
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.session_state["lang"] = lang
+    at.session_state["dataset_path"] = dataset  # "" = the bundled data
     at.run()
     go(at, "explore")
     at.session_state["explore.table.east_west"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}

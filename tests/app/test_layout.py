@@ -43,13 +43,41 @@ def _tables(at) -> list[tuple]:
     return out
 
 
+def _long_named(lang_ok: bool = True) -> str:
+    """A data set (staged as an upload) whose top east-west clusters carry names of the longest length the
+    importer takes, in both languages."""
+    import csv
+    import io
+
+    from app_components import datasets
+    from matcher import limits
+    from matcher.ingest.dataset import BUNDLED_DATA
+
+    rows = list(csv.reader(io.StringIO((BUNDLED_DATA / "clusters.csv").read_text(encoding="utf-8-sig"))))
+    head = rows[0]
+    for row in rows[1:]:
+        if row[head.index("id")] in ("C001", "C028", "C093", "C123"):
+            row[head.index("name_zh")] = (row[head.index("name_zh")] + "超长名称纺织服装产业集群" * 12)[:limits.MAX_NAME_CHARS]
+            row[head.index("name_en")] = (row[head.index("name_en")] + " Extremely Long Textile Cluster" * 6
+                                          )[:limits.MAX_NAME_CHARS]
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    made = datasets.stage_upload("clusters.csv", out.getvalue().encode("utf-8"), "clusters")
+    return str(datasets.datasets_dir() / made.name)
+
+
+@pytest.mark.parametrize("names", ["bundled", "longest"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_no_table_cuts_off_its_text(workspace, lang, monkeypatch):
+def test_no_table_cuts_off_its_text(workspace, lang, names, monkeypatch):
+    """Every table of every page, after a planner's job (three pairs ticked, shortlisted, scheduled, an
+    outcome recorded), on the bundled data and on names of the longest length the importer takes."""
     import app_components.i18n
 
-    at = app_in(lang, monkeypatch)
+    at = app_in(lang, monkeypatch, dataset="" if names == "bundled" else _long_named())
     assert app_components.i18n.lang() == lang
     at.button(key="meetings.run").click().run()
+    go(at, "outcomes")
+    at.button(key="outcomes.record").click().run()
     problems, strays, seen = {}, {}, set()
     for page in PAGES:
         go(at, page)
