@@ -67,13 +67,17 @@ def restore_from_address(langs: tuple[str, ...], lang_key: str) -> None:
 def keep_in_address(lang: str, default_lang: str) -> None:
     """Write the data set in use and the language into the page's address (each run: a page switch
     clears the address's parameters)."""
-    for param, value, default in ((DATA_PARAM, Path(active_path()).name if active_path() else "", ""),
-                                  (LANG_PARAM, lang, default_lang)):
-        if value != default:
-            if st.query_params.get(param) != value:
-                st.query_params[param] = value
-        elif param in st.query_params:
-            del st.query_params[param]
+    _address(DATA_PARAM, Path(active_path()).name if active_path() else "")
+    _address(LANG_PARAM, lang, default_lang)
+
+
+def _address(param: str, value: str, default: str = "") -> None:
+    """Put ``param=value`` in the page's address, or take ``param`` out when ``value`` is the default."""
+    if value != default:
+        if st.query_params.get(param) != value:
+            st.query_params[param] = value
+    elif param in st.query_params:
+        del st.query_params[param]
 
 
 def active_path() -> str:
@@ -82,10 +86,7 @@ def active_path() -> str:
 
 def use_dataset(path: str) -> None:
     st.session_state[DATASET_KEY] = path
-    if path:
-        st.query_params[DATA_PARAM] = Path(path).name
-    elif DATA_PARAM in st.query_params:
-        del st.query_params[DATA_PARAM]
+    _address(DATA_PARAM, Path(path).name if path else "")
 
 
 def data() -> Dataset:

@@ -25,6 +25,7 @@ from matcher.docking.explain import FEATURE_LABEL
 from matcher.docking.kinds import get_kind
 from matcher.outputs.words import PRESET_WORDS
 from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES
+from matcher.text import one_line
 from matcher.vocab import ENTITY_TYPES, FLAGS, PROVINCES, REGIONS, STAGES
 
 LANGS = ("zh", "en")
@@ -301,10 +302,6 @@ def streamlit_texts() -> str:
 _AUTOLINK = re.compile(r"\\:/|(?i:www)\\\.|@")
 
 
-#: Line breaks and the whitespace around them (``plain`` keeps data text on one line).
-_LINE_BREAKS = re.compile(r"\s*[\r\n\x0b\x0c\x85\u2028\u2029]+\s*")
-
-
 def plain(text: Any) -> str:
     """Text shown literally in Markdown (headers, captions): every Markdown/HTML character escaped.
 
@@ -315,7 +312,7 @@ def plain(text: Any) -> str:
         return ""
     special = "\\`*_{}[]<>()#+-.!|~$:"
     # a line break would end a heading (the rest of the name dropping into a paragraph): one line
-    escaped = "".join("\\" + ch if ch in special else ch for ch in _LINE_BREAKS.sub(" ", str(text)))
+    escaped = "".join("\\" + ch if ch in special else ch for ch in one_line(str(text)))
     # GFM turns web and e-mail addresses into links whatever their escapes: a zero-width space keeps
     # "http://…", "www.…" and "name@host" in a name text (seen, not clicked)
     return _AUTOLINK.sub(lambda m: {"\\:/": "\\:\u200b/", "@": "\u200b@"}.get(m.group(0), m.group(0)[:3] + "\u200b\\."),

@@ -19,7 +19,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -69,12 +69,17 @@ def shortened(text: Any, max_px: float) -> str:
     """``text`` as it is, or cut to about ``max_px`` wide and ended with "…" (a name in a cell that must
     show both sides of a pair: a cut name says it is cut, a clipped cell hides the other side)."""
     text = str(text)
-    if _text_px(text) <= max_px:
-        return text
-    room, cut = max_px - _text_px("…"), 0
-    while cut < len(text) and _text_px(text[:cut + 1]) <= room:
-        cut += 1
-    return text[:cut].rstrip() + "…"
+    return text if _text_px(text) <= max_px else _cut(text, lambda start: _text_px(start) <= max_px)
+
+
+def _cut(text: str, fits: Callable[[str], bool]) -> str:
+    """The longest start of ``text`` that, ended with "…", still ``fits`` (a binary search: ``fits`` holds
+    for every shorter start once it holds for one), so ended."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(text[:middle].rstrip() + "…") else (low, middle - 1)
+    return text[:low].rstrip() + "…"
 
 
 def lines_needed(text: Any, width_px: float) -> int:
@@ -274,18 +279,9 @@ def cut_to_rows(frame: pd.DataFrame, widths: dict[str, int], row_height: int | N
         width = widths[name]
         if not any(lines_needed(v, width) > lines for v in _strings(frame[name])):
             continue
-        out[name] = [_cut(v, width, lines) if isinstance(v, str) else v for v in frame[name]]
+        out[name] = [_cut(v, lambda start, w=width: lines_needed(start, w) <= lines)
+                     if isinstance(v, str) and lines_needed(v, width) > lines else v for v in frame[name]]
     return frame.assign(**out) if out else frame
-
-
-def _cut(text: str, width: int, lines: int) -> str:
-    if lines_needed(text, width) <= lines:
-        return text
-    low, high = 0, len(text)  # the longest start that fits with its "…"
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if lines_needed(text[:middle].rstrip() + "…", width) <= lines else (low, middle - 1)
-    return text[:low].rstrip() + "…"
 
 
 def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Sequence[str] = (),

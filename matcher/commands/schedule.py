@@ -321,7 +321,7 @@ def unscheduled_summary(unscheduled: pd.DataFrame, out: Path, shown: int = SHOWN
 
 def one_line_option(value: str | None, option: str) -> str | None:
     """An ``--event`` or ``--venue`` text as one line: line breaks and tabs read as one space, as the
-    importer reads names (``ingest.validate``); None when empty.
+    importer reads names (``matcher.text.one_line``); None when empty.
 
     >>> one_line_option("2026 对接会\\n 第二场 ", "--event")
     '2026 对接会 第二场'
@@ -333,17 +333,14 @@ def one_line_option(value: str | None, option: str) -> str | None:
     """
     import re
 
-    from matcher.ingest.validate import CONTROL as _CONTROL
-    from matcher.ingest.validate import LINE_BREAK as _LINE_BREAK
+    from matcher.text import C1, CONTROL, one_line
 
     if value is None:
         return None
-    if re.search(_CONTROL, value) or re.search(r"[\x80-\x84\x86-\x9f]", value):
+    if re.search(CONTROL, value) or re.search(C1, value):
         raise MatcherError(f"{option} holds a control character (a character that does not print); retype it. "
                            "Nothing was written")
-    if re.search(_LINE_BREAK, value):
-        value = re.sub(r"\s+", " ", value)
-    return value.strip() or None
+    return one_line(value).strip() or None
 
 
 def check_out_among_calendars(out: Path, ics_dir: str | Path, names: dict[str, str]) -> None:

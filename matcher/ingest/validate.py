@@ -30,6 +30,7 @@ from matcher.exceptions import ValidationError
 from matcher.ingest.fast import contains, to_float
 from matcher.ingest.ids import duplicate_id_reasons
 from matcher.ingest.read import PROBLEM_COLUMNS, problems_frame, read_table
+from matcher.text import CONTROL, LINE_BREAK, one_line
 from matcher.vocab import (
     LIST_SEPARATOR,
     MARKET_ROLES,
@@ -73,6 +74,7 @@ FLAG_VALUES: dict[str, bool] = {
 #: Longest text a cell may hold: Excel's own limit, so every value exports to a workbook unchanged
 #: (a longer cell would be cut silently there) and a pasted megabyte never reaches the engine.
 MAX_CELL_CHARS = 32_767
+TOO_LONG_CELL = f"longer than {MAX_CELL_CHARS:,} characters, the most a spreadsheet cell holds; shorten it"
 #: Cell values quoted in problems are cut to this many characters (a 2 MB cell must not flood a terminal).
 MAX_SHOWN_CHARS = 200
 
@@ -179,8 +181,7 @@ def _parse_text(text: pd.Series, col: Column):
     values = text.mask(text.eq("")).astype("string")
     too_long = text.str.len().gt(MAX_CELL_CHARS)
     if too_long.any():
-        reason = f"longer than {MAX_CELL_CHARS:,} characters, the most a spreadsheet cell holds; shorten it"
-        return values.mask(too_long), too_long, reason
+        return values.mask(too_long), too_long, TOO_LONG_CELL
     return values, None, None
 
 
@@ -188,10 +189,6 @@ def _parse_text(text: pd.Series, col: Column):
 #: selectors, fillers, byte-order mark) or are control characters: an id holding one looks like another id.
 _INVISIBLE = (r"[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
               r"\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8]")
-
-
-LINE_BREAK = r"[\t\n\r\x0b\x0c\u0085\u2028\u2029]"  #: in a name: joined into one space
-CONTROL = r"[\x00-\x08\x0e-\x1f\x7f]"  #: no name holds one
 
 
 def _parse_id(text: pd.Series, col: Column):
@@ -516,7 +513,7 @@ def check_table(
     for col in ("name_zh", "name_en"):  # a name is a heading, a table cell and a calendar title: one line
         if col in typed:
             broken = contains(typed[col].fillna(""), LINE_BREAK)  # Alt+Enter in a cell: a space in the name
-            typed.loc[broken, col] = typed.loc[broken, col].str.replace(r"\s+", " ", regex=True)
+            typed.loc[broken, col] = typed.loc[broken, col].map(one_line)
             for bad, why in ((contains(typed[col].fillna(""), CONTROL), "a name holds a control character (a "
                               "character that does not print); retype the name"),
                              (typed[col].str.len().gt(limits.MAX_NAME_CHARS).fillna(False).astype(bool),

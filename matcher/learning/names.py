@@ -30,7 +30,7 @@ import pandas as pd
 
 from matcher.exceptions import ValidationError
 from matcher.ingest.ids import fold_id
-from matcher.ingest.validate import MAX_CELL_CHARS, PROVINCE_LOOKUP, clip
+from matcher.ingest.validate import MAX_CELL_CHARS, PROVINCE_LOOKUP, TOO_LONG_CELL, clip
 
 
 def normalise_name(text: str) -> str:
@@ -101,8 +101,7 @@ def read_known_table(path: str | Path, aliases: dict[str, str]) -> pd.DataFrame:
     for column in raw.columns:
         cells = raw[column].fillna("").astype(str)
         too_long += [{"file": str(path), "row": int(row), "column": str(column), "value": clip(cells[row]),
-                      "reason": f"longer than {MAX_CELL_CHARS:,} characters, the most a spreadsheet cell holds; "
-                                "shorten it"} for row in cells.index[cells.str.len() > MAX_CELL_CHARS]]
+                      "reason": TOO_LONG_CELL} for row in cells.index[cells.str.len() > MAX_CELL_CHARS]]
     if too_long:
         raise ValidationError(f"{path}: {len(too_long)} cell(s) longer than {MAX_CELL_CHARS:,} characters (row "
                               f"{too_long[0]['row']}, column {too_long[0]['column']} first); nothing was read",

@@ -9,6 +9,7 @@ temporary files a killed process left behind.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -114,18 +115,25 @@ def write_text(path: str | Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def remove_orphans(folder: str | Path, older_than_s: float = 3600.0) -> list[Path]:
-    """Remove the temporary files that interrupted writes left in ``folder`` (not its subfolders):
-    ``*.partial`` files (these and the streamed writers' ``FILE.partial``) older than ``older_than_s``
-    (a write in progress is younger). Called before every write into a folder; returns what was removed."""
+    """Remove what interrupted writes left in ``folder`` (not in its subfolders): ``*.partial`` files (these
+    and the streamed writers' ``FILE.partial``) and ``*.partial`` staging folders (a set of calendars written
+    before it is moved in) older than ``older_than_s`` (a write in progress is younger). Called before every
+    write into a folder; returns what was removed."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
     now, removed = time.time(), []
     for found in folder.glob(f"*{PARTIAL_SUFFIX}"):
         try:
-            if found.is_file() and now - found.stat().st_mtime > older_than_s:
+            if found.is_symlink() or now - found.stat().st_mtime <= older_than_s:
+                continue
+            if found.is_dir():
+                shutil.rmtree(found)
+            elif found.is_file():
                 found.unlink()
-                removed.append(found)
+            else:
+                continue
+            removed.append(found)
         except OSError:  # gone meanwhile, or not ours to remove
             continue
     return removed

@@ -18,7 +18,6 @@ import hashlib
 import os
 import re
 import shutil
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,15 +28,14 @@ import pandas as pd
 from matcher.exceptions import MatcherError
 from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
-from matcher.outputs.atomic import PARTIAL_SUFFIX, partial_path, write_bytes
+from matcher.outputs.atomic import partial_path, remove_orphans, write_bytes
 from matcher.outputs.cells import neutralise_cell
 from matcher.outputs.metadata import created_at
+from matcher.text import C1, CONTROL
+from matcher.text import one_line as _joined
 
-#: Line breaks and tabs (the importer's set, ``ingest.validate._LINE_BREAK``): a calendar text holding
-#: one is joined into one line, every run of white space one space.
-_LINE_BREAK = re.compile(r"[\t\n\r\x0b\x0c\x85\u2028\u2029]")
 #: Control characters RFC 5545 allows in no text (C0 but the line breaks, DEL, C1): each becomes U+FFFD.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_CONTROL = re.compile(f"{CONTROL}|{C1}")
 
 
 def one_line(value: Any) -> str:
@@ -49,10 +47,7 @@ def one_line(value: Any) -> str:
     """
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    text = _CONTROL.sub("\ufffd", str(value))
-    if _LINE_BREAK.search(text):
-        text = re.sub(r"\s+", " ", text)
-    return text.strip()
+    return _joined(_CONTROL.sub("\ufffd", str(value))).strip()
 
 
 def calendar_text(value: Any) -> str:
@@ -286,7 +281,7 @@ def stage_ics_per_participant(
     data = {names[pid]: _calendar_events(plan, clock, pid, metadata, tz, agendas).to_ical() for pid in ids}
     base = next(p for p in (directory, *directory.parents) if p.is_dir())
     stem = "calendars" if base == directory else directory.name
-    _remove_orphan_staging(base, stem)
+    remove_orphans(base)  # staging folders a killed run left
     staging = partial_path(base / stem)
     try:
         staging.mkdir()
@@ -302,14 +297,3 @@ def stage_ics_per_participant(
         raise
     earlier = earlier_calendars(directory, keep) if replace_earlier else []
     return StagedCalendars(directory, staging, [names[pid] for pid in ids], earlier)
-
-
-def _remove_orphan_staging(folder: Path, stem: str, older_than_s: float = 3600.0) -> None:
-    """Remove the staging folders a killed run left in ``folder`` (older than ``older_than_s``)."""
-    now = time.time()
-    for found in folder.glob(f".{stem}.*{PARTIAL_SUFFIX}"):
-        try:
-            if found.is_dir() and now - found.stat().st_mtime > older_than_s:
-                shutil.rmtree(found, ignore_errors=True)
-        except OSError:
-            continue
