@@ -335,6 +335,8 @@ def test_evaluation_reports_cv_intervals_ratio_and_rules(engine):
     result = ev.evaluate_known(engine, ev.KNOWN_DOCKINGS, "east_west", k=10, seed=0)
     text = result.report()
     assert "engine_cv MRR / best baseline" in text and "95% CI" in text
+    # the figure without any hand-set weight is printed too, with its hits@K
+    assert "engine_cv_uniform MRR / best baseline" in text and "no weight set by hand" in text
     assert "strict rows only" in text and "relaxed rows only" in text
     for origin in ("reference", "search", "search2", "search3"):
         assert f"{origin} items only" in text
