@@ -4,9 +4,11 @@ While the store holds no account and the server listens on this computer only (`
 127.0.0.1, as ``.streamlit/config.toml`` sets it), the app serves one local planner who types a
 name. Once the store holds an account, or the server listens on any other address, everybody signs
 in; a server on another address with no account refuses to run and says how to add the first one.
-A session is signed out after ``AccountRules.idle_minutes`` without use (30 by default). What an
-account may do is checked by the store on every change (``matcher.store.accounts``); the app only
-says so.
+A session is signed out after ``AccountRules.idle_minutes`` without use (30 by default), after
+``session_minutes`` since its sign-in (12 hours), and at its next interaction once an admin resets
+the account's password, changes its role or disables it, or the password is changed in another
+session (``Store.session_stamp``). What an account may do is checked by the store on every change
+(``matcher.store.accounts``); the app only says so.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from matcher.store import Store
 
 ACCOUNT_KEY = "account"  # the signed-in account (name and role), or absent
 SEEN_KEY = "account.seen"  # when the signed-in session was last used (time.time())
+SINCE_KEY = "account.since"  # when it signed in
 LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
 
 
@@ -46,10 +49,19 @@ def gate(store: Store, pages: list, now: float | None = None) -> dict | None:
         st.code("python -m matcher users add admin --role admin", language="bash")
         st.stop()
     account = st.session_state.get(ACCOUNT_KEY)
-    if account and store.rules.idle_expired(datetime.fromtimestamp(st.session_state.get(SEEN_KEY, now)),
-                                            datetime.fromtimestamp(now)):
+    rules = store.rules
+    if account and rules.idle_expired(datetime.fromtimestamp(st.session_state.get(SEEN_KEY, now)),
+                                      datetime.fromtimestamp(now)):
         sign_out()
-        st.info(t("session_expired", minutes=f"{store.rules.idle_minutes:g}"))
+        st.info(t("session_expired", minutes=f"{rules.idle_minutes:g}"))
+        account = None
+    elif account and now - st.session_state.get(SINCE_KEY, now) > rules.session_minutes * 60:
+        sign_out()
+        st.info(t("session_too_long", hours=f"{rules.session_minutes / 60:g}"))
+        account = None
+    elif account and store.session_stamp(account["username"]) != account.get("stamp"):
+        sign_out()
+        st.warning(t("account_changed"))
         account = None
     if not account:
         st.navigation(pages, position="hidden")
@@ -71,14 +83,15 @@ def _sign_in_form(store: Store, now: float) -> None:
         except MatcherError as err:
             st.error(shown(err))
             return
-        st.session_state[ACCOUNT_KEY] = {"username": account["username"], "role": account["role"]}
-        st.session_state[SEEN_KEY] = now
+        st.session_state[ACCOUNT_KEY] = {"username": account["username"], "role": account["role"],
+                                          "stamp": store.session_stamp(account["username"])}
+        st.session_state[SEEN_KEY] = st.session_state[SINCE_KEY] = now
         st.rerun()
 
 
 def sign_out() -> None:
-    st.session_state.pop(ACCOUNT_KEY, None)
-    st.session_state.pop(SEEN_KEY, None)
+    for key in (ACCOUNT_KEY, SEEN_KEY, SINCE_KEY):
+        st.session_state.pop(key, None)
 
 
 def sidebar(store: Store, account: dict) -> None:
@@ -99,5 +112,6 @@ def sidebar(store: Store, account: dict) -> None:
                     store.change_password(account["username"], old, new)
                 except MatcherError as err:
                     st.error(shown(err))
-                else:
+                else:  # this session goes on; the account's other sessions end at their next click
+                    account["stamp"] = store.session_stamp(account["username"])
                     st.success(t("password_changed"))

@@ -109,9 +109,9 @@ MESSAGE_ZH: list[tuple[str, str]] = [
     (r"^Could not (.*): the store \((.*)\) (.*)\. Nothing was written\.$", "未能完成操作：存储（{1}）不可用（{2}）。未写入任何内容。"),
     (r"^the upload could not be stored in (.*) \((.*)\); nothing was changed$", "上传的文件无法保存到 {0}（{1}）；未做任何更改"),
     (r"^the workspace folder (.*) cannot be written \((.*)\); nothing was changed$", "工作目录 {0} 无法写入（{1}）；未做任何更改"),
-    (r"^The name or the password is wrong\.$", "用户名或密码错误。"),
-    (r"^The account is locked after too many wrong passwords until (.*); an admin can unlock it\.$",
-     "密码错误次数过多，账户已锁定至 {0}；管理员可以解锁。"),
+    (r"^The name or the password is wrong, or the account is locked after (\d+) wrong passwords in a row "
+     r"\(for ([\d.]+) minutes, or until an admin unlocks it\)\.$",
+     "用户名或密码错误，或账户因连续 {0} 次密码错误已被锁定（{1} 分钟，或直到管理员解锁）。"),
     (r"^The account is disabled; ask an admin\.$", "账户已停用；请联系管理员。"),
     (r"^The account (.*) is a (\w+); this needs (?:a \w+ or )?an admin\.$", "账户 {0} 的角色无权进行此操作。"),
     (r"^The account (.*) is disabled\.$", "账户 {0} 已停用。"),

@@ -351,6 +351,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "new_password_again": ("再次输入新密码", "New password again"),
     "passwords_differ": ("两次输入的新密码不一致；未做修改。", "The two new passwords differ; nothing was changed."),
     "password_changed": ("密码已修改。", "Password changed."),
+    "account_changed": ("您的账户已被修改（密码、角色或停用），已退出登录；请重新登录。",
+                        "Your account was changed (its password, role or status), so you were signed out; "
+                        "sign in again."),
+    "session_too_long": ("登录已超过 {hours} 小时，已自动退出；请重新登录。",
+                         "You were signed in for more than {hours} hours and have been signed out; sign in again."),
     "flagged_items": ("{n} 项清单条目引用的对象不在新数据中，已标记。",
                       "{n} shortlist item(s) name entities absent from the new data; they are flagged."),
 }

@@ -29,11 +29,13 @@ def partial_path(path: str | Path) -> Path:
 
 
 @contextmanager
-def replacing(path: str | Path) -> Iterator[Path]:
+def replacing(path: str | Path, *, private: bool = False) -> Iterator[Path]:
     """Write to the yielded temporary path; it becomes ``path`` when the block ends without error.
 
     On an error (or an interrupt) the temporary file is removed and ``path`` is left as it was; an
-    error writing the temporary file names ``path``, the file asked for (``MatcherError``). The file gets the permissions a new file normally gets (not a temporary file's private ones).
+    error writing the temporary file names ``path``, the file asked for (``MatcherError``). The file gets
+    the permissions a new file normally gets (not a temporary file's private ones), or, when
+    ``private`` (a file holding password hashes), only its owner may read it (0600).
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -50,6 +52,8 @@ def replacing(path: str | Path) -> Iterator[Path]:
         yield tmp
         if not tmp.exists():  # the writer wrote nothing: an empty file, as writing it directly would
             tmp.touch()
+        if private:
+            os.chmod(tmp, 0o600)
         with open(tmp, "rb+") as handle:  # on disk before it takes the name (a power cut keeps one or the other)
             os.fsync(handle.fileno())
         os.replace(tmp, path)

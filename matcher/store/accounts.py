@@ -17,8 +17,10 @@ and lock-out are tested without waiting.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import os
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +43,7 @@ class AccountRules:
     max_failed_sign_ins: int = 5
     lock_minutes: float = 15
     idle_minutes: float = 30
+    session_minutes: float = 720  # a session ends this long after its sign-in, however busy
 
     @classmethod
     def from_env(cls) -> AccountRules:
@@ -121,14 +124,37 @@ def _new_hash(password: str, username: str, rules: AccountRules) -> str:
 
 
 def _username(name: Any) -> str:
-    value = "" if name is None else str(name).strip()
+    """An account's name as the store keeps it: NFKC-normalised (a full-width ``ａｄｍｉｎ`` is ``admin``)
+    and trimmed; refused when empty, too long, or holding a character that does not print (a control
+    character, a zero-width space, a text-direction mark) or no character at all (a byte that was not
+    UTF-8 on the command line)."""
+    value = unicodedata.normalize("NFKC", "" if name is None else str(name)).strip()
     if not value:
         raise ValidationError("An account needs a name.")
     if len(value) > m.accounts.c.username.type.length:
         raise ValidationError(f"An account's name may have at most {m.accounts.c.username.type.length} characters.")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValidationError("An account's name may not hold control characters.")
+    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in value):
+        raise ValidationError("An account's name may hold only printing characters and spaces (no control "
+                              "character, invisible character or text-direction mark).")
     return value
+
+
+#: Unicode categories a name may not hold: controls, format characters (zero-width, direction marks),
+#: surrogates (bytes that were not UTF-8), private use and unassigned.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+def _lookup_name(name: Any) -> str | None:
+    """The name a sign-in looks up, or None when no account can have it."""
+    try:
+        return _username(name)
+    except ValidationError:
+        return None
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Two names a person would read as one (``Admin`` and ``admin``)."""
+    return a.casefold() == b.casefold()
 
 
 class Accounts(StoreCore):
@@ -151,7 +177,7 @@ class Accounts(StoreCore):
                    t.c.created_at, t.c.updated_at]
         query = select(*columns).order_by(t.c.username)
         if username is not None:
-            query = query.where(t.c.username == str(username).strip())
+            query = query.where(t.c.username == (_lookup_name(username) or ""))
         with self._read("list the accounts") as conn:
             rows = conn.execute(query).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in columns])
@@ -181,8 +207,10 @@ class Accounts(StoreCore):
             if first and role != "admin":
                 raise ValidationError("The first account must be an admin (it manages the others).")
             actor = username if first else self._authorize(conn, by, "admin")
-            if conn.execute(select(m.accounts.c.id).where(m.accounts.c.username == username)).first():
-                raise ValidationError(f"An account named {username} already exists.")
+            taken = [n for n in conn.execute(select(m.accounts.c.username)).scalars() if _same_name(n, username)]
+            if taken:
+                also = "" if taken[0] == username else f" ({taken[0]}: names differing only in letter case are one name)"
+                raise ValidationError(f"An account named {username} already exists{also}.")
             now = self._now()
             row = {"username": username, "password_hash": hashed, "role": role, "disabled": False,
                    "failed_sign_ins": 0, "locked_until": None, "created_at": now, "updated_at": now, "version": 1}
@@ -226,9 +254,10 @@ class Accounts(StoreCore):
             before = dict(before)
             if not own and before["role"] == "admin" and (changes.get("role", "admin") != "admin"
                                                           or changes.get("disabled")):
-                admins = conn.execute(select(func.count()).select_from(m.accounts).where(
-                    m.accounts.c.role == "admin", m.accounts.c.disabled.is_(False))).scalar_one()
-                if admins <= 1:
+                # the enabled admins' rows, locked: two admins removed in parallel cannot both pass
+                admins = conn.execute(select(m.accounts.c.id).where(
+                    m.accounts.c.role == "admin", m.accounts.c.disabled.is_(False)).with_for_update()).all()
+                if len(admins) <= 1:
                     raise ValidationError(f"{username} is the last admin: make another admin first.")
             after = {**before, **changes, "updated_at": self._now(), "version": before["version"] + 1}
             conn.execute(update(m.accounts).where(m.accounts.c.id == before["id"]).values(
@@ -241,63 +270,108 @@ class Accounts(StoreCore):
     def sign_in(self, username: str, password: str) -> dict[str, Any]:
         """The account, when ``password`` is right and the account is enabled and not locked.
 
-        A wrong name or password gives the same message (nobody learns which names exist); a
-        wrong password counts towards the lock. Raises :class:`AccessError`.
+        An unknown name, a wrong password and a locked account give the same message after the same
+        work (nobody learns which names exist); a wrong password counts towards the lock. The password
+        is checked outside any write transaction (a flood of sign-ins does not hold up the planners'
+        saves), and the result is recorded in a short one that reads the account again, locked
+        against a parallel sign-in: parallel wrong passwords all count, and a right password that
+        arrives after the lock is refused. Raises :class:`AccessError`.
         """
         rules = self.rules
-        name = str(username or "").strip()
-        refused: AccessError | None = None  # raised after the transaction: a failure is recorded, not rolled back
-        with self._write(f"sign in {name}") as conn:
-            row = conn.execute(select(m.accounts).where(m.accounts.c.username == name)).mappings().first()
-            now = self._clock()
-            hasher = _hasher()
+        name = _lookup_name(username)
+        row = None
+        if name is not None:
+            with self._read(f"sign in {name}") as conn:
+                row = conn.execute(select(m.accounts).where(m.accounts.c.username == name)).mappings().first()
+        now = self._clock()
+        hasher = _hasher()
+        locked = row is not None and _locked(row, now)
+        # the same work whatever the case: the time does not tell an unknown name or a lock
+        right = _verifies(hasher, _dummy_hash() if row is None or locked else row["password_hash"], password)
+        refused = AccessError(wrong_message(rules))
+        with self._write(f"sign in {name}") as conn:  # raised after it: a failure is recorded, not rolled back
             if row is None:
-                _verifies(hasher, _dummy_hash(), password)  # the same work: the time does not tell the name is unknown
-                raise AccessError("The name or the password is wrong.")
-            row = dict(row)
-            if row["locked_until"] and datetime.fromisoformat(row["locked_until"]) > now:
-                self._audit(conn, planner=name, table=m.accounts, action="sign_in_locked", row_id=row["id"],
-                            before=None, after=None, ref=name)
-                until = datetime.fromisoformat(row["locked_until"]).astimezone().strftime("%H:%M")
-                refused = AccessError(f"The account is locked after too many wrong passwords until {until}; "
-                                      "an admin can unlock it.")
-            elif not _verifies(hasher, row["password_hash"], password):
-                failed = row["failed_sign_ins"] + 1
-                lock = failed >= rules.max_failed_sign_ins
-                until = (now + timedelta(minutes=rules.lock_minutes)).isoformat(timespec="microseconds") \
-                    if lock else None
-                conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(
-                    failed_sign_ins=0 if lock else failed, locked_until=until))
-                self._audit(conn, planner=name, table=m.accounts, action="lock" if lock else "sign_in_failed",
-                            row_id=row["id"], before=None, after={"failed_sign_ins": failed}, ref=name)
-                refused = AccessError("The name or the password is wrong.")
-            elif row["disabled"]:
-                self._audit(conn, planner=name, table=m.accounts, action="sign_in_disabled", row_id=row["id"],
-                            before=None, after=None, ref=name)
-                refused = AccessError("The account is disabled; ask an admin.")
+                tried = (name or str(username or ""))[:100].encode("utf-8", "replace").decode("utf-8")
+                self._audit(conn, planner=tried, table=m.accounts, action="sign_in_unknown", row_id=None,
+                            before=None, after=None, ref=tried)
+                ok = False
             else:
-                changes: dict[str, Any] = {"failed_sign_ins": 0, "locked_until": None}
-                if hasher.check_needs_rehash(row["password_hash"]):
-                    changes["password_hash"] = hasher.hash(password)
-                conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(**changes))
-                self._audit(conn, planner=name, table=m.accounts, action="sign_in", row_id=row["id"],
-                            before=None, after=None, ref=name)
-        if refused is not None:
-            raise refused
+                current = dict(conn.execute(select(m.accounts).where(m.accounts.c.id == row["id"])
+                                            .with_for_update()).mappings().one())
+                ok = self._record_sign_in(conn, current, name, right and current["password_hash"] ==
+                                          row["password_hash"], now, rules, hasher, password)
+        if ok is not True:
+            raise (AccessError("The account is disabled; ask an admin.") if ok == "disabled" else refused)
         return self.account(name)
 
+    def _record_sign_in(self, conn, row: dict[str, Any], name: str, right: bool, now: datetime,
+                        rules: AccountRules, hasher, password: str) -> bool | str:
+        """Record one sign-in on the account ``row`` (read under lock): True, False or "disabled"."""
+        def audit(action: str, after: dict[str, Any] | None = None) -> None:
+            self._audit(conn, planner=name, table=m.accounts, action=action, row_id=row["id"], before=None,
+                        after=after, ref=name)
+
+        if _locked(row, now):
+            audit("sign_in_locked")
+            return False
+        if not right:
+            failed = row["failed_sign_ins"] + 1
+            lock = failed >= rules.max_failed_sign_ins
+            until = (now + timedelta(minutes=rules.lock_minutes)).isoformat(timespec="microseconds") if lock else None
+            conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(
+                failed_sign_ins=0 if lock else failed, locked_until=until))
+            audit("lock" if lock else "sign_in_failed", {"failed_sign_ins": failed})
+            return False
+        if row["disabled"]:
+            audit("sign_in_disabled")
+            return "disabled"
+        changes: dict[str, Any] = {"failed_sign_ins": 0, "locked_until": None}
+        if hasher.check_needs_rehash(row["password_hash"]):
+            changes["password_hash"] = hasher.hash(password)
+        conn.execute(update(m.accounts).where(m.accounts.c.id == row["id"]).values(**changes))
+        audit("sign_in")
+        return True
+
+    def session_stamp(self, username: str) -> str | None:
+        """What a signed-in session must still match: it changes when the account's password or role
+        changes (a reset by an admin, a change in another session), and is None when the account is
+        disabled or gone. A digest, so the hash itself never leaves the store."""
+        name = _lookup_name(username)
+        t = m.accounts
+        with self._read(f"check the session of {name}") as conn:
+            row = conn.execute(select(t.c.role, t.c.disabled, t.c.password_hash).where(t.c.username == (name or ""))
+                               ).first()
+        if row is None or row.disabled:
+            return None
+        return hashlib.sha256(f"{row.role}\0{row.password_hash}".encode()).hexdigest()
+
     def sign_ins(self, username: str | None = None) -> pd.DataFrame:
-        """The audit of sign-ins (succeeded, failed, refused while locked or disabled, locks):
+        """The audit of sign-ins (succeeded, failed, refused while locked or disabled, locks, and tries
+        with a name that is no account, under the name tried):
         ``at, username, action``."""
         t = m.audit_log
         query = select(t.c.at, t.c.ref.label("username"), t.c.action).where(
             t.c.table_name == m.accounts.name,
-            t.c.action.in_(("sign_in", "sign_in_failed", "sign_in_locked", "sign_in_disabled", "lock")))
+            t.c.action.in_(SIGN_IN_ACTIONS))
         if username:
             query = query.where(t.c.ref == username)
         with self._read("read the sign-ins") as conn:
             rows = conn.execute(query.order_by(t.c.id)).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=["at", "username", "action"])
+
+
+#: The audit's actions of signing in.
+SIGN_IN_ACTIONS = ("sign_in", "sign_in_failed", "sign_in_locked", "sign_in_disabled", "lock", "sign_in_unknown")
+
+
+def wrong_message(rules: AccountRules) -> str:
+    """The one answer to an unknown name, a wrong password and a locked account."""
+    return (f"The name or the password is wrong, or the account is locked after {rules.max_failed_sign_ins} "
+            f"wrong passwords in a row (for {rules.lock_minutes:g} minutes, or until an admin unlocks it).")
+
+
+def _locked(row: Any, now: datetime) -> bool:
+    return bool(row["locked_until"]) and datetime.fromisoformat(row["locked_until"]) > now
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

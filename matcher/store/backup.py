@@ -72,7 +72,7 @@ class Backups(StoreCore):
         data = self.export_data(accounts=accounts)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            with replacing(target) as tmp:
+            with replacing(target, private=accounts) as tmp:  # password hashes: for the owner only
                 with open(tmp, "w", encoding="utf-8") as fh:
                     json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=False)
         except OSError as err:

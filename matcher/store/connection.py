@@ -88,6 +88,7 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:" and not path.startswith("file:"):
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(path))
             except OSError as err:
                 raise StoreUnavailableError(
                     f"The store folder {Path(path).parent} cannot be created ({err.strerror}). "
@@ -109,6 +110,16 @@ def make_engine(url: str) -> Engine:
         f"The store supports SQLite and PostgreSQL, not {backend!r} ({describe_url(url)}). "
         f"Set {ENV_DB_URL} to a postgresql+psycopg://... address or unset it to use the workspace file."
     )
+
+
+def _create_private(path: Path) -> None:
+    """Create a new store file readable by its owner only (0600): it holds the accounts' password
+    hashes, and SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions. An
+    existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

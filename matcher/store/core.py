@@ -10,6 +10,7 @@ raises :class:`~matcher.exceptions.StoreUnavailableError` with a message a plann
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -74,6 +75,9 @@ class StoreCore:
             yield
         except MatcherError:
             raise
+        except UnicodeEncodeError:  # bytes that were not UTF-8 (a command-line argument): no text the store keeps
+            raise ValidationError(f"Could not {action}: a text holds bytes that are not UTF-8; type it again. "
+                                  "Nothing was written.") from None
         except exc.IntegrityError as err:
             raise ConflictError(
                 f"Could not {action}: another planner saved the same thing at the same moment "
@@ -115,7 +119,9 @@ class StoreCore:
     def _authorize(self, conn, who: Any, needs: str) -> str:
         """The account name a change is recorded under, after checking that ``who`` may make it
         (role ``needs`` or higher). With no account in the store, any name (the local planner)."""
-        name = "" if who is None else str(who).strip()
+        name = "" if who is None else unicodedata.normalize("NFKC", str(who)).strip()
+        if any(unicodedata.category(ch) == "Cs" for ch in name):  # bytes that were not UTF-8: no account's name
+            name = name.encode("utf-8", "replace").decode("utf-8")
         if conn.execute(select(func.count()).select_from(m.accounts)).scalar_one() == 0:
             if not name:
                 raise ValidationError("Say who makes the change: planner is empty.")

@@ -48,7 +48,7 @@ def test_with_accounts_everybody_signs_in_and_changes_carry_the_account(accounts
     at.run()
     assert at.title[0].value == "登录" and "概览" not in _texts(at)
     _sign_in(at, "li", "wrong password for li")
-    assert "用户名或密码错误。" in _texts(at)
+    assert "用户名或密码错误，或账户因连续 5 次密码错误已被锁定（15 分钟，或直到管理员解锁）。" in _texts(at)
     _sign_in(at, "li", PLANNER_PW)
     assert not at.exception
     assert "已登录：li（规划人员）" in _texts(at)
@@ -76,7 +76,7 @@ def test_a_viewer_reads_but_the_store_refuses_its_changes(accounts):
     accounts.create_shortlist("展会清单", planner="li")
     go(at, "shortlist")  # an empty list: a viewer is not told to add pairs
     assert "规划人员加入对接后" in _texts(at) and "选择对接并加入清单" not in _texts(at)
-    # a planner demoted while signed in still sees the button (the role at sign-in); the store refuses
+    # a planner demoted while signed in is signed out at the next click, and the click changes nothing
     at.button(key="account.sign_out").click().run()
     _sign_in(at, "li", PLANNER_PW)
     go(at, "explore")
@@ -86,7 +86,7 @@ def test_a_viewer_reads_but_the_store_refuses_its_changes(accounts):
     before = accounts.counts()
     at.button(key="explore.add").click().run()
     assert not at.exception
-    assert "账户 li 的角色无权进行此操作。" in _texts(at)
+    assert at.title[0].value == "登录" and "您的账户已被修改" in _warnings(at)
     assert accounts.counts() == before and accounts.items().empty
 
 
@@ -113,7 +113,7 @@ def test_sign_out_and_change_password(accounts):
     accounts.change_password("li", PLANNER_PW, "granite sparrow harbor 61")
     at.button(key="account.sign_out").click().run()
     _sign_in(at, "li", PLANNER_PW)
-    assert "用户名或密码错误。" in _texts(at)
+    assert "用户名或密码错误，或账户因连续 5 次密码错误已被锁定（15 分钟，或直到管理员解锁）。" in _texts(at)
     _sign_in(at, "li", "granite sparrow harbor 61")
     assert "已登录：li" in _texts(at)
 
@@ -155,3 +155,47 @@ def test_only_an_admin_adds_a_data_set_and_only_a_planner_retrains(accounts, wor
 
     with pytest.raises(AccessError, match="wang is a viewer"):
         models.retrain(None, accounts, "east_west", "wang")
+
+
+def _warnings(at: AppTest) -> str:
+    return " ".join(str(e.value) for e in [*at.warning, *at.info])
+
+
+@pytest.mark.parametrize("change", ["reset", "disable", "role", "own elsewhere"])
+def test_a_session_ends_when_an_admin_changes_the_account(accounts, change):
+    """A password reset, a disable or a new role by an admin, or a password change in another session,
+    ends an open session at its next interaction; before, the tab kept working under the old password."""
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    _sign_in(at, "li", PLANNER_PW)
+    assert "已登录：li" in _texts(at)
+    if change == "reset":
+        accounts.reset_password("li", "granite sparrow harbor 61", by="admin")
+    elif change == "disable":
+        accounts.disable("li", by="admin")
+    elif change == "role":
+        accounts.set_role("li", "viewer", by="admin")
+    else:
+        accounts.change_password("li", PLANNER_PW, "granite sparrow harbor 61")
+    at.run()
+    assert at.title[0].value == "登录" and "已登录：li" not in _texts(at)
+    assert "您的账户已被修改（密码、角色或停用），已退出登录；请重新登录。" in _warnings(at)
+
+
+def test_a_password_changed_in_this_session_keeps_it_and_every_session_has_a_maximum_length(accounts, monkeypatch):
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    _sign_in(at, "li", PLANNER_PW)
+    old, new, again = at.text_input[-3:]  # the sidebar's password form: old, new, new again
+    old.input(PLANNER_PW)
+    new.input("granite sparrow harbor 61")
+    again.input("granite sparrow harbor 61")
+    next(b for b in at.button if b.label in ("修改密码", "Change password")).click().run()
+    assert "密码已修改。" in _texts(at)
+    at.run()
+    assert "已登录：li" in _texts(at)  # still signed in: it was this session's own change
+    monkeypatch.setenv("MATCHER_SESSION_MINUTES", "0.001")  # a session of 0.06 s
+    time.sleep(0.2)
+    at.run()
+    assert at.title[0].value == "登录"
+    assert "登录已超过" in _warnings(at) and "小时，已自动退出；请重新登录。" in _warnings(at)

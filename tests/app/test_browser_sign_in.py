@@ -17,6 +17,8 @@ from matcher.store import Store
 pytestmark = pytest.mark.browser
 ADMIN_PW = "harbour kettle violet 42"
 PLANNER_PW = "lantern quarry meadow 17"
+#: The one answer to a wrong name, a wrong password and a locked account (default rules).
+WRONG_ZH = "用户名或密码错误，或账户因连续 5 次密码错误已被锁定（15 分钟，或直到管理员解锁）。"
 VIEWER_PW = "amber pylon orchard 93"
 IDLE_MINUTES = 0.25
 
@@ -91,7 +93,7 @@ def test_a_planner_signs_in_works_and_signs_out(signed_server, page):
     assert page.get_by_text("候选清单").count() == 0
     assert page.get_by_label("密码").get_attribute("type") == "password"
     _sign_in(page, "li", "not the password at all")
-    page.get_by_text("用户名或密码错误。").wait_for()
+    page.get_by_text(WRONG_ZH).wait_for()
     _sign_in(page, "li", PLANNER_PW)
     page.get_by_text("已登录：li（规划人员）").wait_for()
     page.get_by_role("heading", name="候选清单", exact=True).wait_for()  # the address asked for, after signing in
@@ -137,8 +139,9 @@ def test_a_viewer_reads_but_cannot_save(signed_server, page):
     assert "wang" not in set(changes[changes["table_name"] != "accounts"]["planner"])  # signing in is all it did
 
 
-def test_a_planner_made_viewer_while_signed_in_is_refused_by_the_store(signed_server, page):
-    """The page still offers the change (the role shown is the one at sign-in); the store refuses it."""
+def test_a_planner_made_viewer_while_signed_in_is_signed_out_at_the_next_click(signed_server, page):
+    """An admin's change of role ends the open session at its next interaction, which changes nothing
+    (before, the page kept the role it signed in with and only the store refused the change)."""
     base, store, backend = signed_server
     if store.shortlists().empty:
         store.create_shortlist("展会清单", planner="admin")
@@ -146,15 +149,20 @@ def test_a_planner_made_viewer_while_signed_in_is_refused_by_the_store(signed_se
     _sign_in(page, "zhou", PLANNER_PW)
     page.get_by_text("已登录：zhou（规划人员）").wait_for()
     _nav(page, "候选清单")
+    page.get_by_role("button", name="新建清单").wait_for()  # the page has run (and checked the session)
+    _idle(page)
     store.set_role("zhou", "viewer", by="admin")
     before = store.counts()
-    page.get_by_role("button", name="新建清单").click()
+    page.get_by_role("button", name="新建清单").click()  # opens the form in the page: no rerun yet
     page.get_by_label("新建清单名称").fill("zhou 的清单")
     page.get_by_role("button", name="新建清单").last.click()
-    page.get_by_text("账户 zhou 的角色无权进行此操作。").wait_for()
-    page.screenshot(path=str(ARTIFACTS / f"09-viewer-refused-{backend}.png"))
+    page.get_by_text("您的账户已被修改（密码、角色或停用），已退出登录；请重新登录。").wait_for()
+    assert page.get_by_test_id("stSidebarNav").count() == 0
+    page.screenshot(path=str(ARTIFACTS / f"09-demoted-signed-out-{backend}.png"))
     assert store.counts() == before
     assert "zhou 的清单" not in set(store.shortlists()["name"])
+    _sign_in(page, "zhou", PLANNER_PW)  # signed in again, with the role it has now
+    page.get_by_text("已登录：zhou（只读）").wait_for()
 
 
 def test_five_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(signed_server, page):
@@ -163,9 +171,10 @@ def test_five_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(signed_
     for attempt in range(5):
         _sign_in(page, "zhao", f"wrong password number {attempt}")
         _until(page, lambda n=attempt + 1: len(store.sign_ins("zhao")) == n)  # each attempt reached the store
-        page.get_by_text("用户名或密码错误。").wait_for()
-    _sign_in(page, "zhao", PLANNER_PW)  # the right password, but the account is locked
-    page.get_by_text("密码错误次数过多，账户已锁定至", exact=False).wait_for()
+        page.get_by_text(WRONG_ZH).wait_for()
+    _sign_in(page, "zhao", PLANNER_PW)  # the right password, but the account is locked: the same answer
+    _until(page, lambda: store.sign_ins("zhao")["action"].tolist()[-1:] == ["sign_in_locked"])
+    page.get_by_text(WRONG_ZH).wait_for()
     assert page.get_by_test_id("stSidebarNav").count() == 0
     page.screenshot(path=str(ARTIFACTS / f"09-locked-{backend}.png"))
     store.unlock("zhao", by="admin")

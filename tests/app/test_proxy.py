@@ -100,3 +100,22 @@ def test_the_proxy_keeps_each_browser_on_one_process(proxy, browser, tmp_path): 
     _option_appears(second, "经代理新建的清单")
     for page in pages:
         page.context.close()
+
+
+def test_the_proxy_answers_a_flood_of_uploads_with_429(proxy):
+    """Uploads reach Streamlit before any sign-in and are held in memory: past a burst, one address is
+    refused (429) by the proxy, so a flood from a signed-out page cannot fill the server's memory. Runs
+    after the browser test above, whose uploads are within the burst."""
+    import urllib.error
+
+    codes = []
+    for i in range(25):
+        request = urllib.request.Request(f"{proxy}/_stcore/upload_file/no-session/{i}", data=b"x" * 1024,
+                                         method="PUT")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                codes.append(reply.status)
+        except urllib.error.HTTPError as error:
+            codes.append(error.code)
+    assert codes.count(429) >= 10, codes
+    assert codes[0] != 429  # a planner's first upload is never refused

@@ -97,8 +97,14 @@ def test_five_wrong_passwords_lock_for_fifteen_minutes(clocked):
             store.sign_in("li", "wrong password here")
     with pytest.raises(AccessError, match="name or the password is wrong"):
         store.sign_in("li", "wrong password here")  # the fifth: now locked
-    with pytest.raises(AccessError, match="locked after too many wrong passwords"):
+    with pytest.raises(AccessError) as locked:
         store.sign_in("li", OTHER)  # even the right password
+    with pytest.raises(AccessError) as unknown:
+        store.sign_in("nobody", OTHER)
+    # a locked account answers as an unknown name does: the message tells nobody which names exist
+    assert str(locked.value) == str(unknown.value) == (
+        "The name or the password is wrong, or the account is locked after 5 wrong passwords in a row "
+        "(for 15 minutes, or until an admin unlocks it).")
     clock.now += timedelta(minutes=14)
     with pytest.raises(AccessError, match="locked"):
         store.sign_in("li", OTHER)
@@ -115,6 +121,53 @@ def test_five_wrong_passwords_lock_for_fifteen_minutes(clocked):
     assert store.sign_in("li", OTHER)["failed_sign_ins"] == 0
     actions = store.sign_ins("li")["action"].tolist()
     assert actions.count("sign_in") == 3 and actions.count("lock") == 2 and "sign_in_locked" in actions
+    # tries with a name that is no account are audited too, under the name tried
+    assert store.sign_ins("nobody")["action"].tolist() == ["sign_in_unknown"] * 2
+
+
+def test_parallel_wrong_passwords_all_count_and_lock_the_account(clocked):
+    """Sign-ins sent at once (one browser tab each) cannot get past the lock: every wrong password is
+    counted, on PostgreSQL as on SQLite, and a right one that arrives after the lock is refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store, _ = clocked
+    store.add_account("admin", GOOD, "admin")
+    store.add_account("li", OTHER, "planner", by="admin")
+
+    def attempt(i: int) -> str:
+        try:
+            store.sign_in("li", OTHER if i == 39 else f"wrong password {i}")
+        except AccessError:
+            return "refused"
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(attempt, range(40)))
+    actions = store.sign_ins("li")["action"].tolist()
+    assert actions.count("lock") >= 1 and actions.count("sign_in_failed") + actions.count("lock") >= 5
+    account = store.account("li")
+    assert account["locked_until"] is not None, actions
+    # at most the first four wrong passwords can precede a right one that still gets in
+    assert results.count("signed in") <= 1
+    with pytest.raises(AccessError):
+        store.sign_in("li", OTHER)
+
+
+def test_account_names_are_normalised_printing_and_unique_whatever_the_letter_case(clocked):
+    store, _ = clocked
+    store.add_account("admin", GOOD, "admin")
+    for look_alike in ("Admin", "ADMIN", "ａｄｍｉｎ"):
+        with pytest.raises(ValidationError, match="already exists"):
+            store.add_account(look_alike, OTHER, "planner", by="admin")
+    for hidden in ("li\u200b", "evil\u202eroot", "x\x85y", "bad\udcff"):
+        with pytest.raises(ValidationError, match="printing characters"):
+            store.add_account(hidden, OTHER, "planner", by="admin")
+    assert store.add_account("Ｌｉ Ming", OTHER, "planner", by="admin")["username"] == "Li Ming"
+    assert store.sign_in("Ｌｉ Ming", OTHER)["username"] == "Li Ming"  # typed full-width, signs in
+    with pytest.raises(AccessError, match="name or the password is wrong"):
+        store.sign_in("bad\udcff", OTHER)  # no crash on a name that was not UTF-8
+    with pytest.raises(ValidationError, match="not UTF-8"):
+        store.create_shortlist("x", planner="bad\udcff")
 
 
 def test_own_password_change_and_admin_reset(clocked):
@@ -151,6 +204,26 @@ def test_backups_carry_accounts_only_when_asked(clocked, new_db_url, tmp_path):
         again.import_data(full)
     with pytest.raises(MatcherError, match="has accounts of its own"):
         again.import_data(full, by="root")
+
+
+def test_files_holding_password_hashes_are_the_owners_alone(clocked, tmp_path):
+    """Other users of a shared machine cannot read the hashes: a new SQLite store and its WAL files,
+    and a backup with the accounts, are 0600; a backup without them keeps the usual permissions."""
+    import os
+    import stat
+
+    store, _ = clocked
+    store.add_account("admin", GOOD, "admin")
+    if store.backend == "sqlite":
+        live = store._live_file()
+        for f in [live, *live.parent.glob(live.name + "-*")]:
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    store.backup(tmp_path / "full.json", accounts=True)
+    assert stat.S_IMODE((tmp_path / "full.json").stat().st_mode) == 0o600
+    store.backup(tmp_path / "plain.json")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "plain.json").stat().st_mode) == 0o666 & ~umask
 
 
 def test_users_command_line(tmp_path, monkeypatch, capsys):

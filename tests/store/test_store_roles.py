@@ -64,7 +64,7 @@ CHANGES: dict[str, tuple[str, Call]] = {  # name: (the least role that may, the 
 #: Reads: they change nothing (``backup`` writes a file, not the store).
 READS = {"account", "accounts", "annotate", "backup", "counts", "decisions", "export_data", "has_accounts",
          "history", "is_empty", "item", "items", "meetings", "outcomes", "require", "revision", "rules", "runs",
-         "shortlists", "sign_ins"}
+         "session_stamp", "shortlists", "sign_ins"}
 #: An account's own: signing in (with its password) and changing its own password (with the old one).
 OWN = {"sign_in", "change_password"}
 #: The schema itself: run by whoever holds the database's credentials (an administrator's tool).
