@@ -80,7 +80,8 @@ def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFr
             export.for_people(export.schedule_table(plan, clock, shortlist), lang), p)),
     }
     if clock is not None:
-        files["ics"] = _bytes("ics", lambda p: calendar.write_ics(plan, p, clock, metadata=metadata))
+        files["ics"] = _bytes("ics", lambda p: calendar.write_ics(plan, p, clock, metadata=metadata,
+                                                                           reasons=shortlist))
     return files
 
 

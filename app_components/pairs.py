@@ -118,11 +118,15 @@ def row_px(ranked: pd.DataFrame) -> int:
     return row_height or tables.ROW_PX
 
 
-def names(rows: pd.DataFrame) -> str:
-    """Pairs as "甲—乙；丙—丁" / "A – B; C – D" in the session's language."""
+def names(rows: pd.DataFrame, at_most: int | None = None) -> str:
+    """Pairs as "甲—乙；丙—丁" / "A – B; C – D" in the session's language; with ``at_most``, the first
+    that many and how many more ("另有 3 对" / "and 3 more")."""
     dash, sep = ("—", "；") if lang() == "zh" else (" – ", "; ")
-    return sep.join(f"{name_of(r.left_name_zh, r.left_name_en, r.left_id)}{dash}"
-                    f"{name_of(r.right_name_zh, r.right_name_en, r.right_id)}" for r in rows.itertuples())
+    shown = rows if at_most is None else rows.head(at_most)
+    text = sep.join(f"{name_of(r.left_name_zh, r.left_name_en, r.left_id)}{dash}"
+                    f"{name_of(r.right_name_zh, r.right_name_en, r.right_id)}" for r in shown.itertuples())
+    rest = len(rows) - len(shown)
+    return f"{text}{sep}{t('more_pairs', n=rest)}" if rest > 0 else text
 
 
 def show_explanation(row: pd.Series, kind: str) -> None:

@@ -59,20 +59,21 @@ def show_picker(key: str, store: Store, planner: str) -> int:
 
 
 def add(store: Store, shortlist_id: int, rows: pd.DataFrame, *, dataset, kind: str, weights: dict,
-        preset: str, planner: str) -> tuple[int, int]:
+        preset: str, planner: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Add suggestion rows to a shortlist, skipping pairs it already holds. Records the run just
     before (data version, kind, weights and the ``preset`` the planner chose), and every added item
     carries that run's id, so outcomes are traced to the preset through the item's run.
 
-    Returns (added, skipped).
+    Returns (the rows added, the rows skipped), so each can be named.
     """
     held = store.items(shortlist_id)
     have = set(zip(held["left_id"], held["right_id"], held["kind"], strict=True)) if len(held) else set()
-    fresh = rows[[(a, b, kind) not in have for a, b in zip(rows["left_id"], rows["right_id"], strict=True)]]
+    new = [(a, b, kind) not in have for a, b in zip(rows["left_id"], rows["right_id"], strict=True)]
+    fresh = rows[new]
     if len(fresh):
         run = new_run(dataset, kind, weights, planner=planner, preset=preset)
         store.record_run(run["run_id"], data_version=run["data_version"], kind=kind, weights=weights,
                          planner=planner, preset=preset)
         store.add_items(shortlist_id, fresh[["left_id", "right_id", "kind", "score"]], planner=planner,
                         run_id=run["run_id"])
-    return len(fresh), len(rows) - len(fresh)
+    return fresh, rows[[not n for n in new]]

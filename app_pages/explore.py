@@ -79,9 +79,10 @@ if st.button(t("add_selected"), key="explore.add", type="primary",
                                         preset="learned" if use_model else weight_sliders.preset("explore.weights", kind),
                                         planner=context.planner())
     name = shortlist_name(store.shortlists().set_index("id").at[sid, "name"])
-    st.success(t("added_pairs", n=int(added), name=plain(name), pairs=plain(pairs.names(chosen.head(10)))))
-    if skipped:
-        st.info(t("already_listed", n=int(skipped)))
+    if len(added):  # each pair named once: as added, or as already on the list
+        st.success(t("added_pairs", n=len(added), name=plain(name), pairs=plain(pairs.names(added, at_most=10))))
+    if len(skipped):
+        st.info(t("already_listed", n=len(skipped), name=plain(name), pairs=plain(pairs.names(skipped, at_most=10))))
 if not chosen.empty:
     pairs.show_explanation(chosen.iloc[-1], kind)  # the pair ticked last
 if ranked.empty:

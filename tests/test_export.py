@@ -84,6 +84,9 @@ def test_xlsx_has_no_formula_and_every_sheet(tmp_path, plan, suggestions):
     assert run["data_version"] == "data-2026-05" and run["created_at"] == "2026-05-01T10:00:00"
     ids = [c.value for c in book["shortlist"]["C"][1:]]
     assert "00123" in ids  # leading zeros kept as text
+    score = header.index("score")
+    formats = {row[score].number_format for row in book["shortlist"].iter_rows(min_row=2)}
+    assert formats == {"0.0000"}  # shown as the CSV rounds it (4 decimals), the exact value kept
     again = write_xlsx(tmp_path / "m2.xlsx", shortlist=suggestions, plan=plan, clock=CLOCK, metadata=META)
     assert again.read_bytes() == path.read_bytes()  # same input, same file
 
@@ -146,6 +149,24 @@ def test_ics_entries_per_participant(tmp_path, plan):
     assert len(list(mine.walk("VEVENT"))) == int(
         (plan.meetings[["left_id", "right_id"]] == "C002").sum().sum()
     )
+
+
+def test_the_reason_travels_into_every_calendar_entry(tmp_path, plan, suggestions):
+    """Both sides' entries say why the pair meets, in Chinese and English, with the data version."""
+    path = write_ics(plan, tmp_path / "why.ics", CLOCK, metadata=META, reasons=suggestions)
+    events = list(Calendar.from_ical(path.read_bytes()).walk("VEVENT"))
+    reasons = {(a, b): (zh, en) for a, b, zh, en in suggestions[["left_id", "right_id", "reason_zh", "reason_en"]]
+               .itertuples(index=False)}
+    for e in events:
+        text = str(e.get("description"))
+        me = str(e.get("categories").cats[0])
+        pair = next(p for p in reasons if me in p and p[0] in text and p[1] in text)
+        zh, en = reasons[pair]
+        assert f"对接理由: {neutralise_cell(zh)}" in text and f"Why: {neutralise_cell(en)}" in text
+        assert "data-2026-05" in text
+    write_ics_per_participant(plan, tmp_path / "per", CLOCK, metadata=META, reasons=suggestions)
+    one = str(Calendar.from_ical((tmp_path / "per" / "C002.ics").read_bytes()).walk("VEVENT")[0].get("description"))
+    assert "对接理由: 市场渠道" in one and "Why: channel" in one
 
 
 def test_run_metadata_reads_weights_from_suggestions(suggestions):

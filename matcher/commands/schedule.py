@@ -272,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
         ids = sorted(set(plan.meetings["left_id"]) | set(plan.meetings["right_id"]))
         check_out_among_calendars(out, args.ics_dir, calendar_file_names(ids))
         staged = stage_ics_per_participant(plan, args.ics_dir, clock, metadata=metadata, tz=args.timezone,
-                                           replace_earlier=force, keep=out)
+                                           replace_earlier=force, keep=out, reasons=shortlist)
     print(f"writing {out} …", file=sys.stderr)
     try:
         write_schedule(plan, out, clock=clock, metadata=metadata, shortlist=shortlist, tz=args.timezone)

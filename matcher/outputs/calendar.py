@@ -1,7 +1,8 @@
 """ICS calendars: one entry per participant per meeting, for everyone or for one participant.
 
 An entry's summary names the event (``metadata["event_name"]``) and the partner, its location the
-venue (``metadata["venue"]``) and the table. Summaries, locations, descriptions and categories are
+venue (``metadata["venue"]``) and the table, its description the pair, why it meets (the reasons in
+Chinese and English, when the shortlist is given) and the data version. Summaries, locations, descriptions and categories are
 neutralised like every export (:mod:`matcher.outputs.cells`); the time stamp is the run's time
 (:func:`created_at`), so the same run gives the same file. Every text is made one line first
 (:func:`calendar_text`: line breaks and tabs as a space, control characters as U+FFFD), so no name,
@@ -31,6 +32,7 @@ from matcher.meetings.timetable import Schedule
 from matcher.outputs.atomic import partial_path, remove_orphans, write_bytes
 from matcher.outputs.cells import neutralise_cell
 from matcher.outputs.metadata import created_at
+from matcher.outputs.reasons import with_reasons
 from matcher.text import C1, CONTROL
 from matcher.text import one_line as _joined
 
@@ -67,6 +69,7 @@ def _calendar_events(
     metadata: Mapping[str, Any] | None,
     tz: str | None,
     agendas: pd.DataFrame | None = None,
+    reasons: pd.DataFrame | None = None,
 ) -> Any:
     """The calendar of ``participant`` (everyone's when None); every text in it passes through
     :func:`calendar_text` (or :func:`one_line` for the UID), so no value can break a content line."""
@@ -86,7 +89,7 @@ def _calendar_events(
     stamp = created_at(metadata).replace(tzinfo=dt.UTC)
     run = one_line(meta.get("run_id")) or "matcher"
     if agendas is None:
-        agendas = plan.agendas()
+        agendas = with_reasons(plan.agendas(), reasons, ("participant_id", "partner_id"))
     if participant is not None:
         agendas = agendas[agendas["participant_id"] == participant]
     for m in agendas.itertuples(index=False):
@@ -103,11 +106,15 @@ def _calendar_events(
         event.add("summary", calendar_text(f"{event_name + ' · ' if event_name else ''}对接洽谈 Docking: {partner}"))
         event.add("location", calendar_text(f"{venue + ', ' if venue else ''}桌 Table {m.table}"))
         where = "".join(f"{label}: {text}\n" for label, text in (("活动 Event", event_name), ("地点 Venue", venue)) if text)
+        why = "".join(f"\n{label}: {calendar_text(text)}" for label, text in (
+            ("对接理由", getattr(m, "reason_zh", None)), ("Why", getattr(m, "reason_en", None))) if calendar_text(text))
+        version = one_line(meta.get("data_version"))
         event.add(
             "description",
             neutralise_cell(
                 f"{where}{me} ({one_line(m.participant_id)}) ↔ {partner} ({one_line(m.partner_id)}); "
-                f"时段 slot {m.slot}, 桌 table {m.table}"
+                f"时段 slot {m.slot}, 桌 table {m.table}{why}"
+                + (f"\n数据版本 Data version: {version}; run {run}" if version else "")
             ),
         )
         event.add("categories", [calendar_text(m.participant_id)])
@@ -133,15 +140,17 @@ def write_ics(
     participant: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     tz: str | None = "Asia/Shanghai",
+    reasons: pd.DataFrame | None = None,
 ) -> Path:
     """An iCalendar file with one entry per participant per meeting (two per meeting; each
-    participant's entries carry its id as category), or only ``participant``'s entries."""
+    participant's entries carry its id as category), or only ``participant``'s entries. With
+    ``reasons`` (the shortlist, with ``reason_zh``/``reason_en``) each entry says why the pair meets."""
     if clock is None:
         raise MatcherError(
             "a calendar needs the meeting date: give --date YYYY-MM-DD (and --start, --minutes)"
         )
     path = Path(path)
-    return write_bytes(path, _calendar_events(plan, clock, participant, metadata, tz).to_ical())
+    return write_bytes(path, _calendar_events(plan, clock, participant, metadata, tz, reasons=reasons).to_ical())
 
 
 def write_ics_per_participant(plan: Schedule, directory: str | Path, clock: SlotClock, **options: Any) -> list[Path]:
@@ -257,6 +266,7 @@ def stage_ics_per_participant(
     tz: str | None = "Asia/Shanghai",
     replace_earlier: bool = False,
     keep: str | Path | None = None,
+    reasons: pd.DataFrame | None = None,
 ) -> StagedCalendars:
     """Write every participant's calendar into a staging folder, nothing yet into ``directory``.
 
@@ -274,7 +284,7 @@ def stage_ics_per_participant(
     if clock is None:
         raise MatcherError("a calendar needs the meeting date: give --date YYYY-MM-DD (and --start, --minutes)")
     directory = Path(directory)
-    agendas = plan.agendas()
+    agendas = with_reasons(plan.agendas(), reasons, ("participant_id", "partner_id"))
     ids = sorted(set(plan.meetings["left_id"]) | set(plan.meetings["right_id"]))
     names = calendar_file_names(ids)
     # every calendar made before a byte is written: an error in one leaves nothing behind

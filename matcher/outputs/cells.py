@@ -125,9 +125,11 @@ def cell_text(value: Any) -> str:
 
 
 #: Decimals of scores and their parts in files people open (CSV for Excel, the app's workbooks:
-#: ``app_components.downloads``); a command's XLSX keeps the exact value (shown to three decimals),
-#: Parquet and JSON keep every digit.
+#: ``app_components.downloads``); a command's XLSX keeps the exact value, shown to as many decimals
+#: (``SCORE_FORMAT``); Parquet and JSON keep every digit.
 SCORE_DECIMALS = 4
+#: Excel's number format for a score cell: the CSV's decimals.
+SCORE_FORMAT = "0." + "0" * SCORE_DECIMALS
 
 
 def is_score_column(name: str) -> bool:

@@ -34,7 +34,13 @@ from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
 from matcher.outputs.atomic import replacing, write_text
 from matcher.outputs.calendar import write_ics
-from matcher.outputs.cells import is_score_column, neutralise_cell, neutralise_frame, round_scores
+from matcher.outputs.cells import (
+    SCORE_FORMAT,
+    is_score_column,
+    neutralise_cell,
+    neutralise_frame,
+    round_scores,
+)
 from matcher.outputs.metadata import created_at
 from matcher.outputs.pdf import write_pdf
 from matcher.outputs.reasons import with_reasons
@@ -133,7 +139,7 @@ def _write_sheet(book: Any, name: str, frame: pd.DataFrame, header_fmt: Any, lan
     sheet_name = SHEET_LABELS[name][0 if lang == "zh" else 1] if lang in ("zh", "en") and name in SHEET_LABELS else name
     sheet = book.add_worksheet(sheet_name[:31])
     scores = {j for j, c in enumerate(frame.columns) if is_score_column(str(c))}
-    rounded = book.add_format({"num_format": "0.000"})  # the exact value, shown to 3 decimals
+    rounded = book.add_format({"num_format": SCORE_FORMAT})  # the exact value, shown as the CSV rounds it
     safe = neutralise_frame(for_people(frame, lang))
     for j, col in enumerate(safe.columns):
         sheet.write_string(0, j, str(col), header_fmt)
@@ -244,7 +250,7 @@ def write_schedule(
     if suffix == ".pdf":
         return write_pdf(plan, path, clock=clock, metadata=metadata, reasons=shortlist)
     if suffix == ".ics":
-        return write_ics(plan, path, clock, metadata=metadata, tz=tz)
+        return write_ics(plan, path, clock, metadata=metadata, tz=tz, reasons=shortlist)
     raise MatcherError(f"unknown output type {suffix!r} for {path.name}; use .xlsx, .csv, .pdf or .ics")
 
 

@@ -63,6 +63,18 @@ def test_explore_ranks_explains_reweights_and_shortlists(app, workspace):
     assert len(items) == 2 and set(items["kind"]) == {"east_west"}
     app.button(key="explore.add").click().run()  # the same pairs again are skipped, not duplicated
     assert len(Store().items()) == 2
+    assert not app.success and any(i.value.startswith("2 对已在清单") for i in app.info)
+    # one held pair and one new: each is named once, as what happened to it
+    app.session_state["explore.table.east_west"] = {"selection": {"rows": [1, 2], "columns": [], "cells": []}}
+    app.run()
+    app.button(key="explore.add").click().run()
+    [added] = [s.value for s in app.success]
+    [held] = [i.value for i in app.info if "已在清单" in i.value]
+    assert added.startswith("已加入 1 对") and held.startswith("1 对已在清单")
+    added_pair, held_pair = added.split("：", 1)[1], held.split("：", 1)[1]
+    assert "；" not in added_pair and "；" not in held_pair and "—" in added_pair  # one pair each
+    assert added_pair != held_pair and held_pair not in added and added_pair not in held
+    assert len(Store().items()) == 3
 
 
 def test_explore_records_the_chosen_preset_and_items_carry_their_run(app):
