@@ -36,6 +36,16 @@ def requests(items: pd.DataFrame, entities: pd.DataFrame, statuses: list[str]) -
     return out.drop_duplicates(["left_id", "right_id"]).reset_index(drop=True)
 
 
+def list_state(items: pd.DataFrame, statuses: list[str]) -> frozenset:
+    """What a schedule is made from: the pairs of the chosen statuses. A schedule made from another state
+    of the list is out of date (a pair added, removed or rejected); a pair moving between the chosen
+    statuses (saving the bookings marks them "scheduled") changes nothing."""
+    if items.empty:
+        return frozenset()
+    chosen = items[items["status"].isin(statuses)]
+    return frozenset(zip(chosen["left_id"], chosen["right_id"], chosen["kind"], strict=True))
+
+
 def _number(text) -> int | None:
     try:
         return int(str(text))

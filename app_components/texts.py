@@ -269,6 +269,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "download_ics": ("日历（ICS）", "Calendar (ICS)"),
     "download_csv": ("CSV（Excel 可打开）", "CSV (opens in Excel)"),
     "run_first": ("先生成排期。", "Run the scheduler first."),
+    "plan_stale": ("此排期生成后清单已有改动（现有 {n}\u00a0对可排期）；下方排期与下载仍是改动前的，请重新生成排期。",
+                   "The shortlist has changed since this schedule was made ({n} pair(s) to schedule now); the schedule "
+                   "and downloads below are the earlier ones: run the scheduler again."),
+    "meeting_day": ("洽谈日期：{date}", "Meeting date: {date}"),
     "preparing_files": ("正在生成下载文件…", "Preparing the files…"),
     # outcomes
     "record_title": ("记录成效", "Record an outcome"),

@@ -43,8 +43,10 @@ venue = cols[1].text_input(t("venue"), key="meetings.venue", max_chars=120, pers
 made_for = (sid, data.name, data.version)  # a plan shows, downloads and books only the list it was made for
 if st.session_state.get(PLAN, {}).get("for") not in (None, made_for):
     st.session_state.pop(PLAN, None)
+items = store.items(sid)
+now = meeting_plan.list_state(items, statuses)  # the list as it is: a plan made from another state is said to be old
 if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
-    wanted = meeting_plan.requests(store.items(sid), cache.entities(data), statuses)
+    wanted = meeting_plan.requests(items, cache.entities(data), statuses)
     if not wanted.empty:  # why each pair meets: into the workbook, the CSV and the agendas' topics
         wanted = context.engine(data).explain_pairs(wanted, run_weights=context.run_weights())
     if wanted.empty:  # said once: not followed by "run the scheduler first", which was just run
@@ -68,14 +70,15 @@ if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
             meta.update({k: v.strip() for k, v in (("event_name", event_name), ("venue", venue)) if v.strip()})
         running.empty()
         st.session_state[PLAN] = {"plan": plan, "clock": clock, "wanted": wanted, "meta": meta, "files": {},
-                                  "for": made_for}
+                                  "for": made_for, "of": now}
 
 held = st.session_state.get(PLAN)
 if held is None:  # an empty list is said to be one before anything is run
-    waiting = store.items(sid)
-    st.info(t("run_first") if waiting["status"].isin(statuses).any() else t("no_requests"))
+    st.info(t("run_first") if now else t("no_requests"))
     st.stop()
 plan, clock, wanted = held["plan"], held["clock"], held["wanted"]
+if held["of"] != now:
+    st.warning(t("plan_stale", n=len(now)))
 st.success(t("scheduled_summary", n=len(plan.meetings), slots=int(plan.slots_used), bound=int(plan.lower_bound),
              idle=int(plan.idle_slots_total)))
 if len(plan.unscheduled):
@@ -117,4 +120,4 @@ for col, (fmt, key) in zip(cols, (("xlsx", "download_xlsx"), ("pdf", "download_p
     if fmt in files:
         with col:
             downloads.button(t(key), files[fmt], f"docking-meeting-{stamp}.{fmt}", key=f"meetings.download_{fmt}")
-st.caption(fmt_date(clock.date))
+st.caption(t("meeting_day", date=fmt_date(clock.date)))

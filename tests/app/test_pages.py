@@ -335,9 +335,20 @@ def test_meetings_schedule_grid_download_keeps_state(app):
     app.button(key="meetings.save").click().run()
     assert len(store.meetings()) == 3
     assert set(store.items()["status"]) == {"scheduled"}
+    assert not app.warning  # the bookings of this plan do not make it out of date
     app.button(key="meetings.run").click().run()
     assert not app.error and any("没有冲突" in c.value for c in app.caption)
     assert app.dataframe[-1].value.equals(grid) or table(app, "桌号 1").equals(grid)  # kept in place
+    assert any("洽谈日期：" in c.value for c in app.caption)  # the date under the downloads says what it is
+    # a pair added to the list afterwards: the plan is said to be out of date until run again
+    sid = int(store.shortlists()["id"].iloc[0])
+    extra = pd.DataFrame({"left_id": ["C025"], "right_id": ["C123"], "kind": ["east_west"], "score": [0.5]})
+    store.add_items(sid, extra, planner="li")
+    app.run()
+    assert [w.value for w in app.warning] == [
+        "此排期生成后清单已有改动（现有 4\u00a0对可排期）；下方排期与下载仍是改动前的，请重新生成排期。"]
+    app.button(key="meetings.run").click().run()
+    assert not app.warning and len(app.session_state["meetings.plan"]["plan"].meetings) == 4
 
 
 def test_a_plan_belongs_to_the_list_it_was_made_for(app):
