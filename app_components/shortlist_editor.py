@@ -62,11 +62,6 @@ def filtered(view: pd.DataFrame, key: str, shortlist_id: int) -> pd.DataFrame:
                                 disabled=held, help=t("filters_locked") if held else None)
     text = cols[2].text_input(t("search"), key=f"{key}.search", persist_state="session", disabled=held,
                               help=t("filters_locked") if held else None).strip().lower()
-    if held:
-        st.caption(t("filters_locked"))
-        if st.button(t("discard_changes"), key=f"{key}.discard"):
-            discard(key)
-            st.rerun()
     keep = pd.Series(True, index=view.index)
     if statuses:
         keep &= view["status"].isin(statuses)
@@ -76,6 +71,21 @@ def filtered(view: pd.DataFrame, key: str, shortlist_id: int) -> pd.DataFrame:
         hay = (view["left"] + " " + view["right"] + " " + view["left_id"] + " " + view["right_id"]).str.lower()
         keep &= hay.str.contains(text, regex=False)
     return view[keep].reset_index(drop=True)
+
+
+def save_row(key: str, shortlist_id: int, **save_options) -> bool:
+    """Under the editor, one row: save, discard and, while changes are unsaved, why the filters are
+    locked. Below the table, so the table does not move when the first change shows them (a second
+    click meant for a cell landed on a header). True when save was pressed."""
+    held = pending(key, shortlist_id)
+    save, drop, note = st.columns([1, 1, 3], vertical_alignment="center")
+    pressed = save.button(t("save_changes"), key=f"{key}.save", type="primary", **save_options)
+    if drop.button(t("discard_changes"), key=f"{key}.discard", disabled=not held):
+        discard(key)
+        st.rerun()
+    if held:
+        note.caption(t("filters_locked"))
+    return pressed
 
 
 def editor_key(key: str, shortlist_id: int) -> str:

@@ -26,7 +26,7 @@ if int(items["missing_ids"].notna().sum()):
 view = editor.filtered(editor.frame(items, cache.entities(data)), "shortlist", sid)
 edited = editor.show("shortlist", view, sid)
 ticked = edited[edited["select"]]
-if st.button(t("save_changes"), key="shortlist.save", type="primary", **context.planner_only()):
+if editor.save_row("shortlist", sid, **context.planner_only()):
     if editor.save("shortlist", store, editor.changes(view, edited), planner):
         st.rerun()
 

@@ -283,6 +283,24 @@ def test_shortlist_edit_save_bulk_and_conflict(app):
     assert len(app.get("download_button")) == 2
 
 
+def _above_editor(app) -> list[str]:
+    """The kinds and texts of the page's elements above the shortlist editor, in page order."""
+    out = []
+
+    def walk(node) -> bool:
+        if type(node).__name__ == "Dataframe":  # the editor is the page's first table
+            return True
+        children = getattr(node, "children", None)
+        if children:
+            return any(walk(child) for child in children.values())
+        out.append(f"{type(node).__name__}:{getattr(node, 'value', '')}" if type(node).__name__ in (
+            "Caption", "Markdown", "Button", "Warning", "Info") else type(node).__name__)
+        return False
+
+    walk(app.main)
+    return out
+
+
 def test_unsaved_shortlist_changes_lock_the_filters_until_saved_or_discarded(app):
     """A note typed into the shortlist and then a search: the editor was redrawn with other rows and the note
     was gone without a word ("没有需要保存的修改。"). The filters are locked while changes are unsaved."""
@@ -293,8 +311,11 @@ def test_unsaved_shortlist_changes_lock_the_filters_until_saved_or_discarded(app
     app.session_state[editor.key] = {"edited_rows": {1: {"select": True}}, "added_rows": [], "deleted_rows": []}
     app.run()
     assert not app.text_input(key="shortlist.search").disabled  # a tick is not a change to save
+    above = _above_editor(app)
     app.session_state[editor.key] = {"edited_rows": {0: {"notes": "先电话联系"}}, "added_rows": [], "deleted_rows": []}
     app.run()
+    # nothing appears above the table when the first change is typed: the table does not move under the mouse
+    assert _above_editor(app) == above
     assert app.text_input(key="shortlist.search").disabled
     assert all(m.disabled for m in app.multiselect)
     assert any("有未保存的修改" in c.value for c in app.caption)
