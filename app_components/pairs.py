@@ -159,6 +159,7 @@ def show_explanation(row: pd.Series, kind: str) -> None:
                 "value": [fmt_score(row.get(f"f_{f}")) for f, _, _ in missed],
                 "weight": [fmt_score(row.get(f"w_{f}")) for f, _, _ in missed],
                 "missed": [fmt_score(m) for _, _, m in missed],
-            }), labels={"feature": t("col_feature"), "value": t("col_value"), "weight": t("col_weight"),
+            }), labels={"feature": t("col_feature"), "value": t("col_value"), "weight": t("col_weight_share"),
                         "missed": t("missed")},
                 wrap=["feature"], budget=HALF_WIDTH_PX, min_wrap=120, hide_index=True)
+            st.caption(t("weight_share_note"))  # the sliders are shares' numerators: 0.15 of 1.30 is 0.115

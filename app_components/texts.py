@@ -126,6 +126,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_feature": ("特征", "Feature"),
     "col_value": ("特征值", "Value"),
     "col_weight": ("权重", "Weight"),
+    "col_weight_share": ("权重占比", "Weight share"),
+    "weight_share_note": ("权重占比 = 该项滑块值 ÷ 全部滑块值之和，分数因此保持在 0 到 1 之间。",
+                          "Weight share = the motive's slider over the total of all sliders, which keeps scores "
+                          "between 0 and 1."),
     "col_contribution": ("贡献", "Contribution"),
     "col_id": ("编号", "ID"),
     "col_name": ("名称", "Name"),

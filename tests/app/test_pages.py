@@ -41,6 +41,9 @@ def test_explore_ranks_explains_reweights_and_shortlists(app, workspace):
     app.session_state["explore.table.east_west"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     app.run()
     assert any("对接解释" in s.value for s in app.subheader)
+    # what holds the pair back gives each motive's share of the weights, and says what a share is
+    assert "missed" in table(app, "weight").columns  # the table whose weight column is headed "权重占比"
+    assert any(c.value.startswith("权重占比 = 该项滑块值") for c in app.caption)
     assert len(app.get("plotly_chart")) == 1
     assert len(app.get("deck_gl_json_chart")) == 1
     # a slider re-ranks the list; the reset puts the preset back
