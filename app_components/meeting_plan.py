@@ -4,6 +4,7 @@ locks, the slot x table grid with conflicts marked, and saving bookings to the s
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable
 
@@ -133,6 +134,20 @@ def save_bookings(store: Store, plan: Schedule, wanted: pd.DataFrame, planner: s
     return changed
 
 
+def _weights_of_runs(kind: str, runs: pd.DataFrame) -> dict[str, float]:
+    """The weights of the runs behind a kind's pairs as run-sheet items: ``<kind>.<feature>`` when they
+    all ranked with the same weights; otherwise each set of weights apart, ``<kind>@<run ids>.<feature>``,
+    so a list whose pairs were ticked under two presets shows both, and the pairs' run ids say which."""
+    sets: dict[str, list[str]] = {}
+    for run_id, weights in zip(runs["run_id"].astype(str), runs["weights"], strict=True):
+        sets.setdefault(json.dumps(dict(weights), sort_keys=True), []).append(run_id)
+    out = {}
+    for key, ids in sets.items():
+        head = kind if len(sets) == 1 else f"{kind}@{', '.join(ids[:3])}{f' +{len(ids) - 3}' if len(ids) > 3 else ''}"
+        out.update({f"{head}.{feature}": value for feature, value in json.loads(key).items()})
+    return out
+
+
 def metadata(data, runs: pd.DataFrame, kinds: list[str], planner: str, n_slots: int, n_tables: int,
              run_ids: Iterable[str] | None = None) -> dict:
     """What the meeting files carry: run id, data version, the weights and preset of the runs behind
@@ -143,10 +158,9 @@ def metadata(data, runs: pd.DataFrame, kinds: list[str], planner: str, n_slots: 
     for kind in kinds:
         mine = runs[runs["kind"] == kind] if len(runs) else runs
         behind = mine[mine["run_id"].astype(str).isin(known)] if len(mine) and known else mine.iloc[:0]
-        mine = behind if len(behind) else mine
+        mine = behind if len(behind) else mine.iloc[-1:]
         if len(mine):
-            for feature, value in dict(mine["weights"].iloc[-1]).items():
-                weights[f"{kind}.{feature}"] = value
+            weights.update(_weights_of_runs(kind, mine))
             if "preset" in mine.columns:
                 chosen = sorted({str(p) for p in mine["preset"] if isinstance(p, str) and p})
                 presets[kind] = ", ".join(chosen) if chosen else "unknown"

@@ -71,7 +71,7 @@ for side in ("left", "right"):
     export[f"{side}_name_zh"] = found["name_zh"].fillna("").to_numpy()
     export[f"{side}_name_en"] = found["name_en"].fillna("").to_numpy()
 export = export[["kind", "left_id", "left_name_zh", "left_name_en", "right_id", "right_name_zh", "right_name_en",
-                 "score", "status", "notes", "locked", "reason_zh", "reason_en"]]
+                 "score", "status", "notes", "locked", "reason_zh", "reason_en", "run_id"]]  # run: its weights in the run sheet
 # the export names the weights and presets of the runs its pairs were ticked under, as the meeting files do
 behind = meeting_plan.metadata(data, store.runs(), sorted(items["kind"].astype(str).unique()), planner, 0, 0,
                                run_ids=items["run_id"])

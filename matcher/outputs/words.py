@@ -79,6 +79,8 @@ RUN_ITEMS: dict[str, tuple[str, str]] = {
     "weights_hash": ("权重指纹", "Weights fingerprint"), "export": ("导出内容", "Contents"),
 }
 BUNDLED = ("内置数据", "bundled data")
+#: Weights that only some runs behind a file's pairs used: "run(s)" before their ids (the pairs' run_id column).
+RAN_UNDER = ("运行", "runs")
 #: Weight presets (``matcher/presets/presets.json``) and the app's choices in words.
 PRESET_WORDS: dict[str, tuple[str, str]] = {
     "balanced": ("均衡", "balanced"), "supply": ("重供应链", "supply chain first"),
@@ -149,8 +151,10 @@ def run_rows(metadata: Mapping[str, Any] | None, lang: str | None) -> pd.DataFra
         label = RUN_ITEMS.get(head, (head, head))[i]
         if rest:
             kind, _, feature = rest.partition(".")
+            kind, _, ran = kind.partition("@")  # weights of some of the runs: "<kind>@<run ids>"
             sep = "：" if i == 0 else ": "
-            label = f"{label}{sep}{kind_words(kind, lang)}" + (
+            label = f"{label}{sep}{kind_words(kind, lang)}" + (f"（{RAN_UNDER[i]} {ran}）" if ran and i == 0 else
+                                                              f" ({RAN_UNDER[i]} {ran})" if ran else "") + (
                 f" · {FEATURE_LABEL.get(feature, BASELINE_WORDS if feature == BASELINE else (feature, feature))[i]}"
                 if feature else "")
         if head == "kinds" and isinstance(value, str):

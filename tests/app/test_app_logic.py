@@ -145,3 +145,26 @@ def test_the_short_reason_counts_motives_not_the_names_inside_one(engine, monkey
     assert hidden == 3  # experience, branch markets, distance
     assert short.startswith(sep.join(shown[:3]))
     assert short.endswith("另有 3\u00a0项" if language == "zh" else "3 more")
+
+
+def test_a_list_ticked_under_two_presets_names_both_sets_of_weights():
+    """The run sheet listed only the latest run's weights, though most pairs were ranked under another
+    preset; now each set of weights is listed with the runs that used it (the pairs' run_id column)."""
+    from types import SimpleNamespace
+
+    from matcher.outputs.words import run_rows
+
+    supply = {"chain": 0.35, "product": 0.2}
+    balanced = {"chain": 0.15, "product": 0.2}
+    runs = pd.DataFrame({"run_id": ["r1", "r2", "r3"], "kind": "east_west", "weights": [supply, supply, balanced],
+                         "preset": ["supply", "supply", "balanced"]})
+    data = SimpleNamespace(version="v1", name="bundled")
+    meta = meeting_plan.metadata(data, runs, ["east_west"], "li", 0, 0, run_ids=["r1", "r2", "r3"])
+    assert meta["weights"] == {"east_west@r1, r2.chain": 0.35, "east_west@r1, r2.product": 0.2,
+                               "east_west@r3.chain": 0.15, "east_west@r3.product": 0.2}
+    rows = dict(zip(*run_rows(meta, "zh").T.to_numpy(), strict=True))
+    assert rows["权重：东西部对接（产能转移）（运行 r1, r2） · 产业链互补"] == 0.35
+    assert rows["权重：东西部对接（产能转移）（运行 r3） · 产业链互补"] == 0.15
+    # one set of weights behind every pair: the plain items, as before
+    same = meeting_plan.metadata(data, runs, ["east_west"], "li", 0, 0, run_ids=["r1", "r2"])
+    assert same["weights"] == {"east_west.chain": 0.35, "east_west.product": 0.2}
