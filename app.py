@@ -29,7 +29,7 @@ from matcher.exceptions import AccessError
 
 st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=":material/hub:", layout="wide")
 
-context.restore_from_address(LANGS, LANG_KEY)  # a reload keeps the data set and the language it showed
+context.restore_from_address(LANGS, LANG_KEY)  # a reload keeps the data set, language and planner it showed
 pin_lang()
 st.html(streamlit_texts())
 st.html(f"<style>{tables.calibration_style()}</style>")
@@ -51,7 +51,7 @@ account = access.gate(context.store(), pages)  # signs in first when the store h
 with st.sidebar:
     if account is None:  # the one local planner names themself
         st.text_input(t("planner"), key=context.PLANNER_KEY, help=t("planner_help"),
-                      placeholder=t("planner_placeholder"), max_chars=100)
+                      placeholder=t("planner_placeholder"), max_chars=context.PLANNER_MAX_CHARS)
     else:
         access.sidebar(context.store(), account)
 

@@ -18,6 +18,7 @@ from matcher.exceptions import MatcherError
 from matcher.ingest.dataset import Dataset
 from matcher.store import Store
 from matcher.store.models import role_allows
+from matcher.text import one_line
 
 DATASET_KEY = "dataset_path"
 PLANNER_KEY = "planner"
@@ -50,6 +51,8 @@ def planner_only(disabled: bool = False, why: str | None = None) -> dict:
 #: address keeps them (the session, and with it both, is new after a reload).
 DATA_PARAM = "data"
 LANG_PARAM = "lang"
+PLANNER_PARAM = "planner"  # the local planner's name: a reload keeps it, so changes are not made "unnamed"
+PLANNER_MAX_CHARS = 100
 
 
 def restore_from_address(langs: tuple[str, ...], lang_key: str) -> None:
@@ -62,13 +65,16 @@ def restore_from_address(langs: tuple[str, ...], lang_key: str) -> None:
     if lang_key not in st.session_state:
         wanted = st.query_params.get(LANG_PARAM, "")
         st.session_state[lang_key] = wanted if wanted in langs else langs[0]
+    if PLANNER_KEY not in st.session_state:  # the local planner's name (a signed-in account never uses it)
+        st.session_state[PLANNER_KEY] = one_line(st.query_params.get(PLANNER_PARAM, ""))[:PLANNER_MAX_CHARS].strip()
 
 
 def keep_in_address(lang: str, default_lang: str) -> None:
-    """Write the data set in use and the language into the page's address (each run: a page switch
-    clears the address's parameters)."""
+    """Write the data set in use, the language and the local planner's name into the page's address
+    (each run: a page switch clears the address's parameters)."""
     _address(DATA_PARAM, Path(active_path()).name if active_path() else "")
     _address(LANG_PARAM, lang, default_lang)
+    _address(PLANNER_PARAM, "" if st.session_state.get("account") else (st.session_state.get(PLANNER_KEY) or "").strip())
 
 
 def _address(param: str, value: str, default: str = "") -> None:

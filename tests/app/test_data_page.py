@@ -175,3 +175,22 @@ def test_no_unsafe_html_anywhere_in_the_app():
                 text = text.replace(call, "")
             assert "st.html(" not in text and "unsafe_allow_javascript" not in text, file
             assert '"html":' not in text, file  # pydeck tooltips use "text", never "html"
+
+
+def test_a_reload_keeps_the_local_planners_name(app, workspace):
+    """A reload emptied the planner's name, and the next change was recorded as "unnamed" without a
+    word; the address keeps it (one line, at most 100 characters), and a signed-in account never uses it."""
+    from streamlit.testing.v1 import AppTest
+
+    app.text_input(key="planner").input("李伟").run()
+    assert app.query_params["planner"] == "李伟"
+    again = AppTest.from_file(str(APP), default_timeout=90)  # the reloaded page: a new session, same address
+    again.query_params["planner"] = "李伟"
+    again.run()
+    assert again.text_input(key="planner").value == "李伟"
+    hostile = AppTest.from_file(str(APP), default_timeout=90)
+    hostile.query_params["planner"] = "王\n芳" + "x" * 300
+    hostile.run()
+    assert not hostile.exception and hostile.text_input(key="planner").value == ("王 芳" + "x" * 300)[:100]
+    app.text_input(key="planner").input("").run()
+    assert "planner" not in app.query_params
