@@ -15,6 +15,16 @@ from matcher.store import Store
 CURRENT_KEY = "shortlist_id"
 
 
+def target_name(store: Store) -> str:
+    """The name of the list "Add to shortlist" adds to (as :func:`current` picks it), without making one:
+    the default list's name when the store has none yet."""
+    lists = store.shortlists()
+    chosen = st.session_state.get(CURRENT_KEY)
+    mine = lists[lists["id"].astype(int) == chosen] if chosen is not None and len(lists) else lists.iloc[:0]
+    row = mine if len(mine) else lists.tail(1)
+    return shortlist_name(str(row["name"].iloc[0])) if len(row) else t("default_shortlist")
+
+
 def current(store: Store, planner: str) -> int:
     """Id of the shortlist in use (the newest one; a default one is created when there is none)."""
     lists = store.shortlists()

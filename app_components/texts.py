@@ -87,7 +87,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "more_pairs": ("另有 {n}\u00a0对", "and {n} more"),
     "select_rows_first": ("请先在表中选择一行或多行。", "Select one or more rows in the table first."),
     "added_pairs": ("已加入 {n} 对到清单「{name}」：{pairs}", "Added {n} pair(s) to shortlist '{name}': {pairs}"),
-    "ticked": ("已勾选 {n} 对（换权重、筛选或焦点后仍保留）", "{n} pair(s) ticked (kept when weights, filters or focus change)"),
+    "ticked_into": ("已勾选 {n} 对（换权重、筛选或焦点后仍保留），将加入清单「{name}」",
+                    "{n} pair(s) ticked (kept when weights, filters or focus change), to go to shortlist '{name}'"),
     "clear_ticks": ("清除勾选", "Clear ticks"),
     "find_entity": ("查找（中文名、英文名、拼音或编号）", "Find (Chinese or English name, pinyin or id)"),
     "find_placeholder": ("如：柯桥、keqiao、kq、C025", "e.g. Keqiao, kq, C025"),
@@ -120,7 +121,7 @@ TEXT: dict[str, tuple[str, str]] = {
                               "The strongest motives; tick a pair to see every reason in its explanation below"),
     "why_these_pairs": ("为什么是这些对（以当前数据计算）", "Why these pairs (on the data in use)"),
     "not_proposed_now": ("当前数据不再推荐此对", "the data in use no longer proposes this pair"),
-    "more_motives": ("另有 {n}\u00a0项", "{n} more"),  # joined: the grid breaks only at spaces
+    "more_motives": ("另有 {n}\u00a0项", "{n}\u00a0more"),  # joined: the grid breaks only at spaces
     "col_score": ("得分", "Score"),
     "col_reason": ("理由", "Reason"),
     "col_feature": ("特征", "Feature"),

@@ -65,7 +65,7 @@ if ticked:
     chosen = ranked_pairs(engine, kind, weights, only=ticked, top=None, scorer=model if use_model else None)
     chosen = chosen.set_index(["left_id", "right_id"], drop=False).loc[ticked].reset_index(drop=True)
 count, clear = st.columns([3, 1])
-count.caption(t("ticked", n=len(chosen)))
+count.caption(t("ticked_into", n=len(chosen), name=plain(shortlists.target_name(context.store()))))
 clear.button(t("clear_ticks"), key="explore.clear", on_click=pairs.clear, args=(table_key,),
              disabled=chosen.empty)
 if st.button(t("add_selected"), key="explore.add", type="primary",

@@ -5,7 +5,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, downloads, meeting_plan, shortlists, tables
 from app_components import shortlist_editor as editor
-from app_components.i18n import lang, reason_column, relabelled, status_label, t
+from app_components.i18n import lang, reason_column, relabelled, shortlist_name, status_label, t
 from matcher.docking.engine import new_run
 from matcher.store import ITEM_STATUSES
 
@@ -75,11 +75,13 @@ export = export[["kind", "left_id", "left_name_zh", "left_name_en", "right_id", 
 # the export names the weights and presets of the runs its pairs were ticked under, as the meeting files do
 behind = meeting_plan.metadata(data, store.runs(), sorted(items["kind"].astype(str).unique()), planner, 0, 0,
                                run_ids=items["run_id"])
-meta = {**new_run(data, "shortlist", behind["weights"], planner=behind["planner"]), "preset": behind["preset"]}
+listed = shortlist_name(store.shortlists().set_index("id").at[sid, "name"])  # the run sheet and file name say which
+meta = {**new_run(data, "shortlist", behind["weights"], planner=behind["planner"]), "preset": behind["preset"],
+        "shortlist": listed}
 cols = st.columns(2)
 with cols[0]:
-    downloads.button(t("download_shortlist_xlsx"), downloads.shortlist_xlsx(export, meta, lang()), "shortlist.xlsx",
-                     key="shortlist.download_xlsx")
+    downloads.button(t("download_shortlist_xlsx"), downloads.shortlist_xlsx(export, meta, lang()),
+                     downloads.file_name(listed, "xlsx"), key="shortlist.download_xlsx")
 with cols[1]:
-    downloads.button(t("download_shortlist_csv"), downloads.shortlist_csv(export, lang()), "shortlist.csv",
-                     key="shortlist.download_csv")
+    downloads.button(t("download_shortlist_csv"), downloads.shortlist_csv(export, lang()),
+                     downloads.file_name(listed, "csv"), key="shortlist.download_csv")

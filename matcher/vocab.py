@@ -9,7 +9,7 @@ from __future__ import annotations
 
 #: Chain stages in chain order, with Chinese and English labels.
 STAGES: dict[str, tuple[str, str]] = {
-    "fiber": ("纤维", "fiber"),
+    "fiber": ("纤维", "fibre"),
     "spinning": ("纺纱", "spinning"),
     "weaving": ("织造", "weaving"),
     "knitting": ("针织", "knitting"),

@@ -77,6 +77,7 @@ RUN_ITEMS: dict[str, tuple[str, str]] = {
     "created_at": ("生成时间", "Created"), "event_name": ("活动名称", "Event"), "venue": ("地点", "Venue"),
     "preset": ("权重方案", "Weight preset"), "kind": ("对接类型", "Docking kind"),
     "weights_hash": ("权重指纹", "Weights fingerprint"), "export": ("导出内容", "Contents"),
+    "shortlist": ("候选清单", "Shortlist"),
 }
 BUNDLED = ("内置数据", "bundled data")
 #: Weights that only some runs behind a file's pairs used: "run(s)" before their ids (the pairs' run_id column).

@@ -69,7 +69,7 @@ def _fill_store(base: str, page) -> None:
     grid = _grid(page)
     grid.wait_for()
     page.wait_for_timeout(500)
-    if page.get_by_text(TEXT["ticked"][0].format(n=0)).count() == 0:
+    if page.get_by_text(TEXT["ticked_into"][0].format(n=0, name="").split("，")[0]).count() == 0:
         return
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 14, box["y"] + 35 + 12)  # the first row, whatever its height

@@ -170,11 +170,11 @@ def test_data_text_in_a_heading_stays_on_one_line():
 
 def test_english_counts_agree_with_their_numbers(monkeypatch):
     monkeypatch.setattr(i18n, "lang", lambda: "en")
-    assert i18n.t("ticked", n=1).startswith("1 pair ticked")
-    assert i18n.t("ticked", n=3).startswith("3 pairs ticked")
+    assert i18n.t("ticked_into", n=1, name="x").startswith("1 pair ticked")
+    assert i18n.t("ticked_into", n=3, name="x").startswith("3 pairs ticked")
     assert i18n.t("scheduled_summary", n=1, slots=2, bound=1, idle=1) == (
         "1 meeting in 2 slots (lower bound 1), 1 idle slot.")
     assert i18n.t("added_pairs", n=1_200, name="x", pairs="y").startswith("Added 1200 pairs")
     assert "(s)" not in i18n.t("home_markets", names="a") or i18n.t("home_markets", names="a").startswith("Home market(s)")
     monkeypatch.setattr(i18n, "lang", lambda: "zh")
-    assert i18n.t("ticked", n=1).startswith("已勾选 1 对")
+    assert i18n.t("ticked_into", n=1, name="x").startswith("已勾选 1 对")

@@ -236,15 +236,19 @@ def test_the_shortlist_workbook_names_the_preset_its_pairs_were_ticked_under(app
     app.run()
     app.button(key="explore.add").click().run()
     go(app, "shortlist")
-    book = load_workbook(io.BytesIO(files["shortlist.xlsx"]))
+    # the files are named after the list, and the run sheet names it
+    assert set(files) == {"默认清单.xlsx", "默认清单.csv"}, set(files)
+    book = load_workbook(io.BytesIO(files["默认清单.xlsx"]))
     run = {str(k): v for k, v in book.worksheets[-1].iter_rows(values_only=True)}
+    assert run["候选清单"] == "默认清单"
+    assert "运行编号" in [c.value for c in book.worksheets[0][1]]  # each pair's run
     preset = next(v for k, v in run.items() if k.startswith("权重方案"))
     assert preset == "重供应链", run  # it was left blank: the page made its run sheet with no weights
     assert run.get("规划人员") == "未署名"
     # both downloads name each side in both languages (the CSV in the page's, before) and round the score
     sheet = pd.DataFrame(list(book.worksheets[0].iter_rows(values_only=True))[1:],
                          columns=[c.value for c in book.worksheets[0][1]])
-    text = files["shortlist.csv"].decode("utf-8-sig")
+    text = files["默认清单.csv"].decode("utf-8-sig")
     csv = pd.read_csv(io.StringIO(text), dtype=str)
     for frame in (sheet, csv):
         assert {"甲方（中文）", "甲方（英文）", "乙方（中文）", "乙方（英文）"} <= set(frame.columns), list(frame.columns)
