@@ -326,3 +326,11 @@ def test_a_learned_runs_pairs_are_explained_as_the_model_ranked_them_and_bad_run
                 {"chain": float("inf")}):
         out = engine.explain_pairs(pairs.assign(run_id="r-bad"), run_weights={"r-bad": bad})
         assert out["reason_en"].tolist() == balanced["reason_en"].tolist(), bad
+
+
+def test_a_pdf_agenda_puts_event_and_venue_on_lines_of_their_own_with_its_languages_colon(tmp_path, plan):
+    meta = {**META, "event_name": "2026 东西部对接会", "venue": "柯桥国际会展中心"}
+    zh = pdf_text(write_pdf(plan, tmp_path / "zh.pdf", clock=CLOCK, metadata=meta, lang="zh"))
+    assert "活动：2026 东西部对接会\n地点：柯桥国际会展中心" in zh and "日期：2026-05-20" in zh
+    en = pdf_text(write_pdf(plan, tmp_path / "en.pdf", clock=CLOCK, metadata=meta, lang="en"))
+    assert "Event: 2026 东西部对接会\nVenue: 柯桥国际会展中心" in en and "Date: 2026-05-20" in en

@@ -142,6 +142,8 @@ def write_pdf(
     from reportlab.lib.units import mm
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+    colon = "：" if lang == "zh" else ": "
+
     def say(zh: str, en: str, sep: str = "<br/>") -> str:  # a label in the agenda's language(s)
         return zh if lang == "zh" else en if lang == "en" else f"{zh}{sep}{en}"
 
@@ -205,13 +207,13 @@ def write_pdf(
                 "　".join(pick(person.name_zh, person.name_en)) + f"　({_text(person.participant_id)})", sub
             )
         )
-        event = "　".join(x for x in (
-            f"{say('活动', 'Event', ' ')}: {_text(meta['event_name'])}" if meta.get("event_name") else "",
-            f"{say('地点', 'Venue', ' ')}: {_text(meta['venue'])}" if meta.get("venue") else "") if x)
+        event = "<br/>".join(x for x in (  # each on its own line, with the colon of the agenda's language
+            f"{say('活动', 'Event', ' ')}{colon}{_text(meta['event_name'])}" if meta.get("event_name") else "",
+            f"{say('地点', 'Venue', ' ')}{colon}{_text(meta['venue'])}" if meta.get("venue") else "") if x)
         if event:
             story.append(Paragraph(event, base))
-        when = f"{say('日期', 'Date', ' ')}: {clock.date.isoformat()}" if clock else ""
-        story.append(Paragraph(f"{when}　{say('会谈', 'Meetings', ' ')}: {len(mine)}", base))
+        when = f"{say('日期', 'Date', ' ')}{colon}{clock.date.isoformat()}" if clock else ""
+        story.append(Paragraph(f"{when}　{say('会谈', 'Meetings', ' ')}{colon}{len(mine)}", base))
         story.append(Spacer(1, 4 * mm))
         rows = [[Paragraph(x, base) for x in headers]]
         for m in mine.itertuples(index=False):
