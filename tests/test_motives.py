@@ -355,7 +355,7 @@ def test_tied_scores_get_the_expected_rank_not_the_id_order():
 
 def test_exports_show_rounded_scores(engine, tmp_path):
     """CSV for Excel holds scores to 4 decimals (memory and streamed writers alike); XLSX keeps the
-    exact value and shows 3 decimals; Parquet keeps every digit."""
+    exact value and shows 4 decimals, as the CSV rounds it; Parquet keeps every digit."""
     import openpyxl
 
     for backend in ("memory", "blocks"):
@@ -370,7 +370,7 @@ def test_exports_show_rounded_scores(engine, tmp_path):
     sheet = openpyxl.load_workbook(tmp_path / "s.xlsx").worksheets[0]
     header = [c.value for c in sheet[1]]
     cell = sheet.cell(row=2, column=header.index("score") + 1)
-    assert cell.number_format == "0.000" and cell.value == pytest.approx(exact["score"].iloc[0], abs=0)
+    assert cell.number_format == "0.0000" and cell.value == pytest.approx(exact["score"].iloc[0], abs=0)
 
 
 def test_materials_must_match_for_supply_motives(engine):

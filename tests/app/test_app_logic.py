@@ -144,7 +144,7 @@ def test_the_short_reason_counts_motives_not_the_names_inside_one(engine, monkey
     hidden = len(shown) - 3
     assert hidden == 3  # experience, branch markets, distance
     assert short.startswith(sep.join(shown[:3]))
-    assert short.endswith("另有 3\u00a0项" if language == "zh" else "3 more")
+    assert short.endswith("另有 3\u00a0项" if language == "zh" else "3\u00a0more")  # joined: never split over lines
 
 
 def test_a_list_ticked_under_two_presets_names_both_sets_of_weights():
