@@ -8,6 +8,7 @@ never ``html``: names are data and must not become markup.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from functools import lru_cache
@@ -205,8 +206,9 @@ def legend() -> None:
     """Region colours in words (the map itself has no legend)."""
     cols = st.columns(len(REGION_COLOUR))
     for col, region in zip(cols, REGION_COLOUR, strict=True):
-        col.caption(f":{'blue' if region == 'east' else 'orange' if region == 'central' else 'green'}[●] "
-                    f"{region_label(region)}")
+        # the dot in the map's own colour (Markdown's named colours are the theme's, a brown for orange)
+        rgb = ",".join(str(c) for c in REGION_COLOUR[region])
+        col.html(f'<span style="color: rgb({rgb}); font-size: 1.1em">●</span>&nbsp;{html.escape(region_label(region))}')
 
 
 def show_entities(key: str, entities: pd.DataFrame) -> None:
