@@ -266,3 +266,28 @@ def test_rules_come_from_the_environment_and_bad_values_are_named(monkeypatch):
         with pytest.raises(MatcherError, match=f"{name}='{raw}' is not {said}"):
             AccountRules.from_env()
         monkeypatch.delenv(name)
+
+
+def test_two_admins_disabled_at_once_leave_one(clocked):
+    """The last-admin guard holds against parallel changes: disabling both admins at the same moment
+    (twenty times) always leaves one enabled, on PostgreSQL (row locks) as on SQLite (writer lock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store, _ = clocked
+    store.add_account("boss1", GOOD, "admin")
+    store.add_account("boss2", OTHER, "admin", by="boss1")
+
+    def disable(name: str) -> None:
+        try:
+            store.disable(name, by="boss1")
+        except (ValidationError, AccessError):
+            pass
+
+    for _ in range(20):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(disable, ["boss1", "boss2"]))
+        admins = store.accounts()
+        assert (~admins["disabled"].astype(bool)).sum() >= 1, admins
+        for name in ("boss1", "boss2"):
+            if store.account(name)["disabled"]:
+                store.enable(name, by="boss2" if name == "boss1" else "boss1")
