@@ -80,7 +80,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "direction_rl": ("乙 → 甲", "B → A"),
     "holding_back_title": ("排名不更高的原因", "What keeps it from ranking higher"),
     "holding_back_none": ("各项特征均已满分。", "Every feature is already at its best."),
-    "missed": ("损失的得分", "Score missed"),
+    "missed": ("损失的得分", "Missed"),  # short: the feature column keeps room for "complementarity" whole
     "add_selected": ("加入候选清单", "Add to shortlist"),
     "already_listed": ("{n} 对已在清单「{name}」中，未重复加入：{pairs}",
                        "{n} pair(s) already on shortlist '{name}', not added again: {pairs}"),
@@ -127,10 +127,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_feature": ("特征", "Feature"),
     "col_value": ("特征值", "Value"),
     "col_weight": ("权重", "Weight"),
-    "col_weight_share": ("权重占比", "Weight share"),
+    "col_weight_share": ("权重占比", "Share"),
     "weight_share_note": ("权重占比 = 该项滑块值 ÷ 全部滑块值之和，分数因此保持在 0 到 1 之间。",
-                          "Weight share = the motive's slider over the total of all sliders, which keeps scores "
-                          "between 0 and 1."),
+                          "Share = the motive's slider over the total of all sliders, which keeps scores between 0 "
+                          "and 1; Missed = the score the pair leaves unearned on that motive."),
     "col_contribution": ("贡献", "Contribution"),
     "col_id": ("编号", "ID"),
     "col_name": ("名称", "Name"),

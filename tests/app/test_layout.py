@@ -300,3 +300,21 @@ def test_a_meeting_cell_shows_both_sides_of_its_pair(left, right):
     short = meeting_plan.grid(schedule(wanted.assign(left_name_zh="柯桥", left_name_en="柯桥"), 1, 1),
                               pd.DataFrame(columns=["slot", "table_label", "left_id", "right_id"]))[0].iloc[0, 0]
     assert short.startswith("柯桥 – ")  # a name that fits is never cut
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_what_holds_a_pair_back_keeps_each_english_word_whole(monkeypatch, language):
+    """The table beside the waterfall has four columns in half the page: with the headers "Weight share"
+    and "Score missed" its feature column fell to 98 px and "complementarity" broke in two. Every motive's
+    name of every kind now fits its words whole."""
+    from app_components import i18n, pairs, tables
+    from matcher.docking.kinds import KINDS
+
+    monkeypatch.setattr(i18n, "lang", lambda: language)
+    labels = {"feature": i18n.t("col_feature"), "value": i18n.t("col_value"), "weight": i18n.t("col_weight_share"),
+              "missed": i18n.t("missed")}
+    for kind in KINDS.values():
+        names = [i18n.feature_label(f) for f in kind.features]
+        frame = pd.DataFrame({"feature": names, "value": "0.000", "weight": "0.115", "missed": "0.115"})
+        widths, _ = fit(frame, wrap=["feature"], labels=labels, budget=pairs.HALF_WIDTH_PX, min_wrap=120)
+        assert widths["feature"] >= tables._longest_word_px(names), (kind.name, widths)
