@@ -72,3 +72,5 @@ try:
     page.run()
 except AccessError as err:  # the store refused a change this account may not make
     st.error(shown(err))
+finally:  # idle time counts from the end of a run: a slow page (a first load) is no idleness
+    access.seen(account)

@@ -89,6 +89,13 @@ def _sign_in_form(store: Store, now: float) -> None:
         st.rerun()
 
 
+def seen(account: dict | None, now: float | None = None) -> None:
+    """Mark the signed-in session as used now (at the end of each run, as at its start in :func:`gate`),
+    so the time a run itself takes, a first load on a busy server, never counts as idle time."""
+    if account and st.session_state.get(ACCOUNT_KEY) is account:
+        st.session_state[SEEN_KEY] = time.time() if now is None else now
+
+
 def sign_out() -> None:
     for key in (ACCOUNT_KEY, SEEN_KEY, SINCE_KEY):
         st.session_state.pop(key, None)
