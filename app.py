@@ -9,6 +9,8 @@ router and its sidebar.)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app_components import access, context, datasets, tables
@@ -27,7 +29,9 @@ from app_components.i18n import (
 from app_components.messages import shown, store_where
 from matcher.exceptions import AccessError
 
-st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=":material/hub:", layout="wide")
+# the icon is a file of the app: a Material icon's was fetched from fonts.gstatic.com, outside an intranet
+st.set_page_config(page_title="纺织产业链对接 · Textile docking", page_icon=str(Path(__file__).parent / "app_components" / "favicon.png"),
+                   layout="wide")
 
 context.restore_from_address(LANGS, LANG_KEY)  # a reload keeps the data set, language and planner it showed
 pin_lang()

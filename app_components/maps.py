@@ -134,7 +134,9 @@ def basemap_json() -> str:
 
 def _deck(layers: list[pdk.Layer], tooltip: dict | None = None) -> pdk.Deck:
     """A deck over the basemap (which :class:`CompactDeck` adds when it is written)."""
-    return CompactDeck(layers=layers, initial_view_state=CHINA_VIEW, map_provider=None, map_style=None,
+    # no provider and pydeck's own default style (its sentinel): Streamlit then draws no basemap and fetches
+    # none (map_style=None made it fetch Carto's style, against "no map tiles fetched")
+    return CompactDeck(layers=layers, initial_view_state=CHINA_VIEW, map_provider=None,
                        tooltip=tooltip)
 
 

@@ -332,5 +332,6 @@ def test_a_pdf_agenda_puts_event_and_venue_on_lines_of_their_own_with_its_langua
     meta = {**META, "event_name": "2026 东西部对接会", "venue": "柯桥国际会展中心"}
     zh = pdf_text(write_pdf(plan, tmp_path / "zh.pdf", clock=CLOCK, metadata=meta, lang="zh"))
     assert "活动：2026 东西部对接会\n地点：柯桥国际会展中心" in zh and "日期：2026-05-20" in zh
+    assert "运行编号：run-42" in zh and "Run ID: run-42" not in zh  # the footer too
     en = pdf_text(write_pdf(plan, tmp_path / "en.pdf", clock=CLOCK, metadata=meta, lang="en"))
     assert "Event: 2026 东西部对接会\nVenue: 柯桥国际会展中心" in en and "Date: 2026-05-20" in en

@@ -250,7 +250,7 @@ def write_pdf(
         )
         story.append(table)
         story.append(Spacer(1, 6 * mm))
-        footer = "　".join(f"{say(*FOOTER_ITEMS[k], ' ')}: {_text(meta[k])}" for k in FOOTER_ITEMS if k in meta)
+        footer = "　".join(f"{say(*FOOTER_ITEMS[k], ' ')}{colon}{_text(meta[k])}" for k in FOOTER_ITEMS if k in meta)
         if footer:
             story.append(Paragraph(footer, small))
     if not story:

@@ -277,6 +277,8 @@ def test_maps_draw_province_outlines_and_the_south_china_sea_inset(server, page)
     on_border = border.interpolate(0.5, normalized=True)
     inside = shape(features["Qinghai"]["geometry"]).representative_point()  # land with no cluster drawn on it
     sea = shape(features["South China Sea Islands"]["geometry"]).centroid
+    asked = []  # every address the page asks for: the maps are offline, so nothing beyond the app's own server
+    page.on("request", lambda request: asked.append(request.url))
     page.goto(server)
     chart = page.get_by_test_id("stDeckGlJsonChart").first
     chart.wait_for()
@@ -304,6 +306,9 @@ def test_maps_draw_province_outlines_and_the_south_china_sea_inset(server, page)
     assert any(sum(c) < sum(LAND) - 60 for c in window(on_border, 3)), "no border line on the Zhejiang-Jiangxi border"
     assert all(close(c, LAND) for c in window(inside, 1)), "inside Qinghai is not land-coloured"
     assert any(close(c, SEA) for c in window(sea, 2)), "the South China Sea inset is missing"
+    origin = server.split("/")[2]
+    away = sorted({url for url in asked if url.split("/")[2:3] != [origin] and not url.startswith(("data:", "blob:"))})
+    assert not away, away  # the basemap is drawn offline: no Carto style, no tiles, no fonts from elsewhere
 
 
 def _strokes(shot) -> list[int]:
