@@ -40,7 +40,9 @@ def gate(store: Store, pages: list, now: float | None = None) -> dict | None:
     listed nor run before signing in: the menu of a signed-out session is gone, and an address such
     as ``/shortlist`` shows the sign-in form and keeps its page for after it."""
     now = time.time() if now is None else now
-    if not store.has_accounts():
+    account = st.session_state.get(ACCOUNT_KEY)
+    stamp = store.session_stamp(account["username"]) if account else None  # one read per run when signed in
+    if (stamp is None or stamp != account.get("stamp")) and not store.has_accounts():  # a matching stamp: it has
         if server_is_local():
             st.session_state.pop(ACCOUNT_KEY, None)
             return None
@@ -48,7 +50,6 @@ def gate(store: Store, pages: list, now: float | None = None) -> dict | None:
         st.error(t("local_mode_refused"))
         st.code("python -m matcher users add admin --role admin", language="bash")
         st.stop()
-    account = st.session_state.get(ACCOUNT_KEY)
     rules = store.rules
     if account and rules.idle_expired(datetime.fromtimestamp(st.session_state.get(SEEN_KEY, now)),
                                       datetime.fromtimestamp(now)):
@@ -59,7 +60,7 @@ def gate(store: Store, pages: list, now: float | None = None) -> dict | None:
         sign_out()
         st.info(t("session_too_long", hours=f"{rules.session_minutes / 60:g}"))
         account = None
-    elif account and store.session_stamp(account["username"]) != account.get("stamp"):
+    elif account and stamp != account.get("stamp"):
         sign_out()
         st.warning(t("account_changed"))
         account = None

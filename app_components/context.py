@@ -17,7 +17,7 @@ from matcher.docking.engine import DockingEngine
 from matcher.exceptions import MatcherError
 from matcher.ingest.dataset import Dataset
 from matcher.store import Store
-from matcher.store.models import role_allows
+from matcher.store.models import PLANNER, role_allows
 from matcher.text import one_line
 
 DATASET_KEY = "dataset_path"
@@ -52,7 +52,7 @@ def planner_only(disabled: bool = False, why: str | None = None) -> dict:
 DATA_PARAM = "data"
 LANG_PARAM = "lang"
 PLANNER_PARAM = "planner"  # the local planner's name: a reload keeps it, so changes are not made "unnamed"
-PLANNER_MAX_CHARS = 100
+PLANNER_MAX_CHARS = PLANNER.length  # the store's column holds no more
 
 
 def restore_from_address(langs: tuple[str, ...], lang_key: str) -> None:

@@ -20,7 +20,6 @@ from matcher.store import Store
 def requests(items: pd.DataFrame, entities: pd.DataFrame, statuses: list[str]) -> pd.DataFrame:
     """Meetings to hold: the shortlist items with one of ``statuses``, with both names."""
     chosen = items[items["status"].isin(statuses)]
-    names = entities.set_index("id")[["name_zh", "name_en"]]
     out = pd.DataFrame({
         "left_id": chosen["left_id"].astype(str).to_numpy(),
         "right_id": chosen["right_id"].astype(str).to_numpy(),
@@ -30,11 +29,19 @@ def requests(items: pd.DataFrame, entities: pd.DataFrame, statuses: list[str]) -
         "item_locked": chosen["locked"].astype(bool).to_numpy(),
         "run_id": chosen["run_id"].to_numpy() if "run_id" in chosen else None,  # whose weights explain it
     })
+    return with_names(out, entities).drop_duplicates(["left_id", "right_id"]).reset_index(drop=True)
+
+
+def with_names(frame: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (pairs by ``left_id``/``right_id``) with each side's name in both languages ("" when the
+    data in use has no such entity), as the meeting files and the shortlist's downloads carry them."""
+    names = entities.set_index("id")[["name_zh", "name_en"]]
+    out = frame.copy()
     for side in ("left", "right"):
-        found = names.reindex(out[f"{side}_id"])
-        out[f"{side}_name_zh"] = found["name_zh"].astype(object).where(found["name_zh"].notna(), "").to_numpy()
-        out[f"{side}_name_en"] = found["name_en"].astype(object).where(found["name_en"].notna(), "").to_numpy()
-    return out.drop_duplicates(["left_id", "right_id"]).reset_index(drop=True)
+        found = names.reindex(out[f"{side}_id"].astype(str))
+        for column in ("name_zh", "name_en"):
+            out[f"{side}_{column}"] = found[column].astype(object).where(found[column].notna(), "").to_numpy()
+    return out
 
 
 def list_state(items: pd.DataFrame, statuses: list[str]) -> frozenset:

@@ -15,24 +15,33 @@ from matcher.store import Store
 CURRENT_KEY = "shortlist_id"
 
 
+def _in_use(lists: pd.DataFrame) -> int | None:
+    """The id of the list in use among ``lists``: the one picked in this session, else the newest; None
+    when there is none."""
+    chosen = st.session_state.get(CURRENT_KEY)
+    if chosen is not None and chosen in set(lists["id"].astype(int)):
+        return int(chosen)
+    return int(lists["id"].iloc[-1]) if len(lists) else None
+
+
+def list_name(store: Store, shortlist_id: int) -> str:
+    """A shortlist's name as shown (:func:`shortlist_name`)."""
+    return shortlist_name(store.shortlists().set_index("id").at[shortlist_id, "name"])
+
+
 def target_name(store: Store) -> str:
     """The name of the list "Add to shortlist" adds to (as :func:`current` picks it), without making one:
     the default list's name when the store has none yet."""
     lists = store.shortlists()
-    chosen = st.session_state.get(CURRENT_KEY)
-    mine = lists[lists["id"].astype(int) == chosen] if chosen is not None and len(lists) else lists.iloc[:0]
-    row = mine if len(mine) else lists.tail(1)
-    return shortlist_name(str(row["name"].iloc[0])) if len(row) else t("default_shortlist")
+    sid = _in_use(lists)
+    return t("default_shortlist") if sid is None else shortlist_name(lists.set_index("id").at[sid, "name"])
 
 
 def current(store: Store, planner: str) -> int:
     """Id of the shortlist in use (the newest one; a default one is created when there is none)."""
-    lists = store.shortlists()
-    chosen = st.session_state.get(CURRENT_KEY)
-    if chosen is not None and chosen in set(lists["id"].astype(int)):
-        return int(chosen)
-    if len(lists):
-        st.session_state[CURRENT_KEY] = int(lists["id"].iloc[-1])
+    sid = _in_use(store.shortlists())
+    if sid is not None:
+        st.session_state[CURRENT_KEY] = sid
     elif not context.may("planner"):  # a viewer cannot make the first list: say so, stop the page
         st.info(t("no_shortlist_for_viewer"))
         st.stop()

@@ -6,7 +6,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, finder, maps, pairs, shortlists
 from app_components import weights as weight_sliders
-from app_components.i18n import kind_label, plain, preset_label, region_label, relabelled, shortlist_name, t
+from app_components.i18n import kind_label, plain, preset_label, region_label, relabelled, t
 from app_components.ranking import ranked_pairs
 from matcher.docking.kinds import available
 from matcher.vocab import REGIONS
@@ -78,7 +78,7 @@ if st.button(t("add_selected"), key="explore.add", type="primary",
                                         weights=model.weights() if use_model else weights,
                                         preset="learned" if use_model else weight_sliders.preset("explore.weights", kind),
                                         planner=context.planner())
-    name = shortlist_name(store.shortlists().set_index("id").at[sid, "name"])
+    name = shortlists.list_name(store, sid)
     if len(added):  # each pair named once: as added, or as already on the list
         st.success(t("added_pairs", n=len(added), name=plain(name), pairs=plain(pairs.names(added, at_most=10))))
     if len(skipped):

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, downloads, meeting_plan, shortlists, tables
-from app_components.i18n import fmt_date, lang, name_of, relabelled, shortlist_name, status_label, t
+from app_components.i18n import fmt_date, lang, name_of, relabelled, status_label, t
 from app_components.messages import shown
 from matcher import limits
 from matcher.exceptions import MatcherError
@@ -68,7 +68,7 @@ if st.button(t("run_scheduler"), key="meetings.run", type="primary"):
             meta = meeting_plan.metadata(data, store.runs(), sorted(wanted["kind"].unique()), planner,
                                          int(n_slots), int(n_tables), run_ids=wanted.get("run_id"))
             meta.update({k: v.strip() for k, v in (("event_name", event_name), ("venue", venue)) if v.strip()})
-            meta["shortlist"] = shortlist_name(store.shortlists().set_index("id").at[sid, "name"])  # named in the run sheet
+            meta["shortlist"] = shortlists.list_name(store, sid)  # named in the run sheet
         running.empty()
         st.session_state[PLAN] = {"plan": plan, "clock": clock, "wanted": wanted, "meta": meta, "files": {},
                                   "for": made_for, "of": now}

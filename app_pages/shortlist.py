@@ -5,7 +5,7 @@ import streamlit as st  # noqa: TID251 - a page of the app (see app.py)
 
 from app_components import cache, context, downloads, meeting_plan, shortlists, tables
 from app_components import shortlist_editor as editor
-from app_components.i18n import lang, reason_column, relabelled, shortlist_name, status_label, t
+from app_components.i18n import lang, reason_column, relabelled, status_label, t
 from matcher.docking.engine import new_run
 from matcher.store import ITEM_STATUSES
 
@@ -23,7 +23,8 @@ if items.empty:
 if int(items["missing_ids"].notna().sum()):
     st.warning(t("missing_flag", n=int(items["missing_ids"].notna().sum())))
 
-view = editor.filtered(editor.frame(items, cache.entities(data)), "shortlist", sid)
+entities = cache.entities(data)
+view = editor.filtered(editor.frame(items, entities), "shortlist", sid)
 edited = editor.show("shortlist", view, sid)
 ticked = edited[edited["select"]]
 if editor.save_row("shortlist", sid, **context.planner_only()):
@@ -63,19 +64,15 @@ with st.expander(t("why_these_pairs")):  # the pairs the filters show, each with
 
 st.subheader(t("downloads"))
 # the pairs the filters show, each side named in both languages (as the meeting workbook), so a file passes on
-names = cache.entities(data).set_index("id")[["name_zh", "name_en"]]
-export = items.merge(why.drop_duplicates(["left_id", "right_id"]), on=["left_id", "right_id"], how="left").merge(
-    view[["left_id", "right_id"]], on=["left_id", "right_id"], how="inner")
-for side in ("left", "right"):
-    found = names.reindex(export[f"{side}_id"].astype(str))
-    export[f"{side}_name_zh"] = found["name_zh"].fillna("").to_numpy()
-    export[f"{side}_name_en"] = found["name_en"].fillna("").to_numpy()
+export = meeting_plan.with_names(items.merge(why.drop_duplicates(["left_id", "right_id"]), on=["left_id", "right_id"],
+                                           how="left").merge(view[["left_id", "right_id"]], on=["left_id", "right_id"],
+                                                             how="inner"), entities)
 export = export[["kind", "left_id", "left_name_zh", "left_name_en", "right_id", "right_name_zh", "right_name_en",
                  "score", "status", "notes", "locked", "reason_zh", "reason_en", "run_id"]]  # run: its weights in the run sheet
 # the export names the weights and presets of the runs its pairs were ticked under, as the meeting files do
 behind = meeting_plan.metadata(data, store.runs(), sorted(items["kind"].astype(str).unique()), planner, 0, 0,
                                run_ids=items["run_id"])
-listed = shortlist_name(store.shortlists().set_index("id").at[sid, "name"])  # the run sheet and file name say which
+listed = shortlists.list_name(store, sid)  # the run sheet and file name say which
 meta = {**new_run(data, "shortlist", behind["weights"], planner=behind["planner"]), "preset": behind["preset"],
         "shortlist": listed}
 cols = st.columns(2)

@@ -19,6 +19,9 @@ CONTROL = r"[\x00-\x08\x0e-\x1f\x7f]"
 #: The C1 control characters but NEL (``\x85``, a line break).
 C1 = r"[\x80-\x84\x86-\x9f]"
 
+#: Any control character that is no line break or tab (C0 but those, DEL, C1), compiled.
+UNPRINTABLE = re.compile(f"{CONTROL}|{C1}")
+
 _LINE_BREAK = re.compile(LINE_BREAK)
 _SPACES = re.compile(r"\s+")
 
@@ -29,4 +32,4 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", text) if _LINE_BREAK.search(text) else text
 
 
-__all__ = ["C1", "CONTROL", "LINE_BREAK", "one_line"]
+__all__ = ["C1", "CONTROL", "LINE_BREAK", "UNPRINTABLE", "one_line"]

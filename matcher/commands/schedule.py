@@ -331,13 +331,11 @@ def one_line_option(value: str | None, option: str) -> str | None:
     MatcherError
         The text holds a control character (one that does not print), which no agenda or calendar can show.
     """
-    import re
-
-    from matcher.text import C1, CONTROL, one_line
+    from matcher.text import UNPRINTABLE, one_line
 
     if value is None:
         return None
-    if re.search(CONTROL, value) or re.search(C1, value):
+    if UNPRINTABLE.search(value):
         raise MatcherError(f"{option} holds a control character (a character that does not print); retype it. "
                            "Nothing was written")
     return one_line(value).strip() or None

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,11 +32,8 @@ from matcher.outputs.atomic import partial_path, remove_orphans, write_bytes
 from matcher.outputs.cells import neutralise_cell
 from matcher.outputs.metadata import created_at
 from matcher.outputs.reasons import with_reasons
-from matcher.text import C1, CONTROL
+from matcher.text import UNPRINTABLE
 from matcher.text import one_line as _joined
-
-#: Control characters RFC 5545 allows in no text (C0 but the line breaks, DEL, C1): each becomes U+FFFD.
-_CONTROL = re.compile(f"{CONTROL}|{C1}")
 
 
 def one_line(value: Any) -> str:
@@ -49,7 +45,7 @@ def one_line(value: Any) -> str:
     """
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    return _joined(_CONTROL.sub("\ufffd", str(value))).strip()
+    return _joined(UNPRINTABLE.sub("\ufffd", str(value))).strip()  # RFC 5545 allows them in no text
 
 
 def calendar_text(value: Any) -> str:
@@ -88,6 +84,7 @@ def _calendar_events(
         x for x in (event_name, "对接洽谈 Docking meetings", one_line(participant)) if x))))
     stamp = created_at(metadata).replace(tzinfo=dt.UTC)
     run = one_line(meta.get("run_id")) or "matcher"
+    version = one_line(meta.get("data_version"))
     if agendas is None:
         agendas = with_reasons(plan.agendas(), reasons, ("participant_id", "partner_id"))
     if participant is not None:
@@ -108,7 +105,6 @@ def _calendar_events(
         where = "".join(f"{label}: {text}\n" for label, text in (("活动 Event", event_name), ("地点 Venue", venue)) if text)
         why = "".join(f"\n{label}: {calendar_text(text)}" for label, text in (
             ("对接理由", getattr(m, "reason_zh", None)), ("Why", getattr(m, "reason_en", None))) if calendar_text(text))
-        version = one_line(meta.get("data_version"))
         event.add(
             "description",
             neutralise_cell(

@@ -20,6 +20,7 @@ from matcher.meetings.timetable import Schedule
 from matcher.outputs.atomic import replacing
 from matcher.outputs.cells import cell_text
 from matcher.outputs.reasons import with_reasons
+from matcher.outputs.words import COLON
 
 #: TrueType CJK fonts reportlab can embed, searched in order (env MATCHER_CJK_FONT first).
 #: CFF-based OpenType fonts (Noto Sans CJK .otf/.ttc) cannot be embedded by reportlab.
@@ -142,7 +143,7 @@ def write_pdf(
     from reportlab.lib.units import mm
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    colon = "：" if lang == "zh" else ": "
+    colon = COLON[0] if lang == "zh" else COLON[1]
 
     def say(zh: str, en: str, sep: str = "<br/>") -> str:  # a label in the agenda's language(s)
         return zh if lang == "zh" else en if lang == "en" else f"{zh}{sep}{en}"

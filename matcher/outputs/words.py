@@ -80,8 +80,10 @@ RUN_ITEMS: dict[str, tuple[str, str]] = {
     "shortlist": ("候选清单", "Shortlist"),
 }
 BUNDLED = ("内置数据", "bundled data")
+#: A label's colon: full-width after Chinese, ": " after English.
+COLON = ("：", ": ")
 #: Weights that only some runs behind a file's pairs used: "run(s)" before their ids (the pairs' run_id column).
-RAN_UNDER = ("运行", "runs")
+RAN_UNDER = ("（运行 {}）", " (runs {})")
 #: Weight presets (``matcher/presets/presets.json``) and the app's choices in words.
 PRESET_WORDS: dict[str, tuple[str, str]] = {
     "balanced": ("均衡", "balanced"), "supply": ("重供应链", "supply chain first"),
@@ -153,9 +155,8 @@ def run_rows(metadata: Mapping[str, Any] | None, lang: str | None) -> pd.DataFra
         if rest:
             kind, _, feature = rest.partition(".")
             kind, _, ran = kind.partition("@")  # weights of some of the runs: "<kind>@<run ids>"
-            sep = "：" if i == 0 else ": "
-            label = f"{label}{sep}{kind_words(kind, lang)}" + (f"（{RAN_UNDER[i]} {ran}）" if ran and i == 0 else
-                                                              f" ({RAN_UNDER[i]} {ran})" if ran else "") + (
+            sep = COLON[i]
+            label = f"{label}{sep}{kind_words(kind, lang)}" + (RAN_UNDER[i].format(ran) if ran else "") + (
                 f" · {FEATURE_LABEL.get(feature, BASELINE_WORDS if feature == BASELINE else (feature, feature))[i]}"
                 if feature else "")
         if head == "kinds" and isinstance(value, str):

@@ -30,7 +30,7 @@ from sqlalchemy import func, select, update
 
 from matcher.exceptions import AccessError, MatcherError, ValidationError
 from matcher.store import models as m
-from matcher.store.core import StoreCore
+from matcher.store.core import StoreCore, account_text
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def _username(name: Any) -> str:
     and trimmed; refused when empty, too long, or holding a character that does not print (a control
     character, a zero-width space, a text-direction mark) or no character at all (a byte that was not
     UTF-8 on the command line)."""
-    value = unicodedata.normalize("NFKC", "" if name is None else str(name)).strip()
+    value = account_text(name)
     if not value:
         raise ValidationError("An account needs a name.")
     if len(value) > m.accounts.c.username.type.length:

@@ -41,6 +41,12 @@ from matcher.store.connection import (
 from matcher.store.rows import _conflict_message, _json
 
 
+def account_text(name: Any) -> str:
+    """An account's name as typed, the way the store compares it: NFKC-normalised (a full-width
+    ``ａｄｍｉｎ`` is ``admin``) and trimmed; "" for None."""
+    return "" if name is None else unicodedata.normalize("NFKC", str(name)).strip()
+
+
 class StoreCore:
     """Opening a store, its transactions, audit rows and version-checked changes (no public rows).
 
@@ -119,7 +125,7 @@ class StoreCore:
     def _authorize(self, conn, who: Any, needs: str) -> str:
         """The account name a change is recorded under, after checking that ``who`` may make it
         (role ``needs`` or higher). With no account in the store, any name (the local planner)."""
-        name = "" if who is None else unicodedata.normalize("NFKC", str(who)).strip()
+        name = account_text(who)
         if any(unicodedata.category(ch) == "Cs" for ch in name):  # bytes that were not UTF-8: no account's name
             name = name.encode("utf-8", "replace").decode("utf-8")
         if conn.execute(select(func.count()).select_from(m.accounts)).scalar_one() == 0:
