@@ -18,6 +18,7 @@ from pathlib import Path
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import BUNDLED_DATA, ENTITY_TABLES, REFERENCE_TABLES, Dataset, load_dataset
 from matcher.store import Store, workspace_dir
+from matcher.text import file_part
 
 #: What a planner may upload: CSV, Excel's "Unicode text" (.txt: UTF-16, tab-separated; kept as the
 #: table's CSV, which is read by its content) and workbooks.
@@ -122,10 +123,9 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "", *, 
 
 
 def _slug(file_name: str) -> str:
-    """The uploaded file's name as a folder-name part: letters, digits, CJK, ``.`` and ``-`` kept, the
-    rest ``_``, at most 40 characters; "" when nothing is left."""
-    stem = re.sub(r"[^\w.\-]+", "_", Path(str(file_name)).stem, flags=re.UNICODE).strip("._-")
-    return stem[:40]
+    """The uploaded file's name without its suffix as a folder-name part (:func:`matcher.text.file_part`,
+    at most 40 characters); "" when nothing is left."""
+    return file_part(Path(str(file_name)).stem, 40)
 
 
 _NAME = re.compile(r"(\d{8})-(\d{6})-\d+-([a-z_]+?)(?:-(.+))?$")

@@ -9,7 +9,6 @@ language; calendars are bilingual by design. Scores are rounded as in every file
 from __future__ import annotations
 
 import dataclasses
-import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,7 +21,7 @@ from matcher.meetings.slots import SlotClock
 from matcher.meetings.timetable import Schedule
 from matcher.outputs import calendar, export, pdf
 from matcher.outputs.cells import round_scores
-from matcher.text import one_line
+from matcher.text import file_part
 
 MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -88,10 +87,9 @@ def schedule_files(plan: Schedule, clock: SlotClock | None, shortlist: pd.DataFr
 
 
 def file_name(stem: str, suffix: str) -> str:
-    """A download's file name from a shortlist's (or event's) name: characters no file system takes
-    (``/ \\ : * ? " < > |``, controls) as ``_``, at most 60 characters, ``.suffix`` after it."""
-    cleaned = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "_", one_line(stem)).strip(" ._")[:60].strip(" ._")
-    return f"{cleaned or 'download'}.{suffix}"
+    """A download's file name from a shortlist's (or event's) name (:func:`matcher.text.file_part`, at most
+    60 characters; "download" when nothing is left), ``.suffix`` after it."""
+    return f"{file_part(stem, 60) or 'download'}.{suffix}"
 
 
 def button(label: str, data: bytes, file_name: str, key: str) -> None:

@@ -3,7 +3,6 @@ locks, the slot x table grid with conflicts marked, and saving bookings to the s
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable
@@ -14,6 +13,7 @@ from app_components import tables
 from app_components.i18n import UNNAMED_PLANNER, name_of
 from matcher.exceptions import ConflictError
 from matcher.meetings.timetable import Schedule
+from matcher.outputs.metadata import now_stamp
 from matcher.store import Store
 
 
@@ -181,5 +181,5 @@ def metadata(data, runs: pd.DataFrame, kinds: list[str], planner: str, n_slots: 
         "n_slots": n_slots,
         "n_tables": n_tables,
         "planner": "" if planner == UNNAMED_PLANNER else planner,
-        "created_at": dt.datetime.now().replace(microsecond=0).isoformat(),
+        "created_at": now_stamp(),
     }

@@ -11,6 +11,7 @@ character, which does not print, is refused or replaced.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 #: Line breaks and tabs (and the Unicode line and paragraph separators).
 LINE_BREAK = r"[\t\n\r\x0b\x0c\u0085\u2028\u2029]"
@@ -32,4 +33,37 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", text) if _LINE_BREAK.search(text) else text
 
 
-__all__ = ["C1", "CONTROL", "LINE_BREAK", "UNPRINTABLE", "one_line"]
+#: What no common file system takes in a file name (Windows refuses the most), as one pattern.
+_NOT_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|]')
+#: Unicode categories that never belong in a file name: controls, format characters (a right-to-left
+#: override turns ``list\u202excl.exe`` into what reads as ``listexe.lcx``), surrogates, private use,
+#: unassigned, and the line and paragraph separators.
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+#: Names Windows keeps for devices, whatever follows the dot (``CON.xlsx`` cannot be saved there).
+_DEVICE = re.compile(r"(?i)(con|prn|aux|nul|com\d|lpt\d)(\..*)?")
+_RUNS = re.compile(r"_{2,}")
+
+
+def file_part(text: str, max_chars: int | None = None) -> str:
+    """``text`` made fit for a file or folder name on every system, the one rule for every name the
+    product writes from a planner's or a file's text (downloads, uploads' folders, calendars): the
+    characters Windows refuses (``/ \\ : * ? " < > |``) and every control, format or unassigned
+    character as ``_`` (a run of them as one), white space and line breaks as one space, no ``.``,
+    ``_``, ``-`` or space at either end (no hidden file, nothing read as an option), at most
+    ``max_chars`` characters, and a Windows device name (``CON``, ``nul.txt``) after a ``_``.
+    Letters and digits of every script stay. "" when nothing is left: the caller names the fallback.
+
+    >>> file_part("柯桥 / 春季: 对接?"), file_part(".hidden"), file_part("CON"), file_part("a\\u202eb")
+    ('柯桥 _ 春季_ 对接', 'hidden', '_CON', 'a_b')
+    >>> file_part("a" * 50, 10), file_part("\\x00\\x01")
+    ('aaaaaaaaaa', '')
+    """
+    flat = _SPACES.sub(" ", str(text))
+    kept = "".join("_" if unicodedata.category(ch) in _UNSEEN else ch for ch in flat)
+    cleaned = _RUNS.sub("_", _NOT_IN_FILE_NAME.sub("_", kept)).strip(" ._-")
+    if max_chars is not None:
+        cleaned = cleaned[:max_chars].strip(" ._-")
+    return "_" + cleaned if _DEVICE.fullmatch(cleaned) else cleaned
+
+
+__all__ = ["C1", "CONTROL", "LINE_BREAK", "UNPRINTABLE", "file_part", "one_line"]

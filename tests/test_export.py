@@ -335,3 +335,19 @@ def test_a_pdf_agenda_puts_event_and_venue_on_lines_of_their_own_with_its_langua
     assert "运行编号：run-42" in zh and "Run ID: run-42" not in zh  # the footer too
     en = pdf_text(write_pdf(plan, tmp_path / "en.pdf", clock=CLOCK, metadata=meta, lang="en"))
     assert "Event: 2026 东西部对接会\nVenue: 柯桥国际会展中心" in en and "Date: 2026-05-20" in en
+
+
+def test_every_run_is_stamped_alike_and_a_calendar_stamps_the_hour_in_utc(tmp_path, plan):
+    import re
+
+    from matcher import load_dataset
+    from matcher.docking.engine import new_run
+    from matcher.outputs.metadata import now_stamp
+
+    local = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
+    assert local.fullmatch(now_stamp())
+    assert local.fullmatch(new_run(load_dataset(), "east_west", {"product": 1.0})["created_at"])
+    # a run made at 12:05 in Beijing is 04:05 UTC in every calendar, whatever the server's zone
+    path = write_ics(plan, tmp_path / "all.ics", CLOCK, metadata={**META, "created_at": "2026-12-01T12:05:06+08:00"})
+    stamps = {e.decoded("dtstamp") for e in Calendar.from_ical(path.read_bytes()).walk("VEVENT")}
+    assert {s.strftime("%Y-%m-%d %H:%M:%S %Z") for s in stamps} == {"2026-12-01 04:05:06 UTC"}

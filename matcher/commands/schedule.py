@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     from matcher.meetings.tables import read_shortlist
     from matcher.outputs.calendar import calendar_file_names, stage_ics_per_participant
     from matcher.outputs.export import write_schedule
-    from matcher.outputs.metadata import run_metadata
+    from matcher.outputs.metadata import now_stamp, run_metadata
 
     out = Path(args.out)
     if out.suffix.lower() not in (".xlsx", ".csv", ".pdf", ".ics"):
@@ -250,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
         shortlist,
         run_id=run_id,
         data_version=args.data_version or (data_version(args.data) if args.data else None),
-        created_at=dt.datetime.now().replace(microsecond=0).isoformat(),
+        created_at=now_stamp(),
         source=str(args.shortlist),
         slots=args.slots,
         tables=args.tables,

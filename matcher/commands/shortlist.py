@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 
 from matcher.digest import digest_inputs
@@ -82,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from matcher.outputs.export import write_shortlist
-    from matcher.outputs.metadata import run_metadata
+    from matcher.outputs.metadata import now_stamp, run_metadata
 
     print(f"reading {args.suggestions} …", file=sys.stderr)
     suggestions = read_suggestions(args.suggestions)
@@ -117,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         suggestions,
         run_id=run_id,
         data_version=args.data_version,
-        created_at=dt.datetime.now().replace(microsecond=0).isoformat(),
+        created_at=now_stamp(),
         source=str(args.suggestions),
         solver=selection.solver,
         total_score=round(selection.total_score, 6),

@@ -34,6 +34,7 @@ from matcher.docking.job import BlockFeatures, Job, Stages, block_features, outp
 from matcher.docking.kinds import CLUSTER_MARKET, KINDS, DockingKind, available, get_kind
 from matcher.docking.scoring import BASELINE, LinearScorer, WeightedScorer
 from matcher.exceptions import MatcherError
+from matcher.outputs.metadata import now_stamp
 from matcher.vocab import CLUSTER, MARKET
 
 if TYPE_CHECKING:
@@ -474,7 +475,7 @@ def new_run(dataset: Dataset, kind: str | DockingKind, weights: dict, planner: s
         "preset": preset or "",
         "weights": dict(sorted(weights.items())),
         "weights_hash": weights_hash(weights),
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "created_at": now_stamp(),
         "planner": planner,
     }
 

@@ -32,7 +32,7 @@ from matcher.outputs.atomic import partial_path, remove_orphans, write_bytes
 from matcher.outputs.cells import neutralise_cell
 from matcher.outputs.metadata import created_at
 from matcher.outputs.reasons import with_reasons
-from matcher.text import UNPRINTABLE
+from matcher.text import UNPRINTABLE, file_part
 from matcher.text import one_line as _joined
 
 
@@ -170,8 +170,8 @@ def _id_hash(pid: Any) -> str:
 
 
 def calendar_file_names(ids: list[str]) -> dict[str, str]:
-    """A distinct ``.ics`` file name per participant id: the id with every character but letters,
-    digits, ``-``, ``_`` and ``.`` (not first: no hidden file) as ``_``; a name longer than
+    """A distinct ``.ics`` file name per participant id: the id as :func:`matcher.text.file_part` makes any
+    text a file name (``_`` when nothing is left); a name longer than
     :data:`MAX_NAME_BYTES` is cut there and gets ``-`` and 8 hex digits of the id's SHA-256, so every
     name fits a file system; where two ids give the same name, ignoring case (as Windows and macOS
     compare file names), each of them gets the same hash (``a/b`` → ``a_b-1a2b3c4d.ics``), so no
@@ -184,8 +184,7 @@ def calendar_file_names(ids: list[str]) -> dict[str, str]:
     >>> [len(n.encode()) for n in calendar_file_names(["纺" * 90]).values()]
     [103]
     """
-    cleaned = {pid: "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(pid)) for pid in ids}
-    cleaned = {pid: "_" + name if name.startswith(".") or not name else name for pid, name in cleaned.items()}
+    cleaned = {pid: file_part(pid) or "_" for pid in ids}
     hashed = set()
     for pid, name in cleaned.items():
         raw = name.encode("utf-8", "surrogatepass")

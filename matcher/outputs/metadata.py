@@ -47,14 +47,26 @@ def metadata_rows(metadata: Mapping[str, Any] | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", "value"])
 
 
+def now_stamp() -> str:
+    """The time of a run as every run sheet, calendar and model file writes it: local time to the second,
+    with its offset from UTC (``2026-12-01T12:05:06+08:00``), so two exports read alike and a calendar
+    written on a server in another time zone still stamps the right hour."""
+    return dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
+
+
 def created_at(metadata: Mapping[str, Any] | None) -> dt.datetime:
-    """The run time from metadata; a fixed date otherwise, so identical input gives identical files."""
+    """The run time from metadata in UTC (without a zone: a time written without an offset is taken as
+    UTC); a fixed date otherwise, so identical input gives identical files.
+
+    >>> created_at({"created_at": "2026-12-01T12:05:06+08:00"}), created_at({})
+    (datetime.datetime(2026, 12, 1, 4, 5, 6), datetime.datetime(2000, 1, 1, 0, 0))
+    """
     value = (metadata or {}).get("created_at")
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
     if isinstance(value, str):
         try:
-            return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+            value = dt.datetime.fromisoformat(value)
         except ValueError:
-            pass
+            value = None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
     return dt.datetime(2000, 1, 1)
