@@ -56,6 +56,11 @@ class _Shown:
         return getattr(self._stream, name)
 
 
+#: Longest error message printed whole; past it the message is cut and says how long it was (a value
+#: quoted in it may be a megabyte pasted on the command line).
+MAX_MESSAGE_CHARS = 2_000
+
+
 def main(argv: list[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Shown(out), _Shown(err)
@@ -80,7 +85,9 @@ def _main(argv: list[str] | None) -> int:
         _refuse_overwriting_inputs(args)
         return int(args.func(args) or 0)
     except MatcherError as err:
-        print(f"error: {err}", file=sys.stderr)
+        from matcher.ingest.validate import clip  # only on an error: it loads the validators
+
+        print(f"error: {clip(str(err), MAX_MESSAGE_CHARS)}", file=sys.stderr)  # a pasted megabyte in a message
         problems = getattr(err, "problems", None)
         if problems is not None and len(problems):
             print(problems.to_string(index=False), file=sys.stderr)

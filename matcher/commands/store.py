@@ -150,7 +150,9 @@ def _pair_of_kind(left: str, right: str, kind_name: str, data: str | None) -> tu
     ids = set(table["id"].astype(str))
     for option, pid in (("--left", left), ("--right", right)):
         if pid not in ids:
-            raise MatcherError(f"{option} {pid}: no entity of {where} has this id; give --data DIR for another "
+            from matcher.ingest.validate import clip
+
+            raise MatcherError(f"{option} {clip(pid)}: no entity of {where} has this id; give --data DIR for another "
                                "data set. Nothing was recorded")
     pair = kind.orient(left, right, table)
     if pair is None:
@@ -186,7 +188,9 @@ def run_history(args: argparse.Namespace) -> int:
     store = Store()
     log = store.history(args.for_id)
     if log.empty:
-        print(f"no recorded changes about {args.for_id}")
+        from matcher.ingest.validate import clip
+
+        print(f"no recorded changes about {clip(args.for_id)}")
         return 0
     if args.json:
         for rec in log.to_dict("records"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from matcher.ingest.problems import (  # noqa: F401 - the readers' API
     problems_frame,
     title_above,
 )
-from matcher.jsonfile import JsonFileError, read_json_file
+from matcher.ingest.records import json_cells, parquet_cells
 
 #: Header aliases: a name found in files -> the canonical column name of ``matcher.columns``.
 #: Keys are compared after stripping and lower-casing. Only obvious synonyms belong here.
@@ -157,9 +158,15 @@ def decode_text(data: bytes, file: str | Path = "<data>") -> tuple[str, str]:
     return _text_or_binary(text, file, encoding)
 
 
+#: Control characters a text may hold before their share can call it binary.
+_FEW_CONTROLS = 16
+
+
 def _text_or_binary(text: str, file: str | Path, encoding: str, nul: bool = False) -> tuple[str, str]:
     """``(text, encoding)``, unless the decoded text holds a NUL or too many control characters."""
-    if nul or len(_CONTROL.findall(text[:200_000])) > _CONTROL_SHARE_BINARY * min(len(text), 200_000):
+    controls = len(_CONTROL.findall(text[:200_000]))
+    # a few stray controls in a small table (an ESC pasted into a name) are reported by cell, with row and column
+    if nul or (controls > _CONTROL_SHARE_BINARY * min(len(text), 200_000) and controls > _FEW_CONTROLS):
         raise file_error(file, "the file looks binary, not a CSV text table")
     return text, encoding
 
@@ -408,16 +415,10 @@ def read_xlsx(
             raise file_error(path, f"no sheet named '{sheet}'; sheets: {', '.join(book.sheetnames)}")
         if sheet is None:
             sheet = next((name for name in sheets if name in book.sheetnames), None)
+        if sheet is None and not book.worksheets:
+            raise file_error(path, "the workbook has no worksheet; save it again as .xlsx")
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
-        rows = []
-        cells_read = 0
-        # a few KB of zipped XML can claim millions of cells: stop before memory runs out
-        for row in worksheet.iter_rows(values_only=True):
-            cells_read += len(row)
-            if cells_read > MAX_XLSX_CELLS:
-                raise file_error(path, f"the sheet has more than {MAX_XLSX_CELLS:,} cells; split it or save "
-                                 "it as CSV", row=len(rows) + 1)
-            rows.append([_cell_text(v) for v in row])
+        rows = _sheet_rows(path, worksheet)
         unset = formulas_without_values(path, getattr(worksheet, "_worksheet_path", ""))
         others = [name for name in book.sheetnames if name != worksheet.title]
     finally:
@@ -445,51 +446,43 @@ def read_xlsx(
     return _finish(cells, rows[0], path, aliases, common_aliases, as_typed)
 
 
-#: Keys under which a JSON file may hold its list of records (``{"shortlist": [...]}``).
-JSON_RECORD_KEYS = ("suggestions", "shortlist", "pairs", "meetings", "data", "records")
+#: What openpyxl raises on a sheet it cannot read: broken or truncated XML (``SyntaxError`` is the base of
+#: both ElementTree's and lxml's parse errors, an entity expansion stopped by expat included), a cell whose
+#: value does not fit its type (``t="n"`` holding text, a date that is none), a zip part packed in a way
+#: Python cannot unpack (deflate64, the encrypted flag) or cut short.
+_UNREADABLE_SHEET = (SyntaxError, ValueError, TypeError, KeyError, IndexError, AttributeError, NotImplementedError,
+                     RuntimeError, EOFError, OSError, zipfile.BadZipFile, zlib.error)
 
 
-def _text_cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """A frame of any types as text cells (nulls stay missing) numbered like Excel rows, and its header."""
-    header = [str(c) for c in frame.columns]
-    cells = frame.astype("string").astype(object)
-    cells.columns = range(len(header))
-    cells.index = pd.RangeIndex(2, 2 + len(cells))
-    return cells, header
-
-
-def _json_cells(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    """Records of a JSON file: a list of records, ``{"shortlist": [...]}`` (any key of
-    :data:`JSON_RECORD_KEYS`) or a pandas ``split`` / ``columns`` layout."""
+def _sheet_rows(path: Path, worksheet) -> list[list[str]]:
+    """Every row of a read-only worksheet as text cells, however its ``<dimension>`` reads: a stale one (rows
+    or columns past it) or a missing one would otherwise hide cells, so it is not trusted. Bounded as the
+    rows are read: the cells the rows will take once padded to the widest (a few KB of zipped XML can
+    claim a cell at XFD1048576) and the columns, not only the cells written."""
+    worksheet.reset_dimensions()
+    rows: list[list[str]] = []
+    width = 0
     try:
-        data = read_json_file(path, "table", max_bytes=limits.MAX_DATA_JSON_BYTES)
-    except JsonFileError as err:
-        raise file_error(path, f"the file cannot be read as JSON: {err.reason}") from None
-    split = isinstance(data, dict) and "columns" in data and "data" in data
-    if isinstance(data, dict) and not split:
-        for key in JSON_RECORD_KEYS:
-            if key in data and isinstance(data[key], list):
-                data = data[key]
-                break
-    try:
-        # dtype=object: every value stays as the JSON had it (no 1 -> 1.0 next to a 0.5)
-        if split:
-            frame = pd.DataFrame(data["data"], columns=data["columns"], dtype=object)
-        else:  # records, or the {"col": {"0": v}} layout
-            frame = pd.DataFrame(data, dtype=object)
-    except (ValueError, TypeError, KeyError, RecursionError) as err:
-        raise file_error(path, f"the JSON does not hold a table of records ({err})") from None
-    # ids must stay text: JSON numbers become their decimal text; null stays missing.
-    frame = frame.apply(lambda col: col.map(lambda v: pd.NA if v is None or v is pd.NA or v != v else str(v)))
-    return _text_cells(frame)
-
-
-def _parquet_cells(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    try:
-        frame = pd.read_parquet(path)
-    except (ValueError, OSError) as err:
-        raise file_error(path, f"the file cannot be read as Parquet ({err})") from None
-    return _text_cells(frame)
+        for row in worksheet.iter_rows(values_only=True):
+            end = len(row)
+            while end and row[end - 1] is None:  # a styled empty cell at the end holds nothing
+                end -= 1
+            if end > width:
+                width = end
+                if width > limits.MAX_COLUMNS:
+                    raise file_error(path, f"row {len(rows) + 1} reaches column {width:,}, more than the "
+                                     f"{limits.MAX_COLUMNS} a table may have", row=len(rows) + 1)
+            if (len(rows) + 1) * max(width, 1) > MAX_XLSX_CELLS:
+                raise file_error(path, f"the sheet has more than {MAX_XLSX_CELLS:,} cells (rows times its widest "
+                                 "row); split it or save it as CSV", row=len(rows) + 1)
+            rows.append([_cell_text(v) for v in row[:end]])
+    except ValidationError:
+        raise
+    except _UNREADABLE_SHEET as err:
+        raise file_error(path, f"the sheet cannot be read after row {len(rows)} ({type(err).__name__}: "
+                         f"{str(err)[:200]}); open it in Excel and save it again as .xlsx",
+                         row=len(rows) + 1) from None
+    return rows
 
 
 def read_table(
@@ -506,7 +499,7 @@ def read_table(
     Parameters
     ----------
     path : path-like
-        ``.xlsx``/``.xlsm``, ``.json`` (records; see :func:`_json_cells`), ``.parquet``, or CSV
+        ``.xlsx``/``.xlsm``, ``.json`` (records; see :func:`matcher.ingest.records.json_cells`), ``.parquet``, or CSV
         text in any other file (``.csv``, ``.txt``, ``.tsv``; UTF-8, UTF-8 with BOM, GBK or
         GB18030; comma- or tab-separated).
     aliases : mapping, optional
@@ -556,7 +549,7 @@ def _read_table(
     if suffix == ".xls":
         raise file_error(path, "old .xls workbooks are not supported; save it as .xlsx or CSV")
     if suffix in (".json", ".parquet"):
-        cells, header = _json_cells(path) if suffix == ".json" else _parquet_cells(path)
+        cells, header = json_cells(path) if suffix == ".json" else parquet_cells(path)
         if not header:
             raise file_error(path, "the file holds no columns")
         return _finish(cells, header, path, aliases, common_aliases, as_typed)

@@ -349,6 +349,11 @@ def load_model(path: str | Path, kind: str | None = None) -> LearnedScorer:
             raise MatcherError(f"{path} was trained on feature(s) {', '.join(gone)} that the {scorer.kind} kind no "
                                f"longer has (its features: {', '.join(get_kind(scorer.kind).features)}); retrain "
                                "it with python -m matcher learn")
+        missing = [f for f in get_kind(scorer.kind).features if f not in scorer.feature_names_in_]
+        if missing:  # a model saved before the kind gained a motive: it cannot score or explain it
+            raise MatcherError(f"{path} was trained without feature(s) {', '.join(missing)}, which the "
+                               f"{scorer.kind} kind now has (its features: {', '.join(get_kind(scorer.kind).features)}); "
+                               "retrain it with python -m matcher learn")
     return scorer
 
 
@@ -373,6 +378,7 @@ def read_outcomes_csv(path: str | Path) -> pd.DataFrame:
         raise MatcherError(f"{path}: missing column(s) {', '.join(missing)}; an outcomes file needs "
                            f"{', '.join(OUTCOME_COLUMNS)}")
     problems = []
+    first: dict[tuple, tuple] = {}  # a file has no time order: a good and a bad outcome of one pair contradict
     for row, record in raw.iterrows():
         for column in OUTCOME_COLUMNS:
             if not str(record[column]).strip():
@@ -380,10 +386,18 @@ def read_outcomes_csv(path: str | Path) -> pd.DataFrame:
                                  "reason": "required cell is empty"})
         if str(record["outcome"]).strip():
             try:
-                outcome_label(record["outcome"])
+                label = outcome_label(record["outcome"])
             except MatcherError as err:
                 problems.append({"file": str(path), "row": row, "column": "outcome",
                                  "value": record["outcome"], "reason": str(err)})
+                continue
+            pair = frozenset(str(record[c]).strip() for c in ("left_id", "right_id"))
+            seen = first.setdefault((str(record["kind"]).strip(), pair), (row, record["outcome"], label)) \
+                if label == label else (row, record["outcome"], label)  # "met" is no label: it contradicts none
+            if seen[2] != label and label == label:
+                problems.append({"file": str(path), "row": row, "column": "outcome", "value": record["outcome"],
+                                 "reason": f"row {seen[0]} gives the same pair the outcome {seen[1]}; keep the one "
+                                           "that holds (the outcomes contradict each other)"})
     if problems:
         frame = pd.DataFrame(problems)
         raise ValidationError(f"{path}: {len(frame)} problem(s) in the outcomes file", frame)

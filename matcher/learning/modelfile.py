@@ -27,6 +27,7 @@ import json
 from matcher import limits
 from matcher.exceptions import MatcherError
 from matcher.ingest.validate import clip
+from matcher.text import UNPRINTABLE
 
 RETRAIN = "retrain it with python -m matcher learn"
 
@@ -41,6 +42,9 @@ def _whole(v: object, low: int = 0, high: float = float("inf")) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
 
 
+#: Longest ``reason`` of a model file: ``learn`` writes one line ("learned from 200 labelled outcomes ...");
+#: the CLI and the app show it.
+MAX_REASON_CHARS = 500
 NUMBER = f"a finite number of at most {limits.MAX_WEIGHT:,.0f} in size"
 WEIGHT = f"a weight of 0 to {limits.MAX_WEIGHT:,.0f}"
 _WHOLE = "a whole number of 0 or more"
@@ -53,7 +57,8 @@ MODEL_FIELDS = {
     "intercept": (_number, NUMBER),
     "fallback": (lambda v: isinstance(v, bool), "true or false"),
     "kind": (lambda v: v is None or isinstance(v, str), "a docking kind's name"),
-    "reason": (lambda v: isinstance(v, str), "a text"),
+    "reason": (lambda v: isinstance(v, str) and len(v) <= MAX_REASON_CHARS and not UNPRINTABLE.search(v),
+               f"a text of at most {MAX_REASON_CHARS} characters without control characters"),
     "n_outcomes": (_whole, _WHOLE),
     "n_positive": (_whole, _WHOLE),
     "params": (lambda v: isinstance(v, dict), "an object of the scorer's parameters"),

@@ -77,9 +77,20 @@ def read_pairs_table(path: str | Path, *, what: str = "table", sheets: Iterable[
         raise ValidationError(f"{what} file {Path(path).name} has {len(problems)} cell(s) longer than "
                               f"{MAX_CELL_CHARS:,} characters; nothing was read", pd.DataFrame(problems))
     # "Left_ID", "SCORE ": a column id typed in another case, as the importer reads headers
+    typed = [str(c) for c in frame.columns]
     frame = frame.rename(columns={c: str(c).strip().lower() for c in frame.columns
                                   if str(c).strip().lower() in HEADER_LABELS and str(c) != str(c).strip().lower()})
-    return machine_names(frame)
+    frame = machine_names(frame)
+    # "LEFT_ID" beside "left_id", or "甲方编号" beside "left_id": two headers that read as one column
+    read_as = [str(c) for c in frame.columns]
+    twice = sorted({c for c in read_as if read_as.count(c) > 1})
+    if twice:
+        raise ValidationError(
+            f"{what} file {Path(path).name}: "
+            + "; ".join(f"the headers {', '.join(repr(t) for t, r in zip(typed, read_as, strict=True) if r == c)} "
+                        f"{'both' if read_as.count(c) == 2 else 'all'} mean column '{c}'" for c in twice) + "; each column may appear once; nothing was read",
+            pd.DataFrame([problem_row(Path(path).name, 1, c, c, "duplicate column") for c in twice]))
+    return frame
 
 
 def excel_rows(frame: pd.DataFrame) -> list[Any]:

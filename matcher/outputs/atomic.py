@@ -74,7 +74,11 @@ def target(path: str | Path) -> Path:
     anything that is not a regular file, such as a device (``/dev/null``) or a pipe, which a rename
     would replace with a file for every program that uses it."""
     asked = Path(path)
-    path = asked.resolve() if asked.is_symlink() else asked
+    try:
+        path = asked.resolve() if asked.is_symlink() else asked
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11 and 3.12)
+        raise MatcherError(f"cannot write {asked}: it is a symbolic link that points round in a loop; remove it "
+                           "or choose another file") from None
     if not path.parent.is_dir():
         raise MatcherError(f"cannot write {asked}: the folder {path.parent} does not exist; create it first")
     if path.is_dir():
@@ -159,7 +163,7 @@ def _option(name: str) -> str:
 def _same(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11 and 3.12)
         return False
 
 

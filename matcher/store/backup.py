@@ -67,7 +67,12 @@ class Backups(StoreCore):
         """
         target = Path(path)
         live = self._live_file()
-        if live is not None and target.resolve() == live:
+        try:
+            same = live is not None and target.resolve() == live
+        except (OSError, RuntimeError):  # a symbolic link in a loop
+            raise MatcherError(f"cannot write {target}: it is a symbolic link that points round in a loop; remove "
+                               "it or choose another file") from None
+        if same:
             raise MatcherError(f"{target} is the store's own database file: a backup must go to another file")
         data = self.export_data(accounts=accounts)
         try:
@@ -113,6 +118,9 @@ class Backups(StoreCore):
                 f"version {BACKUP_FORMAT_VERSION}. Use a matcher release that matches the backup."
             )
         revision = data.get("schema_revision")
+        if revision is not None and not isinstance(revision, str):
+            raise ValidationError(f"{source} has a schema revision {str(revision)[:80]!s} that is no revision name (a "
+                                  "text such as \"0004\"): the file was changed by hand. Nothing was restored.")
         if revision is not None and revision not in known_revisions():
             raise ValidationError(
                 f"{source} was written by a store at schema revision {revision!r}, which this release does "

@@ -194,6 +194,13 @@ def value_problem(table: Table, column: str, value: Any) -> str | None:
                 dt.datetime.fromisoformat(value)
             except ValueError:
                 return f"{_show(value)} is not a date and time"
+        if column.endswith("_json"):  # what history and the shortlists read back: it must read
+            try:
+                json.loads(value)
+            except RecursionError:
+                return "is JSON nested too deeply (lists or objects inside one another thousands of times)"
+            except ValueError:
+                return f"{_show(value)} is not JSON"
     return None
 
 
