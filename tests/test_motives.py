@@ -271,7 +271,7 @@ def test_a_provinces_corridors_list_its_documented_dockings_with_their_pages(eng
     assert list(corridors["province"][:2]) == ["Xinjiang", "Henan"]  # most documented first
     assert top.at["Xinjiang", "items"] == "D03;D10;D11;D13;S06;S07;S08;S19;S42;S43;S44;S51;S66;S67;S68"
     assert top.at["Xinjiang", "n"] == 15
-    assert top.at["Anhui", "items"] == "S01;S09" and top.at["Anhui", "n"] == 2  # Zhili's and Haining's parks
+    assert top.at["Anhui", "items"] == "S01;S09;S82" and top.at["Anhui", "n"] == 3  # Zhili's, Haining's and Xiaoshan's parks
     assert "http://tex-asia.com/news/201811/21/45535.html" in top.at["Xinjiang", "sources"]
     counts = evidence.corridor_counts(E)
     code = list(E.provinces.names).index

@@ -19,7 +19,7 @@ def _write(tmp_path, body: str):
 
 
 def test_bundled_rows_are_all_used_and_every_method_ranks_them(engine):
-    for kind, rows in (("east_west", 65), ("cluster_market", 1)):
+    for kind, rows in (("east_west", 66), ("cluster_market", 1)):
         result = rg.evaluate_regional(engine, rg.REGIONAL_DOCKINGS, kind)
         assert result.problems.empty, result.problems
         metrics = result.metrics.set_index("method")
@@ -100,12 +100,12 @@ def test_cli_prints_the_regional_rows_after_the_pairs(capsys, tmp_path):
     assert main(["evaluate", "--kind", "east_west", "--out", str(tmp_path / "ranks.csv")]) == 0
     out = capsys.readouterr().out
     written = pd.read_csv(tmp_path / "ranks_regional.csv", encoding="utf-8-sig")
-    assert len(written) == 65 * len(rg.METHODS) and {"query", "region", "item", "method", "rank", "auc"} <= set(written)
+    assert len(written) == 66 * len(rg.METHODS) and {"query", "region", "item", "method", "rank", "auc"} <= set(written)
     assert out.index("rank of the true partner per query") < out.index("named only as a province or city")
     assert "engine MRR / best baseline" in out
     # the reference's rows and the rows found by search, apart (docs/evaluation.md section 2.2)
-    assert all(f"{origin} rows only:" in out for origin in ("reference", "search", "search2", "search3"))
-    assert set(written["origin"]) == {"reference", "search", "search2", "search3"}
+    assert all(f"{origin} rows only:" in out for origin in ("reference", "search", "search2", "search3", "search4"))
+    assert set(written["origin"]) == {"reference", "search", "search2", "search3", "search4"}
     known = tmp_path / "known.csv"
     pd.DataFrame({"left": ["C039"], "right": ["C145"]}).to_csv(known, index=False)
     assert main(["evaluate", "--kind", "east_west", "--known", str(known)]) == 0

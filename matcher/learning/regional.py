@@ -27,7 +27,7 @@ figures against the ``random`` row.
 >>> from matcher.ingest.dataset import load_dataset
 >>> result = evaluate_regional(DockingEngine(load_dataset()), REGIONAL_DOCKINGS, "east_west")
 >>> int(result.metrics.set_index("method").at["engine", "queries"])
-65
+66
 """
 
 from __future__ import annotations
