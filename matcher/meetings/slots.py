@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -264,12 +265,16 @@ def read_locks(
                     problems.append(problem_row(name, row, col, "", "empty"))
                 parsed.append(None)
                 continue
-            try:
-                number = float(value)
-                if number != int(number):
+            try:  # exactly, as typed: a float would show a 26-digit slot as 12345678901234568244756480
+                number = Decimal(str(value).strip())
+                if not number.is_finite() or number != number.to_integral_value():
                     raise ValueError
-            except (TypeError, ValueError, OverflowError):
+            except (TypeError, ValueError, ArithmeticError):
                 problems.append(problem_row(name, row, col, value, "not a whole number"))
+                parsed.append(None)
+                continue
+            if number.adjusted() > 1000:  # 1e999999999 is whole, but no int should be made of it
+                problems.append(problem_row(name, row, col, value, f"{col} number past any meeting's {col}s"))
                 parsed.append(None)
                 continue
             reason = lock_outside(int(number), None, n_slots, None) if col == "slot" else \

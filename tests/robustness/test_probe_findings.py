@@ -221,3 +221,15 @@ def test_a_pasted_megabyte_is_not_echoed_whole(tmp_path, capsys, monkeypatch):
     assert len(text) < 5_000
     code, text = run(capsys, "store", "history", "--for", "x" * 100_000)
     assert code == 0 and len(text) < 1_000, text[:300]
+
+
+def test_a_lock_slot_is_shown_as_typed_and_a_huge_one_costs_nothing(tmp_path, capsys):
+    (tmp_path / "s.csv").write_text("left_id,right_id,score\nC001,C093,0.5\n", encoding="utf-8")
+    (tmp_path / "locks.csv").write_text("left_id,right_id,slot\nC001,C093,12345678901234567890123456\n"
+                                        "C001,C093,1e999999999\n", encoding="utf-8")
+    started = time.perf_counter()
+    code, text = run(capsys, "schedule", "--shortlist", tmp_path / "s.csv", "--slots", "3", "--tables", "3",
+                     "--locks", tmp_path / "locks.csv", "--out", tmp_path / "o.csv")
+    refused(code, text, "slot 12345678901234567890123456 is outside this meeting's slots 1–3",
+            "past any meeting's slots")
+    assert time.perf_counter() - started < 30
