@@ -49,7 +49,8 @@ def show(store: Store, planner: str, items: pd.DataFrame, who: Callable[[str], s
                                                     f"{tables.shortened(who(s.split('|')[1]), PICKED_NAME_PX)} · "
                                                     f"{kind_label(s.split('|')[2])}")
         cols = st.columns([1, 2])
-        stage = cols[0].radio(t("col_stage"), list(OUTCOMES), format_func=outcome_stage_label, key="outcomes.stage",
+        stage = cols[0].radio(t("col_stage"), list(OUTCOMES), format_func=outcome_stage_label,
+                              key=relabelled("outcomes.stage"),
                               horizontal=True)
         value = cols[1].selectbox(t("col_outcome"), list(OUTCOMES[stage]), key=relabelled(f"outcomes.value.{stage}"),
                                   format_func=lambda v: outcome_label(stage, v))

@@ -427,3 +427,26 @@ def test_english_reasons_wrap_after_the_page_was_drawn_in_chinese(server, page):
     lines = _text_lines(shot)
     gaps = [b - a for a, b in zip(lines, lines[1:], strict=False)]
     assert len(lines) >= 3 and min(gaps) < 30, f"reason lines at {lines}: each reason is on one line"
+
+
+def test_recording_an_outcome_after_switching_language_records_it(server, page):
+    """The stage radio keeps its value across a language switch: it used to send back its Chinese label, and
+    Record then failed with Streamlit's error box (KeyError: '洽谈会当场')."""
+    page.goto(server + "/explore")
+    page.get_by_role("heading", name="对接排名（点选一行查看解释）").wait_for()
+    _tick_first_row(page)
+    page.get_by_role("button", name="加入候选清单").click()
+    _idle(page)
+    _nav(page, "对接成效")
+    page.get_by_role("heading", name="记录成效").wait_for()
+    page.get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name="Record an outcome").wait_for()
+    _idle(page)
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Record", exact=True).click()
+    _idle(page)
+    page.wait_for_timeout(500)
+    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
+    assert page.get_by_text("Recorded.").count() or page.get_by_text("already recorded").count(), \
+        page.locator("section.main").inner_text()[:2000]
+    _shot(page, "06-outcome-recorded-after-switch.png")
