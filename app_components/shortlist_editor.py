@@ -113,8 +113,11 @@ def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
     labels = {"select": t("col_select"), "kind": t("col_kind"), "left": t("col_left"), "right": t("col_right"),
               "score": t("col_score"), "status": t("col_status"), "notes": t("col_notes"),
               "locked": t("col_locked"), "missing": t("col_missing")}
-    if view["kind"].nunique() == 1:  # one kind: said once above the table, not on every row
-        st.caption(t("all_of_kind", kind=plain(view["kind"].iloc[0])))
+    # the table shows a few tall rows (long names wrap) and scrolls inside: say how many pairs it holds
+    one_kind = view["kind"].nunique() == 1
+    st.caption(" · ".join([t("rows_in_view", n=len(view)),
+                           *([t("all_of_kind", kind=plain(view["kind"].iloc[0]))] if one_kind else [])]))
+    if one_kind:  # one kind: said once above the table, not on every row
         del labels["kind"]
     if not view["missing"].fillna("").astype(str).str.len().any():  # nothing missing: no empty column
         del labels["missing"]

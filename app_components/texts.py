@@ -150,6 +150,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_updated": ("更新时间", "Updated"),
     "col_missing": ("数据缺失", "Missing data"),
     "all_of_kind": ("全部为{kind}", "All {kind}"),
+    "rows_in_view": ("表中 {n} 对（行多时在表内滚动查看）", "{n} pair(s) in the table (scroll inside it when they do not all show)"),
+    "meeting_file": ("洽谈会-{date}", "docking-meeting-{date}"),
     "col_slot": ("时段", "Slot"),
     "col_time": ("时间", "Time"),
     "col_table": ("桌号", "Table"),

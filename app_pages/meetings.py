@@ -120,5 +120,6 @@ for col, (fmt, key) in zip(cols, (("xlsx", "download_xlsx"), ("pdf", "download_p
                                   ("csv", "download_csv")), strict=False):
     if fmt in files:
         with col:
-            downloads.button(t(key), files[fmt], f"docking-meeting-{stamp}.{fmt}", key=f"meetings.download_{fmt}")
+            downloads.button(t(key), files[fmt], downloads.file_name(t("meeting_file", date=stamp), fmt),
+                             key=f"meetings.download_{fmt}")
 st.caption(t("meeting_day", date=fmt_date(clock.date)))

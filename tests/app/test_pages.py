@@ -475,3 +475,21 @@ def test_find_a_cluster_by_chinese_english_pinyin_or_initials(app):
         assert len(options) < 20, (query, len(options))
     app.text_input(key="profile.find").input("zzzz-none").run()
     assert len(app.selectbox(key="profile.cluster").options) == 163 and any("没有找到" in c.value for c in app.caption)
+
+
+def test_the_shortlist_says_how_many_pairs_its_table_holds_and_meeting_files_speak_the_page_language(app,
+                                                                                                     monkeypatch):
+    """The table is a few tall rows high and scrolls inside: a planner is told how many pairs it holds. The
+    meeting downloads are named in the page's language, as the shortlist's are."""
+    from app_components import downloads
+
+    _shortlist_with(3)
+    go(app, "shortlist")
+    assert any("表中 3 对" in c.value for c in app.caption), [c.value for c in app.caption]
+    files = {}
+    monkeypatch.setattr(downloads, "button", lambda label, data, file_name, key: files.__setitem__(file_name, data))
+    go(app, "meetings")
+    app.button(key="meetings.run").click().run()
+    stems = {name.rsplit(".", 1)[0] for name in files}
+    assert len(stems) == 1 and next(iter(stems)).startswith("洽谈会-"), files.keys()
+    assert {name.rsplit(".", 1)[1] for name in files} == {"xlsx", "pdf", "ics", "csv"}
