@@ -8,7 +8,6 @@ so nothing that was in use is ever replaced by an invalid upload.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from matcher.exceptions import MatcherError, ValidationError
 from matcher.ingest.dataset import BUNDLED_DATA, ENTITY_TABLES, REFERENCE_TABLES, Dataset, load_dataset
+from matcher.outputs.calendar import home_now
 from matcher.store import Store, workspace_dir
 from matcher.text import file_part
 
@@ -109,7 +109,7 @@ def stage_upload(file_name: str, content: bytes, table: str, base: str = "", *, 
                     for f in err.problems["file"]
                 ]
             raise
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        stamp = home_now().strftime("%Y%m%d-%H%M%S-%f")  # in the zone the page shows times in
         final = root / f"{stamp}-{table}" if not (slug := _slug(file_name)) else root / f"{stamp}-{table}-{slug}"
         staging.rename(final)
         return load_dataset(final)

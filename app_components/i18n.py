@@ -23,6 +23,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from app_components.texts import TEXT
 from matcher.docking.explain import FEATURE_LABEL
 from matcher.docking.kinds import get_kind
+from matcher.outputs.calendar import home_zone
 from matcher.outputs.words import PRESET_WORDS
 from matcher.store.models import DECISIONS, ITEM_STATUSES, OUTCOMES
 from matcher.text import one_line
@@ -268,7 +269,8 @@ def fmt_score(value: Any) -> str:
 
 
 def fmt_date(value: dt.date | dt.datetime | str | None) -> str:
-    """A date (and time, when given) the way the language writes it."""
+    """A date (and time, when given) the way the language writes it; a time with a zone (the store keeps UTC)
+    in :func:`matcher.outputs.calendar.home_zone`."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -277,7 +279,7 @@ def fmt_date(value: dt.date | dt.datetime | str | None) -> str:
         except ValueError:
             return value
     if isinstance(value, dt.datetime):
-        local = value.astimezone() if value.tzinfo else value
+        local = value.astimezone(home_zone()) if value.tzinfo else value
         if lang() == "zh":
             return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
         return f"{local.day} {local:%b %Y %H:%M}"

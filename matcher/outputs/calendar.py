@@ -120,6 +120,22 @@ def _calendar_events(
     return cal
 
 
+#: Where the planners are: the zone the app shows times in (a planner in Beijing reads Beijing time, whatever
+#: the server's clock) and upload folders are named in. ``MATCHER_TIMEZONE`` (an IANA name) changes it.
+TIME_ZONE_ENV = "MATCHER_TIMEZONE"
+HOME_ZONE = "Asia/Shanghai"
+
+
+def home_zone() -> ZoneInfo:
+    """The zone of :data:`TIME_ZONE_ENV`, default :data:`HOME_ZONE`; an unknown name fails as :func:`time_zone`."""
+    return time_zone(os.environ.get(TIME_ZONE_ENV, "").strip() or HOME_ZONE)
+
+
+def home_now() -> dt.datetime:
+    """The time now in :func:`home_zone`, without the zone."""
+    return dt.datetime.now(home_zone()).replace(tzinfo=None)
+
+
 def time_zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name`` (e.g. Asia/Shanghai); a planner-readable error when it is unknown."""
     try:
@@ -135,7 +151,7 @@ def write_ics(
     *,
     participant: str | None = None,
     metadata: Mapping[str, Any] | None = None,
-    tz: str | None = "Asia/Shanghai",
+    tz: str | None = HOME_ZONE,
     reasons: pd.DataFrame | None = None,
 ) -> Path:
     """An iCalendar file with one entry per participant per meeting (two per meeting; each
@@ -258,7 +274,7 @@ def stage_ics_per_participant(
     clock: SlotClock,
     *,
     metadata: Mapping[str, Any] | None = None,
-    tz: str | None = "Asia/Shanghai",
+    tz: str | None = HOME_ZONE,
     replace_earlier: bool = False,
     keep: str | Path | None = None,
     reasons: pd.DataFrame | None = None,

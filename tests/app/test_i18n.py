@@ -178,3 +178,23 @@ def test_english_counts_agree_with_their_numbers(monkeypatch):
     assert "(s)" not in i18n.t("home_markets", names="a") or i18n.t("home_markets", names="a").startswith("Home market(s)")
     monkeypatch.setattr(i18n, "lang", lambda: "zh")
     assert i18n.t("ticked_into", n=1, name="x").startswith("已勾选 1 对")
+
+
+def test_times_are_shown_in_the_planners_zone_not_the_servers(monkeypatch):
+    """The store keeps UTC; a planner in Beijing reads Beijing time (the server here runs on UTC), and a
+    deployment elsewhere names its zone with MATCHER_TIMEZONE. Upload folders are named in the same zone."""
+    import datetime as dt
+
+    from app_components import datasets
+
+    monkeypatch.setattr(i18n, "lang", lambda: "zh")
+    monkeypatch.delenv("MATCHER_TIMEZONE", raising=False)
+    assert i18n.fmt_date("2026-12-01T04:54:40+00:00") == "2026年12月1日 12:54"
+    monkeypatch.setenv("MATCHER_TIMEZONE", "Asia/Urumqi")
+    assert i18n.fmt_date("2026-12-01T04:54:40+00:00") == "2026年12月1日 10:54"
+    monkeypatch.setattr(i18n, "lang", lambda: "en")
+    assert i18n.fmt_date(dt.datetime(2026, 12, 1, 4, 54, tzinfo=dt.UTC)) == "1 Dec 2026 10:54"
+    monkeypatch.delenv("MATCHER_TIMEZONE")
+    beijing = dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)
+    stamp = dt.datetime.strptime(datasets.home_now().strftime("%Y%m%d-%H%M%S"), "%Y%m%d-%H%M%S")
+    assert abs((stamp - beijing.replace(tzinfo=None)).total_seconds()) < 120
