@@ -351,3 +351,15 @@ def test_every_run_is_stamped_alike_and_a_calendar_stamps_the_hour_in_utc(tmp_pa
     path = write_ics(plan, tmp_path / "all.ics", CLOCK, metadata={**META, "created_at": "2026-12-01T12:05:06+08:00"})
     stamps = {e.decoded("dtstamp") for e in Calendar.from_ical(path.read_bytes()).walk("VEVENT")}
     assert {s.strftime("%Y-%m-%d %H:%M:%S %Z") for s in stamps} == {"2026-12-01 04:05:06 UTC"}
+
+
+def test_a_pdf_agenda_names_its_own_participant_whole(tmp_path):
+    """A 120-character name (the importer's longest) heads its agenda whole; it was cut at 80."""
+    name = "Zhejiang Shaoxing Keqiao Textile Printing Dyeing Weaving and Garment Industrial Cluster and Yangtze Delta Hub"
+    name = (name + " " + "x" * 120)[:120]
+    frame = pd.DataFrame({"left_id": ["C001"], "right_id": ["M001"], "score": [0.9],
+                          "left_name_zh": ["柯桥"], "left_name_en": [name],
+                          "right_name_zh": ["中国轻纺城"], "right_name_en": ["China Textile City"]})
+    plan = schedule(select(frame, "capacity", cap=2), n_slots=1, n_tables=1)
+    text = pdf_text(write_pdf(plan, tmp_path / "a.pdf", clock=CLOCK, lang="en")).replace("\n", " ")
+    assert name[-30:] in text.replace("  ", " "), text[:600]

@@ -205,7 +205,10 @@ def write_pdf(
         story.append(Spacer(1, 3 * mm))
         story.append(
             Paragraph(
-                "　".join(pick(person.name_zh, person.name_en)) + f"　({_text(person.participant_id)})", sub
+                # the agenda's own participant, whole as far as a name goes (the importer's 120 characters): the
+                # heading wraps; a partner's name in the table stops at PDF_NAME_CHARS
+                "　".join(pick(person.name_zh, person.name_en, PDF_TEXT_CHARS)) + f"　({_text(person.participant_id)})",
+                sub
             )
         )
         event = "<br/>".join(x for x in (  # each on its own line, with the colon of the agenda's language
