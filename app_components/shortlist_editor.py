@@ -114,11 +114,11 @@ def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
               "score": t("col_score"), "status": t("col_status"), "notes": t("col_notes"),
               "locked": t("col_locked"), "missing": t("col_missing")}
     # the table shows a few tall rows (long names wrap) and scrolls inside: say how many pairs it holds
-    one_kind = view["kind"].nunique() == 1
-    st.caption(" · ".join([t("rows_in_view", n=len(view)),
-                           *([t("all_of_kind", kind=plain(view["kind"].iloc[0]))] if one_kind else [])]))
-    if one_kind:  # one kind: said once above the table, not on every row
+    if view["kind"].nunique() == 1:  # one kind: said once above the table, not on every row
+        st.caption(t("rows_in_view_kind", n=len(view), kind=plain(view["kind"].iloc[0])))
         del labels["kind"]
+    else:
+        st.caption(t("rows_in_view", n=len(view)))
     if not view["missing"].fillna("").astype(str).str.len().any():  # nothing missing: no empty column
         del labels["missing"]
     shown = view.assign(status=[status_label(s) for s in view["status"]])
