@@ -24,9 +24,13 @@ def _in_use(lists: pd.DataFrame) -> int | None:
     return int(lists["id"].iloc[-1]) if len(lists) else None
 
 
+def _shown(lists: pd.DataFrame, shortlist_id: int) -> str:
+    return shortlist_name(lists.set_index("id").at[shortlist_id, "name"])
+
+
 def list_name(store: Store, shortlist_id: int) -> str:
     """A shortlist's name as shown (:func:`shortlist_name`)."""
-    return shortlist_name(store.shortlists().set_index("id").at[shortlist_id, "name"])
+    return _shown(store.shortlists(), shortlist_id)
 
 
 def target_name(store: Store) -> str:
@@ -34,7 +38,7 @@ def target_name(store: Store) -> str:
     the default list's name when the store has none yet."""
     lists = store.shortlists()
     sid = _in_use(lists)
-    return t("default_shortlist") if sid is None else shortlist_name(lists.set_index("id").at[sid, "name"])
+    return t("default_shortlist") if sid is None else _shown(lists, sid)
 
 
 def current(store: Store, planner: str) -> int:

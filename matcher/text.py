@@ -35,10 +35,11 @@ def one_line(text: str) -> str:
 
 #: What no common file system takes in a file name (Windows refuses the most), as one pattern.
 _NOT_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|]')
-#: Unicode categories that never belong in a file name: controls, format characters (a right-to-left
-#: override turns ``list\u202excl.exe`` into what reads as ``listexe.lcx``), surrogates, private use,
-#: unassigned, and the line and paragraph separators.
-_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+#: Unicode categories of characters nobody can see or type: controls, format characters (zero-width, a
+#: right-to-left override, which turns ``list\u202excl.exe`` into what reads as ``listexe.lcx``),
+#: surrogates (bytes that were not UTF-8), private use and unassigned. No name the product keeps or writes
+#: (an account's, a file's) holds one.
+UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 #: Names Windows keeps for devices, whatever follows the dot (``CON.xlsx`` cannot be saved there).
 _DEVICE = re.compile(r"(?i)(con|prn|aux|nul|com\d|lpt\d)(\..*)?")
 _RUNS = re.compile(r"_{2,}")
@@ -59,11 +60,11 @@ def file_part(text: str, max_chars: int | None = None) -> str:
     ('aaaaaaaaaa', '')
     """
     flat = _SPACES.sub(" ", str(text))
-    kept = "".join("_" if unicodedata.category(ch) in _UNSEEN else ch for ch in flat)
+    kept = "".join("_" if unicodedata.category(ch) in UNSEEN_CATEGORIES else ch for ch in flat)  # after _SPACES: no Zl, Zp
     cleaned = _RUNS.sub("_", _NOT_IN_FILE_NAME.sub("_", kept)).strip(" ._-")
     if max_chars is not None:
         cleaned = cleaned[:max_chars].strip(" ._-")
     return "_" + cleaned if _DEVICE.fullmatch(cleaned) else cleaned
 
 
-__all__ = ["C1", "CONTROL", "LINE_BREAK", "UNPRINTABLE", "file_part", "one_line"]
+__all__ = ["C1", "CONTROL", "LINE_BREAK", "UNPRINTABLE", "UNSEEN_CATEGORIES", "file_part", "one_line"]

@@ -391,10 +391,11 @@ def read_outcomes_csv(path: str | Path) -> pd.DataFrame:
                 problems.append({"file": str(path), "row": row, "column": "outcome",
                                  "value": record["outcome"], "reason": str(err)})
                 continue
+            if label != label:  # "met" is no label: it contradicts none
+                continue
             pair = frozenset(str(record[c]).strip() for c in ("left_id", "right_id"))
-            seen = first.setdefault((str(record["kind"]).strip(), pair), (row, record["outcome"], label)) \
-                if label == label else (row, record["outcome"], label)  # "met" is no label: it contradicts none
-            if seen[2] != label and label == label:
+            seen = first.setdefault((str(record["kind"]).strip(), pair), (row, record["outcome"], label))
+            if seen[2] != label:
                 problems.append({"file": str(path), "row": row, "column": "outcome", "value": record["outcome"],
                                  "reason": f"row {seen[0]} gives the same pair the outcome {seen[1]}; keep the one "
                                            "that holds (the outcomes contradict each other)"})

@@ -31,6 +31,7 @@ from sqlalchemy import func, select, update
 from matcher.exceptions import AccessError, MatcherError, ValidationError
 from matcher.store import models as m
 from matcher.store.core import StoreCore, account_text
+from matcher.text import UNSEEN_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -133,15 +134,12 @@ def _username(name: Any) -> str:
         raise ValidationError("An account needs a name.")
     if len(value) > m.accounts.c.username.type.length:
         raise ValidationError(f"An account's name may have at most {m.accounts.c.username.type.length} characters.")
-    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in value):
+    if any(unicodedata.category(ch) in UNSEEN_CATEGORIES for ch in value):
         raise ValidationError("An account's name may hold only printing characters and spaces (no control "
                               "character, invisible character or text-direction mark).")
     return value
 
 
-#: Unicode categories a name may not hold: controls, format characters (zero-width, direction marks),
-#: surrogates (bytes that were not UTF-8), private use and unassigned.
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 
 
 def _lookup_name(name: Any) -> str | None:
