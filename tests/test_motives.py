@@ -137,6 +137,31 @@ def test_a_market_for_knitters_is_no_channel_for_a_cluster_that_does_not_knit(en
     assert set(engine.suggest("cluster_market", for_id="C025", top=5)["right_id"]) & {"M005", "M020", "M014", "M008"}
 
 
+def test_a_market_for_other_apparel_lines_is_no_channel_for_a_clusters_garments(engine):
+    """Humen's kidswear market was Xintang's 5th market and Zhili's kidswear city its 3rd, as channels for
+    its jeans. A market that sells named apparel lines only (children's wear, women's wear, ...) is a
+    channel for the garments of clusters of those lines; its other trades stay whole, and a side that names
+    no line, or lingerie beside women's wear, is never a mismatch."""
+    from matcher.docking.materials import APPAREL_LINES, apparel_lines
+
+    E = engine.entities("cluster_market")
+    lines, general = apparel_lines(E)
+    named = {i: {n for k, n in enumerate(APPAREL_LINES) if lines[E.index[i]] >> k & 1} for i in ("C056", "M019", "M007", "M016")}
+    assert named == {"C056": {"casual"}, "M019": {"childrenswear"}, "M007": {"childrenswear"}, "M016": {"womenswear"}}
+    assert general[E.index["M021"]] and not general[E.index["M019"]]  # Liuhua sells garments in general
+    xintang = set(engine.suggest("cluster_market", for_id="C056", top=10)["right_id"])
+    assert not xintang & {"M016", "M017", "M018", "M019", "M035"} and {"M020", "M021"} <= xintang
+    kids = pair_row(engine, "cluster_market", "C056", "M019")
+    assert kids["lr_channel"] == pytest.approx(0.25 * F.market_channel(E, np.array([E.index["C056"]]),
+                                                                        np.array([E.index["M019"]]))[0][0])
+    zhili = pair_row(engine, "cluster_market", "C056", "M007")  # Zhili's cloth is still Xintang's fabric channel
+    assert zhili["lr_channel"] > 0.25 * F.market_channel(E, np.array([E.index["C056"]]), np.array([E.index["M007"]]))[0][0]
+    for cluster, market in (("C029", "M019"), ("C029", "M035"), ("C086", "M016"), ("C064", "M016"), ("C069", "M019")):
+        row = pair_row(engine, "cluster_market", cluster, market)  # Zhili, Yudu; Gurao's lingerie; Haizhu names no line
+        whole = F.market_channel(E, np.array([E.index[cluster]]), np.array([E.index[market]]))[0][0]
+        assert row["lr_channel"] == pytest.approx(whole) and whole > 0, (cluster, market)
+
+
 def test_an_input_the_home_market_trades_is_not_sought_far_away(engine):
     """Keqiao buys its yarn at Qianqing, its home market next door: Shenyang Wuai's yarn, 1,500 km away, was
     its second market. An input a cluster's home market already trades counts ``home_supplied`` (0.25) in

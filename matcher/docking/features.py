@@ -23,7 +23,7 @@ from scipy import sparse
 from matcher.docking import evidence
 from matcher.docking.chain import MAKING_STAGES
 from matcher.docking.geo import FLOOR_KM, distance_decay, distance_km, nearest_sender_km
-from matcher.docking.materials import MATERIALS, end_use_factor, material_bits, material_factor
+from matcher.docking.materials import MATERIALS, end_use_factor, line_factor, material_bits, material_factor
 from matcher.docking.provinces import policy_pairing
 from matcher.vocab import FLAGS, STAGES
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 MAKING_MASK = np.array([s in MAKING_STAGES for s in STAGES], dtype=np.float32)
 STAGE_NAMES = list(STAGES)
+_APPAREL = STAGE_NAMES.index("apparel")
 #: How finished a stage's goods are (a channel names the most finished stage a market trades).
 FINISHED = np.array([0.0 if s in ("accessories", "machinery") else i + 1.0 for i, s in enumerate(STAGES)])
 PRODUCT_SATURATION = 0.4
@@ -173,11 +174,15 @@ def peer_gain(E: Entities, learner: np.ndarray, teacher: np.ndarray) -> tuple[np
     return (gain.sum(axis=1) / len(names)).astype(np.float32), text
 
 
-def market_channel(E: Entities, cluster: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def market_channel(E: Entities, cluster: np.ndarray, market: np.ndarray,
+                   garments: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Share of the cluster's making stages whose goods the market trades; the stage named: the most
-    finished one traded (``FINISHED``: a denim town sells fabric, not yarn, in a yarn-and-fabric market)."""
+    finished one traded (``FINISHED``: a denim town sells fabric, not yarn, in a yarn-and-fabric market).
+    ``garments`` (per pair) scales the apparel stage's share: a market for other apparel lines."""
     made = E.stages[cluster] * MAKING_MASK
     traded = made * E.buys[market]
+    if garments is not None:
+        traded[:, _APPAREL] *= garments
     total = made.sum(axis=1)
     value = np.divide(traded.sum(axis=1), total, out=np.zeros(len(cluster), np.float32), where=total > 0)
     return value, np.where(value > 0, (traded * (1 + FINISHED)).argmax(axis=1), -1)
@@ -330,9 +335,10 @@ def _trade(E, pairs, params) -> dict:
     market trades) or as the source of its inputs (how much of its input needs the market trades),
     whichever is stronger: one trading link, not counted twice (a fabric market is where a weaving
     cluster sells and a garment cluster buys). Both sides scaled down when materials do not match."""
-    # goods of other materials, or a market for knitters only and a cluster that does not knit: no trade
+    # goods of other materials, or a market for knitters only and a cluster that does not knit: no trade;
+    # a market for other apparel lines: no channel for the cluster's garments
     factor = material_factor(E, pairs.left, pairs.right, params) * end_use_factor(E, pairs.left, pairs.right, params)
-    channel, channel_stage = market_channel(E, pairs.left, pairs.right)
+    channel, channel_stage = market_channel(E, pairs.left, pairs.right, line_factor(E, pairs.left, pairs.right, params))
     sourcing, sourcing_stage = market_sourcing(E, pairs.left, pairs.right, float(params.get("home_supplied", 1.0)))
     channel = (channel * factor).astype(np.float32)
     sourcing = (sourcing * factor).astype(np.float32)

@@ -3,7 +3,9 @@
 Two entities whose texts both name materials, none shared, do not supply each other's inputs
 (cashmere yarn does not feed a denim mill), and a market that trades knitted goods only (socks,
 sweaters, knitwear) is no channel or source for a cluster that does not knit (Datang's sock yarn is not
-Keqiao's weaving yarn). The pair motives these touch (chain, transfer, channel, sourcing) are scaled by
+Keqiao's weaving yarn). A market that sells one apparel line only (children's wear, women's wear, ...) is
+no sales channel for the garments of a cluster that names other lines only (Humen's kidswear market sells
+no jeans from Xintang). The pair motives these touch (chain, transfer, channel, sourcing) are scaled by
 the kind's ``material_mismatch`` parameter (1 = no effect; the enterprise kind leaves it at 1).
 """
 
@@ -36,6 +38,19 @@ MATERIALS = {
 KNITTED = r"sock|hosiery|sweater|knitwear|袜|毛衫|针织"
 NOT_ONLY_KNITTED = r"fabric|cloth|weav|bedding|garment|apparel|面料|布|服装|家纺"
 _KNITTING = list(STAGES).index("knitting")
+#: Apparel lines, as CNTAC names its garment towns (中国童装名镇, 中国女装名城, 中国男装名城, 中国休闲服装名城 with
+#: denim's 中国牛仔服装名镇, 中国职业装名镇). Jeans are casual wear. Underwear is no line of its own: lingerie
+#: sells as women's wear (Gurao's at Humen's women's-wear market, item S76). Knitwear is left to
+#: ``KNITTED``; leather and down are materials (``MATERIALS``).
+APPAREL_LINES = {
+    "childrenswear": r"child|\bkids?\b|kids'|kidswear|童装|儿童",
+    "womenswear": r"women|ladies|女装",
+    "menswear": r"\bmen's|\bmenswear|男装",
+    "casual": r"casual|sportswear|denim|\bjeans?\b|休闲|运动服|牛仔",
+    "workwear": r"workwear|work wear|occupational|职业装|工装",
+}
+#: A market text naming garments in general trades every line, whatever lines it also names.
+GENERAL_APPAREL = r"garment|apparel|clothing|服装|成衣"
 
 
 def _texts(E: Entities) -> tuple[np.ndarray, pd.Series]:
@@ -67,6 +82,19 @@ def knitted_only(E: Entities) -> np.ndarray:
     return E.indexes["knitted_only"]
 
 
+def apparel_lines(E: Entities) -> tuple[np.ndarray, np.ndarray]:
+    """Per entity, a bit mask of the ``APPAREL_LINES`` its products and designations name (0: none named,
+    unknown), and whether it names garments in general (``GENERAL_APPAREL``). Cached on ``E``."""
+    if "apparel_lines" not in E.indexes:
+        codes, uniques = _texts(E)
+        bits = np.zeros(len(uniques), dtype=np.int64)
+        for i, pattern in enumerate(APPAREL_LINES.values()):
+            bits |= uniques.str.contains(pattern, regex=True).to_numpy(dtype=bool).astype(np.int64) << i
+        general = uniques.str.contains(GENERAL_APPAREL, regex=True).to_numpy(dtype=bool)
+        E.indexes["apparel_lines"] = (bits[codes], general[codes])
+    return E.indexes["apparel_lines"]
+
+
 def _scaled(apart: Callable[[], np.ndarray], n: int, params: dict) -> np.ndarray:
     """``params["material_mismatch"]`` where ``apart()`` holds, else 1 (all 1, unread, when it is 1)."""
     mismatch = float(params.get("material_mismatch", 1.0))
@@ -89,5 +117,17 @@ def end_use_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params:
     return _scaled(lambda: knitted_only(E)[market] & (E.stages[cluster, _KNITTING] <= 0), len(cluster), params)
 
 
-__all__ = ["KNITTED", "MATERIALS", "NOT_ONLY_KNITTED", "end_use_factor", "knitted_only", "material_bits",
-           "material_factor"]
+def line_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params: dict) -> np.ndarray:
+    """``params["material_mismatch"]`` where the market sells named apparel lines only (no garments in
+    general), the cluster names lines too, and they share none; else 1. It scales the market as a channel
+    for the cluster's garments only: Zhili's kidswear market still sells cloth. 1 where the market is
+    for knitters only: ``end_use_factor`` has already scaled that pair."""
+    def apart() -> np.ndarray:
+        lines, general = apparel_lines(E)
+        a, b = lines[cluster], lines[market]
+        return (a > 0) & (b > 0) & ((a & b) == 0) & ~general[market] & ~knitted_only(E)[market]
+    return _scaled(apart, len(cluster), params)
+
+
+__all__ = ["APPAREL_LINES", "GENERAL_APPAREL", "KNITTED", "MATERIALS", "NOT_ONLY_KNITTED", "apparel_lines",
+           "end_use_factor", "knitted_only", "line_factor", "material_bits", "material_factor"]
