@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_components import tables
-from app_components.i18n import kind_label, name_of, plain, relabelled, status_label, t
+from app_components.i18n import kind_label, lang, name_of, plain, relabelled, status_label, t
 from app_components.messages import shown
 from matcher.exceptions import ConflictError, MatcherError
 from matcher.store import ITEM_STATUSES, Store
@@ -37,9 +37,29 @@ def frame(items: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
 
 def pending(key: str, shortlist_id: int) -> bool:
     """True while the editor holds changes not saved yet (a status, a note or a lock; ticks for the bulk
-    actions are not changes to save)."""
+    actions are not changes to save), or keeps them from before the planner left the page (``draft``)."""
     rows = (st.session_state.get(editor_key(key, shortlist_id)) or {}).get("edited_rows") or {}
-    return any(field in EDITABLE for row in rows.values() for field in row)
+    return any(field in EDITABLE for row in rows.values() for field in row) or bool(draft(key, shortlist_id))
+
+
+def _draft_key(key: str, shortlist_id: int) -> str:
+    return f"{key}.draft.{shortlist_id}.{st.session_state.get(f'{key}.saves', 0)}"
+
+
+def draft(key: str, shortlist_id: int) -> dict[int, dict]:
+    """The unsaved changes, ``{item id: {field: value}}``, as of the last run. Streamlit forgets an editor's
+    edits when the planner opens another page; these are kept in the session, so a note typed, then a look
+    at the explore page, is still there to save (or discard) on return. Gone after a save or a discard (the
+    key carries the save count)."""
+    return st.session_state.get(_draft_key(key, shortlist_id)) or {}
+
+
+def _with_draft(view: pd.DataFrame, changes: dict[int, dict]) -> pd.DataFrame:
+    view = view.copy()
+    for row, item in enumerate(view["id"]):
+        for field, value in changes.get(int(item), {}).items():
+            view.at[row, field] = value
+    return view
 
 
 def discard(key: str) -> None:
@@ -84,7 +104,8 @@ def save_row(key: str, shortlist_id: int, **save_options) -> bool:
         discard(key)
         st.rerun()
     if held:
-        note.caption(t("filters_locked"))
+        kept = st.session_state.get(f"{key}.kept")
+        note.caption(t("changes_kept", n=kept) if kept else t("filters_locked"))
     return pressed
 
 
@@ -102,14 +123,29 @@ def snapshot(key: str, store: Store, shortlist_id: int) -> pd.DataFrame:
     """
     editor = editor_key(key, shortlist_id)
     base = f"{key}.base.{editor}"
-    pending = (st.session_state.get(editor) or {}).get("edited_rows")
+    pending = (st.session_state.get(editor) or {}).get("edited_rows") or draft(key, shortlist_id)
     if not pending or base not in st.session_state:
         st.session_state[base] = store.items(shortlist_id)
     return st.session_state[base]
 
 
 def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
-    """The editor over ``view``; returns the edited table."""
+    """The editor over ``view`` with the unsaved changes kept from before (``draft``); returns the edited
+    table, to compare with ``view``."""
+    editor = editor_key(key, shortlist_id)
+    applied, seen = f"{key}.applied.{editor}", f"{key}.seen.{editor}"
+    signature = (lang(), int(pd.util.hash_pandas_object(view).sum()))
+    # Streamlit starts a new, empty editor when its data or labels change (back on the page, another
+    # language): it starts from the draft. While one lives, its data stays the same, or its edits are lost.
+    if editor not in st.session_state or st.session_state.get(seen) != signature:
+        st.session_state[applied], st.session_state[seen] = draft(key, shortlist_id), signature
+        st.session_state[f"{key}.kept"] = len(st.session_state[applied])
+    edited = _editor(key, _with_draft(view, st.session_state[applied]), shortlist_id)
+    st.session_state[_draft_key(key, shortlist_id)] = {item: fields for item, fields, _ in changes(view, edited)}
+    return edited
+
+
+def _editor(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
     labels = {"select": t("col_select"), "kind": t("col_kind"), "left": t("col_left"), "right": t("col_right"),
               "score": t("col_score"), "status": t("col_status"), "notes": t("col_notes"),
               "locked": t("col_locked"), "missing": t("col_missing")}

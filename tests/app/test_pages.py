@@ -337,6 +337,50 @@ def test_unsaved_shortlist_changes_lock_the_filters_until_saved_or_discarded(app
     assert store.items().iloc[0]["notes"] == "先电话联系"
 
 
+def test_unsaved_shortlist_changes_survive_another_page_and_a_language_switch(app):
+    """A note typed into the shortlist, then a look at the explore page: back on the shortlist the note was
+    gone (Streamlit forgets a widget's edits when it is not drawn), and a language switch lost it the same
+    way. The changes are kept until saved or discarded, the page says so, and saving stores them."""
+    store = _shortlist_with(3)
+    go(app, "shortlist")
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {0: {"notes": "先电话联系"}, 2: {"status": "accepted"}},
+                                     "added_rows": [], "deleted_rows": []}
+    app.run()
+    go(app, "explore")
+    go(app, "shortlist")
+    shown = app.data_editor[0].value
+    assert shown["notes"].iloc[0] == "先电话联系" and shown["status"].iloc[2] == "accepted"
+    assert app.text_input(key="shortlist.search").disabled  # still unsaved: the filters stay locked
+    assert any("未保存的 2 项修改仍在" in c.value for c in app.caption)
+    # one more change on the restored editor: all three are saved
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {1: {"notes": "第二条"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="shortlist.save").click().run()
+    saved = store.items()
+    assert list(saved["notes"].iloc[:2]) == ["先电话联系", "第二条"] and saved["status"].iloc[2] == "accepted"
+    assert not app.text_input(key="shortlist.search").disabled
+    # a discarded change is gone after leaving the page too
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {0: {"notes": "不要了"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="shortlist.discard").click().run()
+    go(app, "explore")
+    go(app, "shortlist")
+    assert app.data_editor[0].value["notes"].iloc[0] == "先电话联系"
+    assert not app.text_input(key="shortlist.search").disabled
+    # a change, then the other language: still there, and said in English
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {2: {"notes": "换语言前"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.session_state["lang"] = "en"
+    app.run()
+    assert not app.exception
+    assert app.data_editor[0].value["notes"].iloc[2] == "换语言前"
+    assert any("Your 1 unsaved change" in c.value and "are kept" in c.value for c in app.caption)
+
+
 def test_meetings_schedule_grid_download_keeps_state(app):
     store = _shortlist_with(3)
     go(app, "meetings")
