@@ -450,3 +450,44 @@ def test_recording_an_outcome_after_switching_language_records_it(server, page):
     assert page.get_by_text("Recorded.").count() or page.get_by_text("already recorded").count(), \
         page.locator("section.main").inner_text()[:2000]
     _shot(page, "06-outcome-recorded-after-switch.png")
+
+
+def test_a_note_typed_into_the_shortlist_survives_another_page(server, page):
+    """A note typed into the shortlist, then a look at the explore page: back on the shortlist the note was
+    gone without a word (Streamlit forgets a table's edits when its page is left). It is kept, said under
+    the table, and saved with the button."""
+    page.goto(server + "/explore")
+    page.get_by_role("heading", name="对接排名（点选一行查看解释）").wait_for()
+    _tick_first_row(page)
+    page.get_by_role("button", name="加入候选清单").click()
+    _idle(page)
+    _nav(page, "候选清单")
+    grid = _grid(page)
+    grid.wait_for()
+    _idle(page)
+    box = grid.bounding_box()
+    # the first row's name cell (the second column), then four cells right: the notes
+    page.wait_for_timeout(500)  # the grid takes keys once it has drawn
+    page.mouse.click(box["x"] + 150, box["y"] + 35 + 17)
+    page.wait_for_timeout(300)
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")  # open the cell's editor: Chinese text does not start one by itself
+    page.wait_for_timeout(300)
+    page.keyboard.type("先电话联系")
+    page.keyboard.press("Enter")
+    _idle(page)
+    page.get_by_text("有未保存的修改").wait_for()
+    _nav(page, "对接探索")
+    _nav(page, "候选清单")
+    _grid(page).wait_for()
+    page.get_by_text("未保存的 1 项修改仍在").wait_for()
+    # the grid draws on a canvas; its cells are also in the page for screen readers
+    page.locator("[data-testid='stDataFrame'] [role='gridcell']", has_text="先电话联系").first.wait_for(state="attached")
+    _shot(page, "07-shortlist-note-kept.png")
+    page.get_by_role("button", name="保存修改").click()
+    page.get_by_text("已保存 1 项").wait_for()
+    page.reload()  # from the store: saved, and no change left unsaved
+    page.locator("[data-testid='stDataFrame'] [role='gridcell']", has_text="先电话联系").first.wait_for(state="attached")
+    _idle(page)
+    assert page.get_by_text("未保存的").count() == 0 and page.get_by_text("有未保存的修改").count() == 0
