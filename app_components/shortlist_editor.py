@@ -104,8 +104,10 @@ def save_row(key: str, shortlist_id: int, **save_options) -> bool:
         discard(key)
         st.rerun()
     if held:
-        kept = st.session_state.get(f"{key}.kept")
-        note.caption(t("changes_kept", n=kept) if kept else t("filters_locked"))
+        if st.session_state.get(f"{key}.kept"):
+            note.caption(t("changes_kept", n=int(st.session_state[f"{key}.kept"])))
+        else:
+            note.caption(t("filters_locked"))
     return pressed
 
 
