@@ -102,11 +102,18 @@ def _need(stages: set[str], strength) -> dict[str, float]:
 
 # material families of the generated words (cotton and man-made fibres are one family)
 _FAMILY = {"denim": "cotton", "cotton yarn": "cotton", "牛仔": "cotton", "cashmere": "wool", "羊绒": "wool"}
+#: Apparel lines of the words (jeans are casual wear).
+_LINE = {"denim": "casual", "牛仔": "casual", "kidswear": "children", "童装": "children"}
 
 
 def _materials(text) -> set[str]:
     text = "" if pd.isna(text) else str(text)
     return {f for w, f in _FAMILY.items() if w in text}
+
+
+def _lines(text) -> set[str]:
+    text = "" if pd.isna(text) else str(text)
+    return {line for w, line in _LINE.items() if w in text}
 
 
 def _material_factor(a, b) -> float:
@@ -192,7 +199,7 @@ def oracle_east_west(dataset: Dataset, cosine, weights: dict, k: int) -> dict[st
             "distance": math.exp(-km / 2500) if not math.isnan(km) else math.nan,
             "nearby": min(max(nearest(b), 100) / max(km, 100), 1.0) if not math.isnan(km + nearest(b)) else math.nan,
             "framework": math.nan, "labour": math.nan, "raw_material": math.nan if applies else 0.0,
-            "traders": 0.0, "experience": 0.0, "corridor": math.nan, "specialty": 1.0 if (ma & mb) - {"cotton"} else 0.0,
+            "traders": 0.0, "experience": 0.0, "corridor": math.nan, "specialty": 1.0 if (ma & mb) - {"cotton"} or _lines(a["products"]) & _lines(b["products"]) else 0.0,
         }
         # the score is the weighted mean: weights as shares of their total
         score = sum(weights[n] * (0.0 if math.isnan(v) else v) for n, v in f.items()) / sum(weights.values())

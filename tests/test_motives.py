@@ -592,6 +592,25 @@ def test_a_shared_specialty_material_is_a_transfer_motive(engine):
     assert (top["f_specialty"] == 1).all()
 
 
+def test_a_shared_apparel_line_is_a_transfer_motive(engine):
+    """Zhili's children's wear moves to the kidswear towns of Anhui (Wangjiang, documented as S01), Xintang's
+    jeans to Guang'an's denim park: both make the same apparel line (as CNTAC names its garment towns), the
+    reason says which. Lines that differ, or a side that names none, are no shared specialty."""
+    wangjiang = pair_row(engine, "east_west", "C029", "C093")
+    assert wangjiang["f_specialty"] == 1 and wangjiang["d_specialty"] == "childrenswear"
+    reason = reason_of(engine, "east_west", "C029", "C093")
+    assert "both make children's wear" in reason["reason_en"] and "同为童装产区" in reason["reason_zh"]
+    denim = reason_of(engine, "east_west", "C056", "C154")
+    assert "both make casual wear and denim" in denim["reason_en"] and "同为休闲装（含牛仔）产区" in denim["reason_zh"]
+    assert pair_row(engine, "east_west", "C029", "C154")["f_specialty"] == 0  # children's wear, denim
+    assert pair_row(engine, "east_west", "C029", "C143")["f_specialty"] == 0  # Kaixian names no line
+    # a material and a line, both named
+    from matcher.docking.explain import _phrase
+
+    both = _phrase("specialty", {"d_specialty": "silk;womenswear"}, 1)
+    assert both == "both work silk, both make women's wear", both
+
+
 def test_a_pair_with_nothing_to_say_reads_no_strong_reason_and_a_distance_alone_is_said():
     """Rows with no phrase, no unknown and no distance read "no strong reason"; any one of them is
     said instead (the distance alone, or the unknown attribute)."""

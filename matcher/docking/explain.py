@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from matcher.docking.features import FEATURES, SPECIALTIES, STAGE_NAMES, TRADE_SELLS, TRADE_SUPPLIES
+from matcher.docking.materials import LINE_LABELS
 from matcher.docking.provinces import FRAMEWORK_LABELS
 from matcher.vocab import FLAGS, MARKET_ROLES, STAGES
 
@@ -78,11 +79,14 @@ def _phrase(feature: str, row: pd.Series, lang: int) -> str:
             return f"{_stage(a, 0)}供需互补" if zh else f"{_stage(a, 1)} supply and demand"
         return FEATURE_LABEL[feature][lang]
     if feature == "specialty":
-        names = [f for f in str(row.get("d_specialty", "") or "").split(";") if f in SPECIALTIES]
-        if names:
-            joined = "、".join(SPECIALTIES[f][0] for f in names) if zh else ", ".join(SPECIALTIES[f][1] for f in names)
-            return f"同为{joined}产区" if zh else f"both work {joined}"
-        return FEATURE_LABEL[feature][lang]
+        named = str(row.get("d_specialty", "") or "").split(";")
+        materials = [SPECIALTIES[f] for f in named if f in SPECIALTIES]
+        lines = [LINE_LABELS[f] for f in named if f in LINE_LABELS]
+        if zh and (materials or lines):
+            return f"同为{'、'.join(label[0] for label in materials + lines)}产区"
+        parts = ([f"both work {', '.join(label[1] for label in materials)}"] if materials else []) + \
+                ([f"both make {', '.join(label[1] for label in lines)}"] if lines else [])
+        return ", ".join(parts) or FEATURE_LABEL[feature][lang]
     if feature == "transfer":
         shared = [s for s in str(row.get("d_shared", "") or "").split(";") if s]
         names = "、".join(STAGES[s][0] for s in shared) if zh else ", ".join(STAGES[s][1] for s in shared)

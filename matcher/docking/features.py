@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from matcher.docking import evidence
+from matcher.docking import evidence, materials
 from matcher.docking.chain import MAKING_STAGES
 from matcher.docking.geo import FLOOR_KM, distance_decay, distance_km, nearest_sender_km
 from matcher.docking.materials import MATERIALS, end_use_factor, line_factor, material_bits, material_factor
@@ -284,15 +284,23 @@ SPECIALTIES = {"wool": ("羊毛羊绒", "wool and cashmere"), "silk": ("丝绸",
 
 
 def _specialty(E, pairs, params) -> dict:
-    """1 when both sides name the same specialty material (``SPECIALTIES``), else 0; the detail names it."""
+    """1 when both sides name the same specialty material (``SPECIALTIES``) or the same apparel line
+    (``materials.APPAREL_LINES``: Zhili's children's wear moves to the kidswear parks of Anhui), else 0;
+    the detail names them (materials first)."""
     bits = material_bits(E)
     shared = bits[pairs.left] & bits[pairs.right]
     families = list(MATERIALS)
     mask = sum(1 << families.index(f) for f in SPECIALTIES)
-    value = ((shared & mask) > 0).astype(np.float32)
+    lines = materials.apparel_lines(E)[0]
+    same_line = lines[pairs.left] & lines[pairs.right]
+    value = (((shared & mask) > 0) | (same_line > 0)).astype(np.float32)
     names = np.array([";".join(f for f in SPECIALTIES if b & (1 << families.index(f))) for b in range(mask + 1)],
                      dtype=object)
-    return {"specialty": value, "d_specialty": names[shared & mask]}
+    line_names = np.array([";".join(n for k, n in enumerate(materials.LINE_LABELS) if b >> k & 1)
+                           for b in range(1 << len(materials.LINE_LABELS))], dtype=object)
+    named = np.char.strip(np.char.add(np.char.add(names[shared & mask].astype(str), ";"),
+                                      line_names[same_line].astype(str)), ";")
+    return {"specialty": value, "d_specialty": named.astype(object)}
 
 
 def _product(E, pairs, params) -> dict:
@@ -522,7 +530,7 @@ def _similar(E, pairs, params) -> dict:
 FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("chain", "产业链互补", "chain complementarity", _chain),
     Feature("transfer", "产能转移", "capacity transfer", _transfer),
-    Feature("specialty", "同类原料专长", "same material specialty", _specialty),
+    Feature("specialty", "同类专长（原料或服装品类）", "same specialty (material or apparel line)", _specialty),
     Feature("product", "产品相近", "similar products", _product),
     Feature("policy", "省际结对政策", "provincial pairing policy", _policy),
     Feature("transfer_park", "转移试点园区", "transfer pilot park", _transfer_park),

@@ -49,6 +49,10 @@ APPAREL_LINES = {
     "casual": r"casual|sportswear|denim|\bjeans?\b|休闲|运动服|牛仔",
     "workwear": r"workwear|work wear|occupational|职业装|工装",
 }
+#: The lines' names, Chinese and English.
+LINE_LABELS = {"childrenswear": ("童装", "children's wear"), "womenswear": ("女装", "women's wear"),
+               "menswear": ("男装", "men's wear"), "casual": ("休闲装（含牛仔）", "casual wear and denim"),
+               "workwear": ("职业装", "workwear")}
 #: A market text naming garments in general trades every line, whatever lines it also names.
 GENERAL_APPAREL = r"garment|apparel|clothing|服装|成衣"
 
@@ -129,5 +133,5 @@ def line_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params: di
     return _scaled(apart, len(cluster), params)
 
 
-__all__ = ["APPAREL_LINES", "GENERAL_APPAREL", "KNITTED", "MATERIALS", "NOT_ONLY_KNITTED", "apparel_lines",
+__all__ = ["APPAREL_LINES", "GENERAL_APPAREL", "KNITTED", "LINE_LABELS", "MATERIALS", "NOT_ONLY_KNITTED", "apparel_lines",
            "end_use_factor", "knitted_only", "line_factor", "material_bits", "material_factor"]
