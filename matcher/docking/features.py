@@ -530,7 +530,7 @@ def _similar(E, pairs, params) -> dict:
 FEATURES: dict[str, Feature] = {f.name: f for f in (
     Feature("chain", "产业链互补", "chain complementarity", _chain),
     Feature("transfer", "产能转移", "capacity transfer", _transfer),
-    Feature("specialty", "同类专长（原料或服装品类）", "same specialty (material or apparel line)", _specialty),
+    Feature("specialty", "同类专长（原料或品类）", "same specialty", _specialty),
     Feature("product", "产品相近", "similar products", _product),
     Feature("policy", "省际结对政策", "provincial pairing policy", _policy),
     Feature("transfer_park", "转移试点园区", "transfer pilot park", _transfer_park),
