@@ -112,8 +112,9 @@ def t(key: str, **values: Any) -> str:
     return _PLURAL.sub(lambda m: f"{m[1]}{m[2]} {m[3]}{'' if m[1] == '1' else 's'}", text) if "(s)" in text else text
 
 
-def kind_label(kind: str) -> str:
-    return get_kind(kind).label(lang())
+def kind_label(kind: str, short: bool = False) -> str:
+    """The kind's name in the session's language; ``short`` for a table's kind column."""
+    return get_kind(kind).label(lang(), short=short)
 
 
 def preset_label(preset: str) -> str:

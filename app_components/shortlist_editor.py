@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_components import tables
-from app_components.i18n import kind_label, lang, name_of, plain, relabelled, status_label, t
+from app_components.i18n import kind_label, lang, name_of, relabelled, status_label, t
 from app_components.messages import shown
 from matcher.exceptions import ConflictError, MatcherError
 from matcher.store import ITEM_STATUSES, Store
@@ -20,7 +20,7 @@ def frame(items: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "select": False,
         "id": items["id"].astype(int).to_numpy(),
-        "kind": [kind_label(k) for k in items["kind"]],
+        "kind": [kind_label(k, short=True) for k in items["kind"]],
         "left": [names.get(i, i) for i in items["left_id"]],
         "right": [names.get(i, i) for i in items["right_id"]],
         "score": pd.to_numeric(items["score"], errors="coerce").round(3).to_numpy(),
@@ -153,7 +153,7 @@ def _editor(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
               "locked": t("col_locked"), "missing": t("col_missing")}
     # the table shows a few tall rows (long names wrap) and scrolls inside: say how many pairs it holds
     if view["kind"].nunique() == 1:  # one kind: said once above the table, not on every row
-        st.caption(t("rows_in_view_kind", n=len(view), kind=plain(view["kind"].iloc[0])))
+        st.caption(t("rows_in_view_kind", n=len(view), kind=kind_label(view["kind_code"].iloc[0])))
         del labels["kind"]
     else:
         st.caption(t("rows_in_view", n=len(view)))

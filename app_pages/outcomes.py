@@ -45,7 +45,7 @@ else:
         # a very long name is cut with "…" (a row of nine columns holds no 120-character name whole)
         t("col_left"): [tables.shortened(who(i), outcome_form.PICKED_NAME_PX) for i in recorded["left_id"]],
         t("col_right"): [tables.shortened(who(i), outcome_form.PICKED_NAME_PX) for i in recorded["right_id"]],
-        t("col_kind"): [kind_label(k) for k in recorded["kind"]],
+        t("col_kind"): [kind_label(k, short=True) for k in recorded["kind"]],
         t("col_stage"): [outcome_stage_label(s) for s in recorded["stage"]],
         t("col_outcome"): [outcome_label(s, v) for s, v in zip(recorded["stage"], recorded["value"], strict=False)],
         t("col_rating"): recorded["rating"].astype("Int64"),

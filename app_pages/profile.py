@@ -105,7 +105,7 @@ else:
         t("col_partner"): [name_of(zh, en, i) for zh, en, i in
                            zip(gaps["partner_name_zh"], gaps["partner_name_en"], gaps["partner_id"], strict=False)],
         t("col_partner_region"): [region_label(r) if r else "" for r in gaps["partner_region"]],
-        t("col_kind"): [kind_label(k) if k else "" for k in gaps["partner_kind"]],
+        t("col_kind"): [kind_label(k, short=True) if k else "" for k in gaps["partner_kind"]],
     }), hide_index=True, key="profile.gaps")
 
 st.subheader(t("partners_title"))

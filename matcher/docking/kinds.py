@@ -93,6 +93,8 @@ class DockingKind:
     #: a Dask worker receives only these (a million firms: 0.7 s to send instead of 3.4 s).
     #: ``tests/test_block_transport.py`` ranks every kind with only these columns.
     block_columns: tuple[str, ...] | None = None
+    #: A short name for a table's kind column, whose header already says "kind" (Chinese, English).
+    short: tuple[str, str] = ("", "")
 
     def __post_init__(self) -> None:
         # a mistake in the registry fails at import, with the kind named
@@ -102,7 +104,9 @@ class DockingKind:
         if unknown:
             raise ValueError(f"kind {self.name}: features {unknown} are not in matcher.docking.features.FEATURES")
 
-    def label(self, lang: str) -> str:
+    def label(self, lang: str, short: bool = False) -> str:
+        if short and all(self.short):
+            return self.short[0] if lang == "zh" else self.short[1]
         return self.label_zh if lang == "zh" else self.label_en
 
     def feature_labels(self, lang: str) -> dict[str, str]:
@@ -225,6 +229,7 @@ _CHAIN_DETAILS = ("lr_chain", "rl_chain", "lr_from", "lr_to", "rl_from", "rl_to"
 
 EAST_WEST = DockingKind(
     name="east_west", label_zh="东西部对接（产能转移）", label_en="east-west docking (capacity transfer)",
+    short=("东西部对接", "east-west"),
     left=Side(CLUSTER, ("east",), "东部集群", "eastern cluster"),
     right=Side(CLUSTER, ("central", "west"), "中西部集群", "central or western cluster"),
     pairing="oriented", both_sides=True,
@@ -241,6 +246,7 @@ EAST_WEST = DockingKind(
 
 CLUSTER_MARKET = DockingKind(
     name="cluster_market", label_zh="集群—市场对接", label_en="cluster-market docking",
+    short=("集群—市场", "cluster-market"),
     left=_CLUSTERS, right=Side(MARKET, (), "专业市场", "market"),
     pairing="oriented", both_sides=True,
     features=("trade", "product", "reach", "branch", "base", "experience", "distance"),
@@ -257,6 +263,7 @@ CLUSTER_MARKET = DockingKind(
 
 CLUSTER_CLUSTER = DockingKind(
     name="cluster_cluster", label_zh="集群—集群（产业链）", label_en="cluster-cluster along the chain",
+    short=("集群—集群", "cluster-cluster"),
     left=_CLUSTERS, right=_CLUSTERS,
     pairing="unordered", both_sides=True,
     features=("chain", "product", "distance", "policy", "capacity"),
@@ -269,6 +276,7 @@ CLUSTER_CLUSTER = DockingKind(
 
 PEER_LEARNING = DockingKind(
     name="peer_learning", label_zh="集群互学", label_en="peer learning between clusters",
+    short=("集群互学", "peer learning"),
     left=Side(CLUSTER, (), "学习方集群", "learning cluster"), right=Side(CLUSTER, (), "借鉴对象", "teacher cluster"),
     pairing="ordered", both_sides=False,
     features=("peer", "similar", "product", "distance"),
@@ -280,6 +288,7 @@ PEER_LEARNING = DockingKind(
 
 ENTERPRISE_DOCKING = DockingKind(
     name="enterprise", label_zh="企业—企业（供需）", label_en="enterprise-enterprise (supplier-buyer)",
+    short=("企业—企业", "enterprise"),
     left=Side(ENTERPRISE, (), "企业", "enterprise"), right=Side(ENTERPRISE, (), "企业", "enterprise"),
     pairing="directed", both_sides=False,
     features=("chain", "product", "distance", "capacity", "same_cluster"),
