@@ -42,8 +42,14 @@ def pending(key: str, shortlist_id: int) -> bool:
     return any(field in EDITABLE for row in rows.values() for field in row) or bool(draft(key, shortlist_id))
 
 
+def _saves(key: str, shortlist_id: int) -> str:
+    """The session-state key counting one shortlist's saves and discards (each list its own: a save on
+    another list must not drop this one's draft)."""
+    return f"{key}.saves.{shortlist_id}"
+
+
 def _draft_key(key: str, shortlist_id: int) -> str:
-    return f"{key}.draft.{shortlist_id}.{st.session_state.get(f'{key}.saves', 0)}"
+    return f"{key}.draft.{shortlist_id}.{st.session_state.get(_saves(key, shortlist_id), 0)}"
 
 
 def draft(key: str, shortlist_id: int) -> dict[int, dict]:
@@ -62,9 +68,9 @@ def _with_draft(view: pd.DataFrame, changes: dict[int, dict]) -> pd.DataFrame:
     return view
 
 
-def discard(key: str) -> None:
+def discard(key: str, shortlist_id: int) -> None:
     """Drop the unsaved changes: the editor starts again from the store (a new editor key)."""
-    st.session_state[f"{key}.saves"] = st.session_state.get(f"{key}.saves", 0) + 1
+    st.session_state[_saves(key, shortlist_id)] = st.session_state.get(_saves(key, shortlist_id), 0) + 1
 
 
 def filtered(view: pd.DataFrame, key: str, shortlist_id: int) -> pd.DataFrame:
@@ -101,11 +107,11 @@ def save_row(key: str, shortlist_id: int, **save_options) -> bool:
     save, drop, note = st.columns([1, 1, 3], vertical_alignment="center")
     pressed = save.button(t("save_changes"), key=f"{key}.save", type="primary", **save_options)
     if drop.button(t("discard_changes"), key=f"{key}.discard", disabled=not held):
-        discard(key)
+        discard(key, shortlist_id)
         st.rerun()
     if held:
-        if st.session_state.get(f"{key}.kept"):
-            note.caption(t("changes_kept", n=int(st.session_state[f"{key}.kept"])))
+        if st.session_state.get(f"{key}.kept") and draft(key, shortlist_id):  # kept from before, counted now
+            note.caption(t("changes_kept", n=len(draft(key, shortlist_id))))
         else:
             note.caption(t("filters_locked"))
     return pressed
@@ -113,7 +119,7 @@ def save_row(key: str, shortlist_id: int, **save_options) -> bool:
 
 def editor_key(key: str, shortlist_id: int) -> str:
     """The data editor's key; it changes after every save so old edits never apply to new rows."""
-    return f"{key}.editor.{shortlist_id}.{st.session_state.get(f'{key}.saves', 0)}"
+    return f"{key}.editor.{shortlist_id}.{st.session_state.get(_saves(key, shortlist_id), 0)}"
 
 
 def snapshot(key: str, store: Store, shortlist_id: int) -> pd.DataFrame:
@@ -195,7 +201,7 @@ def changes(before: pd.DataFrame, after: pd.DataFrame) -> list[tuple[int, dict, 
     return out
 
 
-def save(key: str, store: Store, updates: list[tuple[int, dict, int]], planner: str) -> bool:
+def save(key: str, store: Store, shortlist_id: int, updates: list[tuple[int, dict, int]], planner: str) -> bool:
     """Save all updates or none; a conflict or store error is shown, never raised."""
     if not updates:
         st.info(t("nothing_changed"))
@@ -208,6 +214,6 @@ def save(key: str, store: Store, updates: list[tuple[int, dict, int]], planner: 
     except MatcherError as err:
         st.error(shown(err))
         return False
-    st.session_state[f"{key}.saves"] = st.session_state.get(f"{key}.saves", 0) + 1
+    st.session_state[_saves(key, shortlist_id)] = st.session_state.get(_saves(key, shortlist_id), 0) + 1
     st.session_state[f"{key}.flash"] = t("saved", n=len(updates))
     return True

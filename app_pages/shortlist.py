@@ -28,17 +28,19 @@ view = editor.filtered(editor.frame(items, entities), "shortlist", sid)
 edited = editor.show("shortlist", view, sid)
 ticked = edited[edited["select"]]
 if editor.save_row("shortlist", sid, **context.planner_only()):
-    if editor.save("shortlist", store, editor.changes(view, edited), planner):
+    if editor.save("shortlist", store, sid, editor.changes(view, edited), planner):
         st.rerun()
 
 st.markdown(f"**{t('bulk_title')}**")
 bulk = st.columns([2, 2, 2, 2])
 status = bulk[0].selectbox(t("bulk_status"), list(ITEM_STATUSES), format_func=status_label,
                            key=relabelled("shortlist.bulk_status"), label_visibility="collapsed")
+held = editor.pending("shortlist", sid)  # a bulk save starts the editor afresh: save or discard first
+locked = context.planner_only(held, t("bulk_locked") if held else None)
 actions = {
-    "apply": bulk[1].button(t("bulk_apply"), key="shortlist.bulk_apply", **context.planner_only()),
-    "lock": bulk[2].button(t("bulk_lock"), key="shortlist.bulk_lock", **context.planner_only()),
-    "unlock": bulk[3].button(t("bulk_unlock"), key="shortlist.bulk_unlock", **context.planner_only()),
+    "apply": bulk[1].button(t("bulk_apply"), key="shortlist.bulk_apply", **locked),
+    "lock": bulk[2].button(t("bulk_lock"), key="shortlist.bulk_lock", **locked),
+    "unlock": bulk[3].button(t("bulk_unlock"), key="shortlist.bulk_unlock", **locked),
 }
 if any(actions.values()):
     if ticked.empty:
@@ -46,7 +48,7 @@ if any(actions.values()):
     else:
         change = {"status": status} if actions["apply"] else {"locked": actions["lock"]}
         updates = [(int(r.id), change, int(r.version)) for r in ticked.itertuples()]
-        if editor.save("shortlist", store, updates, planner):
+        if editor.save("shortlist", store, sid, updates, planner):
             st.rerun()
 
 # each pair explained under the weights it was ticked with (its run's), as the explore page showed it

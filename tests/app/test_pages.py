@@ -381,6 +381,40 @@ def test_unsaved_shortlist_changes_survive_another_page_and_a_language_switch(ap
     assert any("Your 1 unsaved change" in c.value and "are kept" in c.value for c in app.caption)
 
 
+def test_a_kept_change_survives_a_save_on_another_shortlist_and_holds_the_bulk_actions(app):
+    """Review of stop 38: all shortlists shared one save counter, so saving list B dropped the change kept on
+    list A; a bulk action saved over the kept changes and dropped them; and the count of kept changes
+    stayed at the number first restored."""
+    store = _shortlist_with(2)
+    first = int(store.shortlists()["id"].iloc[-1])
+    second = int(store.create_shortlist("第二清单", planner="li")["id"])
+    store.add_items(second, pd.DataFrame({"left_id": ["C025"], "right_id": ["C123"], "kind": "east_west",
+                                          "score": [0.5]}), planner="li")
+    go(app, "shortlist")
+    app.selectbox(key="shortlist.pick.pick").set_value(first).run()
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {0: {"notes": "甲清单的备注"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert all(app.button(key=k).disabled for k in ("shortlist.bulk_apply", "shortlist.bulk_lock", "shortlist.bulk_unlock"))
+    app.selectbox(key="shortlist.pick.pick").set_value(second).run()  # list B: a change, saved
+    assert not app.button(key="shortlist.bulk_lock").disabled
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {0: {"notes": "乙清单的备注"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="shortlist.save").click().run()
+    assert store.items(second)["notes"].iloc[0] == "乙清单的备注"
+    app.selectbox(key="shortlist.pick.pick").set_value(first).run()  # back on A: its change is still there
+    assert app.data_editor[0].value["notes"].iloc[0] == "甲清单的备注"
+    assert any("未保存的 1 项修改仍在" in c.value for c in app.caption)
+    editor = app.data_editor[0]
+    app.session_state[editor.key] = {"edited_rows": {1: {"status": "accepted"}}, "added_rows": [], "deleted_rows": []}
+    app.run()
+    assert any("未保存的 2 项修改仍在" in c.value for c in app.caption)  # counted now, not when restored
+    app.button(key="shortlist.save").click().run()
+    saved = store.items(first)
+    assert saved["notes"].iloc[0] == "甲清单的备注" and saved["status"].iloc[1] == "accepted"
+
+
 def test_meetings_schedule_grid_download_keeps_state(app):
     store = _shortlist_with(3)
     go(app, "meetings")
