@@ -111,9 +111,10 @@ def _materials(text) -> set[str]:
     return {f for w, f in _FAMILY.items() if w in text}
 
 
-def _lines(text) -> set[str]:
-    text = "" if pd.isna(text) else str(text)
-    return {line for w, line in _LINE.items() if w in text}
+def _lines(entity: dict) -> set[str]:
+    """The apparel lines a cluster that makes garments names (none for a cluster without the apparel stage)."""
+    text = "" if pd.isna(entity["products"]) else str(entity["products"])
+    return {line for w, line in _LINE.items() if w in text} if "apparel" in _stages(entity["stages"]) else set()
 
 
 def _material_factor(a, b) -> float:
@@ -199,7 +200,7 @@ def oracle_east_west(dataset: Dataset, cosine, weights: dict, k: int) -> dict[st
             "distance": math.exp(-km / 2500) if not math.isnan(km) else math.nan,
             "nearby": min(max(nearest(b), 100) / max(km, 100), 1.0) if not math.isnan(km + nearest(b)) else math.nan,
             "framework": math.nan, "labour": math.nan, "raw_material": math.nan if applies else 0.0,
-            "traders": 0.0, "experience": 0.0, "corridor": math.nan, "specialty": 1.0 if (ma & mb) - {"cotton"} or _lines(a["products"]) & _lines(b["products"]) else 0.0,
+            "traders": 0.0, "experience": 0.0, "corridor": math.nan, "specialty": 1.0 if (ma & mb) - {"cotton"} or _lines(a) & _lines(b) else 0.0,
         }
         # the score is the weighted mean: weights as shares of their total
         score = sum(weights[n] * (0.0 if math.isnan(v) else v) for n, v in f.items()) / sum(weights.values())

@@ -140,26 +140,39 @@ def test_a_market_for_knitters_is_no_channel_for_a_cluster_that_does_not_knit(en
 def test_a_market_for_other_apparel_lines_is_no_channel_for_a_clusters_garments(engine):
     """Humen's kidswear market was Xintang's 5th market and Zhili's kidswear city its 3rd, as channels for
     its jeans. A market that sells named apparel lines only (children's wear, women's wear, ...) is a
-    channel for the garments of clusters of those lines; its other trades stay whole, and a side that names
-    no line, or lingerie beside women's wear, is never a mismatch."""
+    channel for the garments of clusters of those lines (casual wear goes with men's and women's wear); its
+    other trades stay whole, and a side that names no line, or lingerie beside women's wear, is never a
+    mismatch. Garments of a line ("denim garments") and a quoted title ('China No.1 apparel street') are not
+    garments in general, and a weaving town's "casual fabrics" name no line of garments."""
     from matcher.docking.materials import APPAREL_LINES, apparel_lines
 
     E = engine.entities("cluster_market")
     lines, general = apparel_lines(E)
-    named = {i: {n for k, n in enumerate(APPAREL_LINES) if lines[E.index[i]] >> k & 1} for i in ("C056", "M019", "M007", "M016")}
-    assert named == {"C056": {"casual"}, "M019": {"childrenswear"}, "M007": {"childrenswear"}, "M016": {"womenswear"}}
-    assert general[E.index["M021"]] and not general[E.index["M019"]]  # Liuhua sells garments in general
+
+    def named(i):
+        return {n for k, n in enumerate(APPAREL_LINES) if lines[E.index[i]] >> k & 1}
+    assert [named(i) for i in ("C056", "M019", "M007", "M016", "M012", "M022")] == [
+        {"casual"}, {"childrenswear"}, {"childrenswear"}, {"womenswear"}, {"womenswear"}, {"casual"}]
+    assert general[E.index["M021"]] and general[E.index["M003"]]  # Liuhua, Changshu: garments in general
+    assert not general[E.index["M012"]] and not general[E.index["M022"]] and not general[E.index["M019"]]
+    assert named("C050") == set()  # Shishi Hongshan weaves and dyes "casual fabrics": no garments
     xintang = set(engine.suggest("cluster_market", for_id="C056", top=10)["right_id"])
-    assert not xintang & {"M016", "M017", "M018", "M019", "M035"} and {"M020", "M021"} <= xintang
-    kids = pair_row(engine, "cluster_market", "C056", "M019")
-    assert kids["lr_channel"] == pytest.approx(0.25 * F.market_channel(E, np.array([E.index["C056"]]),
-                                                                        np.array([E.index["M019"]]))[0][0])
-    zhili = pair_row(engine, "cluster_market", "C056", "M007")  # Zhili's cloth is still Xintang's fabric channel
-    assert zhili["lr_channel"] > 0.25 * F.market_channel(E, np.array([E.index["C056"]]), np.array([E.index["M007"]]))[0][0]
-    for cluster, market in (("C029", "M019"), ("C029", "M035"), ("C086", "M016"), ("C064", "M016"), ("C069", "M019")):
-        row = pair_row(engine, "cluster_market", cluster, market)  # Zhili, Yudu; Gurao's lingerie; Haizhu names no line
-        whole = F.market_channel(E, np.array([E.index[cluster]]), np.array([E.index[market]]))[0][0]
-        assert row["lr_channel"] == pytest.approx(whole) and whole > 0, (cluster, market)
+    assert not xintang & {"M019", "M035"} and {"M020", "M021"} <= xintang
+    zhili = set(engine.suggest("cluster_market", for_id="C029", top=10)["right_id"])
+    assert {"M019", "M035"} <= zhili and not zhili & {"M012", "M016", "M017", "M022"}
+
+    def whole(cluster, market):
+        return F.market_channel(E, np.array([E.index[cluster]]), np.array([E.index[market]]))[0][0]
+    assert pair_row(engine, "cluster_market", "C056", "M019")["lr_channel"] == pytest.approx(0.25 * whole("C056", "M019"))
+    assert pair_row(engine, "cluster_market", "C029", "M012")["lr_channel"] == pytest.approx(0.25 * whole("C029", "M012"))
+    zhili_city = pair_row(engine, "cluster_market", "C056", "M007")  # Zhili's cloth is still Xintang's fabric channel
+    assert zhili_city["lr_channel"] > 0.25 * whole("C056", "M007")
+    # Zhili, Yudu: their own line; Gurao's lingerie, Haizhu: no line named; Xintang's jeans, Jiangyin's men's
+    # wear: casual beside women's and men's wear
+    for cluster, market in (("C029", "M019"), ("C029", "M035"), ("C086", "M016"), ("C064", "M016"), ("C069", "M019"),
+                            ("C056", "M016"), ("C001", "M024")):
+        assert pair_row(engine, "cluster_market", cluster, market)["lr_channel"] == pytest.approx(whole(cluster, market))
+        assert whole(cluster, market) > 0, (cluster, market)
 
 
 def test_an_input_the_home_market_trades_is_not_sought_far_away(engine):
@@ -604,6 +617,7 @@ def test_a_shared_apparel_line_is_a_transfer_motive(engine):
     assert "both make casual wear and denim" in denim["reason_en"] and "同为休闲装（含牛仔）产区" in denim["reason_zh"]
     assert pair_row(engine, "east_west", "C029", "C154")["f_specialty"] == 0  # children's wear, denim
     assert pair_row(engine, "east_west", "C029", "C143")["f_specialty"] == 0  # Kaixian names no line
+    assert pair_row(engine, "east_west", "C050", "C154")["f_specialty"] == 0  # Hongshan's "casual fabrics": no garments
     # a material and a line, both named
     from matcher.docking.explain import _phrase
 

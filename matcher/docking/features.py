@@ -296,8 +296,8 @@ def _specialty(E, pairs, params) -> dict:
     value = (((shared & mask) > 0) | (same_line > 0)).astype(np.float32)
     names = np.array([";".join(f for f in SPECIALTIES if b & (1 << families.index(f))) for b in range(mask + 1)],
                      dtype=object)
-    line_names = np.array([";".join(n for k, n in enumerate(materials.LINE_LABELS) if b >> k & 1)
-                           for b in range(1 << len(materials.LINE_LABELS))], dtype=object)
+    line_names = np.array([";".join(n for k, n in enumerate(materials.APPAREL_LINES) if b >> k & 1)
+                           for b in range(1 << len(materials.APPAREL_LINES))], dtype=object)
     named = np.char.strip(np.char.add(np.char.add(names[shared & mask].astype(str), ";"),
                                       line_names[same_line].astype(str)), ";")
     return {"specialty": value, "d_specialty": named.astype(object)}

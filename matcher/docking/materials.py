@@ -53,8 +53,14 @@ APPAREL_LINES = {
 LINE_LABELS = {"childrenswear": ("童装", "children's wear"), "womenswear": ("女装", "women's wear"),
                "menswear": ("男装", "men's wear"), "casual": ("休闲装（含牛仔）", "casual wear and denim"),
                "workwear": ("职业装", "workwear")}
-#: A market text naming garments in general trades every line, whatever lines it also names.
+#: A market text naming garments in general trades every line, whatever lines it also names; garments of
+#: a line ("denim garments", "kids' apparel") and a quoted title ('China No.1 apparel street') are not general.
 GENERAL_APPAREL = r"garment|apparel|clothing|服装|成衣"
+NOT_GENERAL = (r"(?:denim|jeans?|women's|men's|kids'?|children's|casual|sports|leather|fur)\s+(?:garments?|apparel)"
+               r"|(?:^|\s)'[^']+'|[“「『][^”」』]*[”」』]")
+#: Casual wear is a style more than a line: men's and women's wear sell beside it (Jiangyin's men's wear at
+#: Shishi's casual-wear market, Xintang's jeans at Humen's women's-wear ones); children's wear does not.
+_CASUAL_WITH = ("menswear", "womenswear")
 
 
 def _texts(E: Entities) -> tuple[np.ndarray, pd.Series]:
@@ -87,16 +93,24 @@ def knitted_only(E: Entities) -> np.ndarray:
 
 
 def apparel_lines(E: Entities) -> tuple[np.ndarray, np.ndarray]:
-    """Per entity, a bit mask of the ``APPAREL_LINES`` its products and designations name (0: none named,
-    unknown), and whether it names garments in general (``GENERAL_APPAREL``). Cached on ``E``."""
+    """Per entity that makes or trades garments (the apparel stage), a bit mask of the ``APPAREL_LINES``
+    its products and designations name (0: none named, unknown; 0 too for a weaving town's "casual
+    fabrics"), and whether it names garments in general (``GENERAL_APPAREL``). Cached on ``E``."""
     if "apparel_lines" not in E.indexes:
         codes, uniques = _texts(E)
         bits = np.zeros(len(uniques), dtype=np.int64)
         for i, pattern in enumerate(APPAREL_LINES.values()):
             bits |= uniques.str.contains(pattern, regex=True).to_numpy(dtype=bool).astype(np.int64) << i
-        general = uniques.str.contains(GENERAL_APPAREL, regex=True).to_numpy(dtype=bool)
-        E.indexes["apparel_lines"] = (bits[codes], general[codes])
+        general = uniques.str.replace(NOT_GENERAL, " ", regex=True).str.contains(GENERAL_APPAREL, regex=True)
+        apparel = list(STAGES).index("apparel")
+        market = (E.table["entity_type"].astype(str) == "market").to_numpy()
+        garments = np.where(market, E.buys[:, apparel] > 0, E.stages[:, apparel] > 0)
+        E.indexes["apparel_lines"] = (np.where(garments, bits[codes], 0), general.to_numpy(dtype=bool)[codes])
     return E.indexes["apparel_lines"]
+
+
+def _line_bit(name: str) -> int:
+    return 1 << list(APPAREL_LINES).index(name)
 
 
 def _scaled(apart: Callable[[], np.ndarray], n: int, params: dict) -> np.ndarray:
@@ -123,15 +137,19 @@ def end_use_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params:
 
 def line_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params: dict) -> np.ndarray:
     """``params["material_mismatch"]`` where the market sells named apparel lines only (no garments in
-    general), the cluster names lines too, and they share none; else 1. It scales the market as a channel
-    for the cluster's garments only: Zhili's kidswear market still sells cloth. 1 where the market is
-    for knitters only: ``end_use_factor`` has already scaled that pair."""
+    general), the cluster names lines too, and they share none (casual wear goes with men's and women's
+    wear); else 1. It scales the market as a channel for the cluster's garments only: Zhili's kidswear
+    market still sells cloth. 1 where the market is for knitters only: ``end_use_factor`` has already
+    scaled that pair."""
     def apart() -> np.ndarray:
         lines, general = apparel_lines(E)
         a, b = lines[cluster], lines[market]
-        return (a > 0) & (b > 0) & ((a & b) == 0) & ~general[market] & ~knitted_only(E)[market]
+        casual, beside = _line_bit("casual"), sum(_line_bit(n) for n in _CASUAL_WITH)
+        wide_a = np.where(a & casual, a | beside, a) | np.where(a & beside, casual, 0)
+        return (a > 0) & (b > 0) & ((wide_a & b) == 0) & ~general[market] & ~knitted_only(E)[market]
     return _scaled(apart, len(cluster), params)
 
 
-__all__ = ["APPAREL_LINES", "GENERAL_APPAREL", "KNITTED", "LINE_LABELS", "MATERIALS", "NOT_ONLY_KNITTED", "apparel_lines",
+__all__ = ["APPAREL_LINES", "GENERAL_APPAREL", "KNITTED", "LINE_LABELS", "MATERIALS", "NOT_GENERAL", "NOT_ONLY_KNITTED",
+           "apparel_lines",
            "end_use_factor", "knitted_only", "line_factor", "material_bits", "material_factor"]
