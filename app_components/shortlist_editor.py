@@ -69,7 +69,8 @@ def _with_draft(view: pd.DataFrame, changes: dict[int, dict]) -> pd.DataFrame:
 
 
 def discard(key: str, shortlist_id: int) -> None:
-    """Drop the unsaved changes: the editor starts again from the store (a new editor key)."""
+    """Drop the unsaved changes: the editor starts again from the store (a new editor key, and no draft).
+    A save ends the same way."""
     st.session_state[_saves(key, shortlist_id)] = st.session_state.get(_saves(key, shortlist_id), 0) + 1
 
 
@@ -110,8 +111,9 @@ def save_row(key: str, shortlist_id: int, **save_options) -> bool:
         discard(key, shortlist_id)
         st.rerun()
     if held:
-        if st.session_state.get(f"{key}.kept") and draft(key, shortlist_id):  # kept from before, counted now
-            note.caption(t("changes_kept", n=len(draft(key, shortlist_id))))
+        kept = draft(key, shortlist_id)
+        if st.session_state.get(f"{key}.restored") and kept:  # kept from before, counted now
+            note.caption(t("changes_kept", n=len(kept)))
         else:
             note.caption(t("filters_locked"))
     return pressed
@@ -147,7 +149,7 @@ def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
     # language): it starts from the draft. While one lives, its data stays the same, or its edits are lost.
     if editor not in st.session_state or st.session_state.get(seen) != signature:
         st.session_state[applied], st.session_state[seen] = draft(key, shortlist_id), signature
-        st.session_state[f"{key}.kept"] = len(st.session_state[applied])
+        st.session_state[f"{key}.restored"] = bool(st.session_state[applied])
     edited = _editor(key, _with_draft(view, st.session_state[applied]), shortlist_id)
     st.session_state[_draft_key(key, shortlist_id)] = {item: fields for item, fields, _ in changes(view, edited)}
     return edited
@@ -214,6 +216,6 @@ def save(key: str, store: Store, shortlist_id: int, updates: list[tuple[int, dic
     except MatcherError as err:
         st.error(shown(err))
         return False
-    st.session_state[_saves(key, shortlist_id)] = st.session_state.get(_saves(key, shortlist_id), 0) + 1
+    discard(key, shortlist_id)  # saved: the editor starts again from the store
     st.session_state[f"{key}.flash"] = t("saved", n=len(updates))
     return True

@@ -69,15 +69,20 @@ def _texts(E: Entities) -> tuple[np.ndarray, pd.Series]:
     return codes, pd.Series(uniques, dtype=object)
 
 
+def _named_bits(texts: pd.Series, patterns: dict[str, str]) -> np.ndarray:
+    """Per text, bit ``i`` set when it matches the ``i``-th of ``patterns``."""
+    bits = np.zeros(len(texts), dtype=np.int64)
+    for i, pattern in enumerate(patterns.values()):
+        bits |= texts.str.contains(pattern, regex=True).to_numpy(dtype=bool).astype(np.int64) << i
+    return bits
+
+
 def material_bits(E: Entities) -> np.ndarray:
     """Per entity, a bit mask of the material families its products and designations name (0 when
     none is named: unknown, never a mismatch). Cached on ``E``; computed once per distinct text."""
     if "materials" not in E.indexes:
         codes, uniques = _texts(E)
-        bits = np.zeros(len(uniques), dtype=np.int64)
-        for i, pattern in enumerate(MATERIALS.values()):
-            bits |= uniques.str.contains(pattern, regex=True).to_numpy(dtype=bool).astype(np.int64) << i
-        E.indexes["materials"] = bits[codes]
+        E.indexes["materials"] = _named_bits(uniques, MATERIALS)[codes]
     return E.indexes["materials"]
 
 
@@ -98,9 +103,7 @@ def apparel_lines(E: Entities) -> tuple[np.ndarray, np.ndarray]:
     fabrics"), and whether it names garments in general (``GENERAL_APPAREL``). Cached on ``E``."""
     if "apparel_lines" not in E.indexes:
         codes, uniques = _texts(E)
-        bits = np.zeros(len(uniques), dtype=np.int64)
-        for i, pattern in enumerate(APPAREL_LINES.values()):
-            bits |= uniques.str.contains(pattern, regex=True).to_numpy(dtype=bool).astype(np.int64) << i
+        bits = _named_bits(uniques, APPAREL_LINES)
         general = uniques.str.replace(NOT_GENERAL, " ", regex=True).str.contains(GENERAL_APPAREL, regex=True)
         apparel = list(STAGES).index("apparel")
         market = (E.table["entity_type"].astype(str) == "market").to_numpy()
@@ -151,5 +154,4 @@ def line_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params: di
 
 
 __all__ = ["APPAREL_LINES", "GENERAL_APPAREL", "KNITTED", "LINE_LABELS", "MATERIALS", "NOT_GENERAL", "NOT_ONLY_KNITTED",
-           "apparel_lines",
-           "end_use_factor", "knitted_only", "line_factor", "material_bits", "material_factor"]
+           "apparel_lines", "end_use_factor", "knitted_only", "line_factor", "material_bits", "material_factor"]

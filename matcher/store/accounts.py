@@ -140,8 +140,6 @@ def _username(name: Any) -> str:
     return value
 
 
-
-
 def _lookup_name(name: Any) -> str | None:
     """The name a sign-in looks up, or None when no account can have it."""
     try:
