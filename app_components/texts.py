@@ -243,8 +243,8 @@ TEXT: dict[str, tuple[str, str]] = {
                     "You have unsaved changes: save or discard them before a bulk action."),
     "changes_kept": ("未保存的 {n} 项修改仍在（离开本页或切换语言后保留）：请保存或撤销，再更改筛选；"
                      "其间新加入的对接随后显示。",
-                     "Your {n} unsaved change(s) are kept (after leaving the page or switching the language): "
-                     "save or discard them before changing the filters; pairs added meanwhile show after that."),
+                     "Kept for you: {n} unsaved change(s), from before you left the page or switched the language. "
+                     "Save or discard them before changing the filters; pairs added meanwhile show after that."),
     "conflict": ("保存冲突：{error}", "Not saved, someone changed it first: {error}"),
     "bulk_title": ("批量操作（作用于勾选的行）", "Bulk actions (on ticked rows)"),
     "bulk_status": ("设为状态", "Set status"),
