@@ -152,6 +152,8 @@ def test_explore_shortlist_schedule_download(server, page):
 
 
 def test_script_named_cluster_shows_as_text(server, page, tmp_path):
+    from playwright.sync_api import Error as PlaywrightError
+
     upload = tmp_path / "clusters.csv"
     upload.write_bytes(clusters_with_script_name())
     page.goto(server)
@@ -176,8 +178,16 @@ def test_script_named_cluster_shows_as_text(server, page, tmp_path):
     # the tables' own toolbar exports nothing (it wrote formula-looking names untouched): the app's downloads do
     _nav(page, "数据")
     grid = page.locator("[data-testid='stDataFrame']").last
-    grid.scroll_into_view_if_needed()
-    grid.hover()
+    for attempt in range(3):  # a rerun still drawing the page can replace the table under the scroll (seen in CI)
+        try:
+            grid.wait_for()
+            grid.scroll_into_view_if_needed()
+            grid.hover()
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            _idle(page)
     buttons = page.locator("[data-testid='stElementToolbarButton'] button")
     buttons.first.wait_for()
     labels = [buttons.nth(i).get_attribute("aria-label") for i in range(buttons.count())]
