@@ -4,6 +4,8 @@ that never measures on what it fitted."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -114,6 +116,33 @@ def test_home_market_is_not_a_docking_suggestion(engine):
     assert report.loc["excluded: home_market", "pairs"] > 30
 
 
+def test_a_market_with_no_trading_link_is_no_suggestion(engine, data):
+    """Hangzhou's Sijiqing garment market and Haining China Leather City were 5th and 8th in Keqiao's
+    list (fabric weaving and dyeing) on docking experience and nearness alone. A market that neither
+    trades a cluster's goods nor supplies its inputs is no candidate; unknown trades are not "no link"."""
+    from matcher.docking import candidates as C
+
+    listed = engine.suggest("cluster_market", for_id="C025", top=10)
+    assert not set(listed["right_id"]) & {"M011", "M012", "M013"}
+    assert len(listed) == 10 and (listed["f_trade"] > 0).all()
+    report = engine.candidate_report("cluster_market").set_index("rule")
+    assert report.loc["excluded: no_trade_link", "pairs"] > 100
+    E = engine.entities("cluster_market")
+    li, ri = E.positions(["C025", "C025", "C025", "C020", "C078"]), E.positions(["M012", "M011", "M005", "M012", "M011"])
+    km = G.distance_km(E, li, ri)
+    # Keqiao and the garment and leather markets: no link; Keqiao and Shengze's silk-fabric market, Haining's
+    # leather-garment town and Sijiqing (a channel for its garments), Tong'erbao and the leather market's branch
+    assert C.no_trade_link(E, li, ri, km, {}).tolist() == [True, True, False, False, False]
+    # a cluster whose chain stages are unknown (a planner's own file) keeps the markets near it
+    clusters = data.clusters.copy()
+    clusters.loc[clusters["id"] == "C025", ["stages", "buys", "products"]] = ""
+    blind = DockingEngine(dataclasses.replace(data, clusters=clusters))
+    E2 = blind.entities("cluster_market")
+    a, b = E2.positions(["C025"]), E2.positions(["M012"])
+    assert not C.no_trade_link(E2, a, b, G.distance_km(E2, a, b), {})[0]
+    assert "M012" in set(blind.features("cluster_market").pairs.query("left_id == 'C025'")["right_id"])
+
+
 def test_china_textile_city_is_a_fabric_market(data):
     m = data.markets.set_index("id").loc["M001"]
     assert "raw_materials" not in m["roles"] and "fabrics" in m["roles"]
@@ -132,8 +161,11 @@ def test_a_market_for_knitters_is_no_channel_for_a_cluster_that_does_not_knit(en
     for cluster in ("C025", "C056"):  # Keqiao (weaving, dyeing), Xintang (denim)
         listed = engine.suggest("cluster_market", for_id=cluster, top=10)
         assert "M013" not in set(listed["right_id"]), cluster
-    keqiao, knitter = pair_row(engine, "cluster_market", "C025", "M013"), pair_row(engine, "cluster_market", "C032", "M013")
-    assert keqiao["f_trade"] < 0.3 and knitter["f_trade"] >= 0.5  # Cangnan knits underwear: Datang trades with it
+    have = set(zip(engine.features("cluster_market").pairs["left_id"], engine.features("cluster_market").pairs["right_id"],
+                   strict=True))
+    assert ("C025", "M013") not in have  # no trading link: not even a candidate (no_trade_link)
+    knitter = pair_row(engine, "cluster_market", "C032", "M013")
+    assert knitter["f_trade"] >= 0.5  # Cangnan knits underwear: Datang trades with it
     assert set(engine.suggest("cluster_market", for_id="C025", top=5)["right_id"]) & {"M005", "M020", "M014", "M008"}
 
 

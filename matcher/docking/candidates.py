@@ -28,6 +28,7 @@ import pandas as pd
 from matcher.docking import features as F
 from matcher.docking import geo as G
 from matcher.docking import search
+from matcher.docking.materials import knit_mismatch
 from matcher.docking.provinces import policy_pairing
 from matcher.exceptions import MatcherError
 
@@ -107,6 +108,17 @@ def market_supplies_inputs(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.n
 
 def home_market(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
     return F.home_market(E, li, ri, km)
+
+
+def no_trade_link(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:
+    """True where the market neither trades the cluster's goods nor supplies its inputs (or trades
+    knitted goods only and the cluster does not knit), both sides' trades being known (a cluster with
+    chain stages, a market with roles): nearness or similar words alone make no docking (Haining's
+    leather market is no partner for Keqiao's fabric weavers). A pair with either side unknown stays a
+    candidate."""
+    known = (E.stages[li].sum(axis=1) > 0) & (E.buys[ri].sum(axis=1) > 0)
+    none = (F.market_channel(E, li, ri)[0] <= 0) & (F.market_sourcing(E, li, ri)[0] <= 0)
+    return known & (none | knit_mismatch(E, li, ri))
 
 
 def teacher_has_what_learner_lacks(E: Entities, li: np.ndarray, ri: np.ndarray, km: np.ndarray, params: dict) -> np.ndarray:

@@ -256,7 +256,7 @@ CLUSTER_MARKET = DockingKind(
            C.PairRule("market_supplies_inputs", C.market_supplies_inputs),
            C.PairRule("similar_products", C.similar_products),
            C.PairRule("within_300_km", C.within_km(300))),
-    excludes=(C.PairRule("home_market", C.home_market),),
+    excludes=(C.PairRule("home_market", C.home_market), C.PairRule("no_trade_link", C.no_trade_link)),
     universe="all cluster x market pairs", all_pairs=_across(CLUSTER, MARKET),
     describe="a cluster and a market",
 )

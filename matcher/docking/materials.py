@@ -132,10 +132,15 @@ def material_factor(E: Entities, li: np.ndarray, ri: np.ndarray, params: dict) -
     return _scaled(apart, len(li), params)
 
 
+def knit_mismatch(E: Entities, cluster: np.ndarray, market: np.ndarray) -> np.ndarray:
+    """True where the market trades knitted goods only and the cluster does not knit: such a market
+    neither sells the cluster's goods nor supplies its inputs."""
+    return knitted_only(E)[market] & (E.stages[cluster, _KNITTING] <= 0)
+
+
 def end_use_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params: dict) -> np.ndarray:
-    """``params["material_mismatch"]`` where the market trades knitted goods only and the cluster does
-    not knit, else 1: such a market neither sells the cluster's goods nor supplies its inputs."""
-    return _scaled(lambda: knitted_only(E)[market] & (E.stages[cluster, _KNITTING] <= 0), len(cluster), params)
+    """``params["material_mismatch"]`` where ``knit_mismatch``, else 1."""
+    return _scaled(lambda: knit_mismatch(E, cluster, market), len(cluster), params)
 
 
 def line_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params: dict) -> np.ndarray:
@@ -154,4 +159,4 @@ def line_factor(E: Entities, cluster: np.ndarray, market: np.ndarray, params: di
 
 
 __all__ = ["APPAREL_LINES", "GENERAL_APPAREL", "KNITTED", "LINE_LABELS", "MATERIALS", "NOT_GENERAL", "NOT_ONLY_KNITTED",
-           "apparel_lines", "end_use_factor", "knitted_only", "line_factor", "material_bits", "material_factor"]
+           "apparel_lines", "end_use_factor", "knit_mismatch", "knitted_only", "line_factor", "material_bits", "material_factor"]
