@@ -139,9 +139,9 @@ def snapshot(key: str, store: Store, shortlist_id: int) -> pd.DataFrame:
     return st.session_state[base]
 
 
-def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
+def show(key: str, view: pd.DataFrame, shortlist_id: int, read_only: bool = False) -> pd.DataFrame:
     """The editor over ``view`` with the unsaved changes kept from before (``draft``); returns the edited
-    table, to compare with ``view``."""
+    table, to compare with ``view``. ``read_only`` (a viewer): no cell takes a change it could not save."""
     editor = editor_key(key, shortlist_id)
     applied, seen = f"{key}.applied.{editor}", f"{key}.seen.{editor}"
     signature = (lang(), int(pd.util.hash_pandas_object(view).sum()))
@@ -150,12 +150,12 @@ def show(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
     if editor not in st.session_state or st.session_state.get(seen) != signature:
         st.session_state[applied], st.session_state[seen] = draft(key, shortlist_id), signature
         st.session_state[f"{key}.restored"] = bool(st.session_state[applied])
-    edited = _editor(key, _with_draft(view, st.session_state[applied]), shortlist_id)
+    edited = _editor(key, _with_draft(view, st.session_state[applied]), shortlist_id, read_only)
     st.session_state[_draft_key(key, shortlist_id)] = {item: fields for item, fields, _ in changes(view, edited)}
     return edited
 
 
-def _editor(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
+def _editor(key: str, view: pd.DataFrame, shortlist_id: int, read_only: bool = False) -> pd.DataFrame:
     labels = {"select": t("col_select"), "kind": t("col_kind"), "left": t("col_left"), "right": t("col_right"),
               "score": t("col_score"), "status": t("col_status"), "notes": t("col_notes"),
               "locked": t("col_locked"), "missing": t("col_missing")}
@@ -176,7 +176,7 @@ def _editor(key: str, view: pd.DataFrame, shortlist_id: int) -> pd.DataFrame:
     return st.data_editor(
         view, key=editor_key(key, shortlist_id), hide_index=True, num_rows="fixed", row_height=row_height,
         column_order=list(labels),
-        disabled=["kind", "left", "right", "score", "missing"],
+        disabled=True if read_only else ["kind", "left", "right", "score", "missing"],
         column_config={
             "select": st.column_config.CheckboxColumn(labels["select"], width=width["select"]),
             "kind": st.column_config.TextColumn(t("col_kind"), width=width.get("kind")),

@@ -25,7 +25,7 @@ if int(items["missing_ids"].notna().sum()):
 
 entities = cache.entities(data)
 view = editor.filtered(editor.frame(items, entities), "shortlist", sid)
-edited = editor.show("shortlist", view, sid)
+edited = editor.show("shortlist", view, sid, read_only=not context.may("planner"))  # a viewer reads only
 ticked = edited[edited["select"]]
 if editor.save_row("shortlist", sid, **context.planner_only()):
     if editor.save("shortlist", store, sid, editor.changes(view, edited), planner):

@@ -3,9 +3,11 @@ it has one, idle expiry, roles as the store enforces them, and a shared server w
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from conftest import APP, go
@@ -76,6 +78,14 @@ def test_a_viewer_reads_but_the_store_refuses_its_changes(accounts):
     accounts.create_shortlist("展会清单", planner="li")
     go(at, "shortlist")  # an empty list: a viewer is not told to add pairs
     assert "规划人员加入对接后" in _texts(at) and "选择对接并加入清单" not in _texts(at)
+    sid = int(accounts.shortlists()["id"].iloc[0])
+    accounts.add_items(sid, pd.DataFrame({"left_id": ["C001"], "right_id": ["C093"], "kind": ["east_west"]}),
+                       planner="li")
+    go(at, "shortlist")  # a list with a pair: the viewer reads it, and no cell takes a change it cannot save
+    grids = [d.proto for d in at.dataframe if d.proto.editing_mode != d.proto.EditingMode.READ_ONLY]
+    assert len(grids) == 1  # the data editor, as a planner has it ...
+    assert grids[0].disabled  # ... with every cell locked
+    assert at.button(key="shortlist.save").disabled
     # a planner demoted while signed in is signed out at the next click, and the click changes nothing
     at.button(key="account.sign_out").click().run()
     _sign_in(at, "li", PLANNER_PW)
@@ -87,7 +97,7 @@ def test_a_viewer_reads_but_the_store_refuses_its_changes(accounts):
     at.button(key="explore.add").click().run()
     assert not at.exception
     assert at.title[0].value == "登录" and "您的账户已被修改" in _warnings(at)
-    assert accounts.counts() == before and accounts.items().empty
+    assert accounts.counts() == before and len(accounts.items()) == 1  # only the pair added above
 
 
 def test_an_idle_session_is_signed_out(accounts):
