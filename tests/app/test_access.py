@@ -3,7 +3,6 @@ it has one, idle expiry, roles as the store enforces them, and a shared server w
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
