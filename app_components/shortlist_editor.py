@@ -175,6 +175,7 @@ def _editor(key: str, view: pd.DataFrame, shortlist_id: int, read_only: bool = F
     view = tables.cut_to_rows(view, width, row_height, ["left", "right", "missing"])  # read, never edited
     return st.data_editor(
         view, key=editor_key(key, shortlist_id), hide_index=True, num_rows="fixed", row_height=row_height,
+        placeholder=tables.MISSING,
         column_order=list(labels),
         disabled=True if read_only else ["kind", "left", "right", "score", "missing"],
         column_config={

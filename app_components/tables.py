@@ -284,6 +284,10 @@ def cut_to_rows(frame: pd.DataFrame, widths: dict[str, int], row_height: int | N
     return frame.assign(**out) if out else frame
 
 
+#: What a grid shows for a missing value (Streamlit's own is the word "None", English on a Chinese page).
+MISSING = "—"
+
+
 def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Sequence[str] = (),
          column_config: dict[str, Any] | None = None, fixed: dict[str, int] | None = None,
          caps: dict[str, int] | None = None, budget: int = FULL_WIDTH_PX, min_wrap: int = 240,
@@ -291,7 +295,8 @@ def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Seq
     """``st.dataframe`` with every column sized by :func:`fit` and labelled in ``labels``.
 
     ``column_config`` may give a column's type (a progress bar, a number format); its width is
-    then set here unless it is in ``fixed``. Other keyword arguments go to ``st.dataframe``.
+    then set here unless it is in ``fixed``. A missing value shows as ``MISSING``. Other keyword arguments
+    go to ``st.dataframe``.
     """
     labels = labels or {}
     if isinstance(frame, pd.DataFrame) and wrap:
@@ -315,6 +320,7 @@ def show(frame: pd.DataFrame, *, labels: dict[str, str] | None = None, wrap: Seq
             config[name] = given
     if row_height and height == "auto":  # the grid's own auto height assumes one-line rows: a table of a
         height = min(620, int(row_height * len(data) + 38))  # few tall rows would hide its last ones
+    kwargs.setdefault("placeholder", MISSING)
     return st.dataframe(frame, column_config=config, row_height=row_height, height=height, **kwargs)
 
 

@@ -7,9 +7,10 @@ Every test opens a fresh browser context: a new session, signed out.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from postgres_server import create_pg_database
-from test_browser import ARTIFACTS, _idle, _nav, _served_app, _tick_first_row, browser  # noqa: F401 - fixtures
+from test_browser import ARTIFACTS, _grid, _idle, _nav, _served_app, _tick_first_row, browser  # noqa: F401 - fixtures
 
 from matcher.exceptions import AccessError
 from matcher.store import Store
@@ -132,6 +133,29 @@ def test_a_viewer_reads_but_cannot_save(signed_server, page):
     _tick_first_row(page)
     assert page.get_by_role("button", name="加入候选清单").is_disabled()
     page.screenshot(path=str(ARTIFACTS / f"09-viewer-reads-{backend}.png"))
+    # the shortlist's table takes no typing from a viewer (its save was disabled; the note was lost on leaving)
+    for sid in store.shortlists()["id"]:  # whichever list the page opens holds a pair
+        if store.items(int(sid)).empty:
+            store.add_items(int(sid), pd.DataFrame({"left_id": ["C001"], "right_id": ["C093"], "kind": ["east_west"]}),
+                            planner="admin")
+    before = store.counts()
+    _nav(page, "候选清单")
+    grid = _grid(page)
+    grid.wait_for()
+    _idle(page)
+    page.wait_for_timeout(500)  # the grid takes keys once it has drawn
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 150, box["y"] + 35 + 17)  # the first row's name, then four cells right: notes
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.keyboard.type("viewer typed this")
+    page.keyboard.press("Enter")
+    _idle(page)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"09-viewer-shortlist-{backend}.png"))
+    assert page.get_by_text("有未保存的修改").count() == 0 and page.get_by_text("viewer typed this").count() == 0
+    assert page.get_by_role("button", name="保存修改").is_disabled()
     with pytest.raises(AccessError, match="wang is a viewer"):  # the library refuses the call itself
         store.create_shortlist("wang's list", planner="wang")
     assert store.counts() == {**before, "audit_log": store.counts()["audit_log"]}  # only the sign-in was logged

@@ -204,6 +204,20 @@ def test_the_shortlist_says_why_each_pair_is_on_it(app):
     assert shown["reason"].eq("当前数据不再推荐此对").sum() == 1
 
 
+def test_a_missing_value_shows_as_a_dash_not_the_word_none(app):
+    """A pair added without a score (a planner's file, the CLI) showed "None" in its score cell: an English
+    word on a Chinese page. Every grid shows a missing value as a dash."""
+    store = Store()
+    sid = store.create_shortlist("会议清单", planner="li")["id"]
+    store.add_items(sid, pd.DataFrame({"left_id": ["C001"], "right_id": ["C093"], "kind": ["east_west"]}),
+                    planner="li")
+    go(app, "shortlist")
+    grids = list(app.dataframe)
+    editor = [d for d in grids if d.proto.editing_mode != d.proto.EditingMode.READ_ONLY]
+    assert len(editor) == 1 and pd.isna(editor[0].value["score"].iloc[0])
+    assert {d.proto.placeholder for d in grids} == {"—"}  # the editor and the why-table alike
+
+
 def test_the_shortlist_and_its_downloads_give_the_reason_the_pair_was_ticked_with(app):
     """A pair ticked under the supply preset keeps the supply preset's reason on the shortlist (and so in
     every download), not the balanced preset's: the reason and the score come from the same weights."""
